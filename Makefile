@@ -1,0 +1,64 @@
+# Two commands for people: `make run` and `make test`. Everything else is a step they call.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := cpspartners
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test install translations db secret chromium axe postgres test-sqlite test-postgres lint clean
+
+run: install db  ## install, migrate, seed real schools and the demo directory, serve on :5000
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+install: $(VENV)/.installed translations secret
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+secret:  ## a random secret key for this machine's instance folder, made once
+	@mkdir -p instance
+	@test -f instance/config.py || $(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > instance/config.py
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed schools
+	$(BIN)/flask seed demo
+
+chromium:  ## Debian's Chromium for the browser tests (installed with apt when root and missing)
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
+	      || echo "Could not install chromium with apt"; \
+	  else echo "chromium is missing and cannot be installed here: browser tests will skip (outside CI)"; fi; \
+	fi
+
+axe: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --no-package-lock --silent; \
+	else echo "npm is missing: accessibility tests will skip (outside CI)"; fi
+
+postgres:  ## start the local PostgreSQL server if it is down
+	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
+	  for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
+
+test: install chromium axe  ## the whole suite on SQLite, then again on PostgreSQL when CPSPARTNERS_TEST_DATABASE_URL is set
+	env -u CPSPARTNERS_TEST_DATABASE_URL $(BIN)/pytest -m "not postgres"
+	@if [ -n "$$CPSPARTNERS_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres && \
+	  $(BIN)/pytest -m "not browser" -p no:cacheprovider; fi
+
+clean:
+	rm -rf $(VENV) node_modules instance .pytest_cache
+
+messages: $(VENV)/.installed  ## re-extract strings and merge them into the Spanish catalogue
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations

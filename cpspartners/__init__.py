@@ -1,0 +1,92 @@
+"""cpspartners: the CPS directory of community partners and experiential-learning opportunities."""
+
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config
+from .extensions import babel, csrf, db, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config=None):
+    """Build the app: configuration, extensions, blueprints, commands, error pages."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    return app
+
+
+def configure(app, test_config):
+    app.config.from_object(config.Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(config.from_environment())
+    else:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "cpspartners.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + path
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    unsafe = app.config["SECRET_KEY"] in (None, "", config.DEFAULT_SECRET_KEY)
+    if unsafe and not (app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING")):
+        raise RuntimeError(
+            "Refusing to start with the default SECRET_KEY: set CPSPARTNERS_SECRET_KEY "
+            "or SECRET_KEY in instance/config.py."
+        )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record):
+    """SQLite leaves foreign keys off unless each connection asks for them."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def register_extensions(app):
+    from . import models  # noqa: F401  (models must be imported before migrations look)
+    from .i18n import init_i18n
+    from .templating import init_templating
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    init_i18n(app, babel)
+    init_templating(app)
+
+
+def register_blueprints(app):
+    from .directory.views import bp as directory_bp
+
+    app.register_blueprint(directory_bp)
+
+
+def register_commands(app):
+    from .cli import seed_cli
+
+    app.cli.add_command(seed_cli)
+
+
+def register_errorhandlers(app):
+    from .errors import init_errors
+
+    init_errors(app)

@@ -1,0 +1,1 @@
+"""The public directory: opportunities, partners, schools and community areas."""

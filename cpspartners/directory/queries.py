@@ -1,0 +1,97 @@
+"""Read-only queries behind the public pages. Only published listings of active partners show."""
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..geo import bounding_box, miles_between
+from ..models import CommunityArea, Opportunity, OpportunityCluster, Partner, School, opportunity_school
+
+
+def public_opportunities():
+    """Published opportunities whose partner is active: what anyone may see."""
+    return (
+        select(Opportunity)
+        .join(Partner, Opportunity.partner_id == Partner.id)
+        .where(Opportunity.status == "published", Partner.status == "active")
+    )
+
+
+def filtered_opportunities(filters, today=None):
+    """The public opportunity list narrowed by ``Filters``, soonest deadline first."""
+    today = today or date.today()
+    stmt = public_opportunities()
+    if filters.kind:
+        stmt = stmt.where(Opportunity.kind == filters.kind)
+    if filters.cluster:
+        stmt = stmt.where(Opportunity.id.in_(
+            select(OpportunityCluster.opportunity_id).where(OpportunityCluster.cluster == filters.cluster)))
+    if filters.grade is not None:
+        stmt = stmt.where(Opportunity.grade_min <= filters.grade, Opportunity.grade_max >= filters.grade)
+    if filters.area:
+        stmt = stmt.where(Opportunity.community_area_number == filters.area)
+    if filters.school:
+        stmt = stmt.where(Opportunity.id.in_(
+            select(opportunity_school.c.opportunity_id).where(opportunity_school.c.school_id == filters.school)))
+    if filters.modality:
+        stmt = stmt.where(Opportunity.modality == filters.modality)
+    if filters.open_only:
+        stmt = stmt.where(or_(Opportunity.deadline.is_(None), Opportunity.deadline >= today))
+    # NULL deadlines (rolling admission) sort last on both SQLite and PostgreSQL.
+    return stmt.order_by(Opportunity.deadline.is_(None), Opportunity.deadline, Opportunity.id)
+
+
+def page_of(stmt, page, per_page):
+    """A Flask-SQLAlchemy pagination; a page past the end falls back to the last page."""
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    if page > 1 and not pagination.items and pagination.pages:
+        pagination = db.paginate(stmt, page=pagination.pages, per_page=per_page, error_out=False)
+    return pagination
+
+
+def public_partners(kind=None, area=None):
+    stmt = select(Partner).where(Partner.status == "active")
+    if kind:
+        stmt = stmt.where(Partner.kind == kind)
+    if area:
+        stmt = stmt.where(Partner.community_area_number == area)
+    return stmt.order_by(Partner.name, Partner.id)
+
+
+def opportunities_at_school(school_id, limit=50):
+    stmt = public_opportunities().join(opportunity_school).where(opportunity_school.c.school_id == school_id)
+    return db.session.scalars(stmt.order_by(Opportunity.title).limit(limit)).all()
+
+
+def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=()):
+    """Public in-person opportunities within ``miles``, nearest first, with their distance."""
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
+    stmt = public_opportunities().where(
+        Opportunity.latitude.between(min_lat, max_lat), Opportunity.longitude.between(min_lon, max_lon)
+    )
+    found = []
+    for opp in db.session.scalars(stmt):
+        if opp.id in exclude_ids:
+            continue
+        distance = miles_between(lat, lon, opp.latitude, opp.longitude)
+        if distance <= miles:
+            found.append((distance, opp.id, opp))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [(opp, distance) for distance, _id, opp in found[:limit]]
+
+
+def school_choices():
+    """(id, name) pairs for the school filter, by name."""
+    return db.session.execute(select(School.id, School.long_name).order_by(School.long_name)).all()
+
+
+def area_choices():
+    return db.session.execute(select(CommunityArea.number, CommunityArea.name).order_by(CommunityArea.name)).all()
+
+
+def count_public_opportunities_by_area():
+    """{area number: published opportunities located there}."""
+    listed = public_opportunities().subquery()
+    stmt = select(listed.c.community_area_number, func.count()).group_by(listed.c.community_area_number)
+    return dict(db.session.execute(stmt).all())

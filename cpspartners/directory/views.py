@@ -1,0 +1,155 @@
+"""Public pages. Views parse input, call a query, and render; nothing here writes."""
+
+from datetime import date
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..i18n import LANG_COOKIE
+from ..models import CommunityArea, Opportunity, Partner, School
+from ..taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
+from ..templating import grade_range
+from ..text import small_int
+from . import queries
+from .filters import Filters, parse_filters, parse_page
+
+bp = Blueprint("directory", __name__)
+
+
+@bp.route("/")
+def home():
+    counts = {
+        "opportunities": db.session.scalar(select(func.count()).select_from(queries.public_opportunities().subquery())),
+        "partners": db.session.scalar(select(func.count()).select_from(Partner).where(Partner.status == "active")),
+        "schools": db.session.scalar(select(func.count()).select_from(School)),
+    }
+    soon = db.session.scalars(
+        queries.filtered_opportunities(Filters(open_only=True)).where(Opportunity.deadline.is_not(None)).limit(6)
+    ).all()
+    return render_template("directory/home.html", counts=counts, soon=soon, kinds=OPPORTUNITY_KINDS)
+
+
+@bp.route("/opportunities")
+def opportunity_list():
+    filters = parse_filters(request.args, current_app.config["MAX_PAGE"])
+    pagination = queries.page_of(queries.filtered_opportunities(filters), filters.page, current_app.config["PAGE_SIZE"])
+    return render_template(
+        "directory/opportunity_list.html",
+        filters=filters,
+        pagination=pagination,
+        kinds=OPPORTUNITY_KINDS,
+        cluster_options=[(code, label) for code, _name, label in CAREER_CLUSTERS],
+        modalities=MODALITIES,
+        grade_options=[(grade, grade_range(grade, grade)) for grade in STUDENT_GRADES],
+        areas=queries.area_choices(),
+        schools=queries.school_choices(),
+        today=date.today(),
+    )
+
+
+@bp.route("/opportunities/<slug>")
+def opportunity_detail(slug):
+    opp = db.session.scalars(queries.public_opportunities().where(Opportunity.slug == slug)).first()
+    if opp is None:
+        abort(404)
+    return render_template("directory/opportunity_detail.html", opp=opp, today=date.today())
+
+
+@bp.route("/partners")
+def partner_list():
+    filters = Filters()
+    kind = request.args.get("kind")
+    if kind and kind not in codes(PARTNER_KINDS):
+        filters.notes.append(_unknown_kind_note())
+        kind = None
+    page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
+    pagination = queries.page_of(queries.public_partners(kind=kind), page, current_app.config["PAGE_SIZE"])
+    return render_template("directory/partner_list.html", pagination=pagination, kind=kind,
+                           partner_kinds=PARTNER_KINDS, notes=filters.notes)
+
+
+@bp.route("/partners/<slug>")
+def partner_detail(slug):
+    partner = db.session.scalars(select(Partner).where(Partner.slug == slug, Partner.status == "active")).first()
+    if partner is None:
+        abort(404)
+    filters = Filters()
+    page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
+    stmt = queries.public_opportunities().where(Opportunity.partner_id == partner.id).order_by(Opportunity.title)
+    pagination = queries.page_of(stmt, page, current_app.config["PAGE_SIZE"])
+    return render_template("directory/partner_detail.html", partner=partner, pagination=pagination, notes=filters.notes)
+
+
+@bp.route("/schools")
+def school_list():
+    filters = Filters()
+    area = request.args.get("area", "")
+    area_number = small_int(area, 1, 77)
+    if area and area_number is None:
+        filters.notes.append(_unknown_kind_note())
+    page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
+    stmt = select(School).order_by(School.long_name)
+    if area_number:
+        stmt = stmt.where(School.community_area_number == area_number)
+    pagination = queries.page_of(stmt, page, 50)
+    return render_template("directory/school_list.html", pagination=pagination, area=area_number,
+                           areas=queries.area_choices(), notes=filters.notes)
+
+
+@bp.route("/schools/<int:school_id>")
+def school_detail(school_id):
+    school = db.get_or_404(School, school_id)
+    offered = queries.opportunities_at_school(school.id)
+    nearby = queries.opportunities_near(school.latitude, school.longitude, exclude_ids={o.id for o in offered})
+    return render_template("directory/school_detail.html", school=school, offered=offered, nearby=nearby)
+
+
+@bp.route("/areas")
+def area_list():
+    areas = db.session.scalars(select(CommunityArea).order_by(CommunityArea.name)).all()
+    counts = queries.count_public_opportunities_by_area()
+    return render_template("directory/area_list.html", areas=areas, counts=counts)
+
+
+@bp.route("/areas/<int:number>")
+def area_detail(number):
+    area = db.get_or_404(CommunityArea, number)
+    filters = Filters(area=area.number)
+    opportunities = db.session.scalars(queries.filtered_opportunities(filters).limit(20)).all()
+    total = db.session.scalar(select(func.count()).select_from(queries.filtered_opportunities(filters).subquery()))
+    partners = db.session.scalars(queries.public_partners(area=area.number).limit(30)).all()
+    return render_template("directory/area_detail.html", area=area, opportunities=opportunities,
+                           total=total, partners=partners)
+
+
+@bp.route("/about")
+def about():
+    return render_template("directory/about.html")
+
+
+@bp.route("/language/<code>")
+def set_language(code):
+    """Remember the reader's language in a cookie and go back where they were."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next")))
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+    return response
+
+
+def safe_next(target):
+    """Only a path on this site: never another host, never a scheme-relative ``//host``."""
+    if not target:
+        return url_for("directory.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("directory.home")
+    return target
+
+
+def _unknown_kind_note():
+    return _l("A filter was ignored: that value is not one we know.")

@@ -1,0 +1,143 @@
+"""Opportunities: the experiences partners offer students, classrooms and families."""
+
+from ..extensions import db
+from ..taxonomy import (
+    AUDIENCES, CAREER_CLUSTERS, GRADE_MAX, GRADE_MIN, MODALITIES, OPPORTUNITY_KINDS,
+    OPPORTUNITY_STATUSES, codes,
+)
+from ._base import one_of, utcnow
+
+opportunity_school = db.Table(
+    "opportunity_school",
+    db.Column(
+        "opportunity_id", db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True
+    ),
+    db.Column("school_id", db.Integer, db.ForeignKey("school.id"), primary_key=True, index=True),
+)
+
+
+class OpportunityCluster(db.Model):
+    """One career cluster (by its 2024 Framework code) that an opportunity belongs to."""
+
+    __tablename__ = "opportunity_cluster"
+
+    opportunity_id = db.Column(
+        db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster = db.Column(db.String(6), primary_key=True, index=True)
+
+    __table_args__ = (one_of("cluster", codes(CAREER_CLUSTERS), "cluster"),)
+
+
+class OpportunityTag(db.Model):
+    """A free interest tag ("welding", "robotics") on an opportunity."""
+
+    __tablename__ = "opportunity_tag"
+
+    opportunity_id = db.Column(
+        db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag = db.Column(db.String(40), primary_key=True, index=True)
+
+
+class Opportunity(db.Model):
+    __tablename__ = "opportunity"
+
+    id = db.Column(db.Integer, primary_key=True)
+    slug = db.Column(db.String(160), nullable=False, unique=True)
+    external_id = db.Column(db.String(80), unique=True)
+    partner_id = db.Column(db.Integer, db.ForeignKey("partner.id"), nullable=False, index=True)
+    kind = db.Column(db.String(20), nullable=False, index=True)
+    title = db.Column(db.String(200), nullable=False)
+    title_es = db.Column(db.String(200), nullable=False, default="")
+    summary = db.Column(db.String(500), nullable=False, default="")
+    summary_es = db.Column(db.String(500), nullable=False, default="")
+    description = db.Column(db.Text, nullable=False, default="")
+    description_es = db.Column(db.Text, nullable=False, default="")
+    grade_min = db.Column(db.Integer, nullable=False, default=6)
+    grade_max = db.Column(db.Integer, nullable=False, default=12)
+    audience = db.Column(db.String(12), nullable=False, default="students")
+    modality = db.Column(db.String(10), nullable=False, default="in_person", index=True)
+    location_name = db.Column(db.String(200), nullable=False, default="")
+    address = db.Column(db.String(200), nullable=False, default="")
+    latitude = db.Column(db.Float)
+    longitude = db.Column(db.Float)
+    community_area_number = db.Column(db.Integer, db.ForeignKey("community_area.number"), index=True)
+    starts_on = db.Column(db.Date)
+    ends_on = db.Column(db.Date)
+    schedule = db.Column(db.String(300), nullable=False, default="")
+    deadline = db.Column(db.Date, index=True)
+    capacity = db.Column(db.Integer)  # None = no limit
+    paid = db.Column(db.Boolean, nullable=False, default=False)
+    stipend = db.Column(db.String(120), nullable=False, default="")
+    transportation = db.Column(db.Boolean, nullable=False, default=False)
+    cost_cents = db.Column(db.Integer, nullable=False, default=0)
+    languages = db.Column(db.String(60), nullable=False, default="en")
+    credential = db.Column(db.String(200), nullable=False, default="")
+    college_credit = db.Column(db.Boolean, nullable=False, default=False)
+    status = db.Column(db.String(16), nullable=False, default="draft", index=True)
+    last_verified_at = db.Column(db.DateTime(timezone=True))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    partner = db.relationship("Partner", back_populates="opportunities")
+    community_area = db.relationship("CommunityArea")
+    schools = db.relationship("School", secondary=opportunity_school, order_by="School.long_name")
+    cluster_rows = db.relationship(
+        "OpportunityCluster", cascade="all, delete-orphan", order_by="OpportunityCluster.cluster"
+    )
+    tag_rows = db.relationship("OpportunityTag", cascade="all, delete-orphan", order_by="OpportunityTag.tag")
+    verifications = db.relationship(
+        "Verification", back_populates="opportunity", order_by="Verification.verified_at.desc()"
+    )
+
+    __table_args__ = (
+        one_of("kind", codes(OPPORTUNITY_KINDS), "kind"),
+        one_of("audience", codes(AUDIENCES), "audience"),
+        one_of("modality", codes(MODALITIES), "modality"),
+        one_of("status", codes(OPPORTUNITY_STATUSES), "status"),
+        db.CheckConstraint(f"grade_min BETWEEN {GRADE_MIN} AND {GRADE_MAX}", name="grade_min_range"),
+        db.CheckConstraint(f"grade_max BETWEEN {GRADE_MIN} AND {GRADE_MAX}", name="grade_max_range"),
+        db.CheckConstraint("grade_min <= grade_max", name="grade_order"),
+        db.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
+        db.CheckConstraint("cost_cents >= 0", name="cost_positive"),
+        db.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="date_order"),
+    )
+
+    @property
+    def clusters(self):
+        return [row.cluster for row in self.cluster_rows]
+
+    @clusters.setter
+    def clusters(self, codes_):
+        self.cluster_rows = [OpportunityCluster(cluster=code) for code in dict.fromkeys(codes_)]
+
+    @property
+    def tags(self):
+        return [row.tag for row in self.tag_rows]
+
+    @tags.setter
+    def tags(self, tags):
+        self.tag_rows = [OpportunityTag(tag=tag) for tag in dict.fromkeys(t.strip().lower() for t in tags if t.strip())]
+
+    @property
+    def language_codes(self):
+        return [code for code in self.languages.split(",") if code]
+
+    @property
+    def citywide(self):
+        return not self.schools
+
+    def localized(self, field, locale):
+        """The Spanish text of ``field`` when the reader wants Spanish and it exists."""
+        if locale == "es":
+            spanish = getattr(self, field + "_es", "")
+            if spanish:
+                return spanish
+        return getattr(self, field)
+
+    def deadline_open(self, today):
+        return self.deadline is None or self.deadline >= today
+
+    def __repr__(self):
+        return f"<Opportunity {self.id} {self.slug}>"

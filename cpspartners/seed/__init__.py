@@ -1,0 +1,1 @@
+"""Seeding: real Chicago data (``schools``) and a deterministic demo directory (``demo``)."""

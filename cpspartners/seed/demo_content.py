@@ -1,0 +1,128 @@
+"""Word lists for the demo directory: topics by career cluster, in English and Spanish.
+
+Each topic is (cluster code, English, Spanish, interest tags). The demo generator combines these
+with opportunity kinds and real neighbourhood names; nothing here is a real listing.
+"""
+
+TOPICS = (
+    ("010100", "welding", "soldadura", ("welding", "engineering")),
+    ("010100", "robotics", "robótica", ("robotics", "engineering", "coding")),
+    ("010100", "3D printing and design", "impresión y diseño 3D", ("engineering", "architecture")),
+    ("010200", "carpentry", "carpintería", ("carpentry",)),
+    ("010200", "electrical work", "electricidad", ("electrical",)),
+    ("010200", "green building", "construcción ecológica", ("architecture", "environment", "climate")),
+    ("010300", "automotive repair", "reparación automotriz", ("automotive",)),
+    ("010300", "aviation maintenance", "mantenimiento de aviación", ("aviation",)),
+    ("010300", "logistics", "logística", ("entrepreneurship",)),
+    ("020100", "digital filmmaking", "cine digital", ("film", "photography")),
+    ("020100", "music production", "producción musical", ("music",)),
+    ("020100", "mural painting", "pintura de murales", ("visual arts", "community organizing")),
+    ("020100", "theater", "teatro", ("theater", "dance")),
+    ("020200", "culinary arts", "artes culinarias", ("cooking", "baking")),
+    ("020200", "event planning", "planificación de eventos", ("marketing", "entrepreneurship")),
+    ("030100", "financial literacy", "educación financiera", ("finance",)),
+    ("030100", "banking", "banca", ("finance",)),
+    ("040100", "teaching", "docencia", ("teaching",)),
+    ("040100", "tutoring", "tutoría", ("teaching",)),
+    ("040200", "nursing", "enfermería", ("nursing", "medicine")),
+    ("040200", "public health", "salud pública", ("public health", "medicine")),
+    ("040200", "mental health", "salud mental", ("mental health",)),
+    ("040300", "law and justice", "derecho y justicia", ("law", "government")),
+    ("040300", "firefighting", "bomberos", ("government",)),
+    ("040300", "city government", "gobierno municipal", ("government", "community organizing")),
+    ("050100", "urban farming", "agricultura urbana", ("gardening", "environment")),
+    ("050100", "animal care", "cuidado de animales", ("animals",)),
+    ("050200", "climate science", "ciencia del clima", ("climate", "environment")),
+    ("050200", "solar energy", "energía solar", ("climate", "electrical")),
+    ("060100", "coding", "programación", ("coding", "game design")),
+    ("060100", "cybersecurity", "ciberseguridad", ("cybersecurity", "coding")),
+    ("060100", "data science", "ciencia de datos", ("data science", "coding")),
+    ("060100", "technology", "tecnología", ("coding", "data science")),
+    ("060200", "entrepreneurship", "emprendimiento", ("entrepreneurship",)),
+    ("060300", "marketing", "mercadotecnia", ("marketing", "photography")),
+    ("060300", "journalism", "periodismo", ("journalism", "photography")),
+)
+
+# (kind, English title, Spanish title, English summary, Spanish summary, grade range, audience)
+KIND_TEMPLATES = {
+    "internship": ("Paid {topic} internship", "Pasantía pagada de {topic_es}",
+                   "A paid summer internship where high-school students work alongside {org} staff on real {topic} projects.",
+                   "Una pasantía pagada de verano donde estudiantes de secundaria trabajan con el equipo de {org} en proyectos reales de {topic_es}.",
+                   (10, 12), "students"),
+    "job_shadow": ("Job shadow: a day in {topic}", "Acompañamiento laboral: un día en {topic_es}",
+                   "Spend a day with professionals at {org} and see what a career in {topic} looks like.",
+                   "Pasa un día con profesionales de {org} y descubre cómo es una carrera en {topic_es}.",
+                   (9, 12), "students"),
+    "skilled_trades": ("{topic} pre-apprenticeship", "Preaprendizaje en {topic_es}",
+                       "Hands-on pre-apprenticeship training in {topic}, with tools, safety training and a path to a union apprenticeship.",
+                       "Capacitación práctica de preaprendizaje en {topic_es}, con herramientas, seguridad y un camino hacia un aprendizaje sindical.",
+                       (10, 12), "students"),
+    "team_challenge": ("{topic} team challenge", "Desafío en equipo de {topic_es}",
+                       "Teams of students tackle a real {topic} problem set by {org} and present their solutions to a panel.",
+                       "Equipos de estudiantes resuelven un problema real de {topic_es} planteado por {org} y presentan sus soluciones.",
+                       (8, 12), "students"),
+    "guest_speaker": ("Guest speaker: careers in {topic}", "Conferencista invitado: carreras en {topic_es}",
+                      "A professional from {org} visits your classroom, in person or online, to talk about careers in {topic}.",
+                      "Un profesional de {org} visita tu salón, en persona o en línea, para hablar de carreras en {topic_es}.",
+                      (6, 12), "classrooms"),
+    "workshop": ("Hands-on {topic} workshop", "Taller práctico de {topic_es}",
+                 "A two-hour hands-on workshop introducing {topic}, led by {org}.",
+                 "Un taller práctico de dos horas que introduce {topic_es}, dirigido por {org}.",
+                 (6, 10), "students"),
+    "field_trip": ("Field trip: behind the scenes of {topic}", "Excursión: detrás de escena de {topic_es}",
+                   "A guided site visit for classes to see {topic} at work at {org}.",
+                   "Una visita guiada para grupos escolares para ver {topic_es} en acción en {org}.",
+                   (6, 12), "classrooms"),
+    "certification": ("{topic} certification course", "Curso de certificación en {topic_es}",
+                      "Earn an industry-recognized credential in {topic} through a free course with {org}.",
+                      "Obtén una credencial reconocida en {topic_es} con un curso gratuito de {org}.",
+                      (10, 12), "students"),
+    "early_college": ("Dual-credit {topic} course", "Curso de crédito dual en {topic_es}",
+                      "Take a college course in {topic} and earn college credit while in high school.",
+                      "Toma un curso universitario de {topic_es} y obtén créditos universitarios en la secundaria.",
+                      (11, 12), "students"),
+    "civic_project": ("Inquiry to Action: {topic} in our neighbourhood", "De la indagación a la acción: {topic_es} en nuestro barrio",
+                      "Students investigate a {topic} question in their community and take action with support from {org}.",
+                      "Los estudiantes investigan una pregunta sobre {topic_es} en su comunidad y actúan con el apoyo de {org}.",
+                      (6, 12), "students"),
+    "mentoring": ("{topic} mentoring program", "Programa de mentoría en {topic_es}",
+                  "Weekly one-to-one mentoring with a {topic} professional from {org}.",
+                  "Mentoría semanal individual con un profesional de {topic_es} de {org}.",
+                  (8, 12), "students"),
+    "community_event": ("{topic} family night", "Noche familiar de {topic_es}",
+                        "A free evening for families to explore {topic} together, hosted by {org}.",
+                        "Una noche gratuita para que las familias exploren {topic_es} juntas, organizada por {org}.",
+                        (6, 12), "families"),
+}
+
+PARTNER_PATTERNS = (
+    ("cbo", "{area} Youth {noun} Collective"),
+    ("cbo", "{area} Community {noun} Center"),
+    ("nonprofit", "{noun} Futures Chicago"),
+    ("nonprofit", "Chicago {noun} Alliance of {area}"),
+    ("employer", "{area} {noun} Works"),
+    ("employer", "Lakefront {noun} Group ({area})"),
+    ("college", "{area} Campus, City Colleges {noun} Institute"),
+    ("philanthropy", "{area} {noun} Fund"),
+    ("government", "{area} {noun} Office"),
+    ("union", "{noun} Trades Local, {area} Hall"),
+)
+
+NOUNS = (
+    "Tech", "Arts", "Health", "Build", "Green", "Media", "Makers", "Code", "Music", "Science",
+    "Career", "Trades", "Justice", "Food", "Energy", "Design", "Finance", "Learning",
+)
+
+MISSIONS = (
+    "We connect young people in {area} with hands-on learning and caring adults.",
+    "Our mission is to open career pathways in {noun_l} for Chicago students.",
+    "We partner with schools to bring real-world {noun_l} experiences to classrooms.",
+    "We help students and families in {area} build skills, confidence and community.",
+)
+
+MISSIONS_ES = (
+    "Conectamos a jóvenes de {area} con aprendizaje práctico y adultos que los apoyan.",
+    "Nuestra misión es abrir caminos profesionales para estudiantes de Chicago.",
+    "Colaboramos con escuelas para llevar experiencias reales a los salones.",
+    "Ayudamos a estudiantes y familias de {area} a desarrollar habilidades y comunidad.",
+)

@@ -1,0 +1,178 @@
+"""Load CPS schools, community areas and real CTE programmes from ``data/``.
+
+Every load is an upsert keyed by the real ids (school id, area number, an external id for
+each CTE programme), so running it twice changes nothing.
+"""
+
+import csv
+import os
+
+from ..extensions import db
+from ..models import CommunityArea, Opportunity, Partner, School
+from ..taxonomy import CLUSTER_BY_NAME
+from ..text import parse_grade, slugify
+
+CPS_CTE_PARTNER = "cps-cte"
+
+
+def read_csv(data_dir, name):
+    with open(os.path.join(data_dir, name), newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _float(value):
+    return float(value) if value not in (None, "") else None
+
+
+def _int(value):
+    return int(float(value)) if value not in (None, "") else None
+
+
+def load_areas(data_dir):
+    hardship = {row["community_area_number"]: row for row in read_csv(data_dir, "community_area_socioeconomic_2008_2012.csv")}
+    count = 0
+    for row in read_csv(data_dir, "community_areas.csv"):
+        number = int(row["community_area_number"])
+        area = db.session.get(CommunityArea, number) or CommunityArea(number=number)
+        socio = hardship.get(row["community_area_number"], {})
+        area.name = row["community_area_name"]
+        area.centroid_lat = float(row["centroid_latitude"])
+        area.centroid_lon = float(row["centroid_longitude"])
+        area.land_area_sq_mi = _float(row["land_area_sq_mi"])
+        area.hardship_index = _int(socio.get("hardship_index"))
+        area.per_capita_income = _int(socio.get("per_capita_income"))
+        area.percent_below_poverty = _float(socio.get("percent_households_below_poverty"))
+        db.session.add(area)
+        count += 1
+    db.session.flush()
+    return count
+
+
+def load_schools(data_dir):
+    count = 0
+    for row in read_csv(data_dir, "cps_schools_sy2425.csv"):
+        if not row["latitude"] or not row["community_area_number"]:
+            continue
+        school_id = int(row["school_id"])
+        school = db.session.get(School, school_id) or School(id=school_id)
+        school.short_name = row["short_name"]
+        school.long_name = row["long_name"]
+        school.category = row["primary_category"]
+        school.grades_offered = row["grades_offered"]
+        school.lowest_grade = parse_grade(row["lowest_grade"])
+        school.highest_grade = parse_grade(row["highest_grade"])
+        school.address = row["address"]
+        school.zip = row["zip"]
+        school.phone = row["phone"]
+        school.website = row["website"]
+        school.latitude = float(row["latitude"])
+        school.longitude = float(row["longitude"])
+        school.network = row["network"]
+        school.community_area_number = int(row["community_area_number"])
+        school.student_count = _int(row["student_count_total"]) or 0
+        school.summary = (row["summary"] or "").strip().strip('"')
+        db.session.add(school)
+        count += 1
+    db.session.flush()
+    return count
+
+
+def cps_partner():
+    partner = Partner.query.filter_by(external_id=CPS_CTE_PARTNER).one_or_none()
+    if partner is None:
+        partner = Partner(external_id=CPS_CTE_PARTNER, slug="cps-career-technical-education")
+    partner.name = "Chicago Public Schools \u2014 Career & Technical Education"
+    partner.kind = "government"
+    partner.mission = (
+        "CPS Career & Technical Education (CTE) programmes give high-school students hands-on "
+        "pathways into skilled trades and careers, with industry certifications and early college credit."
+    )
+    partner.mission_es = (
+        "Los programas de Educación Técnica y Profesional (CTE) de CPS ofrecen a los estudiantes de "
+        "secundaria trayectorias prácticas hacia oficios y carreras, con certificaciones y créditos universitarios."
+    )
+    partner.website = "https://www.cps.edu/academics/career-and-technical-education/"
+    partner.languages = "en,es"
+    partner.status = "active"
+    db.session.add(partner)
+    db.session.flush()
+    return partner
+
+
+def crosswalk(data_dir):
+    """CPS CTE (cluster, specialty) -> 2024 cluster code; a blank specialty is the default."""
+    table = {}
+    for row in read_csv(data_dir, "cps_cte_to_career_clusters_2024.csv"):
+        code = CLUSTER_BY_NAME.get(row["cluster"])
+        table[(row["cte_cluster"], row["cte_specialty"])] = (code, row["sub_cluster"])
+    return table
+
+
+def cte_kind(pathway):
+    trades = ("Construction", "Carpentry", "Transportation", "Manufacturing", "Machine", "Welding", "Cosmetology", "Culinary")
+    return "skilled_trades" if any(word in pathway for word in trades) else "certification"
+
+
+def load_cte_programs(data_dir):
+    """Each real CTE programme becomes a published opportunity at the school that offers it."""
+    partner = cps_partner()
+    table = crosswalk(data_dir)
+    count = 0
+    for row in read_csv(data_dir, "cps_school_programs_2024.csv"):
+        if row["is_cte"] != "true":
+            continue
+        school = db.session.get(School, int(row["school_id"]))
+        if school is None:
+            continue
+        pathway = row["cte_pathway"] or row["program_focus"]
+        external_id = "cps-cte-%s-%s" % (school.id, slugify(pathway, 60))
+        opp = Opportunity.query.filter_by(external_id=external_id).one_or_none()
+        if opp is None:
+            opp = Opportunity(external_id=external_id, slug=slugify(f"{pathway} {school.short_name} {school.id}", 150))
+        code, sub_cluster = table.get((row["cte_cluster"], row["cte_specialty"])) or table.get(
+            (row["cte_cluster"], ""), (None, "")
+        )
+        opp.partner = partner
+        opp.kind = cte_kind(pathway)
+        opp.title = f"{pathway} (CTE) at {school.long_name}"
+        opp.title_es = f"{pathway} (CTE) en {school.long_name}"
+        opp.summary = (
+            f"A Career & Technical Education pathway in {pathway} for students at {school.long_name}."
+            + (f" Part of the {sub_cluster} sub-cluster." if sub_cluster else "")
+        )
+        opp.summary_es = (
+            f"Una trayectoria de Educación Técnica y Profesional en {pathway} para estudiantes de {school.long_name}."
+        )
+        opp.description = (
+            f"Admission: {row['application_requirements'] or 'see the school'}; "
+            f"selection: {row['selection_type'] or 'see the school'}; priority: {row['priority'] or 'general'}."
+        )
+        opp.grade_min, opp.grade_max = 9, 12
+        opp.audience = "students"
+        opp.modality = "in_person"
+        opp.location_name = school.long_name
+        opp.address = school.address
+        opp.latitude, opp.longitude = school.latitude, school.longitude
+        opp.community_area_number = school.community_area_number
+        opp.schools = [school]
+        opp.clusters = [code] if code else []
+        opp.tags = [word for word in slugify(pathway).split("-") if len(word) > 3][:4]
+        opp.schedule = "School-year programme, grades 9-12"
+        opp.languages = "en"
+        opp.credential = "Industry-recognized certification (varies by pathway)"
+        opp.status = "published"
+        db.session.add(opp)
+        count += 1
+    db.session.flush()
+    return count
+
+
+def seed_schools(data_dir):
+    """Load everything real, in one transaction; returns counts by kind."""
+    counts = {
+        "community areas": load_areas(data_dir),
+        "schools": load_schools(data_dir),
+        "CTE programmes": load_cte_programs(data_dir),
+    }
+    db.session.commit()
+    return counts

@@ -1,0 +1,133 @@
+"""The shared vocabulary: opportunity kinds, partner kinds, career clusters, statuses.
+
+Each entry is (code, label). Labels are lazy translations, so they render in the reader's
+language wherever they are shown. Codes are what the database stores.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+OPPORTUNITY_KINDS = (
+    ("internship", _l("Internship")),
+    ("job_shadow", _l("Job shadow / work-based learning")),
+    ("skilled_trades", _l("Skilled-trades program")),
+    ("team_challenge", _l("Team challenge")),
+    ("guest_speaker", _l("Guest speaker")),
+    ("workshop", _l("Workshop")),
+    ("field_trip", _l("Field trip / site visit")),
+    ("certification", _l("Certification or credential program")),
+    ("early_college", _l("Early college / dual credit")),
+    ("civic_project", _l("Civic \u201cInquiry to Action\u201d project")),
+    ("mentoring", _l("Mentoring")),
+    ("community_event", _l("Community event")),
+)
+
+PARTNER_KINDS = (
+    ("cbo", _l("Community-based organization")),
+    ("nonprofit", _l("Nonprofit")),
+    ("employer", _l("Business / employer")),
+    ("college", _l("College / university")),
+    ("philanthropy", _l("Philanthropy")),
+    ("government", _l("Government / civic")),
+    ("union", _l("Union / apprenticeship")),
+)
+
+# The 14 clusters of the 2024 National Career Clusters Framework (data/career_clusters_2024.csv).
+# The code is the Framework's six-digit cluster code; the test suite checks this list against it.
+CAREER_CLUSTERS = (
+    ("010100", "Advanced Manufacturing", _l("Advanced Manufacturing")),
+    ("010200", "Construction", _l("Construction")),
+    ("010300", "Supply Chain & Transportation", _l("Supply Chain & Transportation")),
+    ("020100", "Arts, Entertainment & Design", _l("Arts, Entertainment & Design")),
+    ("020200", "Hospitality, Events & Tourism", _l("Hospitality, Events & Tourism")),
+    ("030100", "Financial Services", _l("Financial Services")),
+    ("040100", "Education", _l("Education")),
+    ("040200", "Healthcare & Human Services", _l("Healthcare & Human Services")),
+    ("040300", "Public Service & Safety", _l("Public Service & Safety")),
+    ("050100", "Agriculture", _l("Agriculture")),
+    ("050200", "Energy & Natural Resources", _l("Energy & Natural Resources")),
+    ("060100", "Digital Technology", _l("Digital Technology")),
+    ("060200", "Management & Entrepreneurship", _l("Management & Entrepreneurship")),
+    ("060300", "Marketing & Sales", _l("Marketing & Sales")),
+)
+CLUSTER_BY_NAME = {name: code for code, name, _label in CAREER_CLUSTERS}
+
+AUDIENCES = (
+    ("students", _l("Students")),
+    ("classrooms", _l("Classrooms and teachers")),
+    ("families", _l("Families")),
+)
+
+MODALITIES = (
+    ("in_person", _l("In person")),
+    ("virtual", _l("Virtual")),
+    ("hybrid", _l("In person and virtual")),
+)
+
+PARTNER_STATUSES = (
+    ("pending", _l("Pending")),
+    ("active", _l("Active")),
+    ("inactive", _l("Inactive")),
+)
+
+OPPORTUNITY_STATUSES = (
+    ("draft", _l("Draft")),
+    ("pending_review", _l("Pending review")),
+    ("published", _l("Published")),
+    ("archived", _l("Archived")),
+)
+
+VETTING_KINDS = (
+    ("agreement", _l("Partnership agreement / MOU")),
+    ("insurance", _l("Certificate of insurance")),
+    ("background_check", _l("Background check")),
+)
+
+VERIFICATION_METHODS = (
+    ("call", _l("Phone call")),
+    ("site_visit", _l("Site visit")),
+    ("attestation", _l("Partner attestation")),
+)
+
+ROLES = (
+    ("student", _l("Student")),
+    ("teacher", _l("Teacher")),
+    ("partner_staff", _l("Partner staff")),
+    ("specialist", _l("Partnership specialist")),
+    ("admin", _l("Administrator")),
+)
+
+LANGUAGES = (
+    ("en", _l("English")),
+    ("es", _l("Spanish")),
+    ("pl", _l("Polish")),
+    ("zh", _l("Chinese")),
+    ("ar", _l("Arabic")),
+    ("asl", _l("American Sign Language")),
+)
+
+# Grades the site serves: students in grades 6 to 12. Opportunities may reach down to K (0).
+GRADE_MIN, GRADE_MAX = 0, 12
+STUDENT_GRADES = tuple(range(6, 13))
+
+INTEREST_TAGS = (
+    "welding", "robotics", "coding", "cybersecurity", "nursing", "medicine", "law",
+    "journalism", "film", "music", "visual arts", "dance", "theater", "cooking", "baking",
+    "carpentry", "electrical", "plumbing", "automotive", "aviation", "architecture",
+    "engineering", "environment", "climate", "gardening", "animals", "finance",
+    "entrepreneurship", "marketing", "teaching", "sports", "public health", "government",
+    "community organizing", "data science", "game design", "photography", "fashion",
+    "mental health", "space",
+)
+
+
+def codes(pairs):
+    """The stored codes of a (code, label, ...) table."""
+    return tuple(p[0] for p in pairs)
+
+
+def label(pairs, code):
+    """The translated label for ``code`` in a (code, ..., label) table, or the code itself."""
+    for entry in pairs:
+        if entry[0] == code:
+            return entry[-1]
+    return code

@@ -1,0 +1,69 @@
+"""Template helpers: taxonomy labels, grade ranges, bilingual text and page links."""
+
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
+
+from . import taxonomy
+
+GRADE_LABELS = {-1: "PK", 0: "K"}
+
+
+def grade_range(low, high):
+    def name(grade):
+        return GRADE_LABELS.get(grade, str(grade))
+
+    if low == high:
+        return _("Grade %(grade)s", grade=name(low))
+    return _("Grades %(low)s\u2013%(high)s", low=name(low), high=name(high))
+
+
+def locale_text(obj, field):
+    """The reader's-language text of a bilingual field, falling back to English."""
+    return obj.localized(field, str(get_locale()))
+
+
+def text_lang(obj, field):
+    """The language the shown text is in, for a ``lang`` attribute when it differs from the page."""
+    locale = str(get_locale())
+    if locale == "es" and getattr(obj, field + "_es", ""):
+        return "es"
+    return "en"
+
+
+def page_url(page, **extra):
+    """The current page's URL with another page number, keeping every other argument."""
+    args = request.args.to_dict(flat=False)
+    args.update(extra)
+    args["page"] = page
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def external_url(url):
+    """A link only if it is http(s): a ``javascript:`` URL typed into a form never becomes a link."""
+    try:
+        return url if urlsplit(url or "").scheme in ("http", "https") else ""
+    except ValueError:
+        return ""
+
+
+def init_templating(app):
+    app.jinja_env.filters["external_url"] = external_url
+    app.jinja_env.globals.update(
+        kind_label=lambda code: taxonomy.label(taxonomy.OPPORTUNITY_KINDS, code),
+        partner_kind_label=lambda code: taxonomy.label(taxonomy.PARTNER_KINDS, code),
+        cluster_label=lambda code: taxonomy.label(taxonomy.CAREER_CLUSTERS, code),
+        modality_label=lambda code: taxonomy.label(taxonomy.MODALITIES, code),
+        audience_label=lambda code: taxonomy.label(taxonomy.AUDIENCES, code),
+        language_label=lambda code: taxonomy.label(taxonomy.LANGUAGES, code),
+        vetting_label=lambda code: taxonomy.label(taxonomy.VETTING_KINDS, code),
+        grade_range=grade_range,
+        locale_text=locale_text,
+        text_lang=text_lang,
+        page_url=page_url,
+        format_date=format_date,
+        format_decimal=format_decimal,
+    )

@@ -1,0 +1,44 @@
+"""Migrations build the whole schema from an empty database, and it matches the models."""
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect
+
+from cpspartners import create_app
+from cpspartners.extensions import db
+
+
+def upgrade_and_compare(url):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            tables = set(inspect(conn).get_table_names())
+        db.engine.dispose()
+    return diff, tables
+
+
+def test_migrations_match_models_on_sqlite(tmp_path):
+    diff, tables = upgrade_and_compare("sqlite:///" + str(tmp_path / "migrated.sqlite"))
+    assert diff == []
+    assert {"school", "community_area", "partner", "opportunity", "user", "vetting_record"} <= tables
+
+
+@pytest.mark.postgres
+def test_migrations_match_models_on_postgresql(pg_admin_engine):
+    name = "cpspartners_migrate_" + uuid.uuid4().hex[:8]
+    with pg_admin_engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = pg_admin_engine.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        diff, tables = upgrade_and_compare(url)
+        assert diff == []
+        assert "opportunity" in tables
+    finally:
+        with pg_admin_engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
