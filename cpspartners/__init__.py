@@ -76,14 +76,17 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from .directory.views import bp as directory_bp
+    from .insights.views import bp as insights_bp
 
     app.register_blueprint(directory_bp)
+    app.register_blueprint(insights_bp)
 
 
 def register_commands(app):
-    from .cli import seed_cli
+    from .cli import import_cli, seed_cli
 
     app.cli.add_command(seed_cli)
+    app.cli.add_command(import_cli)
 
 
 def register_errorhandlers(app):

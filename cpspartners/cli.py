@@ -35,3 +35,33 @@ def seed_demo_command(scale, seed_value, today):
         except LookupError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"{counts['partners']:>6} new partners\n{counts['opportunities']:>6} new opportunities")
+
+import_cli = AppGroup("import", help="Import partners or opportunities from a CSV file (Google Sheets export).")
+
+
+@import_cli.command("run")
+@click.argument("what", type=click.Choice(["partners", "opportunities"]))
+@click.argument("path", type=click.File("rb"))
+@click.option("--commit", is_flag=True, help="Write the changes. Without it, only show what would happen.")
+@click.option("--show", type=int, default=20, show_default=True, help="How many rejected rows to list.")
+def import_command(what, path, commit, show):
+    """Dry-run (default) or commit an import; all or nothing."""
+    from .services import imports
+    from .toolkit.spreadsheets import ImportFileError
+
+    try:
+        planned = imports.plan(what, path.read())
+    except ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("%d to create, %d to update, %d unchanged, %d rejected" % (
+        planned.count("create"), planned.count("update"), planned.count("unchanged"), planned.count("reject")))
+    for row in [r for r in planned.rows if r.action == "reject"][:show]:
+        click.echo("  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(row.reasons)))
+    if not planned.ok:
+        raise click.ClickException("Nothing was written: fix the rejected rows and run it again.")
+    if commit:
+        with click.progressbar(length=len(planned.rows), label="Importing") as bar:
+            counts = imports.apply(planned, bar.update)
+        click.echo("Written: %(create)d created, %(update)d updated, %(unchanged)d unchanged." % counts)
+    else:
+        click.echo("Dry run: nothing written. Add --commit to write.")

@@ -35,6 +35,7 @@ def public_urls(live_server):
             "areas": "/areas",
             "area": f"/areas/{area.number}",
             "about": "/about",
+            "equity": "/insights/equity",
             "not-found": "/no-such-page",
         }
 

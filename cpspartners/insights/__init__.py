@@ -1,0 +1,1 @@
+"""Insights for partnership specialists: where Chicago is served and where it is not."""

@@ -1,0 +1,1 @@
+"""Operations that change state, each one transaction, shared by views and commands."""

@@ -1,0 +1,49 @@
+"""iCalendar feeds built with the ``icalendar`` library: events and deadlines as all-day entries.
+
+Pure: takes plain ``Entry`` values, returns bytes. UIDs are stable (kind, id and date), so a
+calendar app that subscribes to a feed updates entries instead of duplicating them.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from icalendar import Calendar, Event
+
+PRODID = "-//Chicago Public Schools//cpspartners//EN"
+
+
+@dataclass(frozen=True)
+class Entry:
+    uid: str
+    summary: str
+    starts: date
+    ends: date = None  # inclusive last day; None = one day
+    description: str = ""
+    url: str = ""
+    location: str = ""
+
+
+def feed(name, entries, now=None):
+    """An iCalendar document (bytes) named ``name`` holding ``entries``."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    stamp = now or datetime.now(timezone.utc)
+    for entry in entries:
+        event = Event()
+        event.add("uid", entry.uid)
+        event.add("dtstamp", stamp)
+        event.add("summary", entry.summary)
+        event.add("dtstart", entry.starts)
+        # DTEND of an all-day event is exclusive: the day after the last day.
+        event.add("dtend", (entry.ends or entry.starts) + timedelta(days=1))
+        if entry.description:
+            event.add("description", entry.description)
+        if entry.url:
+            event.add("url", entry.url)
+        if entry.location:
+            event.add("location", entry.location)
+        calendar.add_component(event)
+    return calendar.to_ical()
