@@ -83,10 +83,11 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from .cli import import_cli, seed_cli
+    from .cli import import_cli, pools_cli, seed_cli
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(import_cli)
+    app.cli.add_command(pools_cli)
 
 
 def register_errorhandlers(app):

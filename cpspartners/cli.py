@@ -65,3 +65,34 @@ def import_command(what, path, commit, show):
         click.echo("Written: %(create)d created, %(update)d updated, %(unchanged)d unchanged." % counts)
     else:
         click.echo("Dry run: nothing written. Add --commit to write.")
+
+pools_cli = AppGroup("pools", help="Seat and licence pools: the daily sweep and usage reports.")
+
+
+@pools_cli.command("expire")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
+def pools_expire_command(today):
+    """Mark lapsed seats expired and give freed seats to the waitlist (for a daily cron)."""
+    from .services import pools
+
+    lapsed, promoted = pools.expire(today.date() if today else None)
+    click.echo("%d seats expired, %d people moved from the waitlist to a seat" % (len(lapsed), len(promoted)))
+
+
+@pools_cli.command("report")
+def pools_report_command():
+    """Usage of every pool as CSV on standard output."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import SeatPool
+    from .services import pools
+    from .toolkit.spreadsheets import to_csv
+
+    rows = []
+    for pool in db.session.scalars(select(SeatPool).order_by(SeatPool.id)):
+        use = pools.usage(pool)
+        rows.append([pool.id, pool.name, pool.total_seats, use.allocated, use.active, use.expired, use.released,
+                     use.waiting])
+    header = ["pool_id", "pool", "total_seats", "allocated", "active", "expired", "released", "waiting"]
+    click.echo(to_csv(header, rows).lstrip("\ufeff"), nl=False)

@@ -1,0 +1,204 @@
+"""Seat pool operations: allocate, assign (or waitlist), renew, release, expire, remind, report.
+
+Each operation is one transaction. Seats are counted under a row lock on the allocation (and on
+the pool when allocating), so two distributors' staff assigning the last seat at the same moment
+cannot both get it on PostgreSQL; SQLite serialises writers anyway.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+
+
+class PoolError(ValueError):
+    """A rule of the pool was broken; the message says which, in plain words."""
+
+
+def _locked(model, ident):
+    obj = db.session.scalars(select(model).where(model.id == ident).with_for_update()).first()
+    if obj is None:
+        raise PoolError("That pool or allocation does not exist.")
+    return obj
+
+
+def allocated_seats(pool_id):
+    return db.session.scalar(select(func.coalesce(func.sum(SeatAllocation.seats), 0)).where(
+        SeatAllocation.pool_id == pool_id))
+
+
+def active_count(allocation_id):
+    return db.session.scalar(select(func.count()).select_from(SeatAssignment).where(
+        SeatAssignment.allocation_id == allocation_id, SeatAssignment.status == "active"))
+
+
+def allocate(pool_id, distributor_id, seats):
+    """Give (or change) a distributor's share; the pool's total can never be exceeded."""
+    try:
+        pool = _locked(SeatPool, pool_id)
+        if seats < 1:
+            raise PoolError("An allocation needs at least one seat.")
+        current = db.session.scalars(select(SeatAllocation).where(
+            SeatAllocation.pool_id == pool.id, SeatAllocation.distributor_id == distributor_id)).first()
+        others = allocated_seats(pool.id) - (current.seats if current else 0)
+        if others + seats > pool.total_seats:
+            raise PoolError("Only %d seats are left to allocate in this pool." % (pool.total_seats - others))
+        if current and active_count(current.id) > seats:
+            raise PoolError("This distributor already has %d seats in use." % active_count(current.id))
+        if current is None:
+            current = SeatAllocation(pool_id=pool.id, distributor_id=distributor_id, seats=seats)
+            db.session.add(current)
+        else:
+            current.seats = seats
+        db.session.commit()
+        return current
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+@dataclass(frozen=True)
+class Holder:
+    user_id: int = None
+    name: str = ""
+    email: str = ""
+    language: str = "en"
+
+    def fields(self):
+        return {"holder_user_id": self.user_id, "holder_name": "" if self.user_id else self.name.strip(),
+                "holder_email": "" if self.user_id else self.email.strip(), "holder_language": self.language}
+
+
+def assign(allocation_id, holder, today=None):
+    """A seat if one is free, else a place on the waitlist. Returns the assignment or the entry."""
+    today = today or date.today()
+    if not holder.user_id and not holder.name.strip():
+        raise PoolError("Give the student's account or the family's name.")
+    try:
+        allocation = _locked(SeatAllocation, allocation_id)
+        if not allocation.pool.is_open:
+            raise PoolError("This pool is closed.")
+        if active_count(allocation.id) < allocation.seats:
+            result = SeatAssignment(allocation_id=allocation.id, starts_on=today,
+                                    expires_on=today + timedelta(days=allocation.pool.validity_days - 1),
+                                    **holder.fields())
+        else:
+            result = SeatWaitlistEntry(allocation_id=allocation.id, **holder.fields())
+        db.session.add(result)
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def renew(assignment_id, today=None):
+    """Another validity period, from the old expiry (or today, if it has lapsed)."""
+    today = today or date.today()
+    assignment = db.session.get(SeatAssignment, assignment_id)
+    if assignment is None or assignment.status == "released":
+        raise PoolError("That seat cannot be renewed.")
+    start = max(today, assignment.expires_on + timedelta(days=1))
+    if assignment.status == "expired":
+        # A lapsed seat can only come back if the allocation still has room.
+        allocation = _locked(SeatAllocation, assignment.allocation_id)
+        if active_count(allocation.id) >= allocation.seats:
+            db.session.rollback()
+            raise PoolError("No seat is free to renew this licence.")
+        assignment.status = "active"
+    assignment.expires_on = start + timedelta(days=assignment.allocation.pool.validity_days - 1)
+    assignment.renewals += 1
+    assignment.reminded_on = None
+    db.session.commit()
+    return assignment
+
+
+def release(assignment_id, today=None):
+    """Give a seat back; the first person waiting gets it."""
+    assignment = db.session.get(SeatAssignment, assignment_id)
+    if assignment is None or assignment.status != "active":
+        raise PoolError("That seat is not in use.")
+    assignment.status = "released"
+    db.session.flush()
+    promoted = promote_waitlist(assignment.allocation, today or date.today())
+    db.session.commit()
+    return promoted
+
+
+def promote_waitlist(allocation, today):
+    """Fill free seats from the waitlist, oldest first. Caller commits."""
+    promoted = []
+    free = allocation.seats - active_count(allocation.id)
+    waiting = db.session.scalars(select(SeatWaitlistEntry).where(
+        SeatWaitlistEntry.allocation_id == allocation.id, SeatWaitlistEntry.status == "waiting",
+    ).order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id).limit(max(free, 0))).all()
+    for entry in waiting:
+        entry.status = "assigned"
+        seat = SeatAssignment(allocation_id=allocation.id, holder_user_id=entry.holder_user_id,
+                              holder_name=entry.holder_name, holder_email=entry.holder_email,
+                              holder_language=entry.holder_language, starts_on=today,
+                              expires_on=today + timedelta(days=allocation.pool.validity_days - 1))
+        db.session.add(seat)
+        promoted.append(seat)
+    db.session.flush()
+    return promoted
+
+
+def expire(today=None):
+    """Mark lapsed seats expired and hand freed seats to the waitlist. For a daily cron."""
+    today = today or date.today()
+    lapsed = db.session.scalars(select(SeatAssignment).where(
+        SeatAssignment.status == "active", SeatAssignment.expires_on < today)).all()
+    for assignment in lapsed:
+        assignment.status = "expired"
+    db.session.flush()
+    promoted = []
+    for allocation in {a.allocation for a in lapsed}:
+        promoted.extend(promote_waitlist(allocation, today))
+    db.session.commit()
+    return lapsed, promoted
+
+
+def due_reminders(today=None):
+    """Active seats whose expiry is within the pool's reminder window and not yet reminded."""
+    today = today or date.today()
+    candidates = db.session.scalars(
+        select(SeatAssignment).join(SeatAllocation).join(SeatPool).where(
+            SeatAssignment.status == "active", SeatAssignment.reminded_on.is_(None),
+            SeatAssignment.expires_on >= today)
+    ).all()
+    return [a for a in candidates if a.expires_on - today <= timedelta(days=a.allocation.pool.remind_days_before)]
+
+
+def mark_reminded(assignments, today=None):
+    for assignment in assignments:
+        assignment.reminded_on = today or date.today()
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    pool: SeatPool
+    allocated: int
+    active: int
+    expired: int
+    released: int
+    waiting: int
+
+    @property
+    def unallocated(self):
+        return self.pool.total_seats - self.allocated
+
+
+def usage(pool):
+    """How a pool's seats are used, for the report."""
+    counts = dict(db.session.execute(
+        select(SeatAssignment.status, func.count()).join(SeatAllocation).where(SeatAllocation.pool_id == pool.id)
+        .group_by(SeatAssignment.status)).all())
+    waiting = db.session.scalar(select(func.count()).select_from(SeatWaitlistEntry).join(SeatAllocation).where(
+        SeatAllocation.pool_id == pool.id, SeatWaitlistEntry.status == "waiting"))
+    return PoolUsage(pool, allocated_seats(pool.id), counts.get("active", 0), counts.get("expired", 0),
+                     counts.get("released", 0), waiting)
