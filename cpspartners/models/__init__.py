@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table with the metadata."""
 
 from .geo import CommunityArea, School
+from .newsletter import Newsletter, NewsletterItem
 from .opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
 from .partner import Partner, Verification, VettingRecord, partner_area
 from .people import User
@@ -9,5 +10,5 @@ from .pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 __all__ = [
     "CommunityArea", "School", "Opportunity", "OpportunityCluster", "OpportunityTag",
     "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User",
-    "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry",
+    "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem",
 ]

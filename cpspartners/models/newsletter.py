@@ -1,0 +1,48 @@
+"""Newsletters: a digest of listings composed by a specialist for one audience, scope and language."""
+
+from ..extensions import db
+from ._base import one_of, utcnow
+
+AUDIENCE_CODES = ("students", "teachers", "families")
+SCOPE_CODES = ("citywide", "school", "network", "area")
+
+
+class Newsletter(db.Model):
+    __tablename__ = "newsletter"
+
+    id = db.Column(db.Integer, primary_key=True)
+    subject = db.Column(db.String(200), nullable=False)
+    audience = db.Column(db.String(10), nullable=False)
+    scope = db.Column(db.String(10), nullable=False, default="citywide")
+    scope_value = db.Column(db.String(40), nullable=False, default="")  # school id, network name or area number
+    language = db.Column(db.String(2), nullable=False, default="en")
+    note = db.Column(db.Text, nullable=False, default="")
+    status = db.Column(db.String(8), nullable=False, default="draft", index=True)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = db.Column(db.DateTime(timezone=True))
+    recipient_count = db.Column(db.Integer, nullable=False, default=0)
+
+    items = db.relationship("NewsletterItem", cascade="all, delete-orphan", order_by="NewsletterItem.position",
+                            back_populates="newsletter")
+    created_by = db.relationship("User")
+
+    __table_args__ = (
+        one_of("audience", AUDIENCE_CODES, "audience"),
+        one_of("scope", SCOPE_CODES, "scope"),
+        one_of("language", ("en", "es"), "language"),
+        one_of("status", ("draft", "sending", "sent"), "status"),
+    )
+
+
+class NewsletterItem(db.Model):
+    """One listing in a newsletter, in the order the specialist chose."""
+
+    __tablename__ = "newsletter_item"
+
+    newsletter_id = db.Column(db.Integer, db.ForeignKey("newsletter.id", ondelete="CASCADE"), primary_key=True)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True)
+    position = db.Column(db.Integer, nullable=False)
+
+    newsletter = db.relationship("Newsletter", back_populates="items")
+    opportunity = db.relationship("Opportunity")

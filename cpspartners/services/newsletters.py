@@ -1,0 +1,127 @@
+"""Compose a newsletter: propose fresh, verified, still-open listings for an audience and scope,
+let the specialist reorder, remove and annotate them, render HTML and plain text.
+
+Sending is done by a command or a queued job (see ``send``), never inside a request.
+"""
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import or_, select
+
+from ..directory.queries import public_opportunities
+from ..extensions import db
+from ..models import Newsletter, NewsletterItem, Opportunity, School, opportunity_school
+
+AUDIENCE_TO_LISTING = {"students": ("students",), "teachers": ("classrooms",), "families": ("families", "students")}
+FRESH_DAYS = 120  # verified within this many days counts as "verified"
+
+
+class NewsletterError(ValueError):
+    """A rule of composing was broken; the message says which."""
+
+
+def scope_filter(stmt, scope, value):
+    """Narrow listings to a school, a network or a community area (citywide ones always stay)."""
+    if scope == "citywide":
+        return stmt
+    if scope == "school":
+        schools = select(School.id).where(School.id == int(value))
+    elif scope == "network":
+        schools = select(School.id).where(School.network == value)
+    elif scope == "area":
+        schools = select(School.id).where(School.community_area_number == int(value))
+    else:
+        raise NewsletterError("Unknown scope.")
+    at_schools = select(opportunity_school.c.opportunity_id).where(opportunity_school.c.school_id.in_(schools))
+    citywide = ~Opportunity.schools.any()
+    local = Opportunity.id.in_(at_schools)
+    if scope == "area":
+        local = or_(local, Opportunity.community_area_number == int(value))
+    return stmt.where(or_(local, citywide))
+
+
+def propose(audience, scope="citywide", scope_value="", today=None, limit=12):
+    """Fresh, verified, still-open listings for the audience, soonest deadline first."""
+    today = today or date.today()
+    verified_since = datetime.combine(today - timedelta(days=FRESH_DAYS), time.min, timezone.utc)
+    stmt = public_opportunities().where(
+        Opportunity.audience.in_(AUDIENCE_TO_LISTING[audience]),
+        Opportunity.deadline >= today,
+        Opportunity.last_verified_at >= verified_since,
+    )
+    stmt = scope_filter(stmt, scope, scope_value)
+    return db.session.scalars(stmt.order_by(Opportunity.deadline, Opportunity.id).limit(limit)).all()
+
+
+def create_draft(subject, audience, scope, scope_value, language, created_by=None, today=None):
+    """A draft newsletter holding the proposed listings, in one transaction."""
+    if audience not in AUDIENCE_TO_LISTING:
+        raise NewsletterError("Choose students, teachers or families.")
+    proposed = propose(audience, scope, scope_value, today)
+    newsletter = Newsletter(subject=subject.strip(), audience=audience, scope=scope, scope_value=str(scope_value or ""),
+                            language=language, created_by=created_by)
+    newsletter.items = [NewsletterItem(opportunity=opp, position=n) for n, opp in enumerate(proposed)]
+    db.session.add(newsletter)
+    db.session.commit()
+    return newsletter
+
+
+def _editable(newsletter):
+    if newsletter.status != "draft":
+        raise NewsletterError("This newsletter has been sent and can no longer change.")
+
+
+def move(newsletter, opportunity_id, offset):
+    """Move one listing up (-1) or down (+1)."""
+    _editable(newsletter)
+    items = list(newsletter.items)
+    index = next((n for n, item in enumerate(items) if item.opportunity_id == opportunity_id), None)
+    if index is None:
+        raise NewsletterError("That listing is not in this newsletter.")
+    target = max(0, min(len(items) - 1, index + offset))
+    items.insert(target, items.pop(index))
+    for position, item in enumerate(items):
+        item.position = position
+    db.session.commit()
+
+
+def remove(newsletter, opportunity_id):
+    _editable(newsletter)
+    item = next((i for i in newsletter.items if i.opportunity_id == opportunity_id), None)
+    if item is None:
+        raise NewsletterError("That listing is not in this newsletter.")
+    newsletter.items.remove(item)
+    for position, remaining in enumerate(newsletter.items):
+        remaining.position = position
+    db.session.commit()
+
+
+def add(newsletter, opportunity_id):
+    _editable(newsletter)
+    if any(i.opportunity_id == opportunity_id for i in newsletter.items):
+        return
+    opp = db.session.scalars(public_opportunities().where(Opportunity.id == opportunity_id)).first()
+    if opp is None:
+        raise NewsletterError("Only published listings can go in a newsletter.")
+    newsletter.items.append(NewsletterItem(opportunity=opp, position=len(newsletter.items)))
+    db.session.commit()
+
+
+def set_note(newsletter, subject, note):
+    _editable(newsletter)
+    newsletter.subject = subject.strip()
+    newsletter.note = note.strip()
+    db.session.commit()
+
+
+def render(newsletter, base_url):
+    """(html, text) of the newsletter in its own language, with absolute links."""
+    from flask import current_app, render_template
+    from flask_babel import force_locale
+
+    # A request context of its own, so links are absolute and this works from a command or a job.
+    with current_app.test_request_context(base_url=base_url), force_locale(newsletter.language):
+        context = {"newsletter": newsletter, "items": [i.opportunity for i in newsletter.items],
+                   "lang": newsletter.language}
+        return (render_template("email/newsletter.html", **context),
+                render_template("email/newsletter.txt", **context))
