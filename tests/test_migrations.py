@@ -18,7 +18,14 @@ def upgrade_and_compare(url):
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-            tables = set(inspect(conn).get_table_names())
+            inspector = inspect(conn)
+            tables = set(inspector.get_table_names())
+            # Autogenerate ignores CHECK constraints, so compare their names here.
+            for table in db.metadata.sorted_tables:
+                wanted = {c.name for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
+                found = {c["name"] for c in inspector.get_check_constraints(table.name)}
+                if wanted != found:
+                    diff.append(("check constraints", table.name, sorted(wanted ^ found)))
         db.engine.dispose()
     return diff, tables
 

@@ -5,10 +5,12 @@ from .newsletter import Newsletter, NewsletterItem
 from .opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
 from .partner import Partner, Verification, VettingRecord, partner_area
 from .people import User
+from .workflow import Application, Message, Notification, SpeakerRequest
 from .pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 
 __all__ = [
     "CommunityArea", "School", "Opportunity", "OpportunityCluster", "OpportunityTag",
     "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User",
     "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem",
+    "Application", "Message", "Notification", "SpeakerRequest",
 ]

@@ -68,6 +68,7 @@ class Opportunity(db.Model):
     schedule = db.Column(db.String(300), nullable=False, default="")
     deadline = db.Column(db.Date, index=True)
     capacity = db.Column(db.Integer)  # None = no limit
+    seats_taken = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     paid = db.Column(db.Boolean, nullable=False, default=False)
     stipend = db.Column(db.String(120), nullable=False, default="")
     transportation = db.Column(db.Boolean, nullable=False, default=False)
@@ -100,6 +101,8 @@ class Opportunity(db.Model):
         db.CheckConstraint(f"grade_max BETWEEN {GRADE_MIN} AND {GRADE_MAX}", name="grade_max_range"),
         db.CheckConstraint("grade_min <= grade_max", name="grade_order"),
         db.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
+        # The database itself refuses an over-full opportunity, whatever the application code does.
+        db.CheckConstraint("seats_taken >= 0 AND (capacity IS NULL OR seats_taken <= capacity)", name="seats_within_capacity"),
         db.CheckConstraint("cost_cents >= 0", name="cost_positive"),
         db.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="date_order"),
     )
@@ -135,6 +138,10 @@ class Opportunity(db.Model):
             if spanish:
                 return spanish
         return getattr(self, field)
+
+    @property
+    def seats_left(self):
+        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
 
     def deadline_open(self, today):
         return self.deadline is None or self.deadline >= today

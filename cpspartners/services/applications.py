@@ -1,0 +1,181 @@
+"""Student applications: apply or express interest, and every move between states.
+
+Seats are counted in the database: taking one is a single conditional UPDATE
+(``seats_taken + 1 ... WHERE seats_taken < capacity``), so two students applying for the last
+seat at the same moment cannot both get it; a CHECK constraint backs it up.
+"""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+
+from ..extensions import db
+from ..models import Application, Opportunity, Partner
+from .errors import NotAllowed, RuleBroken
+from .notify import notify, partner_staff
+
+# (from, to) -> who may make the move
+TRANSITIONS = {
+    ("submitted", "accepted"): "partner",
+    ("submitted", "waitlisted"): "partner",
+    ("submitted", "declined"): "partner",
+    ("waitlisted", "accepted"): "partner",
+    ("waitlisted", "declined"): "partner",
+    ("accepted", "completed"): "partner",
+    ("submitted", "withdrawn"): "student",
+    ("waitlisted", "withdrawn"): "student",
+    ("accepted", "withdrawn"): "student",
+}
+NOTIFY_STUDENT = {"accepted", "waitlisted", "declined", "completed"}
+
+
+def take_seat(opportunity_id):
+    """One seat, atomically; False when the opportunity is full."""
+    table = Opportunity.__table__
+    result = db.session.execute(
+        update(table)
+        .where(table.c.id == opportunity_id, or_(table.c.capacity.is_(None), table.c.seats_taken < table.c.capacity))
+        .values(seats_taken=table.c.seats_taken + 1)
+    )
+    return result.rowcount == 1
+
+
+def give_back_seat(opportunity_id):
+    table = Opportunity.__table__
+    db.session.execute(update(table).where(table.c.id == opportunity_id, table.c.seats_taken > 0)
+                       .values(seats_taken=table.c.seats_taken - 1))
+
+
+def apply(student, opportunity, answer="", kind="apply", today=None):
+    """Apply (or express interest). Returns the application, submitted or waitlisted."""
+    today = today or date.today()
+    check_can_apply(student, opportunity, today)
+    if db.session.scalar(select(Application.id).where(Application.opportunity_id == opportunity.id,
+                                                      Application.student_id == student.id)):
+        raise RuleBroken(_l("You have already applied for this."))
+    application = Application(opportunity_id=opportunity.id, student_id=student.id, kind=kind,
+                              answer=(answer or "").strip())
+    try:
+        if kind == "apply" and opportunity.capacity is not None:
+            application.holds_seat = take_seat(opportunity.id)
+            application.state = "submitted" if application.holds_seat else "waitlisted"
+        db.session.add(application)
+        school = student.school.long_name if student.school else ""
+        notify(partner_staff(opportunity.partner_id), "application_new", link="/partner/applications",
+               title=opportunity.title, grade=student.grade, school=school)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.refresh(opportunity)
+    return application
+
+
+def check_can_apply(student, opportunity, today):
+    if student.role != "student":
+        raise NotAllowed(_l("Only students can apply."))
+    public = opportunity.status == "published" and db.session.scalar(
+        select(Partner.status).where(Partner.id == opportunity.partner_id)) == "active"
+    if not public:
+        raise RuleBroken(_l("This opportunity is not open."))
+    if not opportunity.grade_min <= (student.grade or -1) <= opportunity.grade_max:
+        raise RuleBroken(_l("This opportunity is for grades %(low)d to %(high)d.",
+                            low=opportunity.grade_min, high=opportunity.grade_max))
+    if not opportunity.deadline_open(today):
+        raise RuleBroken(_l("The deadline for this opportunity has passed."))
+
+
+def side_of(user, application):
+    """"student" for the applicant, "partner" for the partner's staff and specialists, else None."""
+    if user is None:
+        return None
+    if user.id == application.student_id:
+        return "student"
+    if user.role in ("specialist", "admin"):
+        return "partner"
+    if user.role == "partner_staff" and user.partner_id == application.opportunity.partner_id:
+        return "partner"
+    return None
+
+
+def can_see(user, application):
+    return side_of(user, application) is not None
+
+
+def move(application, to_state, actor, note=""):
+    """Move an application to ``to_state`` if ``actor`` may; keeps seat counts and notifies."""
+    side = side_of(actor, application)
+    if side is None:
+        raise NotAllowed(_l("This application is not yours."))
+    allowed = TRANSITIONS.get((application.state, to_state))
+    if allowed is None or allowed != side:
+        raise RuleBroken(_l("That change is not possible from here."))
+    opportunity = application.opportunity
+    try:
+        if to_state == "accepted" and not application.holds_seat and application.kind == "apply" \
+                and opportunity.capacity is not None:
+            if not take_seat(opportunity.id):
+                raise RuleBroken(_l("No seats are left. Decline another student first, or keep this one waitlisted."))
+            application.holds_seat = True
+        freed = to_state in ("declined", "withdrawn") and application.holds_seat
+        if freed:
+            give_back_seat(opportunity.id)
+            application.holds_seat = False
+        application.state = to_state
+        if note:
+            application.partner_note = note.strip()
+        if to_state in NOTIFY_STUDENT:
+            notify([application.student], "application_" + to_state, link="/me/applications", title=opportunity.title)
+        if to_state == "withdrawn":
+            notify(partner_staff(opportunity.partner_id), "application_withdrawn", link="/partner/applications",
+                   title=opportunity.title)
+        if freed:
+            promote_waitlisted(opportunity)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return application
+
+
+def promote_waitlisted(opportunity):
+    """Give a freed seat to the student who has waited longest (caller commits)."""
+    waiting = db.session.scalars(select(Application).where(
+        Application.opportunity_id == opportunity.id, Application.state == "waitlisted",
+        Application.kind == "apply", Application.holds_seat.is_(False),
+    ).order_by(Application.created_at, Application.id).limit(1)).first()
+    if waiting is not None and take_seat(opportunity.id):
+        waiting.holds_seat = True
+        waiting.state = "submitted"
+        notify([waiting.student], "application_seat_opened", link="/me/applications", title=opportunity.title)
+
+
+def for_partner_view(application):
+    """What partner staff may see of an applicant: first name, grade, school, answer. No contact details."""
+    student = application.student
+    first_name = (student.name or "").split(" ")[0]
+    return {
+        "id": application.id,
+        "first_name": first_name,
+        "grade": student.grade,
+        "school": student.school.long_name if student.school else "",
+        "answer": application.answer,
+        "state": application.state,
+        "kind": application.kind,
+        "applied_on": application.created_at.date(),
+    }
+
+
+def visible_to(user):
+    """The applications ``user`` may list: their own, their partner's, or all for specialists."""
+    stmt = select(Application).join(Opportunity)
+    if user.role == "student":
+        return stmt.where(Application.student_id == user.id)
+    if user.role == "partner_staff":
+        return stmt.where(Opportunity.partner_id == user.partner_id)
+    if user.role in ("specialist", "admin"):
+        return stmt
+    return stmt.where(False)
+
+

@@ -1,0 +1,56 @@
+"""Notifications: written in the same transaction as the change they announce, rendered in the
+recipient's language when shown, emailed later by ``flask notifications send`` (never in a request)."""
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Notification, User
+
+MESSAGES = {
+    "application_new": _l("New application for \u201c%(title)s\u201d from a grade %(grade)s student at %(school)s."),
+    "application_accepted": _l("You were accepted for \u201c%(title)s\u201d."),
+    "application_waitlisted": _l("You are on the waitlist for \u201c%(title)s\u201d."),
+    "application_declined": _l("Your application for \u201c%(title)s\u201d was not accepted this time."),
+    "application_withdrawn": _l("A student withdrew their application for \u201c%(title)s\u201d."),
+    "application_completed": _l("\u201c%(title)s\u201d is marked as completed. Well done!"),
+    "application_seat_opened": _l("A seat opened for \u201c%(title)s\u201d: your application is back under review."),
+    "request_new": _l("A teacher at %(school)s asks for \u201c%(topic)s\u201d (grade %(grade)s)."),
+    "request_accepted": _l("Your request \u201c%(topic)s\u201d was accepted for %(date)s."),
+    "request_proposed": _l("The partner proposes %(date)s for \u201c%(topic)s\u201d."),
+    "request_declined": _l("Your request \u201c%(topic)s\u201d was declined."),
+    "request_cancelled": _l("The teacher cancelled the request \u201c%(topic)s\u201d."),
+    "request_proposal_accepted": _l("The teacher accepted %(date)s for \u201c%(topic)s\u201d."),
+    "request_flagged": _l("The request \u201c%(topic)s\u201d has had no answer for %(days)s days."),
+    "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
+    "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
+    "message_new": _l("New message about \u201c%(title)s\u201d."),
+}
+
+
+def notify(users, kind, link="", **params):
+    """Queue a notification for each user (deduplicated). The caller commits."""
+    if kind not in MESSAGES:
+        raise KeyError(kind)
+    seen = set()
+    for user in users:
+        if user is None or user.id in seen:
+            continue
+        seen.add(user.id)
+        db.session.add(Notification(user_id=user.id, kind=kind, params={k: str(v) for k, v in params.items()},
+                                    link=link))
+
+
+def partner_staff(partner_id):
+    return db.session.scalars(select(User).where(User.partner_id == partner_id, User.role == "partner_staff")).all()
+
+
+def specialists():
+    return db.session.scalars(select(User).where(User.role.in_(("specialist", "admin")))).all()
+
+
+def text(notification, locale=None):
+    """The notification as a sentence in ``locale`` (default: the recipient's language)."""
+    with force_locale(locale or notification.user.preferred_language):
+        return str(MESSAGES[notification.kind]) % notification.params

@@ -1,0 +1,201 @@
+"""Teachers' requests for a guest speaker or classroom partner, from request to visit to feedback.
+
+requested -> accepted (partner picks one of the teacher's dates)
+requested -> proposed (partner offers another date) -> accepted | cancelled (teacher answers)
+requested | proposed -> declined (partner) ; requested | proposed | accepted -> cancelled (teacher)
+accepted, after the visit date -> completed (both confirm) | did_not_happen (either says no)
+Requests unanswered for ``REQUEST_ESCALATION_DAYS`` are flagged to specialists, who may reassign them.
+"""
+
+from datetime import date, datetime, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Partner, SpeakerRequest
+from ..toolkit.calendar import Entry, feed
+from .errors import NotAllowed, RuleBroken
+from .notify import notify, partner_staff, specialists
+
+
+def side_of(user, request_):
+    if user is None:
+        return None
+    if user.id == request_.teacher_id:
+        return "teacher"
+    if user.role == "partner_staff" and user.partner_id == request_.partner_id:
+        return "partner"
+    if user.role in ("specialist", "admin"):
+        return "specialist"
+    return None
+
+
+def _require(user, request_, *sides):
+    side = side_of(user, request_)
+    if side is None:
+        raise NotAllowed(_l("This request is not yours."))
+    if side not in sides and not (side == "specialist" and "partner" in sides):
+        raise NotAllowed(_l("Only the other side can do this."))
+    return side
+
+
+def _state(request_, *states):
+    if request_.state not in states:
+        raise RuleBroken(_l("That change is not possible from here."))
+
+
+def create(teacher, partner, topic, grade, class_size, dates, modality="in_person", subject="", message="",
+           opportunity=None, today=None):
+    """A new request; dates must be in the future, one to three of them."""
+    today = today or date.today()
+    if teacher.role != "teacher" or teacher.school_id is None:
+        raise NotAllowed(_l("Only teachers can request a speaker or partner."))
+    if partner.status != "active":
+        raise RuleBroken(_l("This partner is not taking requests."))
+    dates = sorted(dict.fromkeys(d for d in dates if d))
+    if not 1 <= len(dates) <= 3:
+        raise RuleBroken(_l("Give one to three dates."))
+    if any(d <= today for d in dates):
+        raise RuleBroken(_l("Dates must be after today."))
+    req = SpeakerRequest(teacher_id=teacher.id, partner_id=partner.id, school_id=teacher.school_id,
+                         opportunity_id=opportunity.id if opportunity else None, topic=topic.strip(),
+                         subject=subject.strip(), grade=grade, class_size=class_size, modality=modality,
+                         message=message.strip(), date_1=dates[0], date_2=dates[1] if len(dates) > 1 else None,
+                         date_3=dates[2] if len(dates) > 2 else None)
+    db.session.add(req)
+    notify(partner_staff(partner.id), "request_new", link="/partner/requests", topic=req.topic,
+           grade=grade, school=teacher.school.long_name)
+    db.session.commit()
+    return req
+
+
+def accept(actor, req, visit_date, note=""):
+    _require(actor, req, "partner")
+    _state(req, "requested")
+    if visit_date not in req.proposed_dates:
+        raise RuleBroken(_l("Choose one of the teacher's dates, or propose another."))
+    req.state, req.visit_date, req.response_note, req.flagged_at = "accepted", visit_date, note.strip(), None
+    notify([req.teacher], "request_accepted", link="/teacher/requests", topic=req.topic,
+           date=visit_date.isoformat())
+    db.session.commit()
+    return req
+
+
+def propose(actor, req, other_date, note="", today=None):
+    _require(actor, req, "partner")
+    _state(req, "requested")
+    if other_date <= (today or date.today()):
+        raise RuleBroken(_l("Dates must be after today."))
+    req.state, req.proposed_date, req.response_note, req.flagged_at = "proposed", other_date, note.strip(), None
+    notify([req.teacher], "request_proposed", link="/teacher/requests", topic=req.topic, date=other_date.isoformat())
+    db.session.commit()
+    return req
+
+
+def decline(actor, req, note=""):
+    _require(actor, req, "partner")
+    _state(req, "requested", "proposed")
+    req.state, req.response_note, req.flagged_at = "declined", note.strip(), None
+    notify([req.teacher], "request_declined", link="/teacher/requests", topic=req.topic)
+    db.session.commit()
+    return req
+
+
+def answer_proposal(actor, req, accept_it):
+    _require(actor, req, "teacher")
+    _state(req, "proposed")
+    if accept_it:
+        req.state, req.visit_date = "accepted", req.proposed_date
+        notify(partner_staff(req.partner_id), "request_proposal_accepted", link="/partner/requests",
+               topic=req.topic, date=req.visit_date.isoformat())
+    else:
+        req.state = "cancelled"
+        notify(partner_staff(req.partner_id), "request_cancelled", link="/partner/requests", topic=req.topic)
+    db.session.commit()
+    return req
+
+
+def cancel(actor, req, today=None):
+    _require(actor, req, "teacher")
+    _state(req, "requested", "proposed", "accepted")
+    if req.state == "accepted" and req.visit_date <= (today or date.today()):
+        raise RuleBroken(_l("The visit date has passed: confirm whether it happened instead."))
+    req.state = "cancelled"
+    notify(partner_staff(req.partner_id), "request_cancelled", link="/partner/requests", topic=req.topic)
+    db.session.commit()
+    return req
+
+
+def confirm(actor, req, happened, today=None):
+    """After the visit date each side says whether it happened; both yes -> completed."""
+    side = _require(actor, req, "teacher", "partner")
+    _state(req, "accepted")
+    if req.visit_date > (today or date.today()):
+        raise RuleBroken(_l("You can confirm the visit after it has taken place."))
+    if side == "teacher":
+        req.teacher_confirmed = bool(happened)
+    else:
+        req.partner_confirmed = bool(happened)
+    if req.teacher_confirmed is False or req.partner_confirmed is False:
+        req.state = "did_not_happen"
+    elif req.teacher_confirmed and req.partner_confirmed:
+        req.state = "completed"
+    db.session.commit()
+    return req
+
+
+def escalate(days, now=None):
+    """Flag requests unanswered for ``days`` and tell specialists. Returns the flagged requests."""
+    now = now or datetime.now(timezone.utc)
+    cutoff = now - timedelta(days=days)
+    stale = db.session.scalars(select(SpeakerRequest).where(
+        SpeakerRequest.state == "requested", SpeakerRequest.flagged_at.is_(None),
+        SpeakerRequest.created_at <= cutoff)).all()
+    people = specialists()
+    for req in stale:
+        req.flagged_at = now
+        notify(people, "request_flagged", link="/specialist/requests", topic=req.topic, days=days)
+    db.session.commit()
+    return stale
+
+
+def ask_for_confirmation(today=None):
+    """Accepted visits whose date has passed and that one side has not confirmed: remind both sides."""
+    today = today or date.today()
+    due = db.session.scalars(select(SpeakerRequest).where(
+        SpeakerRequest.state == "accepted", SpeakerRequest.visit_date < today)).all()
+    for req in due:
+        people = ([req.teacher] if req.teacher_confirmed is None else []) + \
+                 (partner_staff(req.partner_id) if req.partner_confirmed is None else [])
+        notify(people, "request_confirm", link="/requests/%d" % req.id, topic=req.topic,
+               date=req.visit_date.isoformat())
+    db.session.commit()
+    return due
+
+
+def reassign(actor, req, new_partner):
+    """A specialist hands an unanswered request to another partner."""
+    if side_of(actor, req) != "specialist" or actor.role not in ("specialist", "admin"):
+        raise NotAllowed(_l("Only partnership specialists can reassign a request."))
+    _state(req, "requested", "proposed", "declined")
+    if new_partner.id == req.partner_id or new_partner.status != "active":
+        raise RuleBroken(_l("Choose another active partner."))
+    req.partner_id, req.state, req.flagged_at, req.proposed_date = new_partner.id, "requested", None, None
+    notify(partner_staff(new_partner.id), "request_new", link="/partner/requests", topic=req.topic,
+           grade=req.grade, school=req.school.long_name)
+    notify([req.teacher], "request_reassigned", link="/teacher/requests", topic=req.topic, partner=new_partner.name)
+    db.session.commit()
+    return req
+
+
+def visit_calendar(req, url):
+    """An .ics file for an accepted visit."""
+    if req.state not in ("accepted", "completed") or req.visit_date is None:
+        raise RuleBroken(_l("Only accepted visits have a calendar entry."))
+    partner = db.session.get(Partner, req.partner_id)
+    entry = Entry("visit-%d@cpspartners" % req.id, "%s \u2014 %s" % (req.topic, partner.name), req.visit_date,
+                  description=req.message, url=url, location=req.school.long_name if req.modality == "in_person" else "")
+    return feed(req.topic, [entry])
+
+
