@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from cpspartners import create_app
 from cpspartners.extensions import db
-from cpspartners.models import Opportunity, Partner, School
+from cpspartners.models import Opportunity, Partner, School, User
 
 REFERENCE_TABLES = {"community_area", "school"}  # real data, loaded once per run
 PG_URL = os.environ.get("CPSPARTNERS_TEST_DATABASE_URL")
@@ -157,3 +157,30 @@ def pg_admin_engine():
     engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def people(app, make_partner, curie):
+    """One person of each role around two partners, at Curie: for workflow tests."""
+    partner = make_partner(name="Pilsen Robotics")
+    other_partner = make_partner(name="Austin Builders")
+
+    def user(email, role, **extra):
+        person = User(email=email, role=role, name=extra.pop("name", email.split("@")[0].title()), **extra)
+        db.session.add(person)
+        return person
+
+    people = {
+        "student": user("ana@example.org", "student", name="Ana Reyes", school_id=curie.id, grade=10,
+                        preferred_language="es"),
+        "student2": user("ben@example.org", "student", school_id=curie.id, grade=11),
+        "student3": user("cy@example.org", "student", school_id=curie.id, grade=11),
+        "young": user("dee@example.org", "student", school_id=curie.id, grade=6),
+        "teacher": user("t@example.org", "teacher", school_id=curie.id),
+        "staff": user("staff@example.org", "partner_staff", partner=partner),
+        "other_staff": user("other@example.org", "partner_staff", partner=other_partner),
+        "specialist": user("spec@example.org", "specialist"),
+    }
+    db.session.commit()
+    people["partner"], people["other_partner"] = partner, other_partner
+    return people

@@ -7,7 +7,7 @@ import pytest
 from icalendar import Calendar
 
 from cpspartners.extensions import db
-from cpspartners.models import Application, Notification, Opportunity, User
+from cpspartners.models import Notification, Opportunity, User
 from cpspartners.services import applications, requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import text
@@ -15,32 +15,6 @@ from cpspartners.services.notify import text
 from .conftest import PG_URL
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def people(app, make_partner, curie):
-    partner = make_partner(name="Pilsen Robotics")
-    other_partner = make_partner(name="Austin Builders")
-
-    def user(email, role, **extra):
-        person = User(email=email, role=role, name=extra.pop("name", email.split("@")[0].title()), **extra)
-        db.session.add(person)
-        return person
-
-    people = {
-        "student": user("ana@example.org", "student", name="Ana Reyes", school_id=curie.id, grade=10,
-                        preferred_language="es"),
-        "student2": user("ben@example.org", "student", school_id=curie.id, grade=11),
-        "student3": user("cy@example.org", "student", school_id=curie.id, grade=11),
-        "young": user("dee@example.org", "student", school_id=curie.id, grade=6),
-        "teacher": user("t@example.org", "teacher", school_id=curie.id),
-        "staff": user("staff@example.org", "partner_staff", partner=partner),
-        "other_staff": user("other@example.org", "partner_staff", partner=other_partner),
-        "specialist": user("spec@example.org", "specialist"),
-    }
-    db.session.commit()
-    people["partner"], people["other_partner"] = partner, other_partner
-    return people
 
 
 @pytest.fixture

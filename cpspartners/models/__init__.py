@@ -2,6 +2,7 @@
 
 from .geo import CommunityArea, School
 from .newsletter import Newsletter, NewsletterItem
+from .outcomes import Credential, Feedback
 from .opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
 from .partner import Partner, Verification, VettingRecord, partner_area
 from .people import User
@@ -12,5 +13,5 @@ __all__ = [
     "CommunityArea", "School", "Opportunity", "OpportunityCluster", "OpportunityTag",
     "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User",
     "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem",
-    "Application", "Message", "Notification", "SpeakerRequest",
+    "Application", "Message", "Notification", "SpeakerRequest", "Credential", "Feedback",
 ]

@@ -28,6 +28,7 @@ class Application(db.Model):
     partner_note = db.Column(db.Text, nullable=False, default="")
     holds_seat = db.Column(db.Boolean, nullable=False, default=False)
     hours = db.Column(db.Numeric(6, 1))
+    completed_on = db.Column(db.Date, index=True)  # the school year an outcome counts in
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -103,8 +103,11 @@ def can_see(user, application):
     return side_of(user, application) is not None
 
 
-def move(application, to_state, actor, note=""):
-    """Move an application to ``to_state`` if ``actor`` may; keeps seat counts and notifies."""
+def move(application, to_state, actor, note="", hours=None, today=None):
+    """Move an application to ``to_state`` if ``actor`` may; keeps seat counts and notifies.
+
+    On completion the partner may record the hours the student spent.
+    """
     side = side_of(actor, application)
     if side is None:
         raise NotAllowed(_l("This application is not yours."))
@@ -123,6 +126,12 @@ def move(application, to_state, actor, note=""):
             give_back_seat(opportunity.id)
             application.holds_seat = False
         application.state = to_state
+        if to_state == "completed":
+            application.completed_on = today or date.today()
+            if hours is not None:
+                if not 0 <= hours <= 2000:
+                    raise RuleBroken(_l("Hours must be between 0 and 2000."))
+                application.hours = hours
         if note:
             application.partner_note = note.strip()
         if to_state in NOTIFY_STUDENT:
