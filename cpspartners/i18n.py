@@ -1,6 +1,6 @@
 """Language choice: an explicit choice (cookie) wins, then Accept-Language, then English."""
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import get_locale, refresh
 
 LANG_COOKIE = "lang"
@@ -10,6 +10,8 @@ def select_locale():
     from flask import current_app
 
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and jobs: messages in the default language
+        return supported[0]
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in supported:
         return chosen
