@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, limiter, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,6 +45,10 @@ def configure(app, test_config):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    relaxed = bool(app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING"))
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = not relaxed
     unsafe = app.config["SECRET_KEY"] in (None, "", config.DEFAULT_SECRET_KEY)
     if unsafe and not (app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING")):
         raise RuntimeError(
@@ -64,28 +68,42 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 def register_extensions(app):
     from . import models  # noqa: F401  (models must be imported before migrations look)
+    from .auth import init_auth
     from .i18n import init_i18n
+    from .security import init_security
     from .templating import init_templating
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     init_i18n(app, babel)
     init_templating(app)
+    init_auth(app)
+    init_security(app)
 
 
 def register_blueprints(app):
+    from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
     from .directory.views import bp as directory_bp
     from .insights.views import bp as insights_bp
+    from .partners.views import bp as partners_bp
+    from .specialists.views import bp as specialists_bp
 
     app.register_blueprint(directory_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(partners_bp)
+    app.register_blueprint(specialists_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(insights_bp)
 
 
 def register_commands(app):
-    from .cli import import_cli, pools_cli, seed_cli
+    from .cli import import_cli, pools_cli, seed_cli, users_cli
 
     app.cli.add_command(seed_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(pools_cli)
 

@@ -1,4 +1,4 @@
-"""``flask seed schools`` and ``flask seed demo``: the commands that fill the database."""
+"""``flask seed schools|demo|users`` fill the database; ``flask users create-admin`` makes the first admin."""
 
 from datetime import date
 
@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from .seed.demo import DEFAULT_OPPORTUNITIES, MAX_OPPORTUNITIES, partner_count_for, seed_demo
 from .seed.schools import seed_schools
+from .seed.users import seed_users
 
 seed_cli = AppGroup("seed", help="Load real Chicago data and the demo directory.")
 
@@ -35,6 +36,46 @@ def seed_demo_command(scale, seed_value, today):
         except LookupError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"{counts['partners']:>6} new partners\n{counts['opportunities']:>6} new opportunities")
+
+
+@seed_cli.command("users")
+def seed_users_command():
+    """One demo account per role with public passwords (development only)."""
+    app = current_app
+    if not (app.debug or app.testing or app.config.get("DEMO_USERS")):
+        raise click.ClickException("Demo users have public passwords: run this only in development "
+                                   "(FLASK_DEBUG=1 or CPSPARTNERS_DEMO_USERS=true).")
+    try:
+        made = seed_users()
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Demo accounts (development only):")
+    for email, role, password, created in made:
+        click.echo(f"  {role:<14} {email:<40} password: {password}{'' if created else '  (already there)'}")
+
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create-admin")
+@click.option("--email", prompt=True, help="The admin's email address.")
+@click.option("--name", default="", help="Display name.")
+@click.password_option(help="At least 10 characters (asked for when not given).")
+def create_admin_command(email, name, password):
+    """Create an administrator account (the first one, or another)."""
+    from .services import ServiceError
+    from .services.accounts import create_staff
+
+    if len(password) < 10:
+        raise click.ClickException("The password needs at least 10 characters.")
+    if "@" not in email or len(email) > 254:
+        raise click.ClickException("That does not look like an email address.")
+    try:
+        user = create_staff(email, password, "admin", name=name)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Admin account {user.email} created.")
+
 
 import_cli = AppGroup("import", help="Import partners or opportunities from a CSV file (Google Sheets export).")
 

@@ -23,6 +23,35 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # None = decided by the factory: Secure outside debug and testing (production is HTTPS).
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    # Rate limits (Flask-Limiter syntax). Storage: memory unless CPSPARTNERS_RATELIMIT_STORAGE_URI is set.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    SIGNIN_LIMIT_PER_ADDRESS = "20 per minute;100 per hour"
+    SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
+    RESET_LIMIT = "5 per minute;20 per hour"
+    REGISTER_LIMIT = "10 per minute;50 per hour"
+    # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
+    RESET_LINK_MAX_AGE = 3600
+    CONFIRM_LINK_MAX_AGE = 7 * 24 * 3600
+    # Outgoing mail. With no MAIL_SERVER, messages are written to the log instead of sent.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = False
+    MAIL_DEFAULT_SENDER = "cpspartners <no-reply@cpspartners.invalid>"
+    MAIL_TIMEOUT = 10
+    # A listing counts as "needs verification" when not verified for this many days.
+    VERIFY_AFTER_DAYS = 180
+    AUDIT_PAGE_SIZE = 50
+    # `flask seed users` refuses unless this is on or the app runs in debug/testing.
+    DEMO_USERS = False
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 

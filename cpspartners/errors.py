@@ -19,6 +19,8 @@ MESSAGES = {
 def init_errors(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if error.response is not None:  # e.g. the redirect to sign in raised by policy.authorize
+            return error.response
         code = error.code or 500
         if code >= 500:
             return server_error(error)

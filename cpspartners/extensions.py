@@ -1,6 +1,9 @@
 """Extensions, created unbound so that the factory can attach them to each app."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -19,3 +22,7 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()
+# Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, redis://... in production).
+# No default limits: only the routes that need one (sign-in, reset requests) are limited.
+limiter = Limiter(key_func=get_remote_address)

@@ -76,6 +76,14 @@ OPPORTUNITY_STATUSES = (
     ("archived", _l("Archived")),
 )
 
+REVIEW_STATUSES = (
+    ("pending", _l("Waiting for review")),
+    ("changes_requested", _l("Changes requested")),
+    ("approved", _l("Approved")),
+    ("rejected", _l("Rejected")),
+    ("withdrawn", _l("Withdrawn")),
+)
+
 VETTING_KINDS = (
     ("agreement", _l("Partnership agreement / MOU")),
     ("insurance", _l("Certificate of insurance")),

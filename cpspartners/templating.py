@@ -4,10 +4,10 @@ from urllib.parse import urlsplit
 
 from flask import request, url_for
 
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 
-from . import taxonomy
+from . import policy, taxonomy
 
 GRADE_LABELS = {-1: "PK", 0: "K"}
 
@@ -50,6 +50,28 @@ def external_url(url):
         return ""
 
 
+def status_label(code):
+    """A listing's or a partner's status code as words."""
+    found = taxonomy.label(taxonomy.OPPORTUNITY_STATUSES, code)
+    return found if found != code else taxonomy.label(taxonomy.PARTNER_STATUSES, code)
+
+
+def review_status_label(code):
+    """A change request's status as words."""
+    return taxonomy.label(taxonomy.REVIEW_STATUSES, code)
+
+
+def field_label(name):
+    """The words for an editable field in the review diff and the audit log."""
+    from .partners.forms import OpportunityForm, PartnerForm
+
+    for form_class in (OpportunityForm, PartnerForm):
+        unbound = getattr(form_class, name, None)
+        if unbound is not None and hasattr(unbound, "args") and unbound.args:
+            return unbound.args[0]
+    return name.replace("_", " ")
+
+
 def init_templating(app):
     app.jinja_env.filters["external_url"] = external_url
     app.jinja_env.globals.update(
@@ -66,4 +88,10 @@ def init_templating(app):
         page_url=page_url,
         format_date=format_date,
         format_decimal=format_decimal,
+        format_datetime=format_datetime,
+        home_endpoint=policy.home_endpoint,
+        role_label=lambda code: taxonomy.label(taxonomy.ROLES, code),
+        status_label=status_label,
+        review_status_label=review_status_label,
+        field_label=field_label,
     )

@@ -4,10 +4,15 @@ run; every test starts from that state and everything it wrote is deleted afterw
 """
 
 import os
+import re
+import socket
 from datetime import date, timedelta
+from email import message_from_bytes
+from email.policy import default as email_policy
 from itertools import count
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 
 from cpspartners import create_app
@@ -70,9 +75,18 @@ def _schema(database_url, tmp_path_factory):
     return database_url
 
 
+def fresh_g_per_request(app):
+    """Tests hold an app context open, so requests would share ``g`` (and with it Flask-Login's
+    cached user and Flask-WTF's cached token). Production gives every request a fresh ``g``."""
+    @app.teardown_request
+    def _clear_g(_error):
+        g.__dict__.clear()
+
+
 @pytest.fixture
 def app(_schema):
     app = create_app(config_for(_schema))
+    fresh_g_per_request(app)
     with app.app_context():
         yield app
         db.session.rollback()
@@ -157,6 +171,102 @@ def pg_admin_engine():
     engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
     yield engine
     engine.dispose()
+
+
+# --- Accounts: users per role, signing in, CSRF tokens, a real SMTP server -----------------
+
+TEST_PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path="/account/sign-in"):
+    """The CSRF token of ``client``'s session, read from a real form like a browser would."""
+    html = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post(client, path, data=None, token_from="/account/sign-in", **kwargs):
+    """POST a form with a valid CSRF token, as the browser would after loading the page."""
+    payload = dict(data or {})
+    payload.setdefault("csrf_token", csrf_token(client, token_from))
+    return client.post(path, data=payload, **kwargs)
+
+
+@pytest.fixture
+def make_user(app, curie, make_partner):
+    def make(role="student", **overrides):
+        n = next(_numbers)
+        values = {"email": f"{role}{n}@example.org", "role": role, "name": f"{role.title()} {n}",
+                  "is_approved": True}
+        if role in ("student", "teacher"):
+            values["school_id"] = curie.id
+        if role == "student":
+            values["grade"] = 10
+        if role == "partner_staff" and "partner" not in overrides and "partner_id" not in overrides:
+            values["partner"] = make_partner()
+        values.update(overrides)
+        user = User(**values)
+        user.set_password(TEST_PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def sign_in_as(client, user):
+    """Put ``user`` in the client's session (what a successful sign-in does)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def client_as(app, make_user):
+    """A test client signed in as a new user of ``role``: ``client_as("specialist")``."""
+    def make(role, **overrides):
+        user = make_user(role, **overrides)
+        client = app.test_client()
+        sign_in_as(client, user)
+        client.user = user
+        return client
+
+    return make
+
+
+class Inbox:
+    """Messages delivered to the local SMTP server, parsed."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=email_policy))
+        return "250 Message accepted for delivery"
+
+    def last_to(self, address):
+        found = [m for m in self.messages if m["To"] == address]
+        assert found, f"no message to {address} among {[m['To'] for m in self.messages]}"
+        return found[-1]
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app is pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    controller.stop()
 
 
 @pytest.fixture

@@ -30,18 +30,21 @@ def test_sorting_puts_least_served_first_and_ignores_unknown_keys():
     assert [r.name for r in equity.sorted_rows(rows, "bogus")] == ["A", "B", "C"]
 
 
-def test_dashboard_renders_map_table_and_charts_in_both_languages(client, es_client, make_opportunity):
+def test_dashboard_renders_map_table_and_charts_in_both_languages(client_as, make_opportunity):
     make_opportunity(community_area_number=31)
+    client = client_as("specialist")
     page = client.get("/insights/equity?sort=hardship")
     assert page.status_code == 200
     assert page.text.count("<path ") == 77
     assert "Lower West Side" in page.text and "<table" in page.text and 'role="img"' in page.text
-    assert "Oportunidades por cada 100 estudiantes" in es_client.get("/insights/equity").text
+    client.set_cookie("lang", "es")
+    assert "Oportunidades por cada 100 estudiantes" in client.get("/insights/equity").text
+    client.set_cookie("lang", "en")
     assert client.get("/insights/equity?sort=<script>").status_code == 200
 
 
-def test_equity_csv_opens_in_spreadsheets(client):
-    response = client.get("/insights/equity.csv")
+def test_equity_csv_opens_in_spreadsheets(client_as):
+    response = client_as("specialist").get("/insights/equity.csv")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][0] == "community_area_number" and len(rows) == 78

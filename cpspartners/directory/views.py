@@ -1,7 +1,6 @@
 """Public pages. Views parse input, call a query, and render; nothing here writes."""
 
 from datetime import date
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..i18n import LANG_COOKIE
 from ..models import CommunityArea, Opportunity, Partner, School
+from ..security import safe_next
 from ..taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
 from ..templating import grade_range
 from ..text import small_int
@@ -154,16 +154,6 @@ def set_language(code):
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=request.is_secure)
     return response
-
-
-def safe_next(target):
-    """Only a path on this site: never another host, never a scheme-relative ``//host``."""
-    if not target:
-        return url_for("directory.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("directory.home")
-    return target
 
 
 def _unknown_kind_note():

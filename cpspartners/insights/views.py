@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from .. import policy
 from ..taxonomy import OPPORTUNITY_KINDS
 from ..toolkit.charts import bar_chart, column_chart
 from ..toolkit.spreadsheets import to_csv
@@ -28,6 +29,7 @@ def per_100_text(value):
 
 
 @bp.route("/equity")
+@policy.requires(policy.is_specialist)
 def equity_dashboard():
     sort = request.args.get("sort", "per_100")
     if sort not in equity.SORTS:
@@ -52,6 +54,7 @@ def equity_dashboard():
 
 
 @bp.route("/equity.csv")
+@policy.requires(policy.is_specialist)
 def equity_csv():
     rows = equity.area_rows()
     header = ["community_area_number", "community_area", "students", "schools", "opportunities",

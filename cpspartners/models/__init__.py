@@ -1,5 +1,6 @@
 """The data model. Importing this package registers every table with the metadata."""
 
+from .audit import AuditEntry, ChangeRequest
 from .geo import CommunityArea, School
 from .newsletter import Newsletter, NewsletterItem
 from .outcomes import Credential, Feedback
@@ -14,4 +15,5 @@ __all__ = [
     "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User",
     "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem",
     "Application", "Message", "Notification", "SpeakerRequest", "Credential", "Feedback",
+    "AuditEntry", "ChangeRequest",
 ]

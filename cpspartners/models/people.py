@@ -1,5 +1,7 @@
 """People who use the site. Students give grade and school only: never a birth date."""
 
+from werkzeug.security import check_password_hash, generate_password_hash
+
 from ..extensions import db
 from ..taxonomy import ROLES, STUDENT_GRADES, codes
 from ._base import one_of, utcnow
@@ -19,6 +21,9 @@ class User(db.Model):
     password_hash = db.Column(db.String(255))
     is_approved = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    email_confirmed_at = db.Column(db.DateTime(timezone=True))
+    # Admins can switch an account off without deleting it (and its audit trail).
+    active = db.Column(db.Boolean, nullable=False, default=True)
 
     school = db.relationship("School")
     partner = db.relationship("Partner")
@@ -37,6 +42,33 @@ class User(db.Model):
             "(role = 'partner_staff') = (partner_id IS NOT NULL)", name="partner_staff_partner"
         ),
     )
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_anonymous(self):
+        return False
+
+    def get_id(self):
+        return str(self.id)
+
+    def set_password(self, password):
+        """Store a scrypt hash (werkzeug's default): never the password itself."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password):
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def display_name(self):
+        return self.name or self.email.split("@")[0]
 
     def __repr__(self):
         return f"<User {self.id} {self.role}>"

@@ -35,7 +35,6 @@ def public_urls(live_server):
             "areas": "/areas",
             "area": f"/areas/{area.number}",
             "about": "/about",
-            "equity": "/insights/equity",
             "not-found": "/no-such-page",
         }
 

@@ -1,0 +1,97 @@
+"""Forms for registering, signing in and looking after one's own account."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
+
+from ..formtools import PlainText, chosen_values, options, strip
+from ..taxonomy import STUDENT_GRADES
+
+PASSWORD_HELP = _l("At least 10 characters.")
+LANGUAGE_PAIRS = (("en", "English"), ("es", "Español"))
+
+
+def _password(label):
+    return PasswordField(label, validators=[DataRequired(_l("Enter a password.")),
+                                            Length(min=10, max=200, message=_l("Use 10 to 200 characters."))],
+                         description=PASSWORD_HELP)
+
+
+def _email():
+    return EmailField(_l("Email"), filters=[strip], validators=[
+        DataRequired(_l("Enter your email address.")), Length(max=254, message=_l("That email is too long.")),
+        Email(_l("Enter an email address like name@example.org."), check_deliverability=False)])
+
+
+class SignInForm(FlaskForm):
+    email = _email()
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class RegisterForm(FlaskForm):
+    role = RadioField(_l("I am a"), choices=options([("student", _l("Student")), ("teacher", _l("Teacher")),
+                                                     ("partner_staff", _l("Staff of a community partner"))]),
+                      validators=[InputRequired(_l("Choose what kind of account you need."))])
+    name = StringField(_l("First name or display name"), filters=[strip],
+                       validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters.")),
+                                   PlainText()],
+                       description=_l("Optional. Students: a first name is enough."))
+    email = _email()
+    password = _password(_l("Password"))
+    confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(_l("Enter the password again.")), EqualTo("password", _l("The two passwords are different."))])
+    school_id = SelectField(_l("School"), coerce=int, validate_choice=False,
+                            description=_l("Students and teachers: your CPS school."))
+    grade = SelectField(_l("Grade"), coerce=int, validate_choice=False,
+                        choices=options([(0, _l("Choose a grade"))] + [(g, str(g)) for g in STUDENT_GRADES]),
+                        description=_l("Students only."))
+    partner_id = SelectField(_l("Your organization"), coerce=int, validate_choice=False,
+                             description=_l("Partner staff: choose your organization, or propose a new one below."))
+    new_partner_name = StringField(_l("Or propose a new organization"), filters=[strip], validators=[
+        Optional(), Length(max=200, message=_l("Use at most 200 characters.")), PlainText()])
+    language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
+
+    def validate_school_id(self, field):
+        valid = chosen_values(field)
+        if self.role.data in ("student", "teacher"):
+            if field.data not in valid:
+                raise ValidationError(_l("Choose your school."))
+        elif field.data and field.data not in valid:
+            raise ValidationError(_l("Choose a school from the list."))
+
+    def validate_grade(self, field):
+        if self.role.data == "student" and field.data not in STUDENT_GRADES:
+            raise ValidationError(_l("Choose your grade (6 to 12)."))
+
+    def validate_partner_id(self, field):
+        valid = chosen_values(field)
+        if field.data and field.data not in valid:
+            raise ValidationError(_l("Choose an organization from the list."))
+        if self.role.data == "partner_staff" and not field.data and not self.new_partner_name.data:
+            raise ValidationError(_l("Choose your organization from the list, or propose a new one."))
+
+
+class ResetRequestForm(FlaskForm):
+    email = _email()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _password(_l("New password"))
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Enter the password again.")), EqualTo("password", _l("The two passwords are different."))])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("First name or display name"), filters=[strip], validators=[
+        Optional(), Length(max=120, message=_l("Use at most 120 characters.")), PlainText()])
+    language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password.")),
+                                                                Length(max=200)])
+    password = _password(_l("New password"))
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Enter the password again.")), EqualTo("password", _l("The two passwords are different."))])

@@ -1,0 +1,166 @@
+"""Register, sign in and out, confirm an email, reset a password, and one's own profile."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_user, logout_user
+from werkzeug.security import check_password_hash
+
+from .. import policy
+from ..auth import make_confirm_token, make_reset_token, user_from_confirm_token, user_from_reset_token
+from ..extensions import limiter
+from ..formtools import partner_choices, school_choices
+from ..mail import send_email
+from ..security import safe_next
+from ..services import ServiceError
+from ..services import accounts as service
+from .forms import PasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm, SignInForm
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+# Checked when no account matches, so a wrong address takes as long as a wrong password.
+_DUMMY_HASH = "scrypt:32768:8:1$dummydummydummy$" + "0" * 128
+
+
+def _account_key():
+    """Rate-limit key per account: the email typed, whoever is typing it.
+
+    With no email typed there is no account to protect, so the key falls back to the address.
+    """
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return "account:" + email if email else "no-account:" + get_remote_address()
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["SIGNIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key)
+def sign_in():
+    form = SignInForm()
+    next_url = safe_next(request.values.get("next"), fallback="")
+    if form.validate_on_submit():
+        user = service.find_user_by_email(form.email.data)
+        if user is None:
+            check_password_hash(_DUMMY_HASH, form.password.data)
+        elif user.check_password(form.password.data) and user.is_active:
+            login_user(user, remember=form.remember.data)
+            flash(_("You are signed in."), "success")
+            return redirect(next_url or url_for(policy.home_endpoint(user)))
+        # One message for every failure: it must not tell which addresses have accounts.
+        form.password.errors.append(_("That email and password do not match an account."))
+    return render_template("accounts/sign_in.html", form=form, next_url=next_url), 200 if not form.errors else 400
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    logout_user()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("directory.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
+def register():
+    form = RegisterForm()
+    form.school_id.choices = school_choices()
+    form.partner_id.choices = partner_choices()
+    if form.validate_on_submit():
+        data = form.data
+        try:
+            user, created = service.register(
+                data["email"], data["password"], data["role"], name=data["name"] or "",
+                school_id=data["school_id"] or None, grade=data["grade"] or None,
+                partner_id=data["partner_id"] or None, new_partner_name=data["new_partner_name"] or "",
+                language=data["language"])
+        except ServiceError as error:
+            form.role.errors.append(str(error))
+        else:
+            if created:
+                send_email(user.email, "confirm", user.preferred_language, user=user,
+                           link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True))
+            else:
+                send_email(user.email, "already_registered", user.preferred_language, user=user,
+                           link=url_for("accounts.reset_request", _external=True))
+            # The same words either way: the form must not reveal which addresses have accounts.
+            flash(_("Thank you. We sent a message to that address: follow its link to confirm it, "
+                    "then sign in."), "success")
+            return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/register.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/confirm/<token>")
+def confirm(token):
+    user = user_from_confirm_token(token)
+    if user is None:
+        return render_template("accounts/bad_link.html"), 400
+    service.confirm_email(user)
+    flash(_("Thank you: your email address is confirmed."), "success")
+    return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.sign_in"))
+
+
+@bp.route("/confirm", methods=["POST"])
+@policy.signed_in
+def resend_confirmation():
+    if current_user.email_confirmed_at is None:
+        send_email(current_user.email, "confirm", current_user.preferred_language, user=current_user,
+                   link=url_for("accounts.confirm", token=make_confirm_token(current_user), _external=True))
+    flash(_("We sent the confirmation link again."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"], key_func=_account_key)
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = service.find_user_by_email(form.email.data)
+        if user is not None and user.is_active:
+            send_email(user.email, "reset", user.preferred_language, user=user,
+                       minutes=current_app.config["RESET_LINK_MAX_AGE"] // 60,
+                       link=url_for("accounts.reset", token=make_reset_token(user), _external=True))
+        flash(_("If an account uses that address, we sent it a link to choose a new password."), "success")
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/reset_request.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token):
+    user = user_from_reset_token(token)
+    if user is None:
+        return render_template("accounts/bad_link.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        service.reset_password(user, form.password.data)
+        flash(_("Your password is changed. Sign in with the new one."), "success")
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/reset.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("", methods=["GET", "POST"])
+@policy.signed_in
+def profile():
+    form = ProfileForm(obj=None if request.method == "POST" else current_user,
+                       data=None if request.method == "POST" else {"language": current_user.preferred_language})
+    password_form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        service.update_profile(current_user, form.name.data or "", form.language.data)
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form), \
+        200 if not form.errors else 400
+
+
+@bp.route("/password", methods=["POST"])
+@policy.signed_in
+def change_password():
+    form = ProfileForm(obj=current_user, data={"language": current_user.preferred_language}, formdata=None)
+    password_form = PasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        try:
+            service.change_password(current_user, password_form.current.data, password_form.password.data)
+        except ServiceError as error:
+            password_form.current.errors.append(str(error))
+        else:
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form), 400

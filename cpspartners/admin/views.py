@@ -1,0 +1,97 @@
+"""Accounts and roles: admins manage every account; specialists approve pending staff accounts."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import policy
+from ..directory.filters import Filters, parse_page
+from ..directory.queries import page_of
+from ..extensions import db
+from ..formtools import partner_choices
+from ..models import User
+from ..services import ServiceError
+from ..services import accounts as service
+from ..services.audit import log_student_record_access
+from ..specialists.forms import ActionForm
+from ..taxonomy import ROLES, codes
+from .forms import RoleForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _user(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users")
+@policy.requires(policy.can_manage_users)
+def users():
+    role = request.args.get("role") if request.args.get("role") in codes(ROLES) else ""
+    query = (request.args.get("q") or "").strip()[:254]
+    stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
+    if role:
+        stmt = stmt.where(User.role == role)
+    if query:
+        stmt = stmt.where(func.lower(User.email).contains(query.lower(), autoescape=True))
+    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    return render_template("admin/users.html", pagination=page_of(stmt, page, 50), role=role, query=query,
+                           roles=ROLES)
+
+
+@bp.route("/pending")
+@policy.requires(policy.can_approve_accounts)
+def pending():
+    stmt = (select(User).where(User.is_approved.is_(False), User.role.in_(("teacher", "partner_staff")))
+            .order_by(User.created_at, User.id))
+    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    return render_template("admin/pending.html", pagination=page_of(stmt, page, 50), action_form=ActionForm())
+
+
+@bp.route("/users/<int:user_id>")
+@policy.signed_in
+def user_detail(user_id):
+    user = _user(user_id)
+    policy.authorize(policy.can_view_user(current_user, user))
+    # Staff looking at a student's account is logged (FERPA/SOPPA access log).
+    log_student_record_access(current_user, user, request.path)
+    form = RoleForm(data={"role": user.role if user.role != "student" else "teacher",
+                          "partner_id": user.partner_id or 0, "active": user.active})
+    form.partner_id.choices = partner_choices(("active", "pending"))
+    return render_template("admin/user_detail.html", user=user, form=form, action_form=ActionForm())
+
+
+@bp.route("/users/<int:user_id>/approve", methods=["POST"])
+@policy.requires(policy.can_approve_accounts)
+def approve_user(user_id):
+    user = _user(user_id)
+    policy.authorize(policy.can_view_user(current_user, user))
+    if ActionForm().validate_on_submit():
+        try:
+            service.approve_account(current_user, user)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("The account is approved."), "success")
+    return redirect(url_for("admin.pending"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@policy.requires(policy.can_manage_users)
+def set_role(user_id):
+    user = _user(user_id)
+    form = RoleForm()
+    form.partner_id.choices = partner_choices(("active", "pending"))
+    if form.validate_on_submit():
+        try:
+            service.set_role(current_user, user, form.role.data, form.partner_id.data or None, form.active.data)
+        except ServiceError as error:
+            form.role.errors.append(str(error))
+        else:
+            flash(_("The account is saved."), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_detail.html", user=user, form=form, action_form=ActionForm()), 400

@@ -1,0 +1,61 @@
+"""Validators and helpers shared by every form."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+TAG = re.compile(r"<\s*/?\s*[a-zA-Z!]")
+# Control characters other than tab and newlines, and the bidi overrides used to disguise text.
+HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+class PlainText:
+    """Text only: no HTML tags (``<script>``...), no invisible control characters.
+
+    Accents and right-to-left scripts are welcome; they are just text.
+    """
+
+    def __call__(self, form, field):
+        value = field.data or ""
+        if not isinstance(value, str):
+            return
+        if TAG.search(value):
+            raise ValidationError(_l("Please remove HTML tags such as <script>; plain text only."))
+        if HIDDEN.search(value):
+            raise ValidationError(_l("Please remove invisible control characters."))
+
+
+def options(pairs):
+    """WTForms choices from (value, label, ...) pairs (plain tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(pair[0], pair[-1]) for pair in pairs]
+
+
+def chosen_values(field):
+    """The real values a select offers, leaving out the "Choose..." placeholder (0 or "")."""
+    return {choice.value for choice in field.choices if choice.value}
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def school_choices():
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import School
+
+    return options([(0, _l("Choose a school"))] + list(db.session.execute(
+        select(School.id, School.long_name).order_by(School.long_name))))
+
+
+def partner_choices(statuses=("active",)):
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Partner
+
+    return options([(0, _l("Choose an organization"))] + list(db.session.execute(
+        select(Partner.id, Partner.name).where(Partner.status.in_(statuses)).order_by(Partner.name, Partner.id))))

@@ -1,0 +1,1 @@
+"""The partners blueprint."""

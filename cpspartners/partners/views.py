@@ -1,0 +1,110 @@
+"""Partner staff look after their own organization and its opportunities.
+
+Nothing here changes what the public sees: every save becomes a change request for a
+partnership specialist to review (``services.listings``).
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import policy
+from ..directory.queries import area_choices
+from ..extensions import db
+from ..formtools import options
+from ..models import ChangeRequest, Opportunity
+from ..services import ServiceError
+from ..services import listings
+from .forms import OpportunityForm, PartnerForm, form_data_from
+
+bp = Blueprint("partners", __name__, url_prefix="/partner")
+
+
+def _areas():
+    return options([(0, _("Choose a community area"))] + list(area_choices()))
+
+
+def _requests_by_subject(subject_type, ids):
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(ChangeRequest).where(
+        ChangeRequest.subject_type == subject_type, ChangeRequest.subject_id.in_(ids))
+        .order_by(ChangeRequest.submitted_at))
+    return {row.subject_id: row for row in rows}  # the latest per subject wins
+
+
+@bp.route("")
+@policy.requires(policy.is_partner_staff)
+def dashboard():
+    partner = current_user.partner
+    opportunities = partner.opportunities.order_by(Opportunity.updated_at.desc()).all()
+    return render_template(
+        "partners/dashboard.html", partner=partner, opportunities=opportunities,
+        partner_request=_requests_by_subject("partner", [partner.id]).get(partner.id),
+        requests=_requests_by_subject("opportunity", [o.id for o in opportunities]),
+        missing=listings.missing_vetting(partner))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@policy.requires(policy.is_partner_staff)
+def edit_profile():
+    partner = current_user.partner
+    policy.authorize(policy.can_edit_partner(current_user, partner))
+    pending = listings.open_request("partner", partner.id)
+    current = pending.proposed if pending else listings.snapshot(partner)
+    form = PartnerForm(data=None if request.method == "POST" else form_data_from(current))
+    form.community_area_number.choices = _areas()
+    if form.validate_on_submit():
+        try:
+            listings.submit_partner_change(current_user, partner, form.values())
+        except ServiceError as error:
+            flash(str(error), "info")
+        else:
+            flash(_("Thank you. Your changes were sent for review; the public page keeps the approved "
+                    "version until a specialist approves them."), "success")
+        return redirect(url_for("partners.dashboard"))
+    return render_template("partners/profile_form.html", form=form, partner=partner, pending=pending), \
+        200 if not form.errors else 400
+
+
+def _opportunity_form(values=None):
+    form = OpportunityForm(data=None if request.method == "POST" or values is None else form_data_from(values))
+    form.community_area_number.choices = _areas()
+    return form
+
+
+@bp.route("/opportunities/new", methods=["GET", "POST"])
+@policy.requires(policy.is_partner_staff)
+def new_opportunity():
+    form = _opportunity_form()
+    if form.validate_on_submit():
+        listings.create_opportunity(current_user, current_user.partner, form.values())
+        flash(_("Thank you. Your new listing was sent for review; it becomes public once a specialist "
+                "approves it."), "success")
+        return redirect(url_for("partners.dashboard"))
+    return render_template("partners/opportunity_form.html", form=form, opp=None, pending=None), \
+        200 if not form.errors else 400
+
+
+@bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
+@policy.signed_in
+def edit_opportunity(opp_id):
+    opp = db.session.get(Opportunity, opp_id)
+    if opp is None:
+        abort(404)
+    policy.authorize(policy.can_edit_opportunity(current_user, opp))
+    pending = listings.open_request("opportunity", opp.id)
+    form = _opportunity_form(pending.proposed if pending else listings.snapshot(opp))
+    if form.validate_on_submit():
+        try:
+            listings.submit_opportunity_change(current_user, opp, form.values())
+        except ServiceError as error:
+            flash(str(error), "info")
+        else:
+            flash(_("Thank you. Your changes were sent for review; the public page keeps the approved "
+                    "version until a specialist approves them."), "success")
+        return redirect(url_for("partners.dashboard") if policy.is_partner_staff(current_user)
+                        else url_for("specialists.queue"))
+    return render_template("partners/opportunity_form.html", form=form, opp=opp, pending=pending), \
+        200 if not form.errors else 400

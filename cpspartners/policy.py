@@ -1,0 +1,107 @@
+"""Who may do what. Every permission on the site is decided here, and only here.
+
+Plain functions take the user (Flask-Login's current_user, possibly anonymous) and, where it
+matters, the object; ``requires`` turns one of them into a view decorator. Anonymous visitors
+are sent to sign in; signed-in people without the right get a 403.
+"""
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from .extensions import login_manager
+
+STAFF = ("specialist", "admin")
+
+
+def _approved(user, *roles):
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_approved
+                and user.role in roles)
+
+
+def is_signed_in(user):
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_specialist(user):
+    """Partnership specialists and admins keep the directory."""
+    return _approved(user, *STAFF)
+
+
+def is_admin(user):
+    return _approved(user, "admin")
+
+
+def is_partner_staff(user):
+    """Approved staff of a partner (pending accounts cannot edit anything yet)."""
+    return _approved(user, "partner_staff") and user.partner_id is not None
+
+
+def can_edit_partner(user, partner):
+    return is_specialist(user) or (is_partner_staff(user) and user.partner_id == partner.id)
+
+
+def can_edit_opportunity(user, opp):
+    return is_specialist(user) or (is_partner_staff(user) and user.partner_id == opp.partner_id)
+
+
+def can_review(user):
+    return is_specialist(user)
+
+
+def can_view_audit(user):
+    return is_specialist(user)
+
+
+def can_approve_accounts(user):
+    return is_specialist(user)
+
+
+def can_manage_users(user):
+    return is_admin(user)
+
+
+def can_view_user(user, target):
+    """Admins see every account; specialists see the staff accounts they approve, not students."""
+    return is_admin(user) or (is_specialist(user) and target.role in ("teacher", "partner_staff"))
+
+
+def home_endpoint(user):
+    """Where the header's "my area" link goes for this person."""
+    if is_admin(user):
+        return "admin.users"
+    if is_specialist(user):
+        return "specialists.queue"
+    if is_partner_staff(user):
+        return "partners.dashboard"
+    return "accounts.profile"
+
+
+def authorize(allowed):
+    """Stop the request unless ``allowed``: sign-in for visitors, 403 for the signed in."""
+    if not is_signed_in(current_user):
+        abort(login_manager.unauthorized())
+    if not allowed:
+        abort(403)
+
+
+def requires(check):
+    """View decorator: ``@requires(policy.is_specialist)``."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            authorize(check(current_user))
+            return view(*args, **kwargs)
+        wrapped.permission = check.__name__
+        return wrapped
+    return decorator
+
+
+def signed_in(view):
+    """Any signed-in, active account."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        authorize(True)
+        return view(*args, **kwargs)
+    return wrapped

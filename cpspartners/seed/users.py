@@ -1,0 +1,45 @@
+"""One demo account per role, for trying the site locally. Development only.
+
+The passwords are public (they are in the README), so ``flask seed users`` refuses to run
+unless the app is in debug or testing mode or DEMO_USERS is switched on explicitly.
+"""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Partner, School, User
+from ..models._base import utcnow
+
+DEMO_USERS = (
+    # (email, role, name, password)
+    ("admin@demo.cpspartners.invalid", "admin", "Ada Admin", "demo-admin-pass"),
+    ("specialist@demo.cpspartners.invalid", "specialist", "Sam Specialist", "demo-specialist-pass"),
+    ("partner@demo.cpspartners.invalid", "partner_staff", "Pat Partner", "demo-partner-pass"),
+    ("teacher@demo.cpspartners.invalid", "teacher", "Toni Teacher", "demo-teacher-pass"),
+    ("student@demo.cpspartners.invalid", "student", "Sofía", "demo-student-pass"),
+)
+
+
+def seed_users():
+    """Create the missing demo accounts; returns [(email, role, password, created)]."""
+    school = db.session.scalars(select(School).where(School.category == "HS").order_by(School.id)).first()
+    partner = db.session.scalars(select(Partner).where(Partner.status == "active")
+                                 .order_by(Partner.external_id.is_(None), Partner.external_id, Partner.id)).first()
+    if school is None or partner is None:
+        raise LookupError("No schools or partners yet: run `flask seed schools` and `flask seed demo` first.")
+    made = []
+    for email, role, name, password in DEMO_USERS:
+        exists = db.session.scalars(select(User).where(User.email == email)).first() is not None
+        if not exists:
+            user = User(email=email, role=role, name=name, is_approved=True, email_confirmed_at=utcnow())
+            user.set_password(password)
+            if role in ("student", "teacher"):
+                user.school = school
+            if role == "student":
+                user.grade = 10
+            if role == "partner_staff":
+                user.partner = partner
+            db.session.add(user)
+        made.append((email, role, password, not exists))
+    db.session.commit()
+    return made

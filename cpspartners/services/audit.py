@@ -1,0 +1,50 @@
+"""Audit entries: who changed what, with old and new values. Written, never edited."""
+
+from datetime import date, datetime
+
+from ..extensions import db
+from ..models import AuditEntry
+
+
+def jsonable(value):
+    """A value as it is stored in an audit entry or a change request (JSON-safe)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def diff(old, new):
+    """{field: [old, new]} for the fields of ``new`` whose value differs from ``old``."""
+    changes = {}
+    for field, value in new.items():
+        before = jsonable(old.get(field))
+        after = jsonable(value)
+        if before != after:
+            changes[field] = [before, after]
+    return changes
+
+
+def record(actor, action, subject_type, subject_id, changes=None, note=""):
+    """Add an audit entry to the current transaction (the caller commits)."""
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "email", "") or "system",
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        changes=changes or {},
+        note=note or "",
+    )
+    db.session.add(entry)
+    return entry
+
+
+def log_student_record_access(actor, student, where):
+    """Record that a staff member looked at a student's account (FERPA/SOPPA access log)."""
+    if student is None or student.role != "student":
+        return None
+    entry = record(actor, "viewed", "student_record", student.id, note=where)
+    db.session.commit()
+    return entry

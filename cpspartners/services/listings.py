@@ -1,0 +1,194 @@
+"""Partner self-service and specialist review.
+
+A partner never edits the live row. Its proposal becomes a ``ChangeRequest`` (JSON values);
+the public keeps seeing the last approved values until a specialist approves, and approving
+copies the proposal onto the live row in one transaction.
+"""
+
+import secrets
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ChangeRequest, Opportunity, Partner
+from ..taxonomy import VETTING_KINDS, label
+from ..text import slugify
+from . import ServiceError
+from ._base import utcnow
+from .audit import diff, jsonable, record
+
+PARTNER_FIELDS = ("name", "kind", "mission", "mission_es", "website", "contact_email", "contact_phone",
+                  "address", "community_area_number", "languages")
+OPPORTUNITY_FIELDS = ("title", "title_es", "kind", "summary", "summary_es", "description", "description_es",
+                      "audience", "grade_min", "grade_max", "modality", "location_name", "address",
+                      "community_area_number", "starts_on", "ends_on", "deadline", "schedule", "capacity",
+                      "paid", "stipend", "transportation", "languages", "clusters", "tags")
+DATE_FIELDS = ("starts_on", "ends_on", "deadline")
+REQUIRED_VETTING = tuple(code for code, _label in VETTING_KINDS)
+
+
+def snapshot(obj):
+    """The editable values of a live partner or opportunity, JSON-safe."""
+    fields = PARTNER_FIELDS if isinstance(obj, Partner) else OPPORTUNITY_FIELDS
+    return {field: jsonable(getattr(obj, field)) for field in fields}
+
+
+def _apply(obj, values):
+    for field, value in values.items():
+        if field in DATE_FIELDS and isinstance(value, str):
+            value = date.fromisoformat(value)
+        setattr(obj, field, value)
+
+
+def open_request(subject_type, subject_id):
+    return db.session.scalars(select(ChangeRequest).where(
+        ChangeRequest.subject_type == subject_type, ChangeRequest.subject_id == subject_id,
+        ChangeRequest.status.in_(("pending", "changes_requested")))).first()
+
+
+def _submit(user, subject_type, obj, values, is_new=False):
+    values = {k: jsonable(v) for k, v in values.items()}
+    request = open_request(subject_type, obj.id)
+    if request is None:
+        if not is_new and not diff(snapshot(obj), values):
+            raise ServiceError(_("Nothing changed, so there is nothing to review."))
+        request = ChangeRequest(subject_type=subject_type, subject_id=obj.id, is_new=is_new)
+        db.session.add(request)
+    request.proposed = values
+    request.status = "pending"
+    request.submitted_by_id = user.id
+    request.submitted_at = utcnow()
+    db.session.flush()
+    record(user, "submitted", subject_type, obj.id, diff(snapshot(obj), values), note=f"change request {request.id}")
+    return request
+
+
+def submit_partner_change(user, partner, values):
+    """Partner staff propose new profile values; the live profile stays as it is."""
+    request = _submit(user, "partner", partner, values, is_new=partner.status == "pending")
+    db.session.commit()
+    return request
+
+
+def create_opportunity(user, partner, values):
+    """A new listing: saved as pending review (not public) with a change request to approve."""
+    opp = Opportunity(partner=partner, status="pending_review",
+                      slug="%s-%s" % (slugify(values.get("title", ""), 100), secrets.token_hex(3)))
+    _apply(opp, values)
+    db.session.add(opp)
+    db.session.flush()
+    request = _submit(user, "opportunity", opp, values, is_new=True)
+    record(user, "created", "opportunity", opp.id, {"status": [None, "pending_review"]})
+    db.session.commit()
+    return opp, request
+
+
+def submit_opportunity_change(user, opp, values):
+    if opp.status == "archived":
+        raise ServiceError(_("This listing is archived. Ask your partnership specialist to restore it."))
+    request = _submit(user, "opportunity", opp, values, is_new=opp.status in ("pending_review", "draft"))
+    db.session.commit()
+    return request
+
+
+def missing_vetting(partner, today=None):
+    """Labels of the vetting records a partner lacks or has let expire (empty when all is well)."""
+    today = today or date.today()
+    current = {r.kind for r in partner.vetting_records if r.is_current(today)}
+    return [label(VETTING_KINDS, kind) for kind in REQUIRED_VETTING if kind not in current]
+
+
+def publishing_blockers(opp, audience=None, today=None):
+    """Why a listing may not be published: students need a fully vetted partner."""
+    if (audience or opp.audience) != "students":
+        return []
+    return missing_vetting(opp.partner, today)
+
+
+def _gate(opp, today=None):
+    missing = publishing_blockers(opp, today=today)
+    if missing:
+        raise ServiceError(_("This listing is for students, so it cannot be published until the partner has "
+                             "current records for: %(missing)s.", missing=", ".join(str(m) for m in missing)))
+
+
+def approve(reviewer, request, today=None):
+    """Apply the proposal to the live row (publishing a new listing), behind the publishing gate."""
+    if not request.is_open:
+        raise ServiceError(_("This request was already decided."))
+    obj = subject_of(request)
+    before = snapshot(obj)
+    before_status = obj.status
+    _apply(obj, request.proposed)
+    if request.subject_type == "opportunity":
+        if request.is_new or obj.status == "pending_review":
+            obj.status = "published"
+        if obj.status == "published":
+            db.session.flush()
+            try:
+                _gate(obj, today)
+            except ServiceError:
+                db.session.rollback()
+                raise
+    elif request.is_new or obj.status == "pending":
+        obj.status = "active"
+    _decide(reviewer, request, "approved", "")
+    changes = diff(before, snapshot(obj))
+    if before_status != obj.status:
+        changes["status"] = [before_status, obj.status]
+    record(reviewer, "approved", request.subject_type, obj.id, changes, note=f"change request {request.id}")
+    db.session.commit()
+    return obj
+
+
+def request_changes(reviewer, request, comment):
+    if not request.is_open:
+        raise ServiceError(_("This request was already decided."))
+    _decide(reviewer, request, "changes_requested", comment)
+    record(reviewer, "requested_changes", request.subject_type, request.subject_id, note=comment)
+    db.session.commit()
+
+
+def reject(reviewer, request, comment):
+    if not request.is_open:
+        raise ServiceError(_("This request was already decided."))
+    obj = subject_of(request)
+    _decide(reviewer, request, "rejected", comment)
+    changes = {}
+    if request.is_new:
+        new_status = "draft" if request.subject_type == "opportunity" else "inactive"
+        changes["status"] = [obj.status, new_status]
+        obj.status = new_status
+    record(reviewer, "rejected", request.subject_type, obj.id, changes, note=comment)
+    db.session.commit()
+
+
+def _decide(reviewer, request, status, comment):
+    request.status = status
+    request.reviewer_comment = comment or ""
+    request.reviewed_by_id = reviewer.id
+    request.reviewed_at = utcnow()
+
+
+def subject_of(request):
+    model = Partner if request.subject_type == "partner" else Opportunity
+    obj = db.session.get(model, request.subject_id)
+    if obj is None:
+        raise ServiceError(_("The listing this request was about no longer exists."))
+    return obj
+
+
+def review_rows(request):
+    """(field, old, new, changed) for the side-by-side review page."""
+    obj = subject_of(request)
+    old = {} if request.is_new else snapshot(obj)
+    fields = PARTNER_FIELDS if request.subject_type == "partner" else OPPORTUNITY_FIELDS
+    rows = []
+    for field in fields:
+        if field not in request.proposed and field not in old:
+            continue
+        new = request.proposed.get(field, old.get(field))
+        rows.append((field, old.get(field), new, old.get(field) != new))
+    return rows

@@ -1,0 +1,146 @@
+"""Specialist upkeep: verify, archive and restore, merge duplicates, vetting records."""
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm.attributes import flag_modified
+
+from ..extensions import db
+from ..models import ChangeRequest, Opportunity, Partner, User, Verification, VettingRecord
+from . import ServiceError
+from ._base import utcnow
+from .audit import jsonable, record
+from .listings import publishing_blockers
+
+VETTING_FIELDS = ("kind", "subject", "issued_on", "expires_on", "note")
+
+
+def verify(actor, obj, method, note=""):
+    """Record who confirmed a listing, how and when. ``updated_at`` is left alone on purpose:
+    it says when the listing last changed, not when someone last checked it."""
+    now = utcnow()
+    kind = "partner" if isinstance(obj, Partner) else "opportunity"
+    db.session.add(Verification(partner_id=obj.id if kind == "partner" else None,
+                                opportunity_id=obj.id if kind == "opportunity" else None,
+                                verified_by_id=actor.id, method=method, note=note or "", verified_at=now))
+    if kind == "opportunity":
+        kept = obj.updated_at
+        obj.last_verified_at = now
+        obj.updated_at = kept
+        flag_modified(obj, "updated_at")  # send the old value so the onupdate default does not fire
+    record(actor, "verified", kind, obj.id, {"method": [None, method]}, note=note)
+    db.session.commit()
+
+
+def needs_verification(days, today_utc=None):
+    """Published listings not verified in ``days`` days (never verified first, then oldest)."""
+    cutoff = (today_utc or utcnow()) - timedelta(days=days)
+    return (select(Opportunity)
+            .where(Opportunity.status == "published",
+                   or_(Opportunity.last_verified_at.is_(None), Opportunity.last_verified_at < cutoff))
+            .order_by(Opportunity.last_verified_at.is_not(None), Opportunity.last_verified_at, Opportunity.id))
+
+
+def archive_opportunity(actor, opp):
+    if opp.status == "archived":
+        raise ServiceError(_("This listing is already archived."))
+    record(actor, "archived", "opportunity", opp.id, {"status": [opp.status, "archived"]})
+    opp.status = "archived"
+    db.session.commit()
+
+
+def restore_opportunity(actor, opp):
+    """Back to published, through the same publishing gate as an approval."""
+    if opp.status != "archived":
+        raise ServiceError(_("Only archived listings can be restored."))
+    missing = publishing_blockers(opp)
+    if missing:
+        raise ServiceError(_("This listing is for students, so it cannot be published until the partner has "
+                             "current records for: %(missing)s.", missing=", ".join(str(m) for m in missing)))
+    record(actor, "restored", "opportunity", opp.id, {"status": ["archived", "published"]})
+    opp.status = "published"
+    db.session.commit()
+
+
+def archive_partner(actor, partner):
+    if partner.status == "inactive":
+        raise ServiceError(_("This partner is already archived."))
+    record(actor, "archived", "partner", partner.id, {"status": [partner.status, "inactive"]})
+    partner.status = "inactive"
+    db.session.commit()
+
+
+def restore_partner(actor, partner):
+    if partner.status != "inactive":
+        raise ServiceError(_("Only archived partners can be restored."))
+    record(actor, "restored", "partner", partner.id, {"status": ["inactive", "active"]})
+    partner.status = "active"
+    db.session.commit()
+
+
+def merge_partners(actor, keep, duplicate):
+    """Move the duplicate's opportunities, records and staff to ``keep``; archive the duplicate.
+
+    Row by row through the session (not a bulk UPDATE) so every change fires session events.
+    """
+    if keep.id == duplicate.id:
+        raise ServiceError(_("Choose two different partners to merge."))
+    moved = {"opportunities": [], "vetting_records": [], "staff": []}
+    for opp in duplicate.opportunities.all():
+        opp.partner = keep
+        moved["opportunities"].append(opp.id)
+    for vetting in list(duplicate.vetting_records):
+        vetting.partner = keep
+        moved["vetting_records"].append(vetting.id)
+    for verification in list(duplicate.verifications):
+        verification.partner = keep
+    for user in db.session.scalars(select(User).where(User.partner_id == duplicate.id)):
+        user.partner_id = keep.id
+        moved["staff"].append(user.id)
+    for area in duplicate.areas_served:
+        if area not in keep.areas_served:
+            keep.areas_served.append(area)
+    for request in db.session.scalars(select(ChangeRequest).where(
+            ChangeRequest.subject_type == "partner", ChangeRequest.subject_id == duplicate.id,
+            ChangeRequest.status.in_(("pending", "changes_requested")))):
+        request.status = "withdrawn"
+        request.reviewer_comment = "merged"
+    before = duplicate.status
+    duplicate.status = "inactive"
+    record(actor, "merged", "partner", keep.id, {"merged_from": [None, duplicate.id], **{
+        k: [None, v] for k, v in moved.items() if v}})
+    record(actor, "merged_into", "partner", duplicate.id, {"status": [before, "inactive"],
+                                                           "merged_into": [None, keep.id]})
+    for opp_id in moved["opportunities"]:
+        record(actor, "moved", "opportunity", opp_id, {"partner_id": [duplicate.id, keep.id]})
+    db.session.commit()
+    return moved
+
+
+def save_vetting(actor, partner, values, record_=None):
+    """Create (``record_`` None) or update a vetting record."""
+    if values["expires_on"] < values["issued_on"]:
+        raise ServiceError(_("The expiry date must be on or after the issue date."))
+    creating = record_ is None
+    if creating:
+        record_ = VettingRecord(partner=partner)
+        db.session.add(record_)
+    old = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS} if not creating else {}
+    for field in VETTING_FIELDS:
+        setattr(record_, field, values[field])
+    db.session.flush()
+    new = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS}
+    changes = {f: [old.get(f), new[f]] for f in VETTING_FIELDS if old.get(f) != new[f]}
+    record(actor, "created" if creating else "updated", "vetting_record", record_.id, changes,
+           note=f"partner {partner.id}")
+    db.session.commit()
+    return record_
+
+
+def delete_vetting(actor, record_):
+    old = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS}
+    record(actor, "deleted", "vetting_record", record_.id, {f: [v, None] for f, v in old.items()},
+           note=f"partner {record_.partner_id}")
+    db.session.delete(record_)
+    db.session.commit()

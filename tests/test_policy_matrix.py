@@ -1,0 +1,249 @@
+"""Every route × every role × own/other object, with the status each cell must get.
+
+The route list comes from ``app.url_map``: a new route without a row here fails
+``test_every_route_is_in_the_matrix``. Cells:
+
+- ``ok``: allowed (200, a redirect that is not to sign-in, or a 400 form-validation page);
+- ``login``: anonymous visitors are sent to sign in (302 to /account/sign-in);
+- ``403``: signed in without the right.
+
+"Own" objects belong to the partner-staff user's partner (and, for account pages, are staff
+accounts); "other" objects belong to another partner (and, for account pages, a student).
+"""
+
+import pytest
+from sqlalchemy import select
+
+from cpspartners.auth import make_confirm_token, make_reset_token
+from cpspartners.extensions import db
+from cpspartners.models import ChangeRequest, Opportunity, Partner, User, VettingRecord
+
+from .conftest import csrf_token, sign_in_as
+
+ROLES = ("anonymous", "student", "teacher", "partner_staff", "specialist", "admin")
+EVERYONE = {role: "ok" for role in ROLES}
+SIGNED_IN = {"anonymous": "login", **{role: "ok" for role in ROLES[1:]}}
+
+
+def only(*allowed, other=None):
+    """Cells for a route limited to ``allowed`` roles; ``other`` overrides cells for other objects."""
+    own = {role: ("ok" if role in allowed else "403") for role in ROLES}
+    own["anonymous"] = "login"
+    return {"own": own, "other": {**own, **(other or {})}}
+
+
+def same(cells):
+    return {"own": cells, "other": cells}
+
+
+STAFF = ("specialist", "admin")
+PARTNER_OR_STAFF = ("partner_staff", "specialist", "admin")
+
+# (endpoint, method): (url builder(world, own), cells)
+MATRIX = {
+    ("directory.home", "GET"): (lambda w, own: "/", same(EVERYONE)),
+    ("directory.opportunity_list", "GET"): (lambda w, own: "/opportunities", same(EVERYONE)),
+    ("directory.opportunity_detail", "GET"): (lambda w, own: f"/opportunities/{w.opp(own).slug}", same(EVERYONE)),
+    ("directory.partner_list", "GET"): (lambda w, own: "/partners", same(EVERYONE)),
+    ("directory.partner_detail", "GET"): (lambda w, own: f"/partners/{w.partner(own).slug}", same(EVERYONE)),
+    ("directory.school_list", "GET"): (lambda w, own: "/schools", same(EVERYONE)),
+    ("directory.school_detail", "GET"): (lambda w, own: f"/schools/{w.school.id}", same(EVERYONE)),
+    ("directory.area_list", "GET"): (lambda w, own: "/areas", same(EVERYONE)),
+    ("directory.area_detail", "GET"): (lambda w, own: "/areas/31", same(EVERYONE)),
+    ("directory.about", "GET"): (lambda w, own: "/about", same(EVERYONE)),
+    ("directory.set_language", "GET"): (lambda w, own: "/language/es?next=/", same(EVERYONE)),
+    ("directory.school_calendar", "GET"): (lambda w, own: f"/schools/{w.school.id}/calendar.ics", same(EVERYONE)),
+    ("insights.equity_dashboard", "GET"): (lambda w, own: "/insights/equity", only(*STAFF)),
+    ("insights.equity_csv", "GET"): (lambda w, own: "/insights/equity.csv", only(*STAFF)),
+
+    ("accounts.sign_in", "GET"): (lambda w, own: "/account/sign-in", same(EVERYONE)),
+    ("accounts.sign_in", "POST"): (lambda w, own: "/account/sign-in", same(EVERYONE)),
+    ("accounts.sign_out", "POST"): (lambda w, own: "/account/sign-out", same(EVERYONE)),
+    ("accounts.register", "GET"): (lambda w, own: "/account/register", same(EVERYONE)),
+    ("accounts.register", "POST"): (lambda w, own: "/account/register", same(EVERYONE)),
+    # Anyone holding the link may confirm; visitors are then sent on to sign in.
+    ("accounts.confirm", "GET"): (lambda w, own: f"/account/confirm/{make_confirm_token(w.account(own))}",
+                                  same({**EVERYONE, "anonymous": "login"})),
+    ("accounts.resend_confirmation", "POST"): (lambda w, own: "/account/confirm", same(SIGNED_IN)),
+    ("accounts.reset_request", "GET"): (lambda w, own: "/account/reset", same(EVERYONE)),
+    ("accounts.reset_request", "POST"): (lambda w, own: "/account/reset", same(EVERYONE)),
+    ("accounts.reset", "GET"): (lambda w, own: f"/account/reset/{make_reset_token(w.account(own))}", same(EVERYONE)),
+    ("accounts.reset", "POST"): (lambda w, own: f"/account/reset/{make_reset_token(w.account(own))}",
+                                 same(EVERYONE)),
+    ("accounts.profile", "GET"): (lambda w, own: "/account", same(SIGNED_IN)),
+    ("accounts.profile", "POST"): (lambda w, own: "/account", same(SIGNED_IN)),
+    ("accounts.change_password", "POST"): (lambda w, own: "/account/password", same(SIGNED_IN)),
+
+    ("partners.dashboard", "GET"): (lambda w, own: "/partner", only("partner_staff")),
+    ("partners.edit_profile", "GET"): (lambda w, own: "/partner/profile", only("partner_staff")),
+    ("partners.edit_profile", "POST"): (lambda w, own: "/partner/profile", only("partner_staff")),
+    ("partners.new_opportunity", "GET"): (lambda w, own: "/partner/opportunities/new", only("partner_staff")),
+    ("partners.new_opportunity", "POST"): (lambda w, own: "/partner/opportunities/new", only("partner_staff")),
+    ("partners.edit_opportunity", "GET"): (lambda w, own: f"/partner/opportunities/{w.opp(own).id}/edit",
+                                           only(*PARTNER_OR_STAFF, other={"partner_staff": "403"})),
+    ("partners.edit_opportunity", "POST"): (lambda w, own: f"/partner/opportunities/{w.opp(own).id}/edit",
+                                            only(*PARTNER_OR_STAFF, other={"partner_staff": "403"})),
+
+    ("specialists.queue", "GET"): (lambda w, own: "/specialist", only(*STAFF)),
+    ("specialists.review", "GET"): (lambda w, own: f"/specialist/requests/{w.change(own).id}", only(*STAFF)),
+    ("specialists.approve", "POST"): (lambda w, own: f"/specialist/requests/{w.change(own).id}/approve",
+                                      only(*STAFF)),
+    ("specialists.request_changes", "POST"): (
+        lambda w, own: f"/specialist/requests/{w.change(own).id}/request-changes", only(*STAFF)),
+    ("specialists.reject", "POST"): (lambda w, own: f"/specialist/requests/{w.change(own).id}/reject",
+                                     only(*STAFF)),
+    ("specialists.needs_verification", "GET"): (lambda w, own: "/specialist/needs-verification", only(*STAFF)),
+    ("specialists.partner_list", "GET"): (lambda w, own: "/specialist/partners", only(*STAFF)),
+    ("specialists.partner_detail", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}",
+                                            only(*STAFF)),
+    ("specialists.verify_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/verify",
+                                             only(*STAFF)),
+    ("specialists.archive_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/archive",
+                                              only(*STAFF)),
+    ("specialists.restore_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/restore",
+                                              only(*STAFF)),
+    ("specialists.merge_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/merge",
+                                            only(*STAFF)),
+    ("specialists.opportunity_detail", "GET"): (lambda w, own: f"/specialist/opportunities/{w.opp(own).id}",
+                                                only(*STAFF)),
+    ("specialists.verify_opportunity", "POST"): (
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/verify", only(*STAFF)),
+    ("specialists.archive_opportunity", "POST"): (
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/archive", only(*STAFF)),
+    ("specialists.restore_opportunity", "POST"): (
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/restore", only(*STAFF)),
+    ("specialists.new_vetting", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
+                                         only(*STAFF)),
+    ("specialists.new_vetting", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
+                                          only(*STAFF)),
+    ("specialists.edit_vetting", "GET"): (lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/edit",
+                                          only(*STAFF)),
+    ("specialists.edit_vetting", "POST"): (lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/edit",
+                                           only(*STAFF)),
+    ("specialists.delete_vetting", "POST"): (lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/delete",
+                                             only(*STAFF)),
+    ("specialists.audit_log", "GET"): (lambda w, own: "/specialist/audit", only(*STAFF)),
+
+    ("admin.users", "GET"): (lambda w, own: "/admin/users", only("admin")),
+    ("admin.pending", "GET"): (lambda w, own: "/admin/pending", only(*STAFF)),
+    ("admin.user_detail", "GET"): (lambda w, own: f"/admin/users/{w.account(own).id}",
+                                   only(*STAFF, other={"specialist": "403"})),
+    ("admin.approve_user", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/approve",
+                                     only(*STAFF, other={"specialist": "403"})),
+    ("admin.set_role", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/role", only("admin")),
+}
+
+
+class World:
+    """Two partners with an opportunity, a change request and a vetting record each, and one
+    user per role; the partner-staff user works for partner A ("own")."""
+
+    def __init__(self, make_partner, make_opportunity, curie):
+        self.school = curie
+        self.partners = {True: make_partner(name="Own Partner"), False: make_partner(name="Other Partner")}
+        self.opps = {own: make_opportunity(partner=p) for own, p in self.partners.items()}
+        self.changes = {}
+        for own, opp in self.opps.items():
+            change = ChangeRequest(subject_type="opportunity", subject_id=opp.id, proposed={"title": "Proposed"})
+            db.session.add(change)
+            self.changes[own] = change
+        self.users = {}
+        for role in ROLES[1:]:
+            user = User(email=f"{role}@matrix.example", role=role, is_approved=True,
+                        school_id=curie.id if role in ("student", "teacher") else None,
+                        grade=9 if role == "student" else None,
+                        partner=self.partners[True] if role == "partner_staff" else None)
+            db.session.add(user)
+            self.users[role] = user
+        self.accounts = {True: User(email="pending-teacher@matrix.example", role="teacher", school_id=curie.id),
+                         False: User(email="student@other.example", role="student", school_id=curie.id, grade=7)}
+        db.session.add_all(self.accounts.values())
+        db.session.commit()
+
+    def partner(self, own):
+        return self.partners[own]
+
+    def opp(self, own):
+        return self.opps[own]
+
+    def change(self, own):
+        return self.changes[own]
+
+    def account(self, own):
+        return self.accounts[own]
+
+    def vetting(self, own):
+        """A fresh record each time: deleting one must not change the next cell's answer."""
+        record = VettingRecord(partner=self.partners[own], kind="insurance",
+                               issued_on=self.school_today(), expires_on=self.school_today())
+        db.session.add(record)
+        db.session.commit()
+        return record
+
+    @staticmethod
+    def school_today():
+        from datetime import date
+
+        return date.today()
+
+
+@pytest.fixture
+def world(app, make_partner, make_opportunity, curie):
+    return World(make_partner, make_opportunity, curie)
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes - set(MATRIX) == set(), "routes without a row in the permission matrix"
+    assert set(MATRIX) - routes == set(), "rows for routes that no longer exist"
+
+
+def outcome(response):
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/account/sign-in"):
+        return "login"
+    if response.status_code == 403:
+        return "403"
+    if response.status_code in (200, 302):
+        return "ok"
+    if response.status_code == 400 and "The request could not be understood" not in response.get_data(as_text=True):
+        return "ok"  # a form re-shown with its errors: the person was allowed in
+    return str(response.status_code)
+
+
+@pytest.mark.parametrize("endpoint, method", sorted(MATRIX))
+def test_permission_matrix(app, world, endpoint, method):
+    build, cells = MATRIX[(endpoint, method)]
+    got, expected = {}, {}
+    for own in (True, False):
+        for number, role in enumerate(ROLES):
+            client = app.test_client()
+            # One address per cell, so the sign-in and reset rate limits never decide a cell.
+            client.environ_base["REMOTE_ADDR"] = f"10.9.{int(own)}.{number + 1}"
+            if role != "anonymous":
+                sign_in_as(client, world.users[role])
+            url = build(world, own)
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": csrf_token(client)})
+            key = f"{'own' if own else 'other'}/{role}"
+            got[key] = outcome(response)
+            expected[key] = cells["own" if own else "other"][role]
+    assert got == expected
+
+
+def test_a_denied_post_changes_nothing(app, world):
+    """Spot check that the 403 cells really stop the write."""
+    client = sign_in_as(app.test_client(), world.users["partner_staff"])
+    other = world.opp(False)
+    response = client.post(f"/partner/opportunities/{other.id}/edit",
+                           data={"csrf_token": csrf_token(client), "title": "Taken over", "summary": "x",
+                                 "kind": "workshop", "audience": "families", "grade_min": "6", "grade_max": "8",
+                                 "modality": "virtual", "community_area_number": "0"})
+    assert response.status_code == 403
+    assert db.session.scalars(select(ChangeRequest).where(ChangeRequest.subject_id == other.id)).one().proposed \
+        == {"title": "Proposed"}
+    assert db.session.get(Opportunity, other.id).title != "Taken over"
+    assert db.session.get(Partner, world.partner(False).id).status == "active"
