@@ -335,12 +335,14 @@ class OfferIndex:
         self.deadline = np.fromiter((o.deadline.toordinal() if o.deadline else _NO_DATE for o in live), np.int64, n)
         self.created = np.fromiter((o.created.toordinal() if o.created else -_NO_DATE for o in live), np.int64, n)
         self.located = np.fromiter((o.located for o in live), bool, n)
-        self.lat = np.radians(np.fromiter((o.lat if o.located else 0.0 for o in live), np.float64, n))
-        self.lon = np.radians(np.fromiter((o.lon if o.located else 0.0 for o in live), np.float64, n))
-        self.cos_lat = np.cos(self.lat)
-        self.area = np.fromiter(
-            (o.community_area if o.community_area is not None and o.modality != VIRTUAL else -1 for o in live),
-            np.int64, n)
+        # Points on the unit sphere: the great-circle distance follows from one dot product, and
+        # only offers within NEAR_MILES need the arcsine (the same haversine, rearranged).
+        lat = np.radians(np.fromiter((o.lat if o.located else 0.0 for o in live), np.float64, n))
+        lon = np.radians(np.fromiter((o.lon if o.located else 0.0 for o in live), np.float64, n))
+        self.xyz = np.stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+        self.xyz[:, ~self.located] = 0.0  # dot product 0: a quarter of the Earth away, never near
+        self.areas = self._postings(
+            live, lambda o: (o.community_area,) if o.community_area is not None and o.modality != VIRTUAL else ())
         self.modality = {m: np.fromiter((o.modality == m for o in live), bool, n) for m in OFFER_MODALITIES}
         self.paid = np.fromiter((o.paid for o in live), bool, n)
         self.transportation = np.fromiter((o.transportation for o in live), bool, n)
@@ -357,6 +359,53 @@ class OfferIndex:
             mask = np.zeros(n, bool)
             mask[found] = True
             self.languages[code] = mask
+        self._cached = {}  # seeker-independent vectors, per day, grade, language set, modality
+
+    def _memo(self, key, make):
+        """Vectors shared by many seekers (digests ask for thousands); a few dozen at most."""
+        found = self._cached.get(key)
+        if found is None:
+            if len(self._cached) > 256:
+                self._cached.clear()
+            found = self._cached[key] = make()
+        return found
+
+    def _day(self, today):
+        """``(open, points)``: deadline not passed, and the points that depend only on the day."""
+        day = today.toordinal()
+        days_left = self.deadline - day
+        age = day - self.created
+        points = (self.popularity + PAID * self.paid
+                  + CLOSING_SOON * ((days_left >= 0) & (days_left <= CLOSING_SOON_DAYS))
+                  + NEW * ((age >= 0) & (age <= NEW_DAYS)))
+        return self.deadline >= day, points
+
+    def _base(self, seeker, today):
+        """``(eligible, points)`` shared by every seeker of the same kind and grade on one day."""
+        is_open, points = self._memo(("day", today), lambda: self._day(today))
+        if seeker.kind == STUDENT:
+            grade = seeker.grade
+            ok = is_open & (self.grade_min <= grade) & (self.grade_max >= grade) & ~self.classrooms
+            return ok, points + GRADE_FIT * self.narrow
+        ok = is_open
+        if seeker.grade_bands:
+            fits = np.zeros(self.size, bool)
+            for low, high in seeker.grade_bands:
+                fits |= (self.grade_min <= high) & (self.grade_max >= low)
+            ok = ok & fits
+        return ok, points + FOR_CLASSES * self.classrooms
+
+    def _fit(self, languages, modality):
+        """Points for language and modality, which depend on few seeker choices."""
+        speaks = self._any_mask(self.languages, languages)
+        points = np.where(speaks, 0.0, LANGUAGE_MISMATCH) + np.zeros(self.size)  # speaks may be False
+        extra = languages - {"en"}
+        if extra:
+            points += LANGUAGE_BONUS * (speaks & self._any_mask(self.languages, extra))
+        for offer_modality, mask in self.modality.items():
+            if MODALITY[modality][offer_modality]:
+                points += MODALITY[modality][offer_modality] * mask
+        return points
 
     @staticmethod
     def _postings(live, keys_of):
@@ -383,71 +432,58 @@ class OfferIndex:
         return np.minimum(counts, MAX_INTEREST_HITS)
 
     def scores(self, seeker, today, text_scores=None):
-        """Every indexed offer's score for ``seeker``; -inf where a hard rule excludes it."""
-        n = self.size
-        ok = self.deadline >= today.toordinal()
-        if seeker.kind == STUDENT:
-            ok &= (self.grade_min <= seeker.grade) & (self.grade_max >= seeker.grade) & ~self.classrooms
-        elif seeker.grade_bands:
-            fits = np.zeros(n, bool)
-            for low, high in seeker.grade_bands:
-                fits |= (self.grade_min <= high) & (self.grade_max >= low)
-            ok &= fits
-        at_school = self.schools.get(seeker.school_id)
-        at_mask = np.zeros(n, bool)
-        if at_school is not None:
-            at_mask[at_school] = True
-        ok &= ~self.restricted | at_mask
-        for offer_id in seeker.dismissed:
-            i = self.position.get(offer_id)
-            if i is not None:
-                ok[i] = False
+        """Every indexed offer's score for ``seeker``; -inf where a hard rule excludes it.
 
-        score = W_TAG * self._hits(self.tags, seeker.tags) + W_CLUSTER * self._hits(self.clusters, seeker.clusters)
-        for offer_id, value in (text_scores or {}).items():
-            i = self.position.get(offer_id)
-            value = min(max(float(value or 0.0), 0.0), 1.0)
-            if i is not None and value > 0:
-                score[i] += W_TEXT * value
-        score += AT_SCHOOL * at_mask
-        if seeker.community_area is not None:
-            score += IN_AREA * (self.area == seeker.community_area)
+        Must agree with :func:`score_offer` (to rounding): the tests compare the two paths.
+        """
+        key = (today, seeker.kind, seeker.grade if seeker.kind == STUDENT else seeker.grade_bands)
+        ok, base = self._memo(key, lambda: self._base(seeker, today))
+        fit = self._memo(("fit", seeker.languages, seeker.modality), lambda: self._fit(seeker.languages, seeker.modality))
+        score = base + fit
+        if seeker.needs_paid:
+            score += PAID_NEEDED * self.paid
+        for postings, keys, weight in ((self.tags, seeker.tags, W_TAG), (self.clusters, seeker.clusters, W_CLUSTER)):
+            if keys:
+                score += weight * self._hits(postings, keys)
+        if text_scores:
+            found = [(self.position[i], v) for i, v in text_scores.items() if i in self.position]
+            if found:
+                where, values = zip(*found)
+                score[list(where)] += W_TEXT * np.clip(np.array(values, np.float64), 0.0, 1.0)
+
+        at_school = self.schools.get(seeker.school_id)
+        restricted_ok = ~self.restricted
+        if at_school is not None:
+            score[at_school] += AT_SCHOOL
+            restricted_ok[at_school] = True
+        in_area = self.areas.get(seeker.community_area)
+        if in_area is not None:
+            score[in_area] += IN_AREA
         if seeker.located:
-            # Haversine, as in geo.miles_between, over every located offer at once.
             lat, lon = np.radians(seeker.lat), np.radians(seeker.lon)
-            a = np.sin((self.lat - lat) / 2) ** 2 + np.cos(lat) * self.cos_lat * np.sin((self.lon - lon) / 2) ** 2
-            miles = 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(a))
-            miles = np.where(self.located, miles, np.inf)
-            score += NEAR * np.maximum(0.0, 1.0 - miles / NEAR_MILES)
+            here = np.array((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+            dot = here @ self.xyz
+            near = np.flatnonzero(dot > np.cos(NEAR_MILES / EARTH_RADIUS_MILES))
+            # haversine: sin^2(d / 2R) = (1 - cos(d / R)) / 2 = (1 - dot) / 2
+            miles = 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.maximum(1.0 - dot[near], 0.0) / 2))
+            score[near] += NEAR * np.maximum(0.0, 1.0 - miles / NEAR_MILES)
+            far = dot < np.cos(FAR_MILES / EARTH_RADIUS_MILES)
         else:
-            miles = np.full(n, np.inf)
-        if seeker.kind == STUDENT:
-            score += GRADE_FIT * self.narrow
-        else:
-            score += FOR_CLASSES * self.classrooms
-        speaks = self._any_mask(self.languages, seeker.languages)
-        score += np.where(speaks, 0.0, LANGUAGE_MISMATCH)
-        extra = seeker.languages - {"en"}
-        if extra:
-            score += LANGUAGE_BONUS * (speaks & self._any_mask(self.languages, extra))
-        for modality, mask in self.modality.items():
-            points = MODALITY[seeker.modality][modality]
-            if points:
-                score += points * mask
-        score += (PAID + (PAID_NEEDED if seeker.needs_paid else 0.0)) * self.paid
+            far = True
         if seeker.needs_transportation:
             score += TRANSPORT_NEEDED * self.transportation
-            score += NO_TRANSPORT_FAR * (self.modality[IN_PERSON] & ~self.transportation & (miles > FAR_MILES))
-        days_left = self.deadline - today.toordinal()
-        score += CLOSING_SOON * ((days_left >= 0) & (days_left <= CLOSING_SOON_DAYS))
-        age = today.toordinal() - self.created
-        score += NEW * ((age >= 0) & (age <= NEW_DAYS))
-        score += self.popularity
+            score += NO_TRANSPORT_FAR * (self.modality[IN_PERSON] & ~self.transportation & (far | ~self.located))
         if seeker.dismissed_partners:
             score += DISMISSED_PARTNER * self._any(self.partners, seeker.dismissed_partners)
         if seeker.dismissed_kinds:
             score += DISMISSED_KIND * self._any(self.kinds, seeker.dismissed_kinds)
-        return np.where(ok, score, -np.inf)
+        ok = ok & restricted_ok
+        for offer_id in seeker.dismissed:
+            i = self.position.get(offer_id)
+            if i is not None:
+                ok[i] = False
+        score[~ok] = -np.inf
+        return score
 
     @staticmethod
     def _any_mask(masks, codes):
@@ -463,16 +499,18 @@ class OfferIndex:
         if limit <= 0 or not self.size:
             return []
         scores = self.scores(seeker, today, text_scores)
-        shown = int(np.count_nonzero(scores > -np.inf))
-        pool = max(limit * 5, 50)
+        candidates = np.flatnonzero(scores > -np.inf)  # partitioning around many -inf is slow
+        values = scores[candidates]
+        shown = len(candidates)
+        pool = max(limit * 3, 30)
         text_scores = text_scores or {}
         while True:
             pool = min(pool, shown)
             if pool == 0:
                 return []
             # The pool's worst score, less a little: everything at or above it is re-scored exactly.
-            floor = np.partition(scores, self.size - pool)[self.size - pool] - _EPSILON
-            chosen = np.flatnonzero(scores >= floor)
+            floor = np.partition(values, shown - pool)[shown - pool] - _EPSILON
+            chosen = candidates[values >= floor]
             ranked = []
             for i in chosen.tolist():
                 offer = self.offers[i]
