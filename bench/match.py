@@ -17,6 +17,7 @@ Figures go to docs/benchmarks.md ("## Matching") with the machine and this comma
 import argparse
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -114,7 +115,8 @@ def main():
     tags = sorted({t for o in offers for t in o.tags} | set(INTEREST_TAGS))
     offer_ids = [o.id for o in offers]
     print(f"public offers: {len(offers)}, indexed (seats left): {index.size}, distinct tags: {len(tags)}")
-    print(f"load from SQLite: {loaded - started:.2f} s, build index: {built - loaded:.2f} s")
+    print(f"load from SQLite: {loaded - started:.2f} s, build index: {built - loaded:.2f} s, "
+          f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
     # Warm up (first numpy calls allocate), then one student at a time.
     for seeker in make_students(random.Random(1), schools, tags, 20):

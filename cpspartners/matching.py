@@ -438,7 +438,8 @@ class OfferIndex:
         """
         key = (today, seeker.kind, seeker.grade if seeker.kind == STUDENT else seeker.grade_bands)
         ok, base = self._memo(key, lambda: self._base(seeker, today))
-        fit = self._memo(("fit", seeker.languages, seeker.modality), lambda: self._fit(seeker.languages, seeker.modality))
+        fit = self._memo(("fit", seeker.languages, seeker.modality),
+                         lambda: self._fit(seeker.languages, seeker.modality))
         score = base + fit
         if seeker.needs_paid:
             score += PAID_NEEDED * self.paid
