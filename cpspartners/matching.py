@@ -199,6 +199,17 @@ def eligible(seeker, offer, today):
     )
 
 
+def text_points(value):
+    """The search index's score as points: clipped to [0, 1]; NaN or junk counts as nothing."""
+    try:
+        value = float(value or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+    if not value > 0:  # also catches NaN
+        return 0.0
+    return W_TEXT * min(value, 1.0)
+
+
 def popularity_points(popularity):
     return min(POPULAR, POPULAR * log1p(max(popularity, 0)) / log1p(POPULAR_SCALE))
 
@@ -220,9 +231,9 @@ def score_offer(seeker, offer, today, text_score=0.0):
     score += W_CLUSTER * min(len(clusters), MAX_INTEREST_HITS)
     first += [("interest", {"interest": tag}) for tag in tags]
     first += [("cluster", {"cluster": code}) for code in clusters]
-    text_score = min(max(float(text_score or 0.0), 0.0), 1.0)
-    if text_score > 0:
-        score += W_TEXT * text_score
+    points = text_points(text_score)
+    if points:
+        score += points
         first.append(("text_match", {}))
 
     at_school = seeker.school_id is not None and seeker.school_id in offer.schools
@@ -447,10 +458,10 @@ class OfferIndex:
             if keys:
                 score += weight * self._hits(postings, keys)
         if text_scores:
-            found = [(self.position[i], v) for i, v in text_scores.items() if i in self.position]
+            found = [(self.position[i], text_points(v)) for i, v in text_scores.items() if i in self.position]
             if found:
-                where, values = zip(*found)
-                score[list(where)] += W_TEXT * np.clip(np.array(values, np.float64), 0.0, 1.0)
+                where, points = zip(*found)
+                score[list(where)] += np.array(points, np.float64)
 
         at_school = self.schools.get(seeker.school_id)
         restricted_ok = ~self.restricted

@@ -212,6 +212,15 @@ def test_cold_start_prefers_popular_near_and_open_soon():
     assert set(ids(found)[:3]) == {1, 2, 3}
 
 
+def test_odd_text_scores_count_as_nothing_or_are_clipped():
+    offers = [offer(1), offer(2), offer(3), offer(4)]
+    odd = {1: float("nan"), 2: "junk", 3: float("inf"), 4: -5, 999: 1.0}
+    found = recommend(student(), offers, TODAY, text_scores=odd)
+    assert ids(found) == [3, 1, 2, 4]
+    assert "text_match" in codes(found[0]) and found[0].score == pytest.approx(found[1].score + 3.0)
+    assert found == reference_recommend(student(), offers, TODAY, text_scores=odd)
+
+
 def test_empty_and_zero_limit():
     assert recommend(student(), [], TODAY) == []
     assert recommend(student(), [offer(1)], TODAY, limit=0) == []
@@ -336,7 +345,8 @@ def test_property_stronger_interest_never_ranks_lower(seeker, base, interest):
     # id 1 also wins ties, so check the tie-free direction with the ids swapped too.
     for strong, weak in ((stronger, weaker), (replace(stronger, id=3), weaker)):
         found = ids(recommend(seeker, [weak, strong], TODAY))
-        if strong.id in found and weak.id in found:
+        assert (strong.id in found) == (weak.id in found)  # the interest never changes eligibility
+        if found:
             s_strong = score_offer(seeker, strong, TODAY)[0]
             s_weak = score_offer(seeker, weak, TODAY)[0]
             assert s_strong >= s_weak
@@ -362,3 +372,47 @@ def test_index_is_reusable_and_large_pools_look_deeper():
     found = index.recommend(student(tags={"welding"}), TODAY)
     assert ids(found) == [1, 2] + list(range(61, 69))
     assert index.recommend(student(tags={"welding"}), TODAY) == found
+
+
+def test_index_equals_the_reference_on_a_larger_random_directory():
+    """2,000 offers, so the index re-scores only a small pool: it must still match exactly."""
+    import random
+
+    rng = random.Random(5)
+    offers = []
+    for i in range(1, 2001):
+        modality = rng.choice(["in_person", "virtual", "hybrid"])
+        low = rng.randint(6, 12)
+        located = modality != "virtual" and rng.random() < 0.95
+        offers.append(Offer(
+            id=i, partner_id=rng.randint(1, 60), kind=rng.choice(["workshop", "internship"]),
+            clusters={rng.choice(CLUSTERS)}, tags=set(rng.sample(TAGS, 2)), grade_min=low,
+            grade_max=rng.randint(low, 12), schools={rng.randint(1, 20)} if rng.random() < 0.2 else set(),
+            community_area=rng.randint(1, 5) if modality != "virtual" else None,
+            lat=41.7 + rng.random() * 0.3 if located else None, lon=-87.8 + rng.random() * 0.2 if located else None,
+            modality=modality, deadline=TODAY + timedelta(days=rng.randint(-10, 60)) if rng.random() < 0.8 else None,
+            seats_left=rng.choice([None, 0, 5]), published=rng.random() < 0.9, paid=rng.random() < 0.2,
+            transportation=rng.random() < 0.3, languages=rng.choice([{"en"}, {"en", "es"}, {"es"}]),
+            popularity=rng.randint(0, 50), created=TODAY - timedelta(days=rng.randint(0, 100)),
+            audience=rng.choice(["students", "classrooms", "families"])))
+    index = OfferIndex(offers)
+    for _ in range(30):
+        seeker = student(
+            school_id=rng.randint(1, 20), community_area=rng.randint(1, 5), grade=rng.randint(6, 12),
+            lat=41.7 + rng.random() * 0.3, lon=-87.8 + rng.random() * 0.2,
+            clusters=set(rng.sample(CLUSTERS, rng.randint(0, 2))), tags=set(rng.sample(TAGS, rng.randint(0, 2))),
+            languages=rng.choice([{"en"}, {"es"}, {"en", "es"}]),
+            modality=rng.choice(["in_person", "virtual", "either"]),
+            needs_paid=rng.random() < 0.5, needs_transportation=rng.random() < 0.5,
+            dismissed={rng.randint(1, 2000)}, dismissed_partners={rng.randint(1, 60)},
+            dismissed_kinds={("workshop", rng.choice(CLUSTERS))})
+        text_scores = {rng.randint(1, 2000): rng.random() for _ in range(20)}
+        vector = index.scores(seeker, TODAY, text_scores)
+        for position, o in enumerate(index.offers):  # every offer, not only the winners
+            if eligible(seeker, o, TODAY):
+                assert vector[position] == pytest.approx(score_offer(seeker, o, TODAY, text_scores.get(o.id))[0])
+            else:
+                assert vector[position] == float("-inf")
+        fast = index.recommend(seeker, TODAY, 10, text_scores)
+        assert len(fast) == 10
+        assert fast == reference_recommend(seeker, offers, TODAY, 10, text_scores)
