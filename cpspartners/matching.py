@@ -293,7 +293,7 @@ def score_offer(seeker, offer, today, text_score=0.0):
 
     if offer.partner_id in seeker.dismissed_partners:
         score += DISMISSED_PARTNER
-    if any((offer.kind, code) in seeker.dismissed_kinds for code in offer.clusters):
+    if seeker.dismissed_kinds and any((offer.kind, code) in seeker.dismissed_kinds for code in offer.clusters):
         score += DISMISSED_KIND
     return score, tuple(first + later)
 
@@ -435,18 +435,23 @@ class OfferIndex:
         return mask
 
     def _hits(self, postings, keys):
-        counts = np.zeros(self.size, np.int64)
+        counts = np.zeros(self.size, np.int8)
         for key in keys:
             found = postings.get(key)
             if found is not None:
                 counts[found] += 1
-        return np.minimum(counts, MAX_INTEREST_HITS)
+        return np.minimum(counts, MAX_INTEREST_HITS) if len(keys) > MAX_INTEREST_HITS else counts
 
     def scores(self, seeker, today, text_scores=None):
         """Every indexed offer's score for ``seeker``; -inf where a hard rule excludes it.
 
         Must agree with :func:`score_offer` (to rounding): the tests compare the two paths.
         """
+        score, ok = self._scores(seeker, today, text_scores)
+        return np.where(ok, score, -np.inf)
+
+    def _scores(self, seeker, today, text_scores):
+        """``(points, eligible)`` arrays: the work behind :meth:`scores`."""
         key = (today, seeker.kind, seeker.grade if seeker.kind == STUDENT else seeker.grade_bands)
         ok, base = self._memo(key, lambda: self._base(seeker, today))
         fit = self._memo(("fit", seeker.languages, seeker.modality),
@@ -494,8 +499,7 @@ class OfferIndex:
             i = self.position.get(offer_id)
             if i is not None:
                 ok[i] = False
-        score[~ok] = -np.inf
-        return score
+        return score, ok
 
     @staticmethod
     def _any_mask(masks, codes):
@@ -510,11 +514,11 @@ class OfferIndex:
         """The best ``limit`` offers for ``seeker``, at most ``per_partner`` from one partner."""
         if limit <= 0 or not self.size:
             return []
-        scores = self.scores(seeker, today, text_scores)
-        candidates = np.flatnonzero(scores > -np.inf)  # partitioning around many -inf is slow
+        scores, ok = self._scores(seeker, today, text_scores)
+        candidates = np.flatnonzero(ok)  # only the eligible: cheaper than masking the rest to -inf
         values = scores[candidates]
         shown = len(candidates)
-        pool = max(limit * 3, 30)
+        pool = max(limit * 2, 20)  # enough for the diversity cap almost always; else look deeper
         text_scores = text_scores or {}
         while True:
             pool = min(pool, shown)
