@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import date
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -106,7 +107,7 @@ def main():
     with app.app_context():
         assert "saved_opportunity" in inspect(db.engine).get_table_names()
         schools = db.session.scalars(select(School).order_by(School.id)).all()
-        today = matching.date.today()
+        today = date.today()
         started = time.perf_counter()
         offers = load_offers()
         loaded = time.perf_counter()

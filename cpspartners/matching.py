@@ -24,7 +24,7 @@ influence ranking: students are minors and the order must be about what suits th
 means the *student* is paid (a stipend), which is a need some students have.
 
 Speed: :class:`OfferIndex` turns the offers into column arrays once (numpy), so scoring every
-candidate for one seeker is a few dozen vector operations; only the best few hundred are then
+candidate for one seeker is a few dozen vector operations; only the best few dozen are then
 re-scored one by one in plain Python (:func:`score_offer`, the reference definition of the
 score) to get exact scores and their reasons. Build the index once per process and reuse it.
 """
