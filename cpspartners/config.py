@@ -23,6 +23,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
+    RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 

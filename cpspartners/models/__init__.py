@@ -1,5 +1,6 @@
 """The data model. Importing this package registers every table with the metadata."""
 
+from .engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from .geo import CommunityArea, School
 from .newsletter import Newsletter, NewsletterItem
 from .outcomes import Credential, Feedback
@@ -14,4 +15,5 @@ __all__ = [
     "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User",
     "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem",
     "Application", "Message", "Notification", "SpeakerRequest", "Credential", "Feedback",
+    "StudentProfile", "TeacherProfile", "Dismissal", "SavedOpportunity",
 ]
