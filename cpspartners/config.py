@@ -52,6 +52,8 @@ class Defaults:
     AUDIT_PAGE_SIZE = 50
     # `flask seed users` refuses unless this is on or the app runs in debug/testing.
     DEMO_USERS = False
+    RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
+    RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 

@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table with the metadata."""
 
 from .audit import AuditEntry, ChangeRequest
+from .engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from .geo import CommunityArea, School
 from .newsletter import Newsletter, NewsletterItem
 from .outcomes import Credential, Feedback
@@ -16,4 +17,5 @@ __all__ = [
     "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem",
     "Application", "Message", "Notification", "SpeakerRequest", "Credential", "Feedback",
     "AuditEntry", "ChangeRequest",
+    "StudentProfile", "TeacherProfile", "Dismissal", "SavedOpportunity",
 ]

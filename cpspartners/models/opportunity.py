@@ -1,5 +1,8 @@
 """Opportunities: the experiences partners offer students, classrooms and families."""
 
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
 from ..extensions import db
 from ..taxonomy import (
     AUDIENCES, CAREER_CLUSTERS, GRADE_MAX, GRADE_MIN, MODALITIES, OPPORTUNITY_KINDS,
@@ -148,3 +151,14 @@ class Opportunity(db.Model):
 
     def __repr__(self):
         return f"<Opportunity {self.id} {self.slug}>"
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_when_links_change(session, _context, _instances):
+    """A listing whose tags, clusters or schools changed has changed: bump ``updated_at``, which
+    caches (recommendations, search) use to notice edits. ``onupdate`` alone misses these."""
+    for obj in session.dirty:
+        if isinstance(obj, Opportunity):
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in ("tag_rows", "cluster_rows", "schools")):
+                obj.updated_at = utcnow()

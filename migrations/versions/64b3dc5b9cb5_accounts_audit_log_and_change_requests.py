@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '64b3dc5b9cb5'
-down_revision = '70c6a1ad8e6f'
+down_revision = '7f5f8b0e5ae8'
 branch_labels = None
 depends_on = None
 
