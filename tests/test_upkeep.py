@@ -144,6 +144,9 @@ def test_audit_log_filters_and_has_no_edit_routes(app, client_as, make_partner):
     assert page.status_code == 200 and "archived" in html and "restored" not in html.split("<tbody>")[1]
     odd = specialist.get("/specialist/audit?subject_type=<script>&subject_id=-1&page=abc&actor=%00")
     assert odd.status_code == 200
+    for path in ("/specialist/partners?q=%00x", "/specialist/audit?action=%00"):
+        assert specialist.get(path).status_code == 200
+    assert client_as("admin").get("/admin/users?q=a%00b").status_code == 200
     audit_rules = [r for r in app.url_map.iter_rules() if "audit" in r.rule]
     assert all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in audit_rules)
 
