@@ -127,6 +127,8 @@ def init_templating(app):
         role_label=lambda code: taxonomy.label(taxonomy.ROLES, code),
         status_label=status_label,
         review_status_label=review_status_label,
+        audit_subject_label=lambda code: taxonomy.label(taxonomy.AUDIT_SUBJECTS, code),
+        audit_action_label=lambda code: taxonomy.label(taxonomy.AUDIT_ACTIONS, code),
         field_label=field_label,
         field_value=field_value,
     )

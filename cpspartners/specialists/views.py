@@ -13,8 +13,8 @@ from ..directory.filters import Filters, parse_page
 from ..directory.queries import page_of
 from ..extensions import db
 from ..models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
-from ..models.audit import AUDIT_SUBJECTS
 from ..services import ServiceError, listings, upkeep
+from ..taxonomy import AUDIT_SUBJECTS, codes
 from ..text import clean_query, small_int
 from .forms import ActionForm, CommentForm, MergeForm, VerifyForm, VettingForm
 
@@ -269,7 +269,7 @@ def delete_vetting(record_id):
 @policy.requires(policy.can_view_audit)
 def audit_log():
     args = request.args
-    subject_type = args.get("subject_type") if args.get("subject_type") in AUDIT_SUBJECTS else ""
+    subject_type = args.get("subject_type") if args.get("subject_type") in codes(AUDIT_SUBJECTS) else ""
     action = clean_query(args.get("action"), 40)
     actor = clean_query(args.get("actor"), 254)
     subject_id = small_int(args.get("subject_id", ""), 1, 2_000_000_000)
