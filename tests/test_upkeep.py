@@ -200,3 +200,41 @@ def test_status_and_dates_are_shown(client_as, make_opportunity):
     opp = make_opportunity(deadline=date.today())
     page = specialist.get(f"/specialist/opportunities/{opp.id}").get_data(as_text=True)
     assert "Published" in page and "Never" in page
+
+
+def test_specialist_corrects_a_partner_at_once_and_it_is_audited(client_as, make_partner, client):
+    specialist = client_as("specialist")
+    partner = make_partner(name="Old Name")
+    path = f"/specialist/partners/{partner.id}/edit"
+    form = {"name": "New Name", "kind": "nonprofit", "community_area_number": "0", "languages": ["en"]}
+    assert post(specialist, path, form, token_from=path).status_code == 302
+    db.session.refresh(partner)
+    assert partner.name == "New Name" and "New Name" in client.get(f"/partners/{partner.slug}").get_data(as_text=True)
+    assert audit("updated", "partner")[0].changes["name"] == ["Old Name", "New Name"]
+
+
+def test_specialist_edit_waits_for_a_pending_partner_change(client_as):
+    staff = client_as("partner_staff")
+    partner = staff.user.partner
+    post(staff, "/partner/profile", {"name": "Partner's idea", "kind": "nonprofit", "community_area_number": "0"},
+         token_from="/partner/profile")
+    specialist = client_as("specialist")
+    path = f"/specialist/partners/{partner.id}/edit"
+    response = post(specialist, path, {"name": "Specialist's idea", "kind": "nonprofit",
+                                       "community_area_number": "0"}, token_from=path)
+    assert response.status_code == 400 and "waiting for review" in response.get_data(as_text=True)
+    db.session.refresh(partner)
+    assert partner.name not in ("Partner's idea", "Specialist's idea")
+
+
+def test_specialist_edit_of_a_published_listing_passes_the_gate(client_as, make_opportunity):
+    specialist = client_as("specialist")
+    opp = make_opportunity(audience="families", title="For families")
+    path = f"/specialist/opportunities/{opp.id}/edit"
+    form = {"title": "For students now", "kind": "workshop", "summary": "x", "audience": "students",
+            "grade_min": "6", "grade_max": "12", "modality": "virtual", "community_area_number": "0"}
+    response = post(specialist, path, form, token_from=path)
+    assert response.status_code == 400
+    assert "current records for: Partnership agreement / MOU" in response.get_data(as_text=True)
+    db.session.refresh(opp)
+    assert (opp.title, opp.audience) == ("For families", "families")

@@ -22,7 +22,7 @@ from .forms import OpportunityForm, PartnerForm, form_data_from
 bp = Blueprint("partners", __name__, url_prefix="/partner")
 
 
-def _areas():
+def area_options():
     return options([(0, _("Choose a community area"))] + list(area_choices()))
 
 
@@ -59,7 +59,7 @@ def edit_profile():
     pending = listings.open_request("partner", partner.id)
     current = pending.proposed if pending else listings.snapshot(partner)
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(current))
-    form.community_area_number.choices = _areas()
+    form.community_area_number.choices = area_options()
     if form.validate_on_submit():
         try:
             listings.submit_partner_change(current_user, partner, form.values())
@@ -75,7 +75,7 @@ def edit_profile():
 
 def _opportunity_form(values=None):
     form = OpportunityForm(data=None if request.method == "POST" or values is None else form_data_from(values))
-    form.community_area_number.choices = _areas()
+    form.community_area_number.choices = area_options()
     return form
 
 

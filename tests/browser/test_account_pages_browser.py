@@ -80,6 +80,7 @@ def pages_for(ids):
                        "specialist-partner": f"/specialist/partners/{ids['partner']}",
                        "specialist-opportunity": f"/specialist/opportunities/{ids['opp']}",
                        "vetting-new": f"/specialist/partners/{ids['partner']}/vetting/new",
+                       "specialist-edit-partner": f"/specialist/partners/{ids['partner']}/edit",
                        "audit-log": "/specialist/audit", "pending-accounts": "/admin/pending"},
         "admin": {"admin-users": "/admin/users", "admin-user": f"/admin/users/{ids['user']}"},
     }
