@@ -8,8 +8,10 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run test install translations db secret chromium axe postgres test-sqlite test-postgres lint clean
 
-run: install db  ## install, migrate, seed real schools and the demo directory, serve on :5000
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+run: install db  ## install, migrate, seed real schools, the demo directory and demo accounts, serve on :5000
+	@# Plain HTTP on this machine only, so the cookies cannot be Secure-only here (they are in production).
+	CPSPARTNERS_SESSION_COOKIE_SECURE=false CPSPARTNERS_REMEMBER_COOKIE_SECURE=false \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 install: $(VENV)/.installed translations secret
 
@@ -30,6 +32,7 @@ db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed schools
 	$(BIN)/flask seed demo
+	CPSPARTNERS_DEMO_USERS=true $(BIN)/flask seed users
 
 chromium:  ## Debian's Chromium for the browser tests (installed with apt when root and missing)
 	@if ! command -v chromium >/dev/null 2>&1; then \

@@ -2,6 +2,7 @@
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -17,6 +18,11 @@ MESSAGES = {
 
 
 def init_errors(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("This form expired or did not come from this site. Go back, reload the page and try again.")
+        return render_template("errors/error.html", code=400, message=message), 400
+
     @app.errorhandler(HTTPException)
     def http_error(error):
         if error.response is not None:  # e.g. the redirect to sign in raised by policy.authorize

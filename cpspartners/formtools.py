@@ -22,7 +22,7 @@ class PlainText:
         if not isinstance(value, str):
             return
         if TAG.search(value):
-            raise ValidationError(_l("Please remove HTML tags such as <script>; plain text only."))
+            raise ValidationError(_l("Please remove HTML tags, such as script tags: plain text only."))
         if HIDDEN.search(value):
             raise ValidationError(_l("Please remove invisible control characters."))
 

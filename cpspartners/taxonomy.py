@@ -84,6 +84,40 @@ REVIEW_STATUSES = (
     ("withdrawn", _l("Withdrawn")),
 )
 
+# What the audit log records, as (code, label): the codes are stored, the labels shown.
+AUDIT_SUBJECTS = (
+    ("partner", _l("Partner")),
+    ("opportunity", _l("Opportunity")),
+    ("vetting_record", _l("Vetting record")),
+    ("user", _l("Account")),
+    ("student_record", _l("Student record")),
+    ("change_request", _l("Change request")),
+)
+
+AUDIT_ACTIONS = (
+    ("registered", _l("Registered")),
+    ("proposed", _l("Proposed")),
+    ("password_reset", _l("Password changed")),
+    ("updated_profile", _l("Profile updated")),
+    ("approved_account", _l("Account approved")),
+    ("changed_role", _l("Role changed")),
+    ("created_account", _l("Account created")),
+    ("submitted", _l("Sent for review")),
+    ("created", _l("Created")),
+    ("updated", _l("Updated")),
+    ("deleted", _l("Deleted")),
+    ("approved", _l("Approved")),
+    ("requested_changes", _l("Changes requested")),
+    ("rejected", _l("Rejected")),
+    ("verified", _l("Verified")),
+    ("archived", _l("Archived")),
+    ("restored", _l("Restored")),
+    ("merged", _l("Merged a duplicate in")),
+    ("merged_into", _l("Merged into another partner")),
+    ("moved", _l("Moved to another partner")),
+    ("viewed", _l("Viewed")),
+)
+
 VETTING_KINDS = (
     ("agreement", _l("Partnership agreement / MOU")),
     ("insurance", _l("Certificate of insurance")),

@@ -72,6 +72,40 @@ def field_label(name):
     return name.replace("_", " ")
 
 
+CODED_FIELDS = {
+    "kind": (taxonomy.OPPORTUNITY_KINDS, taxonomy.PARTNER_KINDS),
+    "audience": (taxonomy.AUDIENCES,),
+    "modality": (taxonomy.MODALITIES,),
+    "clusters": (taxonomy.CAREER_CLUSTERS,),
+    "languages": (taxonomy.LANGUAGES,),
+}
+
+
+def field_value(name, value):
+    """A stored value as a reader sees it: labels for codes, Yes/No for booleans, lists joined."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if name == "languages" and isinstance(value, str):
+        value = [code for code in value.split(",") if code]
+    if name in CODED_FIELDS:
+        codes_ = value if isinstance(value, list) else [value]
+        shown = []
+        for code in codes_:
+            label = code
+            for table in CODED_FIELDS[name]:
+                found = taxonomy.label(table, code)
+                if found != code:
+                    label = found
+                    break
+            shown.append(str(label))
+        return ", ".join(shown)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
 def init_templating(app):
     app.jinja_env.filters["external_url"] = external_url
     app.jinja_env.globals.update(
@@ -93,5 +127,8 @@ def init_templating(app):
         role_label=lambda code: taxonomy.label(taxonomy.ROLES, code),
         status_label=status_label,
         review_status_label=review_status_label,
+        audit_subject_label=lambda code: taxonomy.label(taxonomy.AUDIT_SUBJECTS, code),
+        audit_action_label=lambda code: taxonomy.label(taxonomy.AUDIT_ACTIONS, code),
         field_label=field_label,
+        field_value=field_value,
     )

@@ -39,3 +39,14 @@ def small_int(value, low, high):
         return None
     number = int(value)
     return number if low <= number <= high else None
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def clean_query(value, max_length=200):
+    """A free-text query parameter made safe to search with: control characters (NUL breaks
+    PostgreSQL) dropped, whitespace trimmed, length capped."""
+    if not isinstance(value, str):
+        return ""
+    return _CONTROL.sub("", value).strip()[:max_length]

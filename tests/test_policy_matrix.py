@@ -112,6 +112,14 @@ MATRIX = {
         lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/archive", only(*STAFF)),
     ("specialists.restore_opportunity", "POST"): (
         lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/restore", only(*STAFF)),
+    ("specialists.edit_partner", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/edit",
+                                          only(*STAFF)),
+    ("specialists.edit_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/edit",
+                                           only(*STAFF)),
+    ("specialists.edit_opportunity", "GET"): (lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/edit",
+                                              only(*STAFF)),
+    ("specialists.edit_opportunity", "POST"): (lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/edit",
+                                               only(*STAFF)),
     ("specialists.new_vetting", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
                                          only(*STAFF)),
     ("specialists.new_vetting", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
@@ -207,7 +215,8 @@ def outcome(response):
         return "403"
     if response.status_code in (200, 302):
         return "ok"
-    if response.status_code == 400 and "The request could not be understood" not in response.get_data(as_text=True):
+    csrf_refusal = "This form expired or did not come from this site" in response.get_data(as_text=True)
+    if response.status_code == 400 and not csrf_refusal:
         return "ok"  # a form re-shown with its errors: the person was allowed in
     return str(response.status_code)
 

@@ -44,6 +44,7 @@ def test_new_listing_is_pending_and_not_public_until_approved(client_as, client)
     specialist = client_as("specialist")
     page = specialist.get(f"/specialist/requests/{request.id}").get_data(as_text=True)
     assert "Welding basics" in page and "Soldadura básica" in page
+    assert "<td>Workshop</td>" in page and "<td>Advanced Manufacturing</td>" in page  # labels, not codes
     assert post(specialist, f"/specialist/requests/{request.id}/approve").status_code == 302
     db.session.refresh(opp)
     assert opp.status == "published"

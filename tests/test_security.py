@@ -64,7 +64,7 @@ def test_missing_or_forged_csrf_token_is_a_400_and_changes_nothing(client_as, ma
             data["csrf_token"] = token
         response = client.post(f"/partner/opportunities/{opp.id}/edit", data=data)
         assert response.status_code == 400
-        assert "The request could not be understood" in response.get_data(as_text=True)
+        assert "This form expired or did not come from this site" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ChangeRequest)) == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 

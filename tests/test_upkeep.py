@@ -141,9 +141,13 @@ def test_audit_log_filters_and_has_no_edit_routes(app, client_as, make_partner):
     post(specialist, f"/specialist/partners/{partner.id}/restore")
     page = specialist.get(f"/specialist/audit?action=archived&subject_type=partner&subject_id={partner.id}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "archived" in html and "restored" not in html.split("<tbody>")[1]
+    rows = html.split("<tbody>")[1]
+    assert page.status_code == 200 and "<td>Archived</td>" in rows and "Restored" not in rows
     odd = specialist.get("/specialist/audit?subject_type=<script>&subject_id=-1&page=abc&actor=%00")
     assert odd.status_code == 200
+    for path in ("/specialist/partners?q=%00x", "/specialist/audit?action=%00"):
+        assert specialist.get(path).status_code == 200
+    assert client_as("admin").get("/admin/users?q=a%00b").status_code == 200
     audit_rules = [r for r in app.url_map.iter_rules() if "audit" in r.rule]
     assert all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in audit_rules)
 
@@ -196,3 +200,41 @@ def test_status_and_dates_are_shown(client_as, make_opportunity):
     opp = make_opportunity(deadline=date.today())
     page = specialist.get(f"/specialist/opportunities/{opp.id}").get_data(as_text=True)
     assert "Published" in page and "Never" in page
+
+
+def test_specialist_corrects_a_partner_at_once_and_it_is_audited(client_as, make_partner, client):
+    specialist = client_as("specialist")
+    partner = make_partner(name="Old Name")
+    path = f"/specialist/partners/{partner.id}/edit"
+    form = {"name": "New Name", "kind": "nonprofit", "community_area_number": "0", "languages": ["en"]}
+    assert post(specialist, path, form, token_from=path).status_code == 302
+    db.session.refresh(partner)
+    assert partner.name == "New Name" and "New Name" in client.get(f"/partners/{partner.slug}").get_data(as_text=True)
+    assert audit("updated", "partner")[0].changes["name"] == ["Old Name", "New Name"]
+
+
+def test_specialist_edit_waits_for_a_pending_partner_change(client_as):
+    staff = client_as("partner_staff")
+    partner = staff.user.partner
+    post(staff, "/partner/profile", {"name": "Partner's idea", "kind": "nonprofit", "community_area_number": "0"},
+         token_from="/partner/profile")
+    specialist = client_as("specialist")
+    path = f"/specialist/partners/{partner.id}/edit"
+    response = post(specialist, path, {"name": "Specialist's idea", "kind": "nonprofit",
+                                       "community_area_number": "0"}, token_from=path)
+    assert response.status_code == 400 and "waiting for review" in response.get_data(as_text=True)
+    db.session.refresh(partner)
+    assert partner.name not in ("Partner's idea", "Specialist's idea")
+
+
+def test_specialist_edit_of_a_published_listing_passes_the_gate(client_as, make_opportunity):
+    specialist = client_as("specialist")
+    opp = make_opportunity(audience="families", title="For families")
+    path = f"/specialist/opportunities/{opp.id}/edit"
+    form = {"title": "For students now", "kind": "workshop", "summary": "x", "audience": "students",
+            "grade_min": "6", "grade_max": "12", "modality": "virtual", "community_area_number": "0"}
+    response = post(specialist, path, form, token_from=path)
+    assert response.status_code == 400
+    assert "current records for: Partnership agreement / MOU" in response.get_data(as_text=True)
+    db.session.refresh(opp)
+    assert (opp.title, opp.audience) == ("For families", "families")

@@ -6,6 +6,8 @@ from cpspartners.extensions import db
 from cpspartners.models import User
 from cpspartners.seed.users import DEMO_USERS
 
+from .conftest import post
+
 
 def test_create_admin(app):
     runner = app.test_cli_runner()
@@ -30,6 +32,16 @@ def test_seed_users_makes_one_account_per_role_and_prints_passwords(app, make_pa
         assert user.role == role and user.check_password(password)
         assert password in result.output
     assert app.test_cli_runner().invoke(args=["seed", "users"]).exit_code == 0  # safe to run again
+
+
+def test_each_demo_account_signs_in_through_the_form(app, make_partner):
+    make_partner()
+    app.test_cli_runner().invoke(args=["seed", "users"])
+    for email, role, _name, password in DEMO_USERS:
+        client = app.test_client()
+        response = post(client, "/account/sign-in", {"email": email, "password": password})
+        assert response.status_code == 302, (role, response.get_data(as_text=True)[:300])
+        assert not response.headers["Location"].startswith("/account/sign-in")
 
 
 def test_seed_users_refuses_in_production(app):

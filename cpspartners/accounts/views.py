@@ -1,10 +1,12 @@
 """Register, sign in and out, confirm an email, reset a password, and one's own profile."""
 
+import secrets
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import policy
 from ..auth import make_confirm_token, make_reset_token, user_from_confirm_token, user_from_reset_token
@@ -18,8 +20,15 @@ from .forms import PasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, R
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
-# Checked when no account matches, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = "scrypt:32768:8:1$dummydummydummy$" + "0" * 128
+_dummy_hash = []
+
+
+def _waste_a_password_check(password):
+    """Check against a real hash when no account matches, so a wrong address takes as long as a
+    wrong password (made once, lazily, with the same scheme and cost as real hashes)."""
+    if not _dummy_hash:
+        _dummy_hash.append(generate_password_hash(secrets.token_hex(16), method="scrypt"))
+    check_password_hash(_dummy_hash[0], password)
 
 
 def _account_key():
@@ -40,7 +49,7 @@ def sign_in():
     if form.validate_on_submit():
         user = service.find_user_by_email(form.email.data)
         if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
+            _waste_a_password_check(form.password.data)
         elif user.check_password(form.password.data) and user.is_active:
             login_user(user, remember=form.remember.data)
             flash(_("You are signed in."), "success")

@@ -16,6 +16,7 @@ from ..services import accounts as service
 from ..services.audit import log_student_record_access
 from ..specialists.forms import ActionForm
 from ..taxonomy import ROLES, codes
+from ..text import clean_query
 from .forms import RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -32,7 +33,7 @@ def _user(user_id):
 @policy.requires(policy.can_manage_users)
 def users():
     role = request.args.get("role") if request.args.get("role") in codes(ROLES) else ""
-    query = (request.args.get("q") or "").strip()[:254]
+    query = clean_query(request.args.get("q"), 254)
     stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
     if role:
         stmt = stmt.where(User.role == role)

@@ -5,10 +5,9 @@ transaction as the change they describe and are never edited from the site.
 """
 
 from ..extensions import db
-from ..taxonomy import REVIEW_STATUSES, codes
+from ..taxonomy import AUDIT_SUBJECTS, REVIEW_STATUSES, codes
 from ._base import one_of, utcnow
 
-AUDIT_SUBJECTS = ("partner", "opportunity", "vetting_record", "user", "student_record", "change_request")
 REVIEW_SUBJECTS = ("partner", "opportunity")
 
 
@@ -31,7 +30,7 @@ class AuditEntry(db.Model):
     actor = db.relationship("User")
 
     __table_args__ = (
-        one_of("subject_type", AUDIT_SUBJECTS, "subject_type"),
+        one_of("subject_type", codes(AUDIT_SUBJECTS), "subject_type"),
         db.Index("ix_audit_entry_subject", "subject_type", "subject_id"),
     )
 

@@ -4,13 +4,14 @@ Nothing here changes what the public sees: every save becomes a change request f
 partnership specialist to review (``services.listings``).
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import policy
-from ..directory.queries import area_choices
+from ..directory.filters import Filters, parse_page
+from ..directory.queries import area_choices, page_of
 from ..extensions import db
 from ..formtools import options
 from ..models import ChangeRequest, Opportunity
@@ -21,7 +22,7 @@ from .forms import OpportunityForm, PartnerForm, form_data_from
 bp = Blueprint("partners", __name__, url_prefix="/partner")
 
 
-def _areas():
+def area_options():
     return options([(0, _("Choose a community area"))] + list(area_choices()))
 
 
@@ -38,9 +39,13 @@ def _requests_by_subject(subject_type, ids):
 @policy.requires(policy.is_partner_staff)
 def dashboard():
     partner = current_user.partner
-    opportunities = partner.opportunities.order_by(Opportunity.updated_at.desc()).all()
+    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    stmt = (select(Opportunity).where(Opportunity.partner_id == partner.id)
+            .order_by(Opportunity.updated_at.desc(), Opportunity.id.desc()))
+    pagination = page_of(stmt, page, current_app.config["PAGE_SIZE"])
+    opportunities = pagination.items
     return render_template(
-        "partners/dashboard.html", partner=partner, opportunities=opportunities,
+        "partners/dashboard.html", partner=partner, opportunities=opportunities, pagination=pagination,
         partner_request=_requests_by_subject("partner", [partner.id]).get(partner.id),
         requests=_requests_by_subject("opportunity", [o.id for o in opportunities]),
         missing=listings.missing_vetting(partner))
@@ -54,7 +59,7 @@ def edit_profile():
     pending = listings.open_request("partner", partner.id)
     current = pending.proposed if pending else listings.snapshot(partner)
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(current))
-    form.community_area_number.choices = _areas()
+    form.community_area_number.choices = area_options()
     if form.validate_on_submit():
         try:
             listings.submit_partner_change(current_user, partner, form.values())
@@ -70,7 +75,7 @@ def edit_profile():
 
 def _opportunity_form(values=None):
     form = OpportunityForm(data=None if request.method == "POST" or values is None else form_data_from(values))
-    form.community_area_number.choices = _areas()
+    form.community_area_number.choices = area_options()
     return form
 
 

@@ -12,11 +12,11 @@ from ..models._base import utcnow
 
 DEMO_USERS = (
     # (email, role, name, password)
-    ("admin@demo.cpspartners.invalid", "admin", "Ada Admin", "demo-admin-pass"),
-    ("specialist@demo.cpspartners.invalid", "specialist", "Sam Specialist", "demo-specialist-pass"),
-    ("partner@demo.cpspartners.invalid", "partner_staff", "Pat Partner", "demo-partner-pass"),
-    ("teacher@demo.cpspartners.invalid", "teacher", "Toni Teacher", "demo-teacher-pass"),
-    ("student@demo.cpspartners.invalid", "student", "Sofía", "demo-student-pass"),
+    ("admin@demo.cpspartners.example", "admin", "Ada Admin", "demo-admin-pass"),
+    ("specialist@demo.cpspartners.example", "specialist", "Sam Specialist", "demo-specialist-pass"),
+    ("partner@demo.cpspartners.example", "partner_staff", "Pat Partner", "demo-partner-pass"),
+    ("teacher@demo.cpspartners.example", "teacher", "Toni Teacher", "demo-teacher-pass"),
+    ("student@demo.cpspartners.example", "student", "Sofía", "demo-student-pass"),
 )
 
 

@@ -4,6 +4,7 @@ import secrets
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from ..models import ChangeRequest, Partner, User
@@ -32,8 +33,10 @@ def register(email, password, role, name="", school_id=None, grade=None, partner
     """
     if role not in SELF_SERVICE_ROLES:
         raise ServiceError(_("Choose one of the account types offered."))
-    if find_user_by_email(email) is not None:
-        return find_user_by_email(email), False
+    existing = find_user_by_email(email)
+    if existing is not None:
+        generate_password_hash(password, method="scrypt")  # same work either way: no timing hint
+        return existing, False
     user = User(email=email.strip().lower(), name=name.strip(), role=role, preferred_language=language,
                 # Students are approved at once (they only browse); staff accounts wait for a specialist.
                 is_approved=(role == "student"))
@@ -120,10 +123,10 @@ def set_role(actor, user, role, partner_id=None, active=True):
         raise ServiceError(_("You cannot change your own role or switch off your own account."))
     if role == "student":
         raise ServiceError(_("Student accounts are made by students themselves."))
-    before = {"role": user.role, "partner_id": user.partner_id, "active": user.active,
-              "school_id": user.school_id, "grade": user.grade}
     if user.role == "student":
         raise ServiceError(_("Student accounts cannot change role."))
+    before = {"role": user.role, "partner_id": user.partner_id, "active": user.active,
+              "school_id": user.school_id, "grade": user.grade}
     if role == "partner_staff":
         if not partner_id or db.session.get(Partner, partner_id) is None:
             raise ServiceError(_("Choose the partner this person works for."))

@@ -192,3 +192,27 @@ def review_rows(request):
         new = request.proposed.get(field, old.get(field))
         rows.append((field, old.get(field), new, old.get(field) != new))
     return rows
+
+
+def edit_directly(actor, obj, values, today=None):
+    """A specialist corrects a live listing or profile at once (audited, behind the gate).
+
+    Refused while the partner has a change waiting, so a specialist never overwrites it unseen.
+    """
+    subject_type = "partner" if isinstance(obj, Partner) else "opportunity"
+    if open_request(subject_type, obj.id) is not None:
+        raise ServiceError(_("A change from the partner is waiting for review: decide it first."))
+    changes = diff(snapshot(obj), values)
+    if not changes:
+        raise ServiceError(_("Nothing changed, so there is nothing to save."))
+    _apply(obj, values)
+    if subject_type == "opportunity" and obj.status == "published":
+        db.session.flush()
+        try:
+            _gate(obj, today)
+        except ServiceError:
+            db.session.rollback()
+            raise
+    record(actor, "updated", subject_type, obj.id, changes, note="edited by a specialist")
+    db.session.commit()
+    return changes

@@ -13,9 +13,11 @@ from ..directory.filters import Filters, parse_page
 from ..directory.queries import page_of
 from ..extensions import db
 from ..models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
-from ..models.audit import AUDIT_SUBJECTS
 from ..services import ServiceError, listings, upkeep
-from ..text import small_int
+from ..taxonomy import AUDIT_SUBJECTS, codes
+from ..text import clean_query, small_int
+from ..partners.forms import OpportunityForm, PartnerForm, form_data_from
+from ..partners.views import area_options
 from .forms import ActionForm, CommentForm, MergeForm, VerifyForm, VettingForm
 
 bp = Blueprint("specialists", __name__, url_prefix="/specialist")
@@ -123,7 +125,7 @@ def needs_verification():
 @bp.route("/partners")
 @policy.requires(policy.is_specialist)
 def partner_list():
-    query = (request.args.get("q") or "").strip()[:200]
+    query = clean_query(request.args.get("q"))
     stmt = select(Partner).order_by(Partner.name, Partner.id)
     if query:
         stmt = stmt.where(func.lower(Partner.name).contains(query.lower(), autoescape=True))
@@ -184,7 +186,7 @@ def merge_partner(partner_id):
             _run(upkeep.merge_partners, keep, duplicate, success=_("The partners are merged."))
     else:
         for message in form.duplicate_id.errors:
-            flash(message, "error")
+            flash(str(message), "error")
     return redirect(url_for("specialists.partner_detail", partner_id=keep.id))
 
 
@@ -225,6 +227,40 @@ def restore_opportunity(opp_id):
     if ActionForm().validate_on_submit():
         _run(upkeep.restore_opportunity, opp, success=_("The listing is published again."))
     return redirect(url_for("specialists.opportunity_detail", opp_id=opp.id))
+
+
+def _edit_form(form, obj, detail_url, template_title):
+    """Shared GET/POST handling for a specialist's direct edit of a partner or opportunity."""
+    form.community_area_number.choices = area_options()
+    if form.validate_on_submit():
+        try:
+            listings.edit_directly(current_user, obj, form.values())
+        except ServiceError as error:
+            flash(str(error), "error")
+            return render_template("specialists/edit_form.html", form=form, obj=obj, title=template_title,
+                                   cancel_url=detail_url), 400
+        flash(_("Saved and published."), "success")
+        return redirect(detail_url)
+    return render_template("specialists/edit_form.html", form=form, obj=obj, title=template_title,
+                           cancel_url=detail_url), 200 if not form.errors else 400
+
+
+@bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
+@policy.requires(policy.is_specialist)
+def edit_partner(partner_id):
+    partner = _get(Partner, partner_id)
+    form = PartnerForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(partner)))
+    return _edit_form(form, partner, url_for("specialists.partner_detail", partner_id=partner.id),
+                      _("Edit %(name)s", name=partner.name))
+
+
+@bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
+@policy.requires(policy.is_specialist)
+def edit_opportunity(opp_id):
+    opp = _get(Opportunity, opp_id)
+    form = OpportunityForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(opp)))
+    return _edit_form(form, opp, url_for("specialists.opportunity_detail", opp_id=opp.id),
+                      _("Edit %(name)s", name=opp.title))
 
 
 @bp.route("/partners/<int:partner_id>/vetting/new", methods=["GET", "POST"])
@@ -269,9 +305,9 @@ def delete_vetting(record_id):
 @policy.requires(policy.can_view_audit)
 def audit_log():
     args = request.args
-    subject_type = args.get("subject_type") if args.get("subject_type") in AUDIT_SUBJECTS else ""
-    action = (args.get("action") or "").strip()[:40]
-    actor = (args.get("actor") or "").strip()[:254]
+    subject_type = args.get("subject_type") if args.get("subject_type") in codes(AUDIT_SUBJECTS) else ""
+    action = clean_query(args.get("action"), 40)
+    actor = clean_query(args.get("actor"), 254)
     subject_id = small_int(args.get("subject_id", ""), 1, 2_000_000_000)
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if subject_type:

@@ -1,0 +1,161 @@
+"""The signed-in pages in real Chromium, in English and Spanish at phone and desktop widths:
+no WCAG 2.1 A/AA violations (axe-core), no Content-Security-Policy violations, and sign-in
+through the real form."""
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from cpspartners.extensions import db
+from cpspartners.models import ChangeRequest, Opportunity, Partner, User
+from cpspartners.services import listings
+
+from .conftest import CHROMIUM_ARGS, SCREENSHOTS  # noqa: F401  (same launch as the public pages)
+from .test_public_pages_browser import run_axe
+
+pytestmark = pytest.mark.browser
+PASSWORD = "browser test password"
+
+
+@pytest.fixture(scope="module")
+def accounts(live_server):
+    """One account per staff role in the live server's database, and a change waiting for review."""
+    with live_server.app.app_context():
+        partner = db.session.scalars(select(Partner).where(Partner.status == "active").order_by(Partner.id)).first()
+        made = {}
+        for role in ("partner_staff", "specialist", "admin"):
+            email = f"browser-{role}@example.org"
+            user = db.session.scalars(select(User).where(User.email == email)).first()
+            if user is None:
+                user = User(email=email, role=role, name=f"Browser {role}", is_approved=True,
+                            partner=partner if role == "partner_staff" else None)
+                user.set_password(PASSWORD)
+                db.session.add(user)
+            made[role] = email
+        db.session.commit()
+        staff = db.session.scalars(select(User).where(User.email == made["partner_staff"])).one()
+        opp = partner.opportunities.filter(Opportunity.status == "published").first()
+        values = listings.snapshot(opp)
+        values["title"] = values["title"] + " (updated)"
+        values["summary"] = "Nuevo resumen con acentos: ñ, á, é."
+        try:
+            change = listings.submit_opportunity_change(staff, opp, values)
+        except Exception:  # already submitted by an earlier run of this module
+            db.session.rollback()
+            change = listings.open_request("opportunity", opp.id)
+        ids = {"change": change.id, "opp": opp.id, "partner": partner.id, "user": staff.id}
+        db.session.remove()
+    return made, ids
+
+
+@pytest.fixture(scope="module")
+def signed_in_states(live_server, browser, accounts, tmp_path_factory):
+    """Sign in once per role through the real form and keep the cookies for every page."""
+    emails, _ids = accounts
+    states = {}
+    for role, email in emails.items():
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(live_server.url + "/account/sign-in")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("main form button[type=submit]")
+        assert "/account/sign-in" not in page.url, f"{role} could not sign in"
+        path = tmp_path_factory.mktemp("state") / f"{role}.json"
+        context.storage_state(path=str(path))
+        context.close()
+        states[role] = str(path)
+    return states
+
+
+def pages_for(ids):
+    return {
+        None: {"sign-in": "/account/sign-in", "register": "/account/register",
+               "reset-request": "/account/reset", "bad-link": "/account/reset/not-a-token"},
+        "partner_staff": {"partner-dashboard": "/partner", "partner-profile": "/partner/profile",
+                          "opportunity-new": "/partner/opportunities/new", "profile": "/account"},
+        "specialist": {"review-queue": "/specialist", "review-diff": f"/specialist/requests/{ids['change']}",
+                       "needs-verification": "/specialist/needs-verification?days=30",
+                       "specialist-partner": f"/specialist/partners/{ids['partner']}",
+                       "specialist-opportunity": f"/specialist/opportunities/{ids['opp']}",
+                       "vetting-new": f"/specialist/partners/{ids['partner']}/vetting/new",
+                       "specialist-edit-partner": f"/specialist/partners/{ids['partner']}/edit",
+                       "audit-log": "/specialist/audit", "pending-accounts": "/admin/pending"},
+        "admin": {"admin-users": "/admin/users", "admin-user": f"/admin/users/{ids['user']}"},
+    }
+
+
+def new_page(browser, live_server, lang, width, state=None):
+    # No bypass_csp here: a CSP violation on these pages must show up.
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US", storage_state=state)
+    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda msg: page.csp_errors.append(msg.text) if "Content Security Policy" in msg.text
+            else None)
+    return context, page
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_account_and_staff_pages_pass_axe(live_server, browser, axe_source, accounts, signed_in_states, lang):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    _emails, ids = accounts
+    failures = {}
+    for role, pages in pages_for(ids).items():
+        for width in (390, 1280):
+            context, page = new_page(browser, live_server, lang, width, signed_in_states.get(role))
+            for name, path in pages.items():
+                response = page.goto(live_server.url + path)
+                expected = 400 if name == "bad-link" else 200
+                assert response.status == expected, f"{path} as {role}: {response.status}"
+                assert page.get_attribute("html", "lang") == lang
+                page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}-{lang}-{width}.png"), full_page=True)
+                violations = run_axe(page, axe_source)
+                if violations:
+                    failures[f"{path} [{role}, {lang}, {width}px]"] = violations
+            assert page.csp_errors == [], page.csp_errors
+            context.close()
+    assert failures == {}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_form_with_errors_passes_axe_and_ties_errors_to_fields(live_server, browser, axe_source, signed_in_states,
+                                                               lang):
+    for width in (390, 1280):
+        context, page = new_page(browser, live_server, lang, width, signed_in_states["partner_staff"])
+        page.goto(live_server.url + "/partner/opportunities/new")
+        page.fill("#title", "<script>alert(1)</script>")
+        page.fill("#grade_min", "9")
+        page.fill("#grade_max", "7")
+        page.click("main form button[type=submit]")
+        assert page.get_attribute("#title", "aria-describedby") == "title-error"
+        assert page.get_attribute("#grade_max", "aria-invalid") == "true"
+        assert page.input_value("#grade_min") == "9"  # what was typed is kept
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"opportunity-errors-{lang}-{width}.png"), full_page=True)
+        assert run_axe(page, axe_source) == []
+        context.close()
+
+
+def test_header_shows_the_account_and_signs_out_without_javascript(live_server, browser, signed_in_states):
+    context = browser.new_context(java_script_enabled=False, storage_state=signed_in_states["specialist"])
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    assert page.locator(".account-name").inner_text() == "Browser specialist"
+    page.click("text=My area")
+    assert page.url.endswith("/specialist")
+    page.click(".sign-out button")
+    assert page.locator(".account-nav").inner_text().startswith("Sign in")
+    assert page.goto(live_server.url + "/specialist").url.startswith(live_server.url + "/account/sign-in")
+    context.close()
+
+
+def test_staff_pages_refuse_the_wrong_role(live_server, browser, accounts, signed_in_states):
+    _emails, ids = accounts
+    context = browser.new_context(storage_state=signed_in_states["partner_staff"])
+    page = context.new_page()
+    assert page.goto(live_server.url + f"/specialist/requests/{ids['change']}").status == 403
+    with live_server.app.app_context():
+        assert db.session.get(ChangeRequest, ids["change"]).status == "pending"
+        db.session.remove()
+    context.close()
