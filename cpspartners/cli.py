@@ -137,3 +137,23 @@ def pools_report_command():
                      use.waiting])
     header = ["pool_id", "pool", "total_seats", "allocated", "active", "expired", "released", "waiting"]
     click.echo(to_csv(header, rows).lstrip("\ufeff"), nl=False)
+
+
+saved_cli = AppGroup("saved", help="Saved opportunities: deadline reminders (for a daily cron).")
+
+
+@saved_cli.command("remind")
+@click.option("--days", type=click.IntRange(1, 60), default=3, show_default=True,
+              help="Remind when a saved listing's deadline is this many days away.")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where links in emails point.")
+def saved_remind_command(days, base_url):
+    """Email each person whose saved listing closes in exactly DAYS days (once per listing)."""
+    from .mail import send_email
+    from .services.engagement import deadline_reminders
+
+    sent = 0
+    with current_app.test_request_context(base_url=base_url):
+        for user, opportunity in deadline_reminders(date.today(), days):
+            send_email(user.email, "saved_reminder", user.preferred_language, user=user, opportunity=opportunity)
+            sent += 1
+    click.echo(f"{sent} reminders sent")

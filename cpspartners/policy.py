@@ -75,6 +75,8 @@ def home_endpoint(user):
         return "specialists.queue"
     if is_partner_staff(user):
         return "partners.dashboard"
+    if _approved(user, "student", "teacher"):
+        return "foryou.recommendations"
     return "accounts.profile"
 
 

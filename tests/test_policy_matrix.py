@@ -38,6 +38,7 @@ def same(cells):
 
 STAFF = ("specialist", "admin")
 PARTNER_OR_STAFF = ("partner_staff", "specialist", "admin")
+SEEKERS = ("student", "teacher")
 
 # (endpoint, method): (url builder(world, own), cells)
 MATRIX = {
@@ -53,6 +54,15 @@ MATRIX = {
     ("directory.about", "GET"): (lambda w, own: "/about", same(EVERYONE)),
     ("directory.set_language", "GET"): (lambda w, own: "/language/es?next=/", same(EVERYONE)),
     ("directory.school_calendar", "GET"): (lambda w, own: f"/schools/{w.school.id}/calendar.ics", same(EVERYONE)),
+    ("foryou.recommendations", "GET"): (lambda w, own: "/for-you", only(*SEEKERS)),
+    ("foryou.profile", "GET"): (lambda w, own: "/for-you/profile", only(*SEEKERS)),
+    ("foryou.profile", "POST"): (lambda w, own: "/for-you/profile", only(*SEEKERS)),
+    ("foryou.saved", "GET"): (lambda w, own: "/for-you/saved", only(*SEEKERS)),
+    ("foryou.save", "POST"): (lambda w, own: f"/for-you/saved/{w.opp(own).id}", only(*SEEKERS)),
+    ("foryou.unsave", "POST"): (lambda w, own: f"/for-you/saved/{w.opp(own).id}/remove", only(*SEEKERS)),
+    ("foryou.dismiss", "POST"): (lambda w, own: f"/for-you/not-interested/{w.opp(own).id}", only(*SEEKERS)),
+    ("foryou.undismiss", "POST"): (lambda w, own: f"/for-you/not-interested/{w.opp(own).id}/undo",
+                                   only(*SEEKERS)),
     ("insights.equity_dashboard", "GET"): (lambda w, own: "/insights/equity", only(*STAFF)),
     ("insights.equity_csv", "GET"): (lambda w, own: "/insights/equity.csv", only(*STAFF)),
 

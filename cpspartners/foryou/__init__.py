@@ -1,0 +1,1 @@
+"""Recommendations with their reasons, profiles, saved listings and "not interested"."""

@@ -1,0 +1,119 @@
+"""What students and teachers tell us and do with listings: profiles, saves, "not interested".
+
+Each function is one transaction. Only students and teachers have profiles; only they save or
+dismiss (``NotAllowed`` otherwise).
+"""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..directory.queries import public_opportunities
+from ..extensions import db
+from ..models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile
+from ..models.engagement import join_codes
+from .errors import NotAllowed, RuleBroken
+
+SEEKERS = ("student", "teacher")
+
+
+def _seeker(user):
+    if user.role not in SEEKERS:
+        raise NotAllowed(_l("Only students and teachers can do this."))
+
+
+def _public(opportunity_id):
+    opp = db.session.scalars(public_opportunities().where(Opportunity.id == opportunity_id)).first()
+    if opp is None:
+        raise RuleBroken(_l("That opportunity is not open."))
+    return opp
+
+
+def update_student_profile(user, clusters, tags, free_words, languages, modality, needs_paid, needs_transportation):
+    if user.role != "student":
+        raise NotAllowed(_l("Only students have this profile."))
+    profile = db.session.get(StudentProfile, user.id) or StudentProfile(user_id=user.id)
+    profile.clusters = join_codes(clusters)
+    profile.tags = join_codes(t.lower() for t in tags)
+    profile.free_words = " ".join(free_words.split())[:200]
+    profile.languages = join_codes(languages) or "en"
+    profile.modality = modality
+    profile.needs_paid = bool(needs_paid)
+    profile.needs_transportation = bool(needs_transportation)
+    db.session.add(profile)
+    db.session.commit()
+    return profile
+
+
+def update_teacher_profile(user, subjects, grade_bands):
+    if user.role != "teacher":
+        raise NotAllowed(_l("Only teachers have this profile."))
+    profile = db.session.get(TeacherProfile, user.id) or TeacherProfile(user_id=user.id)
+    profile.subjects = join_codes(s.strip() for s in subjects.split(","))[:300]
+    profile.grade_bands = join_codes(grade_bands)
+    db.session.add(profile)
+    db.session.commit()
+    return profile
+
+
+def save(user, opportunity_id):
+    _seeker(user)
+    _public(opportunity_id)
+    if db.session.get(SavedOpportunity, (user.id, opportunity_id)) is None:
+        db.session.add(SavedOpportunity(user_id=user.id, opportunity_id=opportunity_id))
+        db.session.commit()
+
+
+def unsave(user, opportunity_id):
+    saved = db.session.get(SavedOpportunity, (user.id, opportunity_id))
+    if saved is not None:
+        db.session.delete(saved)
+        db.session.commit()
+
+
+def dismiss(user, opportunity_id):
+    """"Not interested": hidden from this person's recommendations, similar ones move down."""
+    _seeker(user)
+    _public(opportunity_id)
+    if db.session.get(Dismissal, (user.id, opportunity_id)) is None:
+        db.session.add(Dismissal(user_id=user.id, opportunity_id=opportunity_id))
+        db.session.commit()
+
+
+def undismiss(user, opportunity_id):
+    dismissal = db.session.get(Dismissal, (user.id, opportunity_id))
+    if dismissal is not None:
+        db.session.delete(dismissal)
+        db.session.commit()
+
+
+def saved_ids(user):
+    return set(db.session.scalars(select(SavedOpportunity.opportunity_id).where(SavedOpportunity.user_id == user.id)))
+
+
+def saved_opportunities(user):
+    """The person's saved listings that are still public, soonest deadline first."""
+    stmt = public_opportunities().join(SavedOpportunity, SavedOpportunity.opportunity_id == Opportunity.id).where(
+        SavedOpportunity.user_id == user.id)
+    return db.session.scalars(stmt.order_by(Opportunity.deadline.is_(None), Opportunity.deadline)).all()
+
+
+def dismissed_opportunities(user):
+    stmt = select(Opportunity).join(Dismissal, Dismissal.opportunity_id == Opportunity.id).where(
+        Dismissal.user_id == user.id).order_by(Dismissal.created_at.desc())
+    return db.session.scalars(stmt).all()
+
+
+def deadline_reminders(today, days):
+    """(user, opportunity) pairs: a saved, still-open listing whose deadline is exactly ``days`` away.
+
+    Exactly, so that a daily cron reminds once per saved listing without remembering anything.
+    """
+    from datetime import timedelta
+
+    from ..models import User
+
+    due = today + timedelta(days=days)
+    stmt = (select(User, Opportunity).join(SavedOpportunity, SavedOpportunity.user_id == User.id)
+            .join(Opportunity, Opportunity.id == SavedOpportunity.opportunity_id)
+            .where(Opportunity.deadline == due, Opportunity.status == "published"))
+    return db.session.execute(stmt).all()

@@ -1,0 +1,116 @@
+"""The "For you" page, profiles, saving and "not interested", and deadline reminders."""
+
+from datetime import date, timedelta
+
+from cpspartners.extensions import db
+from cpspartners.models import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
+
+from .conftest import csrf_token
+
+
+def test_new_student_gets_sensible_suggestions_with_reasons(client_as, make_opportunity, curie):
+    make_opportunity(title="Robotics at Curie", schools=[curie], grade_min=9, grade_max=12)
+    client = client_as("student")
+    page = client.get("/for-you")
+    assert page.status_code == 200
+    assert "Robotics at Curie" in page.text
+    assert "Offered at your school" in page.text
+    assert "Add your interests" in page.text
+
+
+def test_reasons_in_spanish(client_as, make_opportunity, curie):
+    make_opportunity(title="Robotics", title_es="Robótica", schools=[curie], grade_min=9, grade_max=12)
+    client = client_as("student")
+    client.set_cookie("lang", "es")
+    page = client.get("/for-you").text
+    assert "Robótica" in page and "Se ofrece en tu escuela" in page
+
+
+def test_student_profile_saves_and_steers_suggestions(client_as, make_opportunity):
+    make_opportunity(title="Welding basics", tags=["welding"], clusters=["010100"], grade_min=9, grade_max=12)
+    client = client_as("student")
+    response = client.post("/for-you/profile", data={
+        "csrf_token": csrf_token(client, "/for-you/profile"), "clusters": ["010100"], "tags": ["welding"],
+        "free_words": "sparks and metal", "languages": ["en", "es"], "modality": "in_person", "needs_paid": "y"})
+    assert response.status_code == 302
+    profile = db.session.get(StudentProfile, client.user.id)
+    assert (profile.clusters, profile.tags, profile.modality, profile.needs_paid) == ("010100", "welding", "in_person", True)
+    assert "Matches your interest in welding" in client.get("/for-you").text
+
+
+def test_profile_rejects_bad_input_and_writes_nothing(client_as):
+    client = client_as("student")
+    token = csrf_token(client, "/for-you/profile")
+    for data in ({"clusters": ["999999"]}, {"tags": ["<script>"]}, {"free_words": "<script>alert(1)</script>"},
+                 {"free_words": "x" * 500}, {"modality": "teleport"}):
+        response = client.post("/for-you/profile", data={"csrf_token": token, "modality": "either", **data})
+        assert response.status_code == 400
+        assert "<script>alert(1)</script>" not in response.text
+    assert db.session.get(StudentProfile, client.user.id) is None
+
+
+def test_profile_needs_a_csrf_token(client_as):
+    client = client_as("student")
+    assert client.post("/for-you/profile", data={"modality": "either"}).status_code == 400
+    assert db.session.get(StudentProfile, client.user.id) is None
+
+
+def test_teacher_profile_and_suggestions_for_classes(client_as, make_opportunity, curie):
+    make_opportunity(title="Climate scientist visits", kind="guest_speaker", audience="classrooms",
+                     tags=["climate"], grade_min=6, grade_max=12, schools=[curie])
+    client = client_as("teacher")
+    response = client.post("/for-you/profile", data={
+        "csrf_token": csrf_token(client, "/for-you/profile"), "subjects": "Biology, climate", "grade_bands": ["9-12"]})
+    assert response.status_code == 302
+    profile = db.session.get(TeacherProfile, client.user.id)
+    assert (profile.subjects, profile.grade_bands) == ("Biology,climate", "9-12")
+    page = client.get("/for-you").text
+    assert "Suggested for your classes" in page and "Climate scientist visits" in page
+
+
+def test_save_and_not_interested(client_as, make_opportunity, curie):
+    opp = make_opportunity(title="Mural project", schools=[curie], grade_min=9, grade_max=12)
+    client = client_as("student")
+    token = csrf_token(client, "/for-you")
+    assert client.post(f"/for-you/saved/{opp.id}", data={"csrf_token": token}).status_code == 302
+    assert db.session.get(SavedOpportunity, (client.user.id, opp.id)) is not None
+    assert "Mural project" in client.get("/for-you/saved").text
+    client.post(f"/for-you/not-interested/{opp.id}", data={"csrf_token": token})
+    assert db.session.get(Dismissal, (client.user.id, opp.id)) is not None
+    assert "Mural project" not in client.get("/for-you").text
+    client.post(f"/for-you/not-interested/{opp.id}/undo", data={"csrf_token": token})
+    assert "Mural project" in client.get("/for-you").text
+
+
+def test_saving_unpublished_or_missing_listings_is_refused(client_as, make_opportunity):
+    draft = make_opportunity(status="draft")
+    client = client_as("student")
+    token = csrf_token(client, "/for-you")
+    response = client.post(f"/for-you/saved/{draft.id}", data={"csrf_token": token}, follow_redirects=True)
+    assert response.status_code == 200 and "not open" in response.text
+    assert client.post("/for-you/saved/999999", data={"csrf_token": token}, follow_redirects=True).status_code == 200
+    assert db.session.query(SavedOpportunity).count() == 0
+    assert client.post(f"/for-you/saved/{draft.id}").status_code == 400  # no CSRF token
+
+
+def test_open_redirect_is_refused_after_saving(client_as, make_opportunity):
+    opp = make_opportunity()
+    client = client_as("student")
+    response = client.post(f"/for-you/saved/{opp.id}",
+                           data={"csrf_token": csrf_token(client, "/for-you"), "next": "https://evil.example/"})
+    assert response.headers["Location"].endswith("/for-you") or "evil" not in response.headers["Location"]
+
+
+def test_deadline_reminders_go_once_in_the_students_language(app, make_user, make_opportunity, smtp_server):
+    student = make_user("student", preferred_language="es")
+    soon = make_opportunity(title="Coding camp", title_es="Campamento de programación",
+                            deadline=date.today() + timedelta(days=3))
+    later = make_opportunity(deadline=date.today() + timedelta(days=10))
+    for opp in (soon, later):
+        db.session.add(SavedOpportunity(user_id=student.id, opportunity_id=opp.id))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["saved", "remind", "--days", "3"])
+    assert result.exit_code == 0 and "1 reminders sent" in result.output
+    message = smtp_server.last_to(student.email)
+    body = message.get_content()
+    assert "Campamento de programación" in body and "Recordatorio" in message["Subject"]
