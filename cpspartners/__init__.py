@@ -65,6 +65,7 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 def register_extensions(app):
     from . import models  # noqa: F401  (models must be imported before migrations look)
     from .i18n import init_i18n
+    from .search import init_app as init_search
     from .templating import init_templating
 
     db.init_app(app)
@@ -72,18 +73,22 @@ def register_extensions(app):
     csrf.init_app(app)
     init_i18n(app, babel)
     init_templating(app)
+    init_search(app)
 
 
 def register_blueprints(app):
     from .directory.views import bp as directory_bp
+    from .search.views import bp as search_bp
 
     app.register_blueprint(directory_bp)
+    app.register_blueprint(search_bp)
 
 
 def register_commands(app):
-    from .cli import seed_cli
+    from .cli import search_cli, seed_cli
 
     app.cli.add_command(seed_cli)
+    app.cli.add_command(search_cli)
 
 
 def register_errorhandlers(app):

@@ -1,0 +1,202 @@
+"""The only code that writes the index: apply the outbox, rebuild, and check for drift.
+
+``apply_outbox`` takes the index write lock *before* it reads the outbox and the rows, so two
+processes applying at once write in the order they read: the last writer has read the newest
+data, and no update is lost.
+"""
+
+import logging
+import os
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, selectinload
+from whoosh import index as whoosh_index
+
+from ..extensions import db
+from ..models import IndexOutbox, Opportunity, Partner, _base
+from ..taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
+from . import documents
+from .index import create_generation, ensure_index, open_writer, swap_in
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def index_root():
+    return current_app.extensions["cpspartners_search"].root
+
+
+def labels():
+    """Kind and cluster labels in English and Spanish, for the documents."""
+    table = {}
+    for name, pairs in (("kind", OPPORTUNITY_KINDS), ("cluster", CAREER_CLUSTERS)):
+        entries = {}
+        for entry in pairs:
+            with force_locale("en"):
+                english = str(entry[-1])
+            with force_locale("es"):
+                spanish = str(entry[-1])
+            entries[entry[0]] = (english, spanish)
+        table[name] = entries
+    return table
+
+
+def public_opportunity_ids(session):
+    stmt = (select(Opportunity.id).join(Partner, Opportunity.partner_id == Partner.id)
+            .where(Opportunity.status == "published", Partner.status == "active").order_by(Opportunity.id))
+    return list(session.scalars(stmt))
+
+
+def public_partner_ids(session):
+    return list(session.scalars(select(Partner.id).where(Partner.status == "active").order_by(Partner.id)))
+
+
+def load_opportunities(session, ids):
+    stmt = select(Opportunity).where(Opportunity.id.in_(ids)).options(
+        selectinload(Opportunity.partner), selectinload(Opportunity.community_area),
+        selectinload(Opportunity.schools), selectinload(Opportunity.cluster_rows), selectinload(Opportunity.tag_rows))
+    return session.scalars(stmt).all()
+
+
+def load_partners(session, ids):
+    stmt = select(Partner).where(Partner.id.in_(ids)).options(
+        selectinload(Partner.areas_served), selectinload(Partner.community_area))
+    return session.scalars(stmt).all()
+
+
+def write_changes(writer, session, changes, label_table):
+    """Upsert what is public now, delete what is not (or is gone)."""
+    opp_ids = sorted(object_id for kind, object_id in changes if kind == "opportunity")
+    partner_ids = sorted(object_id for kind, object_id in changes if kind == "partner")
+    for start in range(0, len(opp_ids), BATCH):
+        chunk = opp_ids[start:start + BATCH]
+        found = {opp.id: opp for opp in load_opportunities(session, chunk)}
+        for opp_id in chunk:
+            opp = found.get(opp_id)
+            if opp is not None and documents.is_public_opportunity(opp):
+                writer.update_document(**documents.opportunity_document(opp, label_table))
+            else:
+                writer.delete_by_term("key", documents.opportunity_key(opp_id))
+    for start in range(0, len(partner_ids), BATCH):
+        chunk = partner_ids[start:start + BATCH]
+        found = {p.id: p for p in load_partners(session, chunk)}
+        for partner_id in chunk:
+            partner = found.get(partner_id)
+            if partner is not None and documents.is_public_partner(partner):
+                writer.update_document(**documents.partner_document(partner))
+            else:
+                writer.delete_by_term("key", documents.partner_key(partner_id))
+
+
+def apply_outbox(batch=BATCH):
+    """Apply every unapplied outbox row to the index; return how many rows were applied."""
+    applied = 0
+    label_table = labels()
+    while True:
+        writer = open_writer(ensure_index(index_root()))
+        try:
+            with Session(db.engine) as session:
+                rows = session.execute(select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id)
+                                       .where(IndexOutbox.applied_at.is_(None))
+                                       .order_by(IndexOutbox.id).limit(batch)).all()
+                if rows:
+                    write_changes(writer, session, {(kind, object_id) for _id, kind, object_id in rows}, label_table)
+            if not rows:
+                writer.cancel()
+                return applied
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        with db.engine.begin() as conn:
+            conn.execute(update(IndexOutbox).where(IndexOutbox.id.in_([row[0] for row in rows]))
+                         .values(applied_at=_base.utcnow()))
+        applied += len(rows)
+
+
+def note_failure(error):
+    """Count a failed attempt on the unapplied rows, so `flask search check` can show why."""
+    with db.engine.begin() as conn:
+        conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at.is_(None))
+                     .values(attempts=IndexOutbox.attempts + 1, last_error=str(error)[:300]))
+
+
+def prune_outbox(days=7):
+    """Forget applied rows older than ``days``; unapplied rows are never pruned."""
+    cutoff = _base.utcnow() - timedelta(days=days)
+    with db.engine.begin() as conn:
+        return conn.execute(delete(IndexOutbox).where(IndexOutbox.applied_at < cutoff)).rowcount
+
+
+def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=256, multisegment=False):
+    """Build a new index from the database beside the live one, then swap it in.
+
+    Rows applied to the old index while this ran are marked unapplied again and re-applied
+    to the new one after the swap, so nothing committed during the rebuild is lost.
+    """
+    root = index_root()
+    started = _base.utcnow() - timedelta(seconds=1)
+    generation = create_generation(root)
+    marker = os.path.join(generation, ".building")
+    open(marker, "w").close()
+    label_table = labels()
+    counts = {"opportunities": 0, "partners": 0}
+    writer = whoosh_index.open_dir(generation).writer(procs=procs, limitmb=limitmb, multisegment=multisegment)
+    try:
+        with Session(db.engine) as session:
+            opp_ids = public_opportunity_ids(session)
+            for start in range(0, len(opp_ids), batch):
+                for opp in load_opportunities(session, opp_ids[start:start + batch]):
+                    writer.add_document(**documents.opportunity_document(opp, label_table))
+                    counts["opportunities"] += 1
+                session.expunge_all()
+                progress(len(opp_ids[start:start + batch]))
+            partner_ids = public_partner_ids(session)
+            for start in range(0, len(partner_ids), batch):
+                for partner in load_partners(session, partner_ids[start:start + batch]):
+                    writer.add_document(**documents.partner_document(partner))
+                    counts["partners"] += 1
+                session.expunge_all()
+                progress(len(partner_ids[start:start + batch]))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        os.path.exists(marker) and os.unlink(marker)
+    swap_in(root, generation)
+    with db.engine.begin() as conn:
+        conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at >= started).values(applied_at=None))
+    apply_outbox()
+    return counts
+
+
+def work_to_do(session):
+    """How many public opportunities and partners there are: the length of a rebuild's progress bar."""
+    return len(public_opportunity_ids(session)) + len(public_partner_ids(session))
+
+
+def indexed_keys():
+    """Every key in the live index (deleted documents left out)."""
+    searcher, _cache = current_app.extensions["cpspartners_search"].current()
+    return {fields["key"] for _docnum, fields in searcher.reader().iter_docs()}
+
+
+def check():
+    """Drift between the database and the index: {missing, extra, unapplied}."""
+    with Session(db.engine) as session:
+        wanted = {documents.opportunity_key(i) for i in public_opportunity_ids(session)}
+        wanted |= {documents.partner_key(i) for i in public_partner_ids(session)}
+        unapplied = session.execute(select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id,
+                                           IndexOutbox.attempts, IndexOutbox.last_error)
+                                    .where(IndexOutbox.applied_at.is_(None)).order_by(IndexOutbox.id)).all()
+    have = indexed_keys()
+    return {"missing": sorted(wanted - have), "extra": sorted(have - wanted), "unapplied": unapplied}
+
+
+def unapplied_count():
+    with Session(db.engine) as session:
+        return session.scalar(select(func.count()).select_from(IndexOutbox).where(IndexOutbox.applied_at.is_(None)))
