@@ -94,7 +94,8 @@ def _hit(opp, terms, locale, school):
     snippet = highlighted(getattr(opp, summary_field), terms, summary_field)
     if "<mark>" not in snippet:
         description_field = "description_es" if spanish and opp.description_es else "description"
-        marked = highlighted(getattr(opp, description_field), terms, description_field)
+        marked = highlighted(getattr(opp, description_field), terms, "body_es" if spanish and opp.description_es
+                             else "body")
         if "<mark>" in marked:
             snippet = marked
     miles = None

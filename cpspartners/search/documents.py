@@ -4,6 +4,7 @@ Labels (kinds, clusters, grade bands) arrive as a ``labels`` mapping of code -> 
 languages, so a Spanish reader's words ("pasantía", "tecnología") find English records too.
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 # Grade bands used as a facet: an opportunity is in every band its grade range touches.
@@ -20,9 +21,54 @@ def partner_key(object_id):
     return "p:%d" % object_id
 
 
+@dataclass
+class OpportunityRecord:
+    """What an opportunity's document is made from, flattened out of the database rows."""
+
+    id: int
+    status: str
+    partner_status: str
+    partner_name: str
+    kind: str
+    title: str
+    title_es: str
+    summary: str
+    summary_es: str
+    description: str
+    description_es: str
+    location_name: str
+    credential: str
+    stipend: str
+    grade_min: int
+    grade_max: int
+    modality: str
+    paid: bool
+    languages: str
+    community_area_number: int
+    area_name: str
+    latitude: float
+    longitude: float
+    deadline: object
+    created_at: object
+    clusters: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    school_names: list = field(default_factory=list)
+
+
+@dataclass
+class PartnerRecord:
+    id: int
+    status: str
+    name: str
+    mission: str
+    mission_es: str
+    created_at: object
+    place_names: list = field(default_factory=list)
+
+
 def is_public_opportunity(opp):
     """Only published opportunities of active partners are searchable."""
-    return opp.status == "published" and opp.partner is not None and opp.partner.status == "active"
+    return opp.status == "published" and opp.partner_status == "active"
 
 
 def is_public_partner(partner):
@@ -37,6 +83,8 @@ def grade_bands(low, high):
 def _timestamp(moment):
     if moment is None:
         return 0
+    if isinstance(moment, str):  # SQLite through Core may hand back text
+        moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:  # SQLite hands back naive UTC datetimes
         moment = moment.replace(tzinfo=timezone.utc)
     return int((moment - EPOCH).total_seconds() * 1000)  # milliseconds: two rows made in one second still order
@@ -46,18 +94,25 @@ def _join(*parts):
     return " ".join(part for part in parts if part)
 
 
-def opportunity_document(opp, labels):
-    """The index document for a public opportunity.
+def _unique_words(*texts):
+    """Each word once: the spelling dictionary needs words, not how often they occur."""
+    return " ".join(dict.fromkeys(" ".join(texts).split()))
 
-    ``labels`` maps "kind", "cluster" to {code: (english, spanish)}. Only small fields are
-    stored (the key); results are loaded back from the database, so nothing shown is stale.
+
+def opportunity_document(opp, labels):
+    """The index document for a public opportunity (an ``OpportunityRecord``).
+
+    ``labels`` maps "kind", "cluster" to {code: (english, spanish)}. Only the key is stored;
+    results are loaded back from the database, so nothing shown is stale. Few fields keep the
+    index small and the build fast: title, summary, and one "body" per language for the rest.
     """
     kind_en, kind_es = labels["kind"].get(opp.kind, (opp.kind, opp.kind))
     cluster_pairs = [labels["cluster"].get(code, (code, code)) for code in opp.clusters]
-    places = [school.long_name for school in opp.schools]
-    if opp.community_area is not None:
-        places.append(opp.community_area.name)
+    places = list(opp.school_names) + ([opp.area_name] if opp.area_name else [])
     has_point = opp.latitude is not None and opp.longitude is not None
+    labels_en = _join(kind_en, " ".join(opp.tags), " ".join(en for en, _es in cluster_pairs),
+                      PAID_WORDS if opp.paid else "")
+    labels_es = _join(kind_es, " ".join(es for _en, es in cluster_pairs))
     return {
         "key": opportunity_key(opp.id),
         "type": "opportunity",
@@ -65,22 +120,17 @@ def opportunity_document(opp, labels):
         "title_es": opp.title_es,
         "summary": opp.summary,
         "summary_es": opp.summary_es,
-        "description": _join(opp.description, opp.location_name, opp.credential, opp.stipend),
-        "description_es": opp.description_es,
-        "partner": opp.partner.name,
-        "labels": _join(kind_en, " ".join(opp.tags), " ".join(en for en, _es in cluster_pairs),
-                        PAID_WORDS if opp.paid else ""),
-        "labels_es": _join(kind_es, " ".join(es for _en, es in cluster_pairs)),
-        "places": " ".join(places),
-        "spell": _join(opp.title, opp.title_es, opp.partner.name, " ".join(opp.tags), kind_en, kind_es,
-                       " ".join(en + " " + es for en, es in cluster_pairs), " ".join(places)),
+        "body": _join(opp.description, opp.location_name, opp.credential, opp.stipend, opp.partner_name,
+                      labels_en, " ".join(places)),
+        "body_es": _join(opp.description_es, labels_es),
+        "spell": _unique_words(opp.title, opp.title_es, opp.partner_name, labels_en, labels_es, " ".join(places)),
         "kind": opp.kind,
         "cluster": ",".join(opp.clusters),
         "band": ",".join(grade_bands(opp.grade_min, opp.grade_max)),
         "area": str(opp.community_area_number) if opp.community_area_number else "",
         "modality": opp.modality,
         "paid": "1" if opp.paid else "0",
-        "lang": ",".join(opp.language_codes),
+        "lang": ",".join(code for code in opp.languages.split(",") if code),
         "deadline": opp.deadline.toordinal() if opp.deadline else 0,
         "created": _timestamp(opp.created_at),
         "lat": opp.latitude if has_point else 0.0,
@@ -89,18 +139,15 @@ def opportunity_document(opp, labels):
 
 
 def partner_document(partner):
-    """The index document for an active partner: its name, mission and neighborhoods."""
-    places = [area.name for area in partner.areas_served]
-    if partner.community_area is not None:
-        places.append(partner.community_area.name)
+    """The index document for an active partner (a ``PartnerRecord``): name, mission, neighborhoods."""
+    places = " ".join(dict.fromkeys(partner.place_names))
     return {
         "key": partner_key(partner.id),
         "type": "partner",
         "title": partner.name,
         "summary": partner.mission,
         "summary_es": partner.mission_es,
-        "partner": partner.name,
-        "places": " ".join(dict.fromkeys(places)),
-        "spell": _join(partner.name, " ".join(dict.fromkeys(places))),
+        "body": places,
+        "spell": _unique_words(partner.name, places),
         "created": _timestamp(partner.created_at),
     }

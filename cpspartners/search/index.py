@@ -20,7 +20,8 @@ from math import cos, radians
 from whoosh import index as whoosh_index
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.analyzers import STOP_WORDS
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from whoosh.lang.stopwords import stoplists
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
 from whoosh.query import And, Every, NullQuery, Phrase, Term
@@ -50,12 +51,10 @@ ES = _analyzer("es")
 FOLD = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
 
 # Query-time weights: a word in a title counts more than in a summary, more than in a description.
-FIELD_BOOSTS = {
-    "title": 4.0, "title_es": 4.0, "summary": 2.0, "summary_es": 2.0, "description": 1.0,
-    "description_es": 1.0, "partner": 1.5, "labels": 1.5, "labels_es": 1.5, "places": 1.0,
-}
+FIELD_BOOSTS = {"title": 4.0, "title_es": 4.0, "summary": 2.0, "summary_es": 2.0, "body": 1.0, "body_es": 1.0}
 SEARCH_FIELDS = tuple(FIELD_BOOSTS)
-NO_POSITIONS = {"description", "description_es", "labels", "labels_es", "places"}
+# Positions (for "quoted phrases") only in titles: they double a field's postings.
+NO_POSITIONS = {"summary", "summary_es", "body", "body_es"}
 
 
 def make_schema():
@@ -65,14 +64,10 @@ def make_schema():
         type=ID,
         title=TEXT(analyzer=EN),
         title_es=TEXT(analyzer=ES),
-        summary=TEXT(analyzer=EN),
-        summary_es=TEXT(analyzer=ES),
-        description=TEXT(analyzer=EN, phrase=False),
-        description_es=TEXT(analyzer=ES, phrase=False),
-        partner=TEXT(analyzer=FOLD),
-        labels=TEXT(analyzer=EN, phrase=False),
-        labels_es=TEXT(analyzer=ES, phrase=False),
-        places=TEXT(analyzer=FOLD, phrase=False),
+        summary=TEXT(analyzer=EN, phrase=False),
+        summary_es=TEXT(analyzer=ES, phrase=False),
+        body=TEXT(analyzer=EN, phrase=False),  # description, partner, tags, clusters, kind, places
+        body_es=TEXT(analyzer=ES, phrase=False),
         spell=TEXT(analyzer=FOLD, phrase=False),
         kind=ID,
         cluster=KEYWORD(commas=True),
@@ -81,10 +76,11 @@ def make_schema():
         modality=ID,
         paid=ID,
         lang=KEYWORD(commas=True),
-        deadline=NUMERIC(int, bits=32, sortable=True, default=0),
-        created=NUMERIC(int, bits=64, sortable=True, default=0),
-        lat=NUMERIC(float, sortable=True, default=0.0),
-        lon=NUMERIC(float, sortable=True, default=0.0),
+        # Sort keys as plain columns: a NUMERIC field would also index 8-16 range terms per value.
+        deadline=COLUMN(NumericColumn("i", default=0)),
+        created=COLUMN(NumericColumn("q", default=0)),
+        lat=COLUMN(NumericColumn("d", default=0.0)),
+        lon=COLUMN(NumericColumn("d", default=0.0)),
     )
 
 
@@ -244,7 +240,7 @@ class ReaderCache:
                 for leaf, _offset in self.searcher.reader().leaf_readers():
                     # A segment's column can be shorter than the segment (trailing documents
                     # without a value): pad with the field's default so docnums line up.
-                    column = list(leaf.column_reader(fieldname, translate=True))
+                    column = list(leaf.column_reader(fieldname))
                     column.extend([0] * (leaf.doc_count_all() - len(column)))
                     values.extend(column)
                 self._columns[fieldname] = values
@@ -507,5 +503,4 @@ def highlighted(text, terms, fieldname, whole=False, width=240):
     return Markup(escape(prefix) + Markup("").join(out) + escape(suffix))
 
 
-_ANALYZERS = {"title": EN, "summary": EN, "description": EN, "title_es": ES, "summary_es": ES,
-              "description_es": ES}
+_ANALYZERS = {"title": EN, "summary": EN, "body": EN, "title_es": ES, "summary_es": ES, "body_es": ES}

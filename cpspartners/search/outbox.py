@@ -7,16 +7,20 @@ data, and no update is lost.
 
 import logging
 import os
+from collections import defaultdict
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 
 from ..extensions import db
-from ..models import IndexOutbox, Opportunity, Partner, _base
+from ..models import (
+    CommunityArea, IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner, School, _base,
+    opportunity_school, partner_area,
+)
 from ..taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 from . import documents
 from .index import create_generation, ensure_index, open_writer, swap_in
@@ -54,17 +58,59 @@ def public_partner_ids(session):
     return list(session.scalars(select(Partner.id).where(Partner.status == "active").order_by(Partner.id)))
 
 
+OPPORTUNITY_COLUMNS = (
+    "id", "status", "kind", "title", "title_es", "summary", "summary_es", "description", "description_es",
+    "location_name", "credential", "stipend", "grade_min", "grade_max", "modality", "paid", "languages",
+    "community_area_number", "latitude", "longitude", "deadline", "created_at",
+)
+
+
+def _grouped(session, stmt):
+    out = defaultdict(list)
+    for owner, value in session.execute(stmt):
+        out[owner].append(value)
+    return out
+
+
 def load_opportunities(session, ids):
-    stmt = select(Opportunity).where(Opportunity.id.in_(ids)).options(
-        selectinload(Opportunity.partner), selectinload(Opportunity.community_area),
-        selectinload(Opportunity.schools), selectinload(Opportunity.cluster_rows), selectinload(Opportunity.tag_rows))
-    return session.scalars(stmt).all()
+    """``OpportunityRecord``s for ``ids`` through plain Core selects: no ORM objects, several
+    times faster for a rebuild, and the same code path for a single upsert."""
+    table = Opportunity.__table__
+    stmt = (select(*(table.c[name] for name in OPPORTUNITY_COLUMNS), Partner.status, Partner.name,
+                   CommunityArea.name)
+            .join(Partner, Partner.id == table.c.partner_id)
+            .outerjoin(CommunityArea, CommunityArea.number == table.c.community_area_number)
+            .where(table.c.id.in_(ids)))
+    clusters = _grouped(session, select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster)
+                        .where(OpportunityCluster.opportunity_id.in_(ids)).order_by(OpportunityCluster.cluster))
+    tags = _grouped(session, select(OpportunityTag.opportunity_id, OpportunityTag.tag)
+                    .where(OpportunityTag.opportunity_id.in_(ids)).order_by(OpportunityTag.tag))
+    schools = _grouped(session, select(opportunity_school.c.opportunity_id, School.long_name)
+                       .join(School, School.id == opportunity_school.c.school_id)
+                       .where(opportunity_school.c.opportunity_id.in_(ids)))
+    records = []
+    for row in session.execute(stmt):
+        values = dict(zip(OPPORTUNITY_COLUMNS, row[:len(OPPORTUNITY_COLUMNS)]))
+        partner_status, partner_name, area_name = row[len(OPPORTUNITY_COLUMNS):]
+        records.append(documents.OpportunityRecord(
+            **values, partner_status=partner_status, partner_name=partner_name, area_name=area_name or "",
+            clusters=clusters.get(values["id"], []), tags=tags.get(values["id"], []),
+            school_names=schools.get(values["id"], [])))
+    return records
 
 
 def load_partners(session, ids):
-    stmt = select(Partner).where(Partner.id.in_(ids)).options(
-        selectinload(Partner.areas_served), selectinload(Partner.community_area))
-    return session.scalars(stmt).all()
+    """``PartnerRecord``s for ``ids``: home neighborhood first, then the ones served."""
+    served = _grouped(session, select(partner_area.c.partner_id, CommunityArea.name)
+                      .join(CommunityArea, CommunityArea.number == partner_area.c.community_area_number)
+                      .where(partner_area.c.partner_id.in_(ids)).order_by(CommunityArea.name))
+    stmt = (select(Partner.id, Partner.status, Partner.name, Partner.mission, Partner.mission_es,
+                   Partner.created_at, CommunityArea.name)
+            .outerjoin(CommunityArea, CommunityArea.number == Partner.community_area_number)
+            .where(Partner.id.in_(ids)))
+    return [documents.PartnerRecord(id=pid, status=status, name=name, mission=mission, mission_es=mission_es,
+                                    created_at=created, place_names=([home] if home else []) + served.get(pid, []))
+            for pid, status, name, mission, mission_es, created, home in session.execute(stmt)]
 
 
 def write_changes(writer, session, changes, label_table):
