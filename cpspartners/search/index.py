@@ -10,6 +10,7 @@ one ``bit_count``; sort keys read once per reader from columns.
 """
 
 import heapq
+from itertools import product
 import os
 import shutil
 import threading
@@ -203,6 +204,54 @@ def from_mask(mask):
     return out
 
 
+OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+MAX_FAST_WORDS = 5
+TIER_FIELDS = (("title", "title_es"), ("summary", "summary_es"), ("body", "body_es"))
+TIER_WEIGHTS = (4, 2, 1)  # the same order as FIELD_BOOSTS: title, then summary, then the rest
+
+
+def plain_words(text):
+    """The words of ``text`` when it is plain words (no quotes, brackets or operators); else None."""
+    if any(ch in text for ch in '"()[]{}:^*?~+-\\'):
+        return None
+    words = text.split()
+    if not words or len(words) > MAX_FAST_WORDS or any(word in OPERATORS for word in words):
+        return None
+    return words
+
+
+@dataclass
+class Match:
+    docs: int  # bitset of every matching document (opportunities and partners)
+    tiers: list  # per word: (title bitset, summary-only bitset, body-only bitset); None for parsed queries
+    query: object  # the Whoosh query for the parsed path
+    terms: dict  # field -> analysed words, for highlighting
+
+
+def rank_by_tiers(cache, tiers, final, wanted):
+    """Rank by where each word was found: title (4) over summary (2) over the rest (1), summed
+    over the words; equal scores by soonest deadline. Pure bitset work, then one small sort
+    per score group that reaches the page."""
+    groups = {}
+    for choice in product(range(3), repeat=len(tiers)):
+        mask = final
+        for word_tiers, level in zip(tiers, choice):
+            mask &= word_tiers[level]
+            if not mask:
+                break
+        if mask:
+            score = sum(TIER_WEIGHTS[level] for level in choice)
+            groups[score] = groups.get(score, 0) | mask
+    out = []
+    key = cache.sort_key("deadline")
+    for score in sorted(groups, reverse=True):
+        members = from_mask(groups[score])
+        out.extend(heapq.nsmallest(wanted - len(out), members, key=key))
+        if len(out) >= wanted:
+            break
+    return out
+
+
 class ReaderCache:
     """What a query needs from one reader, computed once: facet bitsets and sort keys."""
 
@@ -211,8 +260,11 @@ class ReaderCache:
         self.size = searcher.doc_count_all()
         # Postings still list deleted documents until segments merge: keep only live ones.
         live = set(searcher.reader().all_doc_ids())
+        self.live_mask = to_mask(live, self.size)
         self.opportunities = set(searcher.docs_for_query(Term("type", "opportunity"))) & live
         self.opportunity_mask = to_mask(self.opportunities, self.size)
+        self.partner_mask = to_mask(set(searcher.docs_for_query(Term("type", "partner"))) & live, self.size)
+        self._terms = {}
         self._facets = {}
         self._columns = {}
         self._orders = {}
@@ -232,6 +284,45 @@ class ReaderCache:
                         values[value] = mask
                 self._facets[fieldname] = values
             return self._facets[fieldname]
+
+    def term(self, fieldname, text):
+        """The live documents holding ``text`` in ``fieldname``, as a bitset (cached)."""
+        key = (fieldname, text)
+        mask = self._terms.get(key)
+        if mask is None:
+            reader = self.searcher.reader()
+            mask = 0
+            if (fieldname, text) in reader:
+                mask = to_mask(reader.postings(fieldname, text).all_ids(), self.size) & self.live_mask
+            if len(self._terms) > 4000:  # bound the memory: forget the oldest half
+                for old in list(self._terms)[:2000]:
+                    self._terms.pop(old, None)
+            self._terms[key] = mask
+        return mask
+
+    def word_tiers(self, word, terms):
+        """(title, summary-only, body-only) bitsets for one typed word, or None for a stop word.
+
+        A word that the analyzer splits ("e-mail") needs all its parts in the same field.
+        Adds the analysed forms to ``terms`` for highlighting.
+        """
+        per_field = {}
+        for fields in TIER_FIELDS:
+            for fieldname in fields:
+                tokens = [token.text for token in _ANALYZERS[fieldname](word)]
+                if not tokens:
+                    continue
+                terms.setdefault(fieldname, set()).update(tokens)
+                mask = -1
+                for token in tokens:
+                    mask &= self.term(fieldname, token)
+                per_field[fieldname] = mask
+        if not per_field:
+            return None
+        title = per_field.get("title", 0) | per_field.get("title_es", 0)
+        summary = (per_field.get("summary", 0) | per_field.get("summary_es", 0)) & ~title
+        body = (per_field.get("body", 0) | per_field.get("body_es", 0)) & ~title & ~summary
+        return (title, summary, body)
 
     def column(self, fieldname):
         with self.lock:
@@ -350,13 +441,8 @@ class IndexReader:
     def search(self, request):
         """Run ``request``: the page of keys, the total, and disjunctive facet counts."""
         searcher, cache = self.current()
-        q = self.parse(request.text) if request.text else None
-        if q is None:
-            text_docs = None
-            base = cache.opportunity_mask
-        else:
-            text_docs = [d for d in searcher.docs_for_query(q) if d in cache.opportunities]
-            base = to_mask(text_docs, cache.size)
+        match = self.match(searcher, cache, request.text)
+        base = cache.opportunity_mask if match is None else match.docs & cache.opportunity_mask
         selected = {}
         for name, values in request.filters.items():
             table = cache.facet(name)
@@ -364,50 +450,79 @@ class IndexReader:
             for value in values:
                 mask |= table.get(value, 0)
             selected[name] = mask
-        open_mask = cache.open_mask(request.today_ordinal) if request.open_only else None
-        final = base
+        open_mask = cache.open_mask(request.today_ordinal)
+        narrowed = base
         for mask in selected.values():
-            final &= mask
-        if open_mask is not None:
-            final &= open_mask
+            narrowed &= mask
+        final = narrowed & open_mask if request.open_only else narrowed
         facets = {}
         for name in FACETS:
             # Counts for one facet ignore that facet's own choice, so its other values stay offered.
-            others = base if open_mask is None else base & open_mask
+            others = base & open_mask if request.open_only else base
             for other, mask in selected.items():
                 if other != name:
                     others &= mask
-            facets[name] = {value: (others & mask).bit_count() for value, mask in cache.facet(name).items()}
-            facets[name] = {value: n for value, n in facets[name].items() if n}
-        without_open = base
-        for mask in selected.values():
-            without_open &= mask
-        open_count = (without_open & cache.open_mask(request.today_ordinal)).bit_count()
+            counts = ((value, (others & mask).bit_count()) for value, mask in cache.facet(name).items())
+            facets[name] = {value: n for value, n in counts if n}
         total = final.bit_count()
         pages = max(1, -(-total // request.per_page))
         page = min(max(1, request.page), pages)
         wanted = page * request.per_page
-        docnums = self._rank(searcher, cache, q, text_docs, final, total, request, wanted)
+        docnums = self._rank(searcher, cache, match, final, total, request, wanted)
         docnums = docnums[(page - 1) * request.per_page:wanted]
         keys = [searcher.stored_fields(d)["key"] for d in docnums]
         return SearchResult(keys=keys, total=total, page=page, pages=pages, facets=facets,
-                            open_count=open_count, terms=query_terms(q), parsed=q is not None)
+                            open_count=(narrowed & open_mask).bit_count(),
+                            terms=match.terms if match else {}, parsed=match is not None)
 
-    def _rank(self, searcher, cache, q, text_docs, final, total, request, wanted):
+    def match(self, searcher, cache, text):
+        """The documents matching ``text`` (a ``Match``), or None when there is nothing to search.
+
+        Plain words take the fast path: each word's documents per field come from cached
+        term bitsets, so matching is a few ANDs and ORs on ints. Quotes, parentheses and
+        AND/OR/NOT go through Whoosh's parser and matchers (slower, ranked by BM25F).
+        """
+        if not text:
+            return None
+        words = plain_words(text)
+        if words is not None:
+            tiers = []
+            terms = {}
+            for word in words:
+                tier = cache.word_tiers(word, terms)
+                if tier is not None:
+                    tiers.append(tier)
+            if not tiers:
+                return None
+            docs = -1
+            for tier in tiers:
+                docs &= tier[0] | tier[1] | tier[2]
+            return Match(docs=docs if docs != -1 else 0, tiers=tiers, query=None, terms=terms)
+        q = self.parse(text)
+        if q is None:
+            return None
+        return Match(docs=to_mask(searcher.docs_for_query(q), cache.size) & cache.live_mask, tiers=None,
+                     query=q, terms=query_terms(q))
+
+    def _rank(self, searcher, cache, match, final, total, request, wanted):
         if not total:
             return []
-        if q is not None and request.sort == "relevance":
-            hits = searcher.search(q, filter=set(members_of(final, cache.size, text_docs)), limit=wanted)
-            return [hit.docnum for hit in hits]
-        sort = request.sort if request.sort != "relevance" else "deadline"
+        sort = request.sort
         if sort == "nearest" and not request.near:
             sort = "deadline"
+        if sort == "relevance" and match is not None:
+            if match.tiers is not None:
+                return rank_by_tiers(cache, match.tiers, final, wanted)
+            q = And([match.query, Term("type", "opportunity")])
+            filtered = final != match.docs & cache.opportunity_mask
+            hits = searcher.search(q, filter=set(from_mask(final)) if filtered else None, limit=wanted)
+            return [hit.docnum for hit in hits]
+        if sort == "relevance":
+            sort = "deadline"  # browsing with no words: soonest deadline first
         if sort == "nearest":
-            members = members_of(final, cache.size, text_docs)
-            return heapq.nsmallest(wanted, members, key=cache.sort_key("nearest", request.near))
+            return heapq.nsmallest(wanted, from_mask(final), key=cache.sort_key("nearest", request.near))
         if total <= 2000:
-            members = members_of(final, cache.size, text_docs)
-            return heapq.nsmallest(wanted, members, key=cache.sort_key(sort))
+            return heapq.nsmallest(wanted, from_mask(final), key=cache.sort_key(sort))
         # Many results: walk the precomputed order and keep members until the page is full.
         data = final.to_bytes((cache.size >> 3) + 1, "little")
         out = []
@@ -420,12 +535,16 @@ class IndexReader:
 
     def partners(self, text, limit=5):
         """Keys of active partners whose name, mission or neighborhoods match ``text``."""
-        searcher, _cache = self.current()
-        q = self.parse(text) if text else None
-        if q is None:
+        searcher, cache = self.current()
+        match = self.match(searcher, cache, text)
+        if match is None:
             return []
-        hits = searcher.search(And([q, Term("type", "partner")]), limit=limit)
-        return [hit["key"] for hit in hits]
+        found = match.docs & cache.partner_mask
+        if match.tiers is not None:
+            docnums = rank_by_tiers(cache, match.tiers, found, limit)
+        else:
+            docnums = from_mask(found)[:limit]
+        return [searcher.stored_fields(d)["key"] for d in docnums]
 
     def did_you_mean(self, text):
         """A corrected query when some word is not in the index but a close one is; else None."""
