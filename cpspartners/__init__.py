@@ -71,6 +71,7 @@ def register_extensions(app):
     from .auth import init_auth
     from .i18n import init_i18n
     from .security import init_security
+    from .search import init_app as init_search
     from .templating import init_templating
 
     db.init_app(app)
@@ -81,6 +82,7 @@ def register_extensions(app):
     init_templating(app)
     init_auth(app)
     init_security(app)
+    init_search(app)
 
 
 def register_blueprints(app):
@@ -90,9 +92,11 @@ def register_blueprints(app):
     from .foryou.views import bp as foryou_bp
     from .insights.views import bp as insights_bp
     from .partners.views import bp as partners_bp
+    from .search.views import bp as search_bp
     from .specialists.views import bp as specialists_bp
 
     app.register_blueprint(directory_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(specialists_bp)
@@ -102,9 +106,10 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from .cli import import_cli, pools_cli, saved_cli, seed_cli, users_cli
+    from .cli import import_cli, pools_cli, saved_cli, search_cli, seed_cli, users_cli
 
     app.cli.add_command(seed_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(pools_cli)

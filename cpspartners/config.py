@@ -54,6 +54,8 @@ class Defaults:
     DEMO_USERS = False
     RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
+    # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).
+    SEARCH_INDEX_DIR = None
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 

@@ -6,6 +6,7 @@ run; every test starts from that state and everything it wrote is deleted afterw
 import os
 import re
 import socket
+import tempfile
 from datetime import date, timedelta
 from email import message_from_bytes
 from email.policy import default as email_policy
@@ -46,11 +47,13 @@ def database_url(tmp_path_factory):
 
 
 def config_for(url, **extra):
+    """Test settings; each call gets its own empty search index folder unless one is given."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": True,
+        "SEARCH_INDEX_DIR": extra.pop("SEARCH_INDEX_DIR", None) or tempfile.mkdtemp(prefix="cps-index-"),
     }
     config.update(extra)
     return config
@@ -84,8 +87,8 @@ def fresh_g_per_request(app):
 
 
 @pytest.fixture
-def app(_schema):
-    app = create_app(config_for(_schema))
+def app(_schema, tmp_path):
+    app = create_app(config_for(_schema, SEARCH_INDEX_DIR=str(tmp_path / "search-index")))
     fresh_g_per_request(app)
     with app.app_context():
         yield app
@@ -93,10 +96,11 @@ def app(_schema):
         clean_tables()
         db.session.remove()
         db.engine.dispose()
+        app.extensions["cpspartners_search"].close()
 
 
 def clean_tables():
-    """Delete what a test wrote, children first, keeping the reference data."""
+    """Delete what a test wrote, children first, keeping the reference data (and the search outbox)."""
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:

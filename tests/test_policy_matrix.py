@@ -53,6 +53,8 @@ MATRIX = {
     ("directory.area_detail", "GET"): (lambda w, own: "/areas/31", same(EVERYONE)),
     ("directory.about", "GET"): (lambda w, own: "/about", same(EVERYONE)),
     ("directory.set_language", "GET"): (lambda w, own: "/language/es?next=/", same(EVERYONE)),
+    ("search.results", "GET"): (lambda w, own: "/search?q=robotics&kind=workshop", same(EVERYONE)),
+    ("search.suggest", "GET"): (lambda w, own: "/search/suggest?q=rob", same(EVERYONE)),
     ("directory.school_calendar", "GET"): (lambda w, own: f"/schools/{w.school.id}/calendar.ics", same(EVERYONE)),
     ("foryou.recommendations", "GET"): (lambda w, own: "/for-you", only(*SEEKERS)),
     ("foryou.profile", "GET"): (lambda w, own: "/for-you/profile", only(*SEEKERS)),

@@ -8,12 +8,13 @@ from .outcomes import Credential, Feedback
 from .opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
 from .partner import Partner, Verification, VettingRecord, partner_area
 from .people import User
+from .search import IndexOutbox
 from .workflow import Application, Message, Notification, SpeakerRequest
 from .pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 
 __all__ = [
     "CommunityArea", "School", "Opportunity", "OpportunityCluster", "OpportunityTag",
-    "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User",
+    "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User", "IndexOutbox",
     "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem",
     "Application", "Message", "Notification", "SpeakerRequest", "Credential", "Feedback",
     "AuditEntry", "ChangeRequest",

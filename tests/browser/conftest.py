@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from cpspartners import create_app
 from cpspartners.extensions import db
 from cpspartners.seed.demo import seed_demo
+from cpspartners.search.outbox import rebuild
 from cpspartners.seed.schools import seed_schools
 
 from ..conftest import DATA_DIR, skip_or_fail
@@ -29,12 +30,15 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a free port, on its own SQLite file, seeded like `make run` but smaller."""
-    path = tmp_path_factory.mktemp("live") / "live.sqlite"
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app({"TESTING": True, "SECRET_KEY": "browser-test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite'}",
+                      "SEARCH_INDEX_DIR": str(folder / "search-index")})
     with app.app_context():
         db.create_all()
         seed_schools(DATA_DIR)
         seed_demo(opportunities=400, seed=11)
+        rebuild()  # as `flask seed demo` does: the bulk inserts skip session events
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

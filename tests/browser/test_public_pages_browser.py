@@ -35,6 +35,11 @@ def public_urls(live_server):
             "areas": "/areas",
             "area": f"/areas/{area.number}",
             "about": "/about",
+            "search": "/search?q=workshop",
+            "search-faceted": "/search?q=internship&kind=internship&band=high&open=1&sort=deadline",
+            "search-nearest": f"/search?q=lab&sort=nearest&school={school.id}",
+            "search-empty": "/search?q=zzqqxx&kind=nonsense",
+            "search-browse": "/search",
             "not-found": "/no-such-page",
         }
 
@@ -105,3 +110,24 @@ def test_language_switch_works_without_javascript(live_server, page_factory):
     assert page.get_attribute("html", "lang") == "es"
     page.click("text=Oportunidades")
     assert page.get_attribute("html", "lang") == "es"
+
+
+def test_header_search_works_without_javascript(live_server, page_factory):
+    page = page_factory(javascript=False, base_url=live_server.url)
+    page.goto(live_server.url + "/partners")
+    page.fill("#site-q", "workshop")
+    page.press("#site-q", "Enter")
+    assert "/search?q=workshop" in page.url
+    assert page.locator(".card").count() > 0
+    page.check("#s-open")
+    page.click(".facets button[type=submit]")
+    assert "open=1" in page.url
+
+
+def test_search_box_suggestions_fill_the_datalist(live_server, page_factory):
+    page = page_factory(base_url=live_server.url)
+    page.goto(live_server.url + "/")
+    page.fill("#site-q", "work")
+    page.wait_for_function("document.querySelectorAll('#site-q-suggestions option').length > 0", timeout=5000)
+    values = page.eval_on_selector_all("#site-q-suggestions option", "els => els.map(e => e.value)")
+    assert values and all(value.startswith("work") for value in values)

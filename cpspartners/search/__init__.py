@@ -1,0 +1,148 @@
+"""Search: the small facade the views and commands call.
+
+The database is the truth and the index a cache that can always be rebuilt: results come back
+from the index as keys and are loaded from the database in rank order, so a stale hit on a
+deleted row simply vanishes. See ARCHITECTURE.md, "Search".
+"""
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..geo import miles_between
+from ..models import Opportunity, Partner, School
+from . import sync
+from .index import IndexReader, SearchRequest, highlighted
+
+log = logging.getLogger(__name__)
+EXTENSION = "cpspartners_search"
+
+
+def init_app(app):
+    """Give the app its index folder and start listening to session changes."""
+    root = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search-index")
+    app.config["SEARCH_INDEX_DIR"] = root
+    app.extensions[EXTENSION] = IndexReader(root)
+    sync.install(FlaskSession)
+
+
+def reader():
+    return current_app.extensions[EXTENSION]
+
+
+@dataclass
+class Hit:
+    opportunity: object
+    title: object  # Markup
+    snippet: object  # Markup
+    lang: str
+    miles: float = None
+
+
+@dataclass
+class Outcome:
+    params: object
+    hits: list = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    facets: dict = field(default_factory=dict)
+    open_count: int = 0
+    partners: list = field(default_factory=list)
+    did_you_mean: str = None
+    school: object = None
+    failed: bool = False
+    nothing_to_search: bool = False
+
+    # The pager macro reads these, as it does a Flask-SQLAlchemy pagination.
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+    @property
+    def prev_num(self):
+        return self.page - 1
+
+    @property
+    def next_num(self):
+        return self.page + 1
+
+
+def _in_order(model, ids, options=()):
+    if not ids:
+        return []
+    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _hit(opp, terms, locale, school):
+    spanish = locale == "es"
+    title_field = "title_es" if spanish and opp.title_es else "title"
+    summary_field = "summary_es" if spanish and opp.summary_es else "summary"
+    title = highlighted(getattr(opp, title_field), terms, title_field, whole=True)
+    snippet = highlighted(getattr(opp, summary_field), terms, summary_field)
+    if "<mark>" not in snippet:
+        description_field = "description_es" if spanish and opp.description_es else "description"
+        marked = highlighted(getattr(opp, description_field), terms, "body_es" if spanish and opp.description_es
+                             else "body")
+        if "<mark>" in marked:
+            snippet = marked
+    miles = None
+    if school is not None and opp.latitude is not None and opp.longitude is not None:
+        miles = miles_between(school.latitude, school.longitude, opp.latitude, opp.longitude)
+    return Hit(opp, title, snippet, "es" if title_field.endswith("_es") else "en", miles)
+
+
+def run(params, locale="en", today=None, per_page=20):
+    """Search for ``params`` and load the page of opportunities (and a few partners) shown."""
+    today = today or date.today()
+    outcome = Outcome(params=params)
+    if params.school:
+        outcome.school = db.session.get(School, params.school)
+    near = (outcome.school.latitude, outcome.school.longitude) if outcome.school else None
+    request = SearchRequest(text=params.text, filters=params.filters, open_only=params.open_only,
+                            sort=params.sort, near=near, page=params.page, per_page=per_page,
+                            today_ordinal=today.toordinal())
+    try:
+        result = reader().search(request)
+        outcome.partners = _in_order(Partner, [int(k[2:]) for k in reader().partners(params.text)]) \
+            if params.text and not params.filters else []
+        if params.text and result.total < 5:
+            outcome.did_you_mean = reader().did_you_mean(params.text)
+    except Exception:  # a broken index must not break the page: say so, and log it for repair
+        log.exception("Search failed for a query")
+        outcome.failed = True
+        return outcome
+    opps = _in_order(Opportunity, [int(key[2:]) for key in result.keys],
+                     (selectinload(Opportunity.partner),))
+    outcome.hits = [_hit(opp, result.terms, locale, outcome.school) for opp in opps]
+    outcome.total, outcome.page, outcome.pages = result.total, result.page, result.pages
+    outcome.facets, outcome.open_count = result.facets, result.open_count
+    outcome.nothing_to_search = bool(params.text) and not result.parsed
+    return outcome
+
+
+def suggest(text):
+    """Completions for the search box; an empty list if the index cannot answer."""
+    try:
+        return reader().suggest(text)
+    except Exception:
+        log.exception("Search suggestions failed")
+        return []
+
+
+def apply_outbox():
+    from .outbox import apply_outbox as apply
+
+    return apply()

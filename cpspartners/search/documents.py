@@ -1,0 +1,153 @@
+"""Turning an opportunity or a partner into the dict the index stores. Pure: no Flask, no session.
+
+Labels (kinds, clusters, grade bands) arrive as a ``labels`` mapping of code -> text in both
+languages, so a Spanish reader's words ("pasantía", "tecnología") find English records too.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+# Grade bands used as a facet: an opportunity is in every band its grade range touches.
+GRADE_BANDS = (("elementary", 0, 5), ("middle", 6, 8), ("high", 9, 12))
+PAID_WORDS = "paid stipend pagado pagada estipendio"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def opportunity_key(object_id):
+    return "o:%d" % object_id
+
+
+def partner_key(object_id):
+    return "p:%d" % object_id
+
+
+@dataclass
+class OpportunityRecord:
+    """What an opportunity's document is made from, flattened out of the database rows."""
+
+    id: int
+    status: str
+    partner_status: str
+    partner_name: str
+    kind: str
+    title: str
+    title_es: str
+    summary: str
+    summary_es: str
+    description: str
+    description_es: str
+    location_name: str
+    credential: str
+    stipend: str
+    grade_min: int
+    grade_max: int
+    modality: str
+    paid: bool
+    languages: str
+    community_area_number: int
+    area_name: str
+    latitude: float
+    longitude: float
+    deadline: object
+    created_at: object
+    clusters: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    school_names: list = field(default_factory=list)
+
+
+@dataclass
+class PartnerRecord:
+    id: int
+    status: str
+    name: str
+    mission: str
+    mission_es: str
+    created_at: object
+    place_names: list = field(default_factory=list)
+
+
+def is_public_opportunity(opp):
+    """Only published opportunities of active partners are searchable."""
+    return opp.status == "published" and opp.partner_status == "active"
+
+
+def is_public_partner(partner):
+    return partner.status == "active"
+
+
+def grade_bands(low, high):
+    """The bands an inclusive grade range overlaps: (6, 12) -> ["middle", "high"]."""
+    return [name for name, lo, hi in GRADE_BANDS if low <= hi and high >= lo]
+
+
+def _timestamp(moment):
+    if moment is None:
+        return 0
+    if isinstance(moment, str):  # SQLite through Core may hand back text
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:  # SQLite hands back naive UTC datetimes
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int((moment - EPOCH).total_seconds() * 1000)  # milliseconds: two rows made in one second still order
+
+
+def _join(*parts):
+    return " ".join(part for part in parts if part)
+
+
+def _unique_words(*texts):
+    """Each word once: the spelling dictionary needs words, not how often they occur."""
+    return " ".join(dict.fromkeys(" ".join(texts).split()))
+
+
+def opportunity_document(opp, labels):
+    """The index document for a public opportunity (an ``OpportunityRecord``).
+
+    ``labels`` maps "kind", "cluster" to {code: (english, spanish)}. Only the key is stored;
+    results are loaded back from the database, so nothing shown is stale. Few fields keep the
+    index small and the build fast: title, summary, and one "body" per language for the rest.
+    """
+    kind_en, kind_es = labels["kind"].get(opp.kind, (opp.kind, opp.kind))
+    cluster_pairs = [labels["cluster"].get(code, (code, code)) for code in opp.clusters]
+    places = list(opp.school_names) + ([opp.area_name] if opp.area_name else [])
+    has_point = opp.latitude is not None and opp.longitude is not None
+    labels_en = _join(kind_en, " ".join(opp.tags), " ".join(en for en, _es in cluster_pairs),
+                      PAID_WORDS if opp.paid else "")
+    labels_es = _join(kind_es, " ".join(es for _en, es in cluster_pairs))
+    return {
+        "key": opportunity_key(opp.id),
+        "type": "opportunity",
+        "title": opp.title,
+        "title_es": opp.title_es,
+        "summary": opp.summary,
+        "summary_es": opp.summary_es,
+        "body": _join(opp.description, opp.location_name, opp.credential, opp.stipend, opp.partner_name,
+                      labels_en, " ".join(places)),
+        "body_es": _join(opp.description_es, labels_es),
+        "spell": _unique_words(opp.title, opp.title_es, opp.partner_name, labels_en, labels_es, " ".join(places)),
+        "kind": opp.kind,
+        "cluster": ",".join(opp.clusters),
+        "band": ",".join(grade_bands(opp.grade_min, opp.grade_max)),
+        "area": str(opp.community_area_number) if opp.community_area_number else "",
+        "modality": opp.modality,
+        "paid": "1" if opp.paid else "0",
+        "lang": ",".join(code for code in opp.languages.split(",") if code),
+        "deadline": opp.deadline.toordinal() if opp.deadline else 0,
+        "created": _timestamp(opp.created_at),
+        "lat": opp.latitude if has_point else 0.0,
+        "lon": opp.longitude if has_point else 0.0,
+    }
+
+
+def partner_document(partner):
+    """The index document for an active partner (a ``PartnerRecord``): name, mission, neighborhoods."""
+    places = " ".join(dict.fromkeys(partner.place_names))
+    return {
+        "key": partner_key(partner.id),
+        "type": "partner",
+        "title": partner.name,
+        "summary": partner.mission,
+        "summary_es": partner.mission_es,
+        "body": places,
+        "spell": _unique_words(partner.name, places),
+        "created": _timestamp(partner.created_at),
+    }

@@ -1,0 +1,248 @@
+"""The only code that writes the index: apply the outbox, rebuild, and check for drift.
+
+``apply_outbox`` takes the index write lock *before* it reads the outbox and the rows, so two
+processes applying at once write in the order they read: the last writer has read the newest
+data, and no update is lost.
+"""
+
+import logging
+import os
+from collections import defaultdict
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+from whoosh import index as whoosh_index
+
+from ..extensions import db
+from ..models import (
+    CommunityArea, IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner, School, _base,
+    opportunity_school, partner_area,
+)
+from ..taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
+from . import documents
+from .index import create_generation, ensure_index, open_writer, swap_in
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def index_root():
+    return current_app.extensions["cpspartners_search"].root
+
+
+def labels():
+    """Kind and cluster labels in English and Spanish, for the documents."""
+    table = {}
+    for name, pairs in (("kind", OPPORTUNITY_KINDS), ("cluster", CAREER_CLUSTERS)):
+        entries = {}
+        for entry in pairs:
+            with force_locale("en"):
+                english = str(entry[-1])
+            with force_locale("es"):
+                spanish = str(entry[-1])
+            entries[entry[0]] = (english, spanish)
+        table[name] = entries
+    return table
+
+
+def public_opportunity_ids(session):
+    stmt = (select(Opportunity.id).join(Partner, Opportunity.partner_id == Partner.id)
+            .where(Opportunity.status == "published", Partner.status == "active").order_by(Opportunity.id))
+    return list(session.scalars(stmt))
+
+
+def public_partner_ids(session):
+    return list(session.scalars(select(Partner.id).where(Partner.status == "active").order_by(Partner.id)))
+
+
+OPPORTUNITY_COLUMNS = (
+    "id", "status", "kind", "title", "title_es", "summary", "summary_es", "description", "description_es",
+    "location_name", "credential", "stipend", "grade_min", "grade_max", "modality", "paid", "languages",
+    "community_area_number", "latitude", "longitude", "deadline", "created_at",
+)
+
+
+def _grouped(session, stmt):
+    out = defaultdict(list)
+    for owner, value in session.execute(stmt):
+        out[owner].append(value)
+    return out
+
+
+def load_opportunities(session, ids):
+    """``OpportunityRecord``s for ``ids`` through plain Core selects: no ORM objects, several
+    times faster for a rebuild, and the same code path for a single upsert."""
+    table = Opportunity.__table__
+    stmt = (select(*(table.c[name] for name in OPPORTUNITY_COLUMNS), Partner.status, Partner.name,
+                   CommunityArea.name)
+            .join(Partner, Partner.id == table.c.partner_id)
+            .outerjoin(CommunityArea, CommunityArea.number == table.c.community_area_number)
+            .where(table.c.id.in_(ids)))
+    clusters = _grouped(session, select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster)
+                        .where(OpportunityCluster.opportunity_id.in_(ids)).order_by(OpportunityCluster.cluster))
+    tags = _grouped(session, select(OpportunityTag.opportunity_id, OpportunityTag.tag)
+                    .where(OpportunityTag.opportunity_id.in_(ids)).order_by(OpportunityTag.tag))
+    schools = _grouped(session, select(opportunity_school.c.opportunity_id, School.long_name)
+                       .join(School, School.id == opportunity_school.c.school_id)
+                       .where(opportunity_school.c.opportunity_id.in_(ids)))
+    records = []
+    for row in session.execute(stmt):
+        values = dict(zip(OPPORTUNITY_COLUMNS, row[:len(OPPORTUNITY_COLUMNS)]))
+        partner_status, partner_name, area_name = row[len(OPPORTUNITY_COLUMNS):]
+        records.append(documents.OpportunityRecord(
+            **values, partner_status=partner_status, partner_name=partner_name, area_name=area_name or "",
+            clusters=clusters.get(values["id"], []), tags=tags.get(values["id"], []),
+            school_names=schools.get(values["id"], [])))
+    return records
+
+
+def load_partners(session, ids):
+    """``PartnerRecord``s for ``ids``: home neighborhood first, then the ones served."""
+    served = _grouped(session, select(partner_area.c.partner_id, CommunityArea.name)
+                      .join(CommunityArea, CommunityArea.number == partner_area.c.community_area_number)
+                      .where(partner_area.c.partner_id.in_(ids)).order_by(CommunityArea.name))
+    stmt = (select(Partner.id, Partner.status, Partner.name, Partner.mission, Partner.mission_es,
+                   Partner.created_at, CommunityArea.name)
+            .outerjoin(CommunityArea, CommunityArea.number == Partner.community_area_number)
+            .where(Partner.id.in_(ids)))
+    return [documents.PartnerRecord(id=pid, status=status, name=name, mission=mission, mission_es=mission_es,
+                                    created_at=created, place_names=([home] if home else []) + served.get(pid, []))
+            for pid, status, name, mission, mission_es, created, home in session.execute(stmt)]
+
+
+def write_changes(writer, session, changes, label_table):
+    """Upsert what is public now, delete what is not (or is gone)."""
+    opp_ids = sorted(object_id for kind, object_id in changes if kind == "opportunity")
+    partner_ids = sorted(object_id for kind, object_id in changes if kind == "partner")
+    for start in range(0, len(opp_ids), BATCH):
+        chunk = opp_ids[start:start + BATCH]
+        found = {opp.id: opp for opp in load_opportunities(session, chunk)}
+        for opp_id in chunk:
+            opp = found.get(opp_id)
+            if opp is not None and documents.is_public_opportunity(opp):
+                writer.update_document(**documents.opportunity_document(opp, label_table))
+            else:
+                writer.delete_by_term("key", documents.opportunity_key(opp_id))
+    for start in range(0, len(partner_ids), BATCH):
+        chunk = partner_ids[start:start + BATCH]
+        found = {p.id: p for p in load_partners(session, chunk)}
+        for partner_id in chunk:
+            partner = found.get(partner_id)
+            if partner is not None and documents.is_public_partner(partner):
+                writer.update_document(**documents.partner_document(partner))
+            else:
+                writer.delete_by_term("key", documents.partner_key(partner_id))
+
+
+def apply_outbox(batch=BATCH):
+    """Apply every unapplied outbox row to the index; return how many rows were applied."""
+    applied = 0
+    label_table = labels()
+    while True:
+        writer = open_writer(ensure_index(index_root()))
+        try:
+            with Session(db.engine) as session:
+                rows = session.execute(select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id)
+                                       .where(IndexOutbox.applied_at.is_(None))
+                                       .order_by(IndexOutbox.id).limit(batch)).all()
+                if rows:
+                    write_changes(writer, session, {(kind, object_id) for _id, kind, object_id in rows}, label_table)
+            if not rows:
+                writer.cancel()
+                return applied
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        with db.engine.begin() as conn:
+            conn.execute(update(IndexOutbox).where(IndexOutbox.id.in_([row[0] for row in rows]))
+                         .values(applied_at=_base.utcnow()))
+        applied += len(rows)
+
+
+def note_failure(error):
+    """Count a failed attempt on the unapplied rows, so `flask search check` can show why."""
+    with db.engine.begin() as conn:
+        conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at.is_(None))
+                     .values(attempts=IndexOutbox.attempts + 1, last_error=str(error)[:300]))
+
+
+def prune_outbox(days=7):
+    """Forget applied rows older than ``days``; unapplied rows are never pruned."""
+    cutoff = _base.utcnow() - timedelta(days=days)
+    with db.engine.begin() as conn:
+        return conn.execute(delete(IndexOutbox).where(IndexOutbox.applied_at < cutoff)).rowcount
+
+
+def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=256, multisegment=False):
+    """Build a new index from the database beside the live one, then swap it in.
+
+    Rows applied to the old index while this ran are marked unapplied again and re-applied
+    to the new one after the swap, so nothing committed during the rebuild is lost.
+    """
+    root = index_root()
+    started = _base.utcnow() - timedelta(seconds=1)
+    generation = create_generation(root)
+    marker = os.path.join(generation, ".building")
+    open(marker, "w").close()
+    label_table = labels()
+    counts = {"opportunities": 0, "partners": 0}
+    writer = whoosh_index.open_dir(generation).writer(procs=procs, limitmb=limitmb, multisegment=multisegment)
+    try:
+        with Session(db.engine) as session:
+            opp_ids = public_opportunity_ids(session)
+            for start in range(0, len(opp_ids), batch):
+                for opp in load_opportunities(session, opp_ids[start:start + batch]):
+                    writer.add_document(**documents.opportunity_document(opp, label_table))
+                    counts["opportunities"] += 1
+                session.expunge_all()
+                progress(len(opp_ids[start:start + batch]))
+            partner_ids = public_partner_ids(session)
+            for start in range(0, len(partner_ids), batch):
+                for partner in load_partners(session, partner_ids[start:start + batch]):
+                    writer.add_document(**documents.partner_document(partner))
+                    counts["partners"] += 1
+                session.expunge_all()
+                progress(len(partner_ids[start:start + batch]))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        os.path.exists(marker) and os.unlink(marker)
+    swap_in(root, generation)
+    with db.engine.begin() as conn:
+        conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at >= started).values(applied_at=None))
+    apply_outbox()
+    return counts
+
+
+def work_to_do(session):
+    """How many public opportunities and partners there are: the length of a rebuild's progress bar."""
+    return len(public_opportunity_ids(session)) + len(public_partner_ids(session))
+
+
+def indexed_keys():
+    """Every key in the live index (deleted documents left out)."""
+    searcher, _cache = current_app.extensions["cpspartners_search"].current()
+    return {fields["key"] for _docnum, fields in searcher.reader().iter_docs()}
+
+
+def check():
+    """Drift between the database and the index: {missing, extra, unapplied}."""
+    with Session(db.engine) as session:
+        wanted = {documents.opportunity_key(i) for i in public_opportunity_ids(session)}
+        wanted |= {documents.partner_key(i) for i in public_partner_ids(session)}
+        unapplied = session.execute(select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id,
+                                           IndexOutbox.attempts, IndexOutbox.last_error)
+                                    .where(IndexOutbox.applied_at.is_(None)).order_by(IndexOutbox.id)).all()
+    have = indexed_keys()
+    return {"missing": sorted(wanted - have), "extra": sorted(have - wanted), "unapplied": unapplied}
+
+
+def unapplied_count():
+    with Session(db.engine) as session:
+        return session.scalar(select(func.count()).select_from(IndexOutbox).where(IndexOutbox.applied_at.is_(None)))

@@ -1,0 +1,88 @@
+"""Keeping the index in step with the database, through SQLAlchemy session events.
+
+``after_flush``: note which opportunities and partners changed (ids exist by then, and
+autoflushed changes are seen) and write one ``index_outbox`` row each, on the same connection,
+so the change and the index entry it owes commit or roll back together.
+``after_commit``: apply the outbox. ``after_rollback``: forget what was noted.
+
+Bulk ``query.update()`` / ``query.delete()`` and Core inserts skip these events: code that uses
+them on indexed tables must write outbox rows itself or rebuild (``flask seed`` rebuilds).
+"""
+
+import logging
+from itertools import chain
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, insert, select
+
+from ..models import IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner
+
+PENDING = "cpspartners_search_pending"
+log = logging.getLogger(__name__)
+_installed = []
+
+
+def changed_keys(session):
+    """{(kind, id)} the flush being finished touched, including related rows' owners."""
+    changes = set()
+    partner_ids = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if obj in session.dirty and not session.is_modified(obj, include_collections=True):
+            continue
+        if isinstance(obj, Opportunity) and obj.id is not None:
+            changes.add(("opportunity", obj.id))
+        elif isinstance(obj, (OpportunityCluster, OpportunityTag)) and obj.opportunity_id is not None:
+            changes.add(("opportunity", obj.opportunity_id))
+        elif isinstance(obj, Partner) and obj.id is not None:
+            changes.add(("partner", obj.id))
+            if obj not in session.new:
+                partner_ids.add(obj.id)
+    if partner_ids:
+        # A partner's name and status are part of its opportunities' documents and visibility.
+        rows = session.connection().execute(select(Opportunity.id).where(Opportunity.partner_id.in_(partner_ids)))
+        changes.update(("opportunity", opp_id) for (opp_id,) in rows)
+    return changes
+
+
+def _enabled():
+    return has_app_context() and "cpspartners_search" in current_app.extensions
+
+
+def after_flush(session, _flush_context):
+    if not _enabled():
+        return
+    changes = changed_keys(session)
+    if not changes:
+        return
+    rows = [{"kind": kind, "object_id": object_id, "action": "upsert"} for kind, object_id in sorted(changes)]
+    session.connection().execute(insert(IndexOutbox), rows)
+    session.info.setdefault(PENDING, set()).update(changes)
+
+
+def after_commit(session):
+    if not session.info.pop(PENDING, None) or not _enabled():
+        return
+    from .outbox import apply_outbox, note_failure
+
+    try:
+        apply_outbox()
+    except Exception as error:  # the data is saved; the outbox rows stay unapplied, repaired later
+        log.exception("Search index update failed after commit; outbox rows left for repair")
+        try:
+            note_failure(error)
+        except Exception:
+            log.exception("Could not record the search index failure on the outbox")
+
+
+def after_rollback(session):
+    session.info.pop(PENDING, None)
+
+
+def install(session_class):
+    """Listen on ``session_class`` once per process."""
+    if session_class in _installed:
+        return
+    event.listen(session_class, "after_flush", after_flush)
+    event.listen(session_class, "after_commit", after_commit)
+    event.listen(session_class, "after_rollback", after_rollback)
+    _installed.append(session_class)
