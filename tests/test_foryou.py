@@ -114,3 +114,20 @@ def test_deadline_reminders_go_once_in_the_students_language(app, make_user, mak
     message = smtp_server.last_to(student.email)
     body = message.get_content()
     assert "Campamento de programación" in body and "Recordatorio" in message["Subject"]
+
+
+def test_free_words_are_matched_through_the_search_index(app, client_as, make_opportunity):
+    """A word that is no interest tag ("drones") still finds listings that mention it."""
+    from cpspartners.search.outbox import rebuild
+
+    make_opportunity(title="Drone pilots club", summary="Fly and program drones.", tags=["engineering"],
+                             clusters=["010300"], grade_min=9, grade_max=12)
+    for n in range(14):
+        make_opportunity(title=f"Other workshop {n}", tags=["cooking"], clusters=["020200"], grade_min=9, grade_max=12)
+    rebuild()
+    client = client_as("student")
+    client.post("/for-you/profile", data={"csrf_token": csrf_token(client, "/for-you/profile"),
+                                          "free_words": "drones", "modality": "either"})
+    page = client.get("/for-you").text
+    assert "Drone pilots club" in page
+    assert "Matches the words in your profile" in page

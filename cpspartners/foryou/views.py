@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import matching, policy, recommend
+from .. import matching, policy, recommend, search
 from ..extensions import db
 from ..models import Opportunity, StudentProfile, TeacherProfile
 from ..models.engagement import split_codes
@@ -35,10 +35,21 @@ def reason_words(reason):
     return matching.reason_text(reason, lambda message, **params: _(message, **params), describe)
 
 
+def _profile_word_scores():
+    """The person's own words (a student's free words, a teacher's subjects) matched through the search index."""
+    if current_user.role == "student":
+        profile = db.session.get(StudentProfile, current_user.id)
+        words = profile.free_words.split() if profile else []
+    else:
+        profile = db.session.get(TeacherProfile, current_user.id)
+        words = [word for subject in (profile.subject_list if profile else []) for word in subject.split()]
+    return search.text_scores(words) if words else None
+
+
 @bp.route("")
 @policy.requires(is_seeker)
 def recommendations():
-    ranked = recommend.recommendations_for(current_user, limit=12)
+    ranked = recommend.recommendations_for(current_user, limit=12, text_scores=_profile_word_scores())
     rows = {o.id: o for o in db.session.scalars(select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked])))}
     items = [(rows[r.offer_id], [reason_words(reason) for reason in r.reasons]) for r in ranked if r.offer_id in rows]
     has_profile = db.session.get(StudentProfile if current_user.role == "student" else TeacherProfile, current_user.id)

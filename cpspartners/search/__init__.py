@@ -146,3 +146,26 @@ def apply_outbox():
     from .outbox import apply_outbox as apply
 
     return apply()
+
+
+def text_scores(words, limit=200, today=None):
+    """{opportunity id: score in (0, 1]} for free words, each word searched on its own.
+
+    Recommendations use this to match a profile's own words ("drones", "poetry") against the
+    listings; a listing's score is its best rank over the words. Empty if the index cannot answer.
+    """
+    today = today or date.today()
+    scores = {}
+    for word in list(dict.fromkeys(w.lower() for w in words if w.strip()))[:8]:
+        request = SearchRequest(text=word, filters={}, open_only=True, sort="relevance", near=None, page=1,
+                                per_page=limit, today_ordinal=today.toordinal())
+        try:
+            keys = reader().search(request).keys
+        except Exception:
+            log.exception("Search for profile words failed")
+            return {}
+        for rank, key in enumerate(keys):
+            if key.startswith("o:"):
+                opp_id = int(key[2:])
+                scores[opp_id] = max(scores.get(opp_id, 0.0), 1.0 - rank / (2.0 * limit))
+    return scores
