@@ -137,3 +137,47 @@ def pools_report_command():
                      use.waiting])
     header = ["pool_id", "pool", "total_seats", "allocated", "active", "expired", "released", "waiting"]
     click.echo(to_csv(header, rows).lstrip("\ufeff"), nl=False)
+
+
+@pools_cli.command("remind")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
+def pools_remind_command(today):
+    """Email the holders of seats about to expire, in their language, and mark them reminded."""
+    from .services import pool_reminders
+
+    sent = pool_reminders.send_due(today.date() if today else None)
+    click.echo("%d reminders sent" % sent)
+
+
+newsletters_cli = AppGroup("newsletters", help="Send newsletters (outside any web request).")
+
+
+@newsletters_cli.command("send")
+@click.argument("newsletter_id", type=int)
+def newsletters_send_command(newsletter_id):
+    """Send one newsletter now (a draft, or one the Send button marked)."""
+    from .extensions import db
+    from .models import Newsletter
+    from .services import newsletter_delivery
+    from .services.newsletters import NewsletterError
+
+    newsletter = db.session.get(Newsletter, newsletter_id)
+    if newsletter is None:
+        raise click.ClickException("There is no newsletter %d." % newsletter_id)
+    try:
+        sent = newsletter_delivery.send(newsletter)
+    except NewsletterError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Newsletter %d sent to %d recipients." % (newsletter.id, sent))
+
+
+@newsletters_cli.command("send-pending")
+def newsletters_send_pending_command():
+    """Send every newsletter the Send button marked (run from cron every few minutes)."""
+    from .services import newsletter_delivery
+
+    done = newsletter_delivery.send_pending()
+    for newsletter, sent in done:
+        click.echo("Newsletter %d sent to %d recipients." % (newsletter.id, sent))
+    if not done:
+        click.echo("No newsletter is waiting to be sent.")

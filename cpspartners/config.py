@@ -52,6 +52,13 @@ class Defaults:
     AUDIT_PAGE_SIZE = 50
     # `flask seed users` refuses unless this is on or the app runs in debug/testing.
     DEMO_USERS = False
+    # Absolute links in emails sent from commands and jobs (no request to take the host from).
+    SITE_URL = "http://localhost:5000"
+    # Redis for RQ jobs (newsletter sending). Empty: the Send button marks the newsletter and
+    # `flask newsletters send-pending` (cron, every few minutes) sends it.
+    RQ_REDIS_URL = ""
+    # Where uploaded import files wait between the dry run and the commit (default: instance/imports).
+    IMPORT_UPLOAD_DIR = ""
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
