@@ -39,3 +39,10 @@ def small_int(value, low, high):
         return None
     number = int(value)
     return number if low <= number <= high else None
+
+
+def search_text(value, max_length=200):
+    """A search box's text, trimmed, without control characters (PostgreSQL refuses NUL in a query)."""
+    if not isinstance(value, str):
+        return ""
+    return "".join(ch for ch in value if ch >= " " and ch != "\x7f").strip()[:max_length]

@@ -56,6 +56,7 @@ def test_compose_edit_reorder_remove_add_and_note(specialist, listings):
     assert newsletter.subject == "Fresh picks" and newsletter.note == "Apply soon!"
     page = specialist.get(base + "?q=weld").text
     assert "Welding" in page.split("Search published listings")[1]
+    assert specialist.get(base + "?q=%00weld%7F").status_code == 200  # PostgreSQL refuses NUL
 
 
 def test_bad_scope_and_html_in_subject_are_refused(specialist, listings):

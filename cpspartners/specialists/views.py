@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
 from ..models.audit import AUDIT_SUBJECTS
 from ..services import ServiceError, listings, upkeep
-from ..text import small_int
+from ..text import search_text, small_int
 from .forms import ActionForm, CommentForm, MergeForm, VerifyForm, VettingForm
 
 bp = Blueprint("specialists", __name__, url_prefix="/specialist")
@@ -123,7 +123,7 @@ def needs_verification():
 @bp.route("/partners")
 @policy.requires(policy.is_specialist)
 def partner_list():
-    query = (request.args.get("q") or "").strip()[:200]
+    query = search_text(request.args.get("q"))
     stmt = select(Partner).order_by(Partner.name, Partner.id)
     if query:
         stmt = stmt.where(func.lower(Partner.name).contains(query.lower(), autoescape=True))
@@ -268,8 +268,8 @@ def delete_vetting(record_id):
 def audit_filters(args):
     """The audit log statement for the page's filters, and the filters as read (also for the CSV)."""
     subject_type = args.get("subject_type") if args.get("subject_type") in AUDIT_SUBJECTS else ""
-    action = (args.get("action") or "").strip()[:40]
-    actor = (args.get("actor") or "").strip()[:254]
+    action = search_text(args.get("action"), 40)
+    actor = search_text(args.get("actor"), 254)
     subject_id = small_int(args.get("subject_id", ""), 1, 2_000_000_000)
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if subject_type:

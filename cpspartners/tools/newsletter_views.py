@@ -16,7 +16,7 @@ from ..formtools import school_choices
 from ..models import CommunityArea, Newsletter, Opportunity, School
 from ..services import newsletter_delivery, newsletters
 from ..services.newsletters import NewsletterError
-from ..text import small_int
+from ..text import search_text, small_int
 from . import bp
 from .common import get_or_404
 from .forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
@@ -70,7 +70,7 @@ def newsletter_new():
 @policy.requires(policy.is_specialist)
 def newsletter_edit(newsletter_id):
     newsletter = get_or_404(Newsletter, newsletter_id)
-    query = (request.args.get("q") or "").strip()[:200]
+    query = search_text(request.args.get("q"))
     found = []
     if query and newsletter.status == "draft":
         found = db.session.scalars(public_opportunities().where(
