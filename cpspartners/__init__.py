@@ -94,6 +94,7 @@ def register_blueprints(app):
     from .partners.views import bp as partners_bp
     from .search.views import bp as search_bp
     from .specialists.views import bp as specialists_bp
+    from .tools import bp as tools_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(search_bp)
@@ -103,10 +104,11 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp)
     app.register_blueprint(insights_bp)
     app.register_blueprint(foryou_bp)
+    app.register_blueprint(tools_bp)
 
 
 def register_commands(app):
-    from .cli import import_cli, pools_cli, saved_cli, search_cli, seed_cli, users_cli
+    from .cli import import_cli, newsletters_cli, pools_cli, saved_cli, search_cli, seed_cli, users_cli
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
@@ -114,6 +116,7 @@ def register_commands(app):
     app.cli.add_command(import_cli)
     app.cli.add_command(pools_cli)
     app.cli.add_command(saved_cli)
+    app.cli.add_command(newsletters_cli)
 
 
 def register_errorhandlers(app):

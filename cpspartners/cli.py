@@ -149,14 +149,14 @@ saved_cli = AppGroup("saved", help="Saved opportunities: deadline reminders (for
 @saved_cli.command("remind")
 @click.option("--days", type=click.IntRange(1, 60), default=3, show_default=True,
               help="Remind when a saved listing's deadline is this many days away.")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where links in emails point.")
+@click.option("--base-url", default=None, help="Where links in emails point (default: the SITE_URL setting).")
 def saved_remind_command(days, base_url):
     """Email each person whose saved listing closes in exactly DAYS days (once per listing)."""
     from .mail import send_email
     from .services.engagement import deadline_reminders
 
     sent = 0
-    with current_app.test_request_context(base_url=base_url):
+    with current_app.test_request_context(base_url=base_url or current_app.config["SITE_URL"]):
         for user, opportunity in deadline_reminders(date.today(), days):
             send_email(user.email, "saved_reminder", user.preferred_language, user=user, opportunity=opportunity)
             sent += 1
@@ -214,3 +214,47 @@ def search_check_command():
         raise click.ClickException(f"search index drift: {len(report['missing'])} missing, "
                                    f"{len(report['extra'])} extra, {len(report['unapplied'])} unapplied")
     click.echo("search index matches the database")
+
+
+@pools_cli.command("remind")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
+def pools_remind_command(today):
+    """Email the holders of seats about to expire, in their language, and mark them reminded."""
+    from .services import pool_reminders
+
+    sent = pool_reminders.send_due(today.date() if today else None)
+    click.echo("%d reminders sent" % sent)
+
+
+newsletters_cli = AppGroup("newsletters", help="Send newsletters (outside any web request).")
+
+
+@newsletters_cli.command("send")
+@click.argument("newsletter_id", type=int)
+def newsletters_send_command(newsletter_id):
+    """Send one newsletter now (a draft, or one the Send button marked)."""
+    from .extensions import db
+    from .models import Newsletter
+    from .services import newsletter_delivery
+    from .services.newsletters import NewsletterError
+
+    newsletter = db.session.get(Newsletter, newsletter_id)
+    if newsletter is None:
+        raise click.ClickException("There is no newsletter %d." % newsletter_id)
+    try:
+        sent = newsletter_delivery.send(newsletter)
+    except NewsletterError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Newsletter %d sent to %d recipients." % (newsletter.id, sent))
+
+
+@newsletters_cli.command("send-pending")
+def newsletters_send_pending_command():
+    """Send every newsletter the Send button marked (run from cron every few minutes)."""
+    from .services import newsletter_delivery
+
+    done = newsletter_delivery.send_pending()
+    for newsletter, sent in done:
+        click.echo("Newsletter %d sent to %d recipients." % (newsletter.id, sent))
+    if not done:
+        click.echo("No newsletter is waiting to be sent.")

@@ -56,6 +56,13 @@ class Defaults:
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).
     SEARCH_INDEX_DIR = None
+    # Absolute links in emails sent from commands and jobs (no request to take the host from).
+    SITE_URL = "http://localhost:5000"
+    # Redis for RQ jobs (newsletter sending). Empty: the Send button marks the newsletter and
+    # `flask newsletters send-pending` (cron, every few minutes) sends it.
+    RQ_REDIS_URL = ""
+    # Where uploaded import files wait between the dry run and the commit (default: instance/imports).
+    IMPORT_UPLOAD_DIR = ""
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 

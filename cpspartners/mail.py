@@ -1,7 +1,8 @@
 """Outgoing email through SMTP (standard library), or to the log when no server is set.
 
 Messages are rendered in the recipient's preferred language. One message per call: bulk
-sending belongs in a ``flask`` command or a job, never in a request.
+sending belongs in a ``flask`` command or a job, never in a request; there ``send_batch``
+sends many prepared messages over one SMTP connection.
 """
 
 import smtplib
@@ -30,19 +31,64 @@ def send_email(to, template, language="en", **context):
     message["Subject"] = subject
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Content-Language"] = language
     message.set_content(body)
+    message["Content-Language"] = language  # after set_content, which drops Content-* headers
     if not config.get("MAIL_SERVER"):
         current_app.logger.info("Email not sent (no MAIL_SERVER configured):\n%s", message)
         return message
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=config["MAIL_TIMEOUT"]) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        with _connect(config) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
         # The person's action already succeeded; a mail outage must not turn it into a 500.
         current_app.logger.exception("Could not send email %r to %s", subject, to)
     return message
+
+
+def _connect(config):
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=config["MAIL_TIMEOUT"])
+    if config.get("MAIL_USE_TLS"):
+        smtp.starttls()
+    if config.get("MAIL_USERNAME"):
+        smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+    return smtp
+
+
+def build_message(to, subject, text, html=None, language="en", headers=None):
+    """An EmailMessage: plain text, and an HTML alternative when given."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    # After the body: making the message multipart moves Content-* headers into the first part.
+    message["Content-Language"] = language
+    return message
+
+
+def send_batch(messages):
+    """Send prepared messages over one SMTP connection. Returns how many were accepted.
+
+    A refused address is logged and skipped; losing the connection stops the batch (the caller
+    decides whether to retry the rest).
+    """
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        for message in messages:
+            current_app.logger.info("Email not sent (no MAIL_SERVER configured): %s to %s",
+                                    message["Subject"], message["To"])
+        return len(messages)
+    sent = 0
+    with _connect(config) as smtp:
+        for message in messages:
+            try:
+                smtp.send_message(message)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+                current_app.logger.exception("Refused: %r to %s", message["Subject"], message["To"])
+            else:
+                sent += 1
+    return sent

@@ -46,6 +46,11 @@ def can_edit_opportunity(user, opp):
     return is_specialist(user) or (is_partner_staff(user) and user.partner_id == opp.partner_id)
 
 
+def can_distribute_seats(user, allocation):
+    """Staff of the distributor an allocation of seats was given to."""
+    return is_partner_staff(user) and allocation.distributor_id == user.partner_id
+
+
 def can_review(user):
     return is_specialist(user)
 

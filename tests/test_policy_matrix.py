@@ -153,6 +153,61 @@ MATRIX = {
     ("admin.set_role", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/role", only("admin")),
 }
 
+# The specialists' toolkit (issue 6): import, export, newsletters, pools, outcomes, feedback, calendars.
+SPECIALIST_ONLY_TOOLS = {
+    ("tools.import_upload", "GET"): lambda w, own: "/specialist/import",
+    ("tools.import_upload", "POST"): lambda w, own: "/specialist/import",
+    ("tools.import_commit", "POST"): lambda w, own: "/specialist/import/commit",
+    ("tools.import_template", "GET"): lambda w, own: "/specialist/import/template-partners.csv",
+    ("tools.partners_csv", "GET"): lambda w, own: "/specialist/partners.csv",
+    ("tools.opportunities_csv", "GET"): lambda w, own: "/specialist/opportunities.csv",
+    ("tools.needs_verification_csv", "GET"): lambda w, own: "/specialist/needs-verification.csv",
+    ("tools.audit_csv", "GET"): lambda w, own: "/specialist/audit.csv",
+    ("tools.outcomes_report", "GET"): lambda w, own: "/specialist/outcomes?group=network",
+    ("tools.outcomes_csv", "GET"): lambda w, own: "/specialist/outcomes.csv",
+    ("tools.credential_queue", "GET"): lambda w, own: "/specialist/credentials",
+    ("tools.credential_decide", "POST"): lambda w, own: f"/specialist/credentials/{w.credential().id}/confirm",
+    ("tools.feedback_list", "GET"): lambda w, own: "/specialist/feedback",
+    ("tools.feedback_csv", "GET"): lambda w, own: "/specialist/feedback.csv",
+    ("tools.newsletter_list", "GET"): lambda w, own: "/specialist/newsletters",
+    ("tools.newsletter_new", "GET"): lambda w, own: "/specialist/newsletters/new",
+    ("tools.newsletter_new", "POST"): lambda w, own: "/specialist/newsletters/new",
+    ("tools.newsletter_edit", "GET"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}?q=test",
+    ("tools.newsletter_preview", "GET"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}/preview",
+    ("tools.newsletter_download", "GET"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}.txt",
+    ("tools.newsletter_add", "POST"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}/add",
+    ("tools.newsletter_note", "POST"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}/note",
+    ("tools.newsletter_item", "POST"): lambda w, own:
+        f"/specialist/newsletters/{w.newsletter().id}/items/{w.opp(True).id}/down",
+    ("tools.newsletter_send", "POST"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}/send",
+    ("tools.pool_list", "GET"): lambda w, own: "/specialist/pools",
+    ("tools.pool_usage_csv", "GET"): lambda w, own: "/specialist/pools.csv",
+    ("tools.pool_new", "GET"): lambda w, own: "/specialist/pools/new",
+    ("tools.pool_new", "POST"): lambda w, own: "/specialist/pools/new",
+    ("tools.pool_detail", "GET"): lambda w, own: f"/specialist/pools/{w.allocation(own).pool_id}",
+    ("tools.pool_detail", "POST"): lambda w, own: f"/specialist/pools/{w.allocation(own).pool_id}",
+}
+MATRIX.update({key: (build, only(*STAFF)) for key, build in SPECIALIST_ONLY_TOOLS.items()})
+MATRIX.update({
+    ("tools.personal_calendar", "GET"): (lambda w, own: f"/calendar/{w.calendar_token()}.ics", same(EVERYONE)),
+    ("tools.calendar_new_link", "POST"): (lambda w, own: "/account/calendar/new-link", same(SIGNED_IN)),
+    ("tools.subscribe", "GET"): (lambda w, own: "/newsletter/subscribe", same(EVERYONE)),
+    ("tools.subscribe", "POST"): (lambda w, own: "/newsletter/subscribe", same(EVERYONE)),
+    ("tools.subscribe_confirm", "GET"): (lambda w, own: f"/newsletter/confirm/{w.subscriber_token('confirm')}",
+                                         same(EVERYONE)),
+    ("tools.unsubscribe", "GET"): (lambda w, own: f"/newsletter/unsubscribe/{w.subscriber_token('leave')}",
+                                   same(EVERYONE)),
+    ("tools.credential_new", "GET"): (lambda w, own: "/partner/credentials/new", only("partner_staff")),
+    ("tools.credential_new", "POST"): (lambda w, own: "/partner/credentials/new", only("partner_staff")),
+    ("tools.partner_scorecards", "GET"): (lambda w, own: "/partner/scorecards", only("partner_staff")),
+    ("tools.distributor_seats", "GET"): (lambda w, own: "/partner/seats", only("partner_staff")),
+    ("tools.seat_assign", "POST"): (lambda w, own: f"/partner/seats/{w.allocation(own).id}/assign",
+                                    only("partner_staff", other={"partner_staff": "403"})),
+    ("tools.seat_change", "POST"): (
+        lambda w, own: f"/partner/seats/assignments/{w.assignment(own).id}/renew",
+        only("partner_staff", other={"partner_staff": "403"})),
+})
+
 
 class World:
     """Two partners with an opportunity, a change request and a vetting record each, and one
@@ -199,6 +254,69 @@ class World:
         db.session.add(record)
         db.session.commit()
         return record
+
+    def newsletter(self):
+        from cpspartners.models import Newsletter
+
+        if not hasattr(self, "_newsletter"):
+            self._newsletter = Newsletter(subject="Matrix news", audience="students", language="en")
+            db.session.add(self._newsletter)
+            db.session.commit()
+        return self._newsletter
+
+    def allocation(self, own):
+        """A pool provided by the other partner, with seats allocated to each partner."""
+        from cpspartners.models import SeatAllocation, SeatPool
+
+        if not hasattr(self, "_allocations"):
+            pool = SeatPool(name="Matrix licences", provider=self.partners[False], total_seats=10)
+            self._allocations = {o: SeatAllocation(pool=pool, distributor=self.partners[o], seats=5)
+                                 for o in (True, False)}
+            db.session.add_all([pool, *self._allocations.values()])
+            db.session.commit()
+        return self._allocations[own]
+
+    def assignment(self, own):
+        from cpspartners.models import SeatAssignment
+
+        seat = SeatAssignment(allocation=self.allocation(own), holder_name="Family", holder_email="f@example.org",
+                              starts_on=self.school_today(), expires_on=self.school_today())
+        db.session.add(seat)
+        db.session.commit()
+        return seat
+
+    def credential(self):
+        from cpspartners.models import Credential
+
+        record = Credential(student=self.accounts[False], kind="certification", name="OSHA 10",
+                            earned_on=self.school_today(), evidence="Card 123")
+        db.session.add(record)
+        db.session.commit()
+        return record
+
+    def calendar_token(self):
+        from cpspartners.services import personal_calendar
+
+        user = self.users["student"]
+        personal_calendar.ensure_nonce(user)
+        db.session.commit()
+        return personal_calendar.token_for(user)
+
+    def subscriber_token(self, purpose):
+        from itsdangerous import URLSafeTimedSerializer
+
+        from cpspartners.models import NewsletterSubscriber
+        from cpspartners.services import newsletter_delivery
+
+        subscriber = NewsletterSubscriber(email=f"family-{purpose}-{NewsletterSubscriber.query.count()}@example.org")
+        db.session.add(subscriber)
+        db.session.commit()
+        if purpose == "leave":
+            return newsletter_delivery.unsubscribe_token({"s": subscriber.id})
+        from flask import current_app
+
+        return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=newsletter_delivery.CONFIRM_SALT).dumps(
+            {"s": subscriber.id, "e": subscriber.email})
 
     @staticmethod
     def school_today():

@@ -46,3 +46,28 @@ class NewsletterItem(db.Model):
 
     newsletter = db.relationship("Newsletter", back_populates="items")
     opportunity = db.relationship("Opportunity")
+
+
+class NewsletterSubscriber(db.Model):
+    """A family address that asked for the newsletter (double opt-in: confirmed by an emailed link).
+
+    Families are not account holders: a student's account is never used as a family address.
+    """
+
+    __tablename__ = "newsletter_subscriber"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    language = db.Column(db.String(2), nullable=False, default="en")
+    school_id = db.Column(db.Integer, db.ForeignKey("school.id", ondelete="SET NULL"), index=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    confirmed_at = db.Column(db.DateTime(timezone=True))
+    unsubscribed_at = db.Column(db.DateTime(timezone=True))
+
+    school = db.relationship("School")
+
+    __table_args__ = (one_of("language", ("en", "es"), "language"),)
+
+    @property
+    def is_active(self):
+        return self.confirmed_at is not None and self.unsubscribed_at is None

@@ -32,6 +32,8 @@ class Feedback(db.Model):
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 
     respondent = db.relationship("User")
+    partner = db.relationship("Partner")
+    opportunity = db.relationship("Opportunity")
 
     __table_args__ = (
         one_of("respondent_role", RESPONDENT_ROLES, "respondent_role"),

@@ -24,6 +24,10 @@ class User(db.Model):
     email_confirmed_at = db.Column(db.DateTime(timezone=True))
     # Admins can switch an account off without deleting it (and its audit trail).
     active = db.Column(db.Boolean, nullable=False, default=True)
+    # Part of the personal calendar link's signature: changing it revokes every old link.
+    calendar_nonce = db.Column(db.String(32), nullable=False, default="", server_default="")
+    # Set by the unsubscribe link at the foot of every newsletter.
+    newsletter_opt_out = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     school = db.relationship("School")
     partner = db.relationship("Partner")

@@ -114,7 +114,7 @@ def set_note(newsletter, subject, note):
     db.session.commit()
 
 
-def render(newsletter, base_url):
+def render(newsletter, base_url, unsubscribe_url=""):
     """(html, text) of the newsletter in its own language, with absolute links."""
     from flask import current_app, render_template
     from flask_babel import force_locale
@@ -122,6 +122,6 @@ def render(newsletter, base_url):
     # A request context of its own, so links are absolute and this works from a command or a job.
     with current_app.test_request_context(base_url=base_url), force_locale(newsletter.language):
         context = {"newsletter": newsletter, "items": [i.opportunity for i in newsletter.items],
-                   "lang": newsletter.language}
+                   "lang": newsletter.language, "unsubscribe_url": unsubscribe_url}
         return (render_template("email/newsletter.html", **context),
                 render_template("email/newsletter.txt", **context))

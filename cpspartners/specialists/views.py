@@ -301,10 +301,8 @@ def delete_vetting(record_id):
     return redirect(url_for("specialists.partner_detail", partner_id=partner_id))
 
 
-@bp.route("/audit")
-@policy.requires(policy.can_view_audit)
-def audit_log():
-    args = request.args
+def audit_filters(args):
+    """The audit log statement for the page's filters, and the filters as read (also for the CSV)."""
     subject_type = args.get("subject_type") if args.get("subject_type") in codes(AUDIT_SUBJECTS) else ""
     action = clean_query(args.get("action"), 40)
     actor = clean_query(args.get("actor"), 254)
@@ -318,8 +316,14 @@ def audit_log():
         stmt = stmt.where(func.lower(AuditEntry.actor_label).contains(actor.lower(), autoescape=True))
     if subject_id:
         stmt = stmt.where(AuditEntry.subject_id == subject_id)
+    return stmt, {"subject_type": subject_type, "action": action, "actor": actor, "subject_id": subject_id or ""}
+
+
+@bp.route("/audit")
+@policy.requires(policy.can_view_audit)
+def audit_log():
+    stmt, selected = audit_filters(request.args)
     actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
     pagination = page_of(stmt, _page(), current_app.config["AUDIT_PAGE_SIZE"])
     return render_template("specialists/audit.html", pagination=pagination, subject_types=AUDIT_SUBJECTS,
-                           actions=actions, selected={"subject_type": subject_type, "action": action,
-                                                      "actor": actor, "subject_id": subject_id or ""})
+                           actions=actions, selected=selected)

@@ -68,3 +68,12 @@ def test_parse_filters_page_limits():
     for bad in ("0", "-2", "abc", "10001", "1e3"):
         filters = parse_filters(MultiDict({"page": bad}))
         assert filters.page == 1 and filters.notes
+
+
+def test_clean_query_drops_control_characters_and_trims():
+    from cpspartners.text import clean_query as search_text
+
+    assert search_text("  ro\x00bo\x7ftics \t") == "robotics"
+    assert search_text(None) == "" and search_text(["a"]) == ""
+    assert search_text("x" * 500, 10) == "x" * 10
+    assert search_text("Niños ‏עברית") == "Niños ‏עברית"

@@ -1,0 +1,46 @@
+"""Partner staff record a credential a student earned in one of their completed applications.
+
+The credential starts "claimed"; a partnership specialist confirms or rejects it after looking
+at the evidence (``outcomes.confirm_credential``). Recording it is logged as staff access to a
+student record.
+"""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Application, Credential, Opportunity
+from ..models.outcomes import CREDENTIAL_KINDS
+from .audit import record
+from .errors import NotAllowed, RuleBroken
+
+
+def completed_applications(staff):
+    """The completed applications to this staff member's partner's listings, newest first."""
+    return (select(Application).join(Opportunity)
+            .where(Opportunity.partner_id == staff.partner_id, Application.state == "completed")
+            .order_by(Application.completed_on.desc(), Application.id.desc()))
+
+
+def record_credential(staff, application, kind, name, credits, earned_on, evidence):
+    if staff.role != "partner_staff" or application is None or \
+            application.opportunity.partner_id != staff.partner_id:
+        raise NotAllowed(_l("You can record credentials only for your own completed applications."))
+    if application.state != "completed":
+        raise RuleBroken(_l("The application must be completed first."))
+    if kind not in CREDENTIAL_KINDS:
+        raise RuleBroken(_l("Choose a kind of credential."))
+    credential = Credential(student_id=application.student_id, opportunity_id=application.opportunity_id,
+                            kind=kind, name=name.strip(), credits=credits, earned_on=earned_on,
+                            evidence=evidence.strip())
+    db.session.add(credential)
+    db.session.flush()
+    record(staff, "credential_claimed", "student_record", application.student_id,
+           {"credential": [None, credential.name]})
+    db.session.commit()
+    return credential
+
+
+def claimed():
+    """Credentials waiting for a specialist, oldest first."""
+    return select(Credential).where(Credential.status == "claimed").order_by(Credential.created_at, Credential.id)

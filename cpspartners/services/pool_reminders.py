@@ -1,0 +1,42 @@
+"""Expiry reminders for seat holders, in the holder's language: to the family's adult email, or
+to the student account's own email. Sent by ``flask pools remind`` over one SMTP connection."""
+
+from datetime import date
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from ..mail import build_message, send_batch
+from . import pools
+
+
+def reminder_for(assignment):
+    """(email, language, subject, body) for one seat, or None when there is nobody to write to."""
+    holder = assignment.holder
+    email = holder.email if holder is not None else assignment.holder_email
+    language = holder.preferred_language if holder is not None else assignment.holder_language
+    if not email:
+        return None
+    pool = assignment.allocation.pool
+    with force_locale(language):
+        text = render_template("email/seat_reminder.txt", pool_name=pool.localized("name", language),
+                               expires_on=assignment.expires_on, distributor=assignment.allocation.distributor.name,
+                               name=assignment.holder_display)
+    subject, _, body = text.strip().partition("\n")
+    return email, language, subject.strip(), body.strip() + "\n"
+
+
+def send_due(today=None):
+    """Send every due reminder; mark them reminded (also those with no address, so they stop coming up)."""
+    today = today or date.today()
+    due = pools.due_reminders(today)
+    messages = []
+    for assignment in due:
+        found = reminder_for(assignment)
+        if found:
+            email, language, subject, body = found
+            messages.append(build_message(email, subject, body, language=language))
+    sent = send_batch(messages) if messages else 0
+    pools.mark_reminded(due, today)
+    current_app.logger.info("Seat reminders: %d due, %d sent", len(due), sent)
+    return sent

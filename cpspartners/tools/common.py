@@ -1,0 +1,19 @@
+"""Small helpers the toolkit's views share."""
+
+from flask import Response, abort
+
+from ..extensions import db
+from ..toolkit.spreadsheets import to_csv
+
+
+def csv_download(filename, header, rows):
+    """A CSV attachment (BOM, formulas neutralised) that opens in Google Sheets and Excel."""
+    return Response(to_csv(header, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=%s" % filename})
+
+
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj

@@ -1,0 +1,162 @@
+"""The import page (dry run, commit all or nothing, bad files) and the CSV exports."""
+
+import csv
+import io
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from cpspartners.extensions import db
+from cpspartners.models import AuditEntry, Partner
+from cpspartners.services.audit import record
+
+from .conftest import csrf_token
+from .test_imports import PARTNERS
+
+
+@pytest.fixture
+def specialist(client_as, app, tmp_path):
+    app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "uploads")
+    return client_as("specialist")
+
+
+def upload(client, raw, what="partners", name="sheet.csv"):
+    return client.post("/specialist/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, "/specialist/import"), "what": what, "file": (io.BytesIO(raw), name)})
+
+
+def partners():
+    return db.session.scalar(select(func.count()).select_from(Partner))
+
+
+def commit(client, page):
+    token = page.split('name="token" type="hidden" value="')[1].split('"')[0]
+    return client.post("/specialist/import/commit", data={
+        "csrf_token": csrf_token(client, "/specialist/import"), "what": "partners", "token": token},
+        follow_redirects=True), token
+
+
+def test_dry_run_then_commit_then_same_file_changes_nothing(specialist, app):
+    response = upload(specialist, PARTNERS)
+    page = response.text
+    assert response.status_code == 200
+    assert "To create: 2" in page and "Import these 2 rows" in page and "Pilsen" not in page.split("<table")[0]
+    assert partners() == 0
+    done, token = commit(specialist, page)
+    assert "Imported: 2 created, 0 updated, 0 unchanged." in done.text
+    assert partners() == 2
+    assert not os.listdir(app.config["IMPORT_UPLOAD_DIR"])  # the stored upload is gone after the commit
+    again = upload(specialist, PARTNERS).text
+    assert "Unchanged: 2" in again and "Import these 0 rows" in again
+    # Replaying the old token does nothing.
+    replay = specialist.post("/specialist/import/commit", data={
+        "csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners", "token": token},
+        follow_redirects=True)
+    assert "no longer available" in replay.text
+
+
+def test_update_shows_old_and_new_values(specialist):
+    upload_page = upload(specialist, PARTNERS).text
+    commit(specialist, upload_page)
+    changed = PARTNERS.replace(b"Radio for teens", b"Radio by teens")
+    page = upload(specialist, changed).text
+    assert "To update: 1" in page
+    assert "mission: Radio for teens → Radio by teens" in page
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "The file is empty."),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", "binary data"),
+    (b"external_id,name\n", "missing columns: kind"),
+    (b"external_id,name,kind,favourite_colour\nP-1,A,nonprofit,blue\n", "unknown columns: favourite_colour"),
+    ("external_id,name,kind\nP-1,Caf\u00e9,nonprofit\n".encode() + "P-2,Ni\u00f1os,nonprofit\n".encode("latin-1"),
+     "not all UTF-8 (lines 3)"),
+])
+def test_bad_files_get_a_clear_message_and_write_nothing(specialist, raw, message):
+    response = upload(specialist, raw)
+    assert response.status_code == 400
+    assert message in response.text
+    assert partners() == 0
+
+
+def test_rejected_rows_are_listed_and_cannot_be_committed(specialist):
+    raw = (b"external_id,name,kind,community_area\n"
+           b"P-1,Good,nonprofit,31\n"
+           b"P-1,Duplicate,nonprofit,31\n"
+           b"P-3,=HYPERLINK(\"http://evil\"),nonprofit,31\n"
+           b"P-4,Bad area,nonprofit,99\n")
+    page = upload(specialist, raw).text
+    assert "Rejected: 3" in page
+    assert "already appears on line 2" in page and "spreadsheet formula" in page and "between 1 and 77" in page
+    assert 'name="token"' not in page  # nothing to commit
+    assert partners() == 0
+
+
+def test_not_a_csv_name_no_file_and_too_large_files(specialist, app):
+    no_file = specialist.post("/specialist/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners"})
+    assert no_file.status_code == 400 and "Choose a CSV file." in no_file.text
+    assert "Upload a .csv file" in upload(specialist, PARTNERS, name="sheet.xlsx").text
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = upload(specialist, PARTNERS + b"x" * 2000)
+    assert response.status_code == 413
+    assert "too large" in response.text
+    assert partners() == 0
+
+
+def test_someone_elses_or_forged_token_imports_nothing(specialist, client_as):
+    page = upload(specialist, PARTNERS).text
+    token = page.split('name="token" type="hidden" value="')[1].split('"')[0]
+    other = client_as("specialist")
+    for who, value in ((other, token), (specialist, "../../etc/passwd"), (specialist, "A" * 32)):
+        response = who.post("/specialist/import/commit", data={
+            "csrf_token": csrf_token(who, "/specialist/import"), "what": "partners", "token": value},
+            follow_redirects=True)
+        assert "no longer available" in response.text
+    assert partners() == 0
+
+
+def test_templates_have_the_expected_columns(specialist):
+    response = specialist.get("/specialist/import/template-opportunities.csv")
+    assert response.mimetype == "text/csv"
+    header = next(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert header[:3] == ["external_id", "partner_external_id", "kind"]
+
+
+def read_csv(response):
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_exports_neutralise_formulas_and_reimport_unchanged(specialist, make_partner, make_opportunity):
+    partner = make_partner(name="=cmd|' /C calc'!A0", external_id="P-9")
+    make_opportunity(partner=partner, external_id="O-9", title="@SUM(1)")
+    rows = read_csv(specialist.get("/specialist/partners.csv"))
+    assert rows[0][:3] == ["external_id", "name", "kind"]
+    assert rows[1][1] == "'=cmd|' /C calc'!A0"
+    opp_rows = read_csv(specialist.get("/specialist/opportunities.csv"))
+    assert opp_rows[1][3] == "'@SUM(1)" and opp_rows[1][1] == "P-9"
+    # The partner export is the import's shape: importing it back changes nothing (formula cells
+    # come back rejected, so use a plain name).
+    partner.name = "Plain Name"
+    db.session.commit()
+    exported = specialist.get("/specialist/partners.csv").get_data()
+    page = upload(specialist, exported).text
+    assert "Unchanged: 1" in page and "Rejected: 0" in page
+
+
+def test_needs_verification_and_audit_exports_follow_the_filters(specialist, make_opportunity):
+    make_opportunity(title="Never checked", last_verified_at=None)
+    rows = read_csv(specialist.get("/specialist/needs-verification.csv?days=30"))
+    assert [r[1] for r in rows[1:]] == ["Never checked"]
+    record(specialist.user, "archived", "partner", 1, {"status": ["active", "archived"]})
+    record(specialist.user, "verified", "partner", 2)
+    db.session.commit()
+    rows = read_csv(specialist.get("/specialist/audit.csv?action=archived"))
+    assert len(rows) == 2 and rows[1][2] == "archived" and "status: active -> archived" in rows[1][5]
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 2
+    assert 'href="/specialist/audit.csv?action=archived"' in specialist.get("/specialist/audit?action=archived").text
