@@ -5,6 +5,7 @@ edited and imported again updates the same records (matched on ``external_id``).
 """
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Opportunity, Partner
@@ -27,8 +28,15 @@ def partner_row(partner):
     return [values[column.name] for column in PARTNER_COLUMNS]
 
 
+OPPORTUNITY_DERIVED = ("partner_external_id", "clusters", "tags", "school_ids", "community_area", "paid",
+                       "transportation")
+
+
 def opportunity_row(opp):
-    values = {column.name: _text(getattr(opp, column.name, None)) for column in OPPORTUNITY_COLUMNS}
+    # Plain columns straight from the row; the rest derived (``community_area`` is also the name of
+    # a relationship, which getattr would load once per listing).
+    values = {column.name: _text(getattr(opp, column.name)) for column in OPPORTUNITY_COLUMNS
+              if column.name not in OPPORTUNITY_DERIVED}
     values.update({
         "partner_external_id": _text(opp.partner.external_id),
         "clusters": ",".join(sorted(opp.clusters)), "tags": ",".join(sorted(opp.tags)),
@@ -47,6 +55,9 @@ def partners_csv(stmt=None):
 
 def opportunities_csv(stmt=None):
     stmt = stmt if stmt is not None else select(Opportunity).order_by(Opportunity.id)
+    # Four queries per batch of 1,000 instead of four per listing.
+    stmt = stmt.options(joinedload(Opportunity.partner), selectinload(Opportunity.schools),
+                        selectinload(Opportunity.cluster_rows), selectinload(Opportunity.tag_rows))
     return [c.name for c in OPPORTUNITY_COLUMNS], (opportunity_row(o) for o in db.session.scalars(
         stmt.execution_options(yield_per=BATCH)))
 

@@ -200,12 +200,25 @@ def neutralise(value):
     return value
 
 
+def _cells(row):
+    return ["" if cell is None else neutralise(cell) if isinstance(cell, str) else str(cell) for cell in row]
+
+
+def iter_csv(header, rows, chunk=1000):
+    """``to_csv`` in pieces of ``chunk`` rows, for a caller that writes to a file or a stream."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([neutralise(h) for h in header])
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(_cells(row))
+        if number % chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
 def to_csv(header, rows):
     """CSV text with a BOM (so Excel reads UTF-8), every cell neutralised."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if cell is None else neutralise(cell) if isinstance(cell, str) else str(cell) for cell in row])
-    return buffer.getvalue()
+    return "".join(iter_csv(header, rows))

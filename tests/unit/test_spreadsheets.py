@@ -107,3 +107,12 @@ def test_export_neutralises_formulas_and_round_trips():
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows == [["name", "note"], ["'=HYPERLINK(\"x\")", "'+1"], ["Café", ""], ["'@me", "5"]]
     assert neutralise("plain") == "plain"
+
+
+def test_iter_csv_streams_the_same_text_in_pieces():
+    from cpspartners.toolkit.spreadsheets import iter_csv, to_csv
+
+    rows = [[n, "=cmd %d" % n, None] for n in range(5)]
+    pieces = list(iter_csv(["id", "name", "empty"], iter(rows), chunk=2))
+    assert len(pieces) == 3 and pieces[0].startswith("\ufeffid,name,empty\r\n0,'=cmd 0,\r\n")
+    assert "".join(pieces) == to_csv(["id", "name", "empty"], rows)
