@@ -90,6 +90,9 @@ def register_blueprints(app):
     from .insights.views import bp as insights_bp
     from .partners.views import bp as partners_bp
     from .specialists.views import bp as specialists_bp
+    from .workflows.applications import bp as applications_bp
+    from .workflows.inbox import bp as notifications_bp
+    from .workflows.visits import bp as visits_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(accounts_bp)
@@ -97,15 +100,20 @@ def register_blueprints(app):
     app.register_blueprint(specialists_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(insights_bp)
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(visits_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_commands(app):
-    from .cli import import_cli, pools_cli, seed_cli, users_cli
+    from .cli import import_cli, notifications_cli, pools_cli, requests_cli, seed_cli, users_cli
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(pools_cli)
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(requests_cli)
 
 
 def register_errorhandlers(app):

@@ -50,6 +50,12 @@ class Defaults:
     # A listing counts as "needs verification" when not verified for this many days.
     VERIFY_AFTER_DAYS = 180
     AUDIT_PAGE_SIZE = 50
+    # Links in emails sent by commands (no request to take the host from).
+    SITE_URL = "http://localhost:5000"
+    # Teachers' requests unanswered for this many days are flagged to specialists.
+    REQUEST_ESCALATION_DAYS = 7
+    # People emailed per batch by `flask notifications send` (each batch commits).
+    NOTIFICATION_BATCH_SIZE = 100
     # `flask seed users` refuses unless this is on or the app runs in debug/testing.
     DEMO_USERS = False
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
