@@ -195,6 +195,7 @@ def test_rank_puts_nearest_first_then_virtual_then_unknown():
     assert [r[0] for r in finder.rank(rows, 41.80, -87.7)] == [3, 4, 2, 1]
     assert finder.rank(rows, 41.80, -87.7)[0][1] == 0.0 and finder.rank(rows, 41.80, -87.7)[2][2] is True
     assert finder.words_of("  Robots, ROBÓTICA robots <script> " + "w " * 50) == ("robots", "robotica", "<script>")
+    assert finder.words_of("a\x00bc\u202edef") == ("bc", "def")
 
 
 def test_teachers_find_speakers_nearest_first(app, people, speakers):
@@ -207,7 +208,7 @@ def test_teachers_find_speakers_nearest_first(app, people, speakers):
     assert "Robot coding online" not in only_trades and "Robot builders visit" in only_trades
     cs = teacher.get("/teacher/find?subject=computer_science").get_data(as_text=True)
     assert "Robot coding online" in cs and "Robot builders visit" not in cs
-    odd = teacher.get("/teacher/find?cluster=zzz&subject=<b>&grade=99&q=%25%25%25")
+    odd = teacher.get("/teacher/find?cluster=zzz&subject=<b>&grade=99&q=%25%25%25%00robot%E2%80%AE")
     assert odd.status_code == 200 and "not known" in odd.get_data(as_text=True)
     assert as_(app, people["student"]).get("/teacher/find").status_code == 403
 
@@ -389,3 +390,18 @@ def test_pages_work_in_spanish(app, people, program, speakers):
         client.set_cookie("lang", "es")
         response = client.get(path)
         assert response.status_code == 200 and 'lang="es"' in response.get_data(as_text=True), path
+
+
+def test_every_new_form_needs_its_csrf_token(app, people, program):
+    application = applications.apply(people["student"], program)
+    req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
+    cases = [(people["student"], f"/applications/{application.id}/withdraw", {}),
+             (people["student"], f"/applications/{application.id}/messages", {"body": "hi"}),
+             (people["staff"], f"/applications/{application.id}/move", {"to_state": "accepted"}),
+             (people["staff"], f"/requests/{req.id}/decline", {"note": "No"}),
+             (people["teacher"], f"/requests/{req.id}/cancel", {}),
+             (people["staff"], "/notifications/read", {})]
+    for user, path, data in cases:
+        assert as_(app, user).post(path, data=data).status_code == 400, path
+    assert db.session.get(Application, application.id).state == "submitted"
+    assert db.session.get(SpeakerRequest, req.id).state == "requested" and count(Message) == 0

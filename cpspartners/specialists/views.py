@@ -274,7 +274,8 @@ def audit_log():
     args = request.args
     subject_type = args.get("subject_type") if args.get("subject_type") in AUDIT_SUBJECTS else ""
     action = (args.get("action") or "").strip()[:40]
-    actor = (args.get("actor") or "").strip()[:254]
+    # PostgreSQL refuses NUL characters in text: drop them rather than fail with a 500.
+    actor = (args.get("actor") or "").replace("\x00", "").strip()[:254]
     subject_id = small_int(args.get("subject_id", ""), 1, 2_000_000_000)
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if subject_type:

@@ -45,7 +45,9 @@ class Criteria:
 def words_of(text):
     """Search words from what the teacher typed: folded, deduplicated, at most ``MAX_WORDS``."""
     seen = []
-    for word in fold(text or "").replace(",", " ").split():
+    # Control characters (NUL above all, which PostgreSQL refuses) become spaces.
+    text = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text or "")
+    for word in fold(text).replace(",", " ").split():
         word = word.strip(".;:!?\"'()")[:40]
         if len(word) >= 2 and word not in seen:
             seen.append(word)
