@@ -405,3 +405,24 @@ def test_every_new_form_needs_its_csrf_token(app, people, program):
         assert as_(app, user).post(path, data=data).status_code == 400, path
     assert db.session.get(Application, application.id).state == "submitted"
     assert db.session.get(SpeakerRequest, req.id).state == "requested" and count(Message) == 0
+
+
+def test_every_link_a_notification_carries_is_a_page(app):
+    """Services write these paths into notifications; each must be a real GET page."""
+    import pathlib
+    import re
+
+    services = pathlib.Path(__file__).parent.parent / "cpspartners" / "services"
+    links = set()
+    for source in services.glob("*.py"):
+        links |= set(re.findall(r'link="(/[^"]*)"', source.read_text(encoding="utf-8")))
+    assert len(links) >= 7
+    adapter = app.url_map.bind("localhost")
+    for link in links:
+        endpoint, _args = adapter.match(link.replace("%d", "1"), method="GET")
+        assert endpoint != "static", link
+
+
+def test_teachers_are_pointed_to_requests_on_a_listing(app, people, program):
+    html = as_(app, people["teacher"]).get(f"/opportunities/{program.slug}").get_data(as_text=True)
+    assert "Only students apply here" in html and "/apply" not in html
