@@ -5,9 +5,10 @@ The ordering (``rank``) is a plain function over plain tuples, testable without 
 """
 
 from dataclasses import dataclass
+from math import cos, radians
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from ..directory.queries import public_opportunities
 from ..extensions import db
@@ -71,8 +72,8 @@ def rank(rows, school_lat, school_lon):
 
 
 def candidates(criteria):
-    """The matching opportunities as (id, latitude, longitude, modality) rows, place falling back
-    to the partner's address."""
+    """The matching opportunities as a select of (id, latitude, longitude, modality), the place
+    falling back to the partner's address."""
     stmt = public_opportunities().where(Opportunity.kind.in_(CLASSROOM_KINDS))
     if criteria.cluster:
         stmt = stmt.where(Opportunity.id.in_(select(OpportunityCluster.opportunity_id)
@@ -93,17 +94,31 @@ def candidates(criteria):
             Opportunity.id.in_(select(OpportunityTag.opportunity_id)
                                .where(OpportunityTag.tag.like(pattern, escape="\\"))),
         ))
-    stmt = stmt.with_only_columns(Opportunity.id, func.coalesce(Opportunity.latitude, Partner.latitude),
-                                  func.coalesce(Opportunity.longitude, Partner.longitude), Opportunity.modality)
-    return db.session.execute(stmt).all()
+    lat = func.coalesce(Opportunity.latitude, Partner.latitude)
+    lon = func.coalesce(Opportunity.longitude, Partner.longitude)
+    return stmt.with_only_columns(Opportunity.id, lat.label("lat"), lon.label("lon"), Opportunity.modality)
 
 
 def search(criteria, school, page, per_page):
-    """One page of results: (total, [(Opportunity, miles or None, is_virtual)])."""
-    ranked = rank(candidates(criteria), school.latitude, school.longitude)
-    pages = max(1, -(-len(ranked) // per_page))
+    """One page of results: (total, page, pages, [(Opportunity, miles or None, is_virtual)]).
+
+    The database orders by the same groups as ``rank`` and, inside a city, by the flat-earth
+    distance (degrees of longitude shrunk by cos(latitude)), which orders exactly like the
+    great-circle distance at this scale; only the shown page is fetched and measured in miles.
+    """
+    inner = candidates(criteria).subquery()
+    total = db.session.scalar(select(func.count()).select_from(inner))
+    pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    chosen = ranked[(page - 1) * per_page: page * per_page]
+    shrink = cos(radians(school.latitude))
+    group = case((inner.c.modality == "virtual", 1), (or_(inner.c.lat.is_(None), inner.c.lon.is_(None)), 2),
+                 else_=0)
+    flat = case((group == 0, (inner.c.lat - school.latitude) * (inner.c.lat - school.latitude)
+                 + (inner.c.lon - school.longitude) * (inner.c.lon - school.longitude) * shrink * shrink), else_=0)
+    rows = db.session.execute(select(inner.c.id, inner.c.lat, inner.c.lon, inner.c.modality)
+                              .order_by(group, flat, inner.c.id)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    chosen = rank(rows, school.latitude, school.longitude)
     found = {o.id: o for o in db.session.scalars(select(Opportunity).where(
         Opportunity.id.in_([opp_id for opp_id, _m, _v in chosen])))}
-    return len(ranked), page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen]
+    return total, page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen]
