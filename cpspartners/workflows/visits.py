@@ -4,6 +4,7 @@ their inbox; specialists follow up requests nobody answered. Rules: ``services.r
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -37,6 +38,10 @@ STATE_LABELS = {
 @bp.app_context_processor
 def request_helpers():
     return {"request_state_label": lambda code: STATE_LABELS.get(code, code)}
+
+
+def _date_options(req):
+    return options([(d.isoformat(), format_date(d, "full")) for d in req.proposed_dates])
 
 
 def _visible(request_id):
@@ -129,7 +134,7 @@ def detail(request_id):
 def _render_detail(req, status=200, **forms):
     side = visit_requests.side_of(current_user, req)
     accept_form = forms.get("accept_form") or AcceptForm()
-    accept_form.visit_date.choices = options([(d.isoformat(), d.isoformat()) for d in req.proposed_dates])
+    accept_form.visit_date.choices = _date_options(req)
     reassign_form = forms.get("reassign_form") or ReassignForm()
     if side == "specialist":
         reassign_form.partner_id.choices = partner_choices()
@@ -151,7 +156,7 @@ def _action(request_id, form_class, form_name, call, success):
     req = _visible(request_id)
     form = form_class()
     if form_name == "accept_form":
-        form.visit_date.choices = options([(d.isoformat(), d.isoformat()) for d in req.proposed_dates])
+        form.visit_date.choices = _date_options(req)
     if not form.validate_on_submit():
         return _render_detail(req, 400, **{form_name: form})
     run(call, req, form, success=success)
