@@ -30,8 +30,9 @@ def send_email(to, template, language="en", **context):
     message["Subject"] = subject
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Content-Language"] = language
     message.set_content(body)
+    # After set_content, which clears every Content-* header set before it.
+    message["Content-Language"] = language
     if not config.get("MAIL_SERVER"):
         current_app.logger.info("Email not sent (no MAIL_SERVER configured):\n%s", message)
         return message

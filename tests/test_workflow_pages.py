@@ -375,6 +375,7 @@ def test_send_command_emails_each_person_once_in_their_language(app, people, pro
     assert result.exit_code == 0 and "2 messages sent" in result.output
     to_student = smtp_server.last_to("ana@example.org")
     assert "Te aceptaron" in to_student.get_content() and "Hola" in to_student.get_content()
+    assert to_student["Content-Language"] == "es"
     assert "/me/applications" in to_student.get_content()
     assert "New application for" in smtp_server.last_to("staff@example.org").get_content()
     assert count(Notification, Notification.emailed_at.is_(None)) == 0
