@@ -95,6 +95,9 @@ def register_blueprints(app):
     from .search.views import bp as search_bp
     from .specialists.views import bp as specialists_bp
     from .tools import bp as tools_bp
+    from .workflows.applications import bp as applications_bp
+    from .workflows.inbox import bp as notifications_bp
+    from .workflows.visits import bp as visits_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(search_bp)
@@ -105,10 +108,16 @@ def register_blueprints(app):
     app.register_blueprint(insights_bp)
     app.register_blueprint(foryou_bp)
     app.register_blueprint(tools_bp)
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(visits_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_commands(app):
-    from .cli import import_cli, newsletters_cli, pools_cli, saved_cli, search_cli, seed_cli, users_cli
+    from .cli import (
+        import_cli, newsletters_cli, notifications_cli, pools_cli, requests_cli, saved_cli, search_cli, seed_cli,
+        users_cli,
+    )
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
@@ -117,6 +126,8 @@ def register_commands(app):
     app.cli.add_command(pools_cli)
     app.cli.add_command(saved_cli)
     app.cli.add_command(newsletters_cli)
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(requests_cli)
 
 
 def register_errorhandlers(app):

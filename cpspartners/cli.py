@@ -258,3 +258,40 @@ def newsletters_send_pending_command():
         click.echo("Newsletter %d sent to %d recipients." % (newsletter.id, sent))
     if not done:
         click.echo("No newsletter is waiting to be sent.")
+
+
+notifications_cli = AppGroup("notifications", help="Email people their new notifications.")
+
+
+@notifications_cli.command("send")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=None,
+              help="People per batch (default: NOTIFICATION_BATCH_SIZE).")
+def send_notifications_command(batch_size):
+    """Email every notification not yet emailed, one message per person, in their language."""
+    from .services.outbox import send_all
+
+    sent = send_all(batch_size or current_app.config["NOTIFICATION_BATCH_SIZE"])
+    click.echo(f"{sent} messages sent")
+
+
+requests_cli = AppGroup("requests", help="Follow up teachers' requests (run from cron).")
+
+
+@requests_cli.command("escalate")
+@click.option("--days", type=click.IntRange(1, 365), default=None,
+              help="Days without an answer (default: REQUEST_ESCALATION_DAYS).")
+def escalate_requests_command(days):
+    """Flag requests nobody answered to the partnership specialists."""
+    from .services import requests
+
+    flagged = requests.escalate(days or current_app.config["REQUEST_ESCALATION_DAYS"])
+    click.echo(f"{len(flagged)} requests flagged")
+
+
+@requests_cli.command("confirmations")
+def ask_confirmations_command():
+    """Ask both sides of past visits whether they happened."""
+    from .services import requests
+
+    due = requests.ask_for_confirmation()
+    click.echo(f"{len(due)} visits to confirm")

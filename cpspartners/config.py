@@ -50,14 +50,18 @@ class Defaults:
     # A listing counts as "needs verification" when not verified for this many days.
     VERIFY_AFTER_DAYS = 180
     AUDIT_PAGE_SIZE = 50
+    # Links in emails sent by commands (no request to take the host from).
+    SITE_URL = "http://localhost:5000"
+    # Teachers' requests unanswered for this many days are flagged to specialists.
+    REQUEST_ESCALATION_DAYS = 7
+    # People emailed per batch by `flask notifications send` (each batch commits).
+    NOTIFICATION_BATCH_SIZE = 100
     # `flask seed users` refuses unless this is on or the app runs in debug/testing.
     DEMO_USERS = False
     RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).
     SEARCH_INDEX_DIR = None
-    # Absolute links in emails sent from commands and jobs (no request to take the host from).
-    SITE_URL = "http://localhost:5000"
     # Redis for RQ jobs (newsletter sending). Empty: the Send button marks the newsletter and
     # `flask newsletters send-pending` (cron, every few minutes) sends it.
     RQ_REDIS_URL = ""

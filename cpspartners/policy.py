@@ -51,6 +51,25 @@ def can_distribute_seats(user, allocation):
     return is_partner_staff(user) and allocation.distributor_id == user.partner_id
 
 
+def is_student(user):
+    return _approved(user, "student")
+
+
+def is_teacher(user):
+    """Approved teachers with a school: requests are made for a school's classes."""
+    return _approved(user, "teacher") and user.school_id is not None
+
+
+def can_list_applications(user):
+    """Partner staff (their own partner's) and specialists (all) read applications."""
+    return is_partner_staff(user) or is_specialist(user)
+
+
+def takes_part_in_visits(user):
+    """Teachers and partner staff are the two sides of a visit (confirming it, messaging)."""
+    return is_teacher(user) or is_partner_staff(user)
+
+
 def can_review(user):
     return is_specialist(user)
 

@@ -11,12 +11,16 @@ The route list comes from ``app.url_map``: a new route without a row here fails
 accounts); "other" objects belong to another partner (and, for account pages, a student).
 """
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from cpspartners.auth import make_confirm_token, make_reset_token
 from cpspartners.extensions import db
-from cpspartners.models import ChangeRequest, Opportunity, Partner, User, VettingRecord
+from cpspartners.models import (
+    Application, ChangeRequest, Notification, Opportunity, Partner, SpeakerRequest, User, VettingRecord,
+)
 
 from .conftest import csrf_token, sign_in_as
 
@@ -151,6 +155,74 @@ MATRIX = {
     ("admin.approve_user", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/approve",
                                      only(*STAFF, other={"specialist": "403"})),
     ("admin.set_role", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/role", only("admin")),
+
+    # Applications: "own" = the matrix student's application to the own partner's listing;
+    # "other" = another student's application to the other partner's listing.
+    ("applications.apply", "POST"): (lambda w, own: f"/opportunities/{w.opp(own).slug}/apply", only("student")),
+    ("applications.mine", "GET"): (lambda w, own: "/me/applications", only("student")),
+    ("applications.withdraw", "POST"): (lambda w, own: f"/applications/{w.application(own).id}/withdraw",
+                                        only("student", other={"student": "403"})),
+    ("applications.partner_list", "GET"): (lambda w, own: "/partner/applications", only(*PARTNER_OR_STAFF)),
+    ("applications.detail", "GET"): (lambda w, own: f"/applications/{w.application(own).id}",
+                                     only("student", *PARTNER_OR_STAFF,
+                                          other={"student": "403", "partner_staff": "403"})),
+    ("applications.send_message", "POST"): (lambda w, own: f"/applications/{w.application(own).id}/messages",
+                                            only("student", *PARTNER_OR_STAFF,
+                                                 other={"student": "403", "partner_staff": "403"})),
+    ("applications.move", "POST"): (lambda w, own: f"/applications/{w.application(own).id}/move",
+                                    only(*PARTNER_OR_STAFF, other={"partner_staff": "403"})),
+
+    # Teachers' requests: "own" = the matrix teacher's request to the own partner; "other" =
+    # another teacher's request to the other partner. Both are accepted visits (so .ics exists).
+    ("visits.find", "GET"): (lambda w, own: "/teacher/find", only("teacher")),
+    ("visits.new_request", "GET"): (lambda w, own: f"/teacher/requests/new?opportunity={w.opp(own).id}",
+                                    only("teacher")),
+    ("visits.new_request", "POST"): (lambda w, own: f"/teacher/requests/new?opportunity={w.opp(own).id}",
+                                     only("teacher")),
+    ("visits.mine", "GET"): (lambda w, own: "/teacher/requests", only("teacher")),
+    ("visits.inbox", "GET"): (lambda w, own: "/partner/requests", only("partner_staff")),
+    ("visits.detail", "GET"): (lambda w, own: f"/requests/{w.visit(own).id}",
+                               only("teacher", *PARTNER_OR_STAFF, other={"teacher": "403", "partner_staff": "403"})),
+    ("visits.calendar", "GET"): (lambda w, own: f"/requests/{w.visit(own).id}/visit.ics",
+                                 only("teacher", *PARTNER_OR_STAFF,
+                                      other={"teacher": "403", "partner_staff": "403"})),
+    ("visits.accept", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/accept",
+                                only("partner_staff", other={"partner_staff": "403"})),
+    ("visits.propose", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/propose",
+                                 only("partner_staff", other={"partner_staff": "403"})),
+    ("visits.decline", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/decline",
+                                 only("partner_staff", other={"partner_staff": "403"})),
+    ("visits.answer", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/answer",
+                                only("teacher", other={"teacher": "403"})),
+    ("visits.cancel", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/cancel",
+                                only("teacher", other={"teacher": "403"})),
+    ("visits.confirm", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/confirm",
+                                 only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"})),
+    ("visits.send_message", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/messages",
+                                      only("teacher", "partner_staff",
+                                           other={"teacher": "403", "partner_staff": "403"})),
+    ("visits.flagged", "GET"): (lambda w, own: "/specialist/requests", only(*STAFF)),
+    ("visits.reassign", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/reassign", only(*STAFF)),
+
+    # Notifications: "own" belongs to the matrix student, "other" to another student.
+    ("notifications.notification_list", "GET"): (lambda w, own: "/notifications", same(SIGNED_IN)),
+    ("notifications.mark_all_read", "POST"): (lambda w, own: "/notifications/read", same(SIGNED_IN)),
+    ("notifications.mark_read", "POST"): (lambda w, own: f"/notifications/{w.notification(own).id}/read",
+                                          only("student", other={"student": "403"})),
+    # Surveys: asked of the student and the partner's staff (applications), the teacher and the
+    # partner's staff (visits); specialists read the answers but are not asked.
+    ("notifications.application_survey", "GET"): (
+        lambda w, own: f"/feedback/applications/{w.application(own).id}",
+        only("student", "partner_staff", other={"student": "403", "partner_staff": "403"})),
+    ("notifications.application_survey", "POST"): (
+        lambda w, own: f"/feedback/applications/{w.application(own).id}",
+        only("student", "partner_staff", other={"student": "403", "partner_staff": "403"})),
+    ("notifications.request_survey", "GET"): (
+        lambda w, own: f"/feedback/requests/{w.visit(own).id}",
+        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"})),
+    ("notifications.request_survey", "POST"): (
+        lambda w, own: f"/feedback/requests/{w.visit(own).id}",
+        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"})),
 }
 
 # The specialists' toolkit (issue 6): import, export, newsletters, pools, outcomes, feedback, calendars.
@@ -234,6 +306,20 @@ class World:
                          False: User(email="student@other.example", role="student", school_id=curie.id, grade=7)}
         db.session.add_all(self.accounts.values())
         db.session.commit()
+        students = {True: self.users["student"], False: self.accounts[False]}
+        teachers = {True: self.users["teacher"], False: self.accounts[True]}
+        self.applications = {own: Application(opportunity_id=self.opps[own].id, student_id=students[own].id)
+                             for own in (True, False)}
+        visit_day = self.school_today() + timedelta(days=10)
+        self.visits = {own: SpeakerRequest(teacher_id=teachers[own].id, partner_id=self.partners[own].id,
+                                           school_id=curie.id, topic="Robots", grade=9, class_size=25,
+                                           date_1=visit_day, state="accepted", visit_date=visit_day)
+                       for own in (True, False)}
+        self.notifications = {own: Notification(user_id=students[own].id, kind="application_accepted",
+                                                params={"title": "Robots"}, link="/me/applications")
+                              for own in (True, False)}
+        db.session.add_all([*self.applications.values(), *self.visits.values(), *self.notifications.values()])
+        db.session.commit()
 
     def partner(self, own):
         return self.partners[own]
@@ -246,6 +332,15 @@ class World:
 
     def account(self, own):
         return self.accounts[own]
+
+    def application(self, own):
+        return self.applications[own]
+
+    def visit(self, own):
+        return self.visits[own]
+
+    def notification(self, own):
+        return self.notifications[own]
 
     def vetting(self, own):
         """A fresh record each time: deleting one must not change the next cell's answer."""

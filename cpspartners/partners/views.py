@@ -16,7 +16,7 @@ from ..extensions import db
 from ..formtools import options
 from ..models import ChangeRequest, Opportunity
 from ..services import ServiceError
-from ..services import listings
+from ..services import feedback, listings
 from .forms import OpportunityForm, PartnerForm, form_data_from
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
@@ -48,7 +48,7 @@ def dashboard():
         "partners/dashboard.html", partner=partner, opportunities=opportunities, pagination=pagination,
         partner_request=_requests_by_subject("partner", [partner.id]).get(partner.id),
         requests=_requests_by_subject("opportunity", [o.id for o in opportunities]),
-        missing=listings.missing_vetting(partner))
+        missing=listings.missing_vetting(partner), scorecard=feedback.scorecard(partner_id=partner.id))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

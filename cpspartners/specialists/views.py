@@ -13,7 +13,7 @@ from ..directory.filters import Filters, parse_page
 from ..directory.queries import page_of
 from ..extensions import db
 from ..models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
-from ..services import ServiceError, listings, upkeep
+from ..services import ServiceError, feedback, listings, upkeep
 from ..taxonomy import AUDIT_SUBJECTS, codes
 from ..text import clean_query, small_int
 from ..partners.forms import OpportunityForm, PartnerForm, form_data_from
@@ -140,7 +140,10 @@ def partner_detail(partner_id):
     return render_template("specialists/partner_detail.html", partner=partner, today=date.today(),
                            opportunities=partner.opportunities.order_by(Opportunity.title).limit(200).all(),
                            missing=listings.missing_vetting(partner), action_form=ActionForm(),
-                           verify_form=VerifyForm(), merge_form=MergeForm())
+                           verify_form=VerifyForm(), merge_form=MergeForm(),
+                           scorecard=feedback.scorecard(partner_id=partner.id),
+                           responses=db.session.scalars(feedback.responses_visible_to(
+                               current_user, partner_id=partner.id).limit(50)).all())
 
 
 @bp.route("/partners/<int:partner_id>/verify", methods=["POST"])

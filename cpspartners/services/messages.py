@@ -1,0 +1,62 @@
+"""Messages between a partner and a student (about an application) or a teacher (about a
+request). They stay on the site: nobody sees anyone else's email address or phone number."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Application, Message
+from . import applications, requests
+from .errors import NotAllowed, RuleBroken
+from .notify import notify, partner_staff
+
+MAX_LENGTH = 4000
+
+
+def side_of(user, thread):
+    """The sender's side of ``thread`` (an Application or a SpeakerRequest), or None."""
+    if isinstance(thread, Application):
+        return applications.side_of(user, thread)
+    return requests.side_of(user, thread)
+
+
+def thread_of(thread):
+    """The messages of one application or request, oldest first (a select)."""
+    column = Message.application_id if isinstance(thread, Application) else Message.request_id
+    return select(Message).where(column == thread.id).order_by(Message.created_at, Message.id)
+
+
+def post(sender, thread, body):
+    """Add a message and tell the other side; one transaction."""
+    side = side_of(sender, thread)
+    if side is None:
+        raise NotAllowed(_l("This conversation is not yours."))
+    body = (body or "").strip()
+    if not body:
+        raise RuleBroken(_l("Write a message first."))
+    if len(body) > MAX_LENGTH:
+        raise RuleBroken(_l("Use at most %(max)d characters.", max=MAX_LENGTH))
+    is_application = isinstance(thread, Application)
+    message = Message(sender_id=sender.id, body=body,
+                      application_id=thread.id if is_application else None,
+                      request_id=None if is_application else thread.id)
+    try:
+        db.session.add(message)
+        if is_application:
+            title = thread.opportunity.title
+            if side == "student":
+                notify(partner_staff(thread.opportunity.partner_id), "message_new",
+                       link="/applications/%d" % thread.id, title=title)
+            else:
+                notify([thread.student], "message_new", link="/applications/%d" % thread.id, title=title)
+        else:
+            if side == "teacher":
+                notify(partner_staff(thread.partner_id), "message_new", link="/requests/%d" % thread.id,
+                       title=thread.topic)
+            else:
+                notify([thread.teacher], "message_new", link="/requests/%d" % thread.id, title=thread.topic)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return message

@@ -1,0 +1,44 @@
+"""Small helpers the workflow views share."""
+
+from flask import abort, current_app, flash, request
+from flask_babel import gettext as _
+
+from ..directory.filters import Filters, parse_page
+from ..extensions import db
+from ..services import ServiceError
+from ..services.errors import NotAllowed
+
+
+def get_or_404(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def page_number():
+    return parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+
+
+def run(action, *args, success="", **kwargs):
+    """Call a service. NotAllowed becomes a 403; any other refusal is flashed (the page says why).
+    Returns the service's result, or None when it refused."""
+    try:
+        result = action(*args, **kwargs)
+    except NotAllowed:
+        abort(403)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result if result is not None else True
+
+
+def form_errors_flash(form):
+    """When a small action form fails, say what was wrong (the action page redirects back)."""
+    for name, errors in form.errors.items():
+        if name == "csrf_token":
+            flash(_("The form expired. Please submit it again."), "error")
+        else:
+            flash("%s: %s" % (form[name].label.text, " ".join(str(e) for e in errors)), "error")

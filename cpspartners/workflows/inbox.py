@@ -1,0 +1,124 @@
+"""Notifications for every signed-in person, and the survey after a completed experience."""
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_percent, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from .. import policy
+from ..directory.queries import page_of
+from ..extensions import db
+from ..models import Application, Notification, SpeakerRequest
+from ..models.outcomes import RUBRIC
+from ..services import feedback
+from ..services.notify import text
+from .common import form_errors_flash, get_or_404, page_number, run
+from .forms import RUBRIC_QUESTIONS, ActionForm, FeedbackForm
+
+bp = Blueprint("notifications", __name__)
+
+RESPONDENT_LABELS = {"student": _l("Student"), "teacher": _l("Teacher"), "partner": _l("Partner staff")}
+
+
+@bp.app_context_processor
+def unread_count():
+    def count():
+        """Unread notifications of the signed-in person (for the header)."""
+        if not policy.is_signed_in(current_user):
+            return 0
+        return db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+
+    return {"unread_notifications": count, "workflow_links": workflow_links, "notification_text": text,
+            "rubric_questions": RUBRIC_QUESTIONS, "rubric_items": RUBRIC, "format_percent": format_percent,
+            "respondent_role_label": lambda code: RESPONDENT_LABELS.get(code, code)}
+
+
+def workflow_links(user):
+    """The main-menu entries for the workflows this person takes part in."""
+    if policy.is_student(user):
+        return [("applications.mine", _("My applications"))]
+    if policy.is_teacher(user):
+        return [("visits.find", _("Find a speaker")), ("visits.mine", _("My requests"))]
+    if policy.is_partner_staff(user):
+        return [("applications.partner_list", _("Applications")), ("visits.inbox", _("Requests"))]
+    if policy.is_specialist(user):
+        return [("applications.partner_list", _("Applications")), ("visits.flagged", _("Flagged requests"))]
+    return []
+
+
+@bp.route("/notifications")
+@policy.signed_in
+def notification_list():
+    stmt = select(Notification).where(Notification.user_id == current_user.id) \
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template("notifications/list.html", pagination=pagination, action_form=ActionForm(),
+                           locale=str(get_locale()), surveys=feedback.pending(current_user)[:20])
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@policy.signed_in
+def mark_all_read():
+    form = ActionForm()
+    if form.validate_on_submit():
+        db.session.execute(update(Notification).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            .values(read_at=datetime.now(timezone.utc)))
+        db.session.commit()
+        flash(_("All notifications are marked as read."), "success")
+    else:
+        form_errors_flash(form)
+    return redirect(url_for("notifications.notification_list"))
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@policy.signed_in
+def mark_read(notification_id):
+    notification = get_or_404(Notification, notification_id)
+    if notification.user_id != current_user.id:
+        abort(403)
+    form = ActionForm()
+    if form.validate_on_submit():
+        if notification.read_at is None:
+            notification.read_at = datetime.now(timezone.utc)
+            db.session.commit()
+        # Only links inside the site are followed (they are written by services, never typed in).
+        if notification.link.startswith("/") and not notification.link.startswith("//"):
+            return redirect(notification.link)
+    else:
+        form_errors_flash(form)
+    return redirect(url_for("notifications.notification_list"))
+
+
+# --- Surveys ----------------------------------------------------------------------------------
+
+def _survey(experience, action):
+    if feedback.respondent_role(current_user, experience) is None:
+        abort(403)
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        run(feedback.submit, current_user, experience, form.ratings(), form.comment.data or "",
+            success=_("Thank you for your feedback."))
+        return redirect(url_for("notifications.notification_list"))
+    title = experience.opportunity.title if isinstance(experience, Application) else experience.topic
+    return render_template("feedback/survey.html", form=form, title=title, action=action,
+                           completed=experience.state == "completed"), 200 if not form.errors else 400
+
+
+@bp.route("/feedback/applications/<int:application_id>", methods=["GET", "POST"])
+@policy.signed_in
+def application_survey(application_id):
+    return _survey(get_or_404(Application, application_id),
+                   url_for("notifications.application_survey", application_id=application_id))
+
+
+@bp.route("/feedback/requests/<int:request_id>", methods=["GET", "POST"])
+@policy.signed_in
+def request_survey(request_id):
+    return _survey(get_or_404(SpeakerRequest, request_id),
+                   url_for("notifications.request_survey", request_id=request_id))
