@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..geo import miles_between
 from ..models import Opportunity, Partner, School
+from ..paging import PagerMixin
 from . import sync
 from .index import IndexReader, SearchRequest, highlighted
 
@@ -47,7 +48,7 @@ class Hit:
 
 
 @dataclass
-class Outcome:
+class Outcome(PagerMixin):
     params: object
     hits: list = field(default_factory=list)
     total: int = 0
@@ -60,23 +61,6 @@ class Outcome:
     school: object = None
     failed: bool = False
     nothing_to_search: bool = False
-
-    # The pager macro reads these, as it does a Flask-SQLAlchemy pagination.
-    @property
-    def has_prev(self):
-        return self.page > 1
-
-    @property
-    def has_next(self):
-        return self.page < self.pages
-
-    @property
-    def prev_num(self):
-        return self.page - 1
-
-    @property
-    def next_num(self):
-        return self.page + 1
 
 
 def _in_order(model, ids, options=()):

@@ -19,6 +19,7 @@ from ..services import ServiceError, credentials, outcomes
 from . import bp
 from .common import csv_download, get_or_404
 from .forms import ActionForm, CredentialForm
+from ..paging import PagerMixin
 
 SORTS = {
     "name": lambda r: str(r.label or "").lower(),
@@ -31,29 +32,13 @@ PER_PAGE = 50
 
 
 @dataclass
-class ListPage:
+class ListPage(PagerMixin):
     """The slice of an in-memory list the pager macro shows."""
 
     items: list
     page: int
     pages: int
     total: int
-
-    @property
-    def has_prev(self):
-        return self.page > 1
-
-    @property
-    def has_next(self):
-        return self.page < self.pages
-
-    @property
-    def prev_num(self):
-        return self.page - 1
-
-    @property
-    def next_num(self):
-        return self.page + 1
 
 
 def paginate_list(rows, page, per_page):
