@@ -64,7 +64,7 @@ def specialist_urls(ids):
             "newsletter-preview": f"/specialist/newsletters/{n}/preview", "pools": "/specialist/pools",
             "pool-new": "/specialist/pools/new", "pool": f"/specialist/pools/{ids['pool']}",
             "outcomes": "/specialist/outcomes", "credentials": "/specialist/credentials",
-            "feedback": "/specialist/feedback", "account": "/account"}
+            "feedback": "/specialist/feedback", "account": "/account", "equity": "/insights/equity"}
 
 
 STAFF_URLS = {"seats": "/partner/seats", "scorecards": "/partner/scorecards",
