@@ -151,3 +151,22 @@ def partner_document(partner):
         "spell": _unique_words(partner.name, places),
         "created": _timestamp(partner.created_at),
     }
+
+
+VOCABULARY_PREFIX = "v:"
+
+
+def vocabulary_documents(counts):
+    """The spelling dictionary of a full rebuild as a few documents, one per word count.
+
+    Every document used to carry its own "spell" field; at 100,000 listings that was about a
+    quarter of the build time. A rebuild now counts the words once and writes each distinct count
+    as one document whose "spell" field is boosted by that count, so term weights (what the search
+    box's suggestions sort by) stay what they were. Single upserts still carry their own field.
+    """
+    by_count = {}
+    for word, count in counts.items():
+        by_count.setdefault(count, []).append(word)
+    for count, words in sorted(by_count.items()):
+        yield {"key": "%s%d" % (VOCABULARY_PREFIX, count), "type": "vocabulary", "spell": " ".join(sorted(words)),
+               "_spell_boost": float(count)}

@@ -582,7 +582,7 @@ class IndexReader:
                 break
             if isinstance(term, bytes):
                 term = term.decode("utf-8")
-            candidates.append((-reader.doc_frequency("spell", term), term))
+            candidates.append((-reader.frequency("spell", term), term))
         head = " ".join(words[:-1])
         return [(head + " " + term).strip() for _freq, term in sorted(candidates)[:limit]]
 

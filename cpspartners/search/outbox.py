@@ -7,7 +7,7 @@ data, and no update is lost.
 
 import logging
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from flask import current_app
@@ -194,19 +194,26 @@ def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=256, multisegm
     try:
         with Session(db.engine) as session:
             opp_ids = public_opportunity_ids(session)
+            vocabulary = Counter()
             for start in range(0, len(opp_ids), batch):
                 for opp in load_opportunities(session, opp_ids[start:start + batch]):
-                    writer.add_document(**documents.opportunity_document(opp, label_table))
+                    document = documents.opportunity_document(opp, label_table)
+                    vocabulary.update(document.pop("spell").split())
+                    writer.add_document(**document)
                     counts["opportunities"] += 1
                 session.expunge_all()
                 progress(len(opp_ids[start:start + batch]))
             partner_ids = public_partner_ids(session)
             for start in range(0, len(partner_ids), batch):
                 for partner in load_partners(session, partner_ids[start:start + batch]):
-                    writer.add_document(**documents.partner_document(partner))
+                    document = documents.partner_document(partner)
+                    vocabulary.update(document.pop("spell").split())
+                    writer.add_document(**document)
                     counts["partners"] += 1
                 session.expunge_all()
                 progress(len(partner_ids[start:start + batch]))
+            for document in documents.vocabulary_documents(vocabulary):
+                writer.add_document(**document)
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -239,7 +246,7 @@ def check():
         unapplied = session.execute(select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id,
                                            IndexOutbox.attempts, IndexOutbox.last_error)
                                     .where(IndexOutbox.applied_at.is_(None)).order_by(IndexOutbox.id)).all()
-    have = indexed_keys()
+    have = {key for key in indexed_keys() if not key.startswith(documents.VOCABULARY_PREFIX)}
     return {"missing": sorted(wanted - have), "extra": sorted(have - wanted), "unapplied": unapplied}
 
 
