@@ -146,15 +146,20 @@ def partner_detail(partner_id):
                                current_user, partner_id=partner.id).limit(50)).all())
 
 
+def _verify(subject):
+    """Record a verification of a partner or a listing from the posted form (one place for both)."""
+    form = VerifyForm()
+    if form.validate_on_submit():
+        _run(upkeep.verify, subject, form.method.data, form.note.data or "", success=_("Verification recorded."))
+    else:
+        flash(_("The verification was not recorded: check the form."), "error")
+
+
 @bp.route("/partners/<int:partner_id>/verify", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def verify_partner(partner_id):
     partner = _get(Partner, partner_id)
-    form = VerifyForm()
-    if form.validate_on_submit():
-        _run(upkeep.verify, partner, form.method.data, form.note.data or "", success=_("Verification recorded."))
-    else:
-        flash(_("The verification was not recorded: check the form."), "error")
+    _verify(partner)
     return redirect(url_for("specialists.partner_detail", partner_id=partner.id))
 
 
@@ -206,11 +211,7 @@ def opportunity_detail(opp_id):
 @policy.requires(policy.is_specialist)
 def verify_opportunity(opp_id):
     opp = _get(Opportunity, opp_id)
-    form = VerifyForm()
-    if form.validate_on_submit():
-        _run(upkeep.verify, opp, form.method.data, form.note.data or "", success=_("Verification recorded."))
-    else:
-        flash(_("The verification was not recorded: check the form."), "error")
+    _verify(opp)
     return redirect(url_for("specialists.opportunity_detail", opp_id=opp.id))
 
 
