@@ -200,7 +200,7 @@ def main():
     parser.add_argument("--scale", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--procs", type=int, default=1)
-    parser.add_argument("--limitmb", type=int, default=256)
+    parser.add_argument("--limitmb", type=int, default=1024)
     parser.add_argument("--multisegment", action="store_true")
     parser.add_argument("--skip-rebuild", action="store_true")
     parser.add_argument("--http-requests", type=int, default=300)

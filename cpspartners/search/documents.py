@@ -7,6 +7,8 @@ languages, so a Spanish reader's words ("pasantía", "tecnología") find English
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .analysis import words_not_in
+
 # Grade bands used as a facet: an opportunity is in every band its grade range touches.
 GRADE_BANDS = (("elementary", 0, 5), ("middle", 6, 8), ("high", 9, 12))
 PAID_WORDS = "paid stipend pagado pagada estipendio"
@@ -120,9 +122,10 @@ def opportunity_document(opp, labels):
         "title_es": opp.title_es,
         "summary": opp.summary,
         "summary_es": opp.summary_es,
-        "body": _join(opp.description, opp.location_name, opp.credential, opp.stipend, opp.partner_name,
-                      labels_en, " ".join(places)),
-        "body_es": _join(opp.description_es, labels_es),
+        # The body leaves out words the title or summary already has: see ``words_not_in``.
+        "body": words_not_in(_join(opp.description, opp.location_name, opp.credential, opp.stipend,
+                                   opp.partner_name, labels_en, " ".join(places)), opp.title, opp.summary),
+        "body_es": words_not_in(_join(opp.description_es, labels_es), opp.title_es, opp.summary_es),
         "spell": _unique_words(opp.title, opp.title_es, opp.partner_name, labels_en, labels_es, " ".join(places)),
         "kind": opp.kind,
         "cluster": ",".join(opp.clusters),

@@ -19,16 +19,14 @@ from dataclasses import dataclass, field
 from math import cos, radians
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.analysis.analyzers import STOP_WORDS
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
-from whoosh.lang.stopwords import stoplists
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
 from whoosh.query import And, Every, NullQuery, Phrase, Term
-from whoosh.support.charset import accent_map
 
 from markupsafe import Markup, escape
+
+from .analysis import EN, ES, FOLD
 
 FACETS = ("kind", "cluster", "band", "area", "modality", "paid", "lang")
 SORTS = ("relevance", "deadline", "newest", "nearest")
@@ -37,19 +35,6 @@ MAX_TERMS = 12
 LOCK_TIMEOUT = 5.0
 LOCK_RETRIES = 6
 
-# One stop list for both languages: "robótica de Pilsen" must not require "de" in English fields.
-STOP = frozenset(STOP_WORDS) | frozenset(stoplists["es"]) | {"near", "cerca"}
-
-
-def _analyzer(lang=None):
-    """Words, lower case, accents folded (so "tecnologia" finds "tecnología"), then stemmed."""
-    chain = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(stoplist=STOP)
-    return chain | StemFilter(lang=lang) if lang else chain
-
-
-EN = _analyzer("en")
-ES = _analyzer("es")
-FOLD = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
 
 # Query-time weights: a word in a title counts more than in a summary, more than in a description.
 FIELD_BOOSTS = {"title": 4.0, "title_es": 4.0, "summary": 2.0, "summary_es": 2.0, "body": 1.0, "body_es": 1.0}
