@@ -50,3 +50,8 @@ def clean_query(value, max_length=200):
     if not isinstance(value, str):
         return ""
     return _CONTROL.sub("", value).strip()[:max_length]
+
+
+def like_contains(word):
+    """A LIKE pattern (with ``escape="\\\\"``) matching text that contains ``word`` literally."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -12,17 +12,19 @@ from datetime import date
 
 from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..geo import miles_between
 from ..models import Opportunity, Partner, School
 from ..paging import PagerMixin
+from ..text import like_contains
 from . import sync
 from .index import IndexReader, SearchRequest, highlighted
 
 log = logging.getLogger(__name__)
+MAX_FALLBACK_WORDS = 5
 EXTENSION = "cpspartners_search"
 
 
@@ -115,6 +117,24 @@ def run(params, locale="en", today=None, per_page=20):
     outcome.facets, outcome.open_count = result.facets, result.open_count
     outcome.nothing_to_search = bool(params.text) and not result.parsed
     return outcome
+
+
+def find_partners(text, limit=25):
+    """Active partners whose name, mission or neighborhoods match ``text``, best first.
+
+    If the index cannot answer, falls back to a name match in the database (logged), so a
+    specialist can still find an organization while the index is repaired.
+    """
+    try:
+        ids = [int(key[2:]) for key in reader().partners(text, limit)]
+    except Exception:
+        log.exception("Partner search failed; matching names in the database instead")
+        words = text.lower().split()[:MAX_FALLBACK_WORDS]
+        stmt = select(Partner).where(Partner.status == "active").order_by(Partner.name, Partner.id).limit(limit)
+        for word in words:
+            stmt = stmt.where(func.lower(Partner.name).like(like_contains(word), escape="\\"))
+        return list(db.session.scalars(stmt)) if words else []
+    return [partner for partner in _in_order(Partner, ids) if partner.status == "active"]
 
 
 def suggest(text):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .. import policy
 from ..directory.queries import page_of
 from ..extensions import db
-from ..formtools import options, partner_choices
+from ..formtools import options
 from ..models import Opportunity, Partner, SpeakerRequest
 from ..models.workflow import REQUEST_STATES
 from ..services import messages
@@ -21,6 +21,7 @@ from ..services import requests as visit_requests
 from ..taxonomy import CAREER_CLUSTERS, codes
 from ..text import small_int
 from . import finder
+from .reassign import candidates as partners_to_offer, clean_query as clean_partner_query
 from .common import get_or_404, page_number, run
 from .forms import (
     AcceptForm, ActionForm, AnswerForm, ConfirmForm, DeclineForm, MessageForm, ProposeForm, ReassignForm, RequestForm,
@@ -136,10 +137,14 @@ def _render_detail(req, status=200, **forms):
     accept_form = forms.get("accept_form") or AcceptForm()
     accept_form.visit_date.choices = _date_options(req)
     reassign_form = forms.get("reassign_form") or ReassignForm()
+    partner_q, offered = "", []
     if side == "specialist":
-        reassign_form.partner_id.choices = partner_choices()
+        partner_q = clean_partner_query(request.args.get("partner_q", ""))
+        offered = partners_to_offer(req, partner_q)
+        reassign_form.partner_id.choices = options([(0, _l("Choose an organization"))]
+                                                   + [(partner.id, partner.name) for partner in offered])
     return render_template(
-        "visits/detail.html", req=req, side=side, today=date.today(),
+        "visits/detail.html", req=req, side=side, today=date.today(), partner_q=partner_q, offered=offered,
         thread=db.session.scalars(messages.thread_of(req)).all(), accept_form=accept_form,
         propose_form=forms.get("propose_form") or ProposeForm(),
         decline_form=forms.get("decline_form") or DeclineForm(),

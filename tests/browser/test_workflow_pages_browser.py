@@ -76,6 +76,8 @@ def workflow_urls(live_server):
                               "inbox": "/partner/requests", "partner-request": f"/requests/{waiting.id}",
                               "dashboard": "/partner"},
             "specialist": {"flagged": "/specialist/requests", "specialist-request": f"/requests/{waiting.id}",
+                           "reassign-search": f"/requests/{waiting.id}?partner_q=Austin",
+                           "reassign-no-match": f"/requests/{waiting.id}?partner_q=zzqqxx",
                            "specialist-partner": f"/specialist/partners/{partner.id}"},
         }
 
