@@ -237,37 +237,137 @@ def rank_by_tiers(cache, tiers, final, wanted):
     return out
 
 
-class ReaderCache:
-    """What a query needs from one reader, computed once: facet bitsets and sort keys."""
+TERM_CACHE = 4000  # term bitsets kept per reader and per segment; the oldest half goes when full
 
-    def __init__(self, searcher):
+
+def _remember(cache, key, value):
+    if len(cache) > TERM_CACHE:  # bound the memory: forget the oldest half
+        for old in list(cache)[:TERM_CACHE // 2]:
+            cache.pop(old, None)
+    cache[key] = value
+    return value
+
+
+class SegmentCache:
+    """What one segment holds, as bitsets and lists over the segment's own document numbers.
+
+    A segment's postings and columns never change once written; only deletions grow. So these
+    survive every refresh that keeps the segment: after a listing is saved, the next query reads
+    the new one-document segment instead of the whole index again (bench/search_refresh.py).
+    A bitset read before a deletion may still hold the deleted document, which is why every
+    combined bitset is ANDed with the reader's live documents.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self.terms = {}
+        self.facets = {}
+        self.columns = {}
+        self.open = (None, 0)
+        self.lock = threading.Lock()
+
+    def term(self, leaf, fieldname, text):
+        key = (fieldname, text)
+        mask = self.terms.get(key)
+        if mask is None:
+            mask = to_mask(leaf.postings(fieldname, text).all_ids(), self.size) if key in leaf else 0
+            _remember(self.terms, key, mask)
+        return mask
+
+    def facet(self, leaf, fieldname):
+        with self.lock:
+            if fieldname not in self.facets:
+                self.facets[fieldname] = {value: to_mask(leaf.postings(fieldname, value).all_ids(), self.size)
+                                          for value in leaf.field_terms(fieldname)}
+            return self.facets[fieldname]
+
+    def column(self, leaf, fieldname):
+        with self.lock:
+            if fieldname not in self.columns:
+                # A segment's column can be shorter than the segment (trailing documents
+                # without a value): pad with the field's default so docnums line up.
+                values = list(leaf.column_reader(fieldname))
+                values.extend([0] * (self.size - len(values)))
+                self.columns[fieldname] = values
+            return self.columns[fieldname]
+
+    def open_mask(self, leaf, today_ordinal):
+        """Documents whose deadline has not passed (or that have none), partners included."""
+        if self.open[0] != today_ordinal:
+            deadlines = self.column(leaf, "deadline")
+            self.open = (today_ordinal, to_mask((d for d, day in enumerate(deadlines)
+                                                 if day == 0 or day >= today_ordinal), self.size))
+        return self.open[1]
+
+
+def _deleted(leaf):
+    deleted = getattr(leaf, "deleted_docs_set", None)
+    if deleted is not None:
+        return deleted
+    return {d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d)}
+
+
+class ReaderCache:
+    """What a query needs from one reader: facet bitsets, term bitsets and sort keys.
+
+    Built from the ``SegmentCache`` of each segment (shared across refreshes through
+    ``segments``), shifted to the segment's place in the reader and ANDed with the live
+    documents; only what a query asks for is combined, once per reader.
+    """
+
+    def __init__(self, searcher, segments=None):
         self.searcher = searcher
-        self.size = searcher.doc_count_all()
-        # Postings still list deleted documents until segments merge: keep only live ones.
-        live = set(searcher.reader().all_doc_ids())
-        self.live_mask = to_mask(live, self.size)
-        self.opportunities = set(searcher.docs_for_query(Term("type", "opportunity"))) & live
-        self.opportunity_mask = to_mask(self.opportunities, self.size)
-        self.partner_mask = to_mask(set(searcher.docs_for_query(Term("type", "partner"))) & live, self.size)
+        reader = searcher.reader()
+        self.size = reader.doc_count_all()
+        segments = {} if segments is None else segments
+        self.leaves = []
+        self.live_mask = 0
+        for leaf, offset in reader.leaf_readers():
+            size = leaf.doc_count_all()
+            segment = leaf.segment()
+            key = (segment.segment_id(), size) if segment is not None else id(leaf)
+            if key not in segments:
+                segments[key] = SegmentCache(size)
+            self.leaves.append((leaf, offset, segments[key]))
+            # Postings still list deleted documents until segments merge: keep only live ones.
+            self.live_mask |= (((1 << size) - 1) & ~to_mask(_deleted(leaf), size)) << offset
+        kept = {id(cache) for _leaf, _offset, cache in self.leaves}
+        for key in [key for key, cache in segments.items() if id(cache) not in kept]:
+            del segments[key]  # merged away: never asked for again
         self._terms = {}
         self._facets = {}
         self._columns = {}
         self._orders = {}
         self._open = (None, 0)
+        self._opportunities = None
         self.lock = threading.Lock()
+        self.opportunity_mask = self.term("type", "opportunity")
+        self.partner_mask = self.term("type", "partner")
+
+    def _combine(self, part):
+        """One bitset over the reader from ``part(leaf, segment_cache)`` per segment, live only."""
+        mask = 0
+        for leaf, offset, cache in self.leaves:
+            mask |= part(leaf, cache) << offset
+        return mask & self.live_mask
+
+    @property
+    def opportunities(self):
+        """The live opportunities' document numbers, ascending (for sorting everything)."""
+        if self._opportunities is None:
+            self._opportunities = from_mask(self.opportunity_mask)
+        return self._opportunities
 
     def facet(self, fieldname):
-        """{value: bitset} for every value of a facet field."""
+        """{value: bitset} for every value of a facet field, over live opportunities."""
         with self.lock:
             if fieldname not in self._facets:
                 values = {}
-                reader = self.searcher.reader()
-                for value in reader.field_terms(fieldname):
-                    docs = self.searcher.docs_for_query(Term(fieldname, value))
-                    mask = to_mask(docs, self.size) & self.opportunity_mask
-                    if mask:
-                        values[value] = mask
-                self._facets[fieldname] = values
+                for leaf, offset, cache in self.leaves:
+                    for value, mask in cache.facet(leaf, fieldname).items():
+                        values[value] = values.get(value, 0) | mask << offset
+                masks = {value: mask & self.opportunity_mask for value, mask in values.items()}
+                self._facets[fieldname] = {value: mask for value, mask in masks.items() if mask}
             return self._facets[fieldname]
 
     def term(self, fieldname, text):
@@ -275,14 +375,7 @@ class ReaderCache:
         key = (fieldname, text)
         mask = self._terms.get(key)
         if mask is None:
-            reader = self.searcher.reader()
-            mask = 0
-            if (fieldname, text) in reader:
-                mask = to_mask(reader.postings(fieldname, text).all_ids(), self.size) & self.live_mask
-            if len(self._terms) > 4000:  # bound the memory: forget the oldest half
-                for old in list(self._terms)[:2000]:
-                    self._terms.pop(old, None)
-            self._terms[key] = mask
+            mask = _remember(self._terms, key, self._combine(lambda leaf, cache: cache.term(leaf, fieldname, text)))
         return mask
 
     def word_tiers(self, word, terms):
@@ -313,21 +406,16 @@ class ReaderCache:
         with self.lock:
             if fieldname not in self._columns:
                 values = []
-                for leaf, _offset in self.searcher.reader().leaf_readers():
-                    # A segment's column can be shorter than the segment (trailing documents
-                    # without a value): pad with the field's default so docnums line up.
-                    column = list(leaf.column_reader(fieldname))
-                    column.extend([0] * (leaf.doc_count_all() - len(column)))
-                    values.extend(column)
+                for leaf, _offset, cache in self.leaves:
+                    values.extend(cache.column(leaf, fieldname))
                 self._columns[fieldname] = values
             return self._columns[fieldname]
 
     def open_mask(self, today_ordinal):
         """Opportunities whose deadline has not passed (or that have none)."""
         if self._open[0] != today_ordinal:
-            deadlines = self.column("deadline")
-            still_open = (d for d in self.opportunities if deadlines[d] == 0 or deadlines[d] >= today_ordinal)
-            self._open = (today_ordinal, to_mask(still_open, self.size))
+            still_open = self._combine(lambda leaf, cache: cache.open_mask(leaf, today_ordinal))
+            self._open = (today_ordinal, still_open & self.opportunity_mask)
         return self._open[1]
 
     def order(self, sort):
@@ -394,30 +482,39 @@ class IndexReader:
         self._path = None
         self._searcher = None
         self._cache = None
+        self._retired = None
+        self._segments = {}
         self._parser = make_parser(make_schema())
 
     def current(self):
-        """(searcher, cache), refreshed only when the index changed or a rebuild swapped in."""
+        """(searcher, cache), refreshed only when the index changed or a rebuild swapped in.
+
+        A changed index gets a new searcher, not ``searcher.refresh()``: whoosh3 3.54's refresh
+        reuses segment readers by segment id, so a reused one keeps its old deletions (an edited
+        listing found twice) and segments merged away stay in (tests/unit/test_search_segments.py).
+        The segment caches carry over instead. The replaced searcher is closed one change later,
+        so a query still running on it in another thread can finish.
+        """
         with self._lock:
             path = ensure_index(self.root)
             if path != self._path or self._searcher is None:
-                if self._searcher is not None:
-                    self._searcher.close()
-                self._searcher = whoosh_index.open_dir(path).searcher()
-                self._path = path
-                self._cache = ReaderCache(self._searcher)
-            elif not self._searcher.up_to_date():
-                fresh = self._searcher.refresh()
-                if fresh is not self._searcher:
-                    self._searcher = fresh
-                    self._cache = ReaderCache(fresh)
+                self._segments = {}  # another generation: nothing carries over
+            elif self._searcher.up_to_date():
+                return self._searcher, self._cache
+            if self._retired is not None:
+                self._retired.close()
+            self._retired = self._searcher
+            self._searcher = whoosh_index.open_dir(path).searcher()
+            self._path = path
+            self._cache = ReaderCache(self._searcher, self._segments)
             return self._searcher, self._cache
 
     def close(self):
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = None
+            for searcher in (self._searcher, self._retired):
+                if searcher is not None:
+                    searcher.close()
+            self._searcher = self._retired = None
             self._path = None
 
     def parse(self, text):
