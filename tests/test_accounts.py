@@ -63,10 +63,43 @@ def test_partner_staff_can_propose_a_new_partner_which_is_pending(client):
     assert request.is_new and request.subject_type == "partner"
 
 
-def test_partner_staff_choose_an_existing_partner(client, make_partner):
-    partner = make_partner()
-    register(client, role="partner_staff", email="p@example.org", partner_id=str(partner.id))
+def test_partner_staff_typing_their_organization_exactly_are_linked_at_once(client, make_partner):
+    partner = make_partner(name="Pilsen Robotics Lab")
+    response = register(client, role="partner_staff", email="p@example.org", organization="pilsen  ROBOTICS lab")
+    assert response.status_code == 302
     assert db.session.scalars(select(User).where(User.email == "p@example.org")).one().partner_id == partner.id
+
+
+def test_partner_staff_choose_among_close_matches(client, make_partner):
+    near = make_partner(name="Pilsen Robotics Lab")
+    make_partner(name="Austin Robotics Club")
+    make_partner(name="Garden Friends")
+    response = register(client, role="partner_staff", email="p@example.org", organization="robotics")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and user_count() == 0
+    assert "Which of these is your organization?" in html and "Choose your organization from the list" in html
+    assert "Pilsen Robotics Lab" in html and "Austin Robotics Club" in html and "Garden Friends" not in html
+    assert html.count('name="partner_id"') == 2
+    chosen = register(client, role="partner_staff", email="p@example.org", organization="robotics",
+                      partner_id=str(near.id))
+    assert chosen.status_code == 302
+    assert db.session.scalars(select(User).where(User.email == "p@example.org")).one().partner_id == near.id
+
+
+def test_partner_staff_are_told_when_no_organization_matches(client, make_partner):
+    make_partner(name="Pilsen Robotics Lab")
+    response = register(client, role="partner_staff", email="p@example.org", organization="Zzyzx Guild")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and user_count() == 0
+    assert "We found no organization called “Zzyzx Guild”" in html and 'name="partner_id"' not in html
+    empty = register(client, role="partner_staff", email="p@example.org")
+    assert empty.status_code == 400 and "Type your organization" in empty.get_data(as_text=True)
+
+
+def test_the_registration_page_lists_no_partners(client, make_partner):
+    make_partner(name="Pilsen Robotics Lab")
+    html = client.get("/account/register").get_data(as_text=True)
+    assert "Pilsen Robotics Lab" not in html and 'name="partner_id"' not in html
 
 
 def test_register_cannot_choose_staff_roles(client, curie):
@@ -227,6 +260,8 @@ def test_pending_partner_cannot_be_chosen_by_new_staff(client):
     pending = Partner(name="Pending org", slug="pending-org", kind="nonprofit", status="pending")
     db.session.add(pending)
     db.session.commit()
-    response = register(client, role="partner_staff", email="p@example.org", partner_id=str(pending.id))
+    response = register(client, role="partner_staff", email="p@example.org", organization="Pending org",
+                        partner_id=str(pending.id))
     assert response.status_code == 400
+    assert 'value="%d"' % pending.id not in response.get_data(as_text=True)
     assert user_count() == 0

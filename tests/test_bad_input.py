@@ -97,6 +97,10 @@ def test_right_to_left_and_accented_text_is_accepted_as_typed(client_as):
     ({"grade": "5"}, "grade"),
     ({"school_id": "123456789"}, "school_id"),
     ({"role": "superuser"}, "role"),
+    ({"role": "partner_staff", "organization": "<script>x</script>"}, "organization"),
+    ({"role": "partner_staff", "organization": "x" * 201}, "organization"),
+    ({"role": "partner_staff", "organization": "\x00\u202e"}, "organization"),
+    ({"role": "partner_staff", "organization": "Zzyzx", "partner_id": "not a number"}, "organization"),
 ])
 def test_register_bad_input(client, curie, fields, error_field):
     data = {"role": "student", "email": "kept@example.org", "password": "long enough pass", "name": "Kept name",

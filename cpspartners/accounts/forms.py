@@ -47,8 +47,11 @@ class RegisterForm(FlaskForm):
     grade = SelectField(_l("Grade"), coerce=int, validate_choice=False,
                         choices=options([(0, _l("Choose a grade"))] + [(g, str(g)) for g in STUDENT_GRADES]),
                         description=_l("Students only."))
-    partner_id = SelectField(_l("Your organization"), coerce=int, validate_choice=False,
-                             description=_l("Partner staff: choose your organization, or propose a new one below."))
+    organization = StringField(_l("Your organization"), filters=[strip], validators=[
+        Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
+        description=_l("Partner staff: your organization's name as the directory lists it."))
+    # Offered only once a name was typed that matches more than one organization, or not exactly.
+    partner_id = RadioField(_l("Which of these is your organization?"), coerce=int, validate_choice=False, choices=[])
     new_partner_name = StringField(_l("Or propose a new organization"), filters=[strip], validators=[
         Optional(), Length(max=200, message=_l("Use at most 200 characters.")), PlainText()])
     language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
@@ -65,11 +68,22 @@ class RegisterForm(FlaskForm):
         if self.role.data == "student" and field.data not in STUDENT_GRADES:
             raise ValidationError(_l("Choose your grade (6 to 12)."))
 
+    def _needs_organization(self):
+        return self.role.data == "partner_staff" and not self.new_partner_name.data
+
+    def validate_organization(self, field):
+        if not self._needs_organization():
+            return
+        if not field.data:
+            raise ValidationError(_l("Type your organization's name, or propose a new one."))
+        if not self.partner_id.choices:
+            raise ValidationError(_l("We found no organization called “%(name)s” in the directory. Check the "
+                                     "spelling, or propose it as a new organization.", name=field.data))
+
     def validate_partner_id(self, field):
-        valid = chosen_values(field)
-        if field.data and field.data not in valid:
+        if field.data and field.data not in chosen_values(field):
             raise ValidationError(_l("Choose an organization from the list."))
-        if self.role.data == "partner_staff" and not field.data and not self.new_partner_name.data:
+        if self._needs_organization() and not field.data and self.partner_id.choices:
             raise ValidationError(_l("Choose your organization from the list, or propose a new one."))
 
 

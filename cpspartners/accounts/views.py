@@ -11,11 +11,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import policy
 from ..auth import make_confirm_token, make_reset_token, user_from_confirm_token, user_from_reset_token
 from ..extensions import limiter
-from ..formtools import partner_choices, school_choices
+from ..formtools import options, school_choices
 from ..mail import send_email
 from ..security import safe_next
 from ..services import ServiceError
 from ..services import accounts as service
+from . import organizations
 from .forms import PasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm, SignInForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -71,7 +72,12 @@ def sign_out():
 def register():
     form = RegisterForm()
     form.school_id.choices = school_choices()
-    form.partner_id.choices = partner_choices()
+    if form.is_submitted() and form.role.data == "partner_staff" and not form.new_partner_name.data:
+        candidates = organizations.offered(form.organization.data)
+        form.partner_id.choices = options([(partner.id, partner.name) for partner in candidates])
+        exact = organizations.only_exact(form.organization.data, candidates)
+        if not form.partner_id.data and exact is not None:
+            form.partner_id.data = exact.id  # the name as the directory lists it: nothing to choose
     if form.validate_on_submit():
         data = form.data
         try:

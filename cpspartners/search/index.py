@@ -286,7 +286,7 @@ class SegmentCache:
             if fieldname not in self.columns:
                 # A segment's column can be shorter than the segment (trailing documents
                 # without a value): pad with the field's default so docnums line up.
-                values = list(leaf.column_reader(fieldname))
+                values = list(leaf.column_reader(fieldname)) if self.size else []  # an empty index has no columns
                 values.extend([0] * (self.size - len(values)))
                 self.columns[fieldname] = values
             return self.columns[fieldname]
