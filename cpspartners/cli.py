@@ -229,10 +229,17 @@ def pools_remind_command(today):
 newsletters_cli = AppGroup("newsletters", help="Send newsletters (outside any web request).")
 
 
+def _sent_line(newsletter, sent):
+    if newsletter.status == "sent":
+        return "Newsletter %d sent to %d recipients." % (newsletter.id, sent)
+    return "Newsletter %d: sent to %d of %d so far; the next run sends to the rest." % (
+        newsletter.id, sent, newsletter.recipient_total)
+
+
 @newsletters_cli.command("send")
 @click.argument("newsletter_id", type=int)
 def newsletters_send_command(newsletter_id):
-    """Send one newsletter now (a draft, or one the Send button marked)."""
+    """Send one newsletter now (a draft, or one the Send button marked), or carry on sending it."""
     from .extensions import db
     from .models import Newsletter
     from .services import newsletter_delivery
@@ -245,19 +252,27 @@ def newsletters_send_command(newsletter_id):
         sent = newsletter_delivery.send(newsletter)
     except NewsletterError as error:
         raise click.ClickException(str(error)) from error
-    click.echo("Newsletter %d sent to %d recipients." % (newsletter.id, sent))
+    click.echo(_sent_line(newsletter, sent))
 
 
 @newsletters_cli.command("send-pending")
 def newsletters_send_pending_command():
-    """Send every newsletter the Send button marked (run from cron every few minutes)."""
+    """Send every newsletter the Send button marked, and finish interrupted ones (cron, every few minutes)."""
     from .services import newsletter_delivery
 
     done = newsletter_delivery.send_pending()
     for newsletter, sent in done:
-        click.echo("Newsletter %d sent to %d recipients." % (newsletter.id, sent))
+        click.echo(_sent_line(newsletter, sent))
     if not done:
         click.echo("No newsletter is waiting to be sent.")
+
+
+@newsletters_cli.command("prune")
+def newsletters_prune_command():
+    """Delete who-got-it records of newsletters sent over NEWSLETTER_DELIVERY_KEEP_DAYS ago (cron, daily)."""
+    from .services import newsletter_delivery
+
+    click.echo("%d delivery records deleted." % newsletter_delivery.prune_deliveries())
 
 
 notifications_cli = AppGroup("notifications", help="Email people their new notifications.")

@@ -65,6 +65,8 @@ class Defaults:
     # Redis for RQ jobs (newsletter sending). Empty: the Send button marks the newsletter and
     # `flask newsletters send-pending` (cron, every few minutes) sends it.
     RQ_REDIS_URL = ""
+    # Days the per-recipient delivery records of a sent newsletter are kept (`flask newsletters prune`).
+    NEWSLETTER_DELIVERY_KEEP_DAYS = 30
     # Where uploaded import files wait between the dry run and the commit (default: instance/imports).
     IMPORT_UPLOAD_DIR = ""
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")

@@ -6,10 +6,14 @@ def send_newsletter(newsletter_id):
     from .extensions import db
     from .models import Newsletter
     from .services import newsletter_delivery
+    from .services.newsletters import NewsletterError
 
     app = create_app()
     with app.app_context():
         newsletter = db.session.get(Newsletter, newsletter_id)
-        if newsletter is None or newsletter.status == "sent":
+        if newsletter is None:
             return 0
-        return newsletter_delivery.send(newsletter)
+        try:
+            return newsletter_delivery.send(newsletter)
+        except NewsletterError:  # already sent, or another run (the cron command) is sending it
+            return 0

@@ -70,25 +70,34 @@ def build_message(to, subject, text, html=None, language="en", headers=None):
     return message
 
 
-def send_batch(messages):
+def send_batch(messages, on_result=None):
     """Send prepared messages over one SMTP connection. Returns how many were accepted.
 
-    A refused address is logged and skipped; losing the connection stops the batch (the caller
-    decides whether to retry the rest).
+    ``on_result(message, accepted)`` is called as soon as the server answers for each message,
+    so a caller can record what went out even when the connection drops later in the batch.
+    A refused address is logged and skipped (``accepted`` False); losing the connection raises
+    and stops the batch (the caller decides whether to retry the rest).
     """
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         for message in messages:
             current_app.logger.info("Email not sent (no MAIL_SERVER configured): %s to %s",
                                     message["Subject"], message["To"])
+            if on_result:
+                on_result(message, True)
         return len(messages)
     sent = 0
     with _connect(config) as smtp:
         for message in messages:
             try:
                 smtp.send_message(message)
+                accepted = True
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+                if smtp.sock is None:  # a 421 answer: the server closed the connection, not this address's fault
+                    raise
                 current_app.logger.exception("Refused: %r to %s", message["Subject"], message["To"])
-            else:
-                sent += 1
+                accepted = False
+            sent += accepted
+            if on_result:
+                on_result(message, accepted)
     return sent

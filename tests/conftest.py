@@ -242,12 +242,32 @@ def client_as(app, make_user):
 
 
 class Inbox:
-    """Messages delivered to the local SMTP server, parsed."""
+    """Messages delivered to the local SMTP server, parsed.
+
+    Tests can make it refuse addresses (``refuse``), or end the connection instead of taking the
+    next message once it holds ``drop_after`` messages: by hanging up (``drop_how = "hangup"``)
+    or with the "421 closing" answer a server gives when it shuts down.
+    """
 
     def __init__(self):
         self.messages = []
+        self.attempts = []  # every RCPT address, refused ones too
+        self.refuse = set()
+        self.drop_after = None
+        self.drop_how = "hangup"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.attempts.append(address)
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.drop_after is not None and len(self.messages) >= self.drop_after:
+            if self.drop_how == "hangup":
+                server.transport.close()
+            return "421 4.3.0 Closing connection"
         self.messages.append(message_from_bytes(envelope.content, policy=email_policy))
         return "250 Message accepted for delivery"
 

@@ -1,14 +1,16 @@
-"""Newsletter pages, families' double opt-in, and sending with one SMTP connection per batch."""
+"""Newsletter pages, families' double opt-in, and sending with one SMTP connection per batch,
+resumed after a lost connection or a crash without a second copy for anyone."""
 
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Newsletter, NewsletterSubscriber
-from cpspartners.services import newsletter_delivery
+from cpspartners.models import Newsletter, NewsletterDelivery, NewsletterSubscriber
+from cpspartners.services import newsletter_delivery, newsletters
 
 from .conftest import csrf_token, post
 
@@ -171,3 +173,118 @@ def test_send_button_enqueues_an_rq_job_when_redis_is_configured(app, specialist
     jobs = queue.get_jobs()
     assert [(job.func_name, job.args) for job in jobs] == [("cpspartners.jobs.send_newsletter", (newsletter.id,))]
     queue.empty()
+
+
+# --- Resuming an interrupted send ------------------------------------------------------------
+
+@pytest.fixture
+def app_log(app, caplog, monkeypatch):
+    """caplog for the app's logger, which Alembic's fileConfig (in the migration test) switches off."""
+    monkeypatch.setattr(app.logger, "disabled", False)
+    return caplog
+
+
+def queued():
+    """A newsletter for the students made so far, marked for sending as the Send button does."""
+    newsletter = newsletters.create_draft("November news", "students", "citywide", "", "en")
+    newsletter_delivery.queue(newsletter)
+    return newsletter
+
+
+def newsletters_command(app, *args):
+    return app.test_cli_runner().invoke(args=["newsletters", *args]).output
+
+
+def progress(client, newsletter):
+    page = client.get(f"/specialist/newsletters/{newsletter.id}").text
+    return page.split('class="meta"')[1].split("</p>")[0]
+
+
+@pytest.mark.parametrize("drop_how", ["hangup", "421"])
+def test_a_lost_connection_resumes_with_the_rest_and_nobody_gets_two(app, specialist, listings, make_user,
+                                                                     smtp_server, monkeypatch, app_log, drop_how):
+    monkeypatch.setattr(newsletter_delivery, "BATCH", 2)
+    emails = [make_user("student", email=f"s{i}@example.org").email for i in range(5)]
+    newsletter = queued()
+    assert "Sent to 0 of 5 so far" in progress(specialist, newsletter)
+    smtp_server.drop_after, smtp_server.drop_how = 3, drop_how
+
+    first = newsletters_command(app, "send-pending")
+    assert f"Newsletter {newsletter.id}: sent to 3 of 5 so far; the next run sends to the rest." in first
+    assert f"Newsletter {newsletter.id}: lost the mail server after 3 of 5 recipients" in app_log.text
+    db.session.refresh(newsletter)
+    assert newsletter.status == "sending" and newsletter.claimed_until is None
+    assert "Sent to 3 of 5 so far" in progress(specialist, newsletter)
+    assert "Sent to 3 of 5 so far" in specialist.get("/specialist/newsletters").text
+    specialist.set_cookie("lang", "es")
+    assert "Enviado a 3 de 5 hasta ahora" in progress(specialist, newsletter)
+    specialist.set_cookie("lang", "en")
+
+    smtp_server.drop_after = None
+    assert f"Newsletter {newsletter.id} sent to 5 recipients." in newsletters_command(app, "send-pending")
+    assert sorted(m["To"] for m in smtp_server.messages) == emails
+    db.session.refresh(newsletter)
+    assert newsletter.status == "sent" and newsletter.recipient_count == 5
+    assert "Sent to 5 recipients" in progress(specialist, newsletter)
+
+
+def test_a_refused_address_is_recorded_and_never_tried_again(app, listings, make_user, smtp_server):
+    students = [make_user("student", email=f"r{i}@example.org") for i in range(4)]
+    newsletter = queued()
+    smtp_server.refuse = {students[1].email}
+    smtp_server.drop_after = 2  # r0 and r2 get it, r1 is refused, the line drops at r3
+    assert "sent to 2 of 4 so far" in newsletters_command(app, "send-pending")
+    smtp_server.drop_after = None
+    smtp_server.attempts.clear()
+    assert "sent to 3 recipients" in newsletters_command(app, "send", str(newsletter.id))
+    assert smtp_server.attempts == [students[3].email]
+    refused = db.session.scalars(select(NewsletterDelivery.recipient).where(NewsletterDelivery.refused)).all()
+    assert refused == [f"u:{students[1].id}"]
+
+
+class Crash(Exception):
+    """The process dies (killed, out of memory) in the middle of a batch."""
+
+
+def test_a_crash_resends_at_most_the_batch_in_flight_once_its_claim_runs_out(app, listings, make_user,
+                                                                             smtp_server, monkeypatch):
+    monkeypatch.setattr(newsletter_delivery, "BATCH", 2)
+    emails = [make_user("student", email=f"c{i}@example.org").email for i in range(5)]
+    newsletter = queued()
+    real_send_batch = newsletter_delivery.send_batch
+
+    def crash_after_three(messages, on_result):
+        def answered(message, accepted):
+            on_result(message, accepted)
+            if len(smtp_server.messages) == 3:
+                raise Crash
+        return real_send_batch(messages, answered)
+
+    monkeypatch.setattr(newsletter_delivery, "send_batch", crash_after_three)
+    with pytest.raises(Crash):
+        newsletter_delivery.send(newsletter)
+    db.session.rollback()  # nothing after the last commit survives a dead process
+    monkeypatch.setattr(newsletter_delivery, "send_batch", real_send_batch)
+    assert db.session.scalar(select(func.count()).select_from(NewsletterDelivery)) == 2  # the first batch
+
+    # The dead run still holds the newsletter, so a cron run now cannot send beside a live one.
+    assert "being sent by another run" in newsletters_command(app, "send", str(newsletter.id))
+    newsletter.claimed_until = datetime.now(timezone.utc) - timedelta(minutes=1)
+    db.session.commit()
+    assert "sent to 5 recipients" in newsletters_command(app, "send", str(newsletter.id))
+    # Only c2, accepted in the batch that was never committed, has two copies.
+    assert Counter(m["To"] for m in smtp_server.messages) == {**dict.fromkeys(emails, 1), emails[2]: 2}
+
+
+def test_without_a_mail_server_it_logs_records_and_prunes_after_30_days(app, listings, make_user, app_log):
+    make_user("student", email="solo@example.org")
+    old, recent = newsletters.create_draft("Old", "students", "citywide", "", "en"), \
+        newsletters.create_draft("Recent", "students", "citywide", "", "en")
+    with app_log.at_level("INFO"):
+        assert newsletter_delivery.send(old) == 1 and newsletter_delivery.send(recent) == 1
+    assert "Email not sent (no MAIL_SERVER configured): Old to solo@example.org" in app_log.text
+    old.sent_at = datetime.now(timezone.utc) - timedelta(days=31)
+    db.session.commit()
+    assert newsletters_command(app, "prune") == "1 delivery records deleted.\n"
+    assert db.session.scalars(select(NewsletterDelivery.newsletter_id)).all() == [recent.id]
+    assert old.recipient_count == 1  # the count outlives the records

@@ -3,7 +3,7 @@
 from .audit import AuditEntry, ChangeRequest
 from .engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from .geo import CommunityArea, School
-from .newsletter import Newsletter, NewsletterItem, NewsletterSubscriber
+from .newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
 from .outcomes import Credential, Feedback
 from .opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
 from .partner import Partner, Verification, VettingRecord, partner_area
@@ -15,7 +15,8 @@ from .pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 __all__ = [
     "CommunityArea", "School", "Opportunity", "OpportunityCluster", "OpportunityTag",
     "opportunity_school", "Partner", "Verification", "VettingRecord", "partner_area", "User", "IndexOutbox",
-    "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry", "Newsletter", "NewsletterItem", "NewsletterSubscriber",
+    "SeatPool", "SeatAllocation", "SeatAssignment", "SeatWaitlistEntry",
+    "Newsletter", "NewsletterDelivery", "NewsletterItem", "NewsletterSubscriber",
     "Application", "Message", "Notification", "SpeakerRequest", "Credential", "Feedback",
     "AuditEntry", "ChangeRequest",
     "StudentProfile", "TeacherProfile", "Dismissal", "SavedOpportunity",

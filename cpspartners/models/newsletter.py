@@ -1,5 +1,7 @@
 """Newsletters: a digest of listings composed by a specialist for one audience, scope and language."""
 
+from sqlalchemy import CheckConstraint
+
 from ..extensions import db
 from ._base import one_of, utcnow
 
@@ -21,7 +23,10 @@ class Newsletter(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     sent_at = db.Column(db.DateTime(timezone=True))
-    recipient_count = db.Column(db.Integer, nullable=False, default=0)
+    recipient_count = db.Column(db.Integer, nullable=False, default=0)  # delivered so far, across runs
+    # The audience when the last sending run started, already delivered or refused ones included.
+    recipient_total = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    claimed_until = db.Column(db.DateTime(timezone=True))  # a sending run holds it until then
 
     items = db.relationship("NewsletterItem", cascade="all, delete-orphan", order_by="NewsletterItem.position",
                             back_populates="newsletter")
@@ -46,6 +51,27 @@ class NewsletterItem(db.Model):
 
     newsletter = db.relationship("Newsletter", back_populates="items")
     opportunity = db.relationship("Opportunity")
+
+
+class NewsletterDelivery(db.Model):
+    """One recipient's copy of a newsletter, recorded as soon as the mail server answered for it.
+
+    A sending run skips everyone recorded here, so a run cut short (lost connection, crash)
+    resumes without a second copy. It keeps only the identity the unsubscribe link carries
+    ("u:<user id>" or "s:<subscriber id>"), never the address, and goes
+    NEWSLETTER_DELIVERY_KEEP_DAYS after the newsletter is sent (``flask newsletters prune``).
+    """
+
+    __tablename__ = "newsletter_delivery"
+
+    newsletter_id = db.Column(db.Integer, db.ForeignKey("newsletter.id", ondelete="CASCADE"), primary_key=True)
+    recipient = db.Column(db.String(24), primary_key=True)
+    sent_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    # The server refused this address: recorded so that no later run tries it again.
+    refused = db.Column(db.Boolean, nullable=False, default=False)
+
+    # Only the kind and id of the recipient, never an address.
+    __table_args__ = (CheckConstraint("substr(recipient, 1, 2) IN ('u:', 's:')", name="recipient_kind"),)
 
 
 class NewsletterSubscriber(db.Model):

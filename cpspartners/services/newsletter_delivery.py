@@ -3,25 +3,31 @@
 Students and teachers receive it through their approved accounts (matching role, scope and
 language, unless they unsubscribed). Families are not account holders: they subscribe with an
 adult's email, confirm by an emailed link, and can leave with the link in every newsletter.
-Sending runs in ``flask newsletters send`` or an RQ job, over one SMTP connection per batch.
+Sending runs in ``flask newsletters send`` or an RQ job, over one SMTP connection per batch, and
+records each recipient as the server answers for them, so an interrupted send resumes with the rest.
 """
 
-from datetime import datetime, timezone
+import smtplib
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 
 from ..extensions import db
 from ..mail import build_message, send_batch, send_email
-from ..models import Newsletter, NewsletterSubscriber, School, User
+from ..models import Newsletter, NewsletterDelivery, NewsletterSubscriber, School, User
 from . import newsletters
 from .newsletters import NewsletterError
 
 CONFIRM_SALT = "cpspartners.newsletter-confirm"
 UNSUBSCRIBE_SALT = "cpspartners.newsletter-unsubscribe"
 ROLE_FOR_AUDIENCE = {"students": "student", "teachers": "teacher"}
-BATCH = 200
+BATCH = 200  # messages per SMTP connection and per commit
+# How long a sending run holds a newsletter without finishing a batch: longer than a slow batch
+# (200 messages, MAIL_TIMEOUT each step), so a live run is never overtaken.
+CLAIM_FOR = timedelta(hours=1)
+MARKER = "UNSUBSCRIBE-LINK-MARKER"  # replaced by each recipient's own link
 
 
 def _now():
@@ -135,6 +141,7 @@ def queue(newsletter):
     if not newsletter.items:
         raise NewsletterError("Add at least one listing before sending.")
     newsletter.status = "sending"
+    newsletter.recipient_total = len(recipients(newsletter))
     db.session.commit()
     redis_url = current_app.config.get("RQ_REDIS_URL")
     if not redis_url:
@@ -147,37 +154,101 @@ def queue(newsletter):
     return "queued"
 
 
+def recipient_key(payload):
+    """"u:<user id>" or "s:<subscriber id>": who a delivery is for, from the unsubscribe payload."""
+    ((kind, ident),) = payload.items()
+    return "%s:%d" % (kind, ident)
+
+
+def claim(newsletter, now=None):
+    """Take the newsletter for one sending run; False once it is sent or while another run holds it.
+
+    The cron command and an RQ job, or two cron runs when a big newsletter outlasts the interval,
+    would otherwise send to the same remaining recipients at once. One conditional UPDATE decides
+    (no row lock survives the per-batch commits); a run that dies keeps the claim until CLAIM_FOR
+    runs out, then the next run carries on.
+    """
+    now = now or _now()
+    taken = db.session.execute(
+        update(Newsletter).where(Newsletter.id == newsletter.id, Newsletter.status != "sent",
+                                 or_(Newsletter.claimed_until.is_(None), Newsletter.claimed_until < now))
+        .values(claimed_until=now + CLAIM_FOR).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return taken == 1
+
+
 def send(newsletter, base_url=None):
-    """Send a newsletter marked "sending" (or a draft, from the command) to every recipient."""
-    if newsletter.status == "sent":
-        raise NewsletterError("This newsletter was already sent.")
-    base_url = base_url or current_app.config["SITE_URL"]
+    """Send a newsletter marked "sending" (or a draft, from the command) to everyone not yet sent it.
+
+    Each batch goes over one SMTP connection; every recipient the server answered for is recorded
+    and committed with the batch, so a crash re-sends at most the batch in flight. A lost
+    connection ends the run with the newsletter still "sending" and the rest for the next run.
+    Returns how many recipients have it so far, across runs.
+    """
+    if not claim(newsletter):  # the commit reloads the status, which another run may have changed
+        raise NewsletterError("This newsletter was already sent." if newsletter.status == "sent"
+                              else "This newsletter is being sent by another run.")
     newsletter.status = "sending"
+    done = set(db.session.scalars(select(NewsletterDelivery.recipient)
+                                  .where(NewsletterDelivery.newsletter_id == newsletter.id)))
+    people = [(email, payload) for email, payload in recipients(newsletter) if recipient_key(payload) not in done]
+    newsletter.recipient_total = len(done) + len(people)
     db.session.commit()
-    marker = "UNSUBSCRIBE-LINK-MARKER"
-    html, text = newsletters.render(newsletter, base_url, unsubscribe_url=marker)
-    people = recipients(newsletter)
-    sent = 0
-    with current_app.test_request_context(base_url=base_url):
-        for start in range(0, len(people), BATCH):
-            batch = []
-            for email, payload in people[start:start + BATCH]:
-                link = url_for("tools.unsubscribe", token=unsubscribe_token(payload), _external=True)
-                batch.append(build_message(
-                    email, newsletter.subject, text.replace(marker, link), html.replace(marker, link),
-                    newsletter.language, {"List-Unsubscribe": "<%s>" % link}))
-            sent += send_batch(batch)
-    newsletter.status = "sent"
-    newsletter.sent_at = _now()
-    newsletter.recipient_count = sent
+    base_url = base_url or current_app.config["SITE_URL"]
+    html, text = newsletters.render(newsletter, base_url, unsubscribe_url=MARKER)
+    try:
+        with current_app.test_request_context(base_url=base_url):
+            for start in range(0, len(people), BATCH):
+                _send_batch(newsletter, people[start:start + BATCH], html, text)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception(
+            "Newsletter %d: lost the mail server after %d of %d recipients; the next run sends to the rest.",
+            newsletter.id, newsletter.recipient_count, newsletter.recipient_total)
+    else:
+        newsletter.status = "sent"
+        newsletter.sent_at = _now()
+    newsletter.claimed_until = None
+    db.session.commit()  # with the marks of what the server took before any lost connection
+    return newsletter.recipient_count
+
+
+def _send_batch(newsletter, people, html, text):
+    """Send to ``people`` over one connection, recording each answer; commit once it is done."""
+    keys = {}  # message -> recipient key
+    for email, payload in people:
+        link = url_for("tools.unsubscribe", token=unsubscribe_token(payload), _external=True)
+        keys[build_message(email, newsletter.subject, text.replace(MARKER, link), html.replace(MARKER, link),
+                           newsletter.language, {"List-Unsubscribe": "<%s>" % link})] = recipient_key(payload)
+
+    def record(message, accepted):
+        db.session.add(NewsletterDelivery(newsletter_id=newsletter.id, recipient=keys[message], refused=not accepted))
+        newsletter.recipient_count += accepted
+
+    send_batch(list(keys), record)
+    newsletter.claimed_until = _now() + CLAIM_FOR
     db.session.commit()
-    return sent
 
 
 def send_pending(base_url=None):
-    """Send every newsletter marked "sending" (the cron fallback when there is no job queue)."""
+    """Send, or carry on sending, every newsletter marked "sending" (from cron, also beside a job queue)."""
     done = []
     for newsletter in db.session.scalars(select(Newsletter).where(Newsletter.status == "sending")
                                          .order_by(Newsletter.id)).all():
-        done.append((newsletter, send(newsletter, base_url)))
+        try:
+            done.append((newsletter, send(newsletter, base_url)))
+        except NewsletterError as error:  # another run is sending it, or has just finished
+            current_app.logger.info("Newsletter %d skipped: %s", newsletter.id, error)
     return done
+
+
+def prune_deliveries(now=None):
+    """Delete the delivery records of newsletters sent more than NEWSLETTER_DELIVERY_KEEP_DAYS ago.
+
+    They exist so an interrupted send resumes without second copies; once a newsletter is sent
+    its count stays on the newsletter. Returns how many records went.
+    """
+    cutoff = (now or _now()) - timedelta(days=current_app.config["NEWSLETTER_DELIVERY_KEEP_DAYS"])
+    old = select(Newsletter.id).where(Newsletter.status == "sent", Newsletter.sent_at < cutoff)
+    gone = db.session.execute(delete(NewsletterDelivery).where(NewsletterDelivery.newsletter_id.in_(old))).rowcount
+    db.session.commit()
+    return gone

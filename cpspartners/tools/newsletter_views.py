@@ -159,7 +159,7 @@ def newsletter_send(newsletter_id):
     except NewsletterError as error:
         flash(str(error), "error")
     else:
-        count = len(newsletter_delivery.recipients(newsletter))
+        count = newsletter.recipient_total
         if how == "queued":
             flash(_("Sending to %(n)d recipients has started.", n=count), "success")
         else:
