@@ -47,6 +47,18 @@ def test_update_changes_what_is_found(client, make_opportunity):
     assert "No opportunities match" in search(client, q="welding")
 
 
+def test_update_seen_by_a_reader_already_open(client, make_opportunity):
+    """The reader was open before the edit: the listing's old version must not stay live."""
+    make_opportunity(title="Welding basics")
+    opp = make_opportunity(title="Welding advanced")
+    assert "Welding advanced" in search(client, q="welding")
+    opp.title = "Robotics club"
+    db.session.commit()
+    assert "Robotics club" in search(client, q="robotics")
+    html = search(client, q="welding")
+    assert "Welding basics" in html and "Robotics club" not in html
+
+
 def test_delete_removes_from_index(make_opportunity):
     opp = make_opportunity()
     key = f"o:{opp.id}"

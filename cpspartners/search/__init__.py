@@ -21,7 +21,7 @@ from ..models import Opportunity, Partner, School
 from ..paging import PagerMixin
 from ..text import like_contains
 from . import sync
-from .index import IndexReader, SearchRequest, highlighted
+from .index import IndexReader, SearchRequest, current_path, highlighted
 
 log = logging.getLogger(__name__)
 MAX_FALLBACK_WORDS = 5
@@ -173,3 +173,26 @@ def text_scores(words, limit=200, today=None):
                 opp_id = int(key[2:])
                 scores[opp_id] = max(scores.get(opp_id, 0.0), 1.0 - rank / (2.0 * limit))
     return scores
+
+
+class Unavailable(Exception):
+    """The index cannot answer: never built, holding no opportunity, or broken."""
+
+
+def opportunity_ids(words, narrow=()):
+    """Ids of the opportunities whose index documents hold every searchable one of ``words``
+    (stemmed, accents folded, English and Spanish fields), or None when no word is searchable
+    (only stop words, emoji). ``narrow``: (facet, values) pairs, each requiring one of its
+    values ("kind", "cluster", "band"...), so fewer candidates go back to the database.
+    Only candidates: callers still check every criterion in the database.
+
+    Raises ``Unavailable`` rather than answering from an index that is missing (the reader
+    would create an empty one) or broken, so callers can fall back to matching in SQL.
+    """
+    index_reader = reader()
+    if not os.path.exists(current_path(index_reader.root)):
+        raise Unavailable("no search index in %s" % index_reader.root)
+    try:
+        return index_reader.opportunity_ids(words, narrow)
+    except Exception as error:
+        raise Unavailable("%s: %s" % (type(error).__name__, error)) from error

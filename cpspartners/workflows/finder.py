@@ -1,20 +1,31 @@
 """"Find a speaker or partner" for teachers: classroom-facing opportunities, nearest to the
 teacher's school first, virtual ones included and labelled.
 
+Topic words are matched by the search index as the search page matches them (stemmed, accents
+folded, English and Spanish fields, every word required); the index only names candidate ids,
+and the database still decides what is public and fits the other criteria, and orders them.
+When the index cannot answer, words are matched with ``LIKE`` on titles, summaries, partner
+names and tags instead (substrings, so "bot" finds "robot" there), and that is logged.
+
 The ordering (``rank``) is a plain function over plain tuples, testable without a database.
 """
 
-from dataclasses import dataclass
+import json
+import logging
+from dataclasses import dataclass, field, replace
 from math import cos, radians
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Integer, any_, case, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from .. import search as search_index
 from ..directory.queries import public_opportunities
 from ..extensions import db
 from ..geo import miles_between
 from ..models import Opportunity, OpportunityCluster, OpportunityTag, Partner
-from ..text import fold
+from ..search.documents import grade_bands
+from ..text import fold, like_contains
 
 # What a class can host or visit.
 CLASSROOM_KINDS = ("guest_speaker", "workshop", "field_trip", "team_challenge", "mentoring")
@@ -33,6 +44,7 @@ SUBJECTS = (
 )
 SUBJECT_CLUSTERS = {code: clusters for code, _label, clusters in SUBJECTS}
 MAX_WORDS = 8
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,17 @@ class Criteria:
     cluster: str = ""
     subject: str = ""
     grade: int | None = None
+
+
+@dataclass
+class Found:
+    """One page of results and how many there are in all."""
+
+    total: int
+    page: int
+    pages: int
+    results: list = field(default_factory=list)  # [(Opportunity, miles or None, is_virtual)]
+    words_ignored: bool = False  # no topic word could be searched for (stop words, emoji)
 
 
 def words_of(text):
@@ -71,20 +94,20 @@ def rank(rows, school_lat, school_lon):
     return [(opp_id, miles, virtual) for _group, _d, opp_id, miles, virtual in ranked]
 
 
-def candidates(criteria):
-    """The matching opportunities as a select of (id, latitude, longitude, modality), the place
-    falling back to the partner's address."""
-    stmt = public_opportunities().where(Opportunity.kind.in_(CLASSROOM_KINDS))
-    if criteria.cluster:
-        stmt = stmt.where(Opportunity.id.in_(select(OpportunityCluster.opportunity_id)
-                                             .where(OpportunityCluster.cluster == criteria.cluster)))
-    if criteria.subject in SUBJECT_CLUSTERS:
-        stmt = stmt.where(Opportunity.id.in_(select(OpportunityCluster.opportunity_id).where(
-            OpportunityCluster.cluster.in_(SUBJECT_CLUSTERS[criteria.subject]))))
-    if criteria.grade is not None:
-        stmt = stmt.where(Opportunity.grade_min <= criteria.grade, Opportunity.grade_max >= criteria.grade)
-    for word in criteria.words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _id_among(ids):
+    """``Opportunity.id`` is one of ``ids``, sent as one value however many there are: a word
+    can match tens of thousands of listings, and as many bound parameters would be slow (and
+    past 32,766 on SQLite or 65,535 on PostgreSQL, refused)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Opportunity.id == any_(literal(list(ids), ARRAY(Integer)))
+    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return Opportunity.id.in_(select(listed.c.value))
+
+
+def _words_like(stmt, words):
+    """The fallback: every word a substring of a title, summary, partner name or tag."""
+    for word in words:
+        pattern = like_contains(word)
         stmt = stmt.where(or_(
             func.lower(Opportunity.title).like(pattern, escape="\\"),
             func.lower(Opportunity.summary).like(pattern, escape="\\"),
@@ -94,19 +117,69 @@ def candidates(criteria):
             Opportunity.id.in_(select(OpportunityTag.opportunity_id)
                                .where(OpportunityTag.tag.like(pattern, escape="\\"))),
         ))
+    return stmt
+
+
+def topic_ids(criteria):
+    """The search index's candidates for the topic words: a list of ids, or None when no word
+    is searchable. Raises ``search.Unavailable`` when the index cannot answer.
+
+    The index also narrows them by its kind, cluster and grade-band facets, so a common word
+    ("careers": a fifth of the directory) sends the database thousands of ids, not tens of
+    thousands. Those facets hold a superset of what the criteria allow (a grade's band holds
+    every range around it); the database still checks each criterion exactly.
+    """
+    narrow = [("kind", CLASSROOM_KINDS)]
+    if criteria.cluster:
+        narrow.append(("cluster", (criteria.cluster,)))
+    if criteria.subject in SUBJECT_CLUSTERS:
+        narrow.append(("cluster", SUBJECT_CLUSTERS[criteria.subject]))
+    if criteria.grade is not None:
+        narrow.append(("band", grade_bands(criteria.grade, criteria.grade)))
+    return search_index.opportunity_ids(criteria.words, narrow)
+
+
+def candidates(criteria, ids=None):
+    """The matching opportunities as a select of (id, latitude, longitude, modality), the place
+    falling back to the partner's address. ``ids``: the index's candidates for the topic words;
+    None matches the words with ``LIKE`` instead."""
+    stmt = public_opportunities().where(Opportunity.kind.in_(CLASSROOM_KINDS))
+    if criteria.cluster:
+        stmt = stmt.where(Opportunity.id.in_(select(OpportunityCluster.opportunity_id)
+                                             .where(OpportunityCluster.cluster == criteria.cluster)))
+    if criteria.subject in SUBJECT_CLUSTERS:
+        stmt = stmt.where(Opportunity.id.in_(select(OpportunityCluster.opportunity_id).where(
+            OpportunityCluster.cluster.in_(SUBJECT_CLUSTERS[criteria.subject]))))
+    if criteria.grade is not None:
+        stmt = stmt.where(Opportunity.grade_min <= criteria.grade, Opportunity.grade_max >= criteria.grade)
+    if ids is not None:
+        stmt = stmt.where(_id_among(ids))
+    else:
+        stmt = _words_like(stmt, criteria.words)
     lat = func.coalesce(Opportunity.latitude, Partner.latitude)
     lon = func.coalesce(Opportunity.longitude, Partner.longitude)
     return stmt.with_only_columns(Opportunity.id, lat.label("lat"), lon.label("lon"), Opportunity.modality)
 
 
-def search(criteria, school, page, per_page):
-    """One page of results: (total, page, pages, [(Opportunity, miles or None, is_virtual)]).
+def search(criteria, school, page, per_page, use_index=True):
+    """One page of results as a ``Found``.
 
-    The database orders by the same groups as ``rank`` and, inside a city, by the flat-earth
-    distance (degrees of longitude shrunk by cos(latitude)), which orders exactly like the
-    great-circle distance at this scale; only the shown page is fetched and measured in miles.
+    Topic words go to the search index for candidate ids (``use_index=False``, or an index
+    that cannot answer, matches them with ``LIKE`` instead). The database filters and orders by
+    the same groups as ``rank`` and, inside a city, by the flat-earth distance (degrees of
+    longitude shrunk by cos(latitude)), which orders exactly like the great-circle distance at
+    this scale; only the shown page is fetched and measured in miles.
     """
-    inner = candidates(criteria).subquery()
+    ids, ignored = None, False
+    if criteria.words and use_index:
+        try:
+            ids = topic_ids(criteria)
+        except search_index.Unavailable as error:
+            log.warning("Finder matched topic words with LIKE: the search index cannot answer (%s)", error)
+        else:
+            if ids is None:  # only stop words or symbols: they narrow nothing, as on the search page
+                criteria, ignored = replace(criteria, words=()), True
+    inner = candidates(criteria, ids).subquery()
     total = db.session.scalar(select(func.count()).select_from(inner))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
@@ -121,4 +194,4 @@ def search(criteria, school, page, per_page):
     chosen = rank(rows, school.latitude, school.longitude)
     found = {o.id: o for o in db.session.scalars(select(Opportunity).where(
         Opportunity.id.in_([opp_id for opp_id, _m, _v in chosen])))}
-    return total, page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen]
+    return Found(total, page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen], ignored)

@@ -72,8 +72,11 @@ def find():
         notes.append(_("Grades go from K (0) to 12, so every grade is shown."))
     criteria = finder.Criteria(words=words, cluster=cluster, subject=subject, grade=grade)
     school = current_user.school
-    total, page, pages, results = finder.search(criteria, school, page_number(), current_app.config["PAGE_SIZE"])
-    return render_template("visits/find.html", results=results, total=total, page=page, pages=pages, notes=notes,
+    found = finder.search(criteria, school, page_number(), current_app.config["PAGE_SIZE"])
+    if found.words_ignored:
+        notes.append(_("Those words cannot be searched for (too common, or no letters), so every topic is shown."))
+    return render_template("visits/find.html", results=found.results, total=found.total, page=found.page,
+                           pages=found.pages, notes=notes,
                            q=" ".join(words), cluster=cluster, subject=subject, grade=grade, school=school,
                            subjects=finder.SUBJECTS, clusters=CAREER_CLUSTERS)
 
