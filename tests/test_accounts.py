@@ -77,7 +77,7 @@ def test_partner_staff_choose_among_close_matches(client, make_partner):
     response = register(client, role="partner_staff", email="p@example.org", organization="robotics")
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and user_count() == 0
-    assert "Which of these is your organization?" in html and "Choose your organization from the list" in html
+    assert "Organizations that match" in html and "Choose your organization from the list" in html
     assert "Pilsen Robotics Lab" in html and "Austin Robotics Club" in html and "Garden Friends" not in html
     assert html.count('name="partner_id"') == 2
     chosen = register(client, role="partner_staff", email="p@example.org", organization="robotics",

@@ -51,7 +51,7 @@ class RegisterForm(FlaskForm):
         Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
         description=_l("Partner staff: your organization's name as the directory lists it."))
     # Offered only once a name was typed that matches more than one organization, or not exactly.
-    partner_id = RadioField(_l("Which of these is your organization?"), coerce=int, validate_choice=False, choices=[])
+    partner_id = RadioField(_l("Organizations that match"), coerce=int, validate_choice=False, choices=[])
     new_partner_name = StringField(_l("Or propose a new organization"), filters=[strip], validators=[
         Optional(), Length(max=200, message=_l("Use at most 200 characters.")), PlainText()])
     language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
