@@ -159,3 +159,36 @@ def test_staff_pages_refuse_the_wrong_role(live_server, browser, accounts, signe
         assert db.session.get(ChangeRequest, ids["change"]).status == "pending"
         db.session.remove()
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_new_partner_staff_find_their_organization_by_name_with_the_keyboard(live_server, browser, axe_source, lang):
+    """No list of every partner: type a word of the name, pick from the matches (keyboard only)."""
+    with live_server.app.app_context():
+        partner = db.session.scalars(select(Partner).where(Partner.status == "active").order_by(Partner.id)).first()
+        word = partner.name.split()[0]
+        db.session.remove()
+    for width in (390, 1280):
+        context, page = new_page(browser, live_server, lang, width)
+        page.goto(live_server.url + "/account/register")
+        assert page.locator("input[name=partner_id]").count() == 0
+        page.check("input[value=partner_staff]")
+        page.fill("#email", f"browser-new-staff-{lang}-{width}@example.org")
+        page.fill("#password", PASSWORD)
+        page.fill("#confirm", PASSWORD)
+        page.fill("#organization", word)
+        page.click("main form button[type=submit]")
+        choices = page.locator("input[name=partner_id]")
+        assert choices.count() >= 1
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"register-choose-{lang}-{width}.png"), full_page=True)
+        assert run_axe(page, axe_source) == []
+        page.fill("#password", PASSWORD)  # passwords are never sent back
+        page.fill("#confirm", PASSWORD)
+        choices.first.focus()
+        page.keyboard.press("Space")
+        assert choices.first.is_checked()
+        page.focus("main form button[type=submit]")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/account/sign-in")
+        assert page.csp_errors == []
+        context.close()
