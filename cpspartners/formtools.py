@@ -49,13 +49,3 @@ def school_choices():
 
     return options([(0, _l("Choose a school"))] + list(db.session.execute(
         select(School.id, School.long_name).order_by(School.long_name))))
-
-
-def partner_choices(statuses=("active",)):
-    from sqlalchemy import select
-
-    from .extensions import db
-    from .models import Partner
-
-    return options([(0, _l("Choose an organization"))] + list(db.session.execute(
-        select(Partner.id, Partner.name).where(Partner.status.in_(statuses)).order_by(Partner.name, Partner.id))))

@@ -1,6 +1,5 @@
 """Search: the index follows the database (outbox), queries, facets, sorts, pages and odd input."""
 
-import logging
 import multiprocessing
 import os
 from datetime import date, timedelta
@@ -120,8 +119,6 @@ def test_changing_tags_and_clusters_reindexes(client, make_opportunity):
 
 
 def test_index_failure_after_commit_is_repaired_by_next_apply(app, client, make_partner, monkeypatch, caplog):
-    # Alembic's logging fileConfig (run by the migration test) disables loggers that existed before it.
-    monkeypatch.setattr(logging.getLogger("cpspartners.search.sync"), "disabled", False)
     partner = make_partner()
 
     def broken(*args, **kwargs):

@@ -114,15 +114,24 @@ def pool(people):
 
 def test_specialist_creates_a_pool_and_allocates(app, people):
     client = as_user(app, people["specialist"])
-    data = {"name": "Licences", "name_es": "Licencias", "provider_id": people["other_partner"].id,
+    data = {"name": "Licences", "name_es": "Licencias", "provider": people["other_partner"].name.upper(),
             "total_seats": "3", "validity_days": "120", "remind_days_before": "14"}
     response = post(client, "/specialist/pools/new", data, token_from="/specialist/pools/new")
     created = db.session.scalars(select(SeatPool)).one()
+    assert created.provider_id == people["other_partner"].id  # the exact name, case aside: nothing to choose
     assert response.headers["Location"].endswith(f"/specialist/pools/{created.id}")
     page = f"/specialist/pools/{created.id}"
-    too_many = post(client, page, {"distributor_id": people["partner"].id, "seats": "5"}, token_from=page)
+    word = people["partner"].name.split()[0]
+    offered = post(client, page, {"distributor": word, "seats": "2"}, token_from=page)
+    assert offered.status_code == 400 and "Choose the distributor from the list." in offered.text
+    assert f'value="{people["partner"].id}"' in offered.text and "Organizations that match" in offered.text
+    nothing = post(client, page, {"distributor": "Zzyzx Guild", "seats": "2"}, token_from=page)
+    assert nothing.status_code == 400 and "We found no organization called" in nothing.text
+    assert post(client, page, {"seats": "2"}, token_from=page).status_code == 400
+    too_many = post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "5"},
+                    token_from=page)
     assert too_many.status_code == 400 and "Only 3 seats are left" in too_many.text
-    post(client, page, {"distributor_id": people["partner"].id, "seats": "2"}, token_from=page)
+    post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "2"}, token_from=page)
     assert db.session.scalars(select(SeatAllocation)).one().seats == 2
     rows = csv_rows(client.get("/specialist/pools.csv"))
     assert rows[1][1:6] == ["Licences", people["other_partner"].name, "3", "2", "1"]

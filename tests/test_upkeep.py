@@ -1,6 +1,7 @@
 """Specialist upkeep: verify, needs verification, archive and restore, merge, vetting records,
 the audit log, admin roles and the student-record access log."""
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -157,11 +158,17 @@ def test_admin_changes_a_role_and_it_is_audited(client_as, make_user, make_partn
     teacher = make_user("teacher")
     partner = make_partner()
     path = f"/admin/users/{teacher.id}"
-    response = post(admin, f"{path}/role", {"role": "partner_staff", "partner_id": str(partner.id), "active": "y"},
+    unknown = post(admin, f"{path}/role", {"role": "partner_staff", "partner": "Zzyzx Guild", "active": "y"},
+                   token_from=path)
+    assert unknown.status_code == 400 and "We found no organization called" in unknown.text
+    response = post(admin, f"{path}/role", {"role": "partner_staff", "partner": partner.name, "active": "y"},
                     token_from=path)
     assert response.status_code == 302
     db.session.refresh(teacher)
     assert teacher.role == "partner_staff" and teacher.partner_id == partner.id
+    page = admin.get(path).text  # the partner is shown by name and already chosen
+    assert f'value="{partner.name}"' in page
+    assert re.search(r'<input checked[^>]*value="%d"' % partner.id, page)
     entry = audit("changed_role", "user")[0]
     assert entry.changes["role"] == ["teacher", "partner_staff"] and entry.actor_id == admin.user.id
 
@@ -169,7 +176,7 @@ def test_admin_changes_a_role_and_it_is_audited(client_as, make_user, make_partn
 def test_admin_cannot_demote_themselves(client_as):
     admin = client_as("admin")
     path = f"/admin/users/{admin.user.id}"
-    response = post(admin, f"{path}/role", {"role": "teacher", "partner_id": "0", "active": "y"}, token_from=path)
+    response = post(admin, f"{path}/role", {"role": "teacher", "partner": "", "active": "y"}, token_from=path)
     assert response.status_code == 400
     db.session.refresh(admin.user)
     assert admin.user.role == "admin"

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
+from .. import partner_lookup
 from ..formtools import PlainText, chosen_values, options, strip
 from ..taxonomy import STUDENT_GRADES
 
@@ -72,19 +73,15 @@ class RegisterForm(FlaskForm):
         return self.role.data == "partner_staff" and not self.new_partner_name.data
 
     def validate_organization(self, field):
-        if not self._needs_organization():
-            return
-        if not field.data:
-            raise ValidationError(_l("Type your organization's name, or propose a new one."))
-        if not self.partner_id.choices:
-            raise ValidationError(_l("We found no organization called “%(name)s” in the directory. Check the "
-                                     "spelling, or propose it as a new organization.", name=field.data))
+        if self._needs_organization():
+            partner_lookup.check_name(field, self.partner_id, _l("Type your organization's name, or propose a new one."),
+                                      can_propose=True)
 
     def validate_partner_id(self, field):
-        if field.data and field.data not in chosen_values(field):
+        if self._needs_organization():
+            partner_lookup.check_choice(field, _l("Choose your organization from the list, or propose a new one."))
+        elif field.data and field.data not in chosen_values(field):
             raise ValidationError(_l("Choose an organization from the list."))
-        if self._needs_organization() and not field.data and self.partner_id.choices:
-            raise ValidationError(_l("Choose your organization from the list, or propose a new one."))
 
 
 class ResetRequestForm(FlaskForm):

@@ -8,15 +8,14 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import policy
+from .. import partner_lookup, policy
 from ..auth import make_confirm_token, make_reset_token, user_from_confirm_token, user_from_reset_token
 from ..extensions import limiter
-from ..formtools import options, school_choices
+from ..formtools import school_choices
 from ..mail import send_email
 from ..security import safe_next
 from ..services import ServiceError
 from ..services import accounts as service
-from . import organizations
 from .forms import PasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm, SignInForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -73,11 +72,7 @@ def register():
     form = RegisterForm()
     form.school_id.choices = school_choices()
     if form.is_submitted() and form.role.data == "partner_staff" and not form.new_partner_name.data:
-        candidates = organizations.offered(form.organization.data)
-        form.partner_id.choices = options([(partner.id, partner.name) for partner in candidates])
-        exact = organizations.only_exact(form.organization.data, candidates)
-        if not form.partner_id.data and exact is not None:
-            form.partner_id.data = exact.id  # the name as the directory lists it: nothing to choose
+        partner_lookup.prepare(form.organization, form.partner_id)
     if form.validate_on_submit():
         data = form.data
         try:

@@ -5,11 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import policy
+from .. import partner_lookup, policy
 from ..directory.filters import Filters, parse_page
 from ..directory.queries import page_of
 from ..extensions import db
-from ..formtools import partner_choices
 from ..models import User
 from ..services import ServiceError
 from ..services import accounts as service
@@ -20,6 +19,7 @@ from ..text import clean_query
 from .forms import RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+PICKABLE_PARTNERS = ("active", "pending")  # staff of a partner still in review can be linked to it
 
 
 def _user(user_id):
@@ -61,8 +61,9 @@ def user_detail(user_id):
     # Staff looking at a student's account is logged (FERPA/SOPPA access log).
     log_student_record_access(current_user, user, request.path)
     form = RoleForm(data={"role": user.role if user.role != "student" else "teacher",
-                          "partner_id": user.partner_id or 0, "active": user.active})
-    form.partner_id.choices = partner_choices(("active", "pending"))
+                          "partner": user.partner.name if user.partner else "", "partner_id": user.partner_id,
+                          "active": user.active})
+    partner_lookup.prepare(form.partner, form.partner_id, PICKABLE_PARTNERS)
     return render_template("admin/user_detail.html", user=user, form=form, action_form=ActionForm())
 
 
@@ -86,10 +87,12 @@ def approve_user(user_id):
 def set_role(user_id):
     user = _user(user_id)
     form = RoleForm()
-    form.partner_id.choices = partner_choices(("active", "pending"))
+    if form.role.data == "partner_staff":
+        partner_lookup.prepare(form.partner, form.partner_id, PICKABLE_PARTNERS)
     if form.validate_on_submit():
+        partner_id = form.partner_id.data if form.role.data == "partner_staff" else None
         try:
-            service.set_role(current_user, user, form.role.data, form.partner_id.data or None, form.active.data)
+            service.set_role(current_user, user, form.role.data, partner_id, form.active.data)
         except ServiceError as error:
             form.role.errors.append(str(error))
         else:

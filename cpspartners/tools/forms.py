@@ -4,10 +4,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    DateField, DecimalField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
+    DateField, DecimalField, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from .. import partner_lookup
 from ..formtools import PlainText, options, strip
 
 IMPORT_KINDS = (("partners", _l("Partners")), ("opportunities", _l("Opportunities")))
@@ -78,7 +80,9 @@ class PoolForm(FlaskForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(_l("Write a name.")), _length(200),
                                                                  PlainText()])
     name_es = StringField(_l("Name in Spanish"), filters=[strip], validators=[Optional(), _length(200), PlainText()])
-    provider_id = SelectField(_l("Provider"), coerce=int)
+    provider = StringField(_l("Provider"), filters=[strip], validators=[_length(200), PlainText()],
+                           description=_l("The organization's name as the directory lists it."))
+    provider_id = RadioField(_l("Organizations that match"), coerce=int, validate_choice=False, choices=[])
     total_seats = IntegerField(_l("Seats or licences"), validators=[
         InputRequired(_l("Enter a number of seats.")), NumberRange(1, 1_000_000, _l("Enter 1 to 1,000,000."))])
     validity_days = IntegerField(_l("Days each seat is valid"), default=120, validators=[
@@ -86,11 +90,25 @@ class PoolForm(FlaskForm):
     remind_days_before = IntegerField(_l("Remind this many days before expiry"), default=14, validators=[
         InputRequired(_l("Enter a number of days.")), NumberRange(0, 365, _l("Enter 0 to 365 days."))])
 
+    def validate_provider(self, field):
+        partner_lookup.check_name(field, self.provider_id, _l("Type the provider's name."))
+
+    def validate_provider_id(self, field):
+        partner_lookup.check_choice(field, _l("Choose the provider from the list."))
+
 
 class AllocationForm(FlaskForm):
-    distributor_id = SelectField(_l("Distributor"), coerce=int)
+    distributor = StringField(_l("Distributor"), filters=[strip], validators=[_length(200), PlainText()],
+                              description=_l("The organization's name as the directory lists it."))
+    distributor_id = RadioField(_l("Organizations that match"), coerce=int, validate_choice=False, choices=[])
     seats = IntegerField(_l("Seats"), validators=[
         InputRequired(_l("Enter a number of seats.")), NumberRange(1, 1_000_000, _l("Enter 1 to 1,000,000."))])
+
+    def validate_distributor(self, field):
+        partner_lookup.check_name(field, self.distributor_id, _l("Type the distributor's name."))
+
+    def validate_distributor_id(self, field):
+        partner_lookup.check_choice(field, _l("Choose the distributor from the list."))
 
 
 class AssignForm(FlaskForm):

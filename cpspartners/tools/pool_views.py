@@ -6,9 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import policy
+from .. import partner_lookup, policy
 from ..extensions import db
-from ..formtools import partner_choices
 from ..models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry, User
 from ..services import pools
 from ..services.pools import Holder, PoolError
@@ -46,18 +45,16 @@ def pool_usage_csv():
 @policy.requires(policy.is_specialist)
 def pool_new():
     form = PoolForm()
-    form.provider_id.choices = partner_choices()
+    if form.is_submitted():
+        partner_lookup.prepare(form.provider, form.provider_id)
     if form.validate_on_submit():
-        if not form.provider_id.data:
-            form.provider_id.errors.append(_("Choose the provider."))
-        else:
-            pool = SeatPool(name=form.name.data, name_es=form.name_es.data or "", provider_id=form.provider_id.data,
-                            total_seats=form.total_seats.data, validity_days=form.validity_days.data,
-                            remind_days_before=form.remind_days_before.data)
-            db.session.add(pool)
-            db.session.commit()
-            flash(_("Pool created. Now allocate its seats to distributors."), "success")
-            return redirect(url_for("tools.pool_detail", pool_id=pool.id))
+        pool = SeatPool(name=form.name.data, name_es=form.name_es.data or "", provider_id=form.provider_id.data,
+                        total_seats=form.total_seats.data, validity_days=form.validity_days.data,
+                        remind_days_before=form.remind_days_before.data)
+        db.session.add(pool)
+        db.session.commit()
+        flash(_("Pool created. Now allocate its seats to distributors."), "success")
+        return redirect(url_for("tools.pool_detail", pool_id=pool.id))
     return render_template("tools/pool_form.html", form=form), 400 if form.errors else 200
 
 
@@ -66,18 +63,16 @@ def pool_new():
 def pool_detail(pool_id):
     pool = get_or_404(SeatPool, pool_id)
     form = AllocationForm()
-    form.distributor_id.choices = partner_choices()
+    if form.is_submitted():
+        partner_lookup.prepare(form.distributor, form.distributor_id)
     if form.validate_on_submit():
-        if not form.distributor_id.data:
-            form.distributor_id.errors.append(_("Choose the distributor."))
+        try:
+            pools.allocate(pool.id, form.distributor_id.data, form.seats.data)
+        except PoolError as error:
+            form.seats.errors.append(str(error))
         else:
-            try:
-                pools.allocate(pool.id, form.distributor_id.data, form.seats.data)
-            except PoolError as error:
-                form.seats.errors.append(str(error))
-            else:
-                flash(_("Allocation saved."), "success")
-                return redirect(url_for("tools.pool_detail", pool_id=pool.id))
+            flash(_("Allocation saved."), "success")
+            return redirect(url_for("tools.pool_detail", pool_id=pool.id))
     return render_template("tools/pool_detail.html", pool=pool, use=pools.usage(pool), form=form,
                            in_use={a.id: pools.active_count(a.id) for a in pool.allocations}), \
         400 if form.errors else 200
