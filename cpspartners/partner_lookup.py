@@ -20,8 +20,14 @@ from .text import like_contains
 MAX_OFFERED = 10
 
 
+MAX_NAME = 200
+
+
 def _clean(name):
-    return " ".join((name or "").split())
+    """What was typed, without control characters (PostgreSQL refuses NUL), spaces collapsed.
+    Runs before the form is validated, so it must take anything; the form then says what is wrong."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (name or "")[:MAX_NAME])
+    return " ".join(text.split())
 
 
 def offered(name, statuses=("active",), limit=MAX_OFFERED):

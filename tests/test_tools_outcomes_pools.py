@@ -128,6 +128,8 @@ def test_specialist_creates_a_pool_and_allocates(app, people):
     nothing = post(client, page, {"distributor": "Zzyzx Guild", "seats": "2"}, token_from=page)
     assert nothing.status_code == 400 and "We found no organization called" in nothing.text
     assert post(client, page, {"seats": "2"}, token_from=page).status_code == 400
+    for odd in ("\x00\u202e", "<b>x</b>", "x" * 10_000, "' OR 1=1 --", "*"):
+        assert post(client, page, {"distributor": odd, "seats": "2"}, token_from=page).status_code == 400
     too_many = post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "5"},
                     token_from=page)
     assert too_many.status_code == 400 and "Only 3 seats are left" in too_many.text

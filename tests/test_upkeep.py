@@ -161,6 +161,9 @@ def test_admin_changes_a_role_and_it_is_audited(client_as, make_user, make_partn
     unknown = post(admin, f"{path}/role", {"role": "partner_staff", "partner": "Zzyzx Guild", "active": "y"},
                    token_from=path)
     assert unknown.status_code == 400 and "We found no organization called" in unknown.text
+    odd = post(admin, f"{path}/role", {"role": "partner_staff", "partner": "a\x00b" * 500, "active": "y"},
+               token_from=path)
+    assert odd.status_code == 400
     response = post(admin, f"{path}/role", {"role": "partner_staff", "partner": partner.name, "active": "y"},
                     token_from=path)
     assert response.status_code == 302
