@@ -132,7 +132,7 @@ def test_specialist_creates_a_pool_and_allocates(app, people):
         assert post(client, page, {"distributor": odd, "seats": "2"}, token_from=page).status_code == 400
     too_many = post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "5"},
                     token_from=page)
-    assert too_many.status_code == 400 and "Only 3 seats are left" in too_many.text
+    assert too_many.status_code == 400 and "Not enough seats left to allocate in this pool: 3." in too_many.text
     post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "2"}, token_from=page)
     assert db.session.scalars(select(SeatAllocation)).one().seats == 2
     rows = csv_rows(client.get("/specialist/pools.csv"))
@@ -230,3 +230,15 @@ def test_teacher_calendar_has_the_accepted_visit(app, people):
         db.session.commit()
         body = app.test_client().get(f"/calendar/{personal_calendar.token_for(person)}.ics").get_data(as_text=True)
         assert "Visit: " in body and req.date_1.strftime("%Y%m%d") in body
+
+
+def test_refusals_are_in_the_reader_s_language(app, people, pool):
+    pools.allocate(pool.id, people["partner"].id, 9)
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        with pytest.raises(pools.PoolError) as refused:
+            pools.allocate(pool.id, people["other_partner"].id, 5)
+        assert str(refused.value) == "No quedan cupos suficientes por asignar en este programa: 1."
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with pytest.raises(pools.PoolError) as refused:
+            pools.allocate(pool.id, people["other_partner"].id, 5)
+        assert str(refused.value) == "Not enough seats left to allocate in this pool: 1."

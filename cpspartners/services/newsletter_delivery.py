@@ -11,6 +11,7 @@ import smtplib
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select, update
 
@@ -137,9 +138,9 @@ def confirm(token):
 def queue(newsletter):
     """Mark a draft for sending. Returns "queued" (an RQ job) or "pending" (for the cron command)."""
     if newsletter.status != "draft":
-        raise NewsletterError("This newsletter has already been sent or is being sent.")
+        raise NewsletterError(_l("This newsletter has already been sent or is being sent."))
     if not newsletter.items:
-        raise NewsletterError("Add at least one listing before sending.")
+        raise NewsletterError(_l("Add at least one listing before sending."))
     newsletter.status = "sending"
     newsletter.recipient_total = len(recipients(newsletter))
     db.session.commit()
@@ -186,8 +187,8 @@ def send(newsletter, base_url=None):
     Returns how many recipients have it so far, across runs.
     """
     if not claim(newsletter):  # the commit reloads the status, which another run may have changed
-        raise NewsletterError("This newsletter was already sent." if newsletter.status == "sent"
-                              else "This newsletter is being sent by another run.")
+        raise NewsletterError(_l("This newsletter was already sent.") if newsletter.status == "sent"
+                              else _l("This newsletter is being sent by another run."))
     newsletter.status = "sending"
     done = set(db.session.scalars(select(NewsletterDelivery.recipient)
                                   .where(NewsletterDelivery.newsletter_id == newsletter.id)))

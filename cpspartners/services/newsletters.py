@@ -6,6 +6,7 @@ Sending is done by a command or a queued job (see ``send``), never inside a requ
 
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..directory.queries import public_opportunities
@@ -31,7 +32,7 @@ def scope_filter(stmt, scope, value):
     elif scope == "area":
         schools = select(School.id).where(School.community_area_number == int(value))
     else:
-        raise NewsletterError("Unknown scope.")
+        raise NewsletterError(_l("Unknown scope."))
     at_schools = select(opportunity_school.c.opportunity_id).where(opportunity_school.c.school_id.in_(schools))
     citywide = ~Opportunity.schools.any()
     local = Opportunity.id.in_(at_schools)
@@ -56,7 +57,7 @@ def propose(audience, scope="citywide", scope_value="", today=None, limit=12):
 def create_draft(subject, audience, scope, scope_value, language, created_by=None, today=None):
     """A draft newsletter holding the proposed listings, in one transaction."""
     if audience not in AUDIENCE_TO_LISTING:
-        raise NewsletterError("Choose students, teachers or families.")
+        raise NewsletterError(_l("Choose students, teachers or families."))
     proposed = propose(audience, scope, scope_value, today)
     newsletter = Newsletter(subject=subject.strip(), audience=audience, scope=scope, scope_value=str(scope_value or ""),
                             language=language, created_by=created_by)
@@ -68,7 +69,7 @@ def create_draft(subject, audience, scope, scope_value, language, created_by=Non
 
 def _editable(newsletter):
     if newsletter.status != "draft":
-        raise NewsletterError("This newsletter has been sent and can no longer change.")
+        raise NewsletterError(_l("This newsletter has been sent and can no longer change."))
 
 
 def move(newsletter, opportunity_id, offset):
@@ -77,7 +78,7 @@ def move(newsletter, opportunity_id, offset):
     items = list(newsletter.items)
     index = next((n for n, item in enumerate(items) if item.opportunity_id == opportunity_id), None)
     if index is None:
-        raise NewsletterError("That listing is not in this newsletter.")
+        raise NewsletterError(_l("That listing is not in this newsletter."))
     target = max(0, min(len(items) - 1, index + offset))
     items.insert(target, items.pop(index))
     for position, item in enumerate(items):
@@ -89,7 +90,7 @@ def remove(newsletter, opportunity_id):
     _editable(newsletter)
     item = next((i for i in newsletter.items if i.opportunity_id == opportunity_id), None)
     if item is None:
-        raise NewsletterError("That listing is not in this newsletter.")
+        raise NewsletterError(_l("That listing is not in this newsletter."))
     newsletter.items.remove(item)
     for position, remaining in enumerate(newsletter.items):
         remaining.position = position
@@ -102,7 +103,7 @@ def add(newsletter, opportunity_id):
         return
     opp = db.session.scalars(public_opportunities().where(Opportunity.id == opportunity_id)).first()
     if opp is None:
-        raise NewsletterError("Only published listings can go in a newsletter.")
+        raise NewsletterError(_l("Only published listings can go in a newsletter."))
     newsletter.items.append(NewsletterItem(opportunity=opp, position=len(newsletter.items)))
     db.session.commit()
 

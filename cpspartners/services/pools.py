@@ -8,6 +8,7 @@ cannot both get it on PostgreSQL; SQLite serialises writers anyway.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -21,7 +22,7 @@ class PoolError(ValueError):
 def _locked(model, ident):
     obj = db.session.scalars(select(model).where(model.id == ident).with_for_update()).first()
     if obj is None:
-        raise PoolError("That pool or allocation does not exist.")
+        raise PoolError(_l("That pool or allocation does not exist."))
     return obj
 
 
@@ -40,14 +41,14 @@ def allocate(pool_id, distributor_id, seats):
     try:
         pool = _locked(SeatPool, pool_id)
         if seats < 1:
-            raise PoolError("An allocation needs at least one seat.")
+            raise PoolError(_l("An allocation needs at least one seat."))
         current = db.session.scalars(select(SeatAllocation).where(
             SeatAllocation.pool_id == pool.id, SeatAllocation.distributor_id == distributor_id)).first()
         others = allocated_seats(pool.id) - (current.seats if current else 0)
         if others + seats > pool.total_seats:
-            raise PoolError("Only %d seats are left to allocate in this pool." % (pool.total_seats - others))
+            raise PoolError(_l("Not enough seats left to allocate in this pool: %(n)d.", n=pool.total_seats - others))
         if current and active_count(current.id) > seats:
-            raise PoolError("This distributor already has %d seats in use." % active_count(current.id))
+            raise PoolError(_l("Seats this distributor already has in use: %(n)d.", n=active_count(current.id)))
         if current is None:
             current = SeatAllocation(pool_id=pool.id, distributor_id=distributor_id, seats=seats)
             db.session.add(current)
@@ -76,11 +77,11 @@ def assign(allocation_id, holder, today=None):
     """A seat if one is free, else a place on the waitlist. Returns the assignment or the entry."""
     today = today or date.today()
     if not holder.user_id and not holder.name.strip():
-        raise PoolError("Give the student's account or the family's name.")
+        raise PoolError(_l("Give the student's account or the family's name."))
     try:
         allocation = _locked(SeatAllocation, allocation_id)
         if not allocation.pool.is_open:
-            raise PoolError("This pool is closed.")
+            raise PoolError(_l("This pool is closed."))
         if active_count(allocation.id) < allocation.seats:
             result = SeatAssignment(allocation_id=allocation.id, starts_on=today,
                                     expires_on=today + timedelta(days=allocation.pool.validity_days - 1),
@@ -100,14 +101,14 @@ def renew(assignment_id, today=None):
     today = today or date.today()
     assignment = db.session.get(SeatAssignment, assignment_id)
     if assignment is None or assignment.status == "released":
-        raise PoolError("That seat cannot be renewed.")
+        raise PoolError(_l("That seat cannot be renewed."))
     start = max(today, assignment.expires_on + timedelta(days=1))
     if assignment.status == "expired":
         # A lapsed seat can only come back if the allocation still has room.
         allocation = _locked(SeatAllocation, assignment.allocation_id)
         if active_count(allocation.id) >= allocation.seats:
             db.session.rollback()
-            raise PoolError("No seat is free to renew this licence.")
+            raise PoolError(_l("No seat is free to renew this licence."))
         assignment.status = "active"
     assignment.expires_on = start + timedelta(days=assignment.allocation.pool.validity_days - 1)
     assignment.renewals += 1
@@ -120,7 +121,7 @@ def release(assignment_id, today=None):
     """Give a seat back; the first person waiting gets it."""
     assignment = db.session.get(SeatAssignment, assignment_id)
     if assignment is None or assignment.status != "active":
-        raise PoolError("That seat is not in use.")
+        raise PoolError(_l("That seat is not in use."))
     assignment.status = "released"
     db.session.flush()
     promoted = promote_waitlist(assignment.allocation, today or date.today())
