@@ -15,7 +15,7 @@ from . import search
 from .extensions import db
 from .formtools import chosen_values, options
 from .models import Partner
-from .text import like_contains
+from .text import clean_query
 
 MAX_OFFERED = 10
 
@@ -24,10 +24,9 @@ MAX_NAME = 200
 
 
 def _clean(name):
-    """What was typed, without control characters (PostgreSQL refuses NUL), spaces collapsed.
-    Runs before the form is validated, so it must take anything; the form then says what is wrong."""
-    text = "".join(ch if ch.isprintable() else " " for ch in (name or "")[:MAX_NAME])
-    return " ".join(text.split())
+    """What was typed, made safe to query with (it runs before the form is validated, so it takes
+    anything; the form then says what is wrong), spaces collapsed for comparing names."""
+    return " ".join(clean_query(name, MAX_NAME).split())
 
 
 def offered(name, statuses=("active",), limit=MAX_OFFERED):
@@ -42,11 +41,8 @@ def offered(name, statuses=("active",), limit=MAX_OFFERED):
         return exact
     found = search.find_partners(name, limit) if "active" in statuses else []
     others = [status for status in statuses if status != "active"]
-    if others and len(found) < limit:  # pending partners are not in the search index
-        stmt = select(Partner).where(Partner.status.in_(others)).order_by(Partner.name, Partner.id)
-        for word in name.lower().split()[:5]:
-            stmt = stmt.where(func.lower(Partner.name).like(like_contains(word), escape="\\"))
-        found += list(db.session.scalars(stmt.limit(limit - len(found))))
+    if others:  # pending partners are not in the search index
+        found += search.partners_named(name, others, limit - len(found))
     return found
 
 

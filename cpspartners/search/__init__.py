@@ -129,12 +129,20 @@ def find_partners(text, limit=25):
         ids = [int(key[2:]) for key in reader().partners(text, limit)]
     except Exception:
         log.exception("Partner search failed; matching names in the database instead")
-        words = text.lower().split()[:MAX_FALLBACK_WORDS]
-        stmt = select(Partner).where(Partner.status == "active").order_by(Partner.name, Partner.id).limit(limit)
-        for word in words:
-            stmt = stmt.where(func.lower(Partner.name).like(like_contains(word), escape="\\"))
-        return list(db.session.scalars(stmt)) if words else []
+        return partners_named(text, limit=limit)
     return [partner for partner in _in_order(Partner, ids) if partner.status == "active"]
+
+
+def partners_named(text, statuses=("active",), limit=25):
+    """Partners in ``statuses`` whose names contain every word of ``text`` (case aside), by name:
+    the database's answer where the index has none (it holds active partners only)."""
+    words = text.lower().split()[:MAX_FALLBACK_WORDS]
+    if not words or limit <= 0:
+        return []
+    stmt = select(Partner).where(Partner.status.in_(statuses)).order_by(Partner.name, Partner.id).limit(limit)
+    for word in words:
+        stmt = stmt.where(func.lower(Partner.name).like(like_contains(word), escape="\\"))
+    return list(db.session.scalars(stmt))
 
 
 def suggest(text):

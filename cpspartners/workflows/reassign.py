@@ -16,13 +16,6 @@ from ..models import Opportunity, OpportunityCluster, Partner
 from .finder import CLASSROOM_KINDS
 
 MAX_CHOICES = 25
-MAX_QUERY_CHARS = 200
-
-
-def clean_query(text):
-    """What the specialist typed, without control characters, at most ``MAX_QUERY_CHARS``."""
-    text = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in (text or "")[:MAX_QUERY_CHARS])
-    return " ".join(text.split())
 
 
 def candidates(req, text="", limit=MAX_CHOICES):

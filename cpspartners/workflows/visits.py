@@ -19,9 +19,9 @@ from ..models.workflow import REQUEST_STATES
 from ..services import messages
 from ..services import requests as visit_requests
 from ..taxonomy import CAREER_CLUSTERS, codes
-from ..text import small_int
+from ..text import clean_query, small_int
 from . import finder
-from .reassign import candidates as partners_to_offer, clean_query as clean_partner_query
+from .reassign import candidates as partners_to_offer
 from .common import get_or_404, page_number, run
 from .forms import (
     AcceptForm, ActionForm, AnswerForm, ConfirmForm, DeclineForm, MessageForm, ProposeForm, ReassignForm, RequestForm,
@@ -78,7 +78,9 @@ def find():
     return render_template("visits/find.html", results=found.results, total=found.total, page=found.page,
                            pages=found.pages, notes=notes,
                            q=" ".join(words), cluster=cluster, subject=subject, grade=grade, school=school,
-                           subjects=finder.SUBJECTS, clusters=CAREER_CLUSTERS)
+                           subject_options=[(code, label) for code, label, _clusters in finder.SUBJECTS],
+                           cluster_options=[(code, label) for code, _name, label in CAREER_CLUSTERS],
+                           grade_options=[(g, "K" if g == 0 else str(g)) for g in range(0, 13)])
 
 
 @bp.route("/teacher/requests/new", methods=["GET", "POST"])
@@ -142,7 +144,7 @@ def _render_detail(req, status=200, **forms):
     reassign_form = forms.get("reassign_form") or ReassignForm()
     partner_q, offered = "", []
     if side == "specialist":
-        partner_q = clean_partner_query(request.args.get("partner_q", ""))
+        partner_q = clean_query(request.args.get("partner_q"))
         offered = partners_to_offer(req, partner_q)
         reassign_form.partner_id.choices = options([(0, _l("Choose an organization"))]
                                                    + [(partner.id, partner.name) for partner in offered])
