@@ -19,13 +19,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from cpspartners import create_app  # noqa: E402
-from cpspartners.extensions import db  # noqa: E402
-from cpspartners.models import Opportunity, School  # noqa: E402
-from cpspartners.search.index import current_path  # noqa: E402
-from cpspartners.workflows import finder  # noqa: E402
+from cpspartners import create_app
+from cpspartners.extensions import db
+from cpspartners.models import Opportunity, School
+from cpspartners.search.index import current_path
+from cpspartners.workflows import finder
 
 # The first five are the criteria of the earlier runs (docs/benchmarks.md); the last two add a
 # Spanish word typed without its accent and two words that must both match.
@@ -75,8 +75,14 @@ def main():
     args = parser.parse_args()
     args.index = args.index or args.db + ".index"
     modes = [(name, flag) for name, flag in MODES if name in args.modes.split(",")]
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": "sqlite:///" + args.db,
-                      "SEARCH_INDEX_DIR": args.index})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + args.db,
+            "SEARCH_INDEX_DIR": args.index,
+        }
+    )
     with app.app_context(), app.test_request_context():
         prepare(app, args)
         load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -85,8 +91,10 @@ def main():
         total = db.session.scalar(select(func.count()).select_from(Opportunity))
         start = time.perf_counter()
         finder.search(finder.Criteria(words=("welding",)), schools[0], 1, 20)
-        print(f"{total} opportunities; first index search (opens the index, maps documents to ids) "
-              f"{(time.perf_counter() - start) * 1000:.0f} ms, not counted")
+        print(
+            f"{total} opportunities; first index search (opens the index, maps documents to ids) "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms, not counted"
+        )
         db.session.expunge_all()
         # Modes take turns on each school (which goes first alternates), so a burst of load
         # from other work on the machine falls on both alike.
@@ -94,7 +102,7 @@ def main():
         per = {mode: {} for mode, _flag in modes}
         for number, school in enumerate(schools):
             label, criteria = CRITERIA[number % len(CRITERIA)]
-            for mode, use_index in modes[number % 2:] + modes[:number % 2]:
+            for mode, use_index in modes[number % 2 :] + modes[: number % 2]:
                 start = time.perf_counter()
                 found = finder.search(criteria, school, 1, 20, use_index=use_index)
                 elapsed = (time.perf_counter() - start) * 1000
@@ -104,13 +112,17 @@ def main():
                 counts.append(found.total)
                 db.session.expunge_all()
         for mode, _flag in modes:
-            print(f"\n{mode}: {len(timings[mode])} searches, p50 {statistics.median(timings[mode]):.1f} ms, "
-                  f"p95 {percentile(timings[mode], 95):.1f} ms")
+            print(
+                f"\n{mode}: {len(timings[mode])} searches, p50 {statistics.median(timings[mode]):.1f} ms, "
+                f"p95 {percentile(timings[mode], 95):.1f} ms"
+            )
             for label, _criteria in CRITERIA:
                 times, counts = per[mode].get(label, ([], []))
                 if times:
-                    print(f"  {label:<24} p50 {statistics.median(times):6.1f} ms  p95 {percentile(times, 95):6.1f} ms"
-                          f"  matches {min(counts)}-{max(counts)}  ({len(times)} schools)")
+                    print(
+                        f"  {label:<24} p50 {statistics.median(times):6.1f} ms  p95 {percentile(times, 95):6.1f} ms"
+                        f"  matches {min(counts)}-{max(counts)}  ({len(times)} schools)"
+                    )
         print("\n" + subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 

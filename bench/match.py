@@ -27,22 +27,28 @@ from datetime import date
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sqlalchemy import inspect, select  # noqa: E402
+from sqlalchemy import inspect, select
 
-from cpspartners import create_app  # noqa: E402
-from cpspartners.extensions import db  # noqa: E402
-from cpspartners import matching  # noqa: E402
-from cpspartners.models import School  # noqa: E402
-from cpspartners.recommend import load_offers  # noqa: E402
-from cpspartners.taxonomy import CAREER_CLUSTERS, INTEREST_TAGS  # noqa: E402
+from cpspartners import (
+    create_app,
+    matching,
+)
+from cpspartners.extensions import db
+from cpspartners.models import School
+from cpspartners.recommend import load_offers
+from cpspartners.taxonomy import CAREER_CLUSTERS, INTEREST_TAGS
 
 DEFAULT_DB = os.path.join(ROOT, "bench", ".data", "match-100k.sqlite")
 
 
 def ensure_database(path, scale):
     """Migrate, seed the real schools and the demo directory when missing (idempotent)."""
-    env = dict(os.environ, FLASK_APP="cpspartners", CPSPARTNERS_SQLALCHEMY_DATABASE_URI="sqlite:///" + path,
-               CPSPARTNERS_SECRET_KEY='"bench"')
+    env = dict(
+        os.environ,
+        FLASK_APP="cpspartners",
+        CPSPARTNERS_SQLALCHEMY_DATABASE_URI="sqlite:///" + path,
+        CPSPARTNERS_SECRET_KEY='"bench"',
+    )
     flask = os.path.join(os.path.dirname(sys.executable), "flask")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     subprocess.run([flask, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -50,6 +56,7 @@ def ensure_database(path, scale):
     with app.app_context():
         have_schools = db.session.scalar(select(School.id).limit(1)) is not None
         from cpspartners.models import Opportunity
+
         count = db.session.scalar(select(db.func.count()).select_from(Opportunity)) if have_schools else 0
     if not have_schools:
         subprocess.run([flask, "seed", "schools"], env=env, check=True, capture_output=True)
@@ -67,17 +74,24 @@ def make_students(rng, schools, tags, count):
         low, high = max(6, school.lowest_grade or 6), min(12, school.highest_grade or 12)
         if low > high:
             continue
-        students.append(matching.Seeker(
-            kind="student", school_id=school.id, school_name=school.long_name,
-            lat=school.latitude, lon=school.longitude, community_area=school.community_area_number,
-            grade=rng.randint(low, high),
-            clusters=rng.sample(clusters, rng.choice((0, 1, 1, 2, 3))),
-            tags=rng.sample(tags, rng.choice((0, 1, 2, 2, 3, 4))),
-            languages=rng.choice(({"en"}, {"en"}, {"en", "es"}, {"es"}, {"en", "pl"})),
-            modality=rng.choice(("either", "either", "in_person", "virtual")),
-            needs_paid=rng.random() < 0.3, needs_transportation=rng.random() < 0.3,
-            dismissed=frozenset(rng.sample(range(1, 100_000), rng.choice((0, 0, 2, 5)))),
-        ))
+        students.append(
+            matching.Seeker(
+                kind="student",
+                school_id=school.id,
+                school_name=school.long_name,
+                lat=school.latitude,
+                lon=school.longitude,
+                community_area=school.community_area_number,
+                grade=rng.randint(low, high),
+                clusters=rng.sample(clusters, rng.choice((0, 1, 1, 2, 3))),
+                tags=rng.sample(tags, rng.choice((0, 1, 2, 2, 3, 4))),
+                languages=rng.choice(({"en"}, {"en"}, {"en", "es"}, {"es"}, {"en", "pl"})),
+                modality=rng.choice(("either", "either", "in_person", "virtual")),
+                needs_paid=rng.random() < 0.3,
+                needs_transportation=rng.random() < 0.3,
+                dismissed=frozenset(rng.sample(range(1, 100_000), rng.choice((0, 0, 2, 5)))),
+            )
+        )
     return students
 
 
@@ -116,8 +130,10 @@ def main():
     tags = sorted({t for o in offers for t in o.tags} | set(INTEREST_TAGS))
     offer_ids = [o.id for o in offers]
     print(f"public offers: {len(offers)}, indexed (seats left): {index.size}, distinct tags: {len(tags)}")
-    print(f"load from SQLite: {loaded - started:.2f} s, build index: {built - loaded:.2f} s, "
-          f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"load from SQLite: {loaded - started:.2f} s, build index: {built - loaded:.2f} s, "
+        f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
     # Warm up (first numpy calls allocate), then one student at a time.
     for seeker in make_students(random.Random(1), schools, tags, 20):
@@ -131,28 +147,34 @@ def main():
         timings.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
         sizes.append(len(found))
-    print(f"one student (n={len(timings)}), wall clock: p50 {statistics.median(timings):.1f} ms, "
-          f"p95 {percentile(timings, 95):.1f} ms, max {max(timings):.1f} ms; "
-          f"CPU time: p50 {statistics.median(cpu):.1f} ms, p95 {percentile(cpu, 95):.1f} ms; "
-          f"results per student min {min(sizes)}, mean {statistics.mean(sizes):.1f}")
+    print(
+        f"one student (n={len(timings)}), wall clock: p50 {statistics.median(timings):.1f} ms, "
+        f"p95 {percentile(timings, 95):.1f} ms, max {max(timings):.1f} ms; "
+        f"CPU time: p50 {statistics.median(cpu):.1f} ms, p95 {percentile(cpu, 95):.1f} ms; "
+        f"results per student min {min(sizes)}, mean {statistics.mean(sizes):.1f}"
+    )
 
     batch = make_students(random.Random(7), schools, tags, args.batch)
     t0, c0 = time.perf_counter(), time.process_time()
     digests = matching.recommend_many(batch, index, today, 10)
     elapsed, used = time.perf_counter() - t0, time.process_time() - c0
     assert len(digests) == args.batch and all(len(found) == 10 for _seeker, found in digests)
-    print(f"batch of {args.batch} students' top 10: {elapsed:.1f} s wall clock, {args.batch / elapsed:.0f} "
-          f"students/s; {used:.1f} s CPU, {args.batch / used:.0f} students per CPU second")
+    print(
+        f"batch of {args.batch} students' top 10: {elapsed:.1f} s wall clock, {args.batch / elapsed:.0f} "
+        f"students/s; {used:.1f} s CPU, {args.batch / used:.0f} students per CPU second"
+    )
 
     if args.reference:
         slow = []
-        for seeker in students[:args.reference]:
+        for seeker in students[: args.reference]:
             t0 = time.perf_counter()
             expected = matching.reference_recommend(seeker, offers, today, 10)
             slow.append((time.perf_counter() - t0) * 1000)
             assert index.recommend(seeker, today, 10) == expected, seeker
-        print(f"plain-Python reference (every offer scored one by one, n={len(slow)}): "
-              f"median {statistics.median(slow):.0f} ms per student; same results as the index: yes")
+        print(
+            f"plain-Python reference (every offer scored one by one, n={len(slow)}): "
+            f"median {statistics.median(slow):.0f} ms per student; same results as the index: yes"
+        )
 
 
 if __name__ == "__main__":

@@ -32,18 +32,58 @@ TODAY = "2026-11-01"
 
 # 60 realistic queries: 1-4 words; every other one with 1-2 facet filters; some by deadline.
 WORDS = [
-    "welding", "robotics", "guest speaker", "paid internship", "nursing", "coding workshop", "tecnologia",
-    "robotica", "climate science", "film", "carpentry apprenticeship", "data science", "game design",
-    "public health", "field trip", "mentoring", "early college", "cybersecurity", "music production",
-    "entrepreneurship", "photography", "gardening", "architecture", "aviation", "law", "cooking",
-    "skilled trades electrical", "guest speaker climate science", "internship finance", "taller",
-    "pasantia", "salud", "engineering team challenge", "mental health", "fashion design",
-    "journalism", "animals", "space", "visual arts", "theater",
+    "welding",
+    "robotics",
+    "guest speaker",
+    "paid internship",
+    "nursing",
+    "coding workshop",
+    "tecnologia",
+    "robotica",
+    "climate science",
+    "film",
+    "carpentry apprenticeship",
+    "data science",
+    "game design",
+    "public health",
+    "field trip",
+    "mentoring",
+    "early college",
+    "cybersecurity",
+    "music production",
+    "entrepreneurship",
+    "photography",
+    "gardening",
+    "architecture",
+    "aviation",
+    "law",
+    "cooking",
+    "skilled trades electrical",
+    "guest speaker climate science",
+    "internship finance",
+    "taller",
+    "pasantia",
+    "salud",
+    "engineering team challenge",
+    "mental health",
+    "fashion design",
+    "journalism",
+    "animals",
+    "space",
+    "visual arts",
+    "theater",
 ]
 FILTERS = [
-    {"kind": ["internship"]}, {"modality": ["in_person"], "band": ["high"]}, {"cluster": ["060100"]},
-    {"paid": ["1"]}, {"band": ["middle"]}, {"area": ["31"]}, {"kind": ["workshop"], "lang": ["es"]},
-    {"modality": ["virtual"]}, {"cluster": ["040200"], "band": ["high"]}, {"kind": ["guest_speaker"]},
+    {"kind": ["internship"]},
+    {"modality": ["in_person"], "band": ["high"]},
+    {"cluster": ["060100"]},
+    {"paid": ["1"]},
+    {"band": ["middle"]},
+    {"area": ["31"]},
+    {"kind": ["workshop"], "lang": ["es"]},
+    {"modality": ["virtual"]},
+    {"cluster": ["040200"], "band": ["high"]},
+    {"kind": ["guest_speaker"]},
 ]
 
 
@@ -72,8 +112,13 @@ def percentile(values, p):
 
 
 def env_for(index_dir):
-    env = dict(os.environ, FLASK_APP="cpspartners", CPSPARTNERS_SECRET_KEY="bench-only",
-               CPSPARTNERS_SQLALCHEMY_DATABASE_URI="sqlite:///" + DB, CPSPARTNERS_SEARCH_INDEX_DIR=index_dir)
+    env = dict(
+        os.environ,
+        FLASK_APP="cpspartners",
+        CPSPARTNERS_SECRET_KEY="bench-only",
+        CPSPARTNERS_SQLALCHEMY_DATABASE_URI="sqlite:///" + DB,
+        CPSPARTNERS_SEARCH_INDEX_DIR=index_dir,
+    )
     return env
 
 
@@ -142,8 +187,11 @@ def fts_query(conn, text, filters, sort, open_only):
     total = conn.execute("SELECT count(*) " + base, args).fetchone()[0]
     for column in ("kind", "modality", "paid", "area", "band", "lang"):
         conn.execute(f"SELECT f.{column}, count(*) {base} GROUP BY f.{column}", args).fetchall()
-    conn.execute(f"SELECT c.code, count(*) {base.replace('WHERE', 'JOIN cluster c ON c.rowid = f.rowid WHERE', 1)}"
-                 " GROUP BY c.code", args).fetchall()
+    conn.execute(
+        f"SELECT c.code, count(*) {base.replace('WHERE', 'JOIN cluster c ON c.rowid = f.rowid WHERE', 1)}"
+        " GROUP BY c.code",
+        args,
+    ).fetchall()
     order = "f.deadline IS NULL, f.deadline" if sort == "deadline" else "bm25(doc, 4, 4, 2, 2, 1, 1, 1.5, 1.5)"
     ids = [row[0] for row in conn.execute(f"SELECT doc.rowid {base} ORDER BY {order} LIMIT 20", args)]
     if ids:  # load the shown rows, as the site does
@@ -165,8 +213,13 @@ def timed(fn, items, repeat):
 
 def http_bench(index_dir, port, requests):
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    proc = subprocess.Popen([gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT,
-                            env=env_for(index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env=env_for(index_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/search?"
         for _ in range(100):
@@ -229,8 +282,10 @@ def main():
             start = time.perf_counter()
             counts = rebuild(procs=options.procs, limitmb=options.limitmb, multisegment=options.multisegment)
             took = time.perf_counter() - start
-            print(f"rebuild: {took:.1f} s for {counts['opportunities']} opportunities + {counts['partners']} partners "
-                  f"(procs={options.procs}, limitmb={options.limitmb}, multisegment={options.multisegment})")
+            print(
+                f"rebuild: {took:.1f} s for {counts['opportunities']} opportunities + {counts['partners']} partners "
+                f"(procs={options.procs}, limitmb={options.limitmb}, multisegment={options.multisegment})"
+            )
         print(f"index size: {du(os.path.join(index_dir, 'current')) / 1e6:.1f} MB")
         from datetime import date
 
@@ -246,11 +301,15 @@ def main():
         items = queries()
         start = time.perf_counter()
         whoosh_query(*items[1])
-        print(f"first query on a fresh searcher (opens the index, builds facet bitsets and sort keys): "
-              f"{(time.perf_counter() - start) * 1000:.0f} ms")
+        print(
+            f"first query on a fresh searcher (opens the index, builds facet bitsets and sort keys): "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms"
+        )
         times = timed(whoosh_query, items, options.repeat)
-        print(f"whoosh in-process: p50 {percentile(times, 50):.1f} ms, p95 {percentile(times, 95):.1f} ms "
-              f"over {len(times)} queries ({len(items)} distinct)")
+        print(
+            f"whoosh in-process: p50 {percentile(times, 50):.1f} ms, p95 {percentile(times, 95):.1f} ms "
+            f"over {len(times)} queries ({len(items)} distinct)"
+        )
     start = time.perf_counter()
     conn = build_fts()
     print(f"fts5 build: {time.perf_counter() - start:.1f} s, size {os.path.getsize(FTS) / 1e6:.1f} MB")
@@ -259,8 +318,10 @@ def main():
     conn.close()
     if options.http_requests:
         times = http_bench(index_dir, options.port, options.http_requests)
-        print(f"/search over HTTP (gunicorn -w 2): p50 {percentile(times, 50):.1f} ms, "
-              f"p95 {percentile(times, 95):.1f} ms over {len(times)} requests; mean {statistics.mean(times):.1f} ms")
+        print(
+            f"/search over HTTP (gunicorn -w 2): p50 {percentile(times, 50):.1f} ms, "
+            f"p95 {percentile(times, 95):.1f} ms over {len(times)} requests; mean {statistics.mean(times):.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,12 @@ def main():
     if not os.path.exists(DB):
         sys.exit("No bench database yet: run bench/search.py once to seed it.")
     scratch = tempfile.mkdtemp()
-    os.environ.update(FLASK_APP="cpspartners", CPSPARTNERS_SECRET_KEY="bench-only",
-                      CPSPARTNERS_SQLALCHEMY_DATABASE_URI="sqlite:///" + DB,
-                      CPSPARTNERS_SEARCH_INDEX_DIR=os.path.join(scratch, "unused"))
+    os.environ.update(
+        FLASK_APP="cpspartners",
+        CPSPARTNERS_SECRET_KEY="bench-only",
+        CPSPARTNERS_SQLALCHEMY_DATABASE_URI="sqlite:///" + DB,
+        CPSPARTNERS_SEARCH_INDEX_DIR=os.path.join(scratch, "unused"),
+    )
     sys.path.insert(0, ROOT)
     from sqlalchemy.orm import Session
     from whoosh import index as whoosh_index
@@ -53,10 +56,10 @@ def main():
             label_table = labels()
             started = time.perf_counter()
             with Session(db.engine) as session:
-                ids = public_opportunity_ids(session)[:options.count]
+                ids = public_opportunity_ids(session)[: options.count]
                 records = []
                 for start in range(0, len(ids), 2000):
-                    records += load_opportunities(session, ids[start:start + 2000])
+                    records += load_opportunities(session, ids[start : start + 2000])
             loaded = time.perf_counter()
             docs = [documents.opportunity_document(record, label_table) for record in records]
             vocabulary = Counter()
@@ -81,10 +84,12 @@ def main():
             done = time.perf_counter()
             profile.disable()
             gc.enable()
-            print(f"{len(docs)} documents, limitmb={limitmb}, gc {'off' if options.no_gc else 'on'}: "
-                  f"load {loaded - started:.1f} s, documents {built - loaded:.1f} s, "
-                  f"add_document {committing - adding:.1f} s, commit {done - committing:.1f} s, "
-                  f"total {done - started:.1f} s")
+            print(
+                f"{len(docs)} documents, limitmb={limitmb}, gc {'off' if options.no_gc else 'on'}: "
+                f"load {loaded - started:.1f} s, documents {built - loaded:.1f} s, "
+                f"add_document {committing - adding:.1f} s, commit {done - committing:.1f} s, "
+                f"total {done - started:.1f} s"
+            )
             if options.profile:
                 pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     finally:

@@ -38,24 +38,38 @@ def main():
         shutil.copytree(source, generation)
         os.symlink(os.path.basename(generation), os.path.join(scratch, "current"))
         reader = IndexReader(scratch)
-        mix = [SearchRequest(text=text, filters=filters, sort=sort, open_only=open_only, today_ordinal=739556)
-               for text, filters, sort, open_only in queries()]
+        mix = [
+            SearchRequest(text=text, filters=filters, sort=sort, open_only=open_only, today_ordinal=739556)
+            for text, filters, sort, open_only in queries()
+        ]
         started = time.perf_counter()
         reader.search(mix[0])
         print(f"first query on a fresh reader: {(time.perf_counter() - started) * 1000:.0f} ms")
         for request in mix:
             reader.search(request)
         searcher, _cache = reader.current()
-        keys = [fields["key"] for _n, (_docnum, fields) in zip(range(options.edits), searcher.reader().iter_docs())]
+        keys = [
+            fields["key"]
+            for _n, (_docnum, fields) in zip(range(options.edits), searcher.reader().iter_docs(), strict=False)
+        ]
         first, second = [], []
         for n, key in enumerate(keys):
             ix = whoosh_index.open_dir(generation)
             with ix.searcher() as s:
                 docnum = s.document_number(key=key)
             writer = open_writer(generation)
-            writer.update_document(key=key, type="opportunity", title="Edited listing %d welding" % n,
-                                   summary="Changed by the benchmark.", kind="workshop", band="high",
-                                   modality="in_person", paid="0", lang="en", deadline=739600)
+            writer.update_document(
+                key=key,
+                type="opportunity",
+                title="Edited listing %d welding" % n,
+                summary="Changed by the benchmark.",
+                kind="workshop",
+                band="high",
+                modality="in_person",
+                paid="0",
+                lang="en",
+                deadline=739600,
+            )
             writer.commit()
             assert docnum is not None
             started = time.perf_counter()
@@ -64,8 +78,11 @@ def main():
             started = time.perf_counter()
             reader.search(mix[(n + 1) % len(mix)])
             second.append((time.perf_counter() - started) * 1000)
-        segments = len(reader.current()[0].reader().leaf_readers()) if hasattr(reader.current()[0].reader(),
-                                                                           "leaf_readers") else 1
+        segments = (
+            len(reader.current()[0].reader().leaf_readers())
+            if hasattr(reader.current()[0].reader(), "leaf_readers")
+            else 1
+        )
         print(f"{options.edits} edits; segments now: {segments}")
         print(f"first query after an edit: median {statistics.median(first):.0f} ms, max {max(first):.0f} ms")
         print(f"the query after that:      median {statistics.median(second):.0f} ms, max {max(second):.0f} ms")

@@ -13,12 +13,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from cpspartners import create_app  # noqa: E402
-from cpspartners.extensions import db  # noqa: E402
-from cpspartners.models import User  # noqa: E402
-from cpspartners.seed.demo import seed_demo  # noqa: E402
-from cpspartners.seed.schools import seed_schools  # noqa: E402
-from cpspartners.services import imports  # noqa: E402
+from cpspartners import create_app
+from cpspartners.extensions import db
+from cpspartners.models import User
+from cpspartners.seed.demo import seed_demo
+from cpspartners.seed.schools import seed_schools
+from cpspartners.services import imports
 
 
 def timed(repeat, action):
@@ -43,9 +43,15 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="cpsp-bench-")
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(folder, "bench.sqlite"),
-                      "IMPORT_UPLOAD_DIR": os.path.join(folder, "uploads")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(folder, "bench.sqlite"),
+            "IMPORT_UPLOAD_DIR": os.path.join(folder, "uploads"),
+        }
+    )
     with app.app_context():
         db.create_all()
         seed_schools(app.config["DATA_DIR"])
@@ -56,15 +62,22 @@ def main():
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
-        for label, path in (("GET /specialist/opportunities.csv", "/specialist/opportunities.csv"),
-                            ("GET /specialist/partners.csv", "/specialist/partners.csv"),
-                            ("GET /specialist/outcomes (630 schools, page 1)", "/specialist/outcomes"),
-                            ("GET /specialist/outcomes.csv (every school)", "/specialist/outcomes.csv")):
+        for label, path in (
+            ("GET /specialist/opportunities.csv", "/specialist/opportunities.csv"),
+            ("GET /specialist/partners.csv", "/specialist/partners.csv"),
+            ("GET /specialist/outcomes (630 schools, page 1)", "/specialist/outcomes"),
+            ("GET /specialist/outcomes.csv (every school)", "/specialist/outcomes.csv"),
+        ):
             assert client.get(path).status_code == 200, path
-            print("%-50s %8.3f s" % (label, timed(args.repeat, lambda: client.get(path).get_data())))
+            print("%-50s %8.3f s" % (label, timed(args.repeat, lambda path=path: client.get(path).get_data())))
         raw = partner_csv(args.rows)
-        print("%-50s %8.3f s" % ("imports.plan partners (%d rows, %d KB)" % (args.rows, len(raw) // 1024),
-                                 timed(args.repeat, lambda: imports.plan("partners", raw))))
+        print(
+            "%-50s %8.3f s"
+            % (
+                "imports.plan partners (%d rows, %d KB)" % (args.rows, len(raw) // 1024),
+                timed(args.repeat, lambda: imports.plan("partners", raw)),
+            )
+        )
 
 
 if __name__ == "__main__":

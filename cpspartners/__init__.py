@@ -44,7 +44,7 @@ def configure(app, test_config):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
     relaxed = bool(app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING"))
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
@@ -70,8 +70,8 @@ def register_extensions(app):
     from . import models  # noqa: F401  (models must be imported before migrations look)
     from .auth import init_auth
     from .i18n import init_i18n
-    from .security import init_security
     from .search import init_app as init_search
+    from .security import init_security
     from .templating import init_templating
 
     db.init_app(app)
@@ -115,7 +115,14 @@ def register_blueprints(app):
 
 def register_commands(app):
     from .cli import (
-        import_cli, newsletters_cli, notifications_cli, pools_cli, requests_cli, saved_cli, search_cli, seed_cli,
+        import_cli,
+        newsletters_cli,
+        notifications_cli,
+        pools_cli,
+        requests_cli,
+        saved_cli,
+        search_cli,
+        seed_cli,
         users_cli,
     )
 

@@ -25,8 +25,13 @@ def seed_schools_command(data_dir):
 
 
 @seed_cli.command("demo")
-@click.option("--scale", type=click.IntRange(1, MAX_OPPORTUNITIES), default=DEFAULT_OPPORTUNITIES,
-              show_default=True, help="How many demo opportunities to have in all.")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, MAX_OPPORTUNITIES),
+    default=DEFAULT_OPPORTUNITIES,
+    show_default=True,
+    help="How many demo opportunities to have in all.",
+)
 @click.option("--seed", "seed_value", type=int, default=2026, show_default=True, help="Random seed.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date the demo is built around.")
 def seed_demo_command(scale, seed_value, today):
@@ -47,8 +52,10 @@ def seed_users_command():
     """One demo account per role with public passwords (development only)."""
     app = current_app
     if not (app.debug or app.testing or app.config.get("DEMO_USERS")):
-        raise click.ClickException("Demo users have public passwords: run this only in development "
-                                   "(FLASK_DEBUG=1 or CPSPARTNERS_DEMO_USERS=true).")
+        raise click.ClickException(
+            "Demo users have public passwords: run this only in development "
+            "(FLASK_DEBUG=1 or CPSPARTNERS_DEMO_USERS=true)."
+        )
     try:
         made = seed_users()
     except LookupError as error:
@@ -98,8 +105,10 @@ def import_command(what, path, commit, show):
         planned = imports.plan(what, path.read())
     except ImportFileError as error:
         raise click.ClickException(str(error)) from error
-    click.echo("%d to create, %d to update, %d unchanged, %d rejected" % (
-        planned.count("create"), planned.count("update"), planned.count("unchanged"), planned.count("reject")))
+    click.echo(
+        "%d to create, %d to update, %d unchanged, %d rejected"
+        % (planned.count("create"), planned.count("update"), planned.count("unchanged"), planned.count("reject"))
+    )
     for row in [r for r in planned.rows if r.action == "reject"][:show]:
         click.echo("  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(row.reasons)))
     if not planned.ok:
@@ -110,6 +119,7 @@ def import_command(what, path, commit, show):
         click.echo("Written: %(create)d created, %(update)d updated, %(unchanged)d unchanged." % counts)
     else:
         click.echo("Dry run: nothing written. Add --commit to write.")
+
 
 pools_cli = AppGroup("pools", help="Seat and licence pools: the daily sweep and usage reports.")
 
@@ -137,8 +147,9 @@ def pools_report_command():
     rows = []
     for pool in db.session.scalars(select(SeatPool).order_by(SeatPool.id)):
         use = pools.usage(pool)
-        rows.append([pool.id, pool.name, pool.total_seats, use.allocated, use.active, use.expired, use.released,
-                     use.waiting])
+        rows.append(
+            [pool.id, pool.name, pool.total_seats, use.allocated, use.active, use.expired, use.released, use.waiting]
+        )
     header = ["pool_id", "pool", "total_seats", "allocated", "active", "expired", "released", "waiting"]
     click.echo(to_csv(header, rows).lstrip("\ufeff"), nl=False)
 
@@ -147,8 +158,13 @@ saved_cli = AppGroup("saved", help="Saved opportunities: deadline reminders (for
 
 
 @saved_cli.command("remind")
-@click.option("--days", type=click.IntRange(1, 60), default=3, show_default=True,
-              help="Remind when a saved listing's deadline is this many days away.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 60),
+    default=3,
+    show_default=True,
+    help="Remind when a saved listing's deadline is this many days away.",
+)
 @click.option("--base-url", default=None, help="Where links in emails point (default: the SITE_URL setting).")
 def saved_remind_command(days, base_url):
     """Email each person whose saved listing closes in exactly DAYS days (once per listing)."""
@@ -207,12 +223,16 @@ def search_check_command():
     for key in report["extra"]:
         click.echo(f"in the index but not the database: {key}")
     for row in report["unapplied"]:
-        click.echo(f"unapplied outbox row {row.id}: {row.kind} {row.object_id} "
-                   f"(attempts {row.attempts}{', ' + row.last_error if row.last_error else ''})")
+        click.echo(
+            f"unapplied outbox row {row.id}: {row.kind} {row.object_id} "
+            f"(attempts {row.attempts}{', ' + row.last_error if row.last_error else ''})"
+        )
     drift = sum(len(report[name]) for name in ("missing", "extra", "unapplied"))
     if drift:
-        raise click.ClickException(f"search index drift: {len(report['missing'])} missing, "
-                                   f"{len(report['extra'])} extra, {len(report['unapplied'])} unapplied")
+        raise click.ClickException(
+            f"search index drift: {len(report['missing'])} missing, "
+            f"{len(report['extra'])} extra, {len(report['unapplied'])} unapplied"
+        )
     click.echo("search index matches the database")
 
 
@@ -233,7 +253,10 @@ def _sent_line(newsletter, sent):
     if newsletter.status == "sent":
         return "Newsletter %d sent to %d recipients." % (newsletter.id, sent)
     return "Newsletter %d: sent to %d of %d so far; the next run sends to the rest." % (
-        newsletter.id, sent, newsletter.recipient_total)
+        newsletter.id,
+        sent,
+        newsletter.recipient_total,
+    )
 
 
 @newsletters_cli.command("send")
@@ -279,8 +302,12 @@ notifications_cli = AppGroup("notifications", help="Email people their new notif
 
 
 @notifications_cli.command("send")
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=None,
-              help="People per batch (default: NOTIFICATION_BATCH_SIZE).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="People per batch (default: NOTIFICATION_BATCH_SIZE).",
+)
 def send_notifications_command(batch_size):
     """Email every notification not yet emailed, one message per person, in their language."""
     from .services.outbox import send_all
@@ -293,8 +320,12 @@ requests_cli = AppGroup("requests", help="Follow up teachers' requests (run from
 
 
 @requests_cli.command("escalate")
-@click.option("--days", type=click.IntRange(1, 365), default=None,
-              help="Days without an answer (default: REQUEST_ESCALATION_DAYS).")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 365),
+    default=None,
+    help="Days without an answer (default: REQUEST_ESCALATION_DAYS).",
+)
 def escalate_requests_command(days):
     """Flag requests nobody answered to the partnership specialists."""
     from .services import requests

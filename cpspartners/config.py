@@ -78,7 +78,7 @@ def from_environment(prefix="CPSPARTNERS_"):
     for name, raw in os.environ.items():
         if not name.startswith(prefix) or name == prefix + "TEST_DATABASE_URL":
             continue
-        key = name[len(prefix):]
+        key = name[len(prefix) :]
         try:
             value = json.loads(raw)
         except ValueError:

@@ -47,5 +47,7 @@ def school_choices():
     from .extensions import db
     from .models import School
 
-    return options([(0, _l("Choose a school"))] + list(db.session.execute(
-        select(School.id, School.long_name).order_by(School.long_name))))
+    return options(
+        [(0, _l("Choose a school"))]
+        + list(db.session.execute(select(School.id, School.long_name).order_by(School.long_name)))
+    )

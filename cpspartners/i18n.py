@@ -40,7 +40,6 @@ def init_i18n(app, babel):
         return response
 
 
-
 def _translations_dir():
     import os
 

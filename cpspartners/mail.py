@@ -81,8 +81,9 @@ def send_batch(messages, on_result=None):
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         for message in messages:
-            current_app.logger.info("Email not sent (no MAIL_SERVER configured): %s to %s",
-                                    message["Subject"], message["To"])
+            current_app.logger.info(
+                "Email not sent (no MAIL_SERVER configured): %s to %s", message["Subject"], message["To"]
+            )
             if on_result:
                 on_result(message, True)
         return len(messages)

@@ -237,8 +237,11 @@ def score_offer(seeker, offer, today, text_score=0.0):
         first.append(("text_match", {}))
 
     at_school = seeker.school_id is not None and seeker.school_id in offer.schools
-    in_area = (seeker.community_area is not None and offer.modality != VIRTUAL
-               and offer.community_area == seeker.community_area)
+    in_area = (
+        seeker.community_area is not None
+        and offer.modality != VIRTUAL
+        and offer.community_area == seeker.community_area
+    )
     miles = distance_miles(seeker, offer)
     if at_school:
         score += AT_SCHOOL
@@ -353,7 +356,8 @@ class OfferIndex:
         self.xyz = np.stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
         self.xyz[:, ~self.located] = 0.0  # dot product 0: a quarter of the Earth away, never near
         self.areas = self._postings(
-            live, lambda o: (o.community_area,) if o.community_area is not None and o.modality != VIRTUAL else ())
+            live, lambda o: (o.community_area,) if o.community_area is not None and o.modality != VIRTUAL else ()
+        )
         self.modality = {m: np.fromiter((o.modality == m for o in live), bool, n) for m in OFFER_MODALITIES}
         self.paid = np.fromiter((o.paid for o in live), bool, n)
         self.transportation = np.fromiter((o.transportation for o in live), bool, n)
@@ -386,9 +390,12 @@ class OfferIndex:
         day = today.toordinal()
         days_left = self.deadline - day
         age = day - self.created
-        points = (self.popularity + PAID * self.paid
-                  + CLOSING_SOON * ((days_left >= 0) & (days_left <= CLOSING_SOON_DAYS))
-                  + NEW * ((age >= 0) & (age <= NEW_DAYS)))
+        points = (
+            self.popularity
+            + PAID * self.paid
+            + CLOSING_SOON * ((days_left >= 0) & (days_left <= CLOSING_SOON_DAYS))
+            + NEW * ((age >= 0) & (age <= NEW_DAYS))
+        )
         return self.deadline >= day, points
 
     def _base(self, seeker, today):
@@ -454,8 +461,9 @@ class OfferIndex:
         """``(points, eligible)`` arrays: the work behind :meth:`scores`."""
         key = (today, seeker.kind, seeker.grade if seeker.kind == STUDENT else seeker.grade_bands)
         ok, base = self._memo(key, lambda: self._base(seeker, today))
-        fit = self._memo(("fit", seeker.languages, seeker.modality),
-                         lambda: self._fit(seeker.languages, seeker.modality))
+        fit = self._memo(
+            ("fit", seeker.languages, seeker.modality), lambda: self._fit(seeker.languages, seeker.modality)
+        )
         score = base + fit
         if seeker.needs_paid:
             score += PAID_NEEDED * self.paid
@@ -465,7 +473,7 @@ class OfferIndex:
         if text_scores:
             found = [(self.position[i], text_points(v)) for i, v in text_scores.items() if i in self.position]
             if found:
-                where, points = zip(*found)
+                where, points = zip(*found, strict=False)
                 score[list(where)] += np.array(points, np.float64)
 
         at_school = self.schools.get(seeker.school_id)

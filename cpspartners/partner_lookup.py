@@ -35,8 +35,14 @@ def offered(name, statuses=("active",), limit=MAX_OFFERED):
     name = _clean(name)
     if not name:
         return []
-    exact = list(db.session.scalars(select(Partner).where(
-        Partner.status.in_(statuses), func.lower(Partner.name) == name.lower()).order_by(Partner.id).limit(limit)))
+    exact = list(
+        db.session.scalars(
+            select(Partner)
+            .where(Partner.status.in_(statuses), func.lower(Partner.name) == name.lower())
+            .order_by(Partner.id)
+            .limit(limit)
+        )
+    )
     if exact:
         return exact
     found = search.find_partners(name, limit) if "active" in statuses else []
@@ -69,11 +75,17 @@ def check_name(field, id_field, empty_message, can_propose=False):
     if not field.data:
         raise ValidationError(empty_message)
     if not id_field.choices and can_propose:
-        raise ValidationError(_l("We found no organization called “%(name)s” in the directory. Check the "
-                                 "spelling, or propose it as a new organization.", name=field.data))
+        raise ValidationError(
+            _l(
+                "We found no organization called “%(name)s” in the directory. Check the "
+                "spelling, or propose it as a new organization.",
+                name=field.data,
+            )
+        )
     if not id_field.choices:
-        raise ValidationError(_l("We found no organization called “%(name)s” in the directory. Check the "
-                                 "spelling.", name=field.data))
+        raise ValidationError(
+            _l("We found no organization called “%(name)s” in the directory. Check the spelling.", name=field.data)
+        )
 
 
 def check_choice(field, none_chosen_message):

@@ -16,8 +16,7 @@ STAFF = ("specialist", "admin")
 
 
 def _approved(user, *roles):
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_approved
-                and user.role in roles)
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_approved and user.role in roles)
 
 
 def is_signed_in(user):
@@ -114,20 +113,25 @@ def authorize(allowed):
 
 def requires(check):
     """View decorator: ``@requires(policy.is_specialist)``."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             authorize(check(current_user))
             return view(*args, **kwargs)
+
         wrapped.permission = check.__name__
         return wrapped
+
     return decorator
 
 
 def signed_in(view):
     """Any signed-in, active account."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         authorize(True)
         return view(*args, **kwargs)
+
     return wrapped

@@ -24,8 +24,15 @@ from . import matching
 from .directory.queries import public_opportunities
 from .extensions import db
 from .models import (
-    Dismissal, Opportunity, OpportunityCluster, OpportunityTag, Partner, SavedOpportunity, StudentProfile,
-    TeacherProfile, opportunity_school,
+    Dismissal,
+    Opportunity,
+    OpportunityCluster,
+    OpportunityTag,
+    Partner,
+    SavedOpportunity,
+    StudentProfile,
+    TeacherProfile,
+    opportunity_school,
 )
 from .models.engagement import split_codes
 
@@ -40,25 +47,45 @@ def today():
 def _directory_version():
     """A cheap fingerprint of the public directory: changes when a listing, its partner's
     status, its tags, clusters or schools change."""
-    listed = public_opportunities().with_only_columns(
-        Opportunity.id, Opportunity.updated_at, Opportunity.seats_taken).subquery()
+    listed = (
+        public_opportunities()
+        .with_only_columns(Opportunity.id, Opportunity.updated_at, Opportunity.seats_taken)
+        .subquery()
+    )
     # Seats are taken by a conditional UPDATE that leaves updated_at alone, so sum them too.
     count, newest, seats = db.session.execute(
-        select(func.count(), func.max(listed.c.updated_at), func.coalesce(func.sum(listed.c.seats_taken), 0))).one()
-    partners = db.session.execute(select(func.count(), func.max(Partner.updated_at))
-                                  .where(Partner.status == "active")).one()
-    links = tuple(db.session.scalar(select(func.count()).select_from(table))
-                  for table in (OpportunityTag.__table__, OpportunityCluster.__table__, opportunity_school))
+        select(func.count(), func.max(listed.c.updated_at), func.coalesce(func.sum(listed.c.seats_taken), 0))
+    ).one()
+    partners = db.session.execute(
+        select(func.count(), func.max(Partner.updated_at)).where(Partner.status == "active")
+    ).one()
+    links = tuple(
+        db.session.scalar(select(func.count()).select_from(table))
+        for table in (OpportunityTag.__table__, OpportunityCluster.__table__, opportunity_school)
+    )
     return (count, str(newest), int(seats), partners[0], str(partners[1])) + links
 
 
 def load_offers():
     """Every public opportunity as a ``matching.Offer``: one query per table."""
     columns = (
-        Opportunity.id, Opportunity.partner_id, Opportunity.kind, Opportunity.grade_min, Opportunity.grade_max,
-        Opportunity.community_area_number, Opportunity.latitude, Opportunity.longitude, Opportunity.modality,
-        Opportunity.deadline, Opportunity.capacity, Opportunity.seats_taken, Opportunity.paid, Opportunity.transportation,
-        Opportunity.languages, Opportunity.created_at, Opportunity.audience,
+        Opportunity.id,
+        Opportunity.partner_id,
+        Opportunity.kind,
+        Opportunity.grade_min,
+        Opportunity.grade_max,
+        Opportunity.community_area_number,
+        Opportunity.latitude,
+        Opportunity.longitude,
+        Opportunity.modality,
+        Opportunity.deadline,
+        Opportunity.capacity,
+        Opportunity.seats_taken,
+        Opportunity.paid,
+        Opportunity.transportation,
+        Opportunity.languages,
+        Opportunity.created_at,
+        Opportunity.audience,
     )
     rows = db.session.execute(public_opportunities().with_only_columns(*columns)).all()
     wanted = {row.id for row in rows}
@@ -73,19 +100,34 @@ def load_offers():
     clusters = grouped(select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster))
     tags = grouped(select(OpportunityTag.opportunity_id, OpportunityTag.tag))
     schools = grouped(select(opportunity_school.c.opportunity_id, opportunity_school.c.school_id))
-    saves = dict(db.session.execute(
-        select(SavedOpportunity.opportunity_id, func.count()).group_by(SavedOpportunity.opportunity_id)).all())
+    saves = dict(
+        db.session.execute(
+            select(SavedOpportunity.opportunity_id, func.count()).group_by(SavedOpportunity.opportunity_id)
+        ).all()
+    )
     empty = frozenset()
     return [
         matching.Offer(
-            id=row.id, partner_id=row.partner_id, kind=row.kind,
-            clusters=frozenset(clusters.get(row.id, empty)), tags=frozenset(tags.get(row.id, empty)),
-            grade_min=row.grade_min, grade_max=row.grade_max, schools=frozenset(schools.get(row.id, empty)),
-            community_area=row.community_area_number, lat=row.latitude, lon=row.longitude,
-            modality=row.modality, deadline=row.deadline, seats_left=None if row.capacity is None else max(row.capacity - row.seats_taken, 0), published=True,
-            paid=row.paid, transportation=row.transportation,
+            id=row.id,
+            partner_id=row.partner_id,
+            kind=row.kind,
+            clusters=frozenset(clusters.get(row.id, empty)),
+            tags=frozenset(tags.get(row.id, empty)),
+            grade_min=row.grade_min,
+            grade_max=row.grade_max,
+            schools=frozenset(schools.get(row.id, empty)),
+            community_area=row.community_area_number,
+            lat=row.latitude,
+            lon=row.longitude,
+            modality=row.modality,
+            deadline=row.deadline,
+            seats_left=None if row.capacity is None else max(row.capacity - row.seats_taken, 0),
+            published=True,
+            paid=row.paid,
+            transportation=row.transportation,
             languages=frozenset(split_codes(row.languages)) or frozenset({"en"}),
-            popularity=saves.get(row.id, 0), created=row.created_at.date() if row.created_at else None,
+            popularity=saves.get(row.id, 0),
+            created=row.created_at.date() if row.created_at else None,
             audience=row.audience,
         )
         for row in rows
@@ -144,25 +186,40 @@ def seeker_for(user):
     school = user.school
     dismissed, partners, kinds = _dismissals(user.id)
     common = {
-        "kind": user.role, "school_id": user.school_id, "school_name": school.name if school else "",
-        "lat": school.latitude if school else None, "lon": school.longitude if school else None,
+        "kind": user.role,
+        "school_id": user.school_id,
+        "school_name": school.name if school else "",
+        "lat": school.latitude if school else None,
+        "lon": school.longitude if school else None,
         "community_area": school.community_area_number if school else None,
-        "dismissed": dismissed, "dismissed_partners": partners, "dismissed_kinds": kinds,
+        "dismissed": dismissed,
+        "dismissed_partners": partners,
+        "dismissed_kinds": kinds,
     }
     if user.role == matching.STUDENT:
         profile = db.session.get(StudentProfile, user.id)
         if profile is None:  # a brand-new student: cold start on school and grade alone
             return matching.Seeker(grade=user.grade, languages={user.preferred_language, "en"}, **common)
         return matching.Seeker(
-            grade=user.grade, clusters=profile.cluster_codes, tags=profile.tag_list,
-            words=tuple(profile.free_words.split()), languages=profile.language_codes,
-            modality=profile.modality, needs_paid=profile.needs_paid,
-            needs_transportation=profile.needs_transportation, **common)
+            grade=user.grade,
+            clusters=profile.cluster_codes,
+            tags=profile.tag_list,
+            words=tuple(profile.free_words.split()),
+            languages=profile.language_codes,
+            modality=profile.modality,
+            needs_paid=profile.needs_paid,
+            needs_transportation=profile.needs_transportation,
+            **common,
+        )
     profile = db.session.get(TeacherProfile, user.id)
     subjects = profile.subject_list if profile else []
     return matching.Seeker(
-        grade_bands=profile.band_ranges if profile else (), tags=[s.lower() for s in subjects],
-        words=tuple(subjects), languages={user.preferred_language, "en"}, **common)
+        grade_bands=profile.band_ranges if profile else (),
+        tags=[s.lower() for s in subjects],
+        words=tuple(subjects),
+        languages={user.preferred_language, "en"},
+        **common,
+    )
 
 
 def recommendations_for(user, limit=10, text_scores=None, on=None):

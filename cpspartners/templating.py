@@ -3,7 +3,6 @@
 from urllib.parse import urlsplit
 
 from flask import request, url_for
-
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 

@@ -81,6 +81,7 @@ def _schema(database_url, tmp_path_factory):
 def fresh_g_per_request(app):
     """Tests hold an app context open, so requests would share ``g`` (and with it Flask-Login's
     cached user and Flask-WTF's cached token). Production gives every request a fresh ``g``."""
+
     @app.teardown_request
     def _clear_g(_error):
         g.__dict__.clear()
@@ -126,8 +127,13 @@ _numbers = count(1)
 def make_partner(app):
     def make(**overrides):
         n = next(_numbers)
-        values = {"name": f"Test Partner {n}", "slug": f"test-partner-{n}", "kind": "nonprofit", "status": "active",
-                  "mission": "Helping students learn."}
+        values = {
+            "name": f"Test Partner {n}",
+            "slug": f"test-partner-{n}",
+            "kind": "nonprofit",
+            "status": "active",
+            "mission": "Helping students learn.",
+        }
         values.update(overrides)
         partner = Partner(**values)
         db.session.add(partner)
@@ -146,9 +152,16 @@ def make_opportunity(app, make_partner):
         clusters = overrides.pop("clusters", ["060100"])
         tags = overrides.pop("tags", ["coding"])
         schools = overrides.pop("schools", [])
-        values = {"title": f"Test opportunity {n}", "slug": f"test-opportunity-{n}", "kind": "workshop",
-                  "summary": "A short test summary.", "status": "published", "grade_min": 6, "grade_max": 12,
-                  "deadline": date.today() + timedelta(days=30)}
+        values = {
+            "title": f"Test opportunity {n}",
+            "slug": f"test-opportunity-{n}",
+            "kind": "workshop",
+            "summary": "A short test summary.",
+            "status": "published",
+            "grade_min": 6,
+            "grade_max": 12,
+            "deadline": date.today() + timedelta(days=30),
+        }
         values.update(overrides)
         opp = Opportunity(**values)
         opp.clusters = clusters
@@ -202,8 +215,7 @@ def post(client, path, data=None, token_from="/account/sign-in", **kwargs):
 def make_user(app, curie, make_partner):
     def make(role="student", **overrides):
         n = next(_numbers)
-        values = {"email": f"{role}{n}@example.org", "role": role, "name": f"{role.title()} {n}",
-                  "is_approved": True}
+        values = {"email": f"{role}{n}@example.org", "role": role, "name": f"{role.title()} {n}", "is_approved": True}
         if role in ("student", "teacher"):
             values["school_id"] = curie.id
         if role == "student":
@@ -231,6 +243,7 @@ def sign_in_as(client, user):
 @pytest.fixture
 def client_as(app, make_user):
     """A test client signed in as a new user of ``role``: ``client_as("specialist")``."""
+
     def make(role, **overrides):
         user = make_user(role, **overrides)
         client = app.test_client()
@@ -305,8 +318,9 @@ def people(app, make_partner, curie):
         return person
 
     people = {
-        "student": user("ana@example.org", "student", name="Ana Reyes", school_id=curie.id, grade=10,
-                        preferred_language="es"),
+        "student": user(
+            "ana@example.org", "student", name="Ana Reyes", school_id=curie.id, grade=10, preferred_language="es"
+        ),
         "student2": user("ben@example.org", "student", school_id=curie.id, grade=11),
         "student3": user("cy@example.org", "student", school_id=curie.id, grade=11),
         "young": user("dee@example.org", "student", school_id=curie.id, grade=6),

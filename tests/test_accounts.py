@@ -16,8 +16,17 @@ LINK = re.compile(r"http://localhost(/account/\S+)")
 
 
 def register(client, **fields):
-    data = {"role": "student", "email": "new@example.org", "password": TEST_PASSWORD, "confirm": TEST_PASSWORD,
-            "school_id": "0", "grade": "0", "partner_id": "0", "language": "en", "name": "Ana"}
+    data = {
+        "role": "student",
+        "email": "new@example.org",
+        "password": TEST_PASSWORD,
+        "confirm": TEST_PASSWORD,
+        "school_id": "0",
+        "grade": "0",
+        "partner_id": "0",
+        "language": "en",
+        "name": "Ana",
+    }
     data.update(fields)
     return post(client, "/account/register", data, token_from="/account/register")
 
@@ -80,8 +89,9 @@ def test_partner_staff_choose_among_close_matches(client, make_partner):
     assert "Organizations that match" in html and "Choose your organization from the list" in html
     assert "Pilsen Robotics Lab" in html and "Austin Robotics Club" in html and "Garden Friends" not in html
     assert html.count('name="partner_id"') == 2
-    chosen = register(client, role="partner_staff", email="p@example.org", organization="robotics",
-                      partner_id=str(near.id))
+    chosen = register(
+        client, role="partner_staff", email="p@example.org", organization="robotics", partner_id=str(near.id)
+    )
     assert chosen.status_code == 302
     assert db.session.scalars(select(User).where(User.email == "p@example.org")).one().partner_id == near.id
 
@@ -154,8 +164,12 @@ def test_remember_me_sets_a_persistent_httponly_cookie(client, make_user):
 
 def test_next_goes_only_to_our_own_paths(client, make_user):
     user = make_user("student")
-    for target, expected in (("/schools", "/schools"), ("https://evil.example/", "/for-you"),
-                             ("//evil.example/x", "/for-you"), ("/\\evil.example", "/for-you")):
+    for target, expected in (
+        ("/schools", "/schools"),
+        ("https://evil.example/", "/for-you"),
+        ("//evil.example/x", "/for-you"),
+        ("/\\evil.example", "/for-you"),
+    ):
         client.delete_cookie("session")
         response = post(client, f"/account/sign-in?next={target}", {"email": user.email, "password": TEST_PASSWORD})
         assert response.headers["Location"] == expected, target
@@ -175,8 +189,10 @@ def test_sign_in_is_rate_limited_per_account(app, make_user):
 
 def test_sign_in_is_rate_limited_per_address(app, client):
     app.config["SIGNIN_LIMIT_PER_ADDRESS"] = "3 per minute"
-    statuses = [post(client, "/account/sign-in", {"email": f"x{n}@example.org", "password": "nope"}).status_code
-                for n in range(5)]
+    statuses = [
+        post(client, "/account/sign-in", {"email": f"x{n}@example.org", "password": "nope"}).status_code
+        for n in range(5)
+    ]
     assert statuses == [400, 400, 400, 429, 429]
     assert "Too many attempts" in post(client, "/account/sign-in", {"email": "y@example.org"}).get_data(as_text=True)
 
@@ -248,8 +264,9 @@ def test_profile_update_and_password_change(client_as):
     assert client.user.name == "Zoë عربي" and client.user.preferred_language == "es"
     bad = post(client, "/account/password", {"pw-current": "wrong", "pw-password": "x" * 12, "pw-confirm": "x" * 12})
     assert bad.status_code == 400
-    good = post(client, "/account/password", {"pw-current": TEST_PASSWORD, "pw-password": "y" * 12,
-                                              "pw-confirm": "y" * 12})
+    good = post(
+        client, "/account/password", {"pw-current": TEST_PASSWORD, "pw-password": "y" * 12, "pw-confirm": "y" * 12}
+    )
     assert good.status_code == 302
     db.session.refresh(client.user)
     assert client.user.check_password("y" * 12)
@@ -260,8 +277,9 @@ def test_pending_partner_cannot_be_chosen_by_new_staff(client):
     pending = Partner(name="Pending org", slug="pending-org", kind="nonprofit", status="pending")
     db.session.add(pending)
     db.session.commit()
-    response = register(client, role="partner_staff", email="p@example.org", organization="Pending org",
-                        partner_id=str(pending.id))
+    response = register(
+        client, role="partner_staff", email="p@example.org", organization="Pending org", partner_id=str(pending.id)
+    )
     assert response.status_code == 400
     assert 'name="partner_id"' not in response.get_data(as_text=True)  # nothing offered to choose
     assert user_count() == 0

@@ -10,9 +10,17 @@ from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, User, Vet
 
 from .conftest import post
 
-VALID_OPP = {"title": "Robotics club", "kind": "workshop", "summary": "Build robots.", "audience": "classrooms",
-             "grade_min": "6", "grade_max": "8", "modality": "in_person", "community_area_number": "0",
-             "location_name": "Kept place name"}
+VALID_OPP = {
+    "title": "Robotics club",
+    "kind": "workshop",
+    "summary": "Build robots.",
+    "audience": "classrooms",
+    "grade_min": "6",
+    "grade_max": "8",
+    "modality": "in_person",
+    "community_area_number": "0",
+    "location_name": "Kept place name",
+}
 VALID_PARTNER = {"name": "Kept Org", "kind": "nonprofit", "community_area_number": "0", "mission": "Kept mission"}
 VALID_VETTING = {"kind": "insurance", "issued_on": "2026-01-01", "expires_on": "2027-01-01", "subject": "Kept subject"}
 
@@ -53,8 +61,9 @@ def count(model):
 
 
 @pytest.mark.parametrize("form, field, value, message", CASES)
-def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(client_as, make_partner, form, field,
-                                                                       value, message):
+def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(
+    client_as, make_partner, form, field, value, message
+):
     role, path, valid, kept_field, model = FORMS[form]
     client = client_as(role)
     if path is None:
@@ -67,7 +76,7 @@ def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(client_as
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert f'id="{field}-error"' in html
-    assert f'aria-describedby="{field}-error"' in html or f'{field}-help {field}-error' in html
+    assert f'aria-describedby="{field}-error"' in html or f"{field}-help {field}-error" in html
     error_text = html.split(f'id="{field}-error">')[1].split("</p>")[0]
     assert message.lower() in error_text.lower()
     if kept_field in valid:
@@ -79,33 +88,48 @@ def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(client_as
 def test_right_to_left_and_accented_text_is_accepted_as_typed(client_as):
     client = client_as("partner_staff")
     title = "Taller de robótica — ورشة الروبوتات"
-    response = post(client, "/partner/opportunities/new", dict(VALID_OPP, title=title, summary="Ñandú 🐦"),
-                    token_from="/partner/opportunities/new")
+    response = post(
+        client,
+        "/partner/opportunities/new",
+        dict(VALID_OPP, title=title, summary="Ñandú 🐦"),
+        token_from="/partner/opportunities/new",
+    )
     assert response.status_code == 302
     opp = db.session.scalars(select(Opportunity)).one()
     assert opp.title == title and opp.summary == "Ñandú 🐦"
 
 
-@pytest.mark.parametrize("fields, error_field", [
-    ({"email": ""}, "email"),
-    ({"email": "no-at-sign"}, "email"),
-    ({"email": "a" * 250 + "@example.org"}, "email"),
-    ({"password": "short", "confirm": "short"}, "password"),
-    ({"confirm": "different password"}, "confirm"),
-    ({"name": "<script>x</script>"}, "name"),
-    ({"grade": "twelve"}, "grade"),
-    ({"grade": "5"}, "grade"),
-    ({"school_id": "123456789"}, "school_id"),
-    ({"role": "superuser"}, "role"),
-    ({"role": "partner_staff", "organization": "<script>x</script>"}, "organization"),
-    ({"role": "partner_staff", "organization": "x" * 201}, "organization"),
-    ({"role": "partner_staff", "organization": "\x00\u202e"}, "organization"),
-    ({"role": "partner_staff", "organization": "Zzyzx", "partner_id": "not a number"}, "organization"),
-])
+@pytest.mark.parametrize(
+    "fields, error_field",
+    [
+        ({"email": ""}, "email"),
+        ({"email": "no-at-sign"}, "email"),
+        ({"email": "a" * 250 + "@example.org"}, "email"),
+        ({"password": "short", "confirm": "short"}, "password"),
+        ({"confirm": "different password"}, "confirm"),
+        ({"name": "<script>x</script>"}, "name"),
+        ({"grade": "twelve"}, "grade"),
+        ({"grade": "5"}, "grade"),
+        ({"school_id": "123456789"}, "school_id"),
+        ({"role": "superuser"}, "role"),
+        ({"role": "partner_staff", "organization": "<script>x</script>"}, "organization"),
+        ({"role": "partner_staff", "organization": "x" * 201}, "organization"),
+        ({"role": "partner_staff", "organization": "\x00\u202e"}, "organization"),
+        ({"role": "partner_staff", "organization": "Zzyzx", "partner_id": "not a number"}, "organization"),
+    ],
+)
 def test_register_bad_input(client, curie, fields, error_field):
-    data = {"role": "student", "email": "kept@example.org", "password": "long enough pass", "name": "Kept name",
-            "confirm": "long enough pass", "school_id": str(curie.id), "grade": "8", "partner_id": "0",
-            "language": "en"}
+    data = {
+        "role": "student",
+        "email": "kept@example.org",
+        "password": "long enough pass",
+        "name": "Kept name",
+        "confirm": "long enough pass",
+        "school_id": str(curie.id),
+        "grade": "8",
+        "partner_id": "0",
+        "language": "en",
+    }
     data.update(fields)
     response = post(client, "/account/register", data, token_from="/account/register")
     html = response.get_data(as_text=True)
@@ -133,8 +157,14 @@ def test_someone_elses_object_is_403_and_unchanged(client_as, make_opportunity):
 
 def test_unknown_objects_are_404_not_500(client_as):
     specialist = client_as("specialist")
-    for path in ("/specialist/requests/999999", "/specialist/partners/999999", "/specialist/opportunities/999999",
-                 "/specialist/vetting/999999/edit", "/admin/users/999999", "/partner/opportunities/999999/edit"):
+    for path in (
+        "/specialist/requests/999999",
+        "/specialist/partners/999999",
+        "/specialist/opportunities/999999",
+        "/specialist/vetting/999999/edit",
+        "/admin/users/999999",
+        "/partner/opportunities/999999/edit",
+    ):
         assert specialist.get(path).status_code in (404, 403), path
     assert post(specialist, "/specialist/vetting/999999/delete").status_code == 404
     assert post(specialist, "/specialist/requests/999999/approve").status_code == 404

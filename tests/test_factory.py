@@ -14,8 +14,14 @@ def test_test_config_is_used(database_url):
 
 def test_refuses_default_secret_key_outside_debug(database_url):
     with pytest.raises(RuntimeError, match="default SECRET_KEY"):
-        create_app({"TESTING": False, "DEBUG": False, "SECRET_KEY": DEFAULT_SECRET_KEY,
-                    "SQLALCHEMY_DATABASE_URI": database_url})
+        create_app(
+            {
+                "TESTING": False,
+                "DEBUG": False,
+                "SECRET_KEY": DEFAULT_SECRET_KEY,
+                "SQLALCHEMY_DATABASE_URI": database_url,
+            }
+        )
 
 
 def test_default_secret_key_allowed_when_testing(database_url):

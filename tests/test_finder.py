@@ -1,4 +1,4 @@
-""""Find a speaker or partner": topic words through the search index (stemming, accents, both
+""" "Find a speaker or partner": topic words through the search index (stemming, accents, both
 languages, every word required), the database still deciding, the LIKE fallback when the index
 cannot answer, and odd input."""
 
@@ -27,23 +27,53 @@ def approved(people):
 def listings(people, make_opportunity, curie):
     """Four classroom listings around Curie (the garden one virtual) and an internship, which
     the finder never shows. Partners: "Pilsen Robotics", "Austin Builders", "Test Partner N"."""
+
     def at(miles_north):
         return {"latitude": curie.latitude + miles_north / 69.0, "longitude": curie.longitude}
 
     return {
-        "bridges": make_opportunity(partner=people["other_partner"], title="Bridge engineers visit",
-                                    kind="guest_speaker",
-                                    summary="Civil engineering for middle grades.", tags=["bridges"],
-                                    clusters=["010200"], grade_min=6, grade_max=8, **at(1)),
-        "robots": make_opportunity(partner=people["partner"], title="Coding club workshop", kind="workshop",
-                                   title_es="Taller de robótica", summary="Build and program a small machine.",
-                                   summary_es="Construimos puentes y máquinas.", tags=["drones"], **at(2)),
-        "nurses": make_opportunity(title="Nurses talk to your class", kind="guest_speaker", clusters=["040200"],
-                                   summary="Careers in health care.", description="We bring a stethoscope.", **at(3)),
-        "garden": make_opportunity(title="Community garden challenge", kind="team_challenge", modality="virtual",
-                                   summary="Gardening and food.", clusters=["050100"]),
-        "internship": make_opportunity(partner=people["partner"], title="Robotics internship", kind="internship",
-                                       summary="Engineering for bridges and robots, with a stethoscope."),
+        "bridges": make_opportunity(
+            partner=people["other_partner"],
+            title="Bridge engineers visit",
+            kind="guest_speaker",
+            summary="Civil engineering for middle grades.",
+            tags=["bridges"],
+            clusters=["010200"],
+            grade_min=6,
+            grade_max=8,
+            **at(1),
+        ),
+        "robots": make_opportunity(
+            partner=people["partner"],
+            title="Coding club workshop",
+            kind="workshop",
+            title_es="Taller de robótica",
+            summary="Build and program a small machine.",
+            summary_es="Construimos puentes y máquinas.",
+            tags=["drones"],
+            **at(2),
+        ),
+        "nurses": make_opportunity(
+            title="Nurses talk to your class",
+            kind="guest_speaker",
+            clusters=["040200"],
+            summary="Careers in health care.",
+            description="We bring a stethoscope.",
+            **at(3),
+        ),
+        "garden": make_opportunity(
+            title="Community garden challenge",
+            kind="team_challenge",
+            modality="virtual",
+            summary="Gardening and food.",
+            clusters=["050100"],
+        ),
+        "internship": make_opportunity(
+            partner=people["partner"],
+            title="Robotics internship",
+            kind="internship",
+            summary="Engineering for bridges and robots, with a stethoscope.",
+        ),
     }
 
 
@@ -94,7 +124,10 @@ def test_substrings_are_no_longer_words(listings, curie):
 def test_other_criteria_order_and_paging_stay_with_the_database(listings, curie):
     # Nearest in person first, then virtual; the internship (a tag "coding" too) never.
     assert titles("coding", curie) == [
-        "Coding club workshop", "Nurses talk to your class", "Community garden challenge"]
+        "Coding club workshop",
+        "Nurses talk to your class",
+        "Community garden challenge",
+    ]
     first, second = found("coding", curie, 1, 2), found("coding", curie, 2, 2)
     assert (first.total, first.pages, len(first.results)) == (3, 2, 2)
     assert [opp.title for opp, _m, _v in second.results] == ["Community garden challenge"] and second.page == 2
@@ -119,8 +152,13 @@ def test_the_database_decides_what_is_shown(listings, curie):
 
 def test_the_index_follows_edits(listings, make_opportunity, people, curie):
     assert titles("engineers", curie) == ["Bridge engineers visit"]
-    solar = make_opportunity(partner=people["partner"], title="Solar engineers visit", kind="guest_speaker",
-                             latitude=curie.latitude + 0.1, longitude=curie.longitude)
+    solar = make_opportunity(
+        partner=people["partner"],
+        title="Solar engineers visit",
+        kind="guest_speaker",
+        latitude=curie.latitude + 0.1,
+        longitude=curie.longitude,
+    )
     assert titles("engineers", curie) == ["Bridge engineers visit", "Solar engineers visit"]
     solar.title = "Solar panel installers"
     db.session.commit()
@@ -153,14 +191,17 @@ def test_ten_thousand_characters(app, people, listings, curie):
     assert titles("é" * 10_000, curie) == []
 
 
-@pytest.mark.parametrize("q, shown, ignored", [
-    ("'; DROP TABLE opportunity; --", 0, False),  # "drop", "table", "opportunity": no listing has all three
-    ("1); DELETE FROM partner; --", 0, False),
-    ("robot' OR '1'='1", 1, False),  # "robot" (Pilsen Robotics); "or" and "1" are too short or common
-    ("engineers\" OR \"\"=\"", 1, False),
-    ("%' OR 1=1 --", 4, True),
-    ("\\%_%", 4, True),
-])
+@pytest.mark.parametrize(
+    "q, shown, ignored",
+    [
+        ("'; DROP TABLE opportunity; --", 0, False),  # "drop", "table", "opportunity": no listing has all three
+        ("1); DELETE FROM partner; --", 0, False),
+        ("robot' OR '1'='1", 1, False),  # "robot" (Pilsen Robotics); "or" and "1" are too short or common
+        ('engineers" OR ""="', 1, False),
+        ("%' OR 1=1 --", 4, True),
+        ("\\%_%", 4, True),
+    ],
+)
 def test_sql_fragments_are_only_words(app, people, listings, q, shown, ignored):
     partners = db.session.scalar(select(func.count()).select_from(Partner))
     status, html = find_page(app, people, q)

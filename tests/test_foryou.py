@@ -29,20 +29,39 @@ def test_reasons_in_spanish(client_as, make_opportunity, curie):
 def test_student_profile_saves_and_steers_suggestions(client_as, make_opportunity):
     make_opportunity(title="Welding basics", tags=["welding"], clusters=["010100"], grade_min=9, grade_max=12)
     client = client_as("student")
-    response = client.post("/for-you/profile", data={
-        "csrf_token": csrf_token(client, "/for-you/profile"), "clusters": ["010100"], "tags": ["welding"],
-        "free_words": "sparks and metal", "languages": ["en", "es"], "modality": "in_person", "needs_paid": "y"})
+    response = client.post(
+        "/for-you/profile",
+        data={
+            "csrf_token": csrf_token(client, "/for-you/profile"),
+            "clusters": ["010100"],
+            "tags": ["welding"],
+            "free_words": "sparks and metal",
+            "languages": ["en", "es"],
+            "modality": "in_person",
+            "needs_paid": "y",
+        },
+    )
     assert response.status_code == 302
     profile = db.session.get(StudentProfile, client.user.id)
-    assert (profile.clusters, profile.tags, profile.modality, profile.needs_paid) == ("010100", "welding", "in_person", True)
+    assert (profile.clusters, profile.tags, profile.modality, profile.needs_paid) == (
+        "010100",
+        "welding",
+        "in_person",
+        True,
+    )
     assert "Matches your interest in welding" in client.get("/for-you").text
 
 
 def test_profile_rejects_bad_input_and_writes_nothing(client_as):
     client = client_as("student")
     token = csrf_token(client, "/for-you/profile")
-    for data in ({"clusters": ["999999"]}, {"tags": ["<script>"]}, {"free_words": "<script>alert(1)</script>"},
-                 {"free_words": "x" * 500}, {"modality": "teleport"}):
+    for data in (
+        {"clusters": ["999999"]},
+        {"tags": ["<script>"]},
+        {"free_words": "<script>alert(1)</script>"},
+        {"free_words": "x" * 500},
+        {"modality": "teleport"},
+    ):
         response = client.post("/for-you/profile", data={"csrf_token": token, "modality": "either", **data})
         assert response.status_code == 400
         assert "<script>alert(1)</script>" not in response.text
@@ -56,11 +75,24 @@ def test_profile_needs_a_csrf_token(client_as):
 
 
 def test_teacher_profile_and_suggestions_for_classes(client_as, make_opportunity, curie):
-    make_opportunity(title="Climate scientist visits", kind="guest_speaker", audience="classrooms",
-                     tags=["climate"], grade_min=6, grade_max=12, schools=[curie])
+    make_opportunity(
+        title="Climate scientist visits",
+        kind="guest_speaker",
+        audience="classrooms",
+        tags=["climate"],
+        grade_min=6,
+        grade_max=12,
+        schools=[curie],
+    )
     client = client_as("teacher")
-    response = client.post("/for-you/profile", data={
-        "csrf_token": csrf_token(client, "/for-you/profile"), "subjects": "Biology, climate", "grade_bands": ["9-12"]})
+    response = client.post(
+        "/for-you/profile",
+        data={
+            "csrf_token": csrf_token(client, "/for-you/profile"),
+            "subjects": "Biology, climate",
+            "grade_bands": ["9-12"],
+        },
+    )
     assert response.status_code == 302
     profile = db.session.get(TeacherProfile, client.user.id)
     assert (profile.subjects, profile.grade_bands) == ("Biology,climate", "9-12")
@@ -96,15 +128,17 @@ def test_saving_unpublished_or_missing_listings_is_refused(client_as, make_oppor
 def test_open_redirect_is_refused_after_saving(client_as, make_opportunity):
     opp = make_opportunity()
     client = client_as("student")
-    response = client.post(f"/for-you/saved/{opp.id}",
-                           data={"csrf_token": csrf_token(client, "/for-you"), "next": "https://evil.example/"})
+    response = client.post(
+        f"/for-you/saved/{opp.id}", data={"csrf_token": csrf_token(client, "/for-you"), "next": "https://evil.example/"}
+    )
     assert response.headers["Location"].endswith("/for-you") or "evil" not in response.headers["Location"]
 
 
 def test_deadline_reminders_go_once_in_the_students_language(app, make_user, make_opportunity, smtp_server):
     student = make_user("student", preferred_language="es")
-    soon = make_opportunity(title="Coding camp", title_es="Campamento de programación",
-                            deadline=date.today() + timedelta(days=3))
+    soon = make_opportunity(
+        title="Coding camp", title_es="Campamento de programación", deadline=date.today() + timedelta(days=3)
+    )
     later = make_opportunity(deadline=date.today() + timedelta(days=10))
     for opp in (soon, later):
         db.session.add(SavedOpportunity(user_id=student.id, opportunity_id=opp.id))
@@ -120,14 +154,22 @@ def test_free_words_are_matched_through_the_search_index(app, client_as, make_op
     """A word that is no interest tag ("drones") still finds listings that mention it."""
     from cpspartners.search.outbox import rebuild
 
-    make_opportunity(title="Drone pilots club", summary="Fly and program drones.", tags=["engineering"],
-                             clusters=["010300"], grade_min=9, grade_max=12)
+    make_opportunity(
+        title="Drone pilots club",
+        summary="Fly and program drones.",
+        tags=["engineering"],
+        clusters=["010300"],
+        grade_min=9,
+        grade_max=12,
+    )
     for n in range(14):
         make_opportunity(title=f"Other workshop {n}", tags=["cooking"], clusters=["020200"], grade_min=9, grade_max=12)
     rebuild()
     client = client_as("student")
-    client.post("/for-you/profile", data={"csrf_token": csrf_token(client, "/for-you/profile"),
-                                          "free_words": "drones", "modality": "either"})
+    client.post(
+        "/for-you/profile",
+        data={"csrf_token": csrf_token(client, "/for-you/profile"), "free_words": "drones", "modality": "either"},
+    )
     page = client.get("/for-you").text
     assert "Drone pilots club" in page
     assert "Matches the words in your profile" in page

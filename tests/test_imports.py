@@ -8,15 +8,15 @@ from cpspartners.services import imports
 
 PARTNERS = (
     "\ufeffexternal_id,name,kind,mission,community_area,languages,status\r\n"
-    "P-1,Pilsen Youth Radio,nonprofit,Radio for teens,31,\"en,es\",active\r\n"
+    'P-1,Pilsen Youth Radio,nonprofit,Radio for teens,31,"en,es",active\r\n'
     "P-2,Austin Builders Union,union,Apprenticeships,25,en,active\r\n"
 ).encode()
 
 OPPORTUNITIES = (
-    "external_id,partner_external_id,kind,title,title_es,clusters,tags,grade_min,grade_max,school_ids,deadline,status\n"
-    "O-1,P-1,workshop,Radio workshop,Taller de radio,020100,\"radio, music\",9,12,609674,2027-01-15,published\n"
-    "O-2,P-2,skilled_trades,Carpentry pre-apprenticeship,,010200,carpentry,10,12,,,published\n"
-).encode()
+    b"external_id,partner_external_id,kind,title,title_es,clusters,tags,grade_min,grade_max,school_ids,deadline,status\n"
+    b'O-1,P-1,workshop,Radio workshop,Taller de radio,020100,"radio, music",9,12,609674,2027-01-15,published\n'
+    b"O-2,P-2,skilled_trades,Carpentry pre-apprenticeship,,010200,carpentry,10,12,,,published\n"
+)
 
 
 def count(model):
@@ -55,7 +55,10 @@ def test_update_shows_old_and_new_values(app):
 
 def test_one_bad_row_means_nothing_is_written(app):
     imports.apply(imports.plan("partners", PARTNERS))
-    bad = OPPORTUNITIES + b"O-3,P-404,workshop,Orphan,,,,,,,,\nO-4,P-1,workshop,Backwards,,,,12,9,,,\nO-5,P-1,workshop,No school,,,,,,1,,\n"
+    bad = (
+        OPPORTUNITIES
+        + b"O-3,P-404,workshop,Orphan,,,,,,,,\nO-4,P-1,workshop,Backwards,,,,12,9,,,\nO-5,P-1,workshop,No school,,,,,,1,,\n"
+    )
     planned = imports.plan("opportunities", bad)
     reasons = {r.external_id: r.reasons for r in planned.rows if r.action == "reject"}
     assert "no partner with that id" in reasons["O-3"][0]

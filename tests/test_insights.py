@@ -23,8 +23,11 @@ def test_area_counts_join_location_and_schools(app, make_opportunity, curie):
 
 
 def test_sorting_puts_least_served_first_and_ignores_unknown_keys():
-    rows = [equity.AreaRow(1, "B", 100, 1, 5, 10, 1), equity.AreaRow(2, "A", 100, 1, 1, 90, 1),
-            equity.AreaRow(3, "C", 0, 0, 0, None, None)]
+    rows = [
+        equity.AreaRow(1, "B", 100, 1, 5, 10, 1),
+        equity.AreaRow(2, "A", 100, 1, 1, 90, 1),
+        equity.AreaRow(3, "C", 0, 0, 0, None, None),
+    ]
     assert [r.name for r in equity.sorted_rows(rows, "per_100")] == ["A", "B", "C"]
     assert [r.name for r in equity.sorted_rows(rows, "hardship")] == ["A", "B", "C"]
     assert [r.name for r in equity.sorted_rows(rows, "bogus")] == ["A", "B", "C"]
@@ -52,8 +55,13 @@ def test_equity_csv_opens_in_spreadsheets(client_as):
 
 def test_school_calendar_has_deadlines_and_events(client, make_opportunity, curie):
     soon = date.today() + timedelta(days=10)
-    make_opportunity(title="Robotics at Curie", schools=[curie], deadline=soon, starts_on=soon + timedelta(days=5),
-                     slug="robotics-curie")
+    make_opportunity(
+        title="Robotics at Curie",
+        schools=[curie],
+        deadline=soon,
+        starts_on=soon + timedelta(days=5),
+        slug="robotics-curie",
+    )
     make_opportunity(title="Old thing", schools=[curie], deadline=date.today() - timedelta(days=3), slug="old")
     response = client.get(f"/schools/{curie.id}/calendar.ics")
     assert response.mimetype == "text/calendar"

@@ -36,7 +36,9 @@ def test_opportunity_grade_range_must_be_ordered(app, make_partner):
 
 
 def test_opportunity_grade_outside_k12_is_rejected(app, make_partner):
-    assert rejected(Opportunity(partner=make_partner(), slug="h", title="H", kind="workshop", grade_min=6, grade_max=14))
+    assert rejected(
+        Opportunity(partner=make_partner(), slug="h", title="H", kind="workshop", grade_min=6, grade_max=14)
+    )
 
 
 def test_opportunity_negative_capacity_is_rejected(app, make_partner):
@@ -73,8 +75,9 @@ def test_partner_staff_belong_to_a_partner(app, make_partner):
 
 
 def test_vetting_record_cannot_expire_before_it_starts(app, make_partner):
-    assert rejected(VettingRecord(partner=make_partner(), kind="insurance",
-                                  issued_on=date(2026, 5, 1), expires_on=date(2026, 1, 1)))
+    assert rejected(
+        VettingRecord(partner=make_partner(), kind="insurance", issued_on=date(2026, 5, 1), expires_on=date(2026, 1, 1))
+    )
 
 
 def test_vetting_record_is_current_only_inside_its_dates():

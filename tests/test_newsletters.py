@@ -1,6 +1,6 @@
 """Composing newsletters: proposals, reordering, removal, rendering in the newsletter's language."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -8,25 +8,31 @@ from cpspartners.services import newsletters
 from cpspartners.services.newsletters import NewsletterError
 
 TODAY = date(2026, 11, 23)
-VERIFIED = datetime(2026, 11, 1, tzinfo=timezone.utc)
+VERIFIED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def listings(app, make_opportunity, curie):
     return {
-        "soon": make_opportunity(title="Soon", title_es="Pronto", deadline=TODAY + timedelta(days=3),
-                                 last_verified_at=VERIFIED, slug="soon"),
-        "later": make_opportunity(title="Later", deadline=TODAY + timedelta(days=30), last_verified_at=VERIFIED,
-                                  slug="later", schools=[curie]),
+        "soon": make_opportunity(
+            title="Soon", title_es="Pronto", deadline=TODAY + timedelta(days=3), last_verified_at=VERIFIED, slug="soon"
+        ),
+        "later": make_opportunity(
+            title="Later", deadline=TODAY + timedelta(days=30), last_verified_at=VERIFIED, slug="later", schools=[curie]
+        ),
         "closed": make_opportunity(title="Closed", deadline=TODAY - timedelta(days=1), last_verified_at=VERIFIED),
-        "stale": make_opportunity(title="Stale", deadline=TODAY + timedelta(days=5),
-                                  last_verified_at=datetime(2025, 1, 1, tzinfo=timezone.utc)),
-        "classroom": make_opportunity(title="Classroom", audience="classrooms", deadline=TODAY + timedelta(days=4),
-                                      last_verified_at=VERIFIED),
-        "draft": make_opportunity(title="Draft", status="draft", deadline=TODAY + timedelta(days=4),
-                                  last_verified_at=VERIFIED),
-        "elsewhere": make_opportunity(title="Elsewhere", deadline=TODAY + timedelta(days=6), last_verified_at=VERIFIED,
-                                      schools=[]),
+        "stale": make_opportunity(
+            title="Stale", deadline=TODAY + timedelta(days=5), last_verified_at=datetime(2025, 1, 1, tzinfo=UTC)
+        ),
+        "classroom": make_opportunity(
+            title="Classroom", audience="classrooms", deadline=TODAY + timedelta(days=4), last_verified_at=VERIFIED
+        ),
+        "draft": make_opportunity(
+            title="Draft", status="draft", deadline=TODAY + timedelta(days=4), last_verified_at=VERIFIED
+        ),
+        "elsewhere": make_opportunity(
+            title="Elsewhere", deadline=TODAY + timedelta(days=6), last_verified_at=VERIFIED, schools=[]
+        ),
     }
 
 
@@ -44,8 +50,9 @@ def test_school_scope_keeps_citywide_and_that_schools_listings(listings, curie, 
     from cpspartners.models import School
 
     other_school = db.session.scalars(db.select(School).where(School.id != curie.id).limit(1)).first()
-    make_opportunity(title="Other school", deadline=TODAY + timedelta(days=2), last_verified_at=VERIFIED,
-                     schools=[other_school])
+    make_opportunity(
+        title="Other school", deadline=TODAY + timedelta(days=2), last_verified_at=VERIFIED, schools=[other_school]
+    )
     proposed = titles(newsletters.propose("students", "school", str(curie.id), TODAY))
     assert proposed == ["Soon", "Elsewhere", "Later"]
     assert "Other school" in titles(newsletters.propose("students", "school", str(other_school.id), TODAY))

@@ -82,8 +82,13 @@ def test_school_year_parsing():
 
 
 def test_outcome_report_by_school_network_and_area(people, completed, curie):
-    credential = Credential(student_id=people["student2"].id, kind="certification", name="OSHA 10",
-                            earned_on=date(2026, 5, 1), evidence="Card number 123")
+    credential = Credential(
+        student_id=people["student2"].id,
+        kind="certification",
+        name="OSHA 10",
+        earned_on=date(2026, 5, 1),
+        evidence="Card number 123",
+    )
     db.session.add(credential)
     db.session.commit()
     rows = {r.key: r for r in outcomes.report("school", "2025-26")}
@@ -118,5 +123,3 @@ def test_hours_must_be_sensible(people, make_opportunity):
     with pytest.raises(RuleBroken, match="Hours"):
         applications.move(application, "completed", people["staff"], hours=99999)
     assert db.session.get(type(application), application.id).state == "accepted"
-
-

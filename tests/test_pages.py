@@ -12,9 +12,17 @@ PAGES = ["/", "/opportunities", "/partners", "/schools", "/areas", "/about"]
 def directory(app, make_partner, make_opportunity, curie):
     partner = make_partner(name="Pilsen Robotics Club", slug="pilsen-robotics-club", community_area_number=31)
     opp = make_opportunity(
-        partner=partner, title="Robotics workshop", title_es="Taller de robótica", slug="robotics-workshop",
-        summary="Build a robot.", summary_es="Construye un robot.", schools=[curie], kind="workshop",
-        latitude=curie.latitude + 0.01, longitude=curie.longitude, community_area_number=31,
+        partner=partner,
+        title="Robotics workshop",
+        title_es="Taller de robótica",
+        slug="robotics-workshop",
+        summary="Build a robot.",
+        summary_es="Construye un robot.",
+        schools=[curie],
+        kind="workshop",
+        latitude=curie.latitude + 0.01,
+        longitude=curie.longitude,
+        community_area_number=31,
     )
     make_opportunity(partner=partner, title="Secret draft", slug="secret-draft", status="draft")
     return {"partner": partner, "opp": opp, "school": curie}
@@ -64,8 +72,9 @@ def test_drafts_and_inactive_partners_are_not_public(client, directory, make_par
 
 def test_school_page_lists_offered_and_nearby(client, directory, make_opportunity):
     school = directory["school"]
-    make_opportunity(title="Nearby mural project", slug="nearby-mural", latitude=school.latitude + 0.005,
-                     longitude=school.longitude)
+    make_opportunity(
+        title="Nearby mural project", slug="nearby-mural", latitude=school.latitude + 0.005, longitude=school.longitude
+    )
     make_opportunity(title="Far away farm", slug="far-farm", latitude=school.latitude + 0.5, longitude=school.longitude)
     page = client.get(f"/schools/{school.id}").text
     assert "Robotics workshop" in page
@@ -74,10 +83,19 @@ def test_school_page_lists_offered_and_nearby(client, directory, make_opportunit
     assert "Far away farm" not in page
 
 
-@pytest.mark.parametrize("url", [
-    "/opportunities/no-such-thing", "/partners/nobody", "/schools/1", "/schools/abc", "/areas/78", "/areas/0",
-    "/no/such/page", "/language/fr",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/opportunities/no-such-thing",
+        "/partners/nobody",
+        "/schools/1",
+        "/schools/abc",
+        "/areas/78",
+        "/areas/0",
+        "/no/such/page",
+        "/language/fr",
+    ],
+)
 def test_unknown_things_get_the_friendly_404(client, url):
     response = client.get(url)
     assert response.status_code == 404
@@ -89,8 +107,15 @@ def test_404_in_spanish(es_client):
 
 
 def test_filters_narrow_the_list(client, directory, make_opportunity):
-    make_opportunity(title="Virtual coding night", slug="virtual-coding", modality="virtual", kind="community_event",
-                     clusters=["060100"], grade_min=9, grade_max=12)
+    make_opportunity(
+        title="Virtual coding night",
+        slug="virtual-coding",
+        modality="virtual",
+        kind="community_event",
+        clusters=["060100"],
+        grade_min=9,
+        grade_max=12,
+    )
     assert "Virtual coding night" in client.get("/opportunities?modality=virtual").text
     assert "Robotics workshop" not in client.get("/opportunities?modality=virtual").text
     assert "Virtual coding night" not in client.get("/opportunities?grade=7").text
@@ -106,11 +131,25 @@ def test_open_filter_hides_passed_deadlines(client, directory, make_opportunity)
     assert "Closed internship" not in client.get("/opportunities?open=1").text
 
 
-@pytest.mark.parametrize("query", [
-    "grade=abc", "grade=99", "kind=pirate", "cluster=<script>alert(1)</script>", "area=-3", "school=x",
-    "page=0", "page=-1", "page=999999999999999999999", "page=abc", "kind=workshop&kind=internship",
-    "modality=%00", "open=maybe", "grade=" + "9" * 5000,
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "grade=abc",
+        "grade=99",
+        "kind=pirate",
+        "cluster=<script>alert(1)</script>",
+        "area=-3",
+        "school=x",
+        "page=0",
+        "page=-1",
+        "page=999999999999999999999",
+        "page=abc",
+        "kind=workshop&kind=internship",
+        "modality=%00",
+        "open=maybe",
+        "grade=" + "9" * 5000,
+    ],
+)
 def test_malformed_filters_are_ignored_with_a_note(client, directory, query):
     response = client.get("/opportunities?" + query)
     assert response.status_code == 200

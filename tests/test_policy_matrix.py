@@ -19,14 +19,21 @@ from sqlalchemy import select
 from cpspartners.auth import make_confirm_token, make_reset_token
 from cpspartners.extensions import db
 from cpspartners.models import (
-    Application, ChangeRequest, Notification, Opportunity, Partner, SpeakerRequest, User, VettingRecord,
+    Application,
+    ChangeRequest,
+    Notification,
+    Opportunity,
+    Partner,
+    SpeakerRequest,
+    User,
+    VettingRecord,
 )
 
 from .conftest import csrf_token, sign_in_as
 
 ROLES = ("anonymous", "student", "teacher", "partner_staff", "specialist", "admin")
-EVERYONE = {role: "ok" for role in ROLES}
-SIGNED_IN = {"anonymous": "login", **{role: "ok" for role in ROLES[1:]}}
+EVERYONE = dict.fromkeys(ROLES, "ok")
+SIGNED_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
 
 
 def only(*allowed, other=None):
@@ -67,162 +74,225 @@ MATRIX = {
     ("foryou.save", "POST"): (lambda w, own: f"/for-you/saved/{w.opp(own).id}", only(*SEEKERS)),
     ("foryou.unsave", "POST"): (lambda w, own: f"/for-you/saved/{w.opp(own).id}/remove", only(*SEEKERS)),
     ("foryou.dismiss", "POST"): (lambda w, own: f"/for-you/not-interested/{w.opp(own).id}", only(*SEEKERS)),
-    ("foryou.undismiss", "POST"): (lambda w, own: f"/for-you/not-interested/{w.opp(own).id}/undo",
-                                   only(*SEEKERS)),
+    ("foryou.undismiss", "POST"): (lambda w, own: f"/for-you/not-interested/{w.opp(own).id}/undo", only(*SEEKERS)),
     ("insights.equity_dashboard", "GET"): (lambda w, own: "/insights/equity", only(*STAFF)),
     ("insights.equity_csv", "GET"): (lambda w, own: "/insights/equity.csv", only(*STAFF)),
-
     ("accounts.sign_in", "GET"): (lambda w, own: "/account/sign-in", same(EVERYONE)),
     ("accounts.sign_in", "POST"): (lambda w, own: "/account/sign-in", same(EVERYONE)),
     ("accounts.sign_out", "POST"): (lambda w, own: "/account/sign-out", same(EVERYONE)),
     ("accounts.register", "GET"): (lambda w, own: "/account/register", same(EVERYONE)),
     ("accounts.register", "POST"): (lambda w, own: "/account/register", same(EVERYONE)),
     # Anyone holding the link may confirm; visitors are then sent on to sign in.
-    ("accounts.confirm", "GET"): (lambda w, own: f"/account/confirm/{make_confirm_token(w.account(own))}",
-                                  same({**EVERYONE, "anonymous": "login"})),
+    ("accounts.confirm", "GET"): (
+        lambda w, own: f"/account/confirm/{make_confirm_token(w.account(own))}",
+        same({**EVERYONE, "anonymous": "login"}),
+    ),
     ("accounts.resend_confirmation", "POST"): (lambda w, own: "/account/confirm", same(SIGNED_IN)),
     ("accounts.reset_request", "GET"): (lambda w, own: "/account/reset", same(EVERYONE)),
     ("accounts.reset_request", "POST"): (lambda w, own: "/account/reset", same(EVERYONE)),
     ("accounts.reset", "GET"): (lambda w, own: f"/account/reset/{make_reset_token(w.account(own))}", same(EVERYONE)),
-    ("accounts.reset", "POST"): (lambda w, own: f"/account/reset/{make_reset_token(w.account(own))}",
-                                 same(EVERYONE)),
+    ("accounts.reset", "POST"): (lambda w, own: f"/account/reset/{make_reset_token(w.account(own))}", same(EVERYONE)),
     ("accounts.profile", "GET"): (lambda w, own: "/account", same(SIGNED_IN)),
     ("accounts.profile", "POST"): (lambda w, own: "/account", same(SIGNED_IN)),
     ("accounts.change_password", "POST"): (lambda w, own: "/account/password", same(SIGNED_IN)),
-
     ("partners.dashboard", "GET"): (lambda w, own: "/partner", only("partner_staff")),
     ("partners.edit_profile", "GET"): (lambda w, own: "/partner/profile", only("partner_staff")),
     ("partners.edit_profile", "POST"): (lambda w, own: "/partner/profile", only("partner_staff")),
     ("partners.new_opportunity", "GET"): (lambda w, own: "/partner/opportunities/new", only("partner_staff")),
     ("partners.new_opportunity", "POST"): (lambda w, own: "/partner/opportunities/new", only("partner_staff")),
-    ("partners.edit_opportunity", "GET"): (lambda w, own: f"/partner/opportunities/{w.opp(own).id}/edit",
-                                           only(*PARTNER_OR_STAFF, other={"partner_staff": "403"})),
-    ("partners.edit_opportunity", "POST"): (lambda w, own: f"/partner/opportunities/{w.opp(own).id}/edit",
-                                            only(*PARTNER_OR_STAFF, other={"partner_staff": "403"})),
-
+    ("partners.edit_opportunity", "GET"): (
+        lambda w, own: f"/partner/opportunities/{w.opp(own).id}/edit",
+        only(*PARTNER_OR_STAFF, other={"partner_staff": "403"}),
+    ),
+    ("partners.edit_opportunity", "POST"): (
+        lambda w, own: f"/partner/opportunities/{w.opp(own).id}/edit",
+        only(*PARTNER_OR_STAFF, other={"partner_staff": "403"}),
+    ),
     ("specialists.queue", "GET"): (lambda w, own: "/specialist", only(*STAFF)),
     ("specialists.review", "GET"): (lambda w, own: f"/specialist/requests/{w.change(own).id}", only(*STAFF)),
-    ("specialists.approve", "POST"): (lambda w, own: f"/specialist/requests/{w.change(own).id}/approve",
-                                      only(*STAFF)),
+    ("specialists.approve", "POST"): (lambda w, own: f"/specialist/requests/{w.change(own).id}/approve", only(*STAFF)),
     ("specialists.request_changes", "POST"): (
-        lambda w, own: f"/specialist/requests/{w.change(own).id}/request-changes", only(*STAFF)),
-    ("specialists.reject", "POST"): (lambda w, own: f"/specialist/requests/{w.change(own).id}/reject",
-                                     only(*STAFF)),
+        lambda w, own: f"/specialist/requests/{w.change(own).id}/request-changes",
+        only(*STAFF),
+    ),
+    ("specialists.reject", "POST"): (lambda w, own: f"/specialist/requests/{w.change(own).id}/reject", only(*STAFF)),
     ("specialists.needs_verification", "GET"): (lambda w, own: "/specialist/needs-verification", only(*STAFF)),
     ("specialists.partner_list", "GET"): (lambda w, own: "/specialist/partners", only(*STAFF)),
-    ("specialists.partner_detail", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}",
-                                            only(*STAFF)),
-    ("specialists.verify_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/verify",
-                                             only(*STAFF)),
-    ("specialists.archive_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/archive",
-                                              only(*STAFF)),
-    ("specialists.restore_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/restore",
-                                              only(*STAFF)),
-    ("specialists.merge_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/merge",
-                                            only(*STAFF)),
-    ("specialists.opportunity_detail", "GET"): (lambda w, own: f"/specialist/opportunities/{w.opp(own).id}",
-                                                only(*STAFF)),
+    ("specialists.partner_detail", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}", only(*STAFF)),
+    ("specialists.verify_partner", "POST"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/verify",
+        only(*STAFF),
+    ),
+    ("specialists.archive_partner", "POST"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/archive",
+        only(*STAFF),
+    ),
+    ("specialists.restore_partner", "POST"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/restore",
+        only(*STAFF),
+    ),
+    ("specialists.merge_partner", "POST"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/merge",
+        only(*STAFF),
+    ),
+    ("specialists.opportunity_detail", "GET"): (
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}",
+        only(*STAFF),
+    ),
     ("specialists.verify_opportunity", "POST"): (
-        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/verify", only(*STAFF)),
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/verify",
+        only(*STAFF),
+    ),
     ("specialists.archive_opportunity", "POST"): (
-        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/archive", only(*STAFF)),
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/archive",
+        only(*STAFF),
+    ),
     ("specialists.restore_opportunity", "POST"): (
-        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/restore", only(*STAFF)),
-    ("specialists.edit_partner", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/edit",
-                                          only(*STAFF)),
-    ("specialists.edit_partner", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/edit",
-                                           only(*STAFF)),
-    ("specialists.edit_opportunity", "GET"): (lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/edit",
-                                              only(*STAFF)),
-    ("specialists.edit_opportunity", "POST"): (lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/edit",
-                                               only(*STAFF)),
-    ("specialists.new_vetting", "GET"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
-                                         only(*STAFF)),
-    ("specialists.new_vetting", "POST"): (lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
-                                          only(*STAFF)),
-    ("specialists.edit_vetting", "GET"): (lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/edit",
-                                          only(*STAFF)),
-    ("specialists.edit_vetting", "POST"): (lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/edit",
-                                           only(*STAFF)),
-    ("specialists.delete_vetting", "POST"): (lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/delete",
-                                             only(*STAFF)),
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/restore",
+        only(*STAFF),
+    ),
+    ("specialists.edit_partner", "GET"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/edit",
+        only(*STAFF),
+    ),
+    ("specialists.edit_partner", "POST"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/edit",
+        only(*STAFF),
+    ),
+    ("specialists.edit_opportunity", "GET"): (
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/edit",
+        only(*STAFF),
+    ),
+    ("specialists.edit_opportunity", "POST"): (
+        lambda w, own: f"/specialist/opportunities/{w.opp(own).id}/edit",
+        only(*STAFF),
+    ),
+    ("specialists.new_vetting", "GET"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
+        only(*STAFF),
+    ),
+    ("specialists.new_vetting", "POST"): (
+        lambda w, own: f"/specialist/partners/{w.partner(own).id}/vetting/new",
+        only(*STAFF),
+    ),
+    ("specialists.edit_vetting", "GET"): (lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/edit", only(*STAFF)),
+    ("specialists.edit_vetting", "POST"): (
+        lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/edit",
+        only(*STAFF),
+    ),
+    ("specialists.delete_vetting", "POST"): (
+        lambda w, own: f"/specialist/vetting/{w.vetting(own).id}/delete",
+        only(*STAFF),
+    ),
     ("specialists.audit_log", "GET"): (lambda w, own: "/specialist/audit", only(*STAFF)),
-
     ("admin.users", "GET"): (lambda w, own: "/admin/users", only("admin")),
     ("admin.pending", "GET"): (lambda w, own: "/admin/pending", only(*STAFF)),
-    ("admin.user_detail", "GET"): (lambda w, own: f"/admin/users/{w.account(own).id}",
-                                   only(*STAFF, other={"specialist": "403"})),
-    ("admin.approve_user", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/approve",
-                                     only(*STAFF, other={"specialist": "403"})),
+    ("admin.user_detail", "GET"): (
+        lambda w, own: f"/admin/users/{w.account(own).id}",
+        only(*STAFF, other={"specialist": "403"}),
+    ),
+    ("admin.approve_user", "POST"): (
+        lambda w, own: f"/admin/users/{w.account(own).id}/approve",
+        only(*STAFF, other={"specialist": "403"}),
+    ),
     ("admin.set_role", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/role", only("admin")),
-
     # Applications: "own" = the matrix student's application to the own partner's listing;
     # "other" = another student's application to the other partner's listing.
     ("applications.apply", "POST"): (lambda w, own: f"/opportunities/{w.opp(own).slug}/apply", only("student")),
     ("applications.mine", "GET"): (lambda w, own: "/me/applications", only("student")),
-    ("applications.withdraw", "POST"): (lambda w, own: f"/applications/{w.application(own).id}/withdraw",
-                                        only("student", other={"student": "403"})),
+    ("applications.withdraw", "POST"): (
+        lambda w, own: f"/applications/{w.application(own).id}/withdraw",
+        only("student", other={"student": "403"}),
+    ),
     ("applications.partner_list", "GET"): (lambda w, own: "/partner/applications", only(*PARTNER_OR_STAFF)),
-    ("applications.detail", "GET"): (lambda w, own: f"/applications/{w.application(own).id}",
-                                     only("student", *PARTNER_OR_STAFF,
-                                          other={"student": "403", "partner_staff": "403"})),
-    ("applications.send_message", "POST"): (lambda w, own: f"/applications/{w.application(own).id}/messages",
-                                            only("student", *PARTNER_OR_STAFF,
-                                                 other={"student": "403", "partner_staff": "403"})),
-    ("applications.move", "POST"): (lambda w, own: f"/applications/{w.application(own).id}/move",
-                                    only(*PARTNER_OR_STAFF, other={"partner_staff": "403"})),
-
+    ("applications.detail", "GET"): (
+        lambda w, own: f"/applications/{w.application(own).id}",
+        only("student", *PARTNER_OR_STAFF, other={"student": "403", "partner_staff": "403"}),
+    ),
+    ("applications.send_message", "POST"): (
+        lambda w, own: f"/applications/{w.application(own).id}/messages",
+        only("student", *PARTNER_OR_STAFF, other={"student": "403", "partner_staff": "403"}),
+    ),
+    ("applications.move", "POST"): (
+        lambda w, own: f"/applications/{w.application(own).id}/move",
+        only(*PARTNER_OR_STAFF, other={"partner_staff": "403"}),
+    ),
     # Teachers' requests: "own" = the matrix teacher's request to the own partner; "other" =
     # another teacher's request to the other partner. Both are accepted visits (so .ics exists).
     ("visits.find", "GET"): (lambda w, own: "/teacher/find", only("teacher")),
-    ("visits.new_request", "GET"): (lambda w, own: f"/teacher/requests/new?opportunity={w.opp(own).id}",
-                                    only("teacher")),
-    ("visits.new_request", "POST"): (lambda w, own: f"/teacher/requests/new?opportunity={w.opp(own).id}",
-                                     only("teacher")),
+    ("visits.new_request", "GET"): (
+        lambda w, own: f"/teacher/requests/new?opportunity={w.opp(own).id}",
+        only("teacher"),
+    ),
+    ("visits.new_request", "POST"): (
+        lambda w, own: f"/teacher/requests/new?opportunity={w.opp(own).id}",
+        only("teacher"),
+    ),
     ("visits.mine", "GET"): (lambda w, own: "/teacher/requests", only("teacher")),
     ("visits.inbox", "GET"): (lambda w, own: "/partner/requests", only("partner_staff")),
-    ("visits.detail", "GET"): (lambda w, own: f"/requests/{w.visit(own).id}",
-                               only("teacher", *PARTNER_OR_STAFF, other={"teacher": "403", "partner_staff": "403"})),
-    ("visits.calendar", "GET"): (lambda w, own: f"/requests/{w.visit(own).id}/visit.ics",
-                                 only("teacher", *PARTNER_OR_STAFF,
-                                      other={"teacher": "403", "partner_staff": "403"})),
-    ("visits.accept", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/accept",
-                                only("partner_staff", other={"partner_staff": "403"})),
-    ("visits.propose", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/propose",
-                                 only("partner_staff", other={"partner_staff": "403"})),
-    ("visits.decline", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/decline",
-                                 only("partner_staff", other={"partner_staff": "403"})),
-    ("visits.answer", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/answer",
-                                only("teacher", other={"teacher": "403"})),
-    ("visits.cancel", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/cancel",
-                                only("teacher", other={"teacher": "403"})),
-    ("visits.confirm", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/confirm",
-                                 only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"})),
-    ("visits.send_message", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/messages",
-                                      only("teacher", "partner_staff",
-                                           other={"teacher": "403", "partner_staff": "403"})),
+    ("visits.detail", "GET"): (
+        lambda w, own: f"/requests/{w.visit(own).id}",
+        only("teacher", *PARTNER_OR_STAFF, other={"teacher": "403", "partner_staff": "403"}),
+    ),
+    ("visits.calendar", "GET"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/visit.ics",
+        only("teacher", *PARTNER_OR_STAFF, other={"teacher": "403", "partner_staff": "403"}),
+    ),
+    ("visits.accept", "POST"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/accept",
+        only("partner_staff", other={"partner_staff": "403"}),
+    ),
+    ("visits.propose", "POST"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/propose",
+        only("partner_staff", other={"partner_staff": "403"}),
+    ),
+    ("visits.decline", "POST"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/decline",
+        only("partner_staff", other={"partner_staff": "403"}),
+    ),
+    ("visits.answer", "POST"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/answer",
+        only("teacher", other={"teacher": "403"}),
+    ),
+    ("visits.cancel", "POST"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/cancel",
+        only("teacher", other={"teacher": "403"}),
+    ),
+    ("visits.confirm", "POST"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/confirm",
+        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"}),
+    ),
+    ("visits.send_message", "POST"): (
+        lambda w, own: f"/requests/{w.visit(own).id}/messages",
+        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"}),
+    ),
     ("visits.flagged", "GET"): (lambda w, own: "/specialist/requests", only(*STAFF)),
     ("visits.reassign", "POST"): (lambda w, own: f"/requests/{w.visit(own).id}/reassign", only(*STAFF)),
-
     # Notifications: "own" belongs to the matrix student, "other" to another student.
     ("notifications.notification_list", "GET"): (lambda w, own: "/notifications", same(SIGNED_IN)),
     ("notifications.mark_all_read", "POST"): (lambda w, own: "/notifications/read", same(SIGNED_IN)),
-    ("notifications.mark_read", "POST"): (lambda w, own: f"/notifications/{w.notification(own).id}/read",
-                                          only("student", other={"student": "403"})),
+    ("notifications.mark_read", "POST"): (
+        lambda w, own: f"/notifications/{w.notification(own).id}/read",
+        only("student", other={"student": "403"}),
+    ),
     # Surveys: asked of the student and the partner's staff (applications), the teacher and the
     # partner's staff (visits); specialists read the answers but are not asked.
     ("notifications.application_survey", "GET"): (
         lambda w, own: f"/feedback/applications/{w.application(own).id}",
-        only("student", "partner_staff", other={"student": "403", "partner_staff": "403"})),
+        only("student", "partner_staff", other={"student": "403", "partner_staff": "403"}),
+    ),
     ("notifications.application_survey", "POST"): (
         lambda w, own: f"/feedback/applications/{w.application(own).id}",
-        only("student", "partner_staff", other={"student": "403", "partner_staff": "403"})),
+        only("student", "partner_staff", other={"student": "403", "partner_staff": "403"}),
+    ),
     ("notifications.request_survey", "GET"): (
         lambda w, own: f"/feedback/requests/{w.visit(own).id}",
-        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"})),
+        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"}),
+    ),
     ("notifications.request_survey", "POST"): (
         lambda w, own: f"/feedback/requests/{w.visit(own).id}",
-        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"})),
+        only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"}),
+    ),
 }
 
 # The specialists' toolkit (issue 6): import, export, newsletters, pools, outcomes, feedback, calendars.
@@ -249,8 +319,9 @@ SPECIALIST_ONLY_TOOLS = {
     ("tools.newsletter_download", "GET"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}.txt",
     ("tools.newsletter_add", "POST"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}/add",
     ("tools.newsletter_note", "POST"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}/note",
-    ("tools.newsletter_item", "POST"): lambda w, own:
-        f"/specialist/newsletters/{w.newsletter().id}/items/{w.opp(True).id}/down",
+    ("tools.newsletter_item", "POST"): lambda w, own: (
+        f"/specialist/newsletters/{w.newsletter().id}/items/{w.opp(True).id}/down"
+    ),
     ("tools.newsletter_send", "POST"): lambda w, own: f"/specialist/newsletters/{w.newsletter().id}/send",
     ("tools.pool_list", "GET"): lambda w, own: "/specialist/pools",
     ("tools.pool_usage_csv", "GET"): lambda w, own: "/specialist/pools.csv",
@@ -260,25 +331,34 @@ SPECIALIST_ONLY_TOOLS = {
     ("tools.pool_detail", "POST"): lambda w, own: f"/specialist/pools/{w.allocation(own).pool_id}",
 }
 MATRIX.update({key: (build, only(*STAFF)) for key, build in SPECIALIST_ONLY_TOOLS.items()})
-MATRIX.update({
-    ("tools.personal_calendar", "GET"): (lambda w, own: f"/calendar/{w.calendar_token()}.ics", same(EVERYONE)),
-    ("tools.calendar_new_link", "POST"): (lambda w, own: "/account/calendar/new-link", same(SIGNED_IN)),
-    ("tools.subscribe", "GET"): (lambda w, own: "/newsletter/subscribe", same(EVERYONE)),
-    ("tools.subscribe", "POST"): (lambda w, own: "/newsletter/subscribe", same(EVERYONE)),
-    ("tools.subscribe_confirm", "GET"): (lambda w, own: f"/newsletter/confirm/{w.subscriber_token('confirm')}",
-                                         same(EVERYONE)),
-    ("tools.unsubscribe", "GET"): (lambda w, own: f"/newsletter/unsubscribe/{w.subscriber_token('leave')}",
-                                   same(EVERYONE)),
-    ("tools.credential_new", "GET"): (lambda w, own: "/partner/credentials/new", only("partner_staff")),
-    ("tools.credential_new", "POST"): (lambda w, own: "/partner/credentials/new", only("partner_staff")),
-    ("tools.partner_scorecards", "GET"): (lambda w, own: "/partner/scorecards", only("partner_staff")),
-    ("tools.distributor_seats", "GET"): (lambda w, own: "/partner/seats", only("partner_staff")),
-    ("tools.seat_assign", "POST"): (lambda w, own: f"/partner/seats/{w.allocation(own).id}/assign",
-                                    only("partner_staff", other={"partner_staff": "403"})),
-    ("tools.seat_change", "POST"): (
-        lambda w, own: f"/partner/seats/assignments/{w.assignment(own).id}/renew",
-        only("partner_staff", other={"partner_staff": "403"})),
-})
+MATRIX.update(
+    {
+        ("tools.personal_calendar", "GET"): (lambda w, own: f"/calendar/{w.calendar_token()}.ics", same(EVERYONE)),
+        ("tools.calendar_new_link", "POST"): (lambda w, own: "/account/calendar/new-link", same(SIGNED_IN)),
+        ("tools.subscribe", "GET"): (lambda w, own: "/newsletter/subscribe", same(EVERYONE)),
+        ("tools.subscribe", "POST"): (lambda w, own: "/newsletter/subscribe", same(EVERYONE)),
+        ("tools.subscribe_confirm", "GET"): (
+            lambda w, own: f"/newsletter/confirm/{w.subscriber_token('confirm')}",
+            same(EVERYONE),
+        ),
+        ("tools.unsubscribe", "GET"): (
+            lambda w, own: f"/newsletter/unsubscribe/{w.subscriber_token('leave')}",
+            same(EVERYONE),
+        ),
+        ("tools.credential_new", "GET"): (lambda w, own: "/partner/credentials/new", only("partner_staff")),
+        ("tools.credential_new", "POST"): (lambda w, own: "/partner/credentials/new", only("partner_staff")),
+        ("tools.partner_scorecards", "GET"): (lambda w, own: "/partner/scorecards", only("partner_staff")),
+        ("tools.distributor_seats", "GET"): (lambda w, own: "/partner/seats", only("partner_staff")),
+        ("tools.seat_assign", "POST"): (
+            lambda w, own: f"/partner/seats/{w.allocation(own).id}/assign",
+            only("partner_staff", other={"partner_staff": "403"}),
+        ),
+        ("tools.seat_change", "POST"): (
+            lambda w, own: f"/partner/seats/assignments/{w.assignment(own).id}/renew",
+            only("partner_staff", other={"partner_staff": "403"}),
+        ),
+    }
+)
 
 
 class World:
@@ -296,28 +376,51 @@ class World:
             self.changes[own] = change
         self.users = {}
         for role in ROLES[1:]:
-            user = User(email=f"{role}@matrix.example", role=role, is_approved=True,
-                        school_id=curie.id if role in ("student", "teacher") else None,
-                        grade=9 if role == "student" else None,
-                        partner=self.partners[True] if role == "partner_staff" else None)
+            user = User(
+                email=f"{role}@matrix.example",
+                role=role,
+                is_approved=True,
+                school_id=curie.id if role in ("student", "teacher") else None,
+                grade=9 if role == "student" else None,
+                partner=self.partners[True] if role == "partner_staff" else None,
+            )
             db.session.add(user)
             self.users[role] = user
-        self.accounts = {True: User(email="pending-teacher@matrix.example", role="teacher", school_id=curie.id),
-                         False: User(email="student@other.example", role="student", school_id=curie.id, grade=7)}
+        self.accounts = {
+            True: User(email="pending-teacher@matrix.example", role="teacher", school_id=curie.id),
+            False: User(email="student@other.example", role="student", school_id=curie.id, grade=7),
+        }
         db.session.add_all(self.accounts.values())
         db.session.commit()
         students = {True: self.users["student"], False: self.accounts[False]}
         teachers = {True: self.users["teacher"], False: self.accounts[True]}
-        self.applications = {own: Application(opportunity_id=self.opps[own].id, student_id=students[own].id)
-                             for own in (True, False)}
+        self.applications = {
+            own: Application(opportunity_id=self.opps[own].id, student_id=students[own].id) for own in (True, False)
+        }
         visit_day = self.school_today() + timedelta(days=10)
-        self.visits = {own: SpeakerRequest(teacher_id=teachers[own].id, partner_id=self.partners[own].id,
-                                           school_id=curie.id, topic="Robots", grade=9, class_size=25,
-                                           date_1=visit_day, state="accepted", visit_date=visit_day)
-                       for own in (True, False)}
-        self.notifications = {own: Notification(user_id=students[own].id, kind="application_accepted",
-                                                params={"title": "Robots"}, link="/me/applications")
-                              for own in (True, False)}
+        self.visits = {
+            own: SpeakerRequest(
+                teacher_id=teachers[own].id,
+                partner_id=self.partners[own].id,
+                school_id=curie.id,
+                topic="Robots",
+                grade=9,
+                class_size=25,
+                date_1=visit_day,
+                state="accepted",
+                visit_date=visit_day,
+            )
+            for own in (True, False)
+        }
+        self.notifications = {
+            own: Notification(
+                user_id=students[own].id,
+                kind="application_accepted",
+                params={"title": "Robots"},
+                link="/me/applications",
+            )
+            for own in (True, False)
+        }
         db.session.add_all([*self.applications.values(), *self.visits.values(), *self.notifications.values()])
         db.session.commit()
 
@@ -344,8 +447,9 @@ class World:
 
     def vetting(self, own):
         """A fresh record each time: deleting one must not change the next cell's answer."""
-        record = VettingRecord(partner=self.partners[own], kind="insurance",
-                               issued_on=self.school_today(), expires_on=self.school_today())
+        record = VettingRecord(
+            partner=self.partners[own], kind="insurance", issued_on=self.school_today(), expires_on=self.school_today()
+        )
         db.session.add(record)
         db.session.commit()
         return record
@@ -365,8 +469,9 @@ class World:
 
         if not hasattr(self, "_allocations"):
             pool = SeatPool(name="Matrix licences", provider=self.partners[False], total_seats=10)
-            self._allocations = {o: SeatAllocation(pool=pool, distributor=self.partners[o], seats=5)
-                                 for o in (True, False)}
+            self._allocations = {
+                o: SeatAllocation(pool=pool, distributor=self.partners[o], seats=5) for o in (True, False)
+            }
             db.session.add_all([pool, *self._allocations.values()])
             db.session.commit()
         return self._allocations[own]
@@ -374,8 +479,13 @@ class World:
     def assignment(self, own):
         from cpspartners.models import SeatAssignment
 
-        seat = SeatAssignment(allocation=self.allocation(own), holder_name="Family", holder_email="f@example.org",
-                              starts_on=self.school_today(), expires_on=self.school_today())
+        seat = SeatAssignment(
+            allocation=self.allocation(own),
+            holder_name="Family",
+            holder_email="f@example.org",
+            starts_on=self.school_today(),
+            expires_on=self.school_today(),
+        )
         db.session.add(seat)
         db.session.commit()
         return seat
@@ -383,8 +493,13 @@ class World:
     def credential(self):
         from cpspartners.models import Credential
 
-        record = Credential(student=self.accounts[False], kind="certification", name="OSHA 10",
-                            earned_on=self.school_today(), evidence="Card 123")
+        record = Credential(
+            student=self.accounts[False],
+            kind="certification",
+            name="OSHA 10",
+            earned_on=self.school_today(),
+            evidence="Card 123",
+        )
         db.session.add(record)
         db.session.commit()
         return record
@@ -411,7 +526,8 @@ class World:
         from flask import current_app
 
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=newsletter_delivery.CONFIRM_SALT).dumps(
-            {"s": subscriber.id, "e": subscriber.email})
+            {"s": subscriber.id, "e": subscriber.email}
+        )
 
     @staticmethod
     def school_today():
@@ -426,8 +542,12 @@ def world(app, make_partner, make_opportunity, curie):
 
 
 def test_every_route_is_in_the_matrix(app):
-    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routes - set(MATRIX) == set(), "routes without a row in the permission matrix"
     assert set(MATRIX) - routes == set(), "rows for routes that no longer exist"
 
@@ -472,12 +592,23 @@ def test_a_denied_post_changes_nothing(app, world):
     """Spot check that the 403 cells really stop the write."""
     client = sign_in_as(app.test_client(), world.users["partner_staff"])
     other = world.opp(False)
-    response = client.post(f"/partner/opportunities/{other.id}/edit",
-                           data={"csrf_token": csrf_token(client), "title": "Taken over", "summary": "x",
-                                 "kind": "workshop", "audience": "families", "grade_min": "6", "grade_max": "8",
-                                 "modality": "virtual", "community_area_number": "0"})
+    response = client.post(
+        f"/partner/opportunities/{other.id}/edit",
+        data={
+            "csrf_token": csrf_token(client),
+            "title": "Taken over",
+            "summary": "x",
+            "kind": "workshop",
+            "audience": "families",
+            "grade_min": "6",
+            "grade_max": "8",
+            "modality": "virtual",
+            "community_area_number": "0",
+        },
+    )
     assert response.status_code == 403
-    assert db.session.scalars(select(ChangeRequest).where(ChangeRequest.subject_id == other.id)).one().proposed \
-        == {"title": "Proposed"}
+    assert db.session.scalars(select(ChangeRequest).where(ChangeRequest.subject_id == other.id)).one().proposed == {
+        "title": "Proposed"
+    }
     assert db.session.get(Opportunity, other.id).title != "Taken over"
     assert db.session.get(Partner, world.partner(False).id).status == "active"

@@ -18,7 +18,9 @@ TODAY = date(2026, 11, 23)
 @pytest.fixture
 def pool(app, make_partner):
     provider = make_partner(name="Coursera via Chicago Connected")
-    pool = SeatPool(name="Certificate licences", provider=provider, total_seats=5, validity_days=120, remind_days_before=14)
+    pool = SeatPool(
+        name="Certificate licences", provider=provider, total_seats=5, validity_days=120, remind_days_before=14
+    )
     db.session.add(pool)
     db.session.commit()
     return pool

@@ -21,8 +21,9 @@ def setting(app, people, make_partner, make_opportunity, curie):
     for person in people.values():
         if hasattr(person, "is_approved"):
             person.is_approved = True  # as after sign-up or a specialist's approval
-    listing = make_opportunity(partner=people["partner"], title="Robot builders visit", kind="guest_speaker",
-                               clusters=["060100"])
+    listing = make_opportunity(
+        partner=people["partner"], title="Robot builders visit", kind="guest_speaker", clusters=["060100"]
+    )
     near = make_partner(name="Near Coders", latitude=curie.latitude + 0.01, longitude=curie.longitude)
     far = make_partner(name="Far Coders", latitude=curie.latitude + 0.3, longitude=curie.longitude)
     nowhere = make_partner(name="Placeless Coders")
@@ -32,8 +33,9 @@ def setting(app, people, make_partner, make_opportunity, curie):
         make_opportunity(partner=partner, kind="workshop", clusters=["060100"])
     make_opportunity(partner=other_cluster, kind="workshop", clusters=["020100"])
     make_opportunity(partner=no_classroom, kind="internship", clusters=["060100"])
-    req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)],
-                          opportunity=listing)
+    req = requests.create(
+        people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)], opportunity=listing
+    )
     return {"req": req, "near": near, "far": far, "nowhere": nowhere}
 
 
@@ -47,8 +49,11 @@ def test_suggestions_share_a_cluster_and_come_nearest_first(setting):
 
 
 def test_search_finds_partners_by_name_but_never_the_current_one(setting):
-    assert sorted(names(reassign.candidates(setting["req"], "coders"))) == ["Far Coders", "Near Coders",
-                                                                           "Placeless Coders"]
+    assert sorted(names(reassign.candidates(setting["req"], "coders"))) == [
+        "Far Coders",
+        "Near Coders",
+        "Placeless Coders",
+    ]
     assert "Pilsen Robotics" not in names(reassign.candidates(setting["req"], "Pilsen Robotics"))
     assert reassign.candidates(setting["req"], "zzqqxx") == []
 
@@ -79,8 +84,20 @@ def test_the_page_offers_suggestions_then_search_results(app, people, setting):
     assert "Ninguna organización coincide" in spanish
 
 
-@pytest.mark.parametrize("query", ["x" * 10_000, "\x00\x01 coders", "🤖 coders", "' OR 1=1 --", "<b>coders</b>",
-                                   "title:", '"unbalanced', "AND OR NOT", "*"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "x" * 10_000,
+        "\x00\x01 coders",
+        "🤖 coders",
+        "' OR 1=1 --",
+        "<b>coders</b>",
+        "title:",
+        '"unbalanced',
+        "AND OR NOT",
+        "*",
+    ],
+)
 def test_odd_searches_answer_without_error_and_escape_what_they_echo(app, people, setting, query):
     specialist = sign_in_as(app.test_client(), people["specialist"])
     response = specialist.get("/requests/%d" % setting["req"].id, query_string={"partner_q": query})

@@ -10,7 +10,13 @@ from cpspartners import recommend
 from cpspartners.extensions import db
 from cpspartners.geo import miles_between
 from cpspartners.models import (
-    Dismissal, Partner, SavedOpportunity, School, StudentProfile, TeacherProfile, User,
+    Dismissal,
+    Partner,
+    SavedOpportunity,
+    School,
+    StudentProfile,
+    TeacherProfile,
+    User,
 )
 
 TODAY = date.today()
@@ -78,8 +84,16 @@ def test_profile_interests_dismissals_and_popularity(fresh, curie, make_opportun
     same_kind = make_opportunity(tags=["film"], clusters=["020100"], kind="internship")
     other = make_opportunity(tags=["film"], clusters=["020100"], kind="workshop")
     student = make_user(school=curie)
-    db.session.add(StudentProfile(user_id=student.id, tags="Welding, film", clusters="010100", languages="en,es",
-                                  modality="either", needs_paid=True))
+    db.session.add(
+        StudentProfile(
+            user_id=student.id,
+            tags="Welding, film",
+            clusters="010100",
+            languages="en,es",
+            modality="either",
+            needs_paid=True,
+        )
+    )
     db.session.add(Dismissal(user_id=student.id, opportunity_id=dismissed.id))
     db.session.commit()
     found = ranked(student)
@@ -181,8 +195,9 @@ def test_full_opportunity_drops_out_once_applications_take_its_seats(fresh, peop
     """Seats taken by applications (a conditional UPDATE) reach the cached candidate index."""
     from cpspartners.services import applications
 
-    program = make_opportunity(partner=people["partner"], title="One seat", capacity=1, grade_min=9, grade_max=12,
-                               schools=[curie])
+    program = make_opportunity(
+        partner=people["partner"], title="One seat", capacity=1, grade_min=9, grade_max=12, schools=[curie]
+    )
     assert program.id in [r.offer_id for r in ranked(people["student2"], limit=50)]
     applications.apply(people["student"], program)
     assert program.id not in [r.offer_id for r in ranked(people["student2"], limit=50)]

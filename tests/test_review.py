@@ -10,11 +10,24 @@ from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, VettingRe
 
 from .conftest import post
 
-OPP_FORM = {"title": "Welding basics", "title_es": "Soldadura básica", "kind": "workshop",
-            "summary": "Learn to weld safely.", "audience": "students", "grade_min": "9", "grade_max": "12",
-            "modality": "in_person", "community_area_number": "31", "languages": ["en", "es"],
-            "clusters": ["010100"], "tags": "welding, metal", "starts_on": "", "ends_on": "", "deadline": "",
-            "capacity": ""}
+OPP_FORM = {
+    "title": "Welding basics",
+    "title_es": "Soldadura básica",
+    "kind": "workshop",
+    "summary": "Learn to weld safely.",
+    "audience": "students",
+    "grade_min": "9",
+    "grade_max": "12",
+    "modality": "in_person",
+    "community_area_number": "31",
+    "languages": ["en", "es"],
+    "clusters": ["010100"],
+    "tags": "welding, metal",
+    "starts_on": "",
+    "ends_on": "",
+    "deadline": "",
+    "capacity": "",
+}
 
 
 def vet(partner, missing=(), expired=()):
@@ -23,8 +36,9 @@ def vet(partner, missing=(), expired=()):
         if kind in missing:
             continue
         expires = today - timedelta(days=1) if kind in expired else today + timedelta(days=300)
-        db.session.add(VettingRecord(partner=partner, kind=kind, issued_on=today - timedelta(days=400),
-                                     expires_on=expires))
+        db.session.add(
+            VettingRecord(partner=partner, kind=kind, issued_on=today - timedelta(days=400), expires_on=expires)
+        )
     db.session.commit()
 
 
@@ -56,8 +70,12 @@ def test_change_to_a_published_listing_waits_for_approval(client_as, client, mak
     vet(staff.user.partner)
     opp = make_opportunity(partner=staff.user.partner, title="Old title", audience="students")
     form = dict(OPP_FORM, title="New title")
-    assert post(staff, f"/partner/opportunities/{opp.id}/edit", form,
-                token_from=f"/partner/opportunities/{opp.id}/edit").status_code == 302
+    assert (
+        post(
+            staff, f"/partner/opportunities/{opp.id}/edit", form, token_from=f"/partner/opportunities/{opp.id}/edit"
+        ).status_code
+        == 302
+    )
     db.session.refresh(opp)
     assert opp.title == "Old title"
     public = client.get(f"/opportunities/{opp.slug}").get_data(as_text=True)
@@ -95,8 +113,12 @@ def test_publishing_gate_names_exactly_what_is_missing(client_as, client):
 
 def test_gate_does_not_apply_to_listings_for_classrooms(client_as):
     staff = client_as("partner_staff")
-    post(staff, "/partner/opportunities/new", dict(OPP_FORM, audience="classrooms"),
-         token_from="/partner/opportunities/new")
+    post(
+        staff,
+        "/partner/opportunities/new",
+        dict(OPP_FORM, audience="classrooms"),
+        token_from="/partner/opportunities/new",
+    )
     [request] = open_requests()
     post(client_as("specialist"), f"/specialist/requests/{request.id}/approve")
     assert db.session.scalars(select(Opportunity)).one().status == "published"
@@ -109,22 +131,31 @@ def test_request_changes_shows_the_comment_to_the_partner(client_as):
     specialist = client_as("specialist")
     empty = post(specialist, f"/specialist/requests/{request.id}/request-changes", {"comment": ""})
     assert empty.status_code == 400 and 'id="comment-error"' in empty.get_data(as_text=True)
-    post(specialist, f"/specialist/requests/{request.id}/request-changes",
-         {"comment": "Please add the Spanish summary."})
+    post(
+        specialist, f"/specialist/requests/{request.id}/request-changes", {"comment": "Please add the Spanish summary."}
+    )
     dashboard = staff.get("/partner").get_data(as_text=True)
     assert "Please add the Spanish summary." in dashboard and "Changes requested" in dashboard
     # Resubmitting puts the same request back in the queue with the new values.
     opp = db.session.scalars(select(Opportunity)).one()
-    post(staff, f"/partner/opportunities/{opp.id}/edit", dict(OPP_FORM, summary_es="Aprende a soldar."),
-         token_from=f"/partner/opportunities/{opp.id}/edit")
+    post(
+        staff,
+        f"/partner/opportunities/{opp.id}/edit",
+        dict(OPP_FORM, summary_es="Aprende a soldar."),
+        token_from=f"/partner/opportunities/{opp.id}/edit",
+    )
     [again] = open_requests()
     assert again.id == request.id and again.proposed["summary_es"] == "Aprende a soldar."
 
 
 def test_reject_keeps_a_new_listing_out_of_public_view(client_as, client):
     staff = client_as("partner_staff")
-    post(staff, "/partner/opportunities/new", dict(OPP_FORM, audience="families"),
-         token_from="/partner/opportunities/new")
+    post(
+        staff,
+        "/partner/opportunities/new",
+        dict(OPP_FORM, audience="families"),
+        token_from="/partner/opportunities/new",
+    )
     [request] = open_requests()
     post(client_as("specialist"), f"/specialist/requests/{request.id}/reject", {"comment": "Duplicate listing."})
     opp = db.session.scalars(select(Opportunity)).one()
@@ -135,8 +166,12 @@ def test_reject_keeps_a_new_listing_out_of_public_view(client_as, client):
 
 def test_deciding_twice_is_refused_without_change(client_as):
     staff = client_as("partner_staff")
-    post(staff, "/partner/opportunities/new", dict(OPP_FORM, audience="families"),
-         token_from="/partner/opportunities/new")
+    post(
+        staff,
+        "/partner/opportunities/new",
+        dict(OPP_FORM, audience="families"),
+        token_from="/partner/opportunities/new",
+    )
     [request] = open_requests()
     specialist = client_as("specialist")
     post(specialist, f"/specialist/requests/{request.id}/approve")
@@ -151,8 +186,14 @@ def test_partner_profile_change_waits_for_review(client_as, client):
     staff = client_as("partner_staff")
     partner = staff.user.partner
     old_name = partner.name
-    form = {"name": "Renamed Org", "kind": "nonprofit", "mission": "Nueva misión — ¡más estudiantes!",
-            "community_area_number": "0", "languages": ["en"], "website": "https://example.org"}
+    form = {
+        "name": "Renamed Org",
+        "kind": "nonprofit",
+        "mission": "Nueva misión — ¡más estudiantes!",
+        "community_area_number": "0",
+        "languages": ["en"],
+        "website": "https://example.org",
+    }
     assert post(staff, "/partner/profile", form, token_from="/partner/profile").status_code == 302
     db.session.refresh(partner)
     assert partner.name == old_name

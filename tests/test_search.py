@@ -69,8 +69,9 @@ def test_delete_removes_from_index(make_opportunity):
 def test_rollback_leaves_index_and_outbox_alone(make_partner):
     partner = make_partner()
     before = keys()
-    db.session.add(Opportunity(title="Never saved", slug="never-saved", kind="workshop", partner=partner,
-                               status="published"))
+    db.session.add(
+        Opportunity(title="Never saved", slug="never-saved", kind="workshop", partner=partner, status="published")
+    )
     db.session.flush()
     assert "cpspartners_search_pending" in db.session.info
     db.session.rollback()
@@ -125,14 +126,16 @@ def test_index_failure_after_commit_is_repaired_by_next_apply(app, client, make_
         raise OSError("disk full")
 
     monkeypatch.setattr(outbox, "open_writer", broken)
-    opp = Opportunity(title="Carpentry crew", slug="carpentry-crew", kind="workshop", partner=partner,
-                      status="published")
+    opp = Opportunity(
+        title="Carpentry crew", slug="carpentry-crew", kind="workshop", partner=partner, status="published"
+    )
     db.session.add(opp)
     db.session.commit()  # must not raise: the data is saved
     assert db.session.get(Opportunity, opp.id) is not None
     assert "outbox rows left for repair" in caplog.text
-    row = db.session.scalars(select(IndexOutbox).where(IndexOutbox.object_id == opp.id,
-                                                       IndexOutbox.kind == "opportunity")).one()
+    row = db.session.scalars(
+        select(IndexOutbox).where(IndexOutbox.object_id == opp.id, IndexOutbox.kind == "opportunity")
+    ).one()
     assert row.applied_at is None and row.attempts == 1 and "disk full" in row.last_error
     assert f"o:{opp.id}" not in keys()
     monkeypatch.undo()
@@ -148,8 +151,15 @@ def _writer_process(url, index_dir, prefix, count):
 
         partner = db.session.scalars(select(Partner).where(Partner.slug == "two-process")).one()
         for n in range(count):
-            db.session.add(Opportunity(title=f"{prefix} {n}", slug=f"{prefix}-{n}", kind="workshop",
-                                       partner_id=partner.id, status="published"))
+            db.session.add(
+                Opportunity(
+                    title=f"{prefix} {n}",
+                    slug=f"{prefix}-{n}",
+                    kind="workshop",
+                    partner_id=partner.id,
+                    status="published",
+                )
+            )
             db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -166,7 +176,9 @@ def test_two_processes_writing_together_lose_no_update(app, make_partner):
     for worker in workers:
         worker.join(120)
         assert worker.exitcode == 0
-    ids = db.session.scalars(select(Opportunity.id).where(Opportunity.slug.like("ant-%") | Opportunity.slug.like("bee-%"))).all()
+    ids = db.session.scalars(
+        select(Opportunity.id).where(Opportunity.slug.like("ant-%") | Opportunity.slug.like("bee-%"))
+    ).all()
     assert len(ids) == 30
     assert {f"o:{i}" for i in ids} <= keys()
     assert outbox.check()["missing"] == []
@@ -219,7 +231,6 @@ def test_seed_commands_leave_the_index_right(app):
     assert len([k for k in keys() if k.startswith("o:")]) > 40
 
 
-
 # ------------------------------------------------------------------ the page
 
 
@@ -267,20 +278,26 @@ def test_facets_count_and_combine_with_text(client, make_opportunity):
     make_opportunity(title="Cooking workshop", kind="workshop", clusters=["020200"], tags=[])
     html = search(client, q="coding")
     assert "2 opportunities" in html
-    assert "Internship <span class=\"count\">(1)</span>" in html
-    assert "Workshop <span class=\"count\">(1)</span>" in html
+    assert 'Internship <span class="count">(1)</span>' in html
+    assert 'Workshop <span class="count">(1)</span>' in html
     html = search(client, q="coding", kind="workshop")
     assert "1 opportunity for" in html and "Coding workshop" in html and "Paid coding" not in html
     # the other kind stays offered with its count (disjunctive facets)
-    assert "Internship <span class=\"count\">(1)</span>" in html
+    assert 'Internship <span class="count">(1)</span>' in html
     html = search(client, kind=["workshop", "internship"], paid="1")
     assert "1 opportunity" in html and "Paid coding internship" in html
 
 
 def test_open_deadline_grade_band_language_and_modality_facets(client, make_opportunity):
     make_opportunity(title="Closed one", deadline=date.today() - timedelta(days=1), grade_min=9, grade_max=12)
-    make_opportunity(title="Open one", deadline=date.today() + timedelta(days=3), grade_min=6, grade_max=8,
-                     languages="en,es", modality="virtual")
+    make_opportunity(
+        title="Open one",
+        deadline=date.today() + timedelta(days=3),
+        grade_min=6,
+        grade_max=8,
+        languages="en,es",
+        modality="virtual",
+    )
     html = search(client, open="1")
     assert "Open one" in html and "Closed one" not in html
     assert "Closed one" in search(client, band="high") and "Open one" not in search(client, band="high")
@@ -367,10 +384,35 @@ def test_header_search_box_on_every_page(client):
 # ------------------------------------------------------------------ odd queries
 
 ODD = [
-    '"unbalanced quote', "(unbalanced paren", "welding)", "AND OR NOT", "NOT", "title:", "*", "?", "a" * 10_000,
-    "welding " * 2000, "🤖 robots 🚀", "'; DROP TABLE opportunity; --", "<script>alert('x')</script>",
-    '"><img src=x onerror=alert(1)>', "\x00nul\x1bescape", "\u202eRTL override", "مرحبا", "title:welding",
-    "a:b:c", "^3", "welding~2", "[a TO z]", "((((((((((", "))))", '""', "-", "+", "welding AND", "OR welding",
+    '"unbalanced quote',
+    "(unbalanced paren",
+    "welding)",
+    "AND OR NOT",
+    "NOT",
+    "title:",
+    "*",
+    "?",
+    "a" * 10_000,
+    "welding " * 2000,
+    "🤖 robots 🚀",
+    "'; DROP TABLE opportunity; --",
+    "<script>alert('x')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "\x00nul\x1bescape",
+    "\u202eRTL override",
+    "مرحبا",
+    "title:welding",
+    "a:b:c",
+    "^3",
+    "welding~2",
+    "[a TO z]",
+    "((((((((((",
+    "))))",
+    '""',
+    "-",
+    "+",
+    "welding AND",
+    "OR welding",
 ]
 
 
@@ -387,8 +429,15 @@ def test_odd_queries_never_fail_and_echo_nothing_unescaped(client, make_opportun
 
 def test_unknown_and_repeated_params_give_notes(client, make_opportunity):
     make_opportunity(title="Welding workshop")
-    html = search(client, q=["welding", "cooking"], kind=["spaceship", "workshop"], area="99", sort="sideways",
-                  page="-3", open=["1", "0"])
+    html = search(
+        client,
+        q=["welding", "cooking"],
+        kind=["spaceship", "workshop"],
+        area="99",
+        sort="sideways",
+        page="-3",
+        open=["1", "0"],
+    )
     assert "Welding workshop" in html
     assert "Only the first value given for" in html
     assert "Some kind choices were ignored" in html and "Some area choices were ignored" in html
@@ -399,7 +448,7 @@ def test_long_query_is_cut_with_a_note(client, make_opportunity):
     make_opportunity(title="Welding workshop")
     html = search(client, q="welding " + "x" * 10_000)
     assert "only its first 200 characters" in html
-    heading = html[html.index('id="results-title"'):]
+    heading = html[html.index('id="results-title"') :]
     assert "x" * 190 not in heading[:400]
 
 

@@ -12,7 +12,9 @@ from cpspartners.search.outbox import check, indexed_keys, rebuild
 def test_vocabulary_documents_group_words_by_count():
     docs = list(documents.vocabulary_documents(Counter({"welding": 3, "robotics": 3, "rare": 1})))
     assert [(d["key"], d["spell"], d["_spell_boost"]) for d in docs] == [
-        ("v:1", "rare", 1.0), ("v:3", "robotics welding", 3.0)]
+        ("v:1", "rare", 1.0),
+        ("v:3", "robotics welding", 3.0),
+    ]
 
 
 def test_rebuild_vocabulary_feeds_spelling_but_not_results(app, make_opportunity):

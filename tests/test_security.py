@@ -17,15 +17,23 @@ from .conftest import TEST_PASSWORD, config_for, post
 ROOT = os.path.dirname(os.path.dirname(__file__))
 
 
-@pytest.mark.parametrize("path", ["/", "/opportunities", "/account/sign-in", "/no-such-page", "/static/css/site.css",
-                                  "/specialist"])
+@pytest.mark.parametrize(
+    "path", ["/", "/opportunities", "/account/sign-in", "/no-such-page", "/static/css/site.css", "/specialist"]
+)
 def test_every_response_has_the_security_headers(client, path):
     response = client.get(path)
     response.close()
     headers = response.headers
     assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
-                      "object-src 'none'", "base-uri 'none'", "form-action 'self'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ):
         assert directive in headers["Content-Security-Policy"]
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -56,8 +64,16 @@ def test_session_cookie_flags(client):
 def test_missing_or_forged_csrf_token_is_a_400_and_changes_nothing(client_as, make_opportunity):
     client = client_as("partner_staff")
     opp = make_opportunity(partner=client.user.partner)
-    form = {"title": "Hacked", "summary": "x", "kind": "workshop", "audience": "students", "grade_min": "6",
-            "grade_max": "12", "modality": "in_person", "community_area_number": "0"}
+    form = {
+        "title": "Hacked",
+        "summary": "x",
+        "kind": "workshop",
+        "audience": "students",
+        "grade_min": "6",
+        "grade_max": "12",
+        "modality": "in_person",
+        "community_area_number": "0",
+    }
     for token in (None, "forged-token", csrf_for_other_session(client_as)):
         data = dict(form)
         if token:
@@ -90,11 +106,21 @@ def test_oversized_body_gets_a_friendly_413(app, client):
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/schools?area=3", "/schools?area=3"), ("https://evil.example", "/"), ("//evil.example", "/"),
-    ("/\\evil.example", "/"), ("javascript:alert(1)", "/"), ("", "/"), (None, "/"), ("schools", "/"),
-    ("/ok\r\nSet-Cookie: x=1", "/"), ("/" + "a" * 3000, "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/schools?area=3", "/schools?area=3"),
+        ("https://evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+        (None, "/"),
+        ("schools", "/"),
+        ("/ok\r\nSet-Cookie: x=1", "/"),
+        ("/" + "a" * 3000, "/"),
+    ],
+)
 def test_safe_next_allows_only_our_own_paths(app, target, expected):
     with app.test_request_context():
         assert safe_next(target) == expected

@@ -22,8 +22,11 @@ def specialist(client_as, app, tmp_path):
 
 
 def upload(client, raw, what="partners", name="sheet.csv"):
-    return client.post("/specialist/import", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token(client, "/specialist/import"), "what": what, "file": (io.BytesIO(raw), name)})
+    return client.post(
+        "/specialist/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": csrf_token(client, "/specialist/import"), "what": what, "file": (io.BytesIO(raw), name)},
+    )
 
 
 def partners():
@@ -32,9 +35,11 @@ def partners():
 
 def commit(client, page):
     token = page.split('name="token" type="hidden" value="')[1].split('"')[0]
-    return client.post("/specialist/import/commit", data={
-        "csrf_token": csrf_token(client, "/specialist/import"), "what": "partners", "token": token},
-        follow_redirects=True), token
+    return client.post(
+        "/specialist/import/commit",
+        data={"csrf_token": csrf_token(client, "/specialist/import"), "what": "partners", "token": token},
+        follow_redirects=True,
+    ), token
 
 
 def test_dry_run_then_commit_then_same_file_changes_nothing(specialist, app):
@@ -50,9 +55,11 @@ def test_dry_run_then_commit_then_same_file_changes_nothing(specialist, app):
     again = upload(specialist, PARTNERS).text
     assert "Unchanged: 2" in again and "Import these 0 rows" in again
     # Replaying the old token does nothing.
-    replay = specialist.post("/specialist/import/commit", data={
-        "csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners", "token": token},
-        follow_redirects=True)
+    replay = specialist.post(
+        "/specialist/import/commit",
+        data={"csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners", "token": token},
+        follow_redirects=True,
+    )
     assert "no longer available" in replay.text
 
 
@@ -65,14 +72,20 @@ def test_update_shows_old_and_new_values(specialist):
     assert "mission: Radio for teens → Radio by teens" in page
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"", "The file is empty."),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", "binary data"),
-    (b"external_id,name\n", "missing columns: kind"),
-    (b"external_id,name,kind,favourite_colour\nP-1,A,nonprofit,blue\n", "unknown columns: favourite_colour"),
-    ("external_id,name,kind\nP-1,Caf\u00e9,nonprofit\n".encode() + "P-2,Ni\u00f1os,nonprofit\n".encode("latin-1"),
-     "not all UTF-8 (lines 3)"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "The file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", "binary data"),
+        (b"external_id,name\n", "missing columns: kind"),
+        (b"external_id,name,kind,favourite_colour\nP-1,A,nonprofit,blue\n", "unknown columns: favourite_colour"),
+        (
+            "external_id,name,kind\nP-1,Caf\u00e9,nonprofit\n".encode()
+            + "P-2,Ni\u00f1os,nonprofit\n".encode("latin-1"),
+            "not all UTF-8 (lines 3)",
+        ),
+    ],
+)
 def test_bad_files_get_a_clear_message_and_write_nothing(specialist, raw, message):
     response = upload(specialist, raw)
     assert response.status_code == 400
@@ -81,11 +94,13 @@ def test_bad_files_get_a_clear_message_and_write_nothing(specialist, raw, messag
 
 
 def test_rejected_rows_are_listed_and_cannot_be_committed(specialist):
-    raw = (b"external_id,name,kind,community_area\n"
-           b"P-1,Good,nonprofit,31\n"
-           b"P-1,Duplicate,nonprofit,31\n"
-           b"P-3,=HYPERLINK(\"http://evil\"),nonprofit,31\n"
-           b"P-4,Bad area,nonprofit,99\n")
+    raw = (
+        b"external_id,name,kind,community_area\n"
+        b"P-1,Good,nonprofit,31\n"
+        b"P-1,Duplicate,nonprofit,31\n"
+        b'P-3,=HYPERLINK("http://evil"),nonprofit,31\n'
+        b"P-4,Bad area,nonprofit,99\n"
+    )
     page = upload(specialist, raw).text
     assert "Rejected: 3" in page
     assert "already appears on line 2" in page and "spreadsheet formula" in page and "between 1 and 77" in page
@@ -94,8 +109,11 @@ def test_rejected_rows_are_listed_and_cannot_be_committed(specialist):
 
 
 def test_not_a_csv_name_no_file_and_too_large_files(specialist, app):
-    no_file = specialist.post("/specialist/import", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners"})
+    no_file = specialist.post(
+        "/specialist/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners"},
+    )
     assert no_file.status_code == 400 and "Choose a CSV file." in no_file.text
     assert "Upload a .csv file" in upload(specialist, PARTNERS, name="sheet.xlsx").text
     app.config["MAX_CONTENT_LENGTH"] = 1000
@@ -110,9 +128,11 @@ def test_someone_elses_or_forged_token_imports_nothing(specialist, client_as):
     token = page.split('name="token" type="hidden" value="')[1].split('"')[0]
     other = client_as("specialist")
     for who, value in ((other, token), (specialist, "../../etc/passwd"), (specialist, "A" * 32)):
-        response = who.post("/specialist/import/commit", data={
-            "csrf_token": csrf_token(who, "/specialist/import"), "what": "partners", "token": value},
-            follow_redirects=True)
+        response = who.post(
+            "/specialist/import/commit",
+            data={"csrf_token": csrf_token(who, "/specialist/import"), "what": "partners", "token": value},
+            follow_redirects=True,
+        )
         assert "no longer available" in response.text
     assert partners() == 0
 

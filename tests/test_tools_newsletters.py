@@ -3,7 +3,7 @@ resumed after a lost connection or a crash without a second copy for anyone."""
 
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,20 +12,27 @@ from cpspartners.extensions import db
 from cpspartners.models import Newsletter, NewsletterDelivery, NewsletterSubscriber
 from cpspartners.services import newsletter_delivery, newsletters
 
-from .conftest import csrf_token, post
+from .conftest import post
 
-RECENT = datetime.now(timezone.utc) - timedelta(days=3)
+RECENT = datetime.now(UTC) - timedelta(days=3)
 
 
 @pytest.fixture
 def listings(make_opportunity, curie):
     soon = date.today() + timedelta(days=5)
-    return [make_opportunity(title="Robotics club", title_es="Club de robótica", deadline=soon,
-                             last_verified_at=RECENT, slug="robotics"),
-            make_opportunity(title="Radio <b>workshop</b>", deadline=soon + timedelta(days=2), last_verified_at=RECENT,
-                             slug="radio", schools=[curie]),
-            make_opportunity(title="Welding", deadline=soon + timedelta(days=9), last_verified_at=RECENT,
-                             slug="welding")]
+    return [
+        make_opportunity(
+            title="Robotics club", title_es="Club de robótica", deadline=soon, last_verified_at=RECENT, slug="robotics"
+        ),
+        make_opportunity(
+            title="Radio <b>workshop</b>",
+            deadline=soon + timedelta(days=2),
+            last_verified_at=RECENT,
+            slug="radio",
+            schools=[curie],
+        ),
+        make_opportunity(title="Welding", deadline=soon + timedelta(days=9), last_verified_at=RECENT, slug="welding"),
+    ]
 
 
 @pytest.fixture
@@ -34,8 +41,14 @@ def specialist(client_as):
 
 
 def compose(client, **fields):
-    data = {"subject": "November news", "audience": "students", "scope": "citywide", "scope_value": "",
-            "language": "en", **fields}
+    data = {
+        "subject": "November news",
+        "audience": "students",
+        "scope": "citywide",
+        "scope_value": "",
+        "language": "en",
+        **fields,
+    }
     return post(client, "/specialist/newsletters/new", data, token_from="/specialist/newsletters/new")
 
 
@@ -85,8 +98,9 @@ def test_preview_is_escaped_has_no_inline_style_and_downloads(specialist, listin
     assert text.mimetype == "text/plain" and "Club de robótica" in text.text
 
 
-def test_send_button_marks_for_the_cron_and_the_command_delivers(app, specialist, listings, make_user,
-                                                                 smtp_server, curie):
+def test_send_button_marks_for_the_cron_and_the_command_delivers(
+    app, specialist, listings, make_user, smtp_server, curie
+):
     make_user("student", email="ana@example.org", preferred_language="es")
     make_user("student", email="ben@example.org", preferred_language="en")
     make_user("student", email="pending@example.org", preferred_language="en", is_approved=False)
@@ -120,8 +134,12 @@ def test_send_button_marks_for_the_cron_and_the_command_delivers(app, specialist
 
 
 def test_families_double_opt_in_and_spanish_newsletter(app, client, specialist, listings, smtp_server, curie):
-    response = post(client, "/newsletter/subscribe", {"email": "Mama@Example.org", "language": "es",
-                                                      "school_id": curie.id}, token_from="/newsletter/subscribe")
+    response = post(
+        client,
+        "/newsletter/subscribe",
+        {"email": "Mama@Example.org", "language": "es", "school_id": curie.id},
+        token_from="/newsletter/subscribe",
+    )
     assert "Check your email" in response.text
     subscriber = db.session.scalars(select(NewsletterSubscriber)).one()
     assert subscriber.email == "mama@example.org" and subscriber.confirmed_at is None
@@ -146,8 +164,9 @@ def test_families_double_opt_in_and_spanish_newsletter(app, client, specialist, 
 
 
 def test_subscribe_form_refuses_bad_addresses(client):
-    response = post(client, "/newsletter/subscribe", {"email": "not-an-email", "language": "es"},
-                    token_from="/newsletter/subscribe")
+    response = post(
+        client, "/newsletter/subscribe", {"email": "not-an-email", "language": "es"}, token_from="/newsletter/subscribe"
+    )
     assert response.status_code == 400 and "Enter a valid email address." in response.text
     assert db.session.scalars(select(NewsletterSubscriber)).all() == []
 
@@ -177,6 +196,7 @@ def test_send_button_enqueues_an_rq_job_when_redis_is_configured(app, specialist
 
 # --- Resuming an interrupted send ------------------------------------------------------------
 
+
 @pytest.fixture
 def app_log(caplog):
     """What the app logged (migrations/env.py keeps the app's loggers on after the migration test)."""
@@ -200,8 +220,9 @@ def progress(client, newsletter):
 
 
 @pytest.mark.parametrize("drop_how", ["hangup", "421"])
-def test_a_lost_connection_resumes_with_the_rest_and_nobody_gets_two(app, specialist, listings, make_user,
-                                                                     smtp_server, monkeypatch, app_log, drop_how):
+def test_a_lost_connection_resumes_with_the_rest_and_nobody_gets_two(
+    app, specialist, listings, make_user, smtp_server, monkeypatch, app_log, drop_how
+):
     monkeypatch.setattr(newsletter_delivery, "BATCH", 2)
     emails = [make_user("student", email=f"s{i}@example.org").email for i in range(5)]
     newsletter = queued()
@@ -245,8 +266,9 @@ class Crash(Exception):
     """The process dies (killed, out of memory) in the middle of a batch."""
 
 
-def test_a_crash_resends_at_most_the_batch_in_flight_once_its_claim_runs_out(app, listings, make_user,
-                                                                             smtp_server, monkeypatch):
+def test_a_crash_resends_at_most_the_batch_in_flight_once_its_claim_runs_out(
+    app, listings, make_user, smtp_server, monkeypatch
+):
     monkeypatch.setattr(newsletter_delivery, "BATCH", 2)
     emails = [make_user("student", email=f"c{i}@example.org").email for i in range(5)]
     newsletter = queued()
@@ -257,6 +279,7 @@ def test_a_crash_resends_at_most_the_batch_in_flight_once_its_claim_runs_out(app
             on_result(message, accepted)
             if len(smtp_server.messages) == 3:
                 raise Crash
+
         return real_send_batch(messages, answered)
 
     monkeypatch.setattr(newsletter_delivery, "send_batch", crash_after_three)
@@ -268,7 +291,7 @@ def test_a_crash_resends_at_most_the_batch_in_flight_once_its_claim_runs_out(app
 
     # The dead run still holds the newsletter, so a cron run now cannot send beside a live one.
     assert "being sent by another run" in newsletters_command(app, "send", str(newsletter.id))
-    newsletter.claimed_until = datetime.now(timezone.utc) - timedelta(minutes=1)
+    newsletter.claimed_until = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
     assert "sent to 5 recipients" in newsletters_command(app, "send", str(newsletter.id))
     # Only c2, accepted in the batch that was never committed, has two copies.
@@ -277,12 +300,14 @@ def test_a_crash_resends_at_most_the_batch_in_flight_once_its_claim_runs_out(app
 
 def test_without_a_mail_server_it_logs_records_and_prunes_after_30_days(app, listings, make_user, app_log):
     make_user("student", email="solo@example.org")
-    old, recent = newsletters.create_draft("Old", "students", "citywide", "", "en"), \
-        newsletters.create_draft("Recent", "students", "citywide", "", "en")
+    old, recent = (
+        newsletters.create_draft("Old", "students", "citywide", "", "en"),
+        newsletters.create_draft("Recent", "students", "citywide", "", "en"),
+    )
     with app_log.at_level("INFO"):
         assert newsletter_delivery.send(old) == 1 and newsletter_delivery.send(recent) == 1
     assert "Email not sent (no MAIL_SERVER configured): Old to solo@example.org" in app_log.text
-    old.sent_at = datetime.now(timezone.utc) - timedelta(days=31)
+    old.sent_at = datetime.now(UTC) - timedelta(days=31)
     db.session.commit()
     assert newsletters_command(app, "prune") == "1 delivery records deleted.\n"
     assert db.session.scalars(select(NewsletterDelivery.newsletter_id)).all() == [recent.id]

@@ -30,6 +30,7 @@ def csv_rows(response):
 
 # --- Outcomes ------------------------------------------------------------------------------
 
+
 def test_outcome_report_sorts_pages_and_exports(app, people, completed, curie):  # noqa: F811
     client = as_user(app, people["specialist"])
     page = client.get("/specialist/outcomes?group=school&year=2025-26&sort=reached&dir=desc")
@@ -47,8 +48,13 @@ def test_outcome_report_sorts_pages_and_exports(app, people, completed, curie): 
 
 
 def test_specialists_confirm_credentials_with_the_evidence_shown(app, people, completed):  # noqa: F811
-    credential = Credential(student_id=people["student"].id, kind="certification", name="OSHA 10",
-                            earned_on=date(2026, 5, 1), evidence="Card number 123")
+    credential = Credential(
+        student_id=people["student"].id,
+        kind="certification",
+        name="OSHA 10",
+        earned_on=date(2026, 5, 1),
+        evidence="Card number 123",
+    )
     db.session.add(credential)
     db.session.commit()
     client = as_user(app, people["specialist"])
@@ -57,8 +63,12 @@ def test_specialists_confirm_credentials_with_the_evidence_shown(app, people, co
     assert people["student"].email not in page
     post(client, f"/specialist/credentials/{credential.id}/confirm", token_from="/specialist/credentials")
     assert db.session.get(Credential, credential.id).status == "confirmed"
-    again = post(client, f"/specialist/credentials/{credential.id}/reject", token_from="/specialist/credentials",
-                 follow_redirects=True)
+    again = post(
+        client,
+        f"/specialist/credentials/{credential.id}/reject",
+        token_from="/specialist/credentials",
+        follow_redirects=True,
+    )
     assert "already been reviewed" in again.text
     assert db.session.get(Credential, credential.id).status == "confirmed"
     assert client.post(f"/specialist/credentials/{credential.id}/reject").status_code == 400  # no CSRF token
@@ -68,8 +78,14 @@ def test_partner_staff_record_a_credential_only_for_their_completed_applications
     staff = as_user(app, people["staff"])
     form = staff.get("/partner/credentials/new").text
     assert "Welding camp" in form and people["student"].email not in form
-    data = {"application_id": completed.id, "kind": "college_credit", "name": "Intro to welding", "credits": "3",
-            "earned_on": "2026-05-01", "evidence": "Transcript from Daley College"}
+    data = {
+        "application_id": completed.id,
+        "kind": "college_credit",
+        "name": "Intro to welding",
+        "credits": "3",
+        "earned_on": "2026-05-01",
+        "evidence": "Transcript from Daley College",
+    }
     response = post(staff, "/partner/credentials/new", data, token_from="/partner/credentials/new")
     assert response.status_code == 302
     credential = db.session.scalars(select(Credential)).one()
@@ -77,13 +93,18 @@ def test_partner_staff_record_a_credential_only_for_their_completed_applications
     other = as_user(app, people["other_staff"])
     refused = post(other, "/partner/credentials/new", data, token_from="/partner/credentials/new")
     assert refused.status_code == 400
-    bad = post(staff, "/partner/credentials/new", {**data, "earned_on": "yesterday", "credits": "-1"},
-               token_from="/partner/credentials/new")
+    bad = post(
+        staff,
+        "/partner/credentials/new",
+        {**data, "earned_on": "yesterday", "credits": "-1"},
+        token_from="/partner/credentials/new",
+    )
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
     assert len(db.session.scalars(select(Credential)).all()) == 1
 
 
 # --- Feedback ------------------------------------------------------------------------------
+
 
 def test_specialists_read_and_filter_responses_partners_see_only_scorecards(app, people, completed):  # noqa: F811
     feedback.submit(people["student"], completed, GOOD, "Loved the =welding")
@@ -103,10 +124,17 @@ def test_specialists_read_and_filter_responses_partners_see_only_scorecards(app,
 
 # --- Seat pools ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def pool(people):
-    pool = SeatPool(name="Google Career Certificates", name_es="Certificados de Google",
-                    provider=people["other_partner"], total_seats=10, validity_days=120, remind_days_before=14)
+    pool = SeatPool(
+        name="Google Career Certificates",
+        name_es="Certificados de Google",
+        provider=people["other_partner"],
+        total_seats=10,
+        validity_days=120,
+        remind_days_before=14,
+    )
     db.session.add(pool)
     db.session.commit()
     return pool
@@ -114,8 +142,14 @@ def pool(people):
 
 def test_specialist_creates_a_pool_and_allocates(app, people):
     client = as_user(app, people["specialist"])
-    data = {"name": "Licences", "name_es": "Licencias", "provider": people["other_partner"].name.upper(),
-            "total_seats": "3", "validity_days": "120", "remind_days_before": "14"}
+    data = {
+        "name": "Licences",
+        "name_es": "Licencias",
+        "provider": people["other_partner"].name.upper(),
+        "total_seats": "3",
+        "validity_days": "120",
+        "remind_days_before": "14",
+    }
     response = post(client, "/specialist/pools/new", data, token_from="/specialist/pools/new")
     created = db.session.scalars(select(SeatPool)).one()
     assert created.provider_id == people["other_partner"].id  # the exact name, case aside: nothing to choose
@@ -130,15 +164,20 @@ def test_specialist_creates_a_pool_and_allocates(app, people):
     assert post(client, page, {"seats": "2"}, token_from=page).status_code == 400
     for odd in ("\x00\u202e", "<b>x</b>", "x" * 10_000, "' OR 1=1 --", "*"):
         assert post(client, page, {"distributor": odd, "seats": "2"}, token_from=page).status_code == 400
-    too_many = post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "5"},
-                    token_from=page)
+    too_many = post(
+        client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "5"}, token_from=page
+    )
     assert too_many.status_code == 400 and "Not enough seats left to allocate in this pool: 3." in too_many.text
     post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "2"}, token_from=page)
     assert db.session.scalars(select(SeatAllocation)).one().seats == 2
     rows = csv_rows(client.get("/specialist/pools.csv"))
     assert rows[1][1:6] == ["Licences", people["other_partner"].name, "3", "2", "1"]
-    bad = post(client, "/specialist/pools/new", {**data, "total_seats": "0", "validity_days": "x"},
-               token_from="/specialist/pools/new")
+    bad = post(
+        client,
+        "/specialist/pools/new",
+        {**data, "total_seats": "0", "validity_days": "x"},
+        token_from="/specialist/pools/new",
+    )
     assert bad.status_code == 400
     assert len(db.session.scalars(select(SeatPool)).all()) == 1
 
@@ -147,17 +186,31 @@ def test_distributor_assigns_renews_releases_and_the_waitlist_moves_up(app, peop
     allocation = pools.allocate(pool.id, people["partner"].id, 1)
     staff = as_user(app, people["staff"])
     assign = f"/partner/seats/{allocation.id}/assign"
-    post(staff, assign, {"holder_name": "Familia Reyes", "holder_email": "mama@example.org",
-                         "holder_language": "es"}, token_from="/partner/seats")
-    response = post(staff, assign, {"student_email": people["student2"].email, "holder_language": "en"},
-                    token_from="/partner/seats", follow_redirects=True)
+    post(
+        staff,
+        assign,
+        {"holder_name": "Familia Reyes", "holder_email": "mama@example.org", "holder_language": "es"},
+        token_from="/partner/seats",
+    )
+    response = post(
+        staff,
+        assign,
+        {"student_email": people["student2"].email, "holder_language": "en"},
+        token_from="/partner/seats",
+        follow_redirects=True,
+    )
     assert "added to the waitlist" in response.text
     page = staff.get("/partner/seats").text
     assert "Familia Reyes" in page and "Waitlist" in page
     missing = post(staff, assign, {"holder_language": "en"}, token_from="/partner/seats", follow_redirects=True)
     assert "Give a student account" in missing.text
-    unknown = post(staff, assign, {"student_email": "nobody@example.org", "holder_language": "en"},
-                   token_from="/partner/seats", follow_redirects=True)
+    unknown = post(
+        staff,
+        assign,
+        {"student_email": "nobody@example.org", "holder_language": "en"},
+        token_from="/partner/seats",
+        follow_redirects=True,
+    )
     assert "No student account has that email address." in unknown.text
     seat = db.session.scalars(select(SeatAssignment)).one()
     expires = seat.expires_on
@@ -166,11 +219,16 @@ def test_distributor_assigns_renews_releases_and_the_waitlist_moves_up(app, peop
     assert seat.expires_on == expires + timedelta(days=120)
     # Another distributor's staff cannot touch this seat.
     other = as_user(app, people["other_staff"])
-    assert other.post(f"/partner/seats/assignments/{seat.id}/release",
-                      data={"csrf_token": csrf_token(other, "/partner/seats")}).status_code == 403
+    assert (
+        other.post(
+            f"/partner/seats/assignments/{seat.id}/release", data={"csrf_token": csrf_token(other, "/partner/seats")}
+        ).status_code
+        == 403
+    )
     post(staff, f"/partner/seats/assignments/{seat.id}/release", token_from="/partner/seats")
-    holders = [s.holder_user_id for s in db.session.scalars(select(SeatAssignment).where(
-        SeatAssignment.status == "active"))]
+    holders = [
+        s.holder_user_id for s in db.session.scalars(select(SeatAssignment).where(SeatAssignment.status == "active"))
+    ]
     assert holders == [people["student2"].id]
     assert db.session.scalars(select(SeatWaitlistEntry)).one().status == "assigned"
 
@@ -178,10 +236,14 @@ def test_distributor_assigns_renews_releases_and_the_waitlist_moves_up(app, peop
 def test_pools_remind_emails_holders_in_their_language(app, people, pool, smtp_server):
     allocation = pools.allocate(pool.id, people["partner"].id, 5)
     today = date.today()
-    family = pools.assign(allocation.id, pools.Holder(name="Familia Reyes", email="mama@example.org", language="es"),
-                          today=today - timedelta(days=110))
-    student = pools.assign(allocation.id, pools.Holder(user_id=people["student2"].id, language="en"),
-                           today=today - timedelta(days=115))
+    family = pools.assign(
+        allocation.id,
+        pools.Holder(name="Familia Reyes", email="mama@example.org", language="es"),
+        today=today - timedelta(days=110),
+    )
+    student = pools.assign(
+        allocation.id, pools.Holder(user_id=people["student2"].id, language="en"), today=today - timedelta(days=115)
+    )
     pools.assign(allocation.id, pools.Holder(name="Later", email="later@example.org"), today=today)
     result = app.test_cli_runner().invoke(args=["pools", "remind"])
     assert "2 reminders sent" in result.output, result.output
@@ -189,19 +251,22 @@ def test_pools_remind_emails_holders_in_their_language(app, people, pool, smtp_s
     assert spanish["Content-Language"] == "es" and "Certificados de Google" in spanish["Subject"]
     english = smtp_server.last_to(people["student2"].email)
     assert "Google Career Certificates" in english["Subject"]
-    assert {family.id, student.id} == {s.id for s in db.session.scalars(select(SeatAssignment).where(
-        SeatAssignment.reminded_on.is_not(None)))}
+    assert {family.id, student.id} == {
+        s.id for s in db.session.scalars(select(SeatAssignment).where(SeatAssignment.reminded_on.is_not(None)))
+    }
     again = app.test_cli_runner().invoke(args=["pools", "remind"])
     assert "0 reminders sent" in again.output
 
 
 # --- Personal calendar ---------------------------------------------------------------------
 
+
 def test_personal_calendar_lists_my_deadlines_and_visits_and_can_be_revoked(app, people, make_opportunity):
     soon = date.today() + timedelta(days=10)
     saved = make_opportunity(title="Saved camp", deadline=soon, grade_min=9, partner=people["partner"])
-    applied = make_opportunity(title="Applied lab", starts_on=soon + timedelta(days=5), grade_min=9,
-                               partner=people["partner"])
+    applied = make_opportunity(
+        title="Applied lab", starts_on=soon + timedelta(days=5), grade_min=9, partner=people["partner"]
+    )
     make_opportunity(title="Someone else's", deadline=soon, grade_min=9)
     applications.apply(people["student"], saved, kind="interest")
     applications.apply(people["student"], applied)

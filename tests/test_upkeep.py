@@ -2,7 +2,7 @@
 the audit log, admin roles and the student-record access log."""
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -24,8 +24,9 @@ def test_verify_records_who_how_when_and_leaves_updated_at_alone(client_as, make
     specialist = client_as("specialist")
     opp = make_opportunity()
     updated = opp.updated_at
-    response = post(specialist, f"/specialist/opportunities/{opp.id}/verify", {"method": "site_visit",
-                                                                               "note": "Visited on Tuesday"})
+    response = post(
+        specialist, f"/specialist/opportunities/{opp.id}/verify", {"method": "site_visit", "note": "Visited on Tuesday"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     opp = db.session.get(Opportunity, opp.id)
@@ -44,7 +45,7 @@ def test_verify_with_an_unknown_method_changes_nothing(client_as, make_opportuni
 
 
 def test_needs_verification_lists_oldest_first_with_configurable_days(client_as, make_opportunity):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     never = make_opportunity(title="Never checked", last_verified_at=None)
     old = make_opportunity(title="Checked long ago", last_verified_at=now - timedelta(days=400))
     middle = make_opportunity(title="Checked in spring", last_verified_at=now - timedelta(days=100))
@@ -117,19 +118,37 @@ def test_vetting_records_create_edit_delete_are_audited(client_as, make_partner)
     specialist = client_as("specialist")
     partner = make_partner()
     path = f"/specialist/partners/{partner.id}/vetting/new"
-    bad = post(specialist, path, {"kind": "insurance", "issued_on": "2026-05-01", "expires_on": "2025-01-01"},
-               token_from=path)
+    bad = post(
+        specialist, path, {"kind": "insurance", "issued_on": "2026-05-01", "expires_on": "2025-01-01"}, token_from=path
+    )
     assert bad.status_code == 400 and "on or after the issue date" in bad.get_data(as_text=True)
-    assert post(specialist, path, {"kind": "insurance", "issued_on": "2026-01-01", "expires_on": "2027-01-01",
-                                   "subject": "General liability"}, token_from=path).status_code == 302
+    assert (
+        post(
+            specialist,
+            path,
+            {
+                "kind": "insurance",
+                "issued_on": "2026-01-01",
+                "expires_on": "2027-01-01",
+                "subject": "General liability",
+            },
+            token_from=path,
+        ).status_code
+        == 302
+    )
     record = db.session.scalars(select(VettingRecord)).one()
     edit = f"/specialist/vetting/{record.id}/edit"
-    post(specialist, edit, {"kind": "insurance", "issued_on": "2026-01-01", "expires_on": "2028-01-01"},
-         token_from=edit)
+    post(
+        specialist, edit, {"kind": "insurance", "issued_on": "2026-01-01", "expires_on": "2028-01-01"}, token_from=edit
+    )
     post(specialist, f"/specialist/vetting/{record.id}/delete")
     assert db.session.scalar(select(func.count()).select_from(VettingRecord)) == 0
-    actions = [e.action for e in db.session.scalars(select(AuditEntry).where(
-        AuditEntry.subject_type == "vetting_record").order_by(AuditEntry.id))]
+    actions = [
+        e.action
+        for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.subject_type == "vetting_record").order_by(AuditEntry.id)
+        )
+    ]
     assert actions == ["created", "updated", "deleted"]
     updated = audit("updated", "vetting_record")[0]
     assert updated.changes["expires_on"] == ["2027-01-01", "2028-01-01"]
@@ -158,14 +177,17 @@ def test_admin_changes_a_role_and_it_is_audited(client_as, make_user, make_partn
     teacher = make_user("teacher")
     partner = make_partner()
     path = f"/admin/users/{teacher.id}"
-    unknown = post(admin, f"{path}/role", {"role": "partner_staff", "partner": "Zzyzx Guild", "active": "y"},
-                   token_from=path)
+    unknown = post(
+        admin, f"{path}/role", {"role": "partner_staff", "partner": "Zzyzx Guild", "active": "y"}, token_from=path
+    )
     assert unknown.status_code == 400 and "We found no organization called" in unknown.text
-    odd = post(admin, f"{path}/role", {"role": "partner_staff", "partner": "a\x00b" * 500, "active": "y"},
-               token_from=path)
+    odd = post(
+        admin, f"{path}/role", {"role": "partner_staff", "partner": "a\x00b" * 500, "active": "y"}, token_from=path
+    )
     assert odd.status_code == 400
-    response = post(admin, f"{path}/role", {"role": "partner_staff", "partner": partner.name, "active": "y"},
-                    token_from=path)
+    response = post(
+        admin, f"{path}/role", {"role": "partner_staff", "partner": partner.name, "active": "y"}, token_from=path
+    )
     assert response.status_code == 302
     db.session.refresh(teacher)
     assert teacher.role == "partner_staff" and teacher.partner_id == partner.id
@@ -226,12 +248,20 @@ def test_specialist_corrects_a_partner_at_once_and_it_is_audited(client_as, make
 def test_specialist_edit_waits_for_a_pending_partner_change(client_as):
     staff = client_as("partner_staff")
     partner = staff.user.partner
-    post(staff, "/partner/profile", {"name": "Partner's idea", "kind": "nonprofit", "community_area_number": "0"},
-         token_from="/partner/profile")
+    post(
+        staff,
+        "/partner/profile",
+        {"name": "Partner's idea", "kind": "nonprofit", "community_area_number": "0"},
+        token_from="/partner/profile",
+    )
     specialist = client_as("specialist")
     path = f"/specialist/partners/{partner.id}/edit"
-    response = post(specialist, path, {"name": "Specialist's idea", "kind": "nonprofit",
-                                       "community_area_number": "0"}, token_from=path)
+    response = post(
+        specialist,
+        path,
+        {"name": "Specialist's idea", "kind": "nonprofit", "community_area_number": "0"},
+        token_from=path,
+    )
     assert response.status_code == 400 and "waiting for review" in response.get_data(as_text=True)
     db.session.refresh(partner)
     assert partner.name not in ("Partner's idea", "Specialist's idea")
@@ -241,8 +271,16 @@ def test_specialist_edit_of_a_published_listing_passes_the_gate(client_as, make_
     specialist = client_as("specialist")
     opp = make_opportunity(audience="families", title="For families")
     path = f"/specialist/opportunities/{opp.id}/edit"
-    form = {"title": "For students now", "kind": "workshop", "summary": "x", "audience": "students",
-            "grade_min": "6", "grade_max": "12", "modality": "virtual", "community_area_number": "0"}
+    form = {
+        "title": "For students now",
+        "kind": "workshop",
+        "summary": "x",
+        "audience": "students",
+        "grade_min": "6",
+        "grade_max": "12",
+        "modality": "virtual",
+        "community_area_number": "0",
+    }
     response = post(specialist, path, form, token_from=path)
     assert response.status_code == 400
     assert "current records for: Partnership agreement / MOU" in response.get_data(as_text=True)

@@ -11,8 +11,9 @@ from .conftest import post
 
 def test_create_admin(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create-admin", "--email", "Boss@Example.org", "--password",
-                                 "a long password"])
+    result = runner.invoke(
+        args=["users", "create-admin", "--email", "Boss@Example.org", "--password", "a long password"]
+    )
     assert result.exit_code == 0, result.output
     admin = db.session.scalars(select(User).where(User.email == "boss@example.org")).one()
     assert admin.role == "admin" and admin.is_approved and admin.check_password("a long password")

@@ -1,7 +1,7 @@
 """The web pages of the application and request workflows: what each side sees, what each form
 refuses (with the message next to the field and nothing written), and the cron commands."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -9,7 +9,12 @@ from sqlalchemy import func, select
 
 from cpspartners.extensions import db
 from cpspartners.models import (
-    Application, AuditEntry, Feedback, Message, Notification, SpeakerRequest,
+    Application,
+    AuditEntry,
+    Feedback,
+    Message,
+    Notification,
+    SpeakerRequest,
 )
 from cpspartners.services import applications, requests
 from cpspartners.workflows import finder
@@ -39,11 +44,13 @@ def approved(people):
 
 @pytest.fixture
 def program(people, make_opportunity):
-    return make_opportunity(partner=people["partner"], title="Robotics internship", capacity=2, grade_min=9,
-                            grade_max=12, kind="internship")
+    return make_opportunity(
+        partner=people["partner"], title="Robotics internship", capacity=2, grade_min=9, grade_max=12, kind="internship"
+    )
 
 
 # --- Students -------------------------------------------------------------------------------------
+
 
 def test_visitors_are_told_how_to_sign_in_to_apply(client, program):
     html = client.get(f"/opportunities/{program.slug}").get_data(as_text=True)
@@ -54,8 +61,11 @@ def test_a_student_applies_and_follows_the_application(app, people, program):
     student = as_(app, people["student"])
     page = student.get(f"/opportunities/{program.slug}").get_data(as_text=True)
     assert f'action="/opportunities/{program.slug}/apply"' in page
-    response = post(student, f"/opportunities/{program.slug}/apply",
-                    {"kind": "apply", "answer": "Me encantan los robots, ¡de verdad! مرحبا"})
+    response = post(
+        student,
+        f"/opportunities/{program.slug}/apply",
+        {"kind": "apply", "answer": "Me encantan los robots, ¡de verdad! مرحبا"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/me/applications")
     application = db.session.scalars(select(Application)).one()
     assert application.state == "submitted" and application.answer.endswith("مرحبا")
@@ -70,12 +80,15 @@ def test_a_student_applies_and_follows_the_application(app, people, program):
     assert db.session.get(Application, application.id).state == "withdrawn"
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"kind": "apply", "answer": "<script>alert(1)</script>"}, "plain text only"),
-    ({"kind": "apply", "answer": "x" * 2001}, "at most 2000 characters"),
-    ({"kind": "everything"}, "Not a valid choice"),
-    ({"answer": "no kind"}, "This field is required"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"kind": "apply", "answer": "<script>alert(1)</script>"}, "plain text only"),
+        ({"kind": "apply", "answer": "x" * 2001}, "at most 2000 characters"),
+        ({"kind": "everything"}, "Not a valid choice"),
+        ({"answer": "no kind"}, "This field is required"),
+    ],
+)
 def test_bad_applications_are_refused_next_to_the_field(app, people, program, data, message):
     student = as_(app, people["student"])
     response = post(student, f"/opportunities/{program.slug}/apply", data)
@@ -92,18 +105,22 @@ def test_clear_messages_for_grade_deadline_and_full(app, people, program, make_o
     closed = make_opportunity(partner=people["partner"], deadline=TODAY - timedelta(days=1))
     student = as_(app, people["student"])
     assert "deadline for this opportunity has passed" in student.get(f"/opportunities/{closed.slug}").get_data(
-        as_text=True)
+        as_text=True
+    )
     applications.apply(people["student2"], program)
     applications.apply(people["student3"], program)
     page = student.get(f"/opportunities/{program.slug}").get_data(as_text=True)
     assert "All places are taken" in page
     post(student, f"/opportunities/{program.slug}/apply", {"kind": "apply"})
     assert "you are on the waitlist" in student.get("/me/applications").get_data(as_text=True)
-    assert db.session.scalars(select(Application).where(
-        Application.student_id == people["student"].id)).one().state == "waitlisted"
+    assert (
+        db.session.scalars(select(Application).where(Application.student_id == people["student"].id)).one().state
+        == "waitlisted"
+    )
 
 
 # --- Partner staff: applications ------------------------------------------------------------------
+
 
 def test_partners_see_only_their_applicants_and_never_an_email(app, people, program, make_opportunity):
     mine = applications.apply(people["student"], program, "I build robots")
@@ -147,8 +164,9 @@ def test_partner_decides_and_completes_with_hours(app, people, program):
     post(staff, f"/applications/{application.id}/move", {"to_state": "completed", "hours": "12.5"})
     done = db.session.get(Application, application.id)
     assert done.state == "completed" and float(done.hours) == 12.5
-    assert "application_completed" in [n.kind for n in db.session.scalars(
-        select(Notification).where(Notification.user_id == people["student"].id))]
+    assert "application_completed" in [
+        n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == people["student"].id))
+    ]
 
 
 def test_a_student_cannot_decide_on_their_own_application(app, people, program):
@@ -164,34 +182,58 @@ def test_messages_go_through_the_site(app, people, program):
     response = post(staff, f"/applications/{application.id}/messages", {"body": "Can you come on Monday?"})
     assert response.status_code == 302
     assert "Can you come on Monday?" in student.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert "message_new" in [n.kind for n in db.session.scalars(
-        select(Notification).where(Notification.user_id == people["student"].id))]
-    for body, message in (("", "This field is required"), ("<img src=x onerror=alert(1)>", "plain text only"),
-                          ("y" * 4001, "at most 4000")):
+    assert "message_new" in [
+        n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == people["student"].id))
+    ]
+    for body, message in (
+        ("", "This field is required"),
+        ("<img src=x onerror=alert(1)>", "plain text only"),
+        ("y" * 4001, "at most 4000"),
+    ):
         bad = post(student, f"/applications/{application.id}/messages", {"body": body})
         assert bad.status_code == 400 and message in bad.get_data(as_text=True)
     assert count(Message) == 1
-    assert post(as_(app, people["other_staff"]), f"/applications/{application.id}/messages",
-                {"body": "hello"}).status_code == 403
+    assert (
+        post(as_(app, people["other_staff"]), f"/applications/{application.id}/messages", {"body": "hello"}).status_code
+        == 403
+    )
 
 
 # --- Teachers and partners: requests ------------------------------------------------------------
 
+
 @pytest.fixture
 def speakers(people, make_opportunity, make_partner, curie):
-    near = make_opportunity(partner=people["partner"], title="Robot builders visit", kind="guest_speaker",
-                            latitude=curie.latitude + 0.01, longitude=curie.longitude, clusters=["010100"])
-    far = make_opportunity(partner=people["other_partner"], title="Robot arms field trip", kind="field_trip",
-                           latitude=curie.latitude + 0.2, longitude=curie.longitude, clusters=["010100"])
-    online = make_opportunity(partner=people["partner"], title="Robot coding online", kind="workshop",
-                              modality="virtual", clusters=["060100"])
+    near = make_opportunity(
+        partner=people["partner"],
+        title="Robot builders visit",
+        kind="guest_speaker",
+        latitude=curie.latitude + 0.01,
+        longitude=curie.longitude,
+        clusters=["010100"],
+    )
+    far = make_opportunity(
+        partner=people["other_partner"],
+        title="Robot arms field trip",
+        kind="field_trip",
+        latitude=curie.latitude + 0.2,
+        longitude=curie.longitude,
+        clusters=["010100"],
+    )
+    online = make_opportunity(
+        partner=people["partner"], title="Robot coding online", kind="workshop", modality="virtual", clusters=["060100"]
+    )
     internship = make_opportunity(partner=people["partner"], title="Robot internship", kind="internship")
     return {"near": near, "far": far, "online": online, "internship": internship}
 
 
 def test_rank_puts_nearest_first_then_virtual_then_unknown():
-    rows = [(1, None, None, "in_person"), (2, 41.9, -87.6, "virtual"), (3, 41.80, -87.7, "in_person"),
-            (4, 41.81, -87.7, "hybrid")]
+    rows = [
+        (1, None, None, "in_person"),
+        (2, 41.9, -87.6, "virtual"),
+        (3, 41.80, -87.7, "in_person"),
+        (4, 41.81, -87.7, "hybrid"),
+    ]
     assert [r[0] for r in finder.rank(rows, 41.80, -87.7)] == [3, 4, 2, 1]
     assert finder.rank(rows, 41.80, -87.7)[0][1] == 0.0 and finder.rank(rows, 41.80, -87.7)[2][2] is True
     assert finder.words_of("  Robots, ROBÓTICA robots <script> " + "w " * 50) == ("robots", "robotica", "<script>")
@@ -214,26 +256,36 @@ def test_teachers_find_speakers_nearest_first(app, people, speakers):
 
 
 def _request_data(**overrides):
-    data = {"topic": "Robots in factories", "subject": "Física", "grade": "9", "class_size": "28",
-            "modality": "in_person", "date_1": (TODAY + timedelta(days=14)).isoformat(),
-            "date_2": (TODAY + timedelta(days=21)).isoformat(), "message": "We are studying automation."}
+    data = {
+        "topic": "Robots in factories",
+        "subject": "Física",
+        "grade": "9",
+        "class_size": "28",
+        "modality": "in_person",
+        "date_1": (TODAY + timedelta(days=14)).isoformat(),
+        "date_2": (TODAY + timedelta(days=21)).isoformat(),
+        "message": "We are studying automation.",
+    }
     data.update(overrides)
     return data
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"date_1": (TODAY - timedelta(days=1)).isoformat()}, "Choose a date after today"),
-    ({"date_1": "tomorrow"}, "Not a valid date value"),
-    ({"date_1": ""}, "Enter a date"),
-    ({"class_size": "0"}, "from 1 to 500"),
-    ({"class_size": "many"}, "Not a valid integer value"),
-    ({"grade": ""}, "Choose a grade"),
-    ({"grade": "13"}, "Choose a grade"),
-    ({"topic": ""}, "This field is required"),
-    ({"topic": "<script>x</script>"}, "plain text only"),
-    ({"message": "z" * 4001}, "at most 4000"),
-    ({"modality": "teleport"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"date_1": (TODAY - timedelta(days=1)).isoformat()}, "Choose a date after today"),
+        ({"date_1": "tomorrow"}, "Not a valid date value"),
+        ({"date_1": ""}, "Enter a date"),
+        ({"class_size": "0"}, "from 1 to 500"),
+        ({"class_size": "many"}, "Not a valid integer value"),
+        ({"grade": ""}, "Choose a grade"),
+        ({"grade": "13"}, "Choose a grade"),
+        ({"topic": ""}, "This field is required"),
+        ({"topic": "<script>x</script>"}, "plain text only"),
+        ({"message": "z" * 4001}, "at most 4000"),
+        ({"modality": "teleport"}, "Not a valid choice"),
+    ],
+)
 def test_bad_requests_are_refused_next_to_the_field(app, people, speakers, overrides, message):
     teacher = as_(app, people["teacher"])
     response = post(teacher, f"/teacher/requests/new?opportunity={speakers['near'].id}", _request_data(**overrides))
@@ -275,14 +327,20 @@ def test_request_accept_calendar_confirm_and_feedback(app, people, speakers):
     assert db.session.get(SpeakerRequest, req.id).state == "completed"
     survey = teacher.get(f"/feedback/requests/{req.id}").get_data(as_text=True)
     assert "How engaging was it?" in survey
-    bad = post(teacher, f"/feedback/requests/{req.id}", {"relevance": "4", "engagement": "5",
-                                                         "organization": "3", "recommend": "4"})
+    bad = post(
+        teacher,
+        f"/feedback/requests/{req.id}",
+        {"relevance": "4", "engagement": "5", "organization": "3", "recommend": "4"},
+    )
     assert bad.status_code == 400 and "Not a valid choice" in bad.get_data(as_text=True)
     missing = post(teacher, f"/feedback/requests/{req.id}", {"relevance": "4"})
     assert missing.status_code == 400 and "Choose a rating from 1 to 4" in missing.get_data(as_text=True)
     assert count(Feedback) == 0
-    post(teacher, f"/feedback/requests/{req.id}", {"relevance": "4", "engagement": "3", "organization": "3",
-                                                   "recommend": "4", "comment": "¡Genial!"})
+    post(
+        teacher,
+        f"/feedback/requests/{req.id}",
+        {"relevance": "4", "engagement": "3", "organization": "3", "recommend": "4", "comment": "¡Genial!"},
+    )
     assert count(Feedback) == 1
     dashboard = staff.get("/partner").get_data(as_text=True)
     assert "1 response" in dashboard and "3.5 out of 4" not in dashboard and "¡Genial!" not in dashboard
@@ -293,8 +351,9 @@ def test_request_accept_calendar_confirm_and_feedback(app, people, speakers):
 
 def test_propose_then_teacher_answers_and_decline_needs_a_note(app, people, speakers):
     teacher, staff = as_(app, people["teacher"]), as_(app, people["staff"])
-    req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)],
-                          opportunity=speakers["near"])
+    req = requests.create(
+        people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)], opportunity=speakers["near"]
+    )
     past = post(staff, f"/requests/{req.id}/propose", {"other_date": TODAY.isoformat()})
     assert past.status_code == 400 and "after today" in past.get_data(as_text=True)
     post(staff, f"/requests/{req.id}/propose", {"other_date": (TODAY + timedelta(days=30)).isoformat()})
@@ -314,7 +373,7 @@ def test_propose_then_teacher_answers_and_decline_needs_a_note(app, people, spea
 
 def test_escalate_command_then_specialist_reassigns(app, people, speakers):
     req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
-    req.created_at = datetime.now(timezone.utc) - timedelta(days=8)
+    req.created_at = datetime.now(UTC) - timedelta(days=8)
     db.session.commit()
     app.config["REQUEST_ESCALATION_DAYS"] = 10
     runner = app.test_cli_runner()
@@ -343,6 +402,7 @@ def test_confirmations_command_asks_both_sides(app, people):
 
 
 # --- Notifications ------------------------------------------------------------------------------
+
 
 def test_notifications_page_count_and_mark_read(app, people, program):
     applications.apply(people["student"], program)
@@ -384,9 +444,13 @@ def test_send_command_emails_each_person_once_in_their_language(app, people, pro
 
 
 def test_pages_work_in_spanish(app, people, program, speakers):
-    for user, path in ((people["student"], "/me/applications"), (people["teacher"], "/teacher/find"),
-                       (people["staff"], "/partner/applications"), (people["specialist"], "/specialist/requests"),
-                       (people["teacher"], "/notifications")):
+    for user, path in (
+        (people["student"], "/me/applications"),
+        (people["teacher"], "/teacher/find"),
+        (people["staff"], "/partner/applications"),
+        (people["specialist"], "/specialist/requests"),
+        (people["teacher"], "/notifications"),
+    ):
         client = as_(app, user)
         client.set_cookie("lang", "es")
         response = client.get(path)
@@ -396,12 +460,14 @@ def test_pages_work_in_spanish(app, people, program, speakers):
 def test_every_new_form_needs_its_csrf_token(app, people, program):
     application = applications.apply(people["student"], program)
     req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
-    cases = [(people["student"], f"/applications/{application.id}/withdraw", {}),
-             (people["student"], f"/applications/{application.id}/messages", {"body": "hi"}),
-             (people["staff"], f"/applications/{application.id}/move", {"to_state": "accepted"}),
-             (people["staff"], f"/requests/{req.id}/decline", {"note": "No"}),
-             (people["teacher"], f"/requests/{req.id}/cancel", {}),
-             (people["staff"], "/notifications/read", {})]
+    cases = [
+        (people["student"], f"/applications/{application.id}/withdraw", {}),
+        (people["student"], f"/applications/{application.id}/messages", {"body": "hi"}),
+        (people["staff"], f"/applications/{application.id}/move", {"to_state": "accepted"}),
+        (people["staff"], f"/requests/{req.id}/decline", {"note": "No"}),
+        (people["teacher"], f"/requests/{req.id}/cancel", {}),
+        (people["staff"], "/notifications/read", {}),
+    ]
     for user, path, data in cases:
         assert as_(app, user).post(path, data=data).status_code == 400, path
     assert db.session.get(Application, application.id).state == "submitted"

@@ -1,10 +1,11 @@
 """Applications and teachers' requests: every transition, every forbidden one, seats, notifications."""
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy.exc import IntegrityError
 
 from cpspartners.extensions import db
 from cpspartners.models import Notification, Opportunity, User
@@ -19,8 +20,9 @@ TODAY = date.today()
 
 @pytest.fixture
 def program(people, make_opportunity):
-    return make_opportunity(partner=people["partner"], title="Robotics internship", capacity=2, grade_min=9,
-                            grade_max=12, kind="internship")
+    return make_opportunity(
+        partner=people["partner"], title="Robotics internship", capacity=2, grade_min=9, grade_max=12, kind="internship"
+    )
 
 
 def notes_for(user):
@@ -63,9 +65,15 @@ def test_hard_rules_for_applying(people, program, make_opportunity):
         applications.apply(people["student"], program)
 
 
-@pytest.mark.parametrize("path", [
-    ["accepted", "completed"], ["waitlisted", "accepted"], ["declined"], ["waitlisted", "declined"],
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ["accepted", "completed"],
+        ["waitlisted", "accepted"],
+        ["declined"],
+        ["waitlisted", "declined"],
+    ],
+)
 def test_partner_moves(people, program, path):
     application = applications.apply(people["student"], program)
     for state in path:
@@ -157,16 +165,21 @@ def test_two_students_racing_for_the_last_seat_on_postgresql(app, people, make_o
 
 def test_database_refuses_overfilling(people, program):
     program.seats_taken = 3
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
 
 
 # Requests -------------------------------------------------------------------------------------
 
+
 def make_request(people, **extra):
-    values = dict(topic="Careers in robotics", grade=10, class_size=28,
-                  dates=[TODAY + timedelta(days=10), TODAY + timedelta(days=12)])
+    values = {
+        "topic": "Careers in robotics",
+        "grade": 10,
+        "class_size": 28,
+        "dates": [TODAY + timedelta(days=10), TODAY + timedelta(days=12)],
+    }
     values.update(extra)
     return requests.create(people["teacher"], people["partner"], **values)
 
@@ -235,7 +248,7 @@ def test_visit_that_did_not_happen(people):
 
 def test_unanswered_requests_are_flagged_once_and_can_be_reassigned(people):
     req = make_request(people)
-    later = datetime.now(timezone.utc) + timedelta(days=8)
+    later = datetime.now(UTC) + timedelta(days=8)
     assert requests.escalate(7, later) == [req]
     assert requests.escalate(7, later) == []
     assert "request_flagged" in notes_for(people["specialist"])

@@ -14,15 +14,26 @@ LANGUAGE_PAIRS = (("en", "English"), ("es", "Español"))
 
 
 def _password(label):
-    return PasswordField(label, validators=[DataRequired(_l("Enter a password.")),
-                                            Length(min=10, max=200, message=_l("Use 10 to 200 characters."))],
-                         description=PASSWORD_HELP)
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Enter a password.")),
+            Length(min=10, max=200, message=_l("Use 10 to 200 characters.")),
+        ],
+        description=PASSWORD_HELP,
+    )
 
 
 def _email():
-    return EmailField(_l("Email"), filters=[strip], validators=[
-        DataRequired(_l("Enter your email address.")), Length(max=254, message=_l("That email is too long.")),
-        Email(_l("Enter an email address like name@example.org."), check_deliverability=False)])
+    return EmailField(
+        _l("Email"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("That email is too long.")),
+            Email(_l("Enter an email address like name@example.org."), check_deliverability=False),
+        ],
+    )
 
 
 class SignInForm(FlaskForm):
@@ -32,29 +43,55 @@ class SignInForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    role = RadioField(_l("I am a"), choices=options([("student", _l("Student")), ("teacher", _l("Teacher")),
-                                                     ("partner_staff", _l("Staff of a community partner"))]),
-                      validators=[InputRequired(_l("Choose what kind of account you need."))])
-    name = StringField(_l("First name or display name"), filters=[strip],
-                       validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters.")),
-                                   PlainText()],
-                       description=_l("Optional. Students: a first name is enough."))
+    role = RadioField(
+        _l("I am a"),
+        choices=options(
+            [
+                ("student", _l("Student")),
+                ("teacher", _l("Teacher")),
+                ("partner_staff", _l("Staff of a community partner")),
+            ]
+        ),
+        validators=[InputRequired(_l("Choose what kind of account you need."))],
+    )
+    name = StringField(
+        _l("First name or display name"),
+        filters=[strip],
+        validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters.")), PlainText()],
+        description=_l("Optional. Students: a first name is enough."),
+    )
     email = _email()
     password = _password(_l("Password"))
-    confirm = PasswordField(_l("Password again"), validators=[
-        DataRequired(_l("Enter the password again.")), EqualTo("password", _l("The two passwords are different."))])
-    school_id = SelectField(_l("School"), coerce=int, validate_choice=False,
-                            description=_l("Students and teachers: your CPS school."))
-    grade = SelectField(_l("Grade"), coerce=int, validate_choice=False,
-                        choices=options([(0, _l("Choose a grade"))] + [(g, str(g)) for g in STUDENT_GRADES]),
-                        description=_l("Students only."))
-    organization = StringField(_l("Your organization"), filters=[strip], validators=[
-        Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
-        description=_l("Partner staff: your organization's name as the directory lists it."))
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[
+            DataRequired(_l("Enter the password again.")),
+            EqualTo("password", _l("The two passwords are different.")),
+        ],
+    )
+    school_id = SelectField(
+        _l("School"), coerce=int, validate_choice=False, description=_l("Students and teachers: your CPS school.")
+    )
+    grade = SelectField(
+        _l("Grade"),
+        coerce=int,
+        validate_choice=False,
+        choices=options([(0, _l("Choose a grade"))] + [(g, str(g)) for g in STUDENT_GRADES]),
+        description=_l("Students only."),
+    )
+    organization = StringField(
+        _l("Your organization"),
+        filters=[strip],
+        validators=[Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
+        description=_l("Partner staff: your organization's name as the directory lists it."),
+    )
     # Offered only once a name was typed that matches more than one organization, or not exactly.
     partner_id = RadioField(_l("Organizations that match"), coerce=int, validate_choice=False, choices=[])
-    new_partner_name = StringField(_l("Or propose a new organization"), filters=[strip], validators=[
-        Optional(), Length(max=200, message=_l("Use at most 200 characters.")), PlainText()])
+    new_partner_name = StringField(
+        _l("Or propose a new organization"),
+        filters=[strip],
+        validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
+    )
     language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
 
     def validate_school_id(self, field):
@@ -74,8 +111,9 @@ class RegisterForm(FlaskForm):
 
     def validate_organization(self, field):
         if self._needs_organization():
-            partner_lookup.check_name(field, self.partner_id, _l("Type your organization's name, or propose a new one."),
-                                      can_propose=True)
+            partner_lookup.check_name(
+                field, self.partner_id, _l("Type your organization's name, or propose a new one."), can_propose=True
+            )
 
     def validate_partner_id(self, field):
         if self._needs_organization():
@@ -90,19 +128,33 @@ class ResetRequestForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = _password(_l("New password"))
-    confirm = PasswordField(_l("New password again"), validators=[
-        DataRequired(_l("Enter the password again.")), EqualTo("password", _l("The two passwords are different."))])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the password again.")),
+            EqualTo("password", _l("The two passwords are different.")),
+        ],
+    )
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("First name or display name"), filters=[strip], validators=[
-        Optional(), Length(max=120, message=_l("Use at most 120 characters.")), PlainText()])
+    name = StringField(
+        _l("First name or display name"),
+        filters=[strip],
+        validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters.")), PlainText()],
+    )
     language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password.")),
-                                                                Length(max=200)])
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
+    )
     password = _password(_l("New password"))
-    confirm = PasswordField(_l("New password again"), validators=[
-        DataRequired(_l("Enter the password again.")), EqualTo("password", _l("The two passwords are different."))])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the password again.")),
+            EqualTo("password", _l("The two passwords are different.")),
+        ],
+    )

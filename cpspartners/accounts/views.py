@@ -77,22 +77,40 @@ def register():
         data = form.data
         try:
             user, created = service.register(
-                data["email"], data["password"], data["role"], name=data["name"] or "",
-                school_id=data["school_id"] or None, grade=data["grade"] or None,
-                partner_id=data["partner_id"] or None, new_partner_name=data["new_partner_name"] or "",
-                language=data["language"])
+                data["email"],
+                data["password"],
+                data["role"],
+                name=data["name"] or "",
+                school_id=data["school_id"] or None,
+                grade=data["grade"] or None,
+                partner_id=data["partner_id"] or None,
+                new_partner_name=data["new_partner_name"] or "",
+                language=data["language"],
+            )
         except ServiceError as error:
             form.role.errors.append(str(error))
         else:
             if created:
-                send_email(user.email, "confirm", user.preferred_language, user=user,
-                           link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True))
+                send_email(
+                    user.email,
+                    "confirm",
+                    user.preferred_language,
+                    user=user,
+                    link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True),
+                )
             else:
-                send_email(user.email, "already_registered", user.preferred_language, user=user,
-                           link=url_for("accounts.reset_request", _external=True))
+                send_email(
+                    user.email,
+                    "already_registered",
+                    user.preferred_language,
+                    user=user,
+                    link=url_for("accounts.reset_request", _external=True),
+                )
             # The same words either way: the form must not reveal which addresses have accounts.
-            flash(_("Thank you. We sent a message to that address: follow its link to confirm it, "
-                    "then sign in."), "success")
+            flash(
+                _("Thank you. We sent a message to that address: follow its link to confirm it, then sign in."),
+                "success",
+            )
             return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 400
 
@@ -111,8 +129,13 @@ def confirm(token):
 @policy.signed_in
 def resend_confirmation():
     if current_user.email_confirmed_at is None:
-        send_email(current_user.email, "confirm", current_user.preferred_language, user=current_user,
-                   link=url_for("accounts.confirm", token=make_confirm_token(current_user), _external=True))
+        send_email(
+            current_user.email,
+            "confirm",
+            current_user.preferred_language,
+            user=current_user,
+            link=url_for("accounts.confirm", token=make_confirm_token(current_user), _external=True),
+        )
     flash(_("We sent the confirmation link again."), "success")
     return redirect(url_for("accounts.profile"))
 
@@ -125,9 +148,14 @@ def reset_request():
     if form.validate_on_submit():
         user = service.find_user_by_email(form.email.data)
         if user is not None and user.is_active:
-            send_email(user.email, "reset", user.preferred_language, user=user,
-                       minutes=current_app.config["RESET_LINK_MAX_AGE"] // 60,
-                       link=url_for("accounts.reset", token=make_reset_token(user), _external=True))
+            send_email(
+                user.email,
+                "reset",
+                user.preferred_language,
+                user=user,
+                minutes=current_app.config["RESET_LINK_MAX_AGE"] // 60,
+                link=url_for("accounts.reset", token=make_reset_token(user), _external=True),
+            )
         flash(_("If an account uses that address, we sent it a link to choose a new password."), "success")
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/reset_request.html", form=form), 200 if not form.errors else 400
@@ -149,15 +177,18 @@ def reset(token):
 @bp.route("", methods=["GET", "POST"])
 @policy.signed_in
 def profile():
-    form = ProfileForm(obj=None if request.method == "POST" else current_user,
-                       data=None if request.method == "POST" else {"language": current_user.preferred_language})
+    form = ProfileForm(
+        obj=None if request.method == "POST" else current_user,
+        data=None if request.method == "POST" else {"language": current_user.preferred_language},
+    )
     password_form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
         service.update_profile(current_user, form.name.data or "", form.language.data)
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, password_form=password_form), \
-        200 if not form.errors else 400
+    return render_template(
+        "accounts/profile.html", form=form, password_form=password_form
+    ), 200 if not form.errors else 400
 
 
 @bp.route("/password", methods=["POST"])

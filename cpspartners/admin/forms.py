@@ -14,9 +14,12 @@ STAFF_ROLES = [(code, label) for code, label in ROLES if code != "student"]
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=options(STAFF_ROLES))
-    partner = StringField(_l("Partner (for partner staff)"), filters=[strip], validators=[
-        Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
-        description=_l("The organization's name as the directory lists it."))
+    partner = StringField(
+        _l("Partner (for partner staff)"),
+        filters=[strip],
+        validators=[Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
+        description=_l("The organization's name as the directory lists it."),
+    )
     partner_id = RadioField(_l("Organizations that match"), coerce=int, validate_choice=False, choices=[])
     active = BooleanField(_l("Account is active"))
 

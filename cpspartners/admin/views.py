@@ -40,15 +40,17 @@ def users():
     if query:
         stmt = stmt.where(func.lower(User.email).contains(query.lower(), autoescape=True))
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
-    return render_template("admin/users.html", pagination=page_of(stmt, page, 50), role=role, query=query,
-                           roles=ROLES)
+    return render_template("admin/users.html", pagination=page_of(stmt, page, 50), role=role, query=query, roles=ROLES)
 
 
 @bp.route("/pending")
 @policy.requires(policy.can_approve_accounts)
 def pending():
-    stmt = (select(User).where(User.is_approved.is_(False), User.role.in_(("teacher", "partner_staff")))
-            .order_by(User.created_at, User.id))
+    stmt = (
+        select(User)
+        .where(User.is_approved.is_(False), User.role.in_(("teacher", "partner_staff")))
+        .order_by(User.created_at, User.id)
+    )
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
     return render_template("admin/pending.html", pagination=page_of(stmt, page, 50), action_form=ActionForm())
 
@@ -60,9 +62,14 @@ def user_detail(user_id):
     policy.authorize(policy.can_view_user(current_user, user))
     # Staff looking at a student's account is logged (FERPA/SOPPA access log).
     log_student_record_access(current_user, user, request.path)
-    form = RoleForm(data={"role": user.role if user.role != "student" else "teacher",
-                          "partner": user.partner.name if user.partner else "", "partner_id": user.partner_id,
-                          "active": user.active})
+    form = RoleForm(
+        data={
+            "role": user.role if user.role != "student" else "teacher",
+            "partner": user.partner.name if user.partner else "",
+            "partner_id": user.partner_id,
+            "active": user.active,
+        }
+    )
     partner_lookup.prepare(form.partner, form.partner_id, PICKABLE_PARTNERS)
     return render_template("admin/user_detail.html", user=user, form=form, action_form=ActionForm())
 

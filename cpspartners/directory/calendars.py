@@ -13,17 +13,36 @@ def school_entries(school, url_for_opportunity, locale, today=None, horizon_days
     today = today or date.today()
     last = today + timedelta(days=horizon_days)
     offered = queries.opportunities_at_school(school.id, limit=500)
-    nearby = [opp for opp, _miles in queries.opportunities_near(school.latitude, school.longitude, limit=500,
-                                                                exclude_ids={o.id for o in offered})]
+    nearby = [
+        opp
+        for opp, _miles in queries.opportunities_near(
+            school.latitude, school.longitude, limit=500, exclude_ids={o.id for o in offered}
+        )
+    ]
     entries = []
     for opp in offered + nearby:
         title = opp.localized("title", locale)
         url = url_for_opportunity(opp)
         if opp.deadline and today <= opp.deadline <= last:
-            entries.append(Entry("deadline-%d@cpspartners" % opp.id, _("Deadline: %(title)s", title=title),
-                                 opp.deadline, description=opp.localized("summary", locale), url=url))
+            entries.append(
+                Entry(
+                    "deadline-%d@cpspartners" % opp.id,
+                    _("Deadline: %(title)s", title=title),
+                    opp.deadline,
+                    description=opp.localized("summary", locale),
+                    url=url,
+                )
+            )
         if opp.starts_on and today <= opp.starts_on <= last:
-            entries.append(Entry("event-%d@cpspartners" % opp.id, title, opp.starts_on, opp.ends_on,
-                                 description=opp.localized("summary", locale), url=url,
-                                 location=opp.location_name or opp.address))
+            entries.append(
+                Entry(
+                    "event-%d@cpspartners" % opp.id,
+                    title,
+                    opp.starts_on,
+                    opp.ends_on,
+                    description=opp.localized("summary", locale),
+                    url=url,
+                    location=opp.location_name or opp.address,
+                )
+            )
     return sorted(entries, key=lambda entry: (entry.starts, entry.uid))

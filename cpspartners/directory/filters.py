@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..text import small_int
 from ..taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, STUDENT_GRADES, codes
+from ..text import small_int
 
 FILTER_NAMES = ("kind", "cluster", "grade", "area", "school", "modality", "open", "page")
 
@@ -29,8 +29,13 @@ class Filters:
     def active(self):
         """The filters in use, as query-string pairs (page left out) for links and pagination."""
         pairs = {
-            "kind": self.kind, "cluster": self.cluster, "grade": self.grade, "area": self.area,
-            "school": self.school, "modality": self.modality, "open": "1" if self.open_only else None,
+            "kind": self.kind,
+            "cluster": self.cluster,
+            "grade": self.grade,
+            "area": self.area,
+            "school": self.school,
+            "modality": self.modality,
+            "open": "1" if self.open_only else None,
         }
         return {key: value for key, value in pairs.items() if value is not None}
 
@@ -58,8 +63,14 @@ def _integer(args, name, filters, low, high):
         return None
     number = small_int(value, low, high)
     if number is None:
-        filters.notes.append(_l("The %(name)s filter was ignored: it must be a number from %(low)d to %(high)d.",
-                                name=name, low=low, high=high))
+        filters.notes.append(
+            _l(
+                "The %(name)s filter was ignored: it must be a number from %(low)d to %(high)d.",
+                name=name,
+                low=low,
+                high=high,
+            )
+        )
     return number
 
 

@@ -25,15 +25,21 @@ def filtered_opportunities(filters, today=None):
     if filters.kind:
         stmt = stmt.where(Opportunity.kind == filters.kind)
     if filters.cluster:
-        stmt = stmt.where(Opportunity.id.in_(
-            select(OpportunityCluster.opportunity_id).where(OpportunityCluster.cluster == filters.cluster)))
+        stmt = stmt.where(
+            Opportunity.id.in_(
+                select(OpportunityCluster.opportunity_id).where(OpportunityCluster.cluster == filters.cluster)
+            )
+        )
     if filters.grade is not None:
         stmt = stmt.where(Opportunity.grade_min <= filters.grade, Opportunity.grade_max >= filters.grade)
     if filters.area:
         stmt = stmt.where(Opportunity.community_area_number == filters.area)
     if filters.school:
-        stmt = stmt.where(Opportunity.id.in_(
-            select(opportunity_school.c.opportunity_id).where(opportunity_school.c.school_id == filters.school)))
+        stmt = stmt.where(
+            Opportunity.id.in_(
+                select(opportunity_school.c.opportunity_id).where(opportunity_school.c.school_id == filters.school)
+            )
+        )
     if filters.modality:
         stmt = stmt.where(Opportunity.modality == filters.modality)
     if filters.open_only:

@@ -70,8 +70,13 @@ def partner_list():
         kind = None
     page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
     pagination = queries.page_of(queries.public_partners(kind=kind), page, current_app.config["PAGE_SIZE"])
-    return render_template("directory/partner_list.html", pagination=pagination, kind=kind,
-                           partner_kinds=PARTNER_KINDS, notes=filters.notes)
+    return render_template(
+        "directory/partner_list.html",
+        pagination=pagination,
+        kind=kind,
+        partner_kinds=PARTNER_KINDS,
+        notes=filters.notes,
+    )
 
 
 @bp.route("/partners/<slug>")
@@ -98,8 +103,13 @@ def school_list():
     if area_number:
         stmt = stmt.where(School.community_area_number == area_number)
     pagination = queries.page_of(stmt, page, 50)
-    return render_template("directory/school_list.html", pagination=pagination, area=area_number,
-                           areas=queries.area_choices(), notes=filters.notes)
+    return render_template(
+        "directory/school_list.html",
+        pagination=pagination,
+        area=area_number,
+        areas=queries.area_choices(),
+        notes=filters.notes,
+    )
 
 
 @bp.route("/schools/<int:school_id>")
@@ -118,8 +128,9 @@ def school_calendar(school_id):
         school, lambda opp: url_for("directory.opportunity_detail", slug=opp.slug, _external=True), str(get_locale())
     )
     body = feed(_("Opportunities at and near %(school)s", school=school.long_name), entries)
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": "inline; filename=school-%d.ics" % school.id})
+    return Response(
+        body, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=school-%d.ics" % school.id}
+    )
 
 
 @bp.route("/areas")
@@ -136,8 +147,9 @@ def area_detail(number):
     opportunities = db.session.scalars(queries.filtered_opportunities(filters).limit(20)).all()
     total = db.session.scalar(select(func.count()).select_from(queries.filtered_opportunities(filters).subquery()))
     partners = db.session.scalars(queries.public_partners(area=area.number).limit(30)).all()
-    return render_template("directory/area_detail.html", area=area, opportunities=opportunities,
-                           total=total, partners=partners)
+    return render_template(
+        "directory/area_detail.html", area=area, opportunities=opportunities, total=total, partners=partners
+    )
 
 
 @bp.route("/about")
@@ -151,8 +163,9 @@ def set_language(code):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     response = redirect(safe_next(request.args.get("next")))
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                        secure=request.is_secure)
+    response.set_cookie(
+        LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure
+    )
     return response
 
 

@@ -21,20 +21,29 @@ class CheckboxList(SelectMultipleField):
 class StudentProfileForm(FlaskForm):
     clusters = CheckboxList(_l("Career areas you like"), choices=options(CAREER_CLUSTERS))
     tags = CheckboxList(_l("Interests"), choices=options([(tag, tag) for tag in INTEREST_TAGS]))
-    free_words = StringField(_l("Anything else you are into? A few words"),
-                             validators=[Optional(), Length(max=200), PlainText()],
-                             description=_l("For example: drones, poetry, sneakers. We match them against listings."))
+    free_words = StringField(
+        _l("Anything else you are into? A few words"),
+        validators=[Optional(), Length(max=200), PlainText()],
+        description=_l("For example: drones, poetry, sneakers. We match them against listings."),
+    )
     languages = CheckboxList(_l("Languages you are comfortable in"), choices=options(LANGUAGES))
-    modality = RadioField(_l("How would you like to take part?"), default="either", choices=options([
-        ("either", _l("In person or virtual")), ("in_person", _l("In person")), ("virtual", _l("Virtual"))]))
+    modality = RadioField(
+        _l("How would you like to take part?"),
+        default="either",
+        choices=options(
+            [("either", _l("In person or virtual")), ("in_person", _l("In person")), ("virtual", _l("Virtual"))]
+        ),
+    )
     needs_paid = BooleanField(_l("I am looking for paid opportunities"))
     needs_transportation = BooleanField(_l("I need help with transportation"))
 
 
 class TeacherProfileForm(FlaskForm):
-    subjects = StringField(_l("Subjects you teach (separate with commas)"),
-                           validators=[Optional(), Length(max=300), PlainText()],
-                           description=_l("For example: biology, algebra, civics."))
+    subjects = StringField(
+        _l("Subjects you teach (separate with commas)"),
+        validators=[Optional(), Length(max=300), PlainText()],
+        description=_l("For example: biology, algebra, civics."),
+    )
     grade_bands = CheckboxList(_l("Grades you teach"), choices=options([(code, code) for code in GRADE_BANDS]))
 
 

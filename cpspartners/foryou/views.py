@@ -50,11 +50,18 @@ def _profile_word_scores():
 @policy.requires(is_seeker)
 def recommendations():
     ranked = recommend.recommendations_for(current_user, limit=12, text_scores=_profile_word_scores())
-    rows = {o.id: o for o in db.session.scalars(select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked])))}
+    rows = {
+        o.id: o for o in db.session.scalars(select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked])))
+    }
     items = [(rows[r.offer_id], [reason_words(reason) for reason in r.reasons]) for r in ranked if r.offer_id in rows]
     has_profile = db.session.get(StudentProfile if current_user.role == "student" else TeacherProfile, current_user.id)
-    return render_template("foryou/recommendations.html", items=items, has_profile=has_profile is not None,
-                           saved=engagement.saved_ids(current_user), form=ActionForm())
+    return render_template(
+        "foryou/recommendations.html",
+        items=items,
+        has_profile=has_profile is not None,
+        saved=engagement.saved_ids(current_user),
+        form=ActionForm(),
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -69,14 +76,27 @@ def _student_profile():
     stored = db.session.get(StudentProfile, current_user.id)
     data = None
     if request.method == "GET" and stored is not None:
-        data = {"clusters": stored.cluster_codes, "tags": stored.tag_list, "free_words": stored.free_words,
-                "languages": stored.language_codes, "modality": stored.modality, "needs_paid": stored.needs_paid,
-                "needs_transportation": stored.needs_transportation}
+        data = {
+            "clusters": stored.cluster_codes,
+            "tags": stored.tag_list,
+            "free_words": stored.free_words,
+            "languages": stored.language_codes,
+            "modality": stored.modality,
+            "needs_paid": stored.needs_paid,
+            "needs_transportation": stored.needs_transportation,
+        }
     form = StudentProfileForm(data=data)
     if form.validate_on_submit():
-        engagement.update_student_profile(current_user, form.clusters.data, form.tags.data, form.free_words.data or "",
-                                          form.languages.data, form.modality.data, form.needs_paid.data,
-                                          form.needs_transportation.data)
+        engagement.update_student_profile(
+            current_user,
+            form.clusters.data,
+            form.tags.data,
+            form.free_words.data or "",
+            form.languages.data,
+            form.modality.data,
+            form.needs_paid.data,
+            form.needs_transportation.data,
+        )
         flash(_("Saved. Your suggestions now follow your interests."), "success")
         return redirect(url_for("foryou.recommendations"))
     return render_template("foryou/profile.html", form=form), (400 if form.errors else 200)
@@ -111,8 +131,12 @@ def _act(action, opportunity_id, message):
 @bp.route("/saved")
 @policy.requires(is_seeker)
 def saved():
-    return render_template("foryou/saved.html", items=engagement.saved_opportunities(current_user),
-                           dismissed=engagement.dismissed_opportunities(current_user), form=ActionForm())
+    return render_template(
+        "foryou/saved.html",
+        items=engagement.saved_opportunities(current_user),
+        dismissed=engagement.dismissed_opportunities(current_user),
+        form=ActionForm(),
+    )
 
 
 @bp.route("/saved/<int:opportunity_id>", methods=["POST"])
@@ -137,5 +161,3 @@ def dismiss(opportunity_id):
 @policy.requires(is_seeker)
 def undismiss(opportunity_id):
     return _act(engagement.undismiss, opportunity_id, _("It can be suggested again."))
-
-

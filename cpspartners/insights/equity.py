@@ -31,13 +31,14 @@ class AreaRow:
 
 def area_rows():
     """One ``AreaRow`` per community area, in area-number order."""
-    enrolment = dict(
-        (number, (students, schools))
+    enrolment = {
+        number: (students, schools)
         for number, students, schools in db.session.execute(
-            select(School.community_area_number, func.sum(School.student_count), func.count())
-            .group_by(School.community_area_number)
+            select(School.community_area_number, func.sum(School.student_count), func.count()).group_by(
+                School.community_area_number
+            )
         )
-    )
+    }
     public = public_opportunities().with_only_columns(Opportunity.id, Opportunity.community_area_number).subquery()
     located = select(public.c.id, public.c.community_area_number.label("area"))
     at_school = (
@@ -46,14 +47,27 @@ def area_rows():
         .join(School, School.id == opportunity_school.c.school_id)
     )
     pairs = union(located, at_school).subquery()
-    counts = dict(db.session.execute(
-        select(pairs.c.area, func.count(func.distinct(pairs.c.id))).where(pairs.c.area.is_not(None)).group_by(pairs.c.area)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(pairs.c.area, func.count(func.distinct(pairs.c.id)))
+            .where(pairs.c.area.is_not(None))
+            .group_by(pairs.c.area)
+        ).all()
+    )
     rows = []
     for area in db.session.scalars(select(CommunityArea).order_by(CommunityArea.number)):
         students, schools = enrolment.get(area.number, (0, 0))
-        rows.append(AreaRow(area.number, area.name, int(students or 0), schools, counts.get(area.number, 0),
-                            area.hardship_index, area.per_capita_income))
+        rows.append(
+            AreaRow(
+                area.number,
+                area.name,
+                int(students or 0),
+                schools,
+                counts.get(area.number, 0),
+                area.hardship_index,
+                area.per_capita_income,
+            )
+        )
     return rows
 
 
@@ -90,13 +104,14 @@ def listings_by_month(months=12, today=None):
             year, month = year - 1, 12
     keys.reverse()
     first = keys[0]
-    created = db.session.scalars(public_opportunities().with_only_columns(Opportunity.created_at).where(
-        Opportunity.created_at >= date(first[0], first[1], 1)))
+    created = db.session.scalars(
+        public_opportunities()
+        .with_only_columns(Opportunity.created_at)
+        .where(Opportunity.created_at >= date(first[0], first[1], 1))
+    )
     counts = dict.fromkeys(keys, 0)
     for stamp in created:
         key = (stamp.year, stamp.month)
         if key in counts:
             counts[key] += 1
     return [(key, counts[key]) for key in keys]
-
-

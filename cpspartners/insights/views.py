@@ -39,27 +39,65 @@ def equity_dashboard():
         area_shapes(current_app.config["DATA_DIR"]),
         {row.number: row.per_100_students for row in rows},
         title=_("Opportunities per 100 students, by community area"),
-        description=_("Darker areas have more in-person opportunities per 100 CPS students. The table below has every figure."),
+        description=_(
+            "Darker areas have more in-person opportunities per 100 CPS students. The table below has every figure."
+        ),
         value_text=per_100_text,
         legend_title=_("Opportunities per 100 students"),
     )
     kinds = equity.listings_by_kind()
-    by_kind = bar_chart(_("Listings by kind"), _("Published listings of each kind."),
-                        [(str(label), kinds.get(code, 0)) for code, label in OPPORTUNITY_KINDS])
+    by_kind = bar_chart(
+        _("Listings by kind"),
+        _("Published listings of each kind."),
+        [(str(label), kinds.get(code, 0)) for code, label in OPPORTUNITY_KINDS],
+    )
     months = equity.listings_by_month()
-    by_month = column_chart(_("New listings by month"), _("Published listings added in each of the last 12 months."),
-                            [("%02d/%02d" % (month, year % 100), value) for (year, month), value in months])
-    return render_template("insights/equity.html", rows=equity.sorted_rows(rows, sort), sort=sort, svg=svg,
-                           by_kind=by_kind, by_month=by_month, kinds=kinds, months=months)
+    by_month = column_chart(
+        _("New listings by month"),
+        _("Published listings added in each of the last 12 months."),
+        [("%02d/%02d" % (month, year % 100), value) for (year, month), value in months],
+    )
+    return render_template(
+        "insights/equity.html",
+        rows=equity.sorted_rows(rows, sort),
+        sort=sort,
+        svg=svg,
+        by_kind=by_kind,
+        by_month=by_month,
+        kinds=kinds,
+        months=months,
+    )
 
 
 @bp.route("/equity.csv")
 @policy.requires(policy.is_specialist)
 def equity_csv():
     rows = equity.area_rows()
-    header = ["community_area_number", "community_area", "students", "schools", "opportunities",
-              "opportunities_per_100_students", "hardship_index_acs_2008_2012", "per_capita_income"]
-    body = [[r.number, r.name, r.students, r.schools, r.opportunities, r.per_100_students, r.hardship_index,
-             r.per_capita_income] for r in rows]
-    return Response(to_csv(header, body), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=equity-by-community-area.csv"})
+    header = [
+        "community_area_number",
+        "community_area",
+        "students",
+        "schools",
+        "opportunities",
+        "opportunities_per_100_students",
+        "hardship_index_acs_2008_2012",
+        "per_capita_income",
+    ]
+    body = [
+        [
+            r.number,
+            r.name,
+            r.students,
+            r.schools,
+            r.opportunities,
+            r.per_100_students,
+            r.hardship_index,
+            r.per_capita_income,
+        ]
+        for r in rows
+    ]
+    return Response(
+        to_csv(header, body),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=equity-by-community-area.csv"},
+    )

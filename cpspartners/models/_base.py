@@ -1,13 +1,13 @@
 """Helpers shared by the models: timestamps and checked code columns."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import CheckConstraint
 
 
 def utcnow():
     """Now, timezone-aware; passed as a callable so each row gets its own time."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def one_of(column, allowed, name):

@@ -96,7 +96,7 @@ def _pair_columns():
 
 
 class Dismissal(db.Model):
-    """"Not interested": never show this opportunity to this user again. One row per pair."""
+    """ "Not interested": never show this opportunity to this user again. One row per pair."""
 
     __tablename__ = "dismissal"
 

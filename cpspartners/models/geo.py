@@ -41,9 +41,7 @@ class School(db.Model):
     latitude = db.Column(db.Float, nullable=False)
     longitude = db.Column(db.Float, nullable=False)
     network = db.Column(db.String(40), nullable=False, default="")
-    community_area_number = db.Column(
-        db.Integer, db.ForeignKey("community_area.number"), nullable=False, index=True
-    )
+    community_area_number = db.Column(db.Integer, db.ForeignKey("community_area.number"), nullable=False, index=True)
     student_count = db.Column(db.Integer, nullable=False, default=0)
     summary = db.Column(db.Text, nullable=False, default="")
 

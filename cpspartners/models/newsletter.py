@@ -28,8 +28,9 @@ class Newsletter(db.Model):
     recipient_total = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     claimed_until = db.Column(db.DateTime(timezone=True))  # a sending run holds it until then
 
-    items = db.relationship("NewsletterItem", cascade="all, delete-orphan", order_by="NewsletterItem.position",
-                            back_populates="newsletter")
+    items = db.relationship(
+        "NewsletterItem", cascade="all, delete-orphan", order_by="NewsletterItem.position", back_populates="newsletter"
+    )
     created_by = db.relationship("User")
 
     __table_args__ = (

@@ -5,16 +5,20 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..taxonomy import (
-    AUDIENCES, CAREER_CLUSTERS, GRADE_MAX, GRADE_MIN, MODALITIES, OPPORTUNITY_KINDS,
-    OPPORTUNITY_STATUSES, codes,
+    AUDIENCES,
+    CAREER_CLUSTERS,
+    GRADE_MAX,
+    GRADE_MIN,
+    MODALITIES,
+    OPPORTUNITY_KINDS,
+    OPPORTUNITY_STATUSES,
+    codes,
 )
 from ._base import one_of, utcnow
 
 opportunity_school = db.Table(
     "opportunity_school",
-    db.Column(
-        "opportunity_id", db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True
-    ),
+    db.Column("opportunity_id", db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True),
     db.Column("school_id", db.Integer, db.ForeignKey("school.id"), primary_key=True, index=True),
 )
 
@@ -24,9 +28,7 @@ class OpportunityCluster(db.Model):
 
     __tablename__ = "opportunity_cluster"
 
-    opportunity_id = db.Column(
-        db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True
-    )
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True)
     cluster = db.Column(db.String(6), primary_key=True, index=True)
 
     __table_args__ = (one_of("cluster", codes(CAREER_CLUSTERS), "cluster"),)
@@ -37,9 +39,7 @@ class OpportunityTag(db.Model):
 
     __tablename__ = "opportunity_tag"
 
-    opportunity_id = db.Column(
-        db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True
-    )
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True)
     tag = db.Column(db.String(40), primary_key=True, index=True)
 
 
@@ -105,7 +105,9 @@ class Opportunity(db.Model):
         db.CheckConstraint("grade_min <= grade_max", name="grade_order"),
         db.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
         # The database itself refuses an over-full opportunity, whatever the application code does.
-        db.CheckConstraint("seats_taken >= 0 AND (capacity IS NULL OR seats_taken <= capacity)", name="seats_within_capacity"),
+        db.CheckConstraint(
+            "seats_taken >= 0 AND (capacity IS NULL OR seats_taken <= capacity)", name="seats_within_capacity"
+        ),
         db.CheckConstraint("cost_cents >= 0", name="cost_positive"),
         db.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="date_order"),
     )

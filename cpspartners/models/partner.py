@@ -7,9 +7,7 @@ from ._base import one_of, utcnow
 partner_area = db.Table(
     "partner_area",
     db.Column("partner_id", db.Integer, db.ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
-    db.Column(
-        "community_area_number", db.Integer, db.ForeignKey("community_area.number"), primary_key=True
-    ),
+    db.Column("community_area_number", db.Integer, db.ForeignKey("community_area.number"), primary_key=True),
 )
 
 
@@ -39,7 +37,9 @@ class Partner(db.Model):
     areas_served = db.relationship("CommunityArea", secondary=partner_area, order_by="CommunityArea.name")
     opportunities = db.relationship("Opportunity", back_populates="partner", lazy="dynamic")
     vetting_records = db.relationship(
-        "VettingRecord", back_populates="partner", cascade="all, delete-orphan",
+        "VettingRecord",
+        back_populates="partner",
+        cascade="all, delete-orphan",
         order_by="VettingRecord.expires_on",
     )
     verifications = db.relationship(
@@ -105,7 +105,5 @@ class Verification(db.Model):
 
     __table_args__ = (
         one_of("method", codes(VERIFICATION_METHODS), "method"),
-        db.CheckConstraint(
-            "(partner_id IS NULL) <> (opportunity_id IS NULL)", name="exactly_one_subject"
-        ),
+        db.CheckConstraint("(partner_id IS NULL) <> (opportunity_id IS NULL)", name="exactly_one_subject"),
     )

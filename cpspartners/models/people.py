@@ -42,9 +42,7 @@ class User(db.Model):
             name="student_grade",
         ),
         db.CheckConstraint("role <> 'teacher' OR school_id IS NOT NULL", name="teacher_school"),
-        db.CheckConstraint(
-            "(role = 'partner_staff') = (partner_id IS NOT NULL)", name="partner_staff_partner"
-        ),
+        db.CheckConstraint("(role = 'partner_staff') = (partner_id IS NOT NULL)", name="partner_staff_partner"),
     )
 
     # Flask-Login's user interface.

@@ -70,8 +70,9 @@ class SeatAssignment(db.Model):
     __tablename__ = "seat_assignment"
 
     id = db.Column(db.Integer, primary_key=True)
-    allocation_id = db.Column(db.Integer, db.ForeignKey("seat_allocation.id", ondelete="CASCADE"), nullable=False,
-                              index=True)
+    allocation_id = db.Column(
+        db.Integer, db.ForeignKey("seat_allocation.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     holder_user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     holder_name = db.Column(db.String(120), nullable=False, default="")
     holder_email = db.Column(db.String(254), nullable=False, default="")  # an adult family contact, for reminders
@@ -104,8 +105,9 @@ class SeatWaitlistEntry(db.Model):
     __tablename__ = "seat_waitlist_entry"
 
     id = db.Column(db.Integer, primary_key=True)
-    allocation_id = db.Column(db.Integer, db.ForeignKey("seat_allocation.id", ondelete="CASCADE"), nullable=False,
-                              index=True)
+    allocation_id = db.Column(
+        db.Integer, db.ForeignKey("seat_allocation.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     holder_user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     holder_name = db.Column(db.String(120), nullable=False, default="")
     holder_email = db.Column(db.String(254), nullable=False, default="")

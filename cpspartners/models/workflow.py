@@ -19,8 +19,9 @@ class Application(db.Model):
     __tablename__ = "application"
 
     id = db.Column(db.Integer, primary_key=True)
-    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False,
-                               index=True)
+    opportunity_id = db.Column(
+        db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     student_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = db.Column(db.String(8), nullable=False, default="apply")  # apply | interest
     state = db.Column(db.String(10), nullable=False, default="submitted", index=True)
@@ -103,9 +104,7 @@ class Message(db.Model):
 
     sender = db.relationship("User")
 
-    __table_args__ = (
-        db.CheckConstraint("(application_id IS NULL) <> (request_id IS NULL)", name="one_thread"),
-    )
+    __table_args__ = (db.CheckConstraint("(application_id IS NULL) <> (request_id IS NULL)", name="one_thread"),)
 
 
 class Notification(db.Model):

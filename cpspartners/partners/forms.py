@@ -3,20 +3,33 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, URL, ValidationError
+from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..formtools import PlainText, options, strip
 from ..taxonomy import (
-    AUDIENCES, CAREER_CLUSTERS, GRADE_MAX, GRADE_MIN, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS,
+    AUDIENCES,
+    CAREER_CLUSTERS,
+    GRADE_MAX,
+    GRADE_MIN,
+    LANGUAGES,
+    MODALITIES,
+    OPPORTUNITY_KINDS,
+    PARTNER_KINDS,
 )
 
 
 def _text(label, max_length, required=False, area=False, description=None):
     validators = [DataRequired(_l("This field is required."))] if required else [Optional()]
-    validators += [Length(max=max_length, message=_l("Use at most %(max)d characters.", max=max_length)),
-                   PlainText()]
+    validators += [Length(max=max_length, message=_l("Use at most %(max)d characters.", max=max_length)), PlainText()]
     field = TextAreaField if area else StringField
     return field(label, filters=[strip], validators=validators, description=description)
 
@@ -35,11 +48,24 @@ class PartnerForm(FlaskForm):
     kind = SelectField(_l("Kind of organization"), choices=options(PARTNER_KINDS))
     mission = _text(_l("Mission (English)"), 4000, area=True)
     mission_es = _text(_l("Mission (Spanish)"), 4000, area=True)
-    website = StringField(_l("Website"), filters=[strip], validators=[
-        Optional(), Length(max=300), URL(require_tld=True, message=_l("Enter a web address starting with https://."))])
-    contact_email = EmailField(_l("Contact email"), filters=[strip], validators=[
-        Optional(), Length(max=254), Email(_l("Enter an email address like name@example.org."),
-                                           check_deliverability=False)])
+    website = StringField(
+        _l("Website"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=300),
+            URL(require_tld=True, message=_l("Enter a web address starting with https://.")),
+        ],
+    )
+    contact_email = EmailField(
+        _l("Contact email"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(_l("Enter an email address like name@example.org."), check_deliverability=False),
+        ],
+    )
     contact_phone = _text(_l("Contact phone"), 20)
     address = _text(_l("Address"), 200)
     community_area_number = _area_field()
@@ -50,31 +76,57 @@ class PartnerForm(FlaskForm):
             raise ValidationError(_l("Choose a community area from the list."))
 
     def values(self):
-        return {"name": self.name.data, "kind": self.kind.data, "mission": self.mission.data or "",
-                "mission_es": self.mission_es.data or "", "website": self.website.data or "",
-                "contact_email": self.contact_email.data or "", "contact_phone": self.contact_phone.data or "",
-                "address": self.address.data or "", "community_area_number": self.community_area_number.data or None,
-                "languages": ",".join(self.languages.data or ["en"])}
+        return {
+            "name": self.name.data,
+            "kind": self.kind.data,
+            "mission": self.mission.data or "",
+            "mission_es": self.mission_es.data or "",
+            "website": self.website.data or "",
+            "contact_email": self.contact_email.data or "",
+            "contact_phone": self.contact_phone.data or "",
+            "address": self.address.data or "",
+            "community_area_number": self.community_area_number.data or None,
+            "languages": ",".join(self.languages.data or ["en"]),
+        }
 
 
 class OpportunityForm(FlaskForm):
     title = _text(_l("Title (English)"), 200, required=True)
     title_es = _text(_l("Title (Spanish)"), 200)
     kind = SelectField(_l("Kind of opportunity"), choices=options(OPPORTUNITY_KINDS))
-    summary = _text(_l("Short summary (English)"), 500, required=True, area=True,
-                    description=_l("One or two sentences shown in lists."))
+    summary = _text(
+        _l("Short summary (English)"),
+        500,
+        required=True,
+        area=True,
+        description=_l("One or two sentences shown in lists."),
+    )
     summary_es = _text(_l("Short summary (Spanish)"), 500, area=True)
     description = _text(_l("Description (English)"), 10000, area=True)
     description_es = _text(_l("Description (Spanish)"), 10000, area=True)
-    audience = SelectField(_l("Who it is for"), choices=options(AUDIENCES),
-                           description=_l("Listings for students need a current agreement, insurance and "
-                                          "background check before they are published."))
-    grade_min = IntegerField(_l("Lowest grade"), default=6, validators=[
-        InputRequired(_l("Enter a grade from 0 (kindergarten) to 12.")),
-        NumberRange(GRADE_MIN, GRADE_MAX, _l("Enter a grade from 0 (kindergarten) to 12."))])
-    grade_max = IntegerField(_l("Highest grade"), default=12, validators=[
-        InputRequired(_l("Enter a grade from 0 (kindergarten) to 12.")),
-        NumberRange(GRADE_MIN, GRADE_MAX, _l("Enter a grade from 0 (kindergarten) to 12."))])
+    audience = SelectField(
+        _l("Who it is for"),
+        choices=options(AUDIENCES),
+        description=_l(
+            "Listings for students need a current agreement, insurance and background check before they are published."
+        ),
+    )
+    grade_min = IntegerField(
+        _l("Lowest grade"),
+        default=6,
+        validators=[
+            InputRequired(_l("Enter a grade from 0 (kindergarten) to 12.")),
+            NumberRange(GRADE_MIN, GRADE_MAX, _l("Enter a grade from 0 (kindergarten) to 12.")),
+        ],
+    )
+    grade_max = IntegerField(
+        _l("Highest grade"),
+        default=12,
+        validators=[
+            InputRequired(_l("Enter a grade from 0 (kindergarten) to 12.")),
+            NumberRange(GRADE_MIN, GRADE_MAX, _l("Enter a grade from 0 (kindergarten) to 12.")),
+        ],
+    )
     modality = SelectField(_l("Where it happens"), choices=options(MODALITIES))
     location_name = _text(_l("Place name"), 200)
     address = _text(_l("Address"), 200)
@@ -83,9 +135,11 @@ class OpportunityForm(FlaskForm):
     ends_on = DateField(_l("Ends on"), validators=[Optional()], description=_l("Format: YYYY-MM-DD."))
     deadline = DateField(_l("Apply by"), validators=[Optional()], description=_l("Leave empty for rolling admission."))
     schedule = _text(_l("Schedule"), 300)
-    capacity = IntegerField(_l("Places available"), validators=[
-        Optional(), NumberRange(0, 100000, _l("Enter a whole number from 0 to 100,000."))],
-        description=_l("Leave empty for no limit."))
+    capacity = IntegerField(
+        _l("Places available"),
+        validators=[Optional(), NumberRange(0, 100000, _l("Enter a whole number from 0 to 100,000."))],
+        description=_l("Leave empty for no limit."),
+    )
     paid = BooleanField(_l("Paid"))
     stipend = _text(_l("Pay or stipend"), 120)
     transportation = BooleanField(_l("Transportation help provided"))
@@ -113,12 +167,42 @@ class OpportunityForm(FlaskForm):
             raise ValidationError(_l("Use at most 10 tags."))
 
     def values(self):
-        data = {name: self[name].data for name in (
-            "title", "title_es", "kind", "summary", "summary_es", "description", "description_es", "audience",
-            "grade_min", "grade_max", "modality", "location_name", "address", "starts_on", "ends_on", "deadline",
-            "schedule", "capacity", "paid", "stipend", "transportation")}
-        for name in ("title_es", "summary_es", "description", "description_es", "location_name", "address",
-                     "schedule", "stipend"):
+        data = {
+            name: self[name].data
+            for name in (
+                "title",
+                "title_es",
+                "kind",
+                "summary",
+                "summary_es",
+                "description",
+                "description_es",
+                "audience",
+                "grade_min",
+                "grade_max",
+                "modality",
+                "location_name",
+                "address",
+                "starts_on",
+                "ends_on",
+                "deadline",
+                "schedule",
+                "capacity",
+                "paid",
+                "stipend",
+                "transportation",
+            )
+        }
+        for name in (
+            "title_es",
+            "summary_es",
+            "description",
+            "description_es",
+            "location_name",
+            "address",
+            "schedule",
+            "stipend",
+        ):
             data[name] = data[name] or ""
         data["community_area_number"] = self.community_area_number.data or None
         data["languages"] = ",".join(self.languages.data or ["en"])

@@ -15,8 +15,7 @@ from ..directory.queries import area_choices, page_of
 from ..extensions import db
 from ..formtools import options
 from ..models import ChangeRequest, Opportunity
-from ..services import ServiceError
-from ..services import feedback, listings
+from ..services import ServiceError, feedback, listings
 from .forms import OpportunityForm, PartnerForm, form_data_from
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
@@ -29,9 +28,11 @@ def area_options():
 def _requests_by_subject(subject_type, ids):
     if not ids:
         return {}
-    rows = db.session.scalars(select(ChangeRequest).where(
-        ChangeRequest.subject_type == subject_type, ChangeRequest.subject_id.in_(ids))
-        .order_by(ChangeRequest.submitted_at))
+    rows = db.session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.subject_type == subject_type, ChangeRequest.subject_id.in_(ids))
+        .order_by(ChangeRequest.submitted_at)
+    )
     return {row.subject_id: row for row in rows}  # the latest per subject wins
 
 
@@ -40,15 +41,23 @@ def _requests_by_subject(subject_type, ids):
 def dashboard():
     partner = current_user.partner
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
-    stmt = (select(Opportunity).where(Opportunity.partner_id == partner.id)
-            .order_by(Opportunity.updated_at.desc(), Opportunity.id.desc()))
+    stmt = (
+        select(Opportunity)
+        .where(Opportunity.partner_id == partner.id)
+        .order_by(Opportunity.updated_at.desc(), Opportunity.id.desc())
+    )
     pagination = page_of(stmt, page, current_app.config["PAGE_SIZE"])
     opportunities = pagination.items
     return render_template(
-        "partners/dashboard.html", partner=partner, opportunities=opportunities, pagination=pagination,
+        "partners/dashboard.html",
+        partner=partner,
+        opportunities=opportunities,
+        pagination=pagination,
         partner_request=_requests_by_subject("partner", [partner.id]).get(partner.id),
         requests=_requests_by_subject("opportunity", [o.id for o in opportunities]),
-        missing=listings.missing_vetting(partner), scorecard=feedback.scorecard(partner_id=partner.id))
+        missing=listings.missing_vetting(partner),
+        scorecard=feedback.scorecard(partner_id=partner.id),
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -66,11 +75,17 @@ def edit_profile():
         except ServiceError as error:
             flash(str(error), "info")
         else:
-            flash(_("Thank you. Your changes were sent for review; the public page keeps the approved "
-                    "version until a specialist approves them."), "success")
+            flash(
+                _(
+                    "Thank you. Your changes were sent for review; the public page keeps the approved "
+                    "version until a specialist approves them."
+                ),
+                "success",
+            )
         return redirect(url_for("partners.dashboard"))
-    return render_template("partners/profile_form.html", form=form, partner=partner, pending=pending), \
-        200 if not form.errors else 400
+    return render_template(
+        "partners/profile_form.html", form=form, partner=partner, pending=pending
+    ), 200 if not form.errors else 400
 
 
 def _opportunity_form(values=None):
@@ -85,11 +100,14 @@ def new_opportunity():
     form = _opportunity_form()
     if form.validate_on_submit():
         listings.create_opportunity(current_user, current_user.partner, form.values())
-        flash(_("Thank you. Your new listing was sent for review; it becomes public once a specialist "
-                "approves it."), "success")
+        flash(
+            _("Thank you. Your new listing was sent for review; it becomes public once a specialist approves it."),
+            "success",
+        )
         return redirect(url_for("partners.dashboard"))
-    return render_template("partners/opportunity_form.html", form=form, opp=None, pending=None), \
-        200 if not form.errors else 400
+    return render_template(
+        "partners/opportunity_form.html", form=form, opp=None, pending=None
+    ), 200 if not form.errors else 400
 
 
 @bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
@@ -107,9 +125,16 @@ def edit_opportunity(opp_id):
         except ServiceError as error:
             flash(str(error), "info")
         else:
-            flash(_("Thank you. Your changes were sent for review; the public page keeps the approved "
-                    "version until a specialist approves them."), "success")
-        return redirect(url_for("partners.dashboard") if policy.is_partner_staff(current_user)
-                        else url_for("specialists.queue"))
-    return render_template("partners/opportunity_form.html", form=form, opp=opp, pending=pending), \
-        200 if not form.errors else 400
+            flash(
+                _(
+                    "Thank you. Your changes were sent for review; the public page keeps the approved "
+                    "version until a specialist approves them."
+                ),
+                "success",
+            )
+        return redirect(
+            url_for("partners.dashboard") if policy.is_partner_staff(current_user) else url_for("specialists.queue")
+        )
+    return render_template(
+        "partners/opportunity_form.html", form=form, opp=opp, pending=pending
+    ), 200 if not form.errors else 400

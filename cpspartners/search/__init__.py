@@ -80,8 +80,9 @@ def _hit(opp, terms, locale, school):
     snippet = highlighted(getattr(opp, summary_field), terms, summary_field)
     if "<mark>" not in snippet:
         description_field = "description_es" if spanish and opp.description_es else "description"
-        marked = highlighted(getattr(opp, description_field), terms, "body_es" if spanish and opp.description_es
-                             else "body")
+        marked = highlighted(
+            getattr(opp, description_field), terms, "body_es" if spanish and opp.description_es else "body"
+        )
         if "<mark>" in marked:
             snippet = marked
     miles = None
@@ -97,21 +98,30 @@ def run(params, locale="en", today=None, per_page=20):
     if params.school:
         outcome.school = db.session.get(School, params.school)
     near = (outcome.school.latitude, outcome.school.longitude) if outcome.school else None
-    request = SearchRequest(text=params.text, filters=params.filters, open_only=params.open_only,
-                            sort=params.sort, near=near, page=params.page, per_page=per_page,
-                            today_ordinal=today.toordinal())
+    request = SearchRequest(
+        text=params.text,
+        filters=params.filters,
+        open_only=params.open_only,
+        sort=params.sort,
+        near=near,
+        page=params.page,
+        per_page=per_page,
+        today_ordinal=today.toordinal(),
+    )
     try:
         result = reader().search(request)
-        outcome.partners = _in_order(Partner, [int(k[2:]) for k in reader().partners(params.text)]) \
-            if params.text and not params.filters else []
+        outcome.partners = (
+            _in_order(Partner, [int(k[2:]) for k in reader().partners(params.text)])
+            if params.text and not params.filters
+            else []
+        )
         if params.text and result.total < 5:
             outcome.did_you_mean = reader().did_you_mean(params.text)
     except Exception:  # a broken index must not break the page: say so, and log it for repair
         log.exception("Search failed for a query")
         outcome.failed = True
         return outcome
-    opps = _in_order(Opportunity, [int(key[2:]) for key in result.keys],
-                     (selectinload(Opportunity.partner),))
+    opps = _in_order(Opportunity, [int(key[2:]) for key in result.keys], (selectinload(Opportunity.partner),))
     outcome.hits = [_hit(opp, result.terms, locale, outcome.school) for opp in opps]
     outcome.total, outcome.page, outcome.pages = result.total, result.page, result.pages
     outcome.facets, outcome.open_count = result.facets, result.open_count
@@ -169,8 +179,16 @@ def text_scores(words, limit=200, today=None):
     today = today or date.today()
     scores = {}
     for word in list(dict.fromkeys(w.lower() for w in words if w.strip()))[:8]:
-        request = SearchRequest(text=word, filters={}, open_only=True, sort="relevance", near=None, page=1,
-                                per_page=limit, today_ordinal=today.toordinal())
+        request = SearchRequest(
+            text=word,
+            filters={},
+            open_only=True,
+            sort="relevance",
+            near=None,
+            page=1,
+            per_page=limit,
+            today_ordinal=today.toordinal(),
+        )
         try:
             keys = reader().search(request).keys
         except Exception:

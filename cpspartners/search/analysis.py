@@ -56,12 +56,32 @@ class WordCachedAnalyzer(CompositeAnalyzer):
         words[word] = term = found[0] if len(found) == 1 else None
         return term
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         if mode != "index" or chars or keeporiginal or not removestops or not tokenize:
-            return super().__call__(value, positions=positions, chars=chars, keeporiginal=keeporiginal,
-                                    removestops=removestops, start_pos=start_pos, start_char=start_char,
-                                    tokenize=tokenize, mode=mode, **kwargs)
+            return super().__call__(
+                value,
+                positions=positions,
+                chars=chars,
+                keeporiginal=keeporiginal,
+                removestops=removestops,
+                start_pos=start_pos,
+                start_char=start_char,
+                tokenize=tokenize,
+                mode=mode,
+                **kwargs,
+            )
         return self._index_tokens(value, positions, start_pos, kwargs)
 
     def _index_tokens(self, value, positions, start_pos, kwargs):
@@ -105,8 +125,9 @@ def _split(expression, text):
 
 
 def _chain(lang=None):
-    return [RegexTokenizer(WORD), LowercaseFilter(), CharsetFilter(accent_map), StopFilter(stoplist=STOP)] + \
-        ([StemFilter(lang=lang)] if lang else [])
+    return [RegexTokenizer(WORD), LowercaseFilter(), CharsetFilter(accent_map), StopFilter(stoplist=STOP)] + (
+        [StemFilter(lang=lang)] if lang else []
+    )
 
 
 def analyzer(lang=None):

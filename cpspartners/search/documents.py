@@ -5,14 +5,14 @@ languages, so a Spanish reader's words ("pasantía", "tecnología") find English
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .analysis import words_not_in
 
 # Grade bands used as a facet: an opportunity is in every band its grade range touches.
 GRADE_BANDS = (("elementary", 0, 5), ("middle", 6, 8), ("high", 9, 12))
 PAID_WORDS = "paid stipend pagado pagada estipendio"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def opportunity_key(object_id):
@@ -88,7 +88,7 @@ def _timestamp(moment):
     if isinstance(moment, str):  # SQLite through Core may hand back text
         moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:  # SQLite hands back naive UTC datetimes
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int((moment - EPOCH).total_seconds() * 1000)  # milliseconds: two rows made in one second still order
 
 
@@ -112,8 +112,9 @@ def opportunity_document(opp, labels):
     cluster_pairs = [labels["cluster"].get(code, (code, code)) for code in opp.clusters]
     places = list(opp.school_names) + ([opp.area_name] if opp.area_name else [])
     has_point = opp.latitude is not None and opp.longitude is not None
-    labels_en = _join(kind_en, " ".join(opp.tags), " ".join(en for en, _es in cluster_pairs),
-                      PAID_WORDS if opp.paid else "")
+    labels_en = _join(
+        kind_en, " ".join(opp.tags), " ".join(en for en, _es in cluster_pairs), PAID_WORDS if opp.paid else ""
+    )
     labels_es = _join(kind_es, " ".join(es for _en, es in cluster_pairs))
     return {
         "key": opportunity_key(opp.id),
@@ -123,8 +124,19 @@ def opportunity_document(opp, labels):
         "summary": opp.summary,
         "summary_es": opp.summary_es,
         # The body leaves out words the title or summary already has: see ``words_not_in``.
-        "body": words_not_in(_join(opp.description, opp.location_name, opp.credential, opp.stipend,
-                                   opp.partner_name, labels_en, " ".join(places)), opp.title, opp.summary),
+        "body": words_not_in(
+            _join(
+                opp.description,
+                opp.location_name,
+                opp.credential,
+                opp.stipend,
+                opp.partner_name,
+                labels_en,
+                " ".join(places),
+            ),
+            opp.title,
+            opp.summary,
+        ),
         "body_es": words_not_in(_join(opp.description_es, labels_es), opp.title_es, opp.summary_es),
         "spell": _unique_words(opp.title, opp.title_es, opp.partner_name, labels_en, labels_es, " ".join(places)),
         "kind": opp.kind,
@@ -171,5 +183,9 @@ def vocabulary_documents(counts):
     for word, count in counts.items():
         by_count.setdefault(count, []).append(word)
     for count, words in sorted(by_count.items()):
-        yield {"key": "%s%d" % (VOCABULARY_PREFIX, count), "type": "vocabulary", "spell": " ".join(sorted(words)),
-               "_spell_boost": float(count)}
+        yield {
+            "key": "%s%d" % (VOCABULARY_PREFIX, count),
+            "type": "vocabulary",
+            "spell": " ".join(sorted(words)),
+            "_spell_boost": float(count),
+        }

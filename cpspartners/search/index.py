@@ -10,21 +10,20 @@ one ``bit_count``; sort keys read once per reader from columns.
 """
 
 import heapq
-from itertools import product
 import os
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import product
 from math import cos, radians
 
+from markupsafe import Markup, escape
 from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
 from whoosh.query import And, Every, NullQuery, Phrase, Term
-
-from markupsafe import Markup, escape
 
 from .analysis import EN, ES, FOLD
 
@@ -72,6 +71,7 @@ def make_schema():
 
 # ---------------------------------------------------------------- generations on disk
 
+
 def current_path(root):
     return os.path.join(root, "current")
 
@@ -95,8 +95,11 @@ def swap_in(root, generation):
     for name in os.listdir(root):
         path = os.path.join(root, name)
         # Readers in other processes keep their open files; POSIX keeps unlinked files alive.
-        if name.startswith("gen-") and os.path.realpath(path) != os.path.realpath(generation) \
-                and not os.path.exists(os.path.join(path, ".building")):
+        if (
+            name.startswith("gen-")
+            and os.path.realpath(path) != os.path.realpath(generation)
+            and not os.path.exists(os.path.join(path, ".building"))
+        ):
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -122,11 +125,18 @@ def open_writer(path, timeout=LOCK_TIMEOUT, retries=LOCK_RETRIES, **settings):
 
 # ---------------------------------------------------------------- query parsing
 
+
 def make_parser(schema):
     """Words, quoted phrases, AND/OR/NOT and parentheses; no field, wildcard or range syntax."""
     parser = MultifieldParser(SEARCH_FIELDS, schema, fieldboosts=FIELD_BOOSTS, group=AndGroup)
-    for plugin in (plugins.FieldsPlugin, plugins.WildcardPlugin, plugins.RangePlugin, plugins.BoostPlugin,
-                   plugins.EveryPlugin, plugins.SingleQuotePlugin):
+    for plugin in (
+        plugins.FieldsPlugin,
+        plugins.WildcardPlugin,
+        plugins.RangePlugin,
+        plugins.BoostPlugin,
+        plugins.EveryPlugin,
+        plugins.SingleQuotePlugin,
+    ):
         parser.remove_plugin_class(plugin)
     return parser
 
@@ -159,6 +169,7 @@ def query_terms(q):
 
 
 # ---------------------------------------------------------------- bitsets
+
 
 def to_mask(docnums, size):
     """A set of document numbers as one int: bit d is set when d is in the set."""
@@ -220,7 +231,7 @@ def rank_by_tiers(cache, tiers, final, wanted):
     groups = {}
     for choice in product(range(3), repeat=len(tiers)):
         mask = final
-        for word_tiers, level in zip(tiers, choice):
+        for word_tiers, level in zip(tiers, choice, strict=False):
             mask &= word_tiers[level]
             if not mask:
                 break
@@ -259,7 +270,7 @@ TERM_CACHE = 4000  # term bitsets kept per reader and per segment; the oldest ha
 
 def _remember(cache, key, value):
     if len(cache) > TERM_CACHE:  # bound the memory: forget the oldest half
-        for old in list(cache)[:TERM_CACHE // 2]:
+        for old in list(cache)[: TERM_CACHE // 2]:
             cache.pop(old, None)
     cache[key] = value
     return value
@@ -295,8 +306,10 @@ class SegmentCache:
     def facet(self, leaf, fieldname):
         with self.lock:
             if fieldname not in self.facets:
-                self.facets[fieldname] = {value: to_mask(leaf.postings(fieldname, value).all_ids(), self.size)
-                                          for value in leaf.field_terms(fieldname)}
+                self.facets[fieldname] = {
+                    value: to_mask(leaf.postings(fieldname, value).all_ids(), self.size)
+                    for value in leaf.field_terms(fieldname)
+                }
             return self.facets[fieldname]
 
     def column(self, leaf, fieldname):
@@ -325,8 +338,10 @@ class SegmentCache:
         """Documents whose deadline has not passed (or that have none), partners included."""
         if self.open[0] != today_ordinal:
             deadlines = self.column(leaf, "deadline")
-            self.open = (today_ordinal, to_mask((d for d, day in enumerate(deadlines)
-                                                 if day == 0 or day >= today_ordinal), self.size))
+            self.open = (
+                today_ordinal,
+                to_mask((d for d, day in enumerate(deadlines) if day == 0 or day >= today_ordinal), self.size),
+            )
         return self.open[1]
 
 
@@ -486,12 +501,14 @@ class ReaderCache:
                 if lats[d] == 0.0 and lons[d] == 0.0:
                     return (1, 0.0, d)  # no place (virtual): after every located result
                 return (0, (lats[d] - lat0) ** 2 + scale * (lons[d] - lon0) ** 2, d)
+
             return distance
         deadlines = self.column("deadline")
         return lambda d: (deadlines[d] == 0, deadlines[d], d)  # no deadline (rolling) last
 
 
 # ---------------------------------------------------------------- the searcher
+
 
 @dataclass
 class SearchRequest:
@@ -595,11 +612,18 @@ class IndexReader:
         page = min(max(1, request.page), pages)
         wanted = page * request.per_page
         docnums = self._rank(searcher, cache, match, final, total, request, wanted)
-        docnums = docnums[(page - 1) * request.per_page:wanted]
+        docnums = docnums[(page - 1) * request.per_page : wanted]
         keys = [searcher.stored_fields(d)["key"] for d in docnums]
-        return SearchResult(keys=keys, total=total, page=page, pages=pages, facets=facets,
-                            open_count=(narrowed & open_mask).bit_count(),
-                            terms=match.terms if match else {}, parsed=match is not None)
+        return SearchResult(
+            keys=keys,
+            total=total,
+            page=page,
+            pages=pages,
+            facets=facets,
+            open_count=(narrowed & open_mask).bit_count(),
+            terms=match.terms if match else {},
+            parsed=match is not None,
+        )
 
     def match(self, searcher, cache, text):
         """The documents matching ``text`` (a ``Match``), or None when there is nothing to search.
@@ -616,8 +640,12 @@ class IndexReader:
         q = self.parse(text)
         if q is None:
             return None
-        return Match(docs=to_mask(searcher.docs_for_query(q), cache.size) & cache.live_mask, tiers=None,
-                     query=q, terms=query_terms(q))
+        return Match(
+            docs=to_mask(searcher.docs_for_query(q), cache.size) & cache.live_mask,
+            tiers=None,
+            query=q,
+            terms=query_terms(q),
+        )
 
     def _rank(self, searcher, cache, match, final, total, request, wanted):
         if not total:
@@ -725,6 +753,7 @@ class IndexReader:
 
 
 # ---------------------------------------------------------------- highlighting
+
 
 def highlighted(text, terms, fieldname, whole=False, width=240):
     """``text`` as Markup with the query's words in <mark>; plain escaped text when none match.

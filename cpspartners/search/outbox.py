@@ -18,8 +18,16 @@ from whoosh import index as whoosh_index
 
 from ..extensions import db
 from ..models import (
-    CommunityArea, IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner, School, _base,
-    opportunity_school, partner_area,
+    CommunityArea,
+    IndexOutbox,
+    Opportunity,
+    OpportunityCluster,
+    OpportunityTag,
+    Partner,
+    School,
+    _base,
+    opportunity_school,
+    partner_area,
 )
 from ..taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 from . import documents
@@ -55,8 +63,12 @@ def labels():
 
 
 def public_opportunity_ids(session):
-    stmt = (select(Opportunity.id).join(Partner, Opportunity.partner_id == Partner.id)
-            .where(Opportunity.status == "published", Partner.status == "active").order_by(Opportunity.id))
+    stmt = (
+        select(Opportunity.id)
+        .join(Partner, Opportunity.partner_id == Partner.id)
+        .where(Opportunity.status == "published", Partner.status == "active")
+        .order_by(Opportunity.id)
+    )
     return list(session.scalars(stmt))
 
 
@@ -65,9 +77,28 @@ def public_partner_ids(session):
 
 
 OPPORTUNITY_COLUMNS = (
-    "id", "status", "kind", "title", "title_es", "summary", "summary_es", "description", "description_es",
-    "location_name", "credential", "stipend", "grade_min", "grade_max", "modality", "paid", "languages",
-    "community_area_number", "latitude", "longitude", "deadline", "created_at",
+    "id",
+    "status",
+    "kind",
+    "title",
+    "title_es",
+    "summary",
+    "summary_es",
+    "description",
+    "description_es",
+    "location_name",
+    "credential",
+    "stipend",
+    "grade_min",
+    "grade_max",
+    "modality",
+    "paid",
+    "languages",
+    "community_area_number",
+    "latitude",
+    "longitude",
+    "deadline",
+    "created_at",
 )
 
 
@@ -82,41 +113,82 @@ def load_opportunities(session, ids):
     """``OpportunityRecord``s for ``ids`` through plain Core selects: no ORM objects, several
     times faster for a rebuild, and the same code path for a single upsert."""
     table = Opportunity.__table__
-    stmt = (select(*(table.c[name] for name in OPPORTUNITY_COLUMNS), Partner.status, Partner.name,
-                   CommunityArea.name)
-            .join(Partner, Partner.id == table.c.partner_id)
-            .outerjoin(CommunityArea, CommunityArea.number == table.c.community_area_number)
-            .where(table.c.id.in_(ids)))
-    clusters = _grouped(session, select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster)
-                        .where(OpportunityCluster.opportunity_id.in_(ids)).order_by(OpportunityCluster.cluster))
-    tags = _grouped(session, select(OpportunityTag.opportunity_id, OpportunityTag.tag)
-                    .where(OpportunityTag.opportunity_id.in_(ids)).order_by(OpportunityTag.tag))
-    schools = _grouped(session, select(opportunity_school.c.opportunity_id, School.long_name)
-                       .join(School, School.id == opportunity_school.c.school_id)
-                       .where(opportunity_school.c.opportunity_id.in_(ids)))
+    stmt = (
+        select(*(table.c[name] for name in OPPORTUNITY_COLUMNS), Partner.status, Partner.name, CommunityArea.name)
+        .join(Partner, Partner.id == table.c.partner_id)
+        .outerjoin(CommunityArea, CommunityArea.number == table.c.community_area_number)
+        .where(table.c.id.in_(ids))
+    )
+    clusters = _grouped(
+        session,
+        select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster)
+        .where(OpportunityCluster.opportunity_id.in_(ids))
+        .order_by(OpportunityCluster.cluster),
+    )
+    tags = _grouped(
+        session,
+        select(OpportunityTag.opportunity_id, OpportunityTag.tag)
+        .where(OpportunityTag.opportunity_id.in_(ids))
+        .order_by(OpportunityTag.tag),
+    )
+    schools = _grouped(
+        session,
+        select(opportunity_school.c.opportunity_id, School.long_name)
+        .join(School, School.id == opportunity_school.c.school_id)
+        .where(opportunity_school.c.opportunity_id.in_(ids)),
+    )
     records = []
     for row in session.execute(stmt):
-        values = dict(zip(OPPORTUNITY_COLUMNS, row[:len(OPPORTUNITY_COLUMNS)]))
-        partner_status, partner_name, area_name = row[len(OPPORTUNITY_COLUMNS):]
-        records.append(documents.OpportunityRecord(
-            **values, partner_status=partner_status, partner_name=partner_name, area_name=area_name or "",
-            clusters=clusters.get(values["id"], []), tags=tags.get(values["id"], []),
-            school_names=schools.get(values["id"], [])))
+        values = dict(zip(OPPORTUNITY_COLUMNS, row[: len(OPPORTUNITY_COLUMNS)], strict=False))
+        partner_status, partner_name, area_name = row[len(OPPORTUNITY_COLUMNS) :]
+        records.append(
+            documents.OpportunityRecord(
+                **values,
+                partner_status=partner_status,
+                partner_name=partner_name,
+                area_name=area_name or "",
+                clusters=clusters.get(values["id"], []),
+                tags=tags.get(values["id"], []),
+                school_names=schools.get(values["id"], []),
+            )
+        )
     return records
 
 
 def load_partners(session, ids):
     """``PartnerRecord``s for ``ids``: home neighborhood first, then the ones served."""
-    served = _grouped(session, select(partner_area.c.partner_id, CommunityArea.name)
-                      .join(CommunityArea, CommunityArea.number == partner_area.c.community_area_number)
-                      .where(partner_area.c.partner_id.in_(ids)).order_by(CommunityArea.name))
-    stmt = (select(Partner.id, Partner.status, Partner.name, Partner.mission, Partner.mission_es,
-                   Partner.created_at, CommunityArea.name)
-            .outerjoin(CommunityArea, CommunityArea.number == Partner.community_area_number)
-            .where(Partner.id.in_(ids)))
-    return [documents.PartnerRecord(id=pid, status=status, name=name, mission=mission, mission_es=mission_es,
-                                    created_at=created, place_names=([home] if home else []) + served.get(pid, []))
-            for pid, status, name, mission, mission_es, created, home in session.execute(stmt)]
+    served = _grouped(
+        session,
+        select(partner_area.c.partner_id, CommunityArea.name)
+        .join(CommunityArea, CommunityArea.number == partner_area.c.community_area_number)
+        .where(partner_area.c.partner_id.in_(ids))
+        .order_by(CommunityArea.name),
+    )
+    stmt = (
+        select(
+            Partner.id,
+            Partner.status,
+            Partner.name,
+            Partner.mission,
+            Partner.mission_es,
+            Partner.created_at,
+            CommunityArea.name,
+        )
+        .outerjoin(CommunityArea, CommunityArea.number == Partner.community_area_number)
+        .where(Partner.id.in_(ids))
+    )
+    return [
+        documents.PartnerRecord(
+            id=pid,
+            status=status,
+            name=name,
+            mission=mission,
+            mission_es=mission_es,
+            created_at=created,
+            place_names=([home] if home else []) + served.get(pid, []),
+        )
+        for pid, status, name, mission, mission_es, created, home in session.execute(stmt)
+    ]
 
 
 def write_changes(writer, session, changes, label_table):
@@ -124,7 +196,7 @@ def write_changes(writer, session, changes, label_table):
     opp_ids = sorted(object_id for kind, object_id in changes if kind == "opportunity")
     partner_ids = sorted(object_id for kind, object_id in changes if kind == "partner")
     for start in range(0, len(opp_ids), BATCH):
-        chunk = opp_ids[start:start + BATCH]
+        chunk = opp_ids[start : start + BATCH]
         found = {opp.id: opp for opp in load_opportunities(session, chunk)}
         for opp_id in chunk:
             opp = found.get(opp_id)
@@ -133,7 +205,7 @@ def write_changes(writer, session, changes, label_table):
             else:
                 writer.delete_by_term("key", documents.opportunity_key(opp_id))
     for start in range(0, len(partner_ids), BATCH):
-        chunk = partner_ids[start:start + BATCH]
+        chunk = partner_ids[start : start + BATCH]
         found = {p.id: p for p in load_partners(session, chunk)}
         for partner_id in chunk:
             partner = found.get(partner_id)
@@ -151,9 +223,12 @@ def apply_outbox(batch=BATCH):
         writer = open_writer(ensure_index(index_root()))
         try:
             with Session(db.engine) as session:
-                rows = session.execute(select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id)
-                                       .where(IndexOutbox.applied_at.is_(None))
-                                       .order_by(IndexOutbox.id).limit(batch)).all()
+                rows = session.execute(
+                    select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id)
+                    .where(IndexOutbox.applied_at.is_(None))
+                    .order_by(IndexOutbox.id)
+                    .limit(batch)
+                ).all()
                 if rows:
                     write_changes(writer, session, {(kind, object_id) for _id, kind, object_id in rows}, label_table)
             if not rows:
@@ -164,16 +239,22 @@ def apply_outbox(batch=BATCH):
             writer.cancel()
             raise
         with db.engine.begin() as conn:
-            conn.execute(update(IndexOutbox).where(IndexOutbox.id.in_([row[0] for row in rows]))
-                         .values(applied_at=_base.utcnow()))
+            conn.execute(
+                update(IndexOutbox)
+                .where(IndexOutbox.id.in_([row[0] for row in rows]))
+                .values(applied_at=_base.utcnow())
+            )
         applied += len(rows)
 
 
 def note_failure(error):
     """Count a failed attempt on the unapplied rows, so `flask search check` can show why."""
     with db.engine.begin() as conn:
-        conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at.is_(None))
-                     .values(attempts=IndexOutbox.attempts + 1, last_error=str(error)[:300]))
+        conn.execute(
+            update(IndexOutbox)
+            .where(IndexOutbox.applied_at.is_(None))
+            .values(attempts=IndexOutbox.attempts + 1, last_error=str(error)[:300])
+        )
 
 
 def prune_outbox(days=7):
@@ -202,22 +283,22 @@ def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=REBUILD_LIMIT_
             opp_ids = public_opportunity_ids(session)
             vocabulary = Counter()
             for start in range(0, len(opp_ids), batch):
-                for opp in load_opportunities(session, opp_ids[start:start + batch]):
+                for opp in load_opportunities(session, opp_ids[start : start + batch]):
                     document = documents.opportunity_document(opp, label_table)
                     vocabulary.update(document.pop("spell").split())
                     writer.add_document(**document)
                     counts["opportunities"] += 1
                 session.expunge_all()
-                progress(len(opp_ids[start:start + batch]))
+                progress(len(opp_ids[start : start + batch]))
             partner_ids = public_partner_ids(session)
             for start in range(0, len(partner_ids), batch):
-                for partner in load_partners(session, partner_ids[start:start + batch]):
+                for partner in load_partners(session, partner_ids[start : start + batch]):
                     document = documents.partner_document(partner)
                     vocabulary.update(document.pop("spell").split())
                     writer.add_document(**document)
                     counts["partners"] += 1
                 session.expunge_all()
-                progress(len(partner_ids[start:start + batch]))
+                progress(len(partner_ids[start : start + batch]))
             for document in documents.vocabulary_documents(vocabulary):
                 writer.add_document(**document)
         writer.commit()
@@ -249,9 +330,13 @@ def check():
     with Session(db.engine) as session:
         wanted = {documents.opportunity_key(i) for i in public_opportunity_ids(session)}
         wanted |= {documents.partner_key(i) for i in public_partner_ids(session)}
-        unapplied = session.execute(select(IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id,
-                                           IndexOutbox.attempts, IndexOutbox.last_error)
-                                    .where(IndexOutbox.applied_at.is_(None)).order_by(IndexOutbox.id)).all()
+        unapplied = session.execute(
+            select(
+                IndexOutbox.id, IndexOutbox.kind, IndexOutbox.object_id, IndexOutbox.attempts, IndexOutbox.last_error
+            )
+            .where(IndexOutbox.applied_at.is_(None))
+            .order_by(IndexOutbox.id)
+        ).all()
     have = {key for key in indexed_keys() if not key.startswith(documents.VOCABULARY_PREFIX)}
     return {"missing": sorted(wanted - have), "extra": sorted(have - wanted), "unapplied": unapplied}
 

@@ -58,8 +58,9 @@ def parse_search_args(args, max_page=10_000):
     text = clean_text(_first(args, "q", params) or "")
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUERY_CHARS]
-        params.notes.append(_l("Your search was long, so only its first %(n)d characters were used.",
-                               n=MAX_QUERY_CHARS))
+        params.notes.append(
+            _l("Your search was long, so only its first %(n)d characters were used.", n=MAX_QUERY_CHARS)
+        )
     params.text = text
     for facet, allowed in ALLOWED.items():
         values = list(dict.fromkeys(args.getlist(facet)))[:MAX_VALUES]

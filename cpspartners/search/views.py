@@ -13,9 +13,17 @@ from .params import clean_text, parse_search_args
 
 bp = Blueprint("search", __name__)
 
-BAND_LABELS = (("elementary", _l("Grades K\u20135")), ("middle", _l("Grades 6\u20138")), ("high", _l("Grades 9\u201312")))
-SORT_LABELS = (("relevance", _l("Best match")), ("deadline", _l("Soonest deadline")), ("newest", _l("Newest")),
-               ("nearest", _l("Nearest to a school")))
+BAND_LABELS = (
+    ("elementary", _l("Grades K\u20135")),
+    ("middle", _l("Grades 6\u20138")),
+    ("high", _l("Grades 9\u201312")),
+)
+SORT_LABELS = (
+    ("relevance", _l("Best match")),
+    ("deadline", _l("Soonest deadline")),
+    ("newest", _l("Newest")),
+    ("nearest", _l("Nearest to a school")),
+)
 
 
 @bp.route("/search")
@@ -37,8 +45,15 @@ def results():
         "lang": dict(LANGUAGES),
     }
     status = 503 if outcome.failed else 200
-    return render_template("search/results.html", outcome=outcome, params=params, facet_labels=facet_labels,
-                           sort_labels=SORT_LABELS, schools=queries.school_choices(), today=date.today()), status
+    return render_template(
+        "search/results.html",
+        outcome=outcome,
+        params=params,
+        facet_labels=facet_labels,
+        sort_labels=SORT_LABELS,
+        schools=queries.school_choices(),
+        today=date.today(),
+    ), status
 
 
 @bp.route("/search/suggest")

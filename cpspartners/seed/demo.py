@@ -7,16 +7,24 @@ Rows go in through bulk Core inserts: fast enough for 100,000 opportunities.
 """
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import (
-    CommunityArea, Opportunity, OpportunityCluster, OpportunityTag, Partner, School, Verification,
-    VettingRecord, opportunity_school, partner_area,
+    CommunityArea,
+    Opportunity,
+    OpportunityCluster,
+    OpportunityTag,
+    Partner,
+    School,
+    Verification,
+    VettingRecord,
+    opportunity_school,
+    partner_area,
 )
-from ..taxonomy import OPPORTUNITY_KINDS, codes
+from ..taxonomy import OPPORTUNITY_KINDS
 from ..text import slugify
 from .demo_content import KIND_TEMPLATES, MISSIONS, MISSIONS_ES, NOUNS, PARTNER_PATTERNS, TOPICS
 
@@ -82,18 +90,23 @@ def make_opportunity(rng, n, partner, schools_by_band, today):
     paid = kind == "internship" or (kind in ("skilled_trades", "mentoring") and rng.random() < 0.3)
     lat, lon = (None, None) if modality == "virtual" else jitter(rng, partner["latitude"], partner["longitude"], 0.004)
     status = rng.choices(("published", "pending_review", "draft", "archived"), (90, 4, 3, 3))[0]
-    verified = datetime.combine(today - timedelta(days=rng.randint(0, 400)), time(12), timezone.utc)
+    verified = datetime.combine(today - timedelta(days=rng.randint(0, 400)), time(12), UTC)
     row = {
         "external_id": "demo-o-%06d" % n,
         "slug": "%s-%d" % (slugify(title, 100), n),
         "partner_id": partner["id"],
         "kind": kind,
         "title": title,
-        "title_es": (title_es.format(topic_es=topic_es)[0].upper() + title_es.format(topic_es=topic_es)[1:]) if spanish else "",
+        "title_es": (title_es.format(topic_es=topic_es)[0].upper() + title_es.format(topic_es=topic_es)[1:])
+        if spanish
+        else "",
         "summary": summary_en.format(topic=topic, org=org),
         "summary_es": summary_es.format(topic_es=topic_es, org=org) if spanish else "",
-        "description": "%s Open to grades %d-%d. %s" % (
-            summary_en.format(topic=topic, org=org), lo, hi,
+        "description": "%s Open to grades %d-%d. %s"
+        % (
+            summary_en.format(topic=topic, org=org),
+            lo,
+            hi,
             "Transportation support is provided." if rng.random() < 0.3 else "Students arrange their own travel.",
         ),
         "description_es": summary_es.format(topic_es=topic_es, org=org) if spanish else "",
@@ -108,7 +121,15 @@ def make_opportunity(rng, n, partner, schools_by_band, today):
         "community_area_number": partner["community_area_number"] if modality != "virtual" else None,
         "starts_on": starts,
         "ends_on": starts + timedelta(days=rng.choice((0, 0, 1, 5, 30, 60))),
-        "schedule": rng.choice(("Saturdays 10am-1pm", "Weekdays after school", "One afternoon", "Six weeks in summer", "Tuesdays and Thursdays 4-6pm")),
+        "schedule": rng.choice(
+            (
+                "Saturdays 10am-1pm",
+                "Weekdays after school",
+                "One afternoon",
+                "Six weeks in summer",
+                "Tuesdays and Thursdays 4-6pm",
+            )
+        ),
         "deadline": deadline,
         "capacity": rng.choice((None, 10, 15, 20, 25, 30, 60)),
         "paid": paid,
@@ -121,7 +142,7 @@ def make_opportunity(rng, n, partner, schools_by_band, today):
         "status": status,
         "last_verified_at": verified if rng.random() < 0.85 else None,
     }
-    return row, cluster, tags, [s for s in at_schools]
+    return row, cluster, tags, list(at_schools)
 
 
 def _insert(model_or_table, rows):
@@ -136,15 +157,25 @@ def seed_partners(rng, total, areas, today, progress):
         made.append(make_partner(rng, n, areas))
     new = [p for p in made if p["row"]["external_id"] not in existing]
     _insert(Partner, [p["row"] for p in new])
-    ids = dict(db.session.execute(select(Partner.external_id, Partner.id).where(Partner.external_id.like("demo-p-%"))).all())
+    ids = dict(
+        db.session.execute(select(Partner.external_id, Partner.id).where(Partner.external_id.like("demo-p-%"))).all()
+    )
     for p in new:
         pid = ids[p["row"]["external_id"]]
         _insert(partner_area, [{"partner_id": pid, "community_area_number": a} for a in sorted(p["areas"])])
         _insert(VettingRecord, vetting_rows(rng, pid, today))
         if p["row"]["status"] == "active":
-            _insert(Verification, [{"partner_id": pid, "method": rng.choice(("call", "site_visit", "attestation")),
-                                    "verified_at": datetime.combine(today - timedelta(days=rng.randint(0, 300)), time(12), timezone.utc),
-                                    "note": "Demo verification."}])
+            _insert(
+                Verification,
+                [
+                    {
+                        "partner_id": pid,
+                        "method": rng.choice(("call", "site_visit", "attestation")),
+                        "verified_at": datetime.combine(today - timedelta(days=rng.randint(0, 300)), time(12), UTC),
+                        "note": "Demo verification.",
+                    }
+                ],
+            )
         progress(1)
     for p in made:
         p["row"]["id"] = ids[p["row"]["external_id"]]
@@ -157,9 +188,15 @@ def vetting_rows(rng, partner_id, today):
         if rng.random() < 0.08:
             continue  # some partners are missing a record, as in life
         issued = today - timedelta(days=rng.randint(30, 700))
-        rows.append({"partner_id": partner_id, "kind": kind, "issued_on": issued,
-                     "expires_on": issued + timedelta(days=365 * rng.choice((1, 2))),
-                     "subject": "Program staff" if kind == "background_check" else ""})
+        rows.append(
+            {
+                "partner_id": partner_id,
+                "kind": kind,
+                "issued_on": issued,
+                "expires_on": issued + timedelta(days=365 * rng.choice((1, 2))),
+                "subject": "Program staff" if kind == "background_check" else "",
+            }
+        )
     return rows
 
 
@@ -176,11 +213,23 @@ def seed_opportunities(rng, total, partners, today, progress):
             if made[0]["external_id"] not in existing:
                 batch.append(made)
         _insert(Opportunity, [b[0] for b in batch])
-        ids = dict(db.session.execute(select(Opportunity.external_id, Opportunity.id).where(
-            Opportunity.external_id.in_([b[0]["external_id"] for b in batch]))).all()) if batch else {}
+        ids = (
+            dict(
+                db.session.execute(
+                    select(Opportunity.external_id, Opportunity.id).where(
+                        Opportunity.external_id.in_([b[0]["external_id"] for b in batch])
+                    )
+                ).all()
+            )
+            if batch
+            else {}
+        )
         _insert(OpportunityCluster, [{"opportunity_id": ids[b[0]["external_id"]], "cluster": b[1]} for b in batch])
         _insert(OpportunityTag, [{"opportunity_id": ids[b[0]["external_id"]], "tag": t} for b in batch for t in b[2]])
-        _insert(opportunity_school, [{"opportunity_id": ids[b[0]["external_id"]], "school_id": s} for b in batch for s in b[3]])
+        _insert(
+            opportunity_school,
+            [{"opportunity_id": ids[b[0]["external_id"]], "school_id": s} for b in batch for s in b[3]],
+        )
         created += len(batch)
         progress(min(BATCH, total + 1 - start))
     return created

@@ -29,7 +29,9 @@ def _int(value):
 
 
 def load_areas(data_dir):
-    hardship = {row["community_area_number"]: row for row in read_csv(data_dir, "community_area_socioeconomic_2008_2012.csv")}
+    hardship = {
+        row["community_area_number"]: row for row in read_csv(data_dir, "community_area_socioeconomic_2008_2012.csv")
+    }
     count = 0
     for row in read_csv(data_dir, "community_areas.csv"):
         number = int(row["community_area_number"])
@@ -109,7 +111,16 @@ def crosswalk(data_dir):
 
 
 def cte_kind(pathway):
-    trades = ("Construction", "Carpentry", "Transportation", "Manufacturing", "Machine", "Welding", "Cosmetology", "Culinary")
+    trades = (
+        "Construction",
+        "Carpentry",
+        "Transportation",
+        "Manufacturing",
+        "Machine",
+        "Welding",
+        "Cosmetology",
+        "Culinary",
+    )
     return "skilled_trades" if any(word in pathway for word in trades) else "certification"
 
 
@@ -136,9 +147,8 @@ def load_cte_programs(data_dir):
         opp.kind = cte_kind(pathway)
         opp.title = f"{pathway} (CTE) at {school.long_name}"
         opp.title_es = f"{pathway} (CTE) en {school.long_name}"
-        opp.summary = (
-            f"A Career & Technical Education pathway in {pathway} for students at {school.long_name}."
-            + (f" Part of the {sub_cluster} sub-cluster." if sub_cluster else "")
+        opp.summary = f"A Career & Technical Education pathway in {pathway} for students at {school.long_name}." + (
+            f" Part of the {sub_cluster} sub-cluster." if sub_cluster else ""
         )
         opp.summary_es = (
             f"Una trayectoria de Educación Técnica y Profesional en {pathway} para estudiantes de {school.long_name}."

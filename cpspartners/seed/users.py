@@ -23,8 +23,11 @@ DEMO_USERS = (
 def seed_users():
     """Create the missing demo accounts; returns [(email, role, password, created)]."""
     school = db.session.scalars(select(School).where(School.category == "HS").order_by(School.id)).first()
-    partner = db.session.scalars(select(Partner).where(Partner.status == "active")
-                                 .order_by(Partner.external_id.is_(None), Partner.external_id, Partner.id)).first()
+    partner = db.session.scalars(
+        select(Partner)
+        .where(Partner.status == "active")
+        .order_by(Partner.external_id.is_(None), Partner.external_id, Partner.id)
+    ).first()
     if school is None or partner is None:
         raise LookupError("No schools or partners yet: run `flask seed schools` and `flask seed demo` first.")
     made = []

@@ -24,8 +24,9 @@ def find_user_by_email(email):
     return db.session.scalars(select(User).where(func.lower(User.email) == email)).first()
 
 
-def register(email, password, role, name="", school_id=None, grade=None, partner_id=None,
-             new_partner_name="", language="en"):
+def register(
+    email, password, role, name="", school_id=None, grade=None, partner_id=None, new_partner_name="", language="en"
+):
     """Create a self-registered account; returns (user, created).
 
     ``created`` is False when the email is already taken: the caller shows the same message
@@ -37,9 +38,14 @@ def register(email, password, role, name="", school_id=None, grade=None, partner
     if existing is not None:
         generate_password_hash(password, method="scrypt")  # same work either way: no timing hint
         return existing, False
-    user = User(email=email.strip().lower(), name=name.strip(), role=role, preferred_language=language,
-                # Students are approved at once (they only browse); staff accounts wait for a specialist.
-                is_approved=(role == "student"))
+    user = User(
+        email=email.strip().lower(),
+        name=name.strip(),
+        role=role,
+        preferred_language=language,
+        # Students are approved at once (they only browse); staff accounts wait for a specialist.
+        is_approved=(role == "student"),
+    )
     user.set_password(password)
     if role in ("student", "teacher"):
         user.school_id = school_id
@@ -63,14 +69,24 @@ def _partner_for_staff(partner_id, new_partner_name):
     name = (new_partner_name or "").strip()
     if not name:
         raise ServiceError(_("Choose your organization from the list, or propose a new one."))
-    partner = Partner(name=name, kind="nonprofit", status="pending",
-                      slug="%s-%s" % (slugify(name, 90), secrets.token_hex(3)))
+    partner = Partner(
+        name=name, kind="nonprofit", status="pending", slug="%s-%s" % (slugify(name, 90), secrets.token_hex(3))
+    )
     db.session.add(partner)
     db.session.flush()
-    db.session.add(ChangeRequest(subject_type="partner", subject_id=partner.id, is_new=True,
-                                 proposed={"name": name, "kind": "nonprofit"}))
-    record(None, "proposed", "partner", partner.id, {"name": [None, name], "status": [None, "pending"]},
-           note="proposed at registration")
+    db.session.add(
+        ChangeRequest(
+            subject_type="partner", subject_id=partner.id, is_new=True, proposed={"name": name, "kind": "nonprofit"}
+        )
+    )
+    record(
+        None,
+        "proposed",
+        "partner",
+        partner.id,
+        {"name": [None, name], "status": [None, "pending"]},
+        note="proposed at registration",
+    )
     return partner
 
 
@@ -125,8 +141,13 @@ def set_role(actor, user, role, partner_id=None, active=True):
         raise ServiceError(_("Student accounts are made by students themselves."))
     if user.role == "student":
         raise ServiceError(_("Student accounts cannot change role."))
-    before = {"role": user.role, "partner_id": user.partner_id, "active": user.active,
-              "school_id": user.school_id, "grade": user.grade}
+    before = {
+        "role": user.role,
+        "partner_id": user.partner_id,
+        "active": user.active,
+        "school_id": user.school_id,
+        "grade": user.grade,
+    }
     if role == "partner_staff":
         if not partner_id or db.session.get(Partner, partner_id) is None:
             raise ServiceError(_("Choose the partner this person works for."))
@@ -139,8 +160,13 @@ def set_role(actor, user, role, partner_id=None, active=True):
     user.active = active
     if role in STAFF_ROLES:
         user.is_approved = True
-    after = {"role": user.role, "partner_id": user.partner_id, "active": user.active,
-             "school_id": user.school_id, "grade": user.grade}
+    after = {
+        "role": user.role,
+        "partner_id": user.partner_id,
+        "active": user.active,
+        "school_id": user.school_id,
+        "grade": user.grade,
+    }
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
         record(actor, "changed_role", "user", user.id, changes)

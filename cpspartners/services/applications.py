@@ -43,27 +43,38 @@ def take_seat(opportunity_id):
 
 def give_back_seat(opportunity_id):
     table = Opportunity.__table__
-    db.session.execute(update(table).where(table.c.id == opportunity_id, table.c.seats_taken > 0)
-                       .values(seats_taken=table.c.seats_taken - 1))
+    db.session.execute(
+        update(table)
+        .where(table.c.id == opportunity_id, table.c.seats_taken > 0)
+        .values(seats_taken=table.c.seats_taken - 1)
+    )
 
 
 def apply(student, opportunity, answer="", kind="apply", today=None):
     """Apply (or express interest). Returns the application, submitted or waitlisted."""
     today = today or date.today()
     check_can_apply(student, opportunity, today)
-    if db.session.scalar(select(Application.id).where(Application.opportunity_id == opportunity.id,
-                                                      Application.student_id == student.id)):
+    if db.session.scalar(
+        select(Application.id).where(Application.opportunity_id == opportunity.id, Application.student_id == student.id)
+    ):
         raise RuleBroken(_l("You have already applied for this."))
-    application = Application(opportunity_id=opportunity.id, student_id=student.id, kind=kind,
-                              answer=(answer or "").strip())
+    application = Application(
+        opportunity_id=opportunity.id, student_id=student.id, kind=kind, answer=(answer or "").strip()
+    )
     try:
         if kind == "apply" and opportunity.capacity is not None:
             application.holds_seat = take_seat(opportunity.id)
             application.state = "submitted" if application.holds_seat else "waitlisted"
         db.session.add(application)
         school = student.school.long_name if student.school else ""
-        notify(partner_staff(opportunity.partner_id), "application_new", link="/partner/applications",
-               title=opportunity.title, grade=student.grade, school=school)
+        notify(
+            partner_staff(opportunity.partner_id),
+            "application_new",
+            link="/partner/applications",
+            title=opportunity.title,
+            grade=student.grade,
+            school=school,
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -75,19 +86,26 @@ def apply(student, opportunity, answer="", kind="apply", today=None):
 def check_can_apply(student, opportunity, today):
     if student.role != "student":
         raise NotAllowed(_l("Only students can apply."))
-    public = opportunity.status == "published" and db.session.scalar(
-        select(Partner.status).where(Partner.id == opportunity.partner_id)) == "active"
+    public = (
+        opportunity.status == "published"
+        and db.session.scalar(select(Partner.status).where(Partner.id == opportunity.partner_id)) == "active"
+    )
     if not public:
         raise RuleBroken(_l("This opportunity is not open."))
     if not opportunity.grade_min <= (student.grade or -1) <= opportunity.grade_max:
-        raise RuleBroken(_l("This opportunity is for grades %(low)d to %(high)d.",
-                            low=opportunity.grade_min, high=opportunity.grade_max))
+        raise RuleBroken(
+            _l(
+                "This opportunity is for grades %(low)d to %(high)d.",
+                low=opportunity.grade_min,
+                high=opportunity.grade_max,
+            )
+        )
     if not opportunity.deadline_open(today):
         raise RuleBroken(_l("The deadline for this opportunity has passed."))
 
 
 def side_of(user, application):
-    """"student" for the applicant, "partner" for the partner's staff and specialists, else None."""
+    """ "student" for the applicant, "partner" for the partner's staff and specialists, else None."""
     if user is None:
         return None
     if user.id == application.student_id:
@@ -116,8 +134,12 @@ def move(application, to_state, actor, note="", hours=None, today=None):
         raise RuleBroken(_l("That change is not possible from here."))
     opportunity = application.opportunity
     try:
-        if to_state == "accepted" and not application.holds_seat and application.kind == "apply" \
-                and opportunity.capacity is not None:
+        if (
+            to_state == "accepted"
+            and not application.holds_seat
+            and application.kind == "apply"
+            and opportunity.capacity is not None
+        ):
             if not take_seat(opportunity.id):
                 raise RuleBroken(_l("No seats are left. Decline another student first, or keep this one waitlisted."))
             application.holds_seat = True
@@ -137,8 +159,12 @@ def move(application, to_state, actor, note="", hours=None, today=None):
         if to_state in NOTIFY_STUDENT:
             notify([application.student], "application_" + to_state, link="/me/applications", title=opportunity.title)
         if to_state == "withdrawn":
-            notify(partner_staff(opportunity.partner_id), "application_withdrawn", link="/partner/applications",
-                   title=opportunity.title)
+            notify(
+                partner_staff(opportunity.partner_id),
+                "application_withdrawn",
+                link="/partner/applications",
+                title=opportunity.title,
+            )
         if freed:
             promote_waitlisted(opportunity)
         db.session.commit()
@@ -150,10 +176,17 @@ def move(application, to_state, actor, note="", hours=None, today=None):
 
 def promote_waitlisted(opportunity):
     """Give a freed seat to the student who has waited longest (caller commits)."""
-    waiting = db.session.scalars(select(Application).where(
-        Application.opportunity_id == opportunity.id, Application.state == "waitlisted",
-        Application.kind == "apply", Application.holds_seat.is_(False),
-    ).order_by(Application.created_at, Application.id).limit(1)).first()
+    waiting = db.session.scalars(
+        select(Application)
+        .where(
+            Application.opportunity_id == opportunity.id,
+            Application.state == "waitlisted",
+            Application.kind == "apply",
+            Application.holds_seat.is_(False),
+        )
+        .order_by(Application.created_at, Application.id)
+        .limit(1)
+    ).first()
     if waiting is not None and take_seat(opportunity.id):
         waiting.holds_seat = True
         waiting.state = "submitted"
@@ -186,5 +219,3 @@ def visible_to(user):
     if user.role in ("specialist", "admin"):
         return stmt
     return stmt.where(False)
-
-

@@ -17,26 +17,35 @@ from .errors import NotAllowed, RuleBroken
 
 def completed_applications(staff):
     """The completed applications to this staff member's partner's listings, newest first."""
-    return (select(Application).join(Opportunity)
-            .where(Opportunity.partner_id == staff.partner_id, Application.state == "completed")
-            .order_by(Application.completed_on.desc(), Application.id.desc()))
+    return (
+        select(Application)
+        .join(Opportunity)
+        .where(Opportunity.partner_id == staff.partner_id, Application.state == "completed")
+        .order_by(Application.completed_on.desc(), Application.id.desc())
+    )
 
 
 def record_credential(staff, application, kind, name, credits, earned_on, evidence):
-    if staff.role != "partner_staff" or application is None or \
-            application.opportunity.partner_id != staff.partner_id:
+    if staff.role != "partner_staff" or application is None or application.opportunity.partner_id != staff.partner_id:
         raise NotAllowed(_l("You can record credentials only for your own completed applications."))
     if application.state != "completed":
         raise RuleBroken(_l("The application must be completed first."))
     if kind not in CREDENTIAL_KINDS:
         raise RuleBroken(_l("Choose a kind of credential."))
-    credential = Credential(student_id=application.student_id, opportunity_id=application.opportunity_id,
-                            kind=kind, name=name.strip(), credits=credits, earned_on=earned_on,
-                            evidence=evidence.strip())
+    credential = Credential(
+        student_id=application.student_id,
+        opportunity_id=application.opportunity_id,
+        kind=kind,
+        name=name.strip(),
+        credits=credits,
+        earned_on=earned_on,
+        evidence=evidence.strip(),
+    )
     db.session.add(credential)
     db.session.flush()
-    record(staff, "credential_claimed", "student_record", application.student_id,
-           {"credential": [None, credential.name]})
+    record(
+        staff, "credential_claimed", "student_record", application.student_id, {"credential": [None, credential.name]}
+    )
     db.session.commit()
     return credential
 

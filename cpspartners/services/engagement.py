@@ -71,7 +71,7 @@ def unsave(user, opportunity_id):
 
 
 def dismiss(user, opportunity_id):
-    """"Not interested": hidden from this person's recommendations, similar ones move down."""
+    """ "Not interested": hidden from this person's recommendations, similar ones move down."""
     _seeker(user)
     _public(opportunity_id)
     if db.session.get(Dismissal, (user.id, opportunity_id)) is None:
@@ -92,14 +92,21 @@ def saved_ids(user):
 
 def saved_opportunities(user):
     """The person's saved listings that are still public, soonest deadline first."""
-    stmt = public_opportunities().join(SavedOpportunity, SavedOpportunity.opportunity_id == Opportunity.id).where(
-        SavedOpportunity.user_id == user.id)
+    stmt = (
+        public_opportunities()
+        .join(SavedOpportunity, SavedOpportunity.opportunity_id == Opportunity.id)
+        .where(SavedOpportunity.user_id == user.id)
+    )
     return db.session.scalars(stmt.order_by(Opportunity.deadline.is_(None), Opportunity.deadline)).all()
 
 
 def dismissed_opportunities(user):
-    stmt = select(Opportunity).join(Dismissal, Dismissal.opportunity_id == Opportunity.id).where(
-        Dismissal.user_id == user.id).order_by(Dismissal.created_at.desc())
+    stmt = (
+        select(Opportunity)
+        .join(Dismissal, Dismissal.opportunity_id == Opportunity.id)
+        .where(Dismissal.user_id == user.id)
+        .order_by(Dismissal.created_at.desc())
+    )
     return db.session.scalars(stmt).all()
 
 
@@ -113,7 +120,10 @@ def deadline_reminders(today, days):
     from ..models import User
 
     due = today + timedelta(days=days)
-    stmt = (select(User, Opportunity).join(SavedOpportunity, SavedOpportunity.user_id == User.id)
-            .join(Opportunity, Opportunity.id == SavedOpportunity.opportunity_id)
-            .where(Opportunity.deadline == due, Opportunity.status == "published"))
+    stmt = (
+        select(User, Opportunity)
+        .join(SavedOpportunity, SavedOpportunity.user_id == User.id)
+        .join(Opportunity, Opportunity.id == SavedOpportunity.opportunity_id)
+        .where(Opportunity.deadline == due, Opportunity.status == "published")
+    )
     return db.session.execute(stmt).all()

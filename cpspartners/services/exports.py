@@ -20,52 +20,83 @@ def _text(value):
 
 
 def partner_row(partner):
-    values = {"external_id": _text(partner.external_id), "name": partner.name, "kind": partner.kind,
-              "mission": partner.mission, "mission_es": partner.mission_es, "website": partner.website,
-              "contact_email": partner.contact_email, "contact_phone": partner.contact_phone,
-              "address": partner.address, "community_area": _text(partner.community_area_number),
-              "languages": partner.languages, "status": partner.status}
+    values = {
+        "external_id": _text(partner.external_id),
+        "name": partner.name,
+        "kind": partner.kind,
+        "mission": partner.mission,
+        "mission_es": partner.mission_es,
+        "website": partner.website,
+        "contact_email": partner.contact_email,
+        "contact_phone": partner.contact_phone,
+        "address": partner.address,
+        "community_area": _text(partner.community_area_number),
+        "languages": partner.languages,
+        "status": partner.status,
+    }
     return [values[column.name] for column in PARTNER_COLUMNS]
 
 
-OPPORTUNITY_DERIVED = ("partner_external_id", "clusters", "tags", "school_ids", "community_area", "paid",
-                       "transportation")
+OPPORTUNITY_DERIVED = (
+    "partner_external_id",
+    "clusters",
+    "tags",
+    "school_ids",
+    "community_area",
+    "paid",
+    "transportation",
+)
 
 
 def opportunity_row(opp):
     # Plain columns straight from the row; the rest derived (``community_area`` is also the name of
     # a relationship, which getattr would load once per listing).
-    values = {column.name: _text(getattr(opp, column.name)) for column in OPPORTUNITY_COLUMNS
-              if column.name not in OPPORTUNITY_DERIVED}
-    values.update({
-        "partner_external_id": _text(opp.partner.external_id),
-        "clusters": ",".join(sorted(opp.clusters)), "tags": ",".join(sorted(opp.tags)),
-        "school_ids": ",".join(str(s.id) for s in sorted(opp.schools, key=lambda s: s.id)),
-        "community_area": _text(opp.community_area_number),
-        "paid": "yes" if opp.paid else "no", "transportation": "yes" if opp.transportation else "no",
-    })
+    values = {
+        column.name: _text(getattr(opp, column.name))
+        for column in OPPORTUNITY_COLUMNS
+        if column.name not in OPPORTUNITY_DERIVED
+    }
+    values.update(
+        {
+            "partner_external_id": _text(opp.partner.external_id),
+            "clusters": ",".join(sorted(opp.clusters)),
+            "tags": ",".join(sorted(opp.tags)),
+            "school_ids": ",".join(str(s.id) for s in sorted(opp.schools, key=lambda s: s.id)),
+            "community_area": _text(opp.community_area_number),
+            "paid": "yes" if opp.paid else "no",
+            "transportation": "yes" if opp.transportation else "no",
+        }
+    )
     return [values[column.name] for column in OPPORTUNITY_COLUMNS]
 
 
 def partners_csv(stmt=None):
     stmt = stmt if stmt is not None else select(Partner).order_by(Partner.name, Partner.id)
-    return [c.name for c in PARTNER_COLUMNS], (partner_row(p) for p in db.session.scalars(
-        stmt.execution_options(yield_per=BATCH)))
+    return [c.name for c in PARTNER_COLUMNS], (
+        partner_row(p) for p in db.session.scalars(stmt.execution_options(yield_per=BATCH))
+    )
 
 
 def opportunities_csv(stmt=None):
     stmt = stmt if stmt is not None else select(Opportunity).order_by(Opportunity.id)
     # Four queries per batch of 1,000 instead of four per listing.
-    stmt = stmt.options(joinedload(Opportunity.partner), selectinload(Opportunity.schools),
-                        selectinload(Opportunity.cluster_rows), selectinload(Opportunity.tag_rows))
-    return [c.name for c in OPPORTUNITY_COLUMNS], (opportunity_row(o) for o in db.session.scalars(
-        stmt.execution_options(yield_per=BATCH)))
+    stmt = stmt.options(
+        joinedload(Opportunity.partner),
+        selectinload(Opportunity.schools),
+        selectinload(Opportunity.cluster_rows),
+        selectinload(Opportunity.tag_rows),
+    )
+    return [c.name for c in OPPORTUNITY_COLUMNS], (
+        opportunity_row(o) for o in db.session.scalars(stmt.execution_options(yield_per=BATCH))
+    )
 
 
 def needs_verification_csv(stmt):
     header = ["opportunity_id", "title", "partner", "last_verified_at"]
-    return header, ([o.id, o.title, o.partner.name, o.last_verified_at.isoformat() if o.last_verified_at else ""]
-                    for o in db.session.scalars(stmt))
+    return header, (
+        [o.id, o.title, o.partner.name, o.last_verified_at.isoformat() if o.last_verified_at else ""]
+        for o in db.session.scalars(stmt)
+    )
 
 
 def audit_csv(stmt):
@@ -73,14 +104,26 @@ def audit_csv(stmt):
 
     def changes(entry):
         return "; ".join("%s: %s -> %s" % (name, pair[0], pair[1]) for name, pair in (entry.changes or {}).items())
-    return header, ([e.at.isoformat(), e.actor_label, e.action, e.subject_type, e.subject_id, changes(e), e.note]
-                    for e in db.session.scalars(stmt))
+
+    return header, (
+        [e.at.isoformat(), e.actor_label, e.action, e.subject_type, e.subject_id, changes(e), e.note]
+        for e in db.session.scalars(stmt)
+    )
 
 
 def feedback_csv(stmt):
     """Responses for specialists. The respondent is identified by role and record number only."""
     header = ["response_id", "date", "partner", "opportunity", "respondent_role", *RUBRIC, "comment"]
-    rows = ([f.id, f.created_at.date().isoformat(), f.partner.name if f.partner else "",
-             f.opportunity.title if f.opportunity else "", f.respondent_role,
-             *(getattr(f, item) for item in RUBRIC), f.comment] for f in db.session.scalars(stmt))
+    rows = (
+        [
+            f.id,
+            f.created_at.date().isoformat(),
+            f.partner.name if f.partner else "",
+            f.opportunity.title if f.opportunity else "",
+            f.respondent_role,
+            *(getattr(f, item) for item in RUBRIC),
+            f.comment,
+        ]
+        for f in db.session.scalars(stmt)
+    )
     return header, rows

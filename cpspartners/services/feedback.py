@@ -18,7 +18,7 @@ from .errors import NotAllowed, RuleBroken
 
 
 def respondent_role(user, experience):
-    """"student", "teacher" or "partner" if ``user`` is asked about ``experience``, else None."""
+    """ "student", "teacher" or "partner" if ``user`` is asked about ``experience``, else None."""
     if isinstance(experience, Application):
         side = applications.side_of(user, experience)
         if side == "student":
@@ -39,17 +39,25 @@ def submit(user, experience, ratings, comment=""):
         raise RuleBroken(_l("Choose a rating from 1 to 4 for every question."))
     is_application = isinstance(experience, Application)
     existing = select(Feedback.id).where(Feedback.respondent_id == user.id)
-    existing = existing.where(Feedback.application_id == experience.id) if is_application else \
-        existing.where(Feedback.request_id == experience.id)
+    existing = (
+        existing.where(Feedback.application_id == experience.id)
+        if is_application
+        else existing.where(Feedback.request_id == experience.id)
+    )
     if db.session.scalar(existing):
         raise RuleBroken(_l("You have already answered this survey."))
     opportunity_id = experience.opportunity_id
     partner_id = experience.opportunity.partner_id if is_application else experience.partner_id
-    feedback = Feedback(respondent_id=user.id, respondent_role=role, opportunity_id=opportunity_id,
-                        partner_id=partner_id, comment=(comment or "").strip()[:4000],
-                        application_id=experience.id if is_application else None,
-                        request_id=None if is_application else experience.id,
-                        **{item: ratings[item] for item in RUBRIC})
+    feedback = Feedback(
+        respondent_id=user.id,
+        respondent_role=role,
+        opportunity_id=opportunity_id,
+        partner_id=partner_id,
+        comment=(comment or "").strip()[:4000],
+        application_id=experience.id if is_application else None,
+        request_id=None if is_application else experience.id,
+        **{item: ratings[item] for item in RUBRIC},
+    )
     db.session.add(feedback)
     db.session.commit()
     return feedback
@@ -57,26 +65,46 @@ def submit(user, experience, ratings, comment=""):
 
 def pending(user):
     """Completed experiences this person has not yet given feedback on."""
-    answered_apps = select(Feedback.application_id).where(Feedback.respondent_id == user.id,
-                                                          Feedback.application_id.is_not(None))
-    answered_reqs = select(Feedback.request_id).where(Feedback.respondent_id == user.id,
-                                                      Feedback.request_id.is_not(None))
+    answered_apps = select(Feedback.application_id).where(
+        Feedback.respondent_id == user.id, Feedback.application_id.is_not(None)
+    )
+    answered_reqs = select(Feedback.request_id).where(
+        Feedback.respondent_id == user.id, Feedback.request_id.is_not(None)
+    )
     found = []
     if user.role == "student":
-        found += db.session.scalars(select(Application).where(
-            Application.student_id == user.id, Application.state == "completed",
-            Application.id.not_in(answered_apps))).all()
+        found += db.session.scalars(
+            select(Application).where(
+                Application.student_id == user.id,
+                Application.state == "completed",
+                Application.id.not_in(answered_apps),
+            )
+        ).all()
     if user.role == "teacher":
-        found += db.session.scalars(select(SpeakerRequest).where(
-            SpeakerRequest.teacher_id == user.id, SpeakerRequest.state == "completed",
-            SpeakerRequest.id.not_in(answered_reqs))).all()
+        found += db.session.scalars(
+            select(SpeakerRequest).where(
+                SpeakerRequest.teacher_id == user.id,
+                SpeakerRequest.state == "completed",
+                SpeakerRequest.id.not_in(answered_reqs),
+            )
+        ).all()
     if user.role == "partner_staff":
-        found += db.session.scalars(select(Application).join(Opportunity).where(
-            Opportunity.partner_id == user.partner_id, Application.state == "completed",
-            Application.id.not_in(answered_apps))).all()
-        found += db.session.scalars(select(SpeakerRequest).where(
-            SpeakerRequest.partner_id == user.partner_id, SpeakerRequest.state == "completed",
-            SpeakerRequest.id.not_in(answered_reqs))).all()
+        found += db.session.scalars(
+            select(Application)
+            .join(Opportunity)
+            .where(
+                Opportunity.partner_id == user.partner_id,
+                Application.state == "completed",
+                Application.id.not_in(answered_apps),
+            )
+        ).all()
+        found += db.session.scalars(
+            select(SpeakerRequest).where(
+                SpeakerRequest.partner_id == user.partner_id,
+                SpeakerRequest.state == "completed",
+                SpeakerRequest.id.not_in(answered_reqs),
+            )
+        ).all()
     return found
 
 
@@ -89,16 +117,24 @@ class Scorecard:
 
 def scorecard(partner_id=None, opportunity_id=None):
     """Averages of every rubric item over the matching responses."""
-    stmt = select(func.count(), *(func.avg(getattr(Feedback, item)) for item in RUBRIC),
-                  func.sum(db.case((Feedback.recommend >= 3, 1), else_=0)))
+    stmt = select(
+        func.count(),
+        *(func.avg(getattr(Feedback, item)) for item in RUBRIC),
+        func.sum(db.case((Feedback.recommend >= 3, 1), else_=0)),
+    )
     if partner_id is not None:
         stmt = stmt.where(Feedback.partner_id == partner_id)
     if opportunity_id is not None:
         stmt = stmt.where(Feedback.opportunity_id == opportunity_id)
     count, *averages, recommending = db.session.execute(stmt).one()
-    return Scorecard(count, {item: (round(float(avg), 2) if avg is not None else None)
-                             for item, avg in zip(RUBRIC, averages)},
-                     round((recommending or 0) / count, 2) if count else 0.0)
+    return Scorecard(
+        count,
+        {
+            item: (round(float(avg), 2) if avg is not None else None)
+            for item, avg in zip(RUBRIC, averages, strict=False)
+        },
+        round((recommending or 0) / count, 2) if count else 0.0,
+    )
 
 
 def responses_visible_to(user, partner_id=None):

@@ -12,8 +12,15 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import CommunityArea, Opportunity, Partner, School
 from ..taxonomy import (
-    AUDIENCES, CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS, OPPORTUNITY_STATUSES, PARTNER_KINDS,
-    PARTNER_STATUSES, codes,
+    AUDIENCES,
+    CAREER_CLUSTERS,
+    LANGUAGES,
+    MODALITIES,
+    OPPORTUNITY_KINDS,
+    OPPORTUNITY_STATUSES,
+    PARTNER_KINDS,
+    PARTNER_STATUSES,
+    codes,
 )
 from ..text import slugify
 from ..toolkit.spreadsheets import Column, duplicate_ids, parse
@@ -111,15 +118,16 @@ def plan(what, raw, max_rows=100_000):
             planned.append(PlannedRow(row.number, row.values["external_id"], "create", changes=values))
         else:
             changes = differences(what, current, values)
-            planned.append(PlannedRow(row.number, row.values["external_id"], "update" if changes else "unchanged",
-                                      changes=changes))
+            planned.append(
+                PlannedRow(row.number, row.values["external_id"], "update" if changes else "unchanged", changes=changes)
+            )
     return ImportPlan(what, planned)
 
 
 def load_existing(model, external_ids):
     found = {}
     for start in range(0, len(external_ids), 900):  # stay under SQLite's parameter limit
-        chunk = external_ids[start:start + 900]
+        chunk = external_ids[start : start + 900]
         for obj in db.session.scalars(select(model).where(model.external_id.in_(chunk))):
             found[obj.external_id] = obj
     return found
@@ -127,8 +135,15 @@ def load_existing(model, external_ids):
 
 def lookups(rows):
     partner_ids = {r.values.get("partner_external_id") for r in rows} - {None}
-    partners = dict(db.session.execute(select(Partner.external_id, Partner.id).where(
-        Partner.external_id.in_(partner_ids))).all()) if partner_ids else {}
+    partners = (
+        dict(
+            db.session.execute(
+                select(Partner.external_id, Partner.id).where(Partner.external_id.in_(partner_ids))
+            ).all()
+        )
+        if partner_ids
+        else {}
+    )
     schools = set(db.session.scalars(select(School.id)))
     areas = set(db.session.scalars(select(CommunityArea.number)))
     return {"partners": partners, "schools": schools, "areas": areas}
@@ -166,9 +181,20 @@ def to_model_values(what, values, context):
             out["school_ids"] = sorted(int(s) for s in value)
         elif name in ("clusters", "tags"):
             out[name] = sorted(dict.fromkeys(v.lower() if name == "tags" else v for v in value))
-        elif value is None and name in ("mission", "mission_es", "website", "contact_email", "contact_phone",
-                                        "address", "title_es", "summary", "summary_es", "description",
-                                        "description_es", "credential"):
+        elif value is None and name in (
+            "mission",
+            "mission_es",
+            "website",
+            "contact_email",
+            "contact_phone",
+            "address",
+            "title_es",
+            "summary",
+            "summary_es",
+            "description",
+            "description_es",
+            "credential",
+        ):
             out[name] = ""
         elif value is None and name in ("paid", "transportation"):
             out[name] = False
@@ -187,8 +213,11 @@ def current_value(obj, name):
 
 
 def differences(what, obj, values):
-    return {name: (current_value(obj, name), new) for name, new in values.items()
-            if current_value(obj, name) != new and not (name in ("grade_min", "grade_max", "status") and new is None)}
+    return {
+        name: (current_value(obj, name), new)
+        for name, new in values.items()
+        if current_value(obj, name) != new and not (name in ("grade_min", "grade_max", "status") and new is None)
+    }
 
 
 def apply(plan_, progress=lambda n: None):
@@ -201,10 +230,12 @@ def apply(plan_, progress=lambda n: None):
         for row in plan_.rows:
             if row.action == "create":
                 obj = model(external_id=row.external_id)
-                set_values(obj, {name: value for name, value in row.changes.items()}, plan_.what)
+                set_values(obj, dict(row.changes.items()), plan_.what)
                 db.session.add(obj)
             elif row.action == "update":
-                set_values(existing[row.external_id], {name: new for name, (_old, new) in row.changes.items()}, plan_.what)
+                set_values(
+                    existing[row.external_id], {name: new for name, (_old, new) in row.changes.items()}, plan_.what
+                )
             progress(1)
         db.session.commit()
     except Exception:

@@ -19,12 +19,45 @@ from . import ServiceError
 from ._base import utcnow
 from .audit import diff, jsonable, record
 
-PARTNER_FIELDS = ("name", "kind", "mission", "mission_es", "website", "contact_email", "contact_phone",
-                  "address", "community_area_number", "languages")
-OPPORTUNITY_FIELDS = ("title", "title_es", "kind", "summary", "summary_es", "description", "description_es",
-                      "audience", "grade_min", "grade_max", "modality", "location_name", "address",
-                      "community_area_number", "starts_on", "ends_on", "deadline", "schedule", "capacity",
-                      "paid", "stipend", "transportation", "languages", "clusters", "tags")
+PARTNER_FIELDS = (
+    "name",
+    "kind",
+    "mission",
+    "mission_es",
+    "website",
+    "contact_email",
+    "contact_phone",
+    "address",
+    "community_area_number",
+    "languages",
+)
+OPPORTUNITY_FIELDS = (
+    "title",
+    "title_es",
+    "kind",
+    "summary",
+    "summary_es",
+    "description",
+    "description_es",
+    "audience",
+    "grade_min",
+    "grade_max",
+    "modality",
+    "location_name",
+    "address",
+    "community_area_number",
+    "starts_on",
+    "ends_on",
+    "deadline",
+    "schedule",
+    "capacity",
+    "paid",
+    "stipend",
+    "transportation",
+    "languages",
+    "clusters",
+    "tags",
+)
 DATE_FIELDS = ("starts_on", "ends_on", "deadline")
 REQUIRED_VETTING = tuple(code for code, _label in VETTING_KINDS)
 
@@ -43,9 +76,13 @@ def _apply(obj, values):
 
 
 def open_request(subject_type, subject_id):
-    return db.session.scalars(select(ChangeRequest).where(
-        ChangeRequest.subject_type == subject_type, ChangeRequest.subject_id == subject_id,
-        ChangeRequest.status.in_(("pending", "changes_requested")))).first()
+    return db.session.scalars(
+        select(ChangeRequest).where(
+            ChangeRequest.subject_type == subject_type,
+            ChangeRequest.subject_id == subject_id,
+            ChangeRequest.status.in_(("pending", "changes_requested")),
+        )
+    ).first()
 
 
 def _submit(user, subject_type, obj, values, is_new=False):
@@ -74,8 +111,11 @@ def submit_partner_change(user, partner, values):
 
 def create_opportunity(user, partner, values):
     """A new listing: saved as pending review (not public) with a change request to approve."""
-    opp = Opportunity(partner=partner, status="pending_review",
-                      slug="%s-%s" % (slugify(values.get("title", ""), 100), secrets.token_hex(3)))
+    opp = Opportunity(
+        partner=partner,
+        status="pending_review",
+        slug="%s-%s" % (slugify(values.get("title", ""), 100), secrets.token_hex(3)),
+    )
     _apply(opp, values)
     db.session.add(opp)
     db.session.flush()
@@ -110,8 +150,13 @@ def publishing_blockers(opp, audience=None, today=None):
 def _gate(opp, today=None):
     missing = publishing_blockers(opp, today=today)
     if missing:
-        raise ServiceError(_("This listing is for students, so it cannot be published until the partner has "
-                             "current records for: %(missing)s.", missing=", ".join(str(m) for m in missing)))
+        raise ServiceError(
+            _(
+                "This listing is for students, so it cannot be published until the partner has "
+                "current records for: %(missing)s.",
+                missing=", ".join(str(m) for m in missing),
+            )
+        )
 
 
 def approve(reviewer, request, today=None):

@@ -37,22 +37,30 @@ def post(sender, thread, body):
     if len(body) > MAX_LENGTH:
         raise RuleBroken(_l("Use at most %(max)d characters.", max=MAX_LENGTH))
     is_application = isinstance(thread, Application)
-    message = Message(sender_id=sender.id, body=body,
-                      application_id=thread.id if is_application else None,
-                      request_id=None if is_application else thread.id)
+    message = Message(
+        sender_id=sender.id,
+        body=body,
+        application_id=thread.id if is_application else None,
+        request_id=None if is_application else thread.id,
+    )
     try:
         db.session.add(message)
         if is_application:
             title = thread.opportunity.title
             if side == "student":
-                notify(partner_staff(thread.opportunity.partner_id), "message_new",
-                       link="/applications/%d" % thread.id, title=title)
+                notify(
+                    partner_staff(thread.opportunity.partner_id),
+                    "message_new",
+                    link="/applications/%d" % thread.id,
+                    title=title,
+                )
             else:
                 notify([thread.student], "message_new", link="/applications/%d" % thread.id, title=title)
         else:
             if side == "teacher":
-                notify(partner_staff(thread.partner_id), "message_new", link="/requests/%d" % thread.id,
-                       title=thread.topic)
+                notify(
+                    partner_staff(thread.partner_id), "message_new", link="/requests/%d" % thread.id, title=thread.topic
+                )
             else:
                 notify([thread.teacher], "message_new", link="/requests/%d" % thread.id, title=thread.topic)
         db.session.commit()

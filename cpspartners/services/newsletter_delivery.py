@@ -8,7 +8,7 @@ records each recipient as the server answers for them, so an interrupted send re
 """
 
 import smtplib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
@@ -32,7 +32,7 @@ MARKER = "UNSUBSCRIBE-LINK-MARKER"  # replaced by each recipient's own link
 
 
 def _now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _school_filter(column, scope, value):
@@ -50,14 +50,20 @@ def recipients(newsletter):
     """[(email, unsubscribe token payload)] for this newsletter's audience, scope and language."""
     if newsletter.audience in ROLE_FOR_AUDIENCE:
         stmt = select(User.id, User.email).where(
-            User.role == ROLE_FOR_AUDIENCE[newsletter.audience], User.is_approved.is_(True), User.active.is_(True),
-            User.newsletter_opt_out.is_(False), User.preferred_language == newsletter.language)
+            User.role == ROLE_FOR_AUDIENCE[newsletter.audience],
+            User.is_approved.is_(True),
+            User.active.is_(True),
+            User.newsletter_opt_out.is_(False),
+            User.preferred_language == newsletter.language,
+        )
         condition = _school_filter(User.school_id, newsletter.scope, newsletter.scope_value)
         kind = "u"
     else:
         stmt = select(NewsletterSubscriber.id, NewsletterSubscriber.email).where(
-            NewsletterSubscriber.confirmed_at.is_not(None), NewsletterSubscriber.unsubscribed_at.is_(None),
-            NewsletterSubscriber.language == newsletter.language)
+            NewsletterSubscriber.confirmed_at.is_not(None),
+            NewsletterSubscriber.unsubscribed_at.is_(None),
+            NewsletterSubscriber.language == newsletter.language,
+        )
         condition = _school_filter(NewsletterSubscriber.school_id, newsletter.scope, newsletter.scope_value)
         kind = "s"
     if condition is not None:
@@ -112,9 +118,14 @@ def subscribe(email, language, school_id=None):
     db.session.commit()
     if subscriber.confirmed_at is None:
         token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).dumps(
-            {"s": subscriber.id, "e": subscriber.email})
-        send_email(subscriber.email, "newsletter_confirm", subscriber.language,
-                   link=url_for("tools.subscribe_confirm", token=token, _external=True))
+            {"s": subscriber.id, "e": subscriber.email}
+        )
+        send_email(
+            subscriber.email,
+            "newsletter_confirm",
+            subscriber.language,
+            link=url_for("tools.subscribe_confirm", token=token, _external=True),
+        )
     return subscriber
 
 
@@ -122,7 +133,8 @@ def confirm(token):
     """The subscriber a confirmation link is for, now confirmed; None for a bad or old link."""
     try:
         data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).loads(
-            token, max_age=current_app.config["CONFIRM_LINK_MAX_AGE"])
+            token, max_age=current_app.config["CONFIRM_LINK_MAX_AGE"]
+        )
     except (SignatureExpired, BadSignature, ValueError, TypeError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
@@ -151,12 +163,13 @@ def queue(newsletter):
     from rq import Queue
 
     Queue("cpspartners", connection=Redis.from_url(redis_url)).enqueue(
-        "cpspartners.jobs.send_newsletter", newsletter.id, job_timeout=3600)
+        "cpspartners.jobs.send_newsletter", newsletter.id, job_timeout=3600
+    )
     return "queued"
 
 
 def recipient_key(payload):
-    """"u:<user id>" or "s:<subscriber id>": who a delivery is for, from the unsubscribe payload."""
+    """ "u:<user id>" or "s:<subscriber id>": who a delivery is for, from the unsubscribe payload."""
     ((kind, ident),) = payload.items()
     return "%s:%d" % (kind, ident)
 
@@ -171,9 +184,15 @@ def claim(newsletter, now=None):
     """
     now = now or _now()
     taken = db.session.execute(
-        update(Newsletter).where(Newsletter.id == newsletter.id, Newsletter.status != "sent",
-                                 or_(Newsletter.claimed_until.is_(None), Newsletter.claimed_until < now))
-        .values(claimed_until=now + CLAIM_FOR).execution_options(synchronize_session=False)).rowcount
+        update(Newsletter)
+        .where(
+            Newsletter.id == newsletter.id,
+            Newsletter.status != "sent",
+            or_(Newsletter.claimed_until.is_(None), Newsletter.claimed_until < now),
+        )
+        .values(claimed_until=now + CLAIM_FOR)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return taken == 1
 
@@ -187,11 +206,17 @@ def send(newsletter, base_url=None):
     Returns how many recipients have it so far, across runs.
     """
     if not claim(newsletter):  # the commit reloads the status, which another run may have changed
-        raise NewsletterError(_l("This newsletter was already sent.") if newsletter.status == "sent"
-                              else _l("This newsletter is being sent by another run."))
+        raise NewsletterError(
+            _l("This newsletter was already sent.")
+            if newsletter.status == "sent"
+            else _l("This newsletter is being sent by another run.")
+        )
     newsletter.status = "sending"
-    done = set(db.session.scalars(select(NewsletterDelivery.recipient)
-                                  .where(NewsletterDelivery.newsletter_id == newsletter.id)))
+    done = set(
+        db.session.scalars(
+            select(NewsletterDelivery.recipient).where(NewsletterDelivery.newsletter_id == newsletter.id)
+        )
+    )
     people = [(email, payload) for email, payload in recipients(newsletter) if recipient_key(payload) not in done]
     newsletter.recipient_total = len(done) + len(people)
     db.session.commit()
@@ -200,11 +225,14 @@ def send(newsletter, base_url=None):
     try:
         with current_app.test_request_context(base_url=base_url):
             for start in range(0, len(people), BATCH):
-                _send_batch(newsletter, people[start:start + BATCH], html, text)
+                _send_batch(newsletter, people[start : start + BATCH], html, text)
     except (OSError, smtplib.SMTPException):
         current_app.logger.exception(
             "Newsletter %d: lost the mail server after %d of %d recipients; the next run sends to the rest.",
-            newsletter.id, newsletter.recipient_count, newsletter.recipient_total)
+            newsletter.id,
+            newsletter.recipient_count,
+            newsletter.recipient_total,
+        )
     else:
         newsletter.status = "sent"
         newsletter.sent_at = _now()
@@ -218,8 +246,16 @@ def _send_batch(newsletter, people, html, text):
     keys = {}  # message -> recipient key
     for email, payload in people:
         link = url_for("tools.unsubscribe", token=unsubscribe_token(payload), _external=True)
-        keys[build_message(email, newsletter.subject, text.replace(MARKER, link), html.replace(MARKER, link),
-                           newsletter.language, {"List-Unsubscribe": "<%s>" % link})] = recipient_key(payload)
+        keys[
+            build_message(
+                email,
+                newsletter.subject,
+                text.replace(MARKER, link),
+                html.replace(MARKER, link),
+                newsletter.language,
+                {"List-Unsubscribe": "<%s>" % link},
+            )
+        ] = recipient_key(payload)
 
     def record(message, accepted):
         db.session.add(NewsletterDelivery(newsletter_id=newsletter.id, recipient=keys[message], refused=not accepted))
@@ -233,8 +269,9 @@ def _send_batch(newsletter, people, html, text):
 def send_pending(base_url=None):
     """Send, or carry on sending, every newsletter marked "sending" (from cron, also beside a job queue)."""
     done = []
-    for newsletter in db.session.scalars(select(Newsletter).where(Newsletter.status == "sending")
-                                         .order_by(Newsletter.id)).all():
+    for newsletter in db.session.scalars(
+        select(Newsletter).where(Newsletter.status == "sending").order_by(Newsletter.id)
+    ).all():
         try:
             done.append((newsletter, send(newsletter, base_url)))
         except NewsletterError as error:  # another run is sending it, or has just finished

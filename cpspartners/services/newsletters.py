@@ -4,7 +4,7 @@ let the specialist reorder, remove and annotate them, render HTML and plain text
 Sending is done by a command or a queued job (see ``send``), never inside a request.
 """
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -44,7 +44,7 @@ def scope_filter(stmt, scope, value):
 def propose(audience, scope="citywide", scope_value="", today=None, limit=12):
     """Fresh, verified, still-open listings for the audience, soonest deadline first."""
     today = today or date.today()
-    verified_since = datetime.combine(today - timedelta(days=FRESH_DAYS), time.min, timezone.utc)
+    verified_since = datetime.combine(today - timedelta(days=FRESH_DAYS), time.min, UTC)
     stmt = public_opportunities().where(
         Opportunity.audience.in_(AUDIENCE_TO_LISTING[audience]),
         Opportunity.deadline >= today,
@@ -59,8 +59,14 @@ def create_draft(subject, audience, scope, scope_value, language, created_by=Non
     if audience not in AUDIENCE_TO_LISTING:
         raise NewsletterError(_l("Choose students, teachers or families."))
     proposed = propose(audience, scope, scope_value, today)
-    newsletter = Newsletter(subject=subject.strip(), audience=audience, scope=scope, scope_value=str(scope_value or ""),
-                            language=language, created_by=created_by)
+    newsletter = Newsletter(
+        subject=subject.strip(),
+        audience=audience,
+        scope=scope,
+        scope_value=str(scope_value or ""),
+        language=language,
+        created_by=created_by,
+    )
     newsletter.items = [NewsletterItem(opportunity=opp, position=n) for n, opp in enumerate(proposed)]
     db.session.add(newsletter)
     db.session.commit()
@@ -122,7 +128,10 @@ def render(newsletter, base_url, unsubscribe_url=""):
 
     # A request context of its own, so links are absolute and this works from a command or a job.
     with current_app.test_request_context(base_url=base_url), force_locale(newsletter.language):
-        context = {"newsletter": newsletter, "items": [i.opportunity for i in newsletter.items],
-                   "lang": newsletter.language, "unsubscribe_url": unsubscribe_url}
-        return (render_template("email/newsletter.html", **context),
-                render_template("email/newsletter.txt", **context))
+        context = {
+            "newsletter": newsletter,
+            "items": [i.opportunity for i in newsletter.items],
+            "lang": newsletter.language,
+            "unsubscribe_url": unsubscribe_url,
+        }
+        return (render_template("email/newsletter.html", **context), render_template("email/newsletter.txt", **context))

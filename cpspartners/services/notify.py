@@ -38,8 +38,9 @@ def notify(users, kind, link="", **params):
         if user is None or user.id in seen:
             continue
         seen.add(user.id)
-        db.session.add(Notification(user_id=user.id, kind=kind, params={k: str(v) for k, v in params.items()},
-                                    link=link))
+        db.session.add(
+            Notification(user_id=user.id, kind=kind, params={k: str(v) for k, v in params.items()}, link=link)
+        )
 
 
 def partner_staff(partner_id):

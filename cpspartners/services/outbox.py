@@ -5,7 +5,7 @@ per run (their unread notifications listed together), in batches that each commi
 half-way re-sends at most one batch's worth and never marks an unsent message as sent.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,24 +19,36 @@ from .notify import text
 def recipients_waiting(limit):
     """Ids of people with notifications not yet emailed (active accounts only)."""
     return db.session.scalars(
-        select(Notification.user_id).join(User, User.id == Notification.user_id)
+        select(Notification.user_id)
+        .join(User, User.id == Notification.user_id)
         .where(Notification.emailed_at.is_(None), User.active.is_(True))
-        .group_by(Notification.user_id).order_by(Notification.user_id).limit(limit)).all()
+        .group_by(Notification.user_id)
+        .order_by(Notification.user_id)
+        .limit(limit)
+    ).all()
 
 
 def send_batch(batch_size=100, now=None):
     """Email up to ``batch_size`` people; returns how many messages went out."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     sent = 0
     for user_id in recipients_waiting(batch_size):
         user = db.session.get(User, user_id)
-        waiting = db.session.scalars(select(Notification).where(
-            Notification.user_id == user_id, Notification.emailed_at.is_(None))
-            .order_by(Notification.created_at, Notification.id)).all()
+        waiting = db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id, Notification.emailed_at.is_(None))
+            .order_by(Notification.created_at, Notification.id)
+        ).all()
         language = user.preferred_language if user.preferred_language in current_app.config["LANGUAGES"] else "en"
         lines = [(text(n, language), n.link) for n in waiting]
-        send_email(user.email, "notifications", language, name=user.display_name, lines=lines,
-                   site_url=current_app.config["SITE_URL"].rstrip("/"))
+        send_email(
+            user.email,
+            "notifications",
+            language,
+            name=user.display_name,
+            lines=lines,
+            site_url=current_app.config["SITE_URL"].rstrip("/"),
+        )
         for notification in waiting:
             notification.emailed_at = now
         sent += 1

@@ -4,7 +4,7 @@ A school year runs from 1 August to 31 July. A student counts for the school on 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, select, union_all
@@ -57,43 +57,68 @@ def report(group, year_label):
     key = GROUPS[group]
     completed = (
         select(User.id.label("sid"), key.label("grp"), Application.hours.label("hours"))
-        .join(Application, Application.student_id == User.id).join(School, School.id == User.school_id)
+        .join(Application, Application.student_id == User.id)
+        .join(School, School.id == User.school_id)
         .where(Application.state == "completed", Application.completed_on.between(first, last))
     ).subquery()
     confirmed = (
         select(User.id.label("sid"), key.label("grp"), Credential.kind.label("kind"))
-        .join(Credential, Credential.student_id == User.id).join(School, School.id == User.school_id)
+        .join(Credential, Credential.student_id == User.id)
+        .join(School, School.id == User.school_id)
         .where(Credential.status == "confirmed", Credential.earned_on.between(first, last))
     ).subquery()
     anyone = union_all(select(completed.c.sid, completed.c.grp), select(confirmed.c.sid, confirmed.c.grp)).subquery()
-    reached = dict(db.session.execute(select(completed.c.grp, func.count(distinct(completed.c.sid)))
-                                      .group_by(completed.c.grp)).all())
-    hours = dict(db.session.execute(select(completed.c.grp, func.coalesce(func.sum(completed.c.hours), 0))
-                                    .group_by(completed.c.grp)).all())
-    either = dict(db.session.execute(select(anyone.c.grp, func.count(distinct(anyone.c.sid)))
-                                     .group_by(anyone.c.grp)).all())
+    reached = dict(
+        db.session.execute(
+            select(completed.c.grp, func.count(distinct(completed.c.sid))).group_by(completed.c.grp)
+        ).all()
+    )
+    hours = dict(
+        db.session.execute(
+            select(completed.c.grp, func.coalesce(func.sum(completed.c.hours), 0)).group_by(completed.c.grp)
+        ).all()
+    )
+    either = dict(
+        db.session.execute(select(anyone.c.grp, func.count(distinct(anyone.c.sid))).group_by(anyone.c.grp)).all()
+    )
     credentials = {}
-    for grp, kind, count in db.session.execute(select(confirmed.c.grp, confirmed.c.kind, func.count())
-                                               .group_by(confirmed.c.grp, confirmed.c.kind)):
+    for grp, kind, count in db.session.execute(
+        select(confirmed.c.grp, confirmed.c.kind, func.count()).group_by(confirmed.c.grp, confirmed.c.kind)
+    ):
         credentials.setdefault(grp, {})[kind] = count
     rows = []
     for grp, label, enrolment in group_labels(group):
-        rows.append(OutcomeRow(grp, label, int(enrolment or 0), reached.get(grp, 0), either.get(grp, 0),
-                               float(hours.get(grp, 0) or 0),
-                               {kind: credentials.get(grp, {}).get(kind, 0) for kind in CREDENTIAL_KINDS}))
+        rows.append(
+            OutcomeRow(
+                grp,
+                label,
+                int(enrolment or 0),
+                reached.get(grp, 0),
+                either.get(grp, 0),
+                float(hours.get(grp, 0) or 0),
+                {kind: credentials.get(grp, {}).get(kind, 0) for kind in CREDENTIAL_KINDS},
+            )
+        )
     return rows
 
 
 def group_labels(group):
     if group == "school":
-        return db.session.execute(select(School.id, School.long_name, School.student_count).order_by(School.long_name)).all()
+        return db.session.execute(
+            select(School.id, School.long_name, School.student_count).order_by(School.long_name)
+        ).all()
     if group == "network":
-        return db.session.execute(select(School.network, School.network, func.sum(School.student_count))
-                                  .group_by(School.network).order_by(School.network)).all()
+        return db.session.execute(
+            select(School.network, School.network, func.sum(School.student_count))
+            .group_by(School.network)
+            .order_by(School.network)
+        ).all()
     return db.session.execute(
         select(CommunityArea.number, CommunityArea.name, func.sum(School.student_count))
         .join(School, School.community_area_number == CommunityArea.number)
-        .group_by(CommunityArea.number, CommunityArea.name).order_by(CommunityArea.name)).all()
+        .group_by(CommunityArea.number, CommunityArea.name)
+        .order_by(CommunityArea.name)
+    ).all()
 
 
 def confirm_credential(specialist, credential, accept, now=None):
@@ -104,14 +129,18 @@ def confirm_credential(specialist, credential, accept, now=None):
         raise RuleBroken(_l("This credential has already been reviewed."))
     credential.status = "confirmed" if accept else "rejected"
     credential.confirmed_by_id = specialist.id
-    credential.confirmed_at = now or datetime.combine(date.today(), time(12), timezone.utc)
+    credential.confirmed_at = now or datetime.combine(date.today(), time(12), UTC)
     db.session.commit()
     return credential
 
 
 def csv_rows(rows):
-    header = ["group", "enrolment", "students_reached", "students_with_experience_or_credential", "share", "hours"] + \
-        ["credentials_" + kind for kind in CREDENTIAL_KINDS]
-    body = [[r.label, r.enrolment, r.students_reached, r.students_with_experience_or_credential, r.share, r.hours]
-            + [r.credentials[kind] for kind in CREDENTIAL_KINDS] for r in rows]
+    header = ["group", "enrolment", "students_reached", "students_with_experience_or_credential", "share", "hours"] + [
+        "credentials_" + kind for kind in CREDENTIAL_KINDS
+    ]
+    body = [
+        [r.label, r.enrolment, r.students_reached, r.students_with_experience_or_credential, r.share, r.hours]
+        + [r.credentials[kind] for kind in CREDENTIAL_KINDS]
+        for r in rows
+    ]
     return header, body

@@ -58,25 +58,48 @@ def entries(user, url_for_opportunity, locale, today=None, horizon_days=365):
     today = today or date.today()
     first, last = today - timedelta(days=30), today + timedelta(days=horizon_days)
     found = []
-    applications = db.session.scalars(select(Application).where(
-        Application.student_id == user.id, Application.state.in_(LIVE_APPLICATIONS))).all()
+    applications = db.session.scalars(
+        select(Application).where(Application.student_id == user.id, Application.state.in_(LIVE_APPLICATIONS))
+    ).all()
     for application in applications:
         opp = application.opportunity
         title = opp.localized("title", locale)
         if opp.deadline and first <= opp.deadline <= last and application.kind == "interest":
-            found.append(Entry("me-deadline-%d@cpspartners" % opp.id, _("Deadline: %(title)s", title=title),
-                               opp.deadline, url=url_for_opportunity(opp)))
+            found.append(
+                Entry(
+                    "me-deadline-%d@cpspartners" % opp.id,
+                    _("Deadline: %(title)s", title=title),
+                    opp.deadline,
+                    url=url_for_opportunity(opp),
+                )
+            )
         if opp.starts_on and first <= opp.starts_on <= last and application.state != "completed":
-            found.append(Entry("me-event-%d@cpspartners" % opp.id, title, opp.starts_on, opp.ends_on,
-                               description=opp.localized("summary", locale), url=url_for_opportunity(opp),
-                               location=opp.location_name or opp.address))
+            found.append(
+                Entry(
+                    "me-event-%d@cpspartners" % opp.id,
+                    title,
+                    opp.starts_on,
+                    opp.ends_on,
+                    description=opp.localized("summary", locale),
+                    url=url_for_opportunity(opp),
+                    location=opp.location_name or opp.address,
+                )
+            )
     sides = [SpeakerRequest.teacher_id == user.id]
     if user.role == "partner_staff" and user.partner_id:
         sides.append(SpeakerRequest.partner_id == user.partner_id)
-    visits = db.session.scalars(select(SpeakerRequest).where(
-        or_(*sides), SpeakerRequest.state == "accepted", SpeakerRequest.visit_date.between(first, last))).all()
+    visits = db.session.scalars(
+        select(SpeakerRequest).where(
+            or_(*sides), SpeakerRequest.state == "accepted", SpeakerRequest.visit_date.between(first, last)
+        )
+    ).all()
     for visit in visits:
-        found.append(Entry("me-visit-%d@cpspartners" % visit.id,
-                           _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
-                           visit.visit_date, location=visit.school.long_name))
+        found.append(
+            Entry(
+                "me-visit-%d@cpspartners" % visit.id,
+                _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
+                visit.visit_date,
+                location=visit.school.long_name,
+            )
+        )
     return sorted(found, key=lambda entry: (entry.starts, entry.uid))

@@ -19,9 +19,13 @@ def reminder_for(assignment):
         return None
     pool = assignment.allocation.pool
     with force_locale(language):
-        text = render_template("email/seat_reminder.txt", pool_name=pool.localized("name", language),
-                               expires_on=assignment.expires_on, distributor=assignment.allocation.distributor.name,
-                               name=assignment.holder_display)
+        text = render_template(
+            "email/seat_reminder.txt",
+            pool_name=pool.localized("name", language),
+            expires_on=assignment.expires_on,
+            distributor=assignment.allocation.distributor.name,
+            name=assignment.holder_display,
+        )
     subject, _, body = text.strip().partition("\n")
     return email, language, subject.strip(), body.strip() + "\n"
 

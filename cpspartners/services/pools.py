@@ -27,13 +27,17 @@ def _locked(model, ident):
 
 
 def allocated_seats(pool_id):
-    return db.session.scalar(select(func.coalesce(func.sum(SeatAllocation.seats), 0)).where(
-        SeatAllocation.pool_id == pool_id))
+    return db.session.scalar(
+        select(func.coalesce(func.sum(SeatAllocation.seats), 0)).where(SeatAllocation.pool_id == pool_id)
+    )
 
 
 def active_count(allocation_id):
-    return db.session.scalar(select(func.count()).select_from(SeatAssignment).where(
-        SeatAssignment.allocation_id == allocation_id, SeatAssignment.status == "active"))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(SeatAssignment)
+        .where(SeatAssignment.allocation_id == allocation_id, SeatAssignment.status == "active")
+    )
 
 
 def allocate(pool_id, distributor_id, seats):
@@ -42,8 +46,11 @@ def allocate(pool_id, distributor_id, seats):
         pool = _locked(SeatPool, pool_id)
         if seats < 1:
             raise PoolError(_l("An allocation needs at least one seat."))
-        current = db.session.scalars(select(SeatAllocation).where(
-            SeatAllocation.pool_id == pool.id, SeatAllocation.distributor_id == distributor_id)).first()
+        current = db.session.scalars(
+            select(SeatAllocation).where(
+                SeatAllocation.pool_id == pool.id, SeatAllocation.distributor_id == distributor_id
+            )
+        ).first()
         others = allocated_seats(pool.id) - (current.seats if current else 0)
         if others + seats > pool.total_seats:
             raise PoolError(_l("Not enough seats left to allocate in this pool: %(n)d.", n=pool.total_seats - others))
@@ -69,8 +76,12 @@ class Holder:
     language: str = "en"
 
     def fields(self):
-        return {"holder_user_id": self.user_id, "holder_name": "" if self.user_id else self.name.strip(),
-                "holder_email": "" if self.user_id else self.email.strip(), "holder_language": self.language}
+        return {
+            "holder_user_id": self.user_id,
+            "holder_name": "" if self.user_id else self.name.strip(),
+            "holder_email": "" if self.user_id else self.email.strip(),
+            "holder_language": self.language,
+        }
 
 
 def assign(allocation_id, holder, today=None):
@@ -83,9 +94,12 @@ def assign(allocation_id, holder, today=None):
         if not allocation.pool.is_open:
             raise PoolError(_l("This pool is closed."))
         if active_count(allocation.id) < allocation.seats:
-            result = SeatAssignment(allocation_id=allocation.id, starts_on=today,
-                                    expires_on=today + timedelta(days=allocation.pool.validity_days - 1),
-                                    **holder.fields())
+            result = SeatAssignment(
+                allocation_id=allocation.id,
+                starts_on=today,
+                expires_on=today + timedelta(days=allocation.pool.validity_days - 1),
+                **holder.fields(),
+            )
         else:
             result = SeatWaitlistEntry(allocation_id=allocation.id, **holder.fields())
         db.session.add(result)
@@ -133,15 +147,26 @@ def promote_waitlist(allocation, today):
     """Fill free seats from the waitlist, oldest first. Caller commits."""
     promoted = []
     free = allocation.seats - active_count(allocation.id)
-    waiting = db.session.scalars(select(SeatWaitlistEntry).where(
-        SeatWaitlistEntry.allocation_id == allocation.id, SeatWaitlistEntry.status == "waiting",
-    ).order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id).limit(max(free, 0))).all()
+    waiting = db.session.scalars(
+        select(SeatWaitlistEntry)
+        .where(
+            SeatWaitlistEntry.allocation_id == allocation.id,
+            SeatWaitlistEntry.status == "waiting",
+        )
+        .order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id)
+        .limit(max(free, 0))
+    ).all()
     for entry in waiting:
         entry.status = "assigned"
-        seat = SeatAssignment(allocation_id=allocation.id, holder_user_id=entry.holder_user_id,
-                              holder_name=entry.holder_name, holder_email=entry.holder_email,
-                              holder_language=entry.holder_language, starts_on=today,
-                              expires_on=today + timedelta(days=allocation.pool.validity_days - 1))
+        seat = SeatAssignment(
+            allocation_id=allocation.id,
+            holder_user_id=entry.holder_user_id,
+            holder_name=entry.holder_name,
+            holder_email=entry.holder_email,
+            holder_language=entry.holder_language,
+            starts_on=today,
+            expires_on=today + timedelta(days=allocation.pool.validity_days - 1),
+        )
         db.session.add(seat)
         promoted.append(seat)
     db.session.flush()
@@ -151,8 +176,9 @@ def promote_waitlist(allocation, today):
 def expire(today=None):
     """Mark lapsed seats expired and hand freed seats to the waitlist. For a daily cron."""
     today = today or date.today()
-    lapsed = db.session.scalars(select(SeatAssignment).where(
-        SeatAssignment.status == "active", SeatAssignment.expires_on < today)).all()
+    lapsed = db.session.scalars(
+        select(SeatAssignment).where(SeatAssignment.status == "active", SeatAssignment.expires_on < today)
+    ).all()
     for assignment in lapsed:
         assignment.status = "expired"
     db.session.flush()
@@ -167,9 +193,12 @@ def due_reminders(today=None):
     """Active seats whose expiry is within the pool's reminder window and not yet reminded."""
     today = today or date.today()
     candidates = db.session.scalars(
-        select(SeatAssignment).join(SeatAllocation).join(SeatPool).where(
-            SeatAssignment.status == "active", SeatAssignment.reminded_on.is_(None),
-            SeatAssignment.expires_on >= today)
+        select(SeatAssignment)
+        .join(SeatAllocation)
+        .join(SeatPool)
+        .where(
+            SeatAssignment.status == "active", SeatAssignment.reminded_on.is_(None), SeatAssignment.expires_on >= today
+        )
     ).all()
     return [a for a in candidates if a.expires_on - today <= timedelta(days=a.allocation.pool.remind_days_before)]
 
@@ -196,10 +225,25 @@ class PoolUsage:
 
 def usage(pool):
     """How a pool's seats are used, for the report."""
-    counts = dict(db.session.execute(
-        select(SeatAssignment.status, func.count()).join(SeatAllocation).where(SeatAllocation.pool_id == pool.id)
-        .group_by(SeatAssignment.status)).all())
-    waiting = db.session.scalar(select(func.count()).select_from(SeatWaitlistEntry).join(SeatAllocation).where(
-        SeatAllocation.pool_id == pool.id, SeatWaitlistEntry.status == "waiting"))
-    return PoolUsage(pool, allocated_seats(pool.id), counts.get("active", 0), counts.get("expired", 0),
-                     counts.get("released", 0), waiting)
+    counts = dict(
+        db.session.execute(
+            select(SeatAssignment.status, func.count())
+            .join(SeatAllocation)
+            .where(SeatAllocation.pool_id == pool.id)
+            .group_by(SeatAssignment.status)
+        ).all()
+    )
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(SeatWaitlistEntry)
+        .join(SeatAllocation)
+        .where(SeatAllocation.pool_id == pool.id, SeatWaitlistEntry.status == "waiting")
+    )
+    return PoolUsage(
+        pool,
+        allocated_seats(pool.id),
+        counts.get("active", 0),
+        counts.get("expired", 0),
+        counts.get("released", 0),
+        waiting,
+    )

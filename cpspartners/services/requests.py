@@ -7,7 +7,7 @@ accepted, after the visit date -> completed (both confirm) | did_not_happen (eit
 Requests unanswered for ``REQUEST_ESCALATION_DAYS`` are flagged to specialists, who may reassign them.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -45,8 +45,19 @@ def _state(request_, *states):
         raise RuleBroken(_l("That change is not possible from here."))
 
 
-def create(teacher, partner, topic, grade, class_size, dates, modality="in_person", subject="", message="",
-           opportunity=None, today=None):
+def create(
+    teacher,
+    partner,
+    topic,
+    grade,
+    class_size,
+    dates,
+    modality="in_person",
+    subject="",
+    message="",
+    opportunity=None,
+    today=None,
+):
     """A new request; dates must be in the future, one to three of them."""
     today = today or date.today()
     if teacher.role != "teacher" or teacher.school_id is None:
@@ -58,14 +69,30 @@ def create(teacher, partner, topic, grade, class_size, dates, modality="in_perso
         raise RuleBroken(_l("Give one to three dates."))
     if any(d <= today for d in dates):
         raise RuleBroken(_l("Dates must be after today."))
-    req = SpeakerRequest(teacher_id=teacher.id, partner_id=partner.id, school_id=teacher.school_id,
-                         opportunity_id=opportunity.id if opportunity else None, topic=topic.strip(),
-                         subject=subject.strip(), grade=grade, class_size=class_size, modality=modality,
-                         message=message.strip(), date_1=dates[0], date_2=dates[1] if len(dates) > 1 else None,
-                         date_3=dates[2] if len(dates) > 2 else None)
+    req = SpeakerRequest(
+        teacher_id=teacher.id,
+        partner_id=partner.id,
+        school_id=teacher.school_id,
+        opportunity_id=opportunity.id if opportunity else None,
+        topic=topic.strip(),
+        subject=subject.strip(),
+        grade=grade,
+        class_size=class_size,
+        modality=modality,
+        message=message.strip(),
+        date_1=dates[0],
+        date_2=dates[1] if len(dates) > 1 else None,
+        date_3=dates[2] if len(dates) > 2 else None,
+    )
     db.session.add(req)
-    notify(partner_staff(partner.id), "request_new", link="/partner/requests", topic=req.topic,
-           grade=grade, school=teacher.school.long_name)
+    notify(
+        partner_staff(partner.id),
+        "request_new",
+        link="/partner/requests",
+        topic=req.topic,
+        grade=grade,
+        school=teacher.school.long_name,
+    )
     db.session.commit()
     return req
 
@@ -76,8 +103,7 @@ def accept(actor, req, visit_date, note=""):
     if visit_date not in req.proposed_dates:
         raise RuleBroken(_l("Choose one of the teacher's dates, or propose another."))
     req.state, req.visit_date, req.response_note, req.flagged_at = "accepted", visit_date, note.strip(), None
-    notify([req.teacher], "request_accepted", link="/teacher/requests", topic=req.topic,
-           date=visit_date.isoformat())
+    notify([req.teacher], "request_accepted", link="/teacher/requests", topic=req.topic, date=visit_date.isoformat())
     db.session.commit()
     return req
 
@@ -107,8 +133,13 @@ def answer_proposal(actor, req, accept_it):
     _state(req, "proposed")
     if accept_it:
         req.state, req.visit_date = "accepted", req.proposed_date
-        notify(partner_staff(req.partner_id), "request_proposal_accepted", link="/partner/requests",
-               topic=req.topic, date=req.visit_date.isoformat())
+        notify(
+            partner_staff(req.partner_id),
+            "request_proposal_accepted",
+            link="/partner/requests",
+            topic=req.topic,
+            date=req.visit_date.isoformat(),
+        )
     else:
         req.state = "cancelled"
         notify(partner_staff(req.partner_id), "request_cancelled", link="/partner/requests", topic=req.topic)
@@ -147,11 +178,15 @@ def confirm(actor, req, happened, today=None):
 
 def escalate(days, now=None):
     """Flag requests unanswered for ``days`` and tell specialists. Returns the flagged requests."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=days)
-    stale = db.session.scalars(select(SpeakerRequest).where(
-        SpeakerRequest.state == "requested", SpeakerRequest.flagged_at.is_(None),
-        SpeakerRequest.created_at <= cutoff)).all()
+    stale = db.session.scalars(
+        select(SpeakerRequest).where(
+            SpeakerRequest.state == "requested",
+            SpeakerRequest.flagged_at.is_(None),
+            SpeakerRequest.created_at <= cutoff,
+        )
+    ).all()
     people = specialists()
     for req in stale:
         req.flagged_at = now
@@ -163,13 +198,16 @@ def escalate(days, now=None):
 def ask_for_confirmation(today=None):
     """Accepted visits whose date has passed and that one side has not confirmed: remind both sides."""
     today = today or date.today()
-    due = db.session.scalars(select(SpeakerRequest).where(
-        SpeakerRequest.state == "accepted", SpeakerRequest.visit_date < today)).all()
+    due = db.session.scalars(
+        select(SpeakerRequest).where(SpeakerRequest.state == "accepted", SpeakerRequest.visit_date < today)
+    ).all()
     for req in due:
-        people = ([req.teacher] if req.teacher_confirmed is None else []) + \
-                 (partner_staff(req.partner_id) if req.partner_confirmed is None else [])
-        notify(people, "request_confirm", link="/requests/%d" % req.id, topic=req.topic,
-               date=req.visit_date.isoformat())
+        people = ([req.teacher] if req.teacher_confirmed is None else []) + (
+            partner_staff(req.partner_id) if req.partner_confirmed is None else []
+        )
+        notify(
+            people, "request_confirm", link="/requests/%d" % req.id, topic=req.topic, date=req.visit_date.isoformat()
+        )
     db.session.commit()
     return due
 
@@ -182,8 +220,14 @@ def reassign(actor, req, new_partner):
     if new_partner.id == req.partner_id or new_partner.status != "active":
         raise RuleBroken(_l("Choose another active partner."))
     req.partner_id, req.state, req.flagged_at, req.proposed_date = new_partner.id, "requested", None, None
-    notify(partner_staff(new_partner.id), "request_new", link="/partner/requests", topic=req.topic,
-           grade=req.grade, school=req.school.long_name)
+    notify(
+        partner_staff(new_partner.id),
+        "request_new",
+        link="/partner/requests",
+        topic=req.topic,
+        grade=req.grade,
+        school=req.school.long_name,
+    )
     notify([req.teacher], "request_reassigned", link="/teacher/requests", topic=req.topic, partner=new_partner.name)
     db.session.commit()
     return req
@@ -194,8 +238,12 @@ def visit_calendar(req, url):
     if req.state not in ("accepted", "completed") or req.visit_date is None:
         raise RuleBroken(_l("Only accepted visits have a calendar entry."))
     partner = db.session.get(Partner, req.partner_id)
-    entry = Entry("visit-%d@cpspartners" % req.id, "%s \u2014 %s" % (req.topic, partner.name), req.visit_date,
-                  description=req.message, url=url, location=req.school.long_name if req.modality == "in_person" else "")
+    entry = Entry(
+        "visit-%d@cpspartners" % req.id,
+        "%s \u2014 %s" % (req.topic, partner.name),
+        req.visit_date,
+        description=req.message,
+        url=url,
+        location=req.school.long_name if req.modality == "in_person" else "",
+    )
     return feed(req.topic, [entry])
-
-

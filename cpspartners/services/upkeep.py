@@ -21,9 +21,16 @@ def verify(actor, obj, method, note=""):
     it says when the listing last changed, not when someone last checked it."""
     now = utcnow()
     kind = "partner" if isinstance(obj, Partner) else "opportunity"
-    db.session.add(Verification(partner_id=obj.id if kind == "partner" else None,
-                                opportunity_id=obj.id if kind == "opportunity" else None,
-                                verified_by_id=actor.id, method=method, note=note or "", verified_at=now))
+    db.session.add(
+        Verification(
+            partner_id=obj.id if kind == "partner" else None,
+            opportunity_id=obj.id if kind == "opportunity" else None,
+            verified_by_id=actor.id,
+            method=method,
+            note=note or "",
+            verified_at=now,
+        )
+    )
     if kind == "opportunity":
         kept = obj.updated_at
         obj.last_verified_at = now
@@ -36,10 +43,14 @@ def verify(actor, obj, method, note=""):
 def needs_verification(days, today_utc=None):
     """Published listings not verified in ``days`` days (never verified first, then oldest)."""
     cutoff = (today_utc or utcnow()) - timedelta(days=days)
-    return (select(Opportunity)
-            .where(Opportunity.status == "published",
-                   or_(Opportunity.last_verified_at.is_(None), Opportunity.last_verified_at < cutoff))
-            .order_by(Opportunity.last_verified_at.is_not(None), Opportunity.last_verified_at, Opportunity.id))
+    return (
+        select(Opportunity)
+        .where(
+            Opportunity.status == "published",
+            or_(Opportunity.last_verified_at.is_(None), Opportunity.last_verified_at < cutoff),
+        )
+        .order_by(Opportunity.last_verified_at.is_not(None), Opportunity.last_verified_at, Opportunity.id)
+    )
 
 
 def archive_opportunity(actor, opp):
@@ -56,8 +67,13 @@ def restore_opportunity(actor, opp):
         raise ServiceError(_("Only archived listings can be restored."))
     missing = publishing_blockers(opp)
     if missing:
-        raise ServiceError(_("This listing is for students, so it cannot be published until the partner has "
-                             "current records for: %(missing)s.", missing=", ".join(str(m) for m in missing)))
+        raise ServiceError(
+            _(
+                "This listing is for students, so it cannot be published until the partner has "
+                "current records for: %(missing)s.",
+                missing=", ".join(str(m) for m in missing),
+            )
+        )
     record(actor, "restored", "opportunity", opp.id, {"status": ["archived", "published"]})
     opp.status = "published"
     db.session.commit()
@@ -101,17 +117,27 @@ def merge_partners(actor, keep, duplicate):
     for area in duplicate.areas_served:
         if area not in keep.areas_served:
             keep.areas_served.append(area)
-    for request in db.session.scalars(select(ChangeRequest).where(
-            ChangeRequest.subject_type == "partner", ChangeRequest.subject_id == duplicate.id,
-            ChangeRequest.status.in_(("pending", "changes_requested")))):
+    for request in db.session.scalars(
+        select(ChangeRequest).where(
+            ChangeRequest.subject_type == "partner",
+            ChangeRequest.subject_id == duplicate.id,
+            ChangeRequest.status.in_(("pending", "changes_requested")),
+        )
+    ):
         request.status = "withdrawn"
         request.reviewer_comment = "merged"
     before = duplicate.status
     duplicate.status = "inactive"
-    record(actor, "merged", "partner", keep.id, {"merged_from": [None, duplicate.id], **{
-        k: [None, v] for k, v in moved.items() if v}})
-    record(actor, "merged_into", "partner", duplicate.id, {"status": [before, "inactive"],
-                                                           "merged_into": [None, keep.id]})
+    record(
+        actor,
+        "merged",
+        "partner",
+        keep.id,
+        {"merged_from": [None, duplicate.id], **{k: [None, v] for k, v in moved.items() if v}},
+    )
+    record(
+        actor, "merged_into", "partner", duplicate.id, {"status": [before, "inactive"], "merged_into": [None, keep.id]}
+    )
     for opp_id in moved["opportunities"]:
         record(actor, "moved", "opportunity", opp_id, {"partner_id": [duplicate.id, keep.id]})
     db.session.commit()
@@ -132,15 +158,22 @@ def save_vetting(actor, partner, values, record_=None):
     db.session.flush()
     new = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS}
     changes = {f: [old.get(f), new[f]] for f in VETTING_FIELDS if old.get(f) != new[f]}
-    record(actor, "created" if creating else "updated", "vetting_record", record_.id, changes,
-           note=f"partner {partner.id}")
+    record(
+        actor, "created" if creating else "updated", "vetting_record", record_.id, changes, note=f"partner {partner.id}"
+    )
     db.session.commit()
     return record_
 
 
 def delete_vetting(actor, record_):
     old = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS}
-    record(actor, "deleted", "vetting_record", record_.id, {f: [v, None] for f, v in old.items()},
-           note=f"partner {record_.partner_id}")
+    record(
+        actor,
+        "deleted",
+        "vetting_record",
+        record_.id,
+        {f: [v, None] for f, v in old.items()},
+        note=f"partner {record_.partner_id}",
+    )
     db.session.delete(record_)
     db.session.commit()

@@ -13,11 +13,11 @@ from ..directory.filters import Filters, parse_page
 from ..directory.queries import page_of
 from ..extensions import db
 from ..models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
+from ..partners.forms import OpportunityForm, PartnerForm, form_data_from
+from ..partners.views import area_options
 from ..services import ServiceError, feedback, listings, upkeep
 from ..taxonomy import AUDIT_SUBJECTS, codes
 from ..text import clean_query, small_int
-from ..partners.forms import OpportunityForm, PartnerForm, form_data_from
-from ..partners.views import area_options
 from .forms import ActionForm, CommentForm, MergeForm, VerifyForm, VettingForm
 
 bp = Blueprint("specialists", __name__, url_prefix="/specialist")
@@ -48,8 +48,11 @@ def _run(action, *args, success):
 @bp.route("")
 @policy.requires(policy.can_review)
 def queue():
-    stmt = (select(ChangeRequest).where(ChangeRequest.status.in_(("pending", "changes_requested")))
-            .order_by(ChangeRequest.status.desc(), ChangeRequest.submitted_at, ChangeRequest.id))
+    stmt = (
+        select(ChangeRequest)
+        .where(ChangeRequest.status.in_(("pending", "changes_requested")))
+        .order_by(ChangeRequest.status.desc(), ChangeRequest.submitted_at, ChangeRequest.id)
+    )
     pagination = page_of(stmt, _page(), current_app.config["PAGE_SIZE"])
     subjects = {(r.subject_type, r.subject_id): _subject_or_none(r) for r in pagination.items}
     return render_template("specialists/queue.html", pagination=pagination, subjects=subjects)
@@ -70,9 +73,15 @@ def review(request_id):
     blockers = []
     if change.subject_type == "opportunity":
         blockers = listings.publishing_blockers(subject, audience=change.proposed.get("audience"))
-    return render_template("specialists/review.html", change=change, subject=subject,
-                           rows=listings.review_rows(change), blockers=blockers,
-                           action_form=ActionForm(), comment_form=CommentForm())
+    return render_template(
+        "specialists/review.html",
+        change=change,
+        subject=subject,
+        rows=listings.review_rows(change),
+        blockers=blockers,
+        action_form=ActionForm(),
+        comment_form=CommentForm(),
+    )
 
 
 @bp.route("/requests/<int:request_id>/approve", methods=["POST"])
@@ -94,9 +103,15 @@ def _comment_action(request_id, action, success):
     subject = _subject_or_none(change)
     if subject is None:
         abort(404)
-    return render_template("specialists/review.html", change=change, subject=subject,
-                           rows=listings.review_rows(change), blockers=[], action_form=ActionForm(),
-                           comment_form=form), 400
+    return render_template(
+        "specialists/review.html",
+        change=change,
+        subject=subject,
+        rows=listings.review_rows(change),
+        blockers=[],
+        action_form=ActionForm(),
+        comment_form=form,
+    ), 400
 
 
 @bp.route("/requests/<int:request_id>/request-changes", methods=["POST"])
@@ -117,9 +132,12 @@ def needs_verification():
     default = current_app.config["VERIFY_AFTER_DAYS"]
     days = small_int(request.args.get("days", ""), 1, 3650) or default
     pagination = page_of(upkeep.needs_verification(days), _page(), current_app.config["PAGE_SIZE"])
-    return render_template("specialists/needs_verification.html", pagination=pagination, days=days,
-                           invalid_days=bool(request.args.get("days")) and
-                           small_int(request.args.get("days", ""), 1, 3650) is None)
+    return render_template(
+        "specialists/needs_verification.html",
+        pagination=pagination,
+        days=days,
+        invalid_days=bool(request.args.get("days")) and small_int(request.args.get("days", ""), 1, 3650) is None,
+    )
 
 
 @bp.route("/partners")
@@ -137,13 +155,20 @@ def partner_list():
 @policy.requires(policy.is_specialist)
 def partner_detail(partner_id):
     partner = _get(Partner, partner_id)
-    return render_template("specialists/partner_detail.html", partner=partner, today=date.today(),
-                           opportunities=partner.opportunities.order_by(Opportunity.title).limit(200).all(),
-                           missing=listings.missing_vetting(partner), action_form=ActionForm(),
-                           verify_form=VerifyForm(), merge_form=MergeForm(),
-                           scorecard=feedback.scorecard(partner_id=partner.id),
-                           responses=db.session.scalars(feedback.responses_visible_to(
-                               current_user, partner_id=partner.id).limit(50)).all())
+    return render_template(
+        "specialists/partner_detail.html",
+        partner=partner,
+        today=date.today(),
+        opportunities=partner.opportunities.order_by(Opportunity.title).limit(200).all(),
+        missing=listings.missing_vetting(partner),
+        action_form=ActionForm(),
+        verify_form=VerifyForm(),
+        merge_form=MergeForm(),
+        scorecard=feedback.scorecard(partner_id=partner.id),
+        responses=db.session.scalars(
+            feedback.responses_visible_to(current_user, partner_id=partner.id).limit(50)
+        ).all(),
+    )
 
 
 def _verify(subject):
@@ -202,9 +227,14 @@ def merge_partner(partner_id):
 @policy.requires(policy.is_specialist)
 def opportunity_detail(opp_id):
     opp = _get(Opportunity, opp_id)
-    return render_template("specialists/opportunity_detail.html", opp=opp,
-                           blockers=listings.publishing_blockers(opp), action_form=ActionForm(),
-                           verify_form=VerifyForm(), pending=listings.open_request("opportunity", opp.id))
+    return render_template(
+        "specialists/opportunity_detail.html",
+        opp=opp,
+        blockers=listings.publishing_blockers(opp),
+        action_form=ActionForm(),
+        verify_form=VerifyForm(),
+        pending=listings.open_request("opportunity", opp.id),
+    )
 
 
 @bp.route("/opportunities/<int:opp_id>/verify", methods=["POST"])
@@ -241,12 +271,14 @@ def _edit_form(form, obj, detail_url, template_title):
             listings.edit_directly(current_user, obj, form.values())
         except ServiceError as error:
             flash(str(error), "error")
-            return render_template("specialists/edit_form.html", form=form, obj=obj, title=template_title,
-                                   cancel_url=detail_url), 400
+            return render_template(
+                "specialists/edit_form.html", form=form, obj=obj, title=template_title, cancel_url=detail_url
+            ), 400
         flash(_("Saved and published."), "success")
         return redirect(detail_url)
-    return render_template("specialists/edit_form.html", form=form, obj=obj, title=template_title,
-                           cancel_url=detail_url), 200 if not form.errors else 400
+    return render_template(
+        "specialists/edit_form.html", form=form, obj=obj, title=template_title, cancel_url=detail_url
+    ), 200 if not form.errors else 400
 
 
 @bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
@@ -254,8 +286,12 @@ def _edit_form(form, obj, detail_url, template_title):
 def edit_partner(partner_id):
     partner = _get(Partner, partner_id)
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(partner)))
-    return _edit_form(form, partner, url_for("specialists.partner_detail", partner_id=partner.id),
-                      _("Edit %(name)s", name=partner.name))
+    return _edit_form(
+        form,
+        partner,
+        url_for("specialists.partner_detail", partner_id=partner.id),
+        _("Edit %(name)s", name=partner.name),
+    )
 
 
 @bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
@@ -263,8 +299,9 @@ def edit_partner(partner_id):
 def edit_opportunity(opp_id):
     opp = _get(Opportunity, opp_id)
     form = OpportunityForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(opp)))
-    return _edit_form(form, opp, url_for("specialists.opportunity_detail", opp_id=opp.id),
-                      _("Edit %(name)s", name=opp.title))
+    return _edit_form(
+        form, opp, url_for("specialists.opportunity_detail", opp_id=opp.id), _("Edit %(name)s", name=opp.title)
+    )
 
 
 @bp.route("/partners/<int:partner_id>/vetting/new", methods=["GET", "POST"])
@@ -291,8 +328,9 @@ def _vetting_form(partner, record):
         else:
             flash(_("The record is saved."), "success")
             return redirect(url_for("specialists.partner_detail", partner_id=partner.id))
-    return render_template("specialists/vetting_form.html", form=form, partner=partner, record=record), \
-        200 if not form.errors else 400
+    return render_template(
+        "specialists/vetting_form.html", form=form, partner=partner, record=record
+    ), 200 if not form.errors else 400
 
 
 @bp.route("/vetting/<int:record_id>/delete", methods=["POST"])
@@ -329,5 +367,10 @@ def audit_log():
     stmt, selected = audit_filters(request.args)
     actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
     pagination = page_of(stmt, _page(), current_app.config["AUDIT_PAGE_SIZE"])
-    return render_template("specialists/audit.html", pagination=pagination, subject_types=AUDIT_SUBJECTS,
-                           actions=actions, selected=selected)
+    return render_template(
+        "specialists/audit.html",
+        pagination=pagination,
+        subject_types=AUDIT_SUBJECTS,
+        actions=actions,
+        selected=selected,
+    )

@@ -5,7 +5,7 @@ calendar app that subscribes to a feed updates entries instead of duplicating th
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -30,7 +30,7 @@ def feed(name, entries, now=None):
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
-    stamp = now or datetime.now(timezone.utc)
+    stamp = now or datetime.now(UTC)
     for entry in entries:
         event = Event()
         event.add("uid", entry.uid)

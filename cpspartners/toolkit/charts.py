@@ -18,7 +18,8 @@ def bar_chart(title, description, items, value_text=str, width=560, bar_height=2
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="%s-t %s-d" '
         'viewBox="0 0 %d %d">' % (slug(title), slug(title), width, height),
-        '<title id="%s-t">%s</title><desc id="%s-d">%s</desc>' % (slug(title), escape(title), slug(title), escape(description)),
+        '<title id="%s-t">%s</title><desc id="%s-d">%s</desc>'
+        % (slug(title), escape(title), slug(title), escape(description)),
     ]
     for index, (label, value) in enumerate(items):
         y = 8 + index * (bar_height + 8)
@@ -27,8 +28,19 @@ def bar_chart(title, description, items, value_text=str, width=560, bar_height=2
             '<text x="%d" y="%d" font-size="13" text-anchor="end">%s</text>'
             '<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>'
             '<text x="%d" y="%d" font-size="13">%s</text>'
-            % (label_width - 8, y + bar_height - 6, escape(shorten(label, 30)), label_width, y, max(length, 1),
-               bar_height, BAR, label_width + length + 6, y + bar_height - 6, escape(value_text(value)))
+            % (
+                label_width - 8,
+                y + bar_height - 6,
+                escape(shorten(label, 30)),
+                label_width,
+                y,
+                max(length, 1),
+                bar_height,
+                BAR,
+                label_width + length + 6,
+                y + bar_height - 6,
+                escape(value_text(value)),
+            )
         )
     out.append("</svg>")
     return Markup("".join(out))
@@ -43,7 +55,8 @@ def column_chart(title, description, items, value_text=str, width=560, height=22
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="%s-t %s-d" '
         'viewBox="0 0 %d %d">' % (slug(title), slug(title), width, height),
-        '<title id="%s-t">%s</title><desc id="%s-d">%s</desc>' % (slug(title), escape(title), slug(title), escape(description)),
+        '<title id="%s-t">%s</title><desc id="%s-d">%s</desc>'
+        % (slug(title), escape(title), slug(title), escape(description)),
     ]
     for index, (label, value) in enumerate(items):
         x = 10 + index * step
@@ -52,8 +65,19 @@ def column_chart(title, description, items, value_text=str, width=560, height=22
             '<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>'
             '<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%s</text>'
             '<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%s</text>'
-            % (x + 2, 20 + plot - column, step - 4, column, BAR, x + step / 2, height - 6, escape(label),
-               x + step / 2, 16 + plot - column, escape(value_text(value)))
+            % (
+                x + 2,
+                20 + plot - column,
+                step - 4,
+                column,
+                BAR,
+                x + step / 2,
+                height - 6,
+                escape(label),
+                x + step / 2,
+                16 + plot - column,
+                escape(value_text(value)),
+            )
         )
     out.append("</svg>")
     return Markup("".join(out))

@@ -128,7 +128,7 @@ def parse_row(number, names, cells, by_name):
     row = Row(number)
     if len(cells) > len(names):
         row.errors.append("has %d cells but the header has %d columns" % (len(cells), len(names)))
-    for name, cell in zip(names, cells):
+    for name, cell in zip(names, cells, strict=False):
         column = by_name.get(name)
         if column is None:
             continue
@@ -138,9 +138,12 @@ def parse_row(number, names, cells, by_name):
         else:
             row.values[name] = value
     for column in by_name.values():
-        if column.required and row.values.get(column.name) in (None, "", []):
-            if not any(e.startswith(column.name + ":") for e in row.errors):
-                row.errors.append("%s: is required" % column.name)
+        if (
+            column.required
+            and row.values.get(column.name) in (None, "", [])
+            and not any(e.startswith(column.name + ":") for e in row.errors)
+        ):
+            row.errors.append("%s: is required" % column.name)
     return row
 
 

@@ -105,7 +105,7 @@ def simplify(points, tolerance):
         if worst is not None:
             keep[worst] = True
             stack.extend(((first, worst), (worst, last)))
-    return [point for point, kept in zip(points, keep) if kept]
+    return [point for point, kept in zip(points, keep, strict=False) if kept]
 
 
 def path_data(shape, project, tolerance=0.6):
@@ -137,8 +137,10 @@ def choropleth(shapes, values, title, description, value_text, width=480, legend
     for shape in shapes:
         value = values.get(shape.number)
         label = "%s: %s" % (shape.name, value_text(value))
-        out.append('<path d="%s" fill="%s" stroke="#1a1a1a" stroke-width="0.6"><title>%s</title></path>'
-                   % (path_data(shape, project), colour_for(value, bounds), escape(label)))
+        out.append(
+            '<path d="%s" fill="%s" stroke="#1a1a1a" stroke-width="0.6"><title>%s</title></path>'
+            % (path_data(shape, project), colour_for(value, bounds), escape(label))
+        )
     out.append("</g>")
     out.append(legend(bounds, project.height + 12, value_text, legend_title))
     out.append("</svg>")
@@ -146,15 +148,26 @@ def choropleth(shapes, values, title, description, value_text, width=480, legend
 
 
 def legend(bounds, top, value_text, legend_title):
-    rows = ['<g class="legend" aria-hidden="true"><text x="0" y="%d" font-size="14">%s</text>' % (top + 12, escape(legend_title))]
+    rows = [
+        '<g class="legend" aria-hidden="true"><text x="0" y="%d" font-size="14">%s</text>'
+        % (top + 12, escape(legend_title))
+    ]
     low = None
     for index, bound in enumerate(bounds):
         y = top + 24 + index * 28
-        text = ("\u2264 %s" % value_text(bound)) if low is None else ("%s \u2013 %s" % (value_text(low), value_text(bound)))
-        rows.append('<rect x="0" y="%d" width="22" height="18" fill="%s" stroke="#1a1a1a" stroke-width="0.6"/>'
-                    '<text x="30" y="%d" font-size="14">%s</text>' % (y, colour_for(bound, bounds), y + 14, escape(text)))
+        text = (
+            ("\u2264 %s" % value_text(bound))
+            if low is None
+            else ("%s \u2013 %s" % (value_text(low), value_text(bound)))
+        )
+        rows.append(
+            '<rect x="0" y="%d" width="22" height="18" fill="%s" stroke="#1a1a1a" stroke-width="0.6"/>'
+            '<text x="30" y="%d" font-size="14">%s</text>' % (y, colour_for(bound, bounds), y + 14, escape(text))
+        )
         low = bound
     y = top + 24 + len(bounds) * 28
-    rows.append('<rect x="0" y="%d" width="22" height="18" fill="%s" stroke="#1a1a1a" stroke-width="0.6"/>'
-                '<text x="30" y="%d" font-size="14">%s</text></g>' % (y, NO_DATA, y + 14, escape(value_text(None))))
+    rows.append(
+        '<rect x="0" y="%d" width="22" height="18" fill="%s" stroke="#1a1a1a" stroke-width="0.6"/>'
+        '<text x="30" y="%d" font-size="14">%s</text></g>' % (y, NO_DATA, y + 14, escape(value_text(None)))
+    )
     return "".join(rows)

@@ -6,5 +6,11 @@ from flask import Blueprint
 bp = Blueprint("tools", __name__)
 
 from . import (  # noqa: E402,F401  (the modules register their routes on bp)
-    calendar_views, exports, feedback_views, imports_views, newsletter_views, outcome_views, pool_views,
+    calendar_views,
+    exports,
+    feedback_views,
+    imports_views,
+    newsletter_views,
+    outcome_views,
+    pool_views,
 )

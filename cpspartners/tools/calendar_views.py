@@ -21,6 +21,7 @@ def calendar_link():
             calendars.ensure_nonce(current_user)
             db.session.commit()
         return url_for("tools.personal_calendar", token=calendars.token_for(current_user), _external=True)
+
     return {"personal_calendar_url": personal_calendar_url, "calendar_reset_form": ActionForm}
 
 
@@ -31,10 +32,14 @@ def personal_calendar(token):
         abort(404)
     locale = user.preferred_language
     entries = calendars.entries(
-        user, lambda opp: url_for("directory.opportunity_detail", slug=opp.slug, _external=True), locale)
+        user, lambda opp: url_for("directory.opportunity_detail", slug=opp.slug, _external=True), locale
+    )
     name = _("cpspartners: my deadlines and visits")
-    return Response(feed(name, entries), mimetype="text/calendar",
-                    headers={"Content-Disposition": "inline; filename=cpspartners.ics", "Cache-Control": "private"})
+    return Response(
+        feed(name, entries),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": "inline; filename=cpspartners.ics", "Cache-Control": "private"},
+    )
 
 
 @bp.route("/account/calendar/new-link", methods=["POST"])

@@ -12,8 +12,9 @@ def csv_download(filename, header, rows):
     Built whole inside the request: the rows come from the request's database session, which is
     gone once the view returns, so the text cannot be streamed after it.
     """
-    return Response(to_csv(header, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=%s" % filename})
+    return Response(
+        to_csv(header, rows), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=%s" % filename}
+    )
 
 
 def get_or_404(model, ident):

@@ -35,12 +35,20 @@ def _filtered():
 def feedback_list():
     stmt, selected = _filtered()
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
-    partners = db.session.execute(select(Partner.id, Partner.name).where(
-        Partner.id.in_(select(Feedback.partner_id).distinct())).order_by(Partner.name)).all()
-    return render_template("tools/feedback.html", pagination=page_of(stmt, page, current_app.config["PAGE_SIZE"]),
-                           selected=selected, partners=partners, roles=RESPONDENT_ROLES, rubric=RUBRIC,
-                           card=feedback.scorecard(partner_id=selected["partner"] or None,
-                                                   opportunity_id=selected["opportunity"] or None))
+    partners = db.session.execute(
+        select(Partner.id, Partner.name)
+        .where(Partner.id.in_(select(Feedback.partner_id).distinct()))
+        .order_by(Partner.name)
+    ).all()
+    return render_template(
+        "tools/feedback.html",
+        pagination=page_of(stmt, page, current_app.config["PAGE_SIZE"]),
+        selected=selected,
+        partners=partners,
+        roles=RESPONDENT_ROLES,
+        rubric=RUBRIC,
+        card=feedback.scorecard(partner_id=selected["partner"] or None, opportunity_id=selected["opportunity"] or None),
+    )
 
 
 @bp.route("/specialist/feedback.csv")
@@ -54,9 +62,15 @@ def feedback_csv():
 @policy.requires(policy.is_partner_staff)
 def partner_scorecards():
     partner = current_user.partner
-    listings = db.session.scalars(select(Opportunity).where(
-        Opportunity.partner_id == partner.id, Opportunity.id.in_(select(Feedback.opportunity_id).distinct()))
-        .order_by(Opportunity.title)).all()
-    return render_template("tools/scorecards.html", partner=partner, rubric=RUBRIC,
-                           overall=feedback.scorecard(partner_id=partner.id),
-                           cards=[(opp, feedback.scorecard(opportunity_id=opp.id)) for opp in listings])
+    listings = db.session.scalars(
+        select(Opportunity)
+        .where(Opportunity.partner_id == partner.id, Opportunity.id.in_(select(Feedback.opportunity_id).distinct()))
+        .order_by(Opportunity.title)
+    ).all()
+    return render_template(
+        "tools/scorecards.html",
+        partner=partner,
+        rubric=RUBRIC,
+        overall=feedback.scorecard(partner_id=partner.id),
+        cards=[(opp, feedback.scorecard(opportunity_id=opp.id)) for opp in listings],
+    )

@@ -34,8 +34,13 @@ def import_upload():
     token = uploads.save(upload_dir(), current_user.id, raw) if planned.ok else None
     # Rejections first; a 100,000-row file shows its first thousand changes, the counts cover all.
     shown = sorted((r for r in planned.rows if r.action != "unchanged"), key=lambda r: r.action != "reject")[:SHOWN]
-    return render_template("tools/import_report.html", plan=planned, filename=form.file.data.filename, shown=shown,
-                           commit_form=ImportCommitForm(what=form.what.data, token=token))
+    return render_template(
+        "tools/import_report.html",
+        plan=planned,
+        filename=form.file.data.filename,
+        shown=shown,
+        commit_form=ImportCommitForm(what=form.what.data, token=token),
+    )
 
 
 @bp.route("/specialist/import/commit", methods=["POST"])
@@ -52,8 +57,7 @@ def import_commit():
         planned = imports.plan(what, raw)
         counts = imports.apply(planned)
     except (ImportFileError, ValueError):
-        flash(_("Nothing was imported: the file no longer passes the checks. Upload it again to see why."),
-              "error")
+        flash(_("Nothing was imported: the file no longer passes the checks. Upload it again to see why."), "error")
         return redirect(url_for("tools.import_upload"))
     uploads.discard(upload_dir(), current_user.id, form.token.data)
     flash(_("Imported: %(create)d created, %(update)d updated, %(unchanged)d unchanged.", **counts), "success")

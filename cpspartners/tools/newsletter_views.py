@@ -45,8 +45,9 @@ def scope_problem(scope, value):
 def newsletter_list():
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
     stmt = select(Newsletter).order_by(Newsletter.created_at.desc(), Newsletter.id.desc())
-    return render_template("tools/newsletter_list.html",
-                           pagination=page_of(stmt, page, current_app.config["PAGE_SIZE"]))
+    return render_template(
+        "tools/newsletter_list.html", pagination=page_of(stmt, page, current_app.config["PAGE_SIZE"])
+    )
 
 
 @bp.route("/specialist/newsletters/new", methods=["GET", "POST"])
@@ -58,9 +59,14 @@ def newsletter_new():
         if problem:
             form.scope_value.errors.append(problem)
         else:
-            newsletter = newsletters.create_draft(form.subject.data, form.audience.data, form.scope.data,
-                                                  form.scope_value.data if form.scope.data != "citywide" else "",
-                                                  form.language.data, created_by=current_user)
+            newsletter = newsletters.create_draft(
+                form.subject.data,
+                form.audience.data,
+                form.scope.data,
+                form.scope_value.data if form.scope.data != "citywide" else "",
+                form.language.data,
+                created_by=current_user,
+            )
             flash(_("Draft created with %(n)d proposed listings.", n=len(newsletter.items)), "success")
             return redirect(url_for("tools.newsletter_edit", newsletter_id=newsletter.id))
     return render_template("tools/newsletter_new.html", form=form), 400 if form.errors else 200
@@ -73,11 +79,21 @@ def newsletter_edit(newsletter_id):
     query = clean_query(request.args.get("q"))
     found = []
     if query and newsletter.status == "draft":
-        found = db.session.scalars(public_opportunities().where(
-            func.lower(Opportunity.title).contains(query.lower(), autoescape=True))
-            .order_by(Opportunity.deadline, Opportunity.id).limit(20)).all()
-    return render_template("tools/newsletter_edit.html", newsletter=newsletter, query=query, found=found,
-                           note_form=NoteForm(obj=newsletter), add_form=AddListingForm(), item_form=ItemForm())
+        found = db.session.scalars(
+            public_opportunities()
+            .where(func.lower(Opportunity.title).contains(query.lower(), autoescape=True))
+            .order_by(Opportunity.deadline, Opportunity.id)
+            .limit(20)
+        ).all()
+    return render_template(
+        "tools/newsletter_edit.html",
+        newsletter=newsletter,
+        query=query,
+        found=found,
+        note_form=NoteForm(obj=newsletter),
+        add_form=AddListingForm(),
+        item_form=ItemForm(),
+    )
 
 
 def _change(newsletter_id, action, success):
@@ -91,16 +107,16 @@ def _change(newsletter_id, action, success):
     return redirect(url_for("tools.newsletter_edit", newsletter_id=newsletter.id))
 
 
-@bp.route("/specialist/newsletters/<int:newsletter_id>/items/<int:opp_id>/<any(up, down, remove):how>",
-          methods=["POST"])
+@bp.route(
+    "/specialist/newsletters/<int:newsletter_id>/items/<int:opp_id>/<any(up, down, remove):how>", methods=["POST"]
+)
 @policy.requires(policy.is_specialist)
 def newsletter_item(newsletter_id, opp_id, how):
     if not ItemForm().validate_on_submit():
         return _change(newsletter_id, lambda n: None, _("Nothing changed."))
     if how == "remove":
         return _change(newsletter_id, lambda n: newsletters.remove(n, opp_id), _("Listing removed."))
-    return _change(newsletter_id, lambda n: newsletters.move(n, opp_id, -1 if how == "up" else 1),
-                   _("Listing moved."))
+    return _change(newsletter_id, lambda n: newsletters.move(n, opp_id, -1 if how == "up" else 1), _("Listing moved."))
 
 
 @bp.route("/specialist/newsletters/<int:newsletter_id>/add", methods=["POST"])
@@ -109,7 +125,10 @@ def newsletter_add(newsletter_id):
     form = AddListingForm()
     if not form.validate_on_submit():
         get_or_404(Newsletter, newsletter_id)
-        flash(" ".join(str(e) for e in form.opportunity_id.errors) or _("The form expired. Please submit it again."), "error")
+        flash(
+            " ".join(str(e) for e in form.opportunity_id.errors) or _("The form expired. Please submit it again."),
+            "error",
+        )
         return redirect(url_for("tools.newsletter_edit", newsletter_id=newsletter_id))
     return _change(newsletter_id, lambda n: newsletters.add(n, form.opportunity_id.data), _("Listing added."))
 
@@ -120,10 +139,20 @@ def newsletter_note(newsletter_id):
     newsletter = get_or_404(Newsletter, newsletter_id)
     form = NoteForm()
     if form.validate_on_submit():
-        return _change(newsletter_id, lambda n: newsletters.set_note(n, form.subject.data, form.note.data or ""),
-                       _("Subject and note saved."))
-    return render_template("tools/newsletter_edit.html", newsletter=newsletter, query="", found=[],
-                           note_form=form, add_form=AddListingForm(), item_form=ItemForm()), 400
+        return _change(
+            newsletter_id,
+            lambda n: newsletters.set_note(n, form.subject.data, form.note.data or ""),
+            _("Subject and note saved."),
+        )
+    return render_template(
+        "tools/newsletter_edit.html",
+        newsletter=newsletter,
+        query="",
+        found=[],
+        note_form=form,
+        add_form=AddListingForm(),
+        item_form=ItemForm(),
+    ), 400
 
 
 @bp.route("/specialist/newsletters/<int:newsletter_id>/preview")
@@ -132,9 +161,16 @@ def newsletter_preview(newsletter_id):
     newsletter = get_or_404(Newsletter, newsletter_id)
     with force_locale(newsletter.language):
         # The same partial as the email; autoescaped, no inline style, so it is safe in the page.
-        body = Markup(render_template("email/_newsletter_body.html", newsletter=newsletter, top=2,
-                                      items=[i.opportunity for i in newsletter.items], lang=newsletter.language,
-                                      unsubscribe_url="#"))
+        body = Markup(
+            render_template(
+                "email/_newsletter_body.html",
+                newsletter=newsletter,
+                top=2,
+                items=[i.opportunity for i in newsletter.items],
+                lang=newsletter.language,
+                unsubscribe_url="#",
+            )
+        )
     return render_template("tools/newsletter_preview.html", newsletter=newsletter, body=body)
 
 
@@ -144,8 +180,11 @@ def newsletter_download(newsletter_id, fmt):
     newsletter = get_or_404(Newsletter, newsletter_id)
     html, text = newsletters.render(newsletter, request.host_url)
     body, mimetype = (html, "text/html") if fmt == "html" else (text, "text/plain")
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": "attachment; filename=newsletter-%d.%s" % (newsletter.id, fmt)})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": "attachment; filename=newsletter-%d.%s" % (newsletter.id, fmt)},
+    )
 
 
 @bp.route("/specialist/newsletters/<int:newsletter_id>/send", methods=["POST"])
@@ -163,12 +202,19 @@ def newsletter_send(newsletter_id):
         if how == "queued":
             flash(_("Sending to %(n)d recipients has started.", n=count), "success")
         else:
-            flash(_("The newsletter will go to %(n)d recipients within minutes (the server's scheduled "
-                    "`flask newsletters send-pending` sends it).", n=count), "success")
+            flash(
+                _(
+                    "The newsletter will go to %(n)d recipients within minutes (the server's scheduled "
+                    "`flask newsletters send-pending` sends it).",
+                    n=count,
+                ),
+                "success",
+            )
     return redirect(url_for("tools.newsletter_edit", newsletter_id=newsletter.id))
 
 
 # --- Families: public subscribe (double opt-in) and one-click unsubscribe -------------------
+
 
 @bp.route("/newsletter/subscribe", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
@@ -185,8 +231,9 @@ def subscribe():
 @bp.route("/newsletter/confirm/<token>")
 def subscribe_confirm(token):
     subscriber = newsletter_delivery.confirm(token)
-    return render_template("tools/subscribe_done.html", ok=subscriber is not None, action="confirm"), \
-        200 if subscriber else 400
+    return render_template(
+        "tools/subscribe_done.html", ok=subscriber is not None, action="confirm"
+    ), 200 if subscriber else 400
 
 
 @bp.route("/newsletter/unsubscribe/<token>")

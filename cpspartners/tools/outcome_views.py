@@ -15,11 +15,11 @@ from ..extensions import db
 from ..formtools import options
 from ..models import Application, Credential
 from ..models.outcomes import CREDENTIAL_KINDS
+from ..paging import PagerMixin
 from ..services import ServiceError, credentials, outcomes
 from . import bp
 from .common import csv_download, get_or_404
 from .forms import ActionForm, CredentialForm
-from ..paging import PagerMixin
 
 SORTS = {
     "name": lambda r: str(r.label or "").lower(),
@@ -44,7 +44,7 @@ class ListPage(PagerMixin):
 def paginate_list(rows, page, per_page):
     pages = max(1, math.ceil(len(rows) / per_page))
     page = min(max(page, 1), pages)
-    return ListPage(rows[(page - 1) * per_page:page * per_page], page, pages, len(rows))
+    return ListPage(rows[(page - 1) * per_page : page * per_page], page, pages, len(rows))
 
 
 def year_choices():
@@ -67,8 +67,16 @@ def _report_args():
 def outcomes_report():
     group, year, years, sort, descending, rows = _report_args()
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
-    return render_template("tools/outcomes.html", pagination=paginate_list(rows, page, PER_PAGE), group=group,
-                           year=year, years=years, sort=sort, descending=descending, kinds=CREDENTIAL_KINDS)
+    return render_template(
+        "tools/outcomes.html",
+        pagination=paginate_list(rows, page, PER_PAGE),
+        group=group,
+        year=year,
+        years=years,
+        sort=sort,
+        descending=descending,
+        kinds=CREDENTIAL_KINDS,
+    )
 
 
 @bp.route("/specialist/outcomes.csv")
@@ -112,17 +120,26 @@ def _application_label(application):
 def credential_new():
     form = CredentialForm()
     applications = db.session.scalars(credentials.completed_applications(current_user).limit(500)).all()
-    form.application_id.choices = options([(0, _("Choose an application"))] +
-                                          [(a.id, _application_label(a)) for a in applications])
+    form.application_id.choices = options(
+        [(0, _("Choose an application"))] + [(a.id, _application_label(a)) for a in applications]
+    )
     if form.validate_on_submit():
         application = db.session.get(Application, form.application_id.data)
         try:
-            credentials.record_credential(current_user, application, form.kind.data, form.name.data,
-                                          form.credits.data, form.earned_on.data, form.evidence.data)
+            credentials.record_credential(
+                current_user,
+                application,
+                form.kind.data,
+                form.name.data,
+                form.credits.data,
+                form.earned_on.data,
+                form.evidence.data,
+            )
         except ServiceError as error:
             form.application_id.errors.append(str(error))
         else:
             flash(_("Credential recorded. A partnership specialist will confirm it."), "success")
             return redirect(url_for("partners.dashboard"))
-    return render_template("tools/credential_form.html", form=form, has_applications=bool(applications)), \
-        400 if form.errors else 200
+    return render_template(
+        "tools/credential_form.html", form=form, has_applications=bool(applications)
+    ), 400 if form.errors else 200

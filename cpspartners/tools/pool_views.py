@@ -15,8 +15,18 @@ from . import bp
 from .common import csv_download, get_or_404
 from .forms import ActionForm, AllocationForm, AssignForm, PoolForm
 
-USAGE_HEADER = ["pool_id", "pool", "provider", "total_seats", "allocated", "unallocated", "active", "expired",
-                "released", "waiting"]
+USAGE_HEADER = [
+    "pool_id",
+    "pool",
+    "provider",
+    "total_seats",
+    "allocated",
+    "unallocated",
+    "active",
+    "expired",
+    "released",
+    "waiting",
+]
 
 
 def usage_rows():
@@ -36,8 +46,21 @@ def pool_list():
 @bp.route("/specialist/pools.csv")
 @policy.requires(policy.is_specialist)
 def pool_usage_csv():
-    rows = [[p.id, p.name, p.provider.name, p.total_seats, u.allocated, u.unallocated, u.active, u.expired,
-             u.released, u.waiting] for p, u in usage_rows()]
+    rows = [
+        [
+            p.id,
+            p.name,
+            p.provider.name,
+            p.total_seats,
+            u.allocated,
+            u.unallocated,
+            u.active,
+            u.expired,
+            u.released,
+            u.waiting,
+        ]
+        for p, u in usage_rows()
+    ]
     return csv_download("seat-pool-usage.csv", USAGE_HEADER, rows)
 
 
@@ -48,9 +71,14 @@ def pool_new():
     if form.is_submitted():
         partner_lookup.prepare(form.provider, form.provider_id)
     if form.validate_on_submit():
-        pool = SeatPool(name=form.name.data, name_es=form.name_es.data or "", provider_id=form.provider_id.data,
-                        total_seats=form.total_seats.data, validity_days=form.validity_days.data,
-                        remind_days_before=form.remind_days_before.data)
+        pool = SeatPool(
+            name=form.name.data,
+            name_es=form.name_es.data or "",
+            provider_id=form.provider_id.data,
+            total_seats=form.total_seats.data,
+            validity_days=form.validity_days.data,
+            remind_days_before=form.remind_days_before.data,
+        )
         db.session.add(pool)
         db.session.commit()
         flash(_("Pool created. Now allocate its seats to distributors."), "success")
@@ -73,12 +101,17 @@ def pool_detail(pool_id):
         else:
             flash(_("Allocation saved."), "success")
             return redirect(url_for("tools.pool_detail", pool_id=pool.id))
-    return render_template("tools/pool_detail.html", pool=pool, use=pools.usage(pool), form=form,
-                           in_use={a.id: pools.active_count(a.id) for a in pool.allocations}), \
-        400 if form.errors else 200
+    return render_template(
+        "tools/pool_detail.html",
+        pool=pool,
+        use=pools.usage(pool),
+        form=form,
+        in_use={a.id: pools.active_count(a.id) for a in pool.allocations},
+    ), 400 if form.errors else 200
 
 
 # --- Distributors' staff ------------------------------------------------------------------
+
 
 def _own_allocation(allocation_id):
     allocation = get_or_404(SeatAllocation, allocation_id)
@@ -95,14 +128,28 @@ def _own_assignment(assignment_id):
 @bp.route("/partner/seats")
 @policy.requires(policy.is_partner_staff)
 def distributor_seats():
-    allocations = db.session.scalars(select(SeatAllocation).where(
-        SeatAllocation.distributor_id == current_user.partner_id).order_by(SeatAllocation.id)).all()
-    waiting = {a.id: db.session.scalars(select(SeatWaitlistEntry).where(
-        SeatWaitlistEntry.allocation_id == a.id, SeatWaitlistEntry.status == "waiting")
-        .order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id)).all() for a in allocations}
+    allocations = db.session.scalars(
+        select(SeatAllocation)
+        .where(SeatAllocation.distributor_id == current_user.partner_id)
+        .order_by(SeatAllocation.id)
+    ).all()
+    waiting = {
+        a.id: db.session.scalars(
+            select(SeatWaitlistEntry)
+            .where(SeatWaitlistEntry.allocation_id == a.id, SeatWaitlistEntry.status == "waiting")
+            .order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id)
+        ).all()
+        for a in allocations
+    }
     active = {a.id: [s for s in a.assignments if s.status == "active"] for a in allocations}
-    return render_template("tools/distributor_seats.html", allocations=allocations, waiting=waiting, active=active,
-                           form=AssignForm(), action_form=ActionForm())
+    return render_template(
+        "tools/distributor_seats.html",
+        allocations=allocations,
+        waiting=waiting,
+        active=active,
+        form=AssignForm(),
+        action_form=ActionForm(),
+    )
 
 
 @bp.route("/partner/seats/<int:allocation_id>/assign", methods=["POST"])
@@ -112,11 +159,13 @@ def seat_assign(allocation_id):
     form = AssignForm()
     problem = None
     if not form.validate_on_submit():
-        problem = " ".join(str(e) for errors in form.errors.values() for e in errors) or \
-            _("The form expired. Please submit it again.")
+        problem = " ".join(str(e) for errors in form.errors.values() for e in errors) or _(
+            "The form expired. Please submit it again."
+        )
     elif form.student_email.data:
-        student = db.session.scalars(select(User).where(
-            func.lower(User.email) == form.student_email.data.lower(), User.role == "student")).first()
+        student = db.session.scalars(
+            select(User).where(func.lower(User.email) == form.student_email.data.lower(), User.role == "student")
+        ).first()
         if student is None:
             problem = _("No student account has that email address.")
         holder = Holder(user_id=student.id, language=student.preferred_language) if student else None
@@ -130,8 +179,12 @@ def seat_assign(allocation_id):
         except PoolError as error:
             problem = str(error)
         else:
-            flash(_("Seat assigned.") if isinstance(result, SeatAssignment) else
-                  _("No seat is free: added to the waitlist."), "success")
+            flash(
+                _("Seat assigned.")
+                if isinstance(result, SeatAssignment)
+                else _("No seat is free: added to the waitlist."),
+                "success",
+            )
     if problem:
         flash(problem, "error")
     return redirect(url_for("tools.distributor_seats"))
@@ -149,9 +202,9 @@ def seat_change(assignment_id, how):
             flash(_("Seat renewed until %(date)s.", date=assignment.expires_on.isoformat()), "success")
         else:
             promoted = pools.release(assignment.id)
-            flash(_("Seat released.") + (" " + _("The first person waiting now has it.") if promoted else ""),
-                  "success")
+            flash(
+                _("Seat released.") + (" " + _("The first person waiting now has it.") if promoted else ""), "success"
+            )
     except PoolError as error:
         flash(str(error), "error")
     return redirect(url_for("tools.distributor_seats"))
-

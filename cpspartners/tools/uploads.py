@@ -5,6 +5,7 @@ person who uploaded it; the browser only ever sends the token back, never the pl
 commit re-runs the dry run on the stored bytes. Old files are swept on every upload.
 """
 
+import contextlib
 import os
 import re
 import secrets
@@ -45,10 +46,8 @@ def load(base, user_id, token):
 
 def discard(base, user_id, token):
     if isinstance(token, str) and TOKEN.match(token):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(_path(base, user_id, token))
-        except FileNotFoundError:
-            pass
 
 
 def sweep(base, now=None):

@@ -23,8 +23,12 @@ from .forms import ActionForm, ApplyForm, MessageForm, MoveForm
 bp = Blueprint("applications", __name__)
 
 STATE_LABELS = {
-    "submitted": _l("Submitted"), "accepted": _l("Accepted"), "waitlisted": _l("On the waitlist"),
-    "declined": _l("Not accepted"), "withdrawn": _l("Withdrawn"), "completed": _l("Completed"),
+    "submitted": _l("Submitted"),
+    "accepted": _l("Accepted"),
+    "waitlisted": _l("On the waitlist"),
+    "declined": _l("Not accepted"),
+    "withdrawn": _l("Withdrawn"),
+    "completed": _l("Completed"),
 }
 
 
@@ -34,8 +38,9 @@ def apply_helpers():
         """What the opportunity page shows about applying, for the current visitor."""
         if not policy.is_student(current_user):
             return {"mode": "sign_in" if not policy.is_signed_in(current_user) else "not_student"}
-        existing = db.session.scalar(select(Application).where(
-            Application.opportunity_id == opp.id, Application.student_id == current_user.id))
+        existing = db.session.scalar(
+            select(Application).where(Application.opportunity_id == opp.id, Application.student_id == current_user.id)
+        )
         if existing is not None:
             return {"mode": "applied", "application": existing}
         if not opp.grade_min <= (current_user.grade or -1) <= opp.grade_max:
@@ -44,8 +49,11 @@ def apply_helpers():
             return {"mode": "closed"}
         return {"mode": "form", "full": opp.capacity is not None and opp.seats_taken >= opp.capacity}
 
-    return {"application_box": application_box, "new_apply_form": ApplyForm,
-            "application_state_label": lambda code: STATE_LABELS.get(code, code)}
+    return {
+        "application_box": application_box,
+        "new_apply_form": ApplyForm,
+        "application_state_label": lambda code: STATE_LABELS.get(code, code),
+    }
 
 
 @bp.route("/opportunities/<slug>/apply", methods=["POST"])
@@ -56,8 +64,7 @@ def apply(slug):
         abort(404)
     form = ApplyForm()
     if not form.validate_on_submit():
-        return render_template("directory/opportunity_detail.html", opp=opp, today=date.today(),
-                               apply_form=form), 400
+        return render_template("directory/opportunity_detail.html", opp=opp, today=date.today(), apply_form=form), 400
     application = run(applications.apply, current_user, opp, form.answer.data or "", kind=form.kind.data)
     if application:
         if application.state == "waitlisted":
@@ -84,8 +91,7 @@ def withdraw(application_id):
     application = _visible(application_id)
     form = ActionForm()
     if form.validate_on_submit():
-        run(applications.move, application, "withdrawn", current_user,
-            success=_("You withdrew your application."))
+        run(applications.move, application, "withdrawn", current_user, success=_("You withdrew your application."))
     else:
         form_errors_flash(form)
     return redirect(url_for("applications.mine"))
@@ -118,10 +124,22 @@ def partner_list():
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     rows = [(applications.for_partner_view(a), a.opportunity) for a in pagination.items]
     opportunities = db.session.execute(
-        applications.visible_to(current_user).with_only_columns(Opportunity.id, Opportunity.title)
-        .distinct().order_by(Opportunity.title, Opportunity.id).limit(300)).all()
-    return render_template("applications/partner_list.html", pagination=pagination, rows=rows, notes=notes,
-                           opportunities=opportunities, opp_id=opp_id, state=state, states=STATE_LABELS)
+        applications.visible_to(current_user)
+        .with_only_columns(Opportunity.id, Opportunity.title)
+        .distinct()
+        .order_by(Opportunity.title, Opportunity.id)
+        .limit(300)
+    ).all()
+    return render_template(
+        "applications/partner_list.html",
+        pagination=pagination,
+        rows=rows,
+        notes=notes,
+        opportunities=opportunities,
+        opp_id=opp_id,
+        state=state,
+        states=STATE_LABELS,
+    )
 
 
 @bp.route("/applications/<int:application_id>")
@@ -136,12 +154,19 @@ def detail(application_id):
 
 def _render_detail(application, side, message_form, move_form, status=200):
     thread = db.session.scalars(messages.thread_of(application)).all()
-    moves = [to for (frm, to), who in applications.TRANSITIONS.items()
-             if frm == application.state and who == "partner"]
+    moves = [to for (frm, to), who in applications.TRANSITIONS.items() if frm == application.state and who == "partner"]
     move_form.to_state.choices = [c for c in move_form.to_state.choices if c.value in moves]
-    return render_template("applications/detail.html", application=application, side=side, thread=thread,
-                           view=applications.for_partner_view(application), message_form=message_form,
-                           move_form=move_form, moves=moves, action_form=ActionForm()), status
+    return render_template(
+        "applications/detail.html",
+        application=application,
+        side=side,
+        thread=thread,
+        view=applications.for_partner_view(application),
+        message_form=message_form,
+        move_form=move_form,
+        moves=moves,
+        action_form=ActionForm(),
+    ), status
 
 
 @bp.route("/applications/<int:application_id>/messages", methods=["POST"])
@@ -150,9 +175,10 @@ def send_message(application_id):
     application = _visible(application_id)
     side = applications.side_of(current_user, application)
     form = MessageForm()
-    if form.validate_on_submit():
-        if run(messages.post, current_user, application, form.body.data, success=_("Your message was sent.")):
-            return redirect(url_for("applications.detail", application_id=application.id) + "#messages")
+    if form.validate_on_submit() and run(
+        messages.post, current_user, application, form.body.data, success=_("Your message was sent.")
+    ):
+        return redirect(url_for("applications.detail", application_id=application.id) + "#messages")
     return _render_detail(application, side, form, MoveForm(), 400)
 
 
@@ -163,9 +189,15 @@ def move(application_id):
     side = applications.side_of(current_user, application)
     form = MoveForm()
     if form.validate_on_submit():
-        if run(applications.move, application, form.to_state.data, current_user, note=form.note.data or "",
-               hours=form.hours.data, success=_("The application is now: %(state)s.",
-                                                state=STATE_LABELS.get(form.to_state.data, ""))):
+        if run(
+            applications.move,
+            application,
+            form.to_state.data,
+            current_user,
+            note=form.note.data or "",
+            hours=form.hours.data,
+            success=_("The application is now: %(state)s.", state=STATE_LABELS.get(form.to_state.data, "")),
+        ):
             flash(_("The student has been told."), "info")
         return redirect(url_for("applications.detail", application_id=application.id))
     return _render_detail(application, side, MessageForm(), form, 400)

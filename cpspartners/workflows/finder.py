@@ -1,4 +1,4 @@
-""""Find a speaker or partner" for teachers: classroom-facing opportunities, nearest to the
+""" "Find a speaker or partner" for teachers: classroom-facing opportunities, nearest to the
 teacher's school first, virtual ones included and labelled.
 
 Topic words are matched by the search index as the search page matches them (stemmed, accents
@@ -108,15 +108,18 @@ def _words_like(stmt, words):
     """The fallback: every word a substring of a title, summary, partner name or tag."""
     for word in words:
         pattern = like_contains(word)
-        stmt = stmt.where(or_(
-            func.lower(Opportunity.title).like(pattern, escape="\\"),
-            func.lower(Opportunity.summary).like(pattern, escape="\\"),
-            func.lower(Opportunity.title_es).like(pattern, escape="\\"),
-            func.lower(Opportunity.summary_es).like(pattern, escape="\\"),
-            func.lower(Partner.name).like(pattern, escape="\\"),
-            Opportunity.id.in_(select(OpportunityTag.opportunity_id)
-                               .where(OpportunityTag.tag.like(pattern, escape="\\"))),
-        ))
+        stmt = stmt.where(
+            or_(
+                func.lower(Opportunity.title).like(pattern, escape="\\"),
+                func.lower(Opportunity.summary).like(pattern, escape="\\"),
+                func.lower(Opportunity.title_es).like(pattern, escape="\\"),
+                func.lower(Opportunity.summary_es).like(pattern, escape="\\"),
+                func.lower(Partner.name).like(pattern, escape="\\"),
+                Opportunity.id.in_(
+                    select(OpportunityTag.opportunity_id).where(OpportunityTag.tag.like(pattern, escape="\\"))
+                ),
+            )
+        )
     return stmt
 
 
@@ -145,11 +148,19 @@ def candidates(criteria, ids=None):
     None matches the words with ``LIKE`` instead."""
     stmt = public_opportunities().where(Opportunity.kind.in_(CLASSROOM_KINDS))
     if criteria.cluster:
-        stmt = stmt.where(Opportunity.id.in_(select(OpportunityCluster.opportunity_id)
-                                             .where(OpportunityCluster.cluster == criteria.cluster)))
+        stmt = stmt.where(
+            Opportunity.id.in_(
+                select(OpportunityCluster.opportunity_id).where(OpportunityCluster.cluster == criteria.cluster)
+            )
+        )
     if criteria.subject in SUBJECT_CLUSTERS:
-        stmt = stmt.where(Opportunity.id.in_(select(OpportunityCluster.opportunity_id).where(
-            OpportunityCluster.cluster.in_(SUBJECT_CLUSTERS[criteria.subject]))))
+        stmt = stmt.where(
+            Opportunity.id.in_(
+                select(OpportunityCluster.opportunity_id).where(
+                    OpportunityCluster.cluster.in_(SUBJECT_CLUSTERS[criteria.subject])
+                )
+            )
+        )
     if criteria.grade is not None:
         stmt = stmt.where(Opportunity.grade_min <= criteria.grade, Opportunity.grade_max >= criteria.grade)
     if ids is not None:
@@ -184,14 +195,26 @@ def search(criteria, school, page, per_page, use_index=True):
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     shrink = cos(radians(school.latitude))
-    group = case((inner.c.modality == "virtual", 1), (or_(inner.c.lat.is_(None), inner.c.lon.is_(None)), 2),
-                 else_=0)
-    flat = case((group == 0, (inner.c.lat - school.latitude) * (inner.c.lat - school.latitude)
-                 + (inner.c.lon - school.longitude) * (inner.c.lon - school.longitude) * shrink * shrink), else_=0)
-    rows = db.session.execute(select(inner.c.id, inner.c.lat, inner.c.lon, inner.c.modality)
-                              .order_by(group, flat, inner.c.id)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
+    group = case((inner.c.modality == "virtual", 1), (or_(inner.c.lat.is_(None), inner.c.lon.is_(None)), 2), else_=0)
+    flat = case(
+        (
+            group == 0,
+            (inner.c.lat - school.latitude) * (inner.c.lat - school.latitude)
+            + (inner.c.lon - school.longitude) * (inner.c.lon - school.longitude) * shrink * shrink,
+        ),
+        else_=0,
+    )
+    rows = db.session.execute(
+        select(inner.c.id, inner.c.lat, inner.c.lon, inner.c.modality)
+        .order_by(group, flat, inner.c.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
     chosen = rank(rows, school.latitude, school.longitude)
-    found = {o.id: o for o in db.session.scalars(select(Opportunity).where(
-        Opportunity.id.in_([opp_id for opp_id, _m, _v in chosen])))}
+    found = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Opportunity).where(Opportunity.id.in_([opp_id for opp_id, _m, _v in chosen]))
+        )
+    }
     return Found(total, page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen], ignored)

@@ -1,6 +1,6 @@
 """Notifications for every signed-in person, and the survey after a completed experience."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_percent, get_locale
@@ -30,12 +30,24 @@ def unread_count():
         """Unread notifications of the signed-in person (for the header)."""
         if not policy.is_signed_in(current_user):
             return 0
-        return db.session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+        return (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            )
+            or 0
+        )
 
-    return {"unread_notifications": count, "workflow_links": workflow_links, "notification_text": text,
-            "rubric_questions": RUBRIC_QUESTIONS, "rubric_items": RUBRIC, "format_percent": format_percent,
-            "respondent_role_label": lambda code: RESPONDENT_LABELS.get(code, code)}
+    return {
+        "unread_notifications": count,
+        "workflow_links": workflow_links,
+        "notification_text": text,
+        "rubric_questions": RUBRIC_QUESTIONS,
+        "rubric_items": RUBRIC,
+        "format_percent": format_percent,
+        "respondent_role_label": lambda code: RESPONDENT_LABELS.get(code, code),
+    }
 
 
 def workflow_links(user):
@@ -54,11 +66,19 @@ def workflow_links(user):
 @bp.route("/notifications")
 @policy.signed_in
 def notification_list():
-    stmt = select(Notification).where(Notification.user_id == current_user.id) \
+    stmt = (
+        select(Notification)
+        .where(Notification.user_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
-    return render_template("notifications/list.html", pagination=pagination, action_form=ActionForm(),
-                           locale=str(get_locale()), surveys=feedback.pending(current_user)[:20])
+    return render_template(
+        "notifications/list.html",
+        pagination=pagination,
+        action_form=ActionForm(),
+        locale=str(get_locale()),
+        surveys=feedback.pending(current_user)[:20],
+    )
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -66,9 +86,11 @@ def notification_list():
 def mark_all_read():
     form = ActionForm()
     if form.validate_on_submit():
-        db.session.execute(update(Notification).where(
-            Notification.user_id == current_user.id, Notification.read_at.is_(None))
-            .values(read_at=datetime.now(timezone.utc)))
+        db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            .values(read_at=datetime.now(UTC))
+        )
         db.session.commit()
         flash(_("All notifications are marked as read."), "success")
     else:
@@ -85,7 +107,7 @@ def mark_read(notification_id):
     form = ActionForm()
     if form.validate_on_submit():
         if notification.read_at is None:
-            notification.read_at = datetime.now(timezone.utc)
+            notification.read_at = datetime.now(UTC)
             db.session.commit()
         # Only links inside the site are followed (they are written by services, never typed in).
         if notification.link.startswith("/") and not notification.link.startswith("//"):
@@ -97,28 +119,39 @@ def mark_read(notification_id):
 
 # --- Surveys ----------------------------------------------------------------------------------
 
+
 def _survey(experience, action):
     if feedback.respondent_role(current_user, experience) is None:
         abort(403)
     form = FeedbackForm()
     if form.validate_on_submit():
-        run(feedback.submit, current_user, experience, form.ratings(), form.comment.data or "",
-            success=_("Thank you for your feedback."))
+        run(
+            feedback.submit,
+            current_user,
+            experience,
+            form.ratings(),
+            form.comment.data or "",
+            success=_("Thank you for your feedback."),
+        )
         return redirect(url_for("notifications.notification_list"))
     title = experience.opportunity.title if isinstance(experience, Application) else experience.topic
-    return render_template("feedback/survey.html", form=form, title=title, action=action,
-                           completed=experience.state == "completed"), 200 if not form.errors else 400
+    return render_template(
+        "feedback/survey.html", form=form, title=title, action=action, completed=experience.state == "completed"
+    ), 200 if not form.errors else 400
 
 
 @bp.route("/feedback/applications/<int:application_id>", methods=["GET", "POST"])
 @policy.signed_in
 def application_survey(application_id):
-    return _survey(get_or_404(Application, application_id),
-                   url_for("notifications.application_survey", application_id=application_id))
+    return _survey(
+        get_or_404(Application, application_id),
+        url_for("notifications.application_survey", application_id=application_id),
+    )
 
 
 @bp.route("/feedback/requests/<int:request_id>", methods=["GET", "POST"])
 @policy.signed_in
 def request_survey(request_id):
-    return _survey(get_or_404(SpeakerRequest, request_id),
-                   url_for("notifications.request_survey", request_id=request_id))
+    return _survey(
+        get_or_404(SpeakerRequest, request_id), url_for("notifications.request_survey", request_id=request_id)
+    )

@@ -28,18 +28,23 @@ def candidates(req, text="", limit=MAX_CHOICES):
 
 def suggested(req, limit=MAX_CHOICES):
     """Active partners with a published classroom listing, nearest to the request's school first."""
-    offers = select(Opportunity.id).where(Opportunity.partner_id == Partner.id, Opportunity.status == "published",
-                                          Opportunity.kind.in_(CLASSROOM_KINDS))
+    offers = select(Opportunity.id).where(
+        Opportunity.partner_id == Partner.id, Opportunity.status == "published", Opportunity.kind.in_(CLASSROOM_KINDS)
+    )
     clusters = req.opportunity.clusters if req.opportunity is not None else []
     if clusters:
-        offers = offers.where(exists().where(OpportunityCluster.opportunity_id == Opportunity.id,
-                                             OpportunityCluster.cluster.in_(clusters)))
+        offers = offers.where(
+            exists().where(
+                OpportunityCluster.opportunity_id == Opportunity.id, OpportunityCluster.cluster.in_(clusters)
+            )
+        )
     stmt = select(Partner).where(Partner.status == "active", Partner.id != req.partner_id, exists(offers))
     school = req.school
     if school is not None and school.latitude is not None and school.longitude is not None:
         shrink = cos(radians(school.latitude))  # degrees of longitude are shorter away from the equator
         unknown = case((Partner.latitude.is_(None), 1), (Partner.longitude.is_(None), 1), else_=0)
-        flat = ((Partner.latitude - school.latitude) * (Partner.latitude - school.latitude)
-                + (Partner.longitude - school.longitude) * (Partner.longitude - school.longitude) * shrink * shrink)
+        flat = (Partner.latitude - school.latitude) * (Partner.latitude - school.latitude) + (
+            Partner.longitude - school.longitude
+        ) * (Partner.longitude - school.longitude) * shrink * shrink
         stmt = stmt.order_by(unknown, flat)
     return list(db.session.scalars(stmt.order_by(Partner.name, Partner.id).limit(limit)))

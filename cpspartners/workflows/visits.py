@@ -21,18 +21,30 @@ from ..services import requests as visit_requests
 from ..taxonomy import CAREER_CLUSTERS, codes
 from ..text import clean_query, small_int
 from . import finder
-from .reassign import candidates as partners_to_offer
 from .common import get_or_404, page_number, run
 from .forms import (
-    AcceptForm, ActionForm, AnswerForm, ConfirmForm, DeclineForm, MessageForm, ProposeForm, ReassignForm, RequestForm,
+    AcceptForm,
+    ActionForm,
+    AnswerForm,
+    ConfirmForm,
+    DeclineForm,
+    MessageForm,
+    ProposeForm,
+    ReassignForm,
+    RequestForm,
 )
+from .reassign import candidates as partners_to_offer
 
 bp = Blueprint("visits", __name__)
 
 STATE_LABELS = {
-    "requested": _l("Waiting for the partner"), "proposed": _l("The partner proposed another date"),
-    "accepted": _l("Accepted"), "declined": _l("Declined"), "cancelled": _l("Cancelled"),
-    "completed": _l("Took place"), "did_not_happen": _l("Did not take place"),
+    "requested": _l("Waiting for the partner"),
+    "proposed": _l("The partner proposed another date"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "cancelled": _l("Cancelled"),
+    "completed": _l("Took place"),
+    "did_not_happen": _l("Did not take place"),
 }
 
 
@@ -53,6 +65,7 @@ def _visible(request_id):
 
 
 # --- Teachers --------------------------------------------------------------------------------
+
 
 @bp.route("/teacher/find")
 @policy.requires(policy.is_teacher)
@@ -75,12 +88,22 @@ def find():
     found = finder.search(criteria, school, page_number(), current_app.config["PAGE_SIZE"])
     if found.words_ignored:
         notes.append(_("Those words cannot be searched for (too common, or no letters), so every topic is shown."))
-    return render_template("visits/find.html", results=found.results, total=found.total, page=found.page,
-                           pages=found.pages, notes=notes,
-                           q=" ".join(words), cluster=cluster, subject=subject, grade=grade, school=school,
-                           subject_options=[(code, label) for code, label, _clusters in finder.SUBJECTS],
-                           cluster_options=[(code, label) for code, _name, label in CAREER_CLUSTERS],
-                           grade_options=[(g, "K" if g == 0 else str(g)) for g in range(0, 13)])
+    return render_template(
+        "visits/find.html",
+        results=found.results,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        notes=notes,
+        q=" ".join(words),
+        cluster=cluster,
+        subject=subject,
+        grade=grade,
+        school=school,
+        subject_options=[(code, label) for code, label, _clusters in finder.SUBJECTS],
+        cluster_options=[(code, label) for code, _name, label in CAREER_CLUSTERS],
+        grade_options=[(g, "K" if g == 0 else str(g)) for g in range(0, 13)],
+    )
 
 
 @bp.route("/teacher/requests/new", methods=["GET", "POST"])
@@ -88,15 +111,29 @@ def find():
 def new_request():
     opp_id = small_int(request.args.get("opportunity", ""), 1, 2_000_000_000)
     opp = db.session.get(Opportunity, opp_id) if opp_id else None
-    if opp is None or opp.status != "published" or opp.kind not in finder.CLASSROOM_KINDS \
-            or opp.partner.status != "active":
+    if (
+        opp is None
+        or opp.status != "published"
+        or opp.kind not in finder.CLASSROOM_KINDS
+        or opp.partner.status != "active"
+    ):
         abort(404)
     form = RequestForm(data=None if request.method == "POST" else {"topic": opp.title[:200]})
     if form.validate_on_submit():
-        created = run(visit_requests.create, current_user, opp.partner, form.topic.data, form.grade.data,
-                      form.class_size.data, form.dates(), modality=form.modality.data,
-                      subject=form.subject.data or "", message=form.message.data or "", opportunity=opp,
-                      success=_("Thank you. Your request was sent; the partner will answer here."))
+        created = run(
+            visit_requests.create,
+            current_user,
+            opp.partner,
+            form.topic.data,
+            form.grade.data,
+            form.class_size.data,
+            form.dates(),
+            modality=form.modality.data,
+            subject=form.subject.data or "",
+            message=form.message.data or "",
+            opportunity=opp,
+            success=_("Thank you. Your request was sent; the partner will answer here."),
+        )
         if created:
             return redirect(url_for("visits.mine"))
     return render_template("visits/request_form.html", form=form, opp=opp), 200 if not form.errors else 400
@@ -105,13 +142,17 @@ def new_request():
 @bp.route("/teacher/requests")
 @policy.requires(policy.is_teacher)
 def mine():
-    stmt = select(SpeakerRequest).where(SpeakerRequest.teacher_id == current_user.id) \
+    stmt = (
+        select(SpeakerRequest)
+        .where(SpeakerRequest.teacher_id == current_user.id)
         .order_by(SpeakerRequest.created_at.desc(), SpeakerRequest.id.desc())
+    )
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("visits/list.html", pagination=pagination, side="teacher", today=date.today())
 
 
 # --- Partner staff ----------------------------------------------------------------------------
+
 
 @bp.route("/partner/requests")
 @policy.requires(policy.is_partner_staff)
@@ -122,14 +163,17 @@ def inbox():
         stmt = stmt.where(SpeakerRequest.state == state)
     else:
         state = ""
-    stmt = stmt.order_by((SpeakerRequest.state != "requested"), SpeakerRequest.created_at.desc(),
-                         SpeakerRequest.id.desc())
+    stmt = stmt.order_by(
+        (SpeakerRequest.state != "requested"), SpeakerRequest.created_at.desc(), SpeakerRequest.id.desc()
+    )
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
-    return render_template("visits/list.html", pagination=pagination, side="partner", today=date.today(),
-                           state=state, states=STATE_LABELS)
+    return render_template(
+        "visits/list.html", pagination=pagination, side="partner", today=date.today(), state=state, states=STATE_LABELS
+    )
 
 
 # --- Both sides: one request ------------------------------------------------------------------
+
 
 @bp.route("/requests/<int:request_id>")
 @policy.signed_in
@@ -146,16 +190,26 @@ def _render_detail(req, status=200, **forms):
     if side == "specialist":
         partner_q = clean_query(request.args.get("partner_q"))
         offered = partners_to_offer(req, partner_q)
-        reassign_form.partner_id.choices = options([(0, _l("Choose an organization"))]
-                                                   + [(partner.id, partner.name) for partner in offered])
+        reassign_form.partner_id.choices = options(
+            [(0, _l("Choose an organization"))] + [(partner.id, partner.name) for partner in offered]
+        )
     return render_template(
-        "visits/detail.html", req=req, side=side, today=date.today(), partner_q=partner_q, offered=offered,
-        thread=db.session.scalars(messages.thread_of(req)).all(), accept_form=accept_form,
+        "visits/detail.html",
+        req=req,
+        side=side,
+        today=date.today(),
+        partner_q=partner_q,
+        offered=offered,
+        thread=db.session.scalars(messages.thread_of(req)).all(),
+        accept_form=accept_form,
         propose_form=forms.get("propose_form") or ProposeForm(),
         decline_form=forms.get("decline_form") or DeclineForm(),
-        answer_form=forms.get("answer_form") or AnswerForm(), confirm_form=forms.get("confirm_form") or ConfirmForm(),
-        message_form=forms.get("message_form") or MessageForm(), reassign_form=reassign_form,
-        action_form=ActionForm()), status
+        answer_form=forms.get("answer_form") or AnswerForm(),
+        confirm_form=forms.get("confirm_form") or ConfirmForm(),
+        message_form=forms.get("message_form") or MessageForm(),
+        reassign_form=reassign_form,
+        action_form=ActionForm(),
+    ), status
 
 
 def _back(req):
@@ -176,59 +230,87 @@ def _action(request_id, form_class, form_name, call, success):
 @bp.route("/requests/<int:request_id>/accept", methods=["POST"])
 @policy.requires(policy.is_partner_staff)
 def accept(request_id):
-    return _action(request_id, AcceptForm, "accept_form",
-                   lambda req, form: visit_requests.accept(current_user, req, date.fromisoformat(form.visit_date.data),
-                                                           form.note.data or ""),
-                   _("You accepted the visit. The teacher has been told."))
+    return _action(
+        request_id,
+        AcceptForm,
+        "accept_form",
+        lambda req, form: visit_requests.accept(
+            current_user, req, date.fromisoformat(form.visit_date.data), form.note.data or ""
+        ),
+        _("You accepted the visit. The teacher has been told."),
+    )
 
 
 @bp.route("/requests/<int:request_id>/propose", methods=["POST"])
 @policy.requires(policy.is_partner_staff)
 def propose(request_id):
-    return _action(request_id, ProposeForm, "propose_form",
-                   lambda req, form: visit_requests.propose(current_user, req, form.other_date.data,
-                                                            form.note.data or ""),
-                   _("You proposed another date. The teacher has been told."))
+    return _action(
+        request_id,
+        ProposeForm,
+        "propose_form",
+        lambda req, form: visit_requests.propose(current_user, req, form.other_date.data, form.note.data or ""),
+        _("You proposed another date. The teacher has been told."),
+    )
 
 
 @bp.route("/requests/<int:request_id>/decline", methods=["POST"])
 @policy.requires(policy.is_partner_staff)
 def decline(request_id):
-    return _action(request_id, DeclineForm, "decline_form",
-                   lambda req, form: visit_requests.decline(current_user, req, form.note.data),
-                   _("You declined the request. The teacher has been told."))
+    return _action(
+        request_id,
+        DeclineForm,
+        "decline_form",
+        lambda req, form: visit_requests.decline(current_user, req, form.note.data),
+        _("You declined the request. The teacher has been told."),
+    )
 
 
 @bp.route("/requests/<int:request_id>/answer", methods=["POST"])
 @policy.requires(policy.is_teacher)
 def answer(request_id):
-    return _action(request_id, AnswerForm, "answer_form",
-                   lambda req, form: visit_requests.answer_proposal(current_user, req, form.accept.data == "yes"),
-                   _("Thank you. The partner has been told."))
+    return _action(
+        request_id,
+        AnswerForm,
+        "answer_form",
+        lambda req, form: visit_requests.answer_proposal(current_user, req, form.accept.data == "yes"),
+        _("Thank you. The partner has been told."),
+    )
 
 
 @bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
 @policy.requires(policy.is_teacher)
 def cancel(request_id):
-    return _action(request_id, ActionForm, "action_form",
-                   lambda req, form: visit_requests.cancel(current_user, req),
-                   _("You cancelled the request. The partner has been told."))
+    return _action(
+        request_id,
+        ActionForm,
+        "action_form",
+        lambda req, form: visit_requests.cancel(current_user, req),
+        _("You cancelled the request. The partner has been told."),
+    )
 
 
 @bp.route("/requests/<int:request_id>/confirm", methods=["POST"])
 @policy.requires(policy.takes_part_in_visits)
 def confirm(request_id):
-    return _action(request_id, ConfirmForm, "confirm_form",
-                   lambda req, form: visit_requests.confirm(current_user, req, form.happened.data == "yes"),
-                   _("Thank you for confirming."))
+    return _action(
+        request_id,
+        ConfirmForm,
+        "confirm_form",
+        lambda req, form: visit_requests.confirm(current_user, req, form.happened.data == "yes"),
+        _("Thank you for confirming."),
+    )
 
 
 @bp.route("/requests/<int:request_id>/messages", methods=["POST"])
 @policy.requires(policy.takes_part_in_visits)
 def send_message(request_id):
-    return _action(request_id, MessageForm, "message_form",
-                   lambda req, form: messages.post(current_user, req, form.body.data),
-                   _("Your message was sent."))
+    return _action(
+        request_id,
+        MessageForm,
+        "message_form",
+        lambda req, form: messages.post(current_user, req, form.body.data),
+        _("Your message was sent."),
+    )
 
 
 @bp.route("/requests/<int:request_id>/visit.ics")
@@ -238,21 +320,26 @@ def calendar(request_id):
     if req.state not in ("accepted", "completed") or req.visit_date is None:
         abort(404)
     body = visit_requests.visit_calendar(req, url_for("visits.detail", request_id=req.id, _external=True))
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": 'attachment; filename="visit-%d.ics"' % req.id})
+    return Response(
+        body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="visit-%d.ics"' % req.id}
+    )
 
 
 # --- Specialists ------------------------------------------------------------------------------
 
+
 @bp.route("/specialist/requests")
 @policy.requires(policy.is_specialist)
 def flagged():
-    stmt = select(SpeakerRequest).where(SpeakerRequest.flagged_at.is_not(None),
-                                        SpeakerRequest.state == "requested") \
+    stmt = (
+        select(SpeakerRequest)
+        .where(SpeakerRequest.flagged_at.is_not(None), SpeakerRequest.state == "requested")
         .order_by(SpeakerRequest.flagged_at, SpeakerRequest.id)
+    )
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
-    return render_template("visits/flagged.html", pagination=pagination,
-                           days=current_app.config["REQUEST_ESCALATION_DAYS"])
+    return render_template(
+        "visits/flagged.html", pagination=pagination, days=current_app.config["REQUEST_ESCALATION_DAYS"]
+    )
 
 
 @bp.route("/requests/<int:request_id>/reassign", methods=["POST"])
@@ -266,7 +353,12 @@ def reassign(request_id):
     if partner is None:
         form.partner_id.errors.append(_("Choose an organization."))
         return _render_detail(req, 400, reassign_form=form)
-    if run(visit_requests.reassign, current_user, req, partner,
-           success=_("The request was passed to %(partner)s.", partner=partner.name)):
+    if run(
+        visit_requests.reassign,
+        current_user,
+        req,
+        partner,
+        success=_("The request was passed to %(partner)s.", partner=partner.name),
+    ):
         return redirect(url_for("visits.flagged"))
     return _back(req)

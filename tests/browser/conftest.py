@@ -11,8 +11,8 @@ from werkzeug.serving import make_server
 
 from cpspartners import create_app
 from cpspartners.extensions import db
-from cpspartners.seed.demo import seed_demo
 from cpspartners.search.outbox import rebuild
+from cpspartners.seed.demo import seed_demo
 from cpspartners.seed.schools import seed_schools
 
 from ..conftest import DATA_DIR, skip_or_fail
@@ -22,8 +22,14 @@ AXE = os.path.join(ROOT, "node_modules", "axe-core", "axe.min.js")
 SCREENSHOTS = os.path.join(ROOT, "tests", "browser", "screenshots")
 CHROMIUM = os.environ.get("CPSPARTNERS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -31,9 +37,14 @@ CHROMIUM_ARGS = [
 def live_server(tmp_path_factory):
     """The app on a free port, on its own SQLite file, seeded like `make run` but smaller."""
     folder = tmp_path_factory.mktemp("live")
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-test",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite'}",
-                      "SEARCH_INDEX_DIR": str(folder / "search-index")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite'}",
+            "SEARCH_INDEX_DIR": str(folder / "search-index"),
+        }
+    )
     with app.app_context():
         db.create_all()
         seed_schools(DATA_DIR)
@@ -78,8 +89,9 @@ def page_factory(browser):
     contexts = []
 
     def make(lang="en", width=1280, javascript=True, base_url=None):
-        context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=javascript,
-                                      locale="en-US", bypass_csp=True)
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, java_script_enabled=javascript, locale="en-US", bypass_csp=True
+        )
         if lang and base_url:
             context.add_cookies([{"name": "lang", "value": lang, "url": base_url}])
         contexts.append(context)

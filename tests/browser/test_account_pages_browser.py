@@ -28,8 +28,13 @@ def accounts(live_server):
             email = f"browser-{role}@example.org"
             user = db.session.scalars(select(User).where(User.email == email)).first()
             if user is None:
-                user = User(email=email, role=role, name=f"Browser {role}", is_approved=True,
-                            partner=partner if role == "partner_staff" else None)
+                user = User(
+                    email=email,
+                    role=role,
+                    name=f"Browser {role}",
+                    is_approved=True,
+                    partner=partner if role == "partner_staff" else None,
+                )
                 user.set_password(PASSWORD)
                 db.session.add(user)
             made[role] = email
@@ -71,17 +76,29 @@ def signed_in_states(live_server, browser, accounts, tmp_path_factory):
 
 def pages_for(ids):
     return {
-        None: {"sign-in": "/account/sign-in", "register": "/account/register",
-               "reset-request": "/account/reset", "bad-link": "/account/reset/not-a-token"},
-        "partner_staff": {"partner-dashboard": "/partner", "partner-profile": "/partner/profile",
-                          "opportunity-new": "/partner/opportunities/new", "profile": "/account"},
-        "specialist": {"review-queue": "/specialist", "review-diff": f"/specialist/requests/{ids['change']}",
-                       "needs-verification": "/specialist/needs-verification?days=30",
-                       "specialist-partner": f"/specialist/partners/{ids['partner']}",
-                       "specialist-opportunity": f"/specialist/opportunities/{ids['opp']}",
-                       "vetting-new": f"/specialist/partners/{ids['partner']}/vetting/new",
-                       "specialist-edit-partner": f"/specialist/partners/{ids['partner']}/edit",
-                       "audit-log": "/specialist/audit", "pending-accounts": "/admin/pending"},
+        None: {
+            "sign-in": "/account/sign-in",
+            "register": "/account/register",
+            "reset-request": "/account/reset",
+            "bad-link": "/account/reset/not-a-token",
+        },
+        "partner_staff": {
+            "partner-dashboard": "/partner",
+            "partner-profile": "/partner/profile",
+            "opportunity-new": "/partner/opportunities/new",
+            "profile": "/account",
+        },
+        "specialist": {
+            "review-queue": "/specialist",
+            "review-diff": f"/specialist/requests/{ids['change']}",
+            "needs-verification": "/specialist/needs-verification?days=30",
+            "specialist-partner": f"/specialist/partners/{ids['partner']}",
+            "specialist-opportunity": f"/specialist/opportunities/{ids['opp']}",
+            "vetting-new": f"/specialist/partners/{ids['partner']}/vetting/new",
+            "specialist-edit-partner": f"/specialist/partners/{ids['partner']}/edit",
+            "audit-log": "/specialist/audit",
+            "pending-accounts": "/admin/pending",
+        },
         "admin": {"admin-users": "/admin/users", "admin-user": f"/admin/users/{ids['user']}"},
     }
 
@@ -92,8 +109,7 @@ def new_page(browser, live_server, lang, width, state=None):
     context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
     page = context.new_page()
     page.csp_errors = []
-    page.on("console", lambda msg: page.csp_errors.append(msg.text) if "Content Security Policy" in msg.text
-            else None)
+    page.on("console", lambda msg: page.csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     return context, page
 
 
@@ -120,8 +136,9 @@ def test_account_and_staff_pages_pass_axe(live_server, browser, axe_source, acco
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
-def test_form_with_errors_passes_axe_and_ties_errors_to_fields(live_server, browser, axe_source, signed_in_states,
-                                                               lang):
+def test_form_with_errors_passes_axe_and_ties_errors_to_fields(
+    live_server, browser, axe_source, signed_in_states, lang
+):
     for width in (390, 1280):
         context, page = new_page(browser, live_server, lang, width, signed_in_states["partner_staff"])
         page.goto(live_server.url + "/partner/opportunities/new")

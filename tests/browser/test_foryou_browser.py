@@ -24,8 +24,14 @@ def seekers(live_server):
             email = f"foryou-{role}@example.org"
             user = db.session.scalars(db.select(User).where(User.email == email)).first()
             if user is None:
-                user = User(email=email, role=role, name=f"Foryou {role}", school_id=curie.id, is_approved=True,
-                            grade=10 if role == "student" else None)
+                user = User(
+                    email=email,
+                    role=role,
+                    name=f"Foryou {role}",
+                    school_id=curie.id,
+                    is_approved=True,
+                    grade=10 if role == "student" else None,
+                )
                 user.set_password(PASSWORD)
                 db.session.add(user)
                 db.session.commit()

@@ -18,8 +18,9 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 @pytest.fixture(scope="module")
 def public_urls(live_server):
     with live_server.app.app_context():
-        opp = db.session.scalars(select(Opportunity).where(Opportunity.status == "published",
-                                                           Opportunity.title_es != "").limit(1)).first()
+        opp = db.session.scalars(
+            select(Opportunity).where(Opportunity.status == "published", Opportunity.title_es != "").limit(1)
+        ).first()
         partner = db.session.scalars(select(Partner).where(Partner.status == "active").order_by(Partner.id)).first()
         school = db.session.scalars(select(School).where(School.long_name.like("%Curie%"))).first()
         area = db.session.get(CommunityArea, 31)

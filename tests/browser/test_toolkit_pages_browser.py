@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.models import (
-    Credential, Newsletter, Opportunity, Partner, SeatAllocation, SeatAssignment, SeatPool, User,
+    Credential,
+    Newsletter,
+    Opportunity,
+    Partner,
+    SeatAllocation,
+    SeatAssignment,
+    SeatPool,
+    User,
 )
 from cpspartners.services import newsletters
 
@@ -25,25 +32,41 @@ def toolkit(live_server):
     """A specialist, a partner staff member whose organization distributes seats, and one of
     everything the pages list."""
     with live_server.app.app_context():
-        partners = db.session.scalars(select(Partner).where(Partner.status == "active").order_by(Partner.id)
-                                      .limit(2)).all()
+        partners = db.session.scalars(
+            select(Partner).where(Partner.status == "active").order_by(Partner.id).limit(2)
+        ).all()
         specialist = User(email="spec@toolkit.example", role="specialist", name="Sam Specialist", is_approved=True)
-        staff = User(email="staff@toolkit.example", role="partner_staff", name="Pat Staff", is_approved=True,
-                     partner=partners[0])
+        staff = User(
+            email="staff@toolkit.example", role="partner_staff", name="Pat Staff", is_approved=True, partner=partners[0]
+        )
         student = db.session.scalars(select(User).where(User.role == "student")).first()
         for user in (specialist, staff):
             user.set_password(PASSWORD)
-        pool = SeatPool(name="Online certificates", name_es="Certificados en línea", provider=partners[1],
-                        total_seats=20)
+        pool = SeatPool(
+            name="Online certificates", name_es="Certificados en línea", provider=partners[1], total_seats=20
+        )
         allocation = SeatAllocation(pool=pool, distributor=partners[0], seats=5)
-        seat = SeatAssignment(allocation=allocation, holder_name="Familia Reyes", holder_email="f@example.org",
-                              starts_on=date.today(), expires_on=date.today())
+        seat = SeatAssignment(
+            allocation=allocation,
+            holder_name="Familia Reyes",
+            holder_email="f@example.org",
+            starts_on=date.today(),
+            expires_on=date.today(),
+        )
         db.session.add_all([specialist, staff, pool, allocation, seat])
         db.session.commit()
         opp = db.session.scalars(select(Opportunity).where(Opportunity.status == "published")).first()
         if student is not None:
-            db.session.add(Credential(student=student, opportunity=opp, kind="certification", name="OSHA 10",
-                                      earned_on=date.today(), evidence="Card 123"))
+            db.session.add(
+                Credential(
+                    student=student,
+                    opportunity=opp,
+                    kind="certification",
+                    name="OSHA 10",
+                    earned_on=date.today(),
+                    evidence="Card 123",
+                )
+            )
         newsletter = newsletters.create_draft("November", "students", "citywide", "", "es")
         newsletters.add(newsletter, opp.id)
         db.session.commit()
@@ -59,16 +82,29 @@ def sign_in(page, base, email):
 
 def specialist_urls(ids):
     n = ids["newsletter"]
-    return {"import": "/specialist/import", "newsletters": "/specialist/newsletters",
-            "newsletter-new": "/specialist/newsletters/new", "newsletter-edit": f"/specialist/newsletters/{n}?q=a",
-            "newsletter-preview": f"/specialist/newsletters/{n}/preview", "pools": "/specialist/pools",
-            "pool-new": "/specialist/pools/new", "pool": f"/specialist/pools/{ids['pool']}",
-            "outcomes": "/specialist/outcomes", "credentials": "/specialist/credentials",
-            "feedback": "/specialist/feedback", "account": "/account", "equity": "/insights/equity"}
+    return {
+        "import": "/specialist/import",
+        "newsletters": "/specialist/newsletters",
+        "newsletter-new": "/specialist/newsletters/new",
+        "newsletter-edit": f"/specialist/newsletters/{n}?q=a",
+        "newsletter-preview": f"/specialist/newsletters/{n}/preview",
+        "pools": "/specialist/pools",
+        "pool-new": "/specialist/pools/new",
+        "pool": f"/specialist/pools/{ids['pool']}",
+        "outcomes": "/specialist/outcomes",
+        "credentials": "/specialist/credentials",
+        "feedback": "/specialist/feedback",
+        "account": "/account",
+        "equity": "/insights/equity",
+    }
 
 
-STAFF_URLS = {"seats": "/partner/seats", "scorecards": "/partner/scorecards",
-              "credential-new": "/partner/credentials/new", "dashboard": "/partner"}
+STAFF_URLS = {
+    "seats": "/partner/seats",
+    "scorecards": "/partner/scorecards",
+    "credential-new": "/partner/credentials/new",
+    "dashboard": "/partner",
+}
 PUBLIC_URLS = {"subscribe": "/newsletter/subscribe"}
 
 
@@ -77,8 +113,11 @@ def test_toolkit_pages_pass_axe_signed_in(live_server, page_factory, axe_source,
     os.makedirs(SCREENSHOTS, exist_ok=True)
     failures = {}
     for width in (390, 1280):
-        for who, urls in (("spec@toolkit.example", specialist_urls(toolkit)), ("staff@toolkit.example", STAFF_URLS),
-                          (None, PUBLIC_URLS)):
+        for who, urls in (
+            ("spec@toolkit.example", specialist_urls(toolkit)),
+            ("staff@toolkit.example", STAFF_URLS),
+            (None, PUBLIC_URLS),
+        ):
             page = page_factory(lang=lang, width=width, base_url=live_server.url)
             if who:
                 sign_in(page, live_server.url, who)

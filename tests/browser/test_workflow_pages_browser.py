@@ -18,8 +18,10 @@ from .test_public_pages_browser import run_axe
 pytestmark = pytest.mark.browser
 PASSWORD = "browser test password"
 # Emails on example.org: the sign-in form (rightly) refuses reserved domains such as .invalid.
-PASSWORDS = {role: (f"{role.replace('_', '-')}@browser.example.org", PASSWORD)
-             for role in ("student", "teacher", "partner_staff", "specialist")}
+PASSWORDS = {
+    role: (f"{role.replace('_', '-')}@browser.example.org", PASSWORD)
+    for role in ("student", "teacher", "partner_staff", "specialist")
+}
 
 
 def _accounts():
@@ -27,10 +29,15 @@ def _accounts():
     partner = db.session.scalars(select(Partner).where(Partner.status == "active").order_by(Partner.id)).first()
     users = {}
     for role, (email, password) in PASSWORDS.items():
-        user = User(email=email, role=role, name=f"Browser {role.title()}", is_approved=True,
-                    school_id=school.id if role in ("student", "teacher") else None,
-                    grade=10 if role == "student" else None,
-                    partner_id=partner.id if role == "partner_staff" else None)
+        user = User(
+            email=email,
+            role=role,
+            name=f"Browser {role.title()}",
+            is_approved=True,
+            school_id=school.id if role in ("student", "teacher") else None,
+            grade=10 if role == "student" else None,
+            partner_id=partner.id if role == "partner_staff" else None,
+        )
         user.set_password(password)
         db.session.add(user)
         users[role] = user
@@ -39,9 +46,19 @@ def _accounts():
 
 
 def _listing(partner, title, slug):
-    opp = Opportunity(partner_id=partner.id, title=title, slug=slug, kind="guest_speaker", status="published",
-                      summary="Engineers visit your class.", grade_min=6, grade_max=12, capacity=5,
-                      deadline=date.today() + timedelta(days=30), modality="in_person")
+    opp = Opportunity(
+        partner_id=partner.id,
+        title=title,
+        slug=slug,
+        kind="guest_speaker",
+        status="published",
+        summary="Engineers visit your class.",
+        grade_min=6,
+        grade_max=12,
+        capacity=5,
+        deadline=date.today() + timedelta(days=30),
+        modality="in_person",
+    )
     db.session.add(opp)
     db.session.commit()
     return opp
@@ -62,23 +79,40 @@ def workflow_urls(live_server):
         applications.move(completed, "accepted", users["partner_staff"])
         applications.move(completed, "completed", users["partner_staff"], hours=3)
         later = date.today() + timedelta(days=12)
-        accepted = requests.create(users["teacher"], partner, "Robots in factories", 9, 28, [later], opportunity=applied)
+        accepted = requests.create(
+            users["teacher"], partner, "Robots in factories", 9, 28, [later], opportunity=applied
+        )
         requests.accept(users["partner_staff"], accepted, later)
         waiting = requests.create(users["teacher"], partner, "Bridges", 10, 25, [later, later + timedelta(days=1)])
         assert feedback.pending(users["student"])
         return {
-            "student": {"apply": f"/opportunities/{fresh.slug}", "my-applications": "/me/applications",
-                        "application": f"/applications/{application.id}", "notifications": "/notifications",
-                        "survey": f"/feedback/applications/{completed.id}"},
-            "teacher": {"find": "/teacher/find?q=visit", "request-form": f"/teacher/requests/new?opportunity={fresh.id}",
-                        "my-requests": "/teacher/requests", "request": f"/requests/{accepted.id}"},
-            "partner_staff": {"applications": "/partner/applications", "partner-application": f"/applications/{application.id}",
-                              "inbox": "/partner/requests", "partner-request": f"/requests/{waiting.id}",
-                              "dashboard": "/partner"},
-            "specialist": {"flagged": "/specialist/requests", "specialist-request": f"/requests/{waiting.id}",
-                           "reassign-search": f"/requests/{waiting.id}?partner_q=Austin",
-                           "reassign-no-match": f"/requests/{waiting.id}?partner_q=zzqqxx",
-                           "specialist-partner": f"/specialist/partners/{partner.id}"},
+            "student": {
+                "apply": f"/opportunities/{fresh.slug}",
+                "my-applications": "/me/applications",
+                "application": f"/applications/{application.id}",
+                "notifications": "/notifications",
+                "survey": f"/feedback/applications/{completed.id}",
+            },
+            "teacher": {
+                "find": "/teacher/find?q=visit",
+                "request-form": f"/teacher/requests/new?opportunity={fresh.id}",
+                "my-requests": "/teacher/requests",
+                "request": f"/requests/{accepted.id}",
+            },
+            "partner_staff": {
+                "applications": "/partner/applications",
+                "partner-application": f"/applications/{application.id}",
+                "inbox": "/partner/requests",
+                "partner-request": f"/requests/{waiting.id}",
+                "dashboard": "/partner",
+            },
+            "specialist": {
+                "flagged": "/specialist/requests",
+                "specialist-request": f"/requests/{waiting.id}",
+                "reassign-search": f"/requests/{waiting.id}?partner_q=Austin",
+                "reassign-no-match": f"/requests/{waiting.id}?partner_q=zzqqxx",
+                "specialist-partner": f"/specialist/partners/{partner.id}",
+            },
         }
 
 

@@ -21,8 +21,10 @@ def test_plain_text_accepts_text_of_any_script(value):
     PlainText()(form, form.text)
 
 
-@pytest.mark.parametrize("value", ["<script>alert(1)</script>", "<img src=x>", "< b>", "</p>", "<!-- x -->",
-                                   "a\x00b", "abc\u202edcba", "x\x1by"])
+@pytest.mark.parametrize(
+    "value",
+    ["<script>alert(1)</script>", "<img src=x>", "< b>", "</p>", "<!-- x -->", "a\x00b", "abc\u202edcba", "x\x1by"],
+)
 def test_plain_text_refuses_tags_and_hidden_characters(value):
     form = _Form(data={"text": value})
     with pytest.raises(ValidationError):

@@ -1,6 +1,6 @@
 """iCalendar feeds parse back with the same events."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
@@ -8,10 +8,16 @@ from cpspartners.toolkit.calendar import Entry, feed
 
 
 def test_feed_round_trips_all_day_events_with_exclusive_end():
-    data = feed("Curie HS", [
-        Entry("deadline-1@cpspartners", "Deadline: Robotics, día de campo", date(2026, 12, 1), url="http://x/o/1"),
-        Entry("event-1@cpspartners", "Robotics camp", date(2026, 12, 5), date(2026, 12, 7), location="Pilsen; 1, 2"),
-    ], now=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    data = feed(
+        "Curie HS",
+        [
+            Entry("deadline-1@cpspartners", "Deadline: Robotics, día de campo", date(2026, 12, 1), url="http://x/o/1"),
+            Entry(
+                "event-1@cpspartners", "Robotics camp", date(2026, 12, 5), date(2026, 12, 7), location="Pilsen; 1, 2"
+            ),
+        ],
+        now=datetime(2026, 11, 23, tzinfo=UTC),
+    )
     calendar = Calendar.from_ical(data)
     events = calendar.walk("VEVENT")
     assert str(calendar["X-WR-CALNAME"]) == "Curie HS"

@@ -12,8 +12,18 @@ from hypothesis import strategies as st
 
 from cpspartners.geo import miles_between
 from cpspartners.matching import (
-    PER_PARTNER, REASON_MESSAGES, Offer, OfferIndex, Recommendation, Seeker, eligible, recommend,
-    reference_recommend, reason_text, score_offer, similar_signals,
+    PER_PARTNER,
+    REASON_MESSAGES,
+    Offer,
+    OfferIndex,
+    Recommendation,
+    Seeker,
+    eligible,
+    reason_text,
+    recommend,
+    reference_recommend,
+    score_offer,
+    similar_signals,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
@@ -23,8 +33,15 @@ LANE = (41.9470, -87.6880)
 
 
 def student(**overrides):
-    values = {"kind": "student", "school_id": 1, "school_name": "Curie HS", "lat": CURIE[0], "lon": CURIE[1],
-              "community_area": 57, "grade": 10}
+    values = {
+        "kind": "student",
+        "school_id": 1,
+        "school_name": "Curie HS",
+        "lat": CURIE[0],
+        "lon": CURIE[1],
+        "community_area": 57,
+        "grade": 10,
+    }
     values.update(overrides)
     return Seeker(**values)
 
@@ -44,6 +61,7 @@ def ids(recommendations):
 
 
 # --- purity ----------------------------------------------------------------------------------
+
 
 def test_matching_imports_neither_flask_nor_sqlalchemy():
     """Load matching.py (and what it imports) with Flask and SQLAlchemy made unimportable."""
@@ -74,6 +92,7 @@ def test_no_sponsorship_or_payment_field_exists():
 
 
 # --- reasons, one example each ------------------------------------------------------------------
+
 
 def test_offered_at_your_school_comes_first():
     at_school = offer(1, schools={1}, tags={"welding"})
@@ -112,17 +131,20 @@ def test_community_area_reason():
     assert ("in_your_area", {"area": 57}) in score_offer(student(), o, TODAY)[1]
 
 
-@pytest.mark.parametrize("seeker_kw, offer_kw, code", [
-    ({"needs_paid": True}, {"paid": True}, "paid"),
-    ({"needs_transportation": True}, {"transportation": True}, "transportation"),
-    ({"languages": {"en", "es"}}, {"languages": {"en", "es"}}, "language"),
-    ({"modality": "virtual"}, {"modality": "virtual", "lat": None, "lon": None}, "virtual"),
-    ({}, {"grade_min": 9, "grade_max": 12}, "grade"),
-    ({}, {"deadline": TODAY + timedelta(days=3)}, "closing_soon"),
-    ({}, {"created": TODAY - timedelta(days=2)}, "new"),
-    ({}, {"popularity": 40}, "popular"),
-    ({"text": 0.8}, {}, "text_match"),
-])
+@pytest.mark.parametrize(
+    "seeker_kw, offer_kw, code",
+    [
+        ({"needs_paid": True}, {"paid": True}, "paid"),
+        ({"needs_transportation": True}, {"transportation": True}, "transportation"),
+        ({"languages": {"en", "es"}}, {"languages": {"en", "es"}}, "language"),
+        ({"modality": "virtual"}, {"modality": "virtual", "lat": None, "lon": None}, "virtual"),
+        ({}, {"grade_min": 9, "grade_max": 12}, "grade"),
+        ({}, {"deadline": TODAY + timedelta(days=3)}, "closing_soon"),
+        ({}, {"created": TODAY - timedelta(days=2)}, "new"),
+        ({}, {"popularity": 40}, "popular"),
+        ({"text": 0.8}, {}, "text_match"),
+    ],
+)
 def test_each_reason_and_its_points(seeker_kw, offer_kw, code):
     text = seeker_kw.pop("text", 0.0)
     seeker = student(**seeker_kw)
@@ -158,8 +180,11 @@ def test_reason_text_renders_every_code_through_translate():
 
     assert reason_text(("distance", {"miles": 1.4, "school": "Curie HS"}), translate) == "1.4 miles from Curie HS"
     assert reason_text(("interest", {"interest": "welding"}), translate) == "Matches your interest in welding"
-    named = reason_text(("cluster", {"cluster": "010100"}), translate,
-                        describe=lambda name, value: "Advanced Manufacturing" if name == "cluster" else value)
+    named = reason_text(
+        ("cluster", {"cluster": "010100"}),
+        translate,
+        describe=lambda name, value: "Advanced Manufacturing" if name == "cluster" else value,
+    )
     assert named == "In a career area you chose: Advanced Manufacturing"
     assert calls[0] == REASON_MESSAGES["distance"]
     with pytest.raises(KeyError):
@@ -167,6 +192,7 @@ def test_reason_text_renders_every_code_through_translate():
 
 
 # --- hard rules, dismissals, diversity, cold start -----------------------------------------------
+
 
 def test_hard_rules_exclude():
     seeker = student(grade=7)
@@ -335,13 +361,21 @@ def test_property_deterministic_and_equal_to_the_reference(seeker, offers, rnd):
 @given(seekers_strategy, offers_strategy, st.sampled_from(TAGS + CLUSTERS))
 def test_property_stronger_interest_never_ranks_lower(seeker, base, interest):
     """Two offers alike but for one more interest in common: that one ranks at least as high."""
-    seeker = replace(seeker, dismissed=frozenset(), dismissed_partners=frozenset(),
-                     tags=seeker.tags | ({interest} if interest in TAGS else set()),
-                     clusters=seeker.clusters | ({interest} if interest in CLUSTERS else set()))
+    seeker = replace(
+        seeker,
+        dismissed=frozenset(),
+        dismissed_partners=frozenset(),
+        tags=seeker.tags | ({interest} if interest in TAGS else set()),
+        clusters=seeker.clusters | ({interest} if interest in CLUSTERS else set()),
+    )
     weaker = replace(base, id=2, partner_id=2, tags=base.tags - {interest}, clusters=base.clusters - {interest})
-    stronger = replace(weaker, id=1, partner_id=1,
-                       tags=weaker.tags | ({interest} if interest in TAGS else set()),
-                       clusters=weaker.clusters | ({interest} if interest in CLUSTERS else set()))
+    stronger = replace(
+        weaker,
+        id=1,
+        partner_id=1,
+        tags=weaker.tags | ({interest} if interest in TAGS else set()),
+        clusters=weaker.clusters | ({interest} if interest in CLUSTERS else set()),
+    )
     # id 1 also wins ties, so check the tie-free direction with the ids swapped too.
     for strong, weak in ((stronger, weaker), (replace(stronger, id=3), weaker)):
         found = ids(recommend(seeker, [weak, strong], TODAY))
@@ -384,28 +418,49 @@ def test_index_equals_the_reference_on_a_larger_random_directory():
         modality = rng.choice(["in_person", "virtual", "hybrid"])
         low = rng.randint(6, 12)
         located = modality != "virtual" and rng.random() < 0.95
-        offers.append(Offer(
-            id=i, partner_id=rng.randint(1, 60), kind=rng.choice(["workshop", "internship"]),
-            clusters={rng.choice(CLUSTERS)}, tags=set(rng.sample(TAGS, 2)), grade_min=low,
-            grade_max=rng.randint(low, 12), schools={rng.randint(1, 20)} if rng.random() < 0.2 else set(),
-            community_area=rng.randint(1, 5) if modality != "virtual" else None,
-            lat=41.7 + rng.random() * 0.3 if located else None, lon=-87.8 + rng.random() * 0.2 if located else None,
-            modality=modality, deadline=TODAY + timedelta(days=rng.randint(-10, 60)) if rng.random() < 0.8 else None,
-            seats_left=rng.choice([None, 0, 5]), published=rng.random() < 0.9, paid=rng.random() < 0.2,
-            transportation=rng.random() < 0.3, languages=rng.choice([{"en"}, {"en", "es"}, {"es"}]),
-            popularity=rng.randint(0, 50), created=TODAY - timedelta(days=rng.randint(0, 100)),
-            audience=rng.choice(["students", "classrooms", "families"])))
+        offers.append(
+            Offer(
+                id=i,
+                partner_id=rng.randint(1, 60),
+                kind=rng.choice(["workshop", "internship"]),
+                clusters={rng.choice(CLUSTERS)},
+                tags=set(rng.sample(TAGS, 2)),
+                grade_min=low,
+                grade_max=rng.randint(low, 12),
+                schools={rng.randint(1, 20)} if rng.random() < 0.2 else set(),
+                community_area=rng.randint(1, 5) if modality != "virtual" else None,
+                lat=41.7 + rng.random() * 0.3 if located else None,
+                lon=-87.8 + rng.random() * 0.2 if located else None,
+                modality=modality,
+                deadline=TODAY + timedelta(days=rng.randint(-10, 60)) if rng.random() < 0.8 else None,
+                seats_left=rng.choice([None, 0, 5]),
+                published=rng.random() < 0.9,
+                paid=rng.random() < 0.2,
+                transportation=rng.random() < 0.3,
+                languages=rng.choice([{"en"}, {"en", "es"}, {"es"}]),
+                popularity=rng.randint(0, 50),
+                created=TODAY - timedelta(days=rng.randint(0, 100)),
+                audience=rng.choice(["students", "classrooms", "families"]),
+            )
+        )
     index = OfferIndex(offers)
     for _ in range(30):
         seeker = student(
-            school_id=rng.randint(1, 20), community_area=rng.randint(1, 5), grade=rng.randint(6, 12),
-            lat=41.7 + rng.random() * 0.3, lon=-87.8 + rng.random() * 0.2,
-            clusters=set(rng.sample(CLUSTERS, rng.randint(0, 2))), tags=set(rng.sample(TAGS, rng.randint(0, 2))),
+            school_id=rng.randint(1, 20),
+            community_area=rng.randint(1, 5),
+            grade=rng.randint(6, 12),
+            lat=41.7 + rng.random() * 0.3,
+            lon=-87.8 + rng.random() * 0.2,
+            clusters=set(rng.sample(CLUSTERS, rng.randint(0, 2))),
+            tags=set(rng.sample(TAGS, rng.randint(0, 2))),
             languages=rng.choice([{"en"}, {"es"}, {"en", "es"}]),
             modality=rng.choice(["in_person", "virtual", "either"]),
-            needs_paid=rng.random() < 0.5, needs_transportation=rng.random() < 0.5,
-            dismissed={rng.randint(1, 2000)}, dismissed_partners={rng.randint(1, 60)},
-            dismissed_kinds={("workshop", rng.choice(CLUSTERS))})
+            needs_paid=rng.random() < 0.5,
+            needs_transportation=rng.random() < 0.5,
+            dismissed={rng.randint(1, 2000)},
+            dismissed_partners={rng.randint(1, 60)},
+            dismissed_kinds={("workshop", rng.choice(CLUSTERS))},
+        )
         text_scores = {rng.randint(1, 2000): rng.random() for _ in range(20)}
         vector = index.scores(seeker, TODAY, text_scores)
         for position, o in enumerate(index.offers):  # every offer, not only the winners

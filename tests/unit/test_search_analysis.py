@@ -9,11 +9,25 @@ from cpspartners.search import analysis
 from cpspartners.seed.demo_content import KIND_TEMPLATES, MISSIONS, MISSIONS_ES, TOPICS
 
 ODD = [
-    "", "   ", "The robotics club of the year", "de la robótica en Pilsen y más", "Él está aquí, ¿verdad?",
-    "e-mail U.S.A. 3.14 v2.0 C++ node.js", "TECNOLOGÍA tecnologia Tecnología", "a an the of a", "x y z 1 2",
-    "welding*apprentice ** *", "emoji 🤖 robot 👩🏽‍🔬 science", "naïve café façade coöperate", "ß straße",
-    "<script>alert(1)</script> SELECT * FROM users; --", "near cerca Curie", "word " * 300,
-    "Ünïcödé\u00a0spaces\ttabs\nnewlines", "日本語のテキスト mixed with English", "running runs ran runner",
+    "",
+    "   ",
+    "The robotics club of the year",
+    "de la robótica en Pilsen y más",
+    "Él está aquí, ¿verdad?",
+    "e-mail U.S.A. 3.14 v2.0 C++ node.js",
+    "TECNOLOGÍA tecnologia Tecnología",
+    "a an the of a",
+    "x y z 1 2",
+    "welding*apprentice ** *",
+    "emoji 🤖 robot 👩🏽‍🔬 science",
+    "naïve café façade coöperate",
+    "ß straße",
+    "<script>alert(1)</script> SELECT * FROM users; --",
+    "near cerca Curie",
+    "word " * 300,
+    "Ünïcödé\u00a0spaces\ttabs\nnewlines",
+    "日本語のテキスト mixed with English",
+    "running runs ran runner",
 ]
 
 
@@ -22,9 +36,13 @@ def texts():
     out = list(ODD)
     for title_en, title_es, summary_en, summary_es, _grades, _audience in KIND_TEMPLATES.values():
         for _cluster, topic, topic_es, tags in TOPICS:
-            out += [title_en.format(topic=topic), title_es.format(topic_es=topic_es),
-                    summary_en.format(topic=topic, org="Pilsen Robotics Lab"),
-                    summary_es.format(topic_es=topic_es, org="Taller de Pilsen"), " ".join(tags)]
+            out += [
+                title_en.format(topic=topic),
+                title_es.format(topic_es=topic_es),
+                summary_en.format(topic=topic, org="Pilsen Robotics Lab"),
+                summary_es.format(topic_es=topic_es, org="Taller de Pilsen"),
+                " ".join(tags),
+            ]
     out += [mission.format(area="Little Village", noun_l="arts") for mission in MISSIONS]
     out += [mission.format(area="Little Village") for mission in MISSIONS_ES]
     return out
@@ -42,8 +60,9 @@ def test_cached_analyzer_indexes_exactly_like_the_plain_chain(lang, format_):
 
 
 def test_positions_skip_stop_words_like_the_plain_chain():
-    tokens = [(t.text, t.pos) for t in analysis.analyzer("en")("the robotics of the city", positions=True,
-                                                               mode="index")]
+    tokens = [
+        (t.text, t.pos) for t in analysis.analyzer("en")("the robotics of the city", positions=True, mode="index")
+    ]
     assert tokens == [("robot", 1), ("citi", 2)]
 
 
@@ -83,7 +102,7 @@ def test_leaving_out_seen_words_loses_no_term():
     """Every term of the full body is in the shortened body or in the text it was compared with."""
     en = analysis.plain_analyzer("en")
     all_texts = texts()
-    for body, seen in zip(all_texts, all_texts[1:] + all_texts[:1]):
+    for body, seen in zip(all_texts, all_texts[1:] + all_texts[:1], strict=False):
         kept = {t.text for t in en(analysis.words_not_in(body, seen), mode="index")}
         seen_terms = {t.text for t in en(seen, mode="index")}
         assert {t.text for t in en(body, mode="index")} <= kept | seen_terms, body

@@ -14,12 +14,24 @@ TODAY = 739_500
 
 def document(n, rng):
     words = rng.sample(WORDS, 2)
-    return {"key": "o:%d" % n, "type": "opportunity", "title": "%s club %d" % (words[0], n),
-            "summary": "learn %s" % words[1], "body": "a program", "kind": rng.choice(KINDS),
-            "band": rng.choice(["middle", "high", "middle,high"]), "area": str(rng.randint(1, 5)),
-            "modality": rng.choice(["in_person", "virtual"]), "paid": rng.choice("01"), "lang": "en",
-            "cluster": rng.choice(["010100", "060100"]), "deadline": rng.choice([0, TODAY - 5, TODAY + 5]),
-            "created": n, "lat": 41.8 + n / 1000, "lon": -87.6}
+    return {
+        "key": "o:%d" % n,
+        "type": "opportunity",
+        "title": "%s club %d" % (words[0], n),
+        "summary": "learn %s" % words[1],
+        "body": "a program",
+        "kind": rng.choice(KINDS),
+        "band": rng.choice(["middle", "high", "middle,high"]),
+        "area": str(rng.randint(1, 5)),
+        "modality": rng.choice(["in_person", "virtual"]),
+        "paid": rng.choice("01"),
+        "lang": "en",
+        "cluster": rng.choice(["010100", "060100"]),
+        "deadline": rng.choice([0, TODAY - 5, TODAY + 5]),
+        "created": n,
+        "lat": 41.8 + n / 1000,
+        "lon": -87.6,
+    }
 
 
 REQUESTS = [

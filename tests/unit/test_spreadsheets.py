@@ -7,7 +7,13 @@ from datetime import date
 import pytest
 
 from cpspartners.toolkit.spreadsheets import (
-    Column, ImportFileError, duplicate_ids, looks_like_formula, neutralise, parse, to_csv,
+    Column,
+    ImportFileError,
+    duplicate_ids,
+    looks_like_formula,
+    neutralise,
+    parse,
+    to_csv,
 )
 
 COLUMNS = (
@@ -22,24 +28,37 @@ COLUMNS = (
 
 
 def test_reads_a_google_sheets_export_with_bom_and_odd_headers():
-    raw = "\ufeffExternal ID,Name,Kind,Capacity,Deadline,Paid,Languages\r\nP1,Café Pilsen,nonprofit,20,2026-12-01,yes,\"en, es\"\r\n".encode()
+    raw = '\ufeffExternal ID,Name,Kind,Capacity,Deadline,Paid,Languages\r\nP1,Café Pilsen,nonprofit,20,2026-12-01,yes,"en, es"\r\n'.encode()
     (row,) = parse(raw, COLUMNS)
     assert row.errors == []
-    assert row.values == {"external_id": "P1", "name": "Café Pilsen", "kind": "nonprofit", "capacity": 20,
-                          "deadline": date(2026, 12, 1), "paid": True, "languages": ["en", "es"]}
+    assert row.values == {
+        "external_id": "P1",
+        "name": "Café Pilsen",
+        "kind": "nonprofit",
+        "capacity": 20,
+        "deadline": date(2026, 12, 1),
+        "paid": True,
+        "languages": ["en", "es"],
+    }
     assert row.number == 2
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"", "empty"),
-    (b"   \n  ", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
-    (b"external_id,name\n", "no rows"),
-    (b"name\nX\n", "missing columns: external_id"),
-    (b"external_id,name,colour\nA,B,red\n", "unknown columns: colour"),
-    (b"external_id,name,name\nA,B,C\n", "repeated columns: name"),
-    ("external_id,name\nA,Caf\u00e9\n".encode("utf-8") + "B,Caf\u00e9\n".encode("latin-1"), "not all UTF-8 (lines 3)"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "empty"),
+        (b"   \n  ", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+        (b"external_id,name\n", "no rows"),
+        (b"name\nX\n", "missing columns: external_id"),
+        (b"external_id,name,colour\nA,B,red\n", "unknown columns: colour"),
+        (b"external_id,name,name\nA,B,C\n", "repeated columns: name"),
+        (
+            "external_id,name\nA,Caf\u00e9\n".encode("utf-8") + "B,Caf\u00e9\n".encode("latin-1"),
+            "not all UTF-8 (lines 3)",
+        ),
+    ],
+)
 def test_file_level_problems_are_explained(raw, message):
     with pytest.raises(ImportFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse(raw, COLUMNS)
@@ -47,16 +66,16 @@ def test_file_level_problems_are_explained(raw, message):
 
 def test_row_level_problems_are_collected_per_row():
     raw = (
-        "external_id,name,kind,capacity,deadline,paid\n"
-        "A,Good,nonprofit,5,2026-01-01,no\n"
-        ",Missing id,nonprofit,,,\n"
-        "C,Bad kind,pirate,,,\n"
-        "D,Bad number,nonprofit,lots,,\n"
-        "E,Bad date,nonprofit,,31/12/2026,\n"
-        'F,"=HYPERLINK(""http://x"",""click"")",nonprofit,,,\n'
-        "G,Bad bool,nonprofit,,,maybe\n"
-        "H,Too many,nonprofit,-3,,\n"
-    ).encode()
+        b"external_id,name,kind,capacity,deadline,paid\n"
+        b"A,Good,nonprofit,5,2026-01-01,no\n"
+        b",Missing id,nonprofit,,,\n"
+        b"C,Bad kind,pirate,,,\n"
+        b"D,Bad number,nonprofit,lots,,\n"
+        b"E,Bad date,nonprofit,,31/12/2026,\n"
+        b'F,"=HYPERLINK(""http://x"",""click"")",nonprofit,,,\n'
+        b"G,Bad bool,nonprofit,,,maybe\n"
+        b"H,Too many,nonprofit,-3,,\n"
+    )
     rows = parse(raw, COLUMNS)
     errors = {row.values.get("name") or row.number: row.errors for row in rows}
     assert rows[0].errors == []
@@ -93,19 +112,30 @@ def test_huge_cells_are_rejected_not_stored():
     assert any("too long" in e for e in row.errors)
 
 
-@pytest.mark.parametrize("value, formula", [
-    ("=1+1", True), ("@SUM(A1)", True), ("+cmd", True), ("-cmd|' /C calc'!A0", True), ("\tx", True),
-    ("-5", False), ("+3.5", False), ("Pilsen", False), ("", False), ("a=b", False),
-])
+@pytest.mark.parametrize(
+    "value, formula",
+    [
+        ("=1+1", True),
+        ("@SUM(A1)", True),
+        ("+cmd", True),
+        ("-cmd|' /C calc'!A0", True),
+        ("\tx", True),
+        ("-5", False),
+        ("+3.5", False),
+        ("Pilsen", False),
+        ("", False),
+        ("a=b", False),
+    ],
+)
 def test_formula_detection(value, formula):
     assert looks_like_formula(value) is formula
 
 
 def test_export_neutralises_formulas_and_round_trips():
-    text = to_csv(["name", "note"], [["=HYPERLINK(\"x\")", "+1"], ["Café", None], ["@me", 5]])
+    text = to_csv(["name", "note"], [['=HYPERLINK("x")', "+1"], ["Café", None], ["@me", 5]])
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows == [["name", "note"], ["'=HYPERLINK(\"x\")", "'+1"], ["Café", ""], ["'@me", "5"]]
+    assert rows == [["name", "note"], ['\'=HYPERLINK("x")', "'+1"], ["Café", ""], ["'@me", "5"]]
     assert neutralise("plain") == "plain"
 
 
