@@ -6,8 +6,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import config
-from .extensions import babel, csrf, db, limiter, migrate
+from cpspartners import config
+from cpspartners.extensions import babel, csrf, db, limiter, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,12 +67,12 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 
 def register_extensions(app):
-    from . import models  # noqa: F401  (models must be imported before migrations look)
-    from .auth import init_auth
-    from .i18n import init_i18n
-    from .search import init_app as init_search
-    from .security import init_security
-    from .templating import init_templating
+    from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
+    from cpspartners.auth import init_auth
+    from cpspartners.i18n import init_i18n
+    from cpspartners.search import init_app as init_search
+    from cpspartners.security import init_security
+    from cpspartners.templating import init_templating
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
@@ -86,18 +86,18 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from .accounts.views import bp as accounts_bp
-    from .admin.views import bp as admin_bp
-    from .directory.views import bp as directory_bp
-    from .foryou.views import bp as foryou_bp
-    from .insights.views import bp as insights_bp
-    from .partners.views import bp as partners_bp
-    from .search.views import bp as search_bp
-    from .specialists.views import bp as specialists_bp
-    from .tools import bp as tools_bp
-    from .workflows.applications import bp as applications_bp
-    from .workflows.inbox import bp as notifications_bp
-    from .workflows.visits import bp as visits_bp
+    from cpspartners.accounts.views import bp as accounts_bp
+    from cpspartners.admin.views import bp as admin_bp
+    from cpspartners.directory.views import bp as directory_bp
+    from cpspartners.foryou.views import bp as foryou_bp
+    from cpspartners.insights.views import bp as insights_bp
+    from cpspartners.partners.views import bp as partners_bp
+    from cpspartners.search.views import bp as search_bp
+    from cpspartners.specialists.views import bp as specialists_bp
+    from cpspartners.tools import bp as tools_bp
+    from cpspartners.workflows.applications import bp as applications_bp
+    from cpspartners.workflows.inbox import bp as notifications_bp
+    from cpspartners.workflows.visits import bp as visits_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(search_bp)
@@ -114,7 +114,7 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from .cli import (
+    from cpspartners.cli import (
         import_cli,
         newsletters_cli,
         notifications_cli,
@@ -138,6 +138,6 @@ def register_commands(app):
 
 
 def register_errorhandlers(app):
-    from .errors import init_errors
+    from cpspartners.errors import init_errors
 
     init_errors(app)

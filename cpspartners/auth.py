@@ -6,7 +6,7 @@ from flask import current_app, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from .extensions import db, login_manager
+from cpspartners.extensions import db, login_manager
 
 RESET_SALT = "cpspartners.reset-password"
 CONFIRM_SALT = "cpspartners.confirm-email"
@@ -21,7 +21,7 @@ def init_auth(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        from .models import User
+        from cpspartners.models import User
 
         try:
             return db.session.get(User, int(user_id))
@@ -61,7 +61,7 @@ def _load(salt, token, max_age):
 
 
 def user_from_reset_token(token):
-    from .models import User
+    from cpspartners.models import User
 
     data = _load(RESET_SALT, token, current_app.config["RESET_LINK_MAX_AGE"])
     user = db.session.get(User, data.get("id")) if data and isinstance(data.get("id"), int) else None
@@ -71,7 +71,7 @@ def user_from_reset_token(token):
 
 
 def user_from_confirm_token(token):
-    from .models import User
+    from cpspartners.models import User
 
     data = _load(CONFIRM_SALT, token, current_app.config["CONFIRM_LINK_MAX_AGE"])
     user = db.session.get(User, data.get("id")) if data and isinstance(data.get("id"), int) else None

@@ -6,9 +6,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .seed.demo import DEFAULT_OPPORTUNITIES, MAX_OPPORTUNITIES, partner_count_for, seed_demo
-from .seed.schools import seed_schools
-from .seed.users import seed_users
+from cpspartners.seed.demo import DEFAULT_OPPORTUNITIES, MAX_OPPORTUNITIES, partner_count_for, seed_demo
+from cpspartners.seed.schools import seed_schools
+from cpspartners.seed.users import seed_users
 
 seed_cli = AppGroup("seed", help="Load real Chicago data and the demo directory.")
 
@@ -74,8 +74,8 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @click.password_option(help="At least 10 characters (asked for when not given).")
 def create_admin_command(email, name, password):
     """Create an administrator account (the first one, or another)."""
-    from .services import ServiceError
-    from .services.accounts import create_staff
+    from cpspartners.services import ServiceError
+    from cpspartners.services.accounts import create_staff
 
     if len(password) < 10:
         raise click.ClickException("The password needs at least 10 characters.")
@@ -98,8 +98,8 @@ import_cli = AppGroup("import", help="Import partners or opportunities from a CS
 @click.option("--show", type=int, default=20, show_default=True, help="How many rejected rows to list.")
 def import_command(what, path, commit, show):
     """Dry-run (default) or commit an import; all or nothing."""
-    from .services import imports
-    from .toolkit.spreadsheets import ImportFileError
+    from cpspartners.services import imports
+    from cpspartners.toolkit.spreadsheets import ImportFileError
 
     try:
         planned = imports.plan(what, path.read())
@@ -128,7 +128,7 @@ pools_cli = AppGroup("pools", help="Seat and licence pools: the daily sweep and 
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
 def pools_expire_command(today):
     """Mark lapsed seats expired and give freed seats to the waitlist (for a daily cron)."""
-    from .services import pools
+    from cpspartners.services import pools
 
     lapsed, promoted = pools.expire(today.date() if today else None)
     click.echo("%d seats expired, %d people moved from the waitlist to a seat" % (len(lapsed), len(promoted)))
@@ -139,10 +139,10 @@ def pools_report_command():
     """Usage of every pool as CSV on standard output."""
     from sqlalchemy import select
 
-    from .extensions import db
-    from .models import SeatPool
-    from .services import pools
-    from .toolkit.spreadsheets import to_csv
+    from cpspartners.extensions import db
+    from cpspartners.models import SeatPool
+    from cpspartners.services import pools
+    from cpspartners.toolkit.spreadsheets import to_csv
 
     rows = []
     for pool in db.session.scalars(select(SeatPool).order_by(SeatPool.id)):
@@ -168,8 +168,8 @@ saved_cli = AppGroup("saved", help="Saved opportunities: deadline reminders (for
 @click.option("--base-url", default=None, help="Where links in emails point (default: the SITE_URL setting).")
 def saved_remind_command(days, base_url):
     """Email each person whose saved listing closes in exactly DAYS days (once per listing)."""
-    from .mail import send_email
-    from .services.engagement import deadline_reminders
+    from cpspartners.mail import send_email
+    from cpspartners.services.engagement import deadline_reminders
 
     sent = 0
     with current_app.test_request_context(base_url=base_url or current_app.config["SITE_URL"]):
@@ -183,8 +183,8 @@ def rebuild_index_with_progress():
     """Rebuild the search index beside the live one, showing a progress bar, then swap it in."""
     from sqlalchemy.orm import Session
 
-    from .extensions import db
-    from .search.outbox import rebuild, work_to_do
+    from cpspartners.extensions import db
+    from cpspartners.search.outbox import rebuild, work_to_do
 
     with Session(db.engine) as session:
         total = work_to_do(session)
@@ -205,7 +205,7 @@ def search_rebuild_command():
 @search_cli.command("apply")
 def search_apply_command():
     """Apply the index changes still owed (unapplied outbox rows) now."""
-    from .search.outbox import apply_outbox, prune_outbox
+    from cpspartners.search.outbox import apply_outbox, prune_outbox
 
     applied = apply_outbox()
     pruned = prune_outbox()
@@ -215,7 +215,7 @@ def search_apply_command():
 @search_cli.command("check")
 def search_check_command():
     """List drift between database and index; exit with status 1 if there is any."""
-    from .search.outbox import check
+    from cpspartners.search.outbox import check
 
     report = check()
     for key in report["missing"]:
@@ -240,7 +240,7 @@ def search_check_command():
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
 def pools_remind_command(today):
     """Email the holders of seats about to expire, in their language, and mark them reminded."""
-    from .services import pool_reminders
+    from cpspartners.services import pool_reminders
 
     sent = pool_reminders.send_due(today.date() if today else None)
     click.echo("%d reminders sent" % sent)
@@ -263,10 +263,10 @@ def _sent_line(newsletter, sent):
 @click.argument("newsletter_id", type=int)
 def newsletters_send_command(newsletter_id):
     """Send one newsletter now (a draft, or one the Send button marked), or carry on sending it."""
-    from .extensions import db
-    from .models import Newsletter
-    from .services import newsletter_delivery
-    from .services.newsletters import NewsletterError
+    from cpspartners.extensions import db
+    from cpspartners.models import Newsletter
+    from cpspartners.services import newsletter_delivery
+    from cpspartners.services.newsletters import NewsletterError
 
     newsletter = db.session.get(Newsletter, newsletter_id)
     if newsletter is None:
@@ -281,7 +281,7 @@ def newsletters_send_command(newsletter_id):
 @newsletters_cli.command("send-pending")
 def newsletters_send_pending_command():
     """Send every newsletter the Send button marked, and finish interrupted ones (cron, every few minutes)."""
-    from .services import newsletter_delivery
+    from cpspartners.services import newsletter_delivery
 
     done = newsletter_delivery.send_pending()
     for newsletter, sent in done:
@@ -293,7 +293,7 @@ def newsletters_send_pending_command():
 @newsletters_cli.command("prune")
 def newsletters_prune_command():
     """Delete who-got-it records of newsletters sent over NEWSLETTER_DELIVERY_KEEP_DAYS ago (cron, daily)."""
-    from .services import newsletter_delivery
+    from cpspartners.services import newsletter_delivery
 
     click.echo("%d delivery records deleted." % newsletter_delivery.prune_deliveries())
 
@@ -310,7 +310,7 @@ notifications_cli = AppGroup("notifications", help="Email people their new notif
 )
 def send_notifications_command(batch_size):
     """Email every notification not yet emailed, one message per person, in their language."""
-    from .services.outbox import send_all
+    from cpspartners.services.outbox import send_all
 
     sent = send_all(batch_size or current_app.config["NOTIFICATION_BATCH_SIZE"])
     click.echo(f"{sent} messages sent")
@@ -328,7 +328,7 @@ requests_cli = AppGroup("requests", help="Follow up teachers' requests (run from
 )
 def escalate_requests_command(days):
     """Flag requests nobody answered to the partnership specialists."""
-    from .services import requests
+    from cpspartners.services import requests
 
     flagged = requests.escalate(days or current_app.config["REQUEST_ESCALATION_DAYS"])
     click.echo(f"{len(flagged)} requests flagged")
@@ -337,7 +337,7 @@ def escalate_requests_command(days):
 @requests_cli.command("confirmations")
 def ask_confirmations_command():
     """Ask both sides of past visits whether they happened."""
-    from .services import requests
+    from cpspartners.services import requests
 
     due = requests.ask_for_confirmation()
     click.echo(f"{len(due)} visits to confirm")

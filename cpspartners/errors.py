@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from cpspartners.extensions import db
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please check the address or the form and try again."),

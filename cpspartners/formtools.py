@@ -44,8 +44,8 @@ def strip(value):
 def school_choices():
     from sqlalchemy import select
 
-    from .extensions import db
-    from .models import School
+    from cpspartners.extensions import db
+    from cpspartners.models import School
 
     return options(
         [(0, _l("Choose a school"))]

@@ -2,11 +2,11 @@
 
 
 def send_newsletter(newsletter_id):
-    from . import create_app
-    from .extensions import db
-    from .models import Newsletter
-    from .services import newsletter_delivery
-    from .services.newsletters import NewsletterError
+    from cpspartners import create_app
+    from cpspartners.extensions import db
+    from cpspartners.models import Newsletter
+    from cpspartners.services import newsletter_delivery
+    from cpspartners.services.newsletters import NewsletterError
 
     app = create_app()
     with app.app_context():

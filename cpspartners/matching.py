@@ -35,7 +35,7 @@ from math import log1p
 
 import numpy as np
 
-from .geo import EARTH_RADIUS_MILES, miles_between
+from cpspartners.geo import EARTH_RADIUS_MILES, miles_between
 
 STUDENT, TEACHER = "student", "teacher"
 IN_PERSON, VIRTUAL, HYBRID, EITHER = "in_person", "virtual", "hybrid", "either"

@@ -11,11 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from . import search
-from .extensions import db
-from .formtools import chosen_values, options
-from .models import Partner
-from .text import clean_query
+from cpspartners import search
+from cpspartners.extensions import db
+from cpspartners.formtools import chosen_values, options
+from cpspartners.models import Partner
+from cpspartners.text import clean_query
 
 MAX_OFFERED = 10
 

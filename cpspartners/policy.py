@@ -10,7 +10,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from .extensions import login_manager
+from cpspartners.extensions import login_manager
 
 STAFF = ("specialist", "admin")
 

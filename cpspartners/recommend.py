@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select
 
-from . import matching
-from .directory.queries import public_opportunities
-from .extensions import db
-from .models import (
+from cpspartners import matching
+from cpspartners.directory.queries import public_opportunities
+from cpspartners.extensions import db
+from cpspartners.models import (
     Dismissal,
     Opportunity,
     OpportunityCluster,
@@ -34,7 +34,7 @@ from .models import (
     TeacherProfile,
     opportunity_school,
 )
-from .models.engagement import split_codes
+from cpspartners.models.engagement import split_codes
 
 _lock = threading.Lock()
 

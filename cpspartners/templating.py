@@ -6,7 +6,7 @@ from flask import request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 
-from . import policy, taxonomy
+from cpspartners import policy, taxonomy
 
 GRADE_LABELS = {-1: "PK", 0: "K"}
 
@@ -62,7 +62,7 @@ def review_status_label(code):
 
 def field_label(name):
     """The words for an editable field in the review diff and the audit log."""
-    from .partners.forms import OpportunityForm, PartnerForm
+    from cpspartners.partners.forms import OpportunityForm, PartnerForm
 
     for form_class in (OpportunityForm, PartnerForm):
         unbound = getattr(form_class, name, None)

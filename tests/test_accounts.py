@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from cpspartners.auth import make_reset_token
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, ChangeRequest, Partner, User
-
-from .conftest import TEST_PASSWORD, post
+from tests.conftest import TEST_PASSWORD, post
 
 LINK = re.compile(r"http://localhost(/account/\S+)")
 

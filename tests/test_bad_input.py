@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, User, VettingRecord
-
-from .conftest import post
+from tests.conftest import post
 
 VALID_OPP = {
     "title": "Robotics club",

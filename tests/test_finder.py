@@ -13,8 +13,7 @@ from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner
 from cpspartners.search.index import create_generation, current_path, swap_in
 from cpspartners.workflows import finder
-
-from .conftest import sign_in_as
+from tests.conftest import sign_in_as
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,7 @@ from datetime import date, timedelta
 
 from cpspartners.extensions import db
 from cpspartners.models import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
-
-from .conftest import csrf_token
+from tests.conftest import csrf_token
 
 
 def test_new_student_gets_sensible_suggestions_with_reasons(client_as, make_opportunity, curie):

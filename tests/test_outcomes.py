@@ -8,8 +8,7 @@ from cpspartners.extensions import db
 from cpspartners.models import Credential
 from cpspartners.services import applications, feedback, outcomes, requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
-
-from .test_workflows import make_request
+from tests.test_workflows import make_request
 
 GOOD = {"relevance": 4, "engagement": 3, "organization": 4, "recommend": 4}
 

@@ -28,8 +28,7 @@ from cpspartners.models import (
     User,
     VettingRecord,
 )
-
-from .conftest import csrf_token, sign_in_as
+from tests.conftest import csrf_token, sign_in_as
 
 ROLES = ("anonymous", "student", "teacher", "partner_staff", "specialist", "admin")
 EVERYONE = dict.fromkeys(ROLES, "ok")

@@ -9,8 +9,7 @@ from cpspartners.extensions import db
 from cpspartners.models import SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.services import pools
 from cpspartners.services.pools import Holder, PoolError
-
-from .conftest import PG_URL
+from tests.conftest import PG_URL
 
 TODAY = date(2026, 11, 23)
 

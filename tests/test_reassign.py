@@ -9,8 +9,7 @@ from cpspartners.extensions import db
 from cpspartners.models import SpeakerRequest
 from cpspartners.services import requests
 from cpspartners.workflows import reassign
-
-from .conftest import post, sign_in_as
+from tests.conftest import post, sign_in_as
 
 TODAY = date.today()
 

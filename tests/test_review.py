@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, VettingRecord
-
-from .conftest import post
+from tests.conftest import post
 
 OPP_FORM = {
     "title": "Welding basics",

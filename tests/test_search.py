@@ -12,8 +12,7 @@ from cpspartners.extensions import db
 from cpspartners.models import CommunityArea, IndexOutbox, Opportunity, School
 from cpspartners.search import outbox
 from cpspartners.search.index import open_writer
-
-from .conftest import config_for
+from tests.conftest import config_for
 
 
 def keys():

@@ -11,8 +11,7 @@ from cpspartners import create_app
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, ChangeRequest, User
 from cpspartners.security import CONTENT_SECURITY_POLICY, safe_next
-
-from .conftest import TEST_PASSWORD, config_for, post
+from tests.conftest import TEST_PASSWORD, config_for, post
 
 ROOT = os.path.dirname(os.path.dirname(__file__))
 
@@ -86,7 +85,7 @@ def test_missing_or_forged_csrf_token_is_a_400_and_changes_nothing(client_as, ma
 
 
 def csrf_for_other_session(client_as):
-    from .conftest import csrf_token
+    from tests.conftest import csrf_token
 
     return csrf_token(client_as("teacher"))
 

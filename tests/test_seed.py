@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from cpspartners.extensions import db
 from cpspartners.models import CommunityArea, Opportunity, OpportunityCluster, Partner, School, VettingRecord
 from cpspartners.seed.demo import seed_demo
-
-from .conftest import DATA_DIR
+from tests.conftest import DATA_DIR
 
 
 def count(model):

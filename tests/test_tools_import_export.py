@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, Partner
 from cpspartners.services.audit import record
-
-from .conftest import csrf_token
-from .test_imports import PARTNERS
+from tests.conftest import csrf_token
+from tests.test_imports import PARTNERS
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from cpspartners.extensions import db
 from cpspartners.models import Newsletter, NewsletterDelivery, NewsletterSubscriber
 from cpspartners.services import newsletter_delivery, newsletters
-
-from .conftest import post
+from tests.conftest import post
 
 RECENT = datetime.now(UTC) - timedelta(days=3)
 

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import Credential, SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.services import applications, feedback, pools, requests
-
-from .conftest import csrf_token, post, sign_in_as
-from .test_outcomes import GOOD, completed  # noqa: F401  (fixture)
-from .test_workflows import make_request
+from tests.conftest import csrf_token, post, sign_in_as
+from tests.test_outcomes import GOOD, completed  # noqa: F401  (fixture)
+from tests.test_workflows import make_request
 
 
 def as_user(app, user):

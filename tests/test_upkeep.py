@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, Opportunity, User, Verification, VettingRecord
-
-from .conftest import post
-from .test_review import vet
+from tests.conftest import post
+from tests.test_review import vet
 
 
 def audit(action, subject_type=None):

@@ -5,8 +5,7 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import User
 from cpspartners.seed.users import DEMO_USERS
-
-from .conftest import post
+from tests.conftest import post
 
 
 def test_create_admin(app):

@@ -18,8 +18,7 @@ from cpspartners.models import (
 )
 from cpspartners.services import applications, requests
 from cpspartners.workflows import finder
-
-from .conftest import post, sign_in_as
+from tests.conftest import post, sign_in_as
 
 TODAY = date.today()
 

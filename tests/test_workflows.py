@@ -12,8 +12,7 @@ from cpspartners.models import Notification, Opportunity, User
 from cpspartners.services import applications, requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import text
-
-from .conftest import PG_URL
+from tests.conftest import PG_URL
 
 TODAY = date.today()
 

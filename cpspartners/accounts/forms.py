@@ -5,9 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
-from .. import partner_lookup
-from ..formtools import PlainText, chosen_values, options, strip
-from ..taxonomy import STUDENT_GRADES
+from cpspartners import partner_lookup
+from cpspartners.formtools import PlainText, chosen_values, options, strip
+from cpspartners.taxonomy import STUDENT_GRADES
 
 PASSWORD_HELP = _l("At least 10 characters.")
 LANGUAGE_PAIRS = (("en", "English"), ("es", "Español"))

@@ -8,15 +8,22 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import partner_lookup, policy
-from ..auth import make_confirm_token, make_reset_token, user_from_confirm_token, user_from_reset_token
-from ..extensions import limiter
-from ..formtools import school_choices
-from ..mail import send_email
-from ..security import safe_next
-from ..services import ServiceError
-from ..services import accounts as service
-from .forms import PasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm, SignInForm
+from cpspartners import partner_lookup, policy
+from cpspartners.accounts.forms import (
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
+from cpspartners.auth import make_confirm_token, make_reset_token, user_from_confirm_token, user_from_reset_token
+from cpspartners.extensions import limiter
+from cpspartners.formtools import school_choices
+from cpspartners.mail import send_email
+from cpspartners.security import safe_next
+from cpspartners.services import ServiceError
+from cpspartners.services import accounts as service
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 

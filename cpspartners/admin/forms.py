@@ -5,9 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import Length
 
-from .. import partner_lookup
-from ..formtools import PlainText, options, strip
-from ..taxonomy import ROLES
+from cpspartners import partner_lookup
+from cpspartners.formtools import PlainText, options, strip
+from cpspartners.taxonomy import ROLES
 
 STAFF_ROLES = [(code, label) for code, label in ROLES if code != "student"]
 

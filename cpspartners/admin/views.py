@@ -5,18 +5,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import partner_lookup, policy
-from ..directory.filters import Filters, parse_page
-from ..directory.queries import page_of
-from ..extensions import db
-from ..models import User
-from ..services import ServiceError
-from ..services import accounts as service
-from ..services.audit import log_student_record_access
-from ..specialists.forms import ActionForm
-from ..taxonomy import ROLES, codes
-from ..text import clean_query
-from .forms import RoleForm
+from cpspartners import partner_lookup, policy
+from cpspartners.admin.forms import RoleForm
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.directory.queries import page_of
+from cpspartners.extensions import db
+from cpspartners.models import User
+from cpspartners.services import ServiceError
+from cpspartners.services import accounts as service
+from cpspartners.services.audit import log_student_record_access
+from cpspartners.specialists.forms import ActionForm
+from cpspartners.taxonomy import ROLES, codes
+from cpspartners.text import clean_query
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PICKABLE_PARTNERS = ("active", "pending")  # staff of a partner still in review can be linked to it

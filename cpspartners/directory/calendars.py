@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
-from ..toolkit.calendar import Entry
-from . import queries
+from cpspartners.directory import queries
+from cpspartners.toolkit.calendar import Entry
 
 
 def school_entries(school, url_for_opportunity, locale, today=None, horizon_days=365):

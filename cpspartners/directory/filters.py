@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, STUDENT_GRADES, codes
-from ..text import small_int
+from cpspartners.taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, STUDENT_GRADES, codes
+from cpspartners.text import small_int
 
 FILTER_NAMES = ("kind", "cluster", "grade", "area", "school", "modality", "open", "page")
 

@@ -4,9 +4,9 @@ from datetime import date
 
 from sqlalchemy import func, or_, select
 
-from ..extensions import db
-from ..geo import bounding_box, miles_between
-from ..models import CommunityArea, Opportunity, OpportunityCluster, Partner, School, opportunity_school
+from cpspartners.extensions import db
+from cpspartners.geo import bounding_box, miles_between
+from cpspartners.models import CommunityArea, Opportunity, OpportunityCluster, Partner, School, opportunity_school
 
 
 def public_opportunities():

@@ -8,16 +8,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..i18n import LANG_COOKIE
-from ..models import CommunityArea, Opportunity, Partner, School
-from ..security import safe_next
-from ..taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
-from ..templating import grade_range
-from ..text import small_int
-from ..toolkit.calendar import feed
-from . import calendars, queries
-from .filters import Filters, parse_filters, parse_page
+from cpspartners.directory import calendars, queries
+from cpspartners.directory.filters import Filters, parse_filters, parse_page
+from cpspartners.extensions import db
+from cpspartners.i18n import LANG_COOKIE
+from cpspartners.models import CommunityArea, Opportunity, Partner, School
+from cpspartners.security import safe_next
+from cpspartners.taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
+from cpspartners.templating import grade_range
+from cpspartners.text import small_int
+from cpspartners.toolkit.calendar import feed
 
 bp = Blueprint("directory", __name__)
 

@@ -6,9 +6,9 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..formtools import PlainText, options
-from ..models.engagement import GRADE_BANDS
-from ..taxonomy import CAREER_CLUSTERS, INTEREST_TAGS, LANGUAGES
+from cpspartners.formtools import PlainText, options
+from cpspartners.models.engagement import GRADE_BANDS
+from cpspartners.taxonomy import CAREER_CLUSTERS, INTEREST_TAGS, LANGUAGES
 
 
 class CheckboxList(SelectMultipleField):

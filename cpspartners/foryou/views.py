@@ -5,14 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import matching, policy, recommend, search
-from ..extensions import db
-from ..models import Opportunity, StudentProfile, TeacherProfile
-from ..models.engagement import split_codes
-from ..security import safe_next
-from ..services import ServiceError, engagement
-from ..taxonomy import CAREER_CLUSTERS, LANGUAGES, label
-from .forms import ActionForm, StudentProfileForm, TeacherProfileForm
+from cpspartners import matching, policy, recommend, search
+from cpspartners.extensions import db
+from cpspartners.foryou.forms import ActionForm, StudentProfileForm, TeacherProfileForm
+from cpspartners.models import Opportunity, StudentProfile, TeacherProfile
+from cpspartners.models.engagement import split_codes
+from cpspartners.security import safe_next
+from cpspartners.services import ServiceError, engagement
+from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, label
 
 bp = Blueprint("foryou", __name__, url_prefix="/for-you")
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, union
 
-from ..directory.queries import public_opportunities
-from ..extensions import db
-from ..models import CommunityArea, Opportunity, School, opportunity_school
+from cpspartners.directory.queries import public_opportunities
+from cpspartners.extensions import db
+from cpspartners.models import CommunityArea, Opportunity, School, opportunity_school
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from .. import policy
-from ..taxonomy import OPPORTUNITY_KINDS
-from ..toolkit.charts import bar_chart, column_chart
-from ..toolkit.spreadsheets import to_csv
-from ..toolkit.svgmap import choropleth, shapes_from_geojson
-from . import equity
+from cpspartners import policy
+from cpspartners.insights import equity
+from cpspartners.taxonomy import OPPORTUNITY_KINDS
+from cpspartners.toolkit.charts import bar_chart, column_chart
+from cpspartners.toolkit.spreadsheets import to_csv
+from cpspartners.toolkit.svgmap import choropleth, shapes_from_geojson
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 

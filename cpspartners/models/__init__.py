@@ -1,16 +1,16 @@
 """The data model. Importing this package registers every table with the metadata."""
 
-from .audit import AuditEntry, ChangeRequest
-from .engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
-from .geo import CommunityArea, School
-from .newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
-from .opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
-from .outcomes import Credential, Feedback
-from .partner import Partner, Verification, VettingRecord, partner_area
-from .people import User
-from .pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
-from .search import IndexOutbox
-from .workflow import Application, Message, Notification, SpeakerRequest
+from cpspartners.models.audit import AuditEntry, ChangeRequest
+from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
+from cpspartners.models.geo import CommunityArea, School
+from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
+from cpspartners.models.opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
+from cpspartners.models.outcomes import Credential, Feedback
+from cpspartners.models.partner import Partner, Verification, VettingRecord, partner_area
+from cpspartners.models.people import User
+from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.models.search import IndexOutbox
+from cpspartners.models.workflow import Application, Message, Notification, SpeakerRequest
 
 __all__ = [
     "CommunityArea",

@@ -4,9 +4,9 @@ Both are append-mostly records. Audit entries are written by ``cpspartners.servi
 transaction as the change they describe and are never edited from the site.
 """
 
-from ..extensions import db
-from ..taxonomy import AUDIT_SUBJECTS, REVIEW_STATUSES, codes
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
+from cpspartners.taxonomy import AUDIT_SUBJECTS, REVIEW_STATUSES, codes
 
 REVIEW_SUBJECTS = ("partner", "opportunity")
 

@@ -5,8 +5,8 @@ needs. No birth date, no address, no phone: a student's school and grade live on
 Lists are stored as short comma-separated codes, like ``Opportunity.languages``.
 """
 
-from ..extensions import db
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
 
 MODALITY_PREFERENCES = ("in_person", "virtual", "either")
 # A teacher's grade bands: code -> (lowest, highest) grade, K = 0.

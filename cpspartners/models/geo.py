@@ -1,7 +1,7 @@
 """Places: Chicago's 77 community areas and CPS schools (real data, see data/PROVENANCE.md)."""
 
-from ..extensions import db
-from ._base import one_of
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of
 
 
 class CommunityArea(db.Model):

@@ -2,8 +2,8 @@
 
 from sqlalchemy import CheckConstraint
 
-from ..extensions import db
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
 
 AUDIENCE_CODES = ("students", "teachers", "families")
 SCOPE_CODES = ("citywide", "school", "network", "area")

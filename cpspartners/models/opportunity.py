@@ -3,8 +3,9 @@
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..taxonomy import (
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
+from cpspartners.taxonomy import (
     AUDIENCES,
     CAREER_CLUSTERS,
     GRADE_MAX,
@@ -14,7 +15,6 @@ from ..taxonomy import (
     OPPORTUNITY_STATUSES,
     codes,
 )
-from ._base import one_of, utcnow
 
 opportunity_school = db.Table(
     "opportunity_school",

@@ -4,8 +4,8 @@ Hours live on the application (recorded when it is completed); participation is 
 application or visit. Reports are computed from these rows, never typed in.
 """
 
-from ..extensions import db
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
 
 RUBRIC = ("relevance", "engagement", "organization", "recommend")
 RESPONDENT_ROLES = ("student", "teacher", "partner")

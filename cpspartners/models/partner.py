@@ -1,8 +1,8 @@
 """Partner organizations, their vetting records, and verification records."""
 
-from ..extensions import db
-from ..taxonomy import PARTNER_KINDS, PARTNER_STATUSES, VERIFICATION_METHODS, VETTING_KINDS, codes
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
+from cpspartners.taxonomy import PARTNER_KINDS, PARTNER_STATUSES, VERIFICATION_METHODS, VETTING_KINDS, codes
 
 partner_area = db.Table(
     "partner_area",

@@ -2,9 +2,9 @@
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from ..taxonomy import ROLES, STUDENT_GRADES, codes
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
+from cpspartners.taxonomy import ROLES, STUDENT_GRADES, codes
 
 
 class User(db.Model):

@@ -5,8 +5,8 @@ Least data: a holder is either a student account, or a family contact the distri
 (a name and an adult's email for reminders) — never a child's contact details.
 """
 
-from ..extensions import db
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
 
 
 class SeatPool(db.Model):

@@ -1,7 +1,7 @@
 """The search outbox: index changes owed, written in the same transaction as the change."""
 
-from ..extensions import db
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
 
 
 class IndexOutbox(db.Model):

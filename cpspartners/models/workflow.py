@@ -5,8 +5,8 @@ Students' contact details never travel: partners see an application's first name
 and answer; messages go through the site, not by email address.
 """
 
-from ..extensions import db
-from ._base import one_of, utcnow
+from cpspartners.extensions import db
+from cpspartners.models._base import one_of, utcnow
 
 APPLICATION_STATES = ("submitted", "accepted", "waitlisted", "declined", "withdrawn", "completed")
 SEAT_HOLDING_STATES = ("submitted", "accepted", "completed")

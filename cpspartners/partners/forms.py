@@ -14,8 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..formtools import PlainText, options, strip
-from ..taxonomy import (
+from cpspartners.formtools import PlainText, options, strip
+from cpspartners.taxonomy import (
     AUDIENCES,
     CAREER_CLUSTERS,
     GRADE_MAX,

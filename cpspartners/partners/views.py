@@ -9,14 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import policy
-from ..directory.filters import Filters, parse_page
-from ..directory.queries import area_choices, page_of
-from ..extensions import db
-from ..formtools import options
-from ..models import ChangeRequest, Opportunity
-from ..services import ServiceError, feedback, listings
-from .forms import OpportunityForm, PartnerForm, form_data_from
+from cpspartners import policy
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.directory.queries import area_choices, page_of
+from cpspartners.extensions import db
+from cpspartners.formtools import options
+from cpspartners.models import ChangeRequest, Opportunity
+from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
+from cpspartners.services import ServiceError, feedback, listings
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
 

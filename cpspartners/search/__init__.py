@@ -15,13 +15,13 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..geo import miles_between
-from ..models import Opportunity, Partner, School
-from ..paging import PagerMixin
-from ..text import like_contains
-from . import sync
-from .index import IndexReader, SearchRequest, current_path, highlighted
+from cpspartners.extensions import db
+from cpspartners.geo import miles_between
+from cpspartners.models import Opportunity, Partner, School
+from cpspartners.paging import PagerMixin
+from cpspartners.search import sync
+from cpspartners.search.index import IndexReader, SearchRequest, current_path, highlighted
+from cpspartners.text import like_contains
 
 log = logging.getLogger(__name__)
 MAX_FALLBACK_WORDS = 5
@@ -165,7 +165,7 @@ def suggest(text):
 
 
 def apply_outbox():
-    from .outbox import apply_outbox as apply
+    from cpspartners.search.outbox import apply_outbox as apply
 
     return apply()
 

@@ -7,7 +7,7 @@ languages, so a Spanish reader's words ("pasantía", "tecnología") find English
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .analysis import words_not_in
+from cpspartners.search.analysis import words_not_in
 
 # Grade bands used as a facet: an opportunity is in every band its grade range touches.
 GRADE_BANDS = (("elementary", 0, 5), ("middle", 6, 8), ("high", 9, 12))

@@ -25,7 +25,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
 from whoosh.query import And, Every, NullQuery, Phrase, Term
 
-from .analysis import EN, ES, FOLD
+from cpspartners.search.analysis import EN, ES, FOLD
 
 FACETS = ("kind", "cluster", "band", "area", "modality", "paid", "lang")
 SORTS = ("relevance", "deadline", "newest", "nearest")

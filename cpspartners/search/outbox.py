@@ -16,8 +16,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 
-from ..extensions import db
-from ..models import (
+from cpspartners.extensions import db
+from cpspartners.models import (
     CommunityArea,
     IndexOutbox,
     Opportunity,
@@ -29,9 +29,9 @@ from ..models import (
     opportunity_school,
     partner_area,
 )
-from ..taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
-from . import documents
-from .index import create_generation, ensure_index, open_writer, swap_in
+from cpspartners.search import documents
+from cpspartners.search.index import create_generation, ensure_index, open_writer, swap_in
+from cpspartners.taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS, codes
-from ..text import small_int
-from .documents import GRADE_BANDS
-from .index import MAX_QUERY_CHARS, SORTS
+from cpspartners.search.documents import GRADE_BANDS
+from cpspartners.search.index import MAX_QUERY_CHARS, SORTS
+from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS, codes
+from cpspartners.text import small_int
 
 ALLOWED = {
     "kind": set(codes(OPPORTUNITY_KINDS)),

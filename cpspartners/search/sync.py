@@ -15,7 +15,7 @@ from itertools import chain
 from flask import current_app, has_app_context
 from sqlalchemy import event, insert, select
 
-from ..models import IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner
+from cpspartners.models import IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner
 
 PENDING = "cpspartners_search_pending"
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def after_flush(session, _flush_context):
 def after_commit(session):
     if not session.info.pop(PENDING, None) or not _enabled():
         return
-    from .outbox import apply_outbox, note_failure
+    from cpspartners.search.outbox import apply_outbox, note_failure
 
     try:
         apply_outbox()

@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .. import search
-from ..directory import queries
-from ..taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
-from .params import clean_text, parse_search_args
+from cpspartners import search
+from cpspartners.directory import queries
+from cpspartners.search.params import clean_text, parse_search_args
+from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
 
 bp = Blueprint("search", __name__)
 

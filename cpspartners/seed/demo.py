@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert, select
 
-from ..extensions import db
-from ..models import (
+from cpspartners.extensions import db
+from cpspartners.models import (
     CommunityArea,
     Opportunity,
     OpportunityCluster,
@@ -24,9 +24,9 @@ from ..models import (
     opportunity_school,
     partner_area,
 )
-from ..taxonomy import OPPORTUNITY_KINDS
-from ..text import slugify
-from .demo_content import KIND_TEMPLATES, MISSIONS, MISSIONS_ES, NOUNS, PARTNER_PATTERNS, TOPICS
+from cpspartners.seed.demo_content import KIND_TEMPLATES, MISSIONS, MISSIONS_ES, NOUNS, PARTNER_PATTERNS, TOPICS
+from cpspartners.taxonomy import OPPORTUNITY_KINDS
+from cpspartners.text import slugify
 
 DEFAULT_PARTNERS = 300
 DEFAULT_OPPORTUNITIES = 3000

@@ -7,10 +7,10 @@ each CTE programme), so running it twice changes nothing.
 import csv
 import os
 
-from ..extensions import db
-from ..models import CommunityArea, Opportunity, Partner, School
-from ..taxonomy import CLUSTER_BY_NAME
-from ..text import parse_grade, slugify
+from cpspartners.extensions import db
+from cpspartners.models import CommunityArea, Opportunity, Partner, School
+from cpspartners.taxonomy import CLUSTER_BY_NAME
+from cpspartners.text import parse_grade, slugify
 
 CPS_CTE_PARTNER = "cps-cte"
 

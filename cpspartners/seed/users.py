@@ -6,9 +6,9 @@ unless the app is in debug or testing mode or DEMO_USERS is switched on explicit
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Partner, School, User
-from ..models._base import utcnow
+from cpspartners.extensions import db
+from cpspartners.models import Partner, School, User
+from cpspartners.models._base import utcnow
 
 DEMO_USERS = (
     # (email, role, name, password)

@@ -1,5 +1,5 @@
 """Shared bits for services."""
 
-from ..models._base import utcnow
+from cpspartners.models._base import utcnow
 
 __all__ = ["utcnow"]

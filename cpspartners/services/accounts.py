@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from ..extensions import db
-from ..models import ChangeRequest, Partner, User
-from ..text import slugify
-from . import ServiceError
-from ._base import utcnow
-from .audit import record
+from cpspartners.extensions import db
+from cpspartners.models import ChangeRequest, Partner, User
+from cpspartners.services import ServiceError
+from cpspartners.services._base import utcnow
+from cpspartners.services.audit import record
+from cpspartners.text import slugify
 
 SELF_SERVICE_ROLES = ("student", "teacher", "partner_staff")
 STAFF_ROLES = ("specialist", "admin")

@@ -10,10 +10,10 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
-from ..extensions import db
-from ..models import Application, Opportunity, Partner
-from .errors import NotAllowed, RuleBroken
-from .notify import notify, partner_staff
+from cpspartners.extensions import db
+from cpspartners.models import Application, Opportunity, Partner
+from cpspartners.services.errors import NotAllowed, RuleBroken
+from cpspartners.services.notify import notify, partner_staff
 
 # (from, to) -> who may make the move
 TRANSITIONS = {

@@ -2,8 +2,8 @@
 
 from datetime import date, datetime
 
-from ..extensions import db
-from ..models import AuditEntry
+from cpspartners.extensions import db
+from cpspartners.models import AuditEntry
 
 
 def jsonable(value):

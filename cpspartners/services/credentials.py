@@ -8,11 +8,11 @@ student record.
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Application, Credential, Opportunity
-from ..models.outcomes import CREDENTIAL_KINDS
-from .audit import record
-from .errors import NotAllowed, RuleBroken
+from cpspartners.extensions import db
+from cpspartners.models import Application, Credential, Opportunity
+from cpspartners.models.outcomes import CREDENTIAL_KINDS
+from cpspartners.services.audit import record
+from cpspartners.services.errors import NotAllowed, RuleBroken
 
 
 def completed_applications(staff):

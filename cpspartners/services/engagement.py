@@ -7,11 +7,11 @@ dismiss (``NotAllowed`` otherwise).
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..directory.queries import public_opportunities
-from ..extensions import db
-from ..models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile
-from ..models.engagement import join_codes
-from .errors import NotAllowed, RuleBroken
+from cpspartners.directory.queries import public_opportunities
+from cpspartners.extensions import db
+from cpspartners.models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile
+from cpspartners.models.engagement import join_codes
+from cpspartners.services.errors import NotAllowed, RuleBroken
 
 SEEKERS = ("student", "teacher")
 
@@ -117,7 +117,7 @@ def deadline_reminders(today, days):
     """
     from datetime import timedelta
 
-    from ..models import User
+    from cpspartners.models import User
 
     due = today + timedelta(days=days)
     stmt = (

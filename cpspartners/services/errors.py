@@ -1,6 +1,6 @@
 """Errors that services raise, which views turn into a message and a 4xx."""
 
-from . import ServiceError
+from cpspartners.services import ServiceError
 
 
 class NotAllowed(ServiceError, PermissionError):

@@ -7,10 +7,10 @@ edited and imported again updates the same records (matched on ``external_id``).
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
-from ..models import Opportunity, Partner
-from ..models.outcomes import RUBRIC
-from .imports import OPPORTUNITY_COLUMNS, PARTNER_COLUMNS
+from cpspartners.extensions import db
+from cpspartners.models import Opportunity, Partner
+from cpspartners.models.outcomes import RUBRIC
+from cpspartners.services.imports import OPPORTUNITY_COLUMNS, PARTNER_COLUMNS
 
 BATCH = 1000
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Application, Feedback, Opportunity, SpeakerRequest
-from ..models.outcomes import RUBRIC
-from . import applications, requests
-from .errors import NotAllowed, RuleBroken
+from cpspartners.extensions import db
+from cpspartners.models import Application, Feedback, Opportunity, SpeakerRequest
+from cpspartners.models.outcomes import RUBRIC
+from cpspartners.services import applications, requests
+from cpspartners.services.errors import NotAllowed, RuleBroken
 
 
 def respondent_role(user, experience):

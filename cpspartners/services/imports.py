@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import CommunityArea, Opportunity, Partner, School
-from ..taxonomy import (
+from cpspartners.extensions import db
+from cpspartners.models import CommunityArea, Opportunity, Partner, School
+from cpspartners.taxonomy import (
     AUDIENCES,
     CAREER_CLUSTERS,
     LANGUAGES,
@@ -22,8 +22,8 @@ from ..taxonomy import (
     PARTNER_STATUSES,
     codes,
 )
-from ..text import slugify
-from ..toolkit.spreadsheets import Column, duplicate_ids, parse
+from cpspartners.text import slugify
+from cpspartners.toolkit.spreadsheets import Column, duplicate_ids, parse
 
 LANGUAGE_CODES = codes(LANGUAGES)
 

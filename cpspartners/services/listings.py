@@ -11,13 +11,13 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import ChangeRequest, Opportunity, Partner
-from ..taxonomy import VETTING_KINDS, label
-from ..text import slugify
-from . import ServiceError
-from ._base import utcnow
-from .audit import diff, jsonable, record
+from cpspartners.extensions import db
+from cpspartners.models import ChangeRequest, Opportunity, Partner
+from cpspartners.services import ServiceError
+from cpspartners.services._base import utcnow
+from cpspartners.services.audit import diff, jsonable, record
+from cpspartners.taxonomy import VETTING_KINDS, label
+from cpspartners.text import slugify
 
 PARTNER_FIELDS = (
     "name",

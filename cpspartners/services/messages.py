@@ -4,11 +4,11 @@ request). They stay on the site: nobody sees anyone else's email address or phon
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Application, Message
-from . import applications, requests
-from .errors import NotAllowed, RuleBroken
-from .notify import notify, partner_staff
+from cpspartners.extensions import db
+from cpspartners.models import Application, Message
+from cpspartners.services import applications, requests
+from cpspartners.services.errors import NotAllowed, RuleBroken
+from cpspartners.services.notify import notify, partner_staff
 
 MAX_LENGTH = 4000
 

@@ -15,11 +15,11 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select, update
 
-from ..extensions import db
-from ..mail import build_message, send_batch, send_email
-from ..models import Newsletter, NewsletterDelivery, NewsletterSubscriber, School, User
-from . import newsletters
-from .newsletters import NewsletterError
+from cpspartners.extensions import db
+from cpspartners.mail import build_message, send_batch, send_email
+from cpspartners.models import Newsletter, NewsletterDelivery, NewsletterSubscriber, School, User
+from cpspartners.services import newsletters
+from cpspartners.services.newsletters import NewsletterError
 
 CONFIRM_SALT = "cpspartners.newsletter-confirm"
 UNSUBSCRIBE_SALT = "cpspartners.newsletter-unsubscribe"

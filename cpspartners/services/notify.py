@@ -5,8 +5,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Notification, User
+from cpspartners.extensions import db
+from cpspartners.models import Notification, User
 
 MESSAGES = {
     "application_new": _l("New application for \u201c%(title)s\u201d from a grade %(grade)s student at %(school)s."),

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..mail import send_email
-from ..models import Notification, User
-from .notify import text
+from cpspartners.extensions import db
+from cpspartners.mail import send_email
+from cpspartners.models import Notification, User
+from cpspartners.services.notify import text
 
 
 def recipients_waiting(limit):

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, select, union_all
 
-from ..extensions import db
-from ..models import Application, CommunityArea, Credential, School, User
-from ..models.outcomes import CREDENTIAL_KINDS
-from .errors import NotAllowed, RuleBroken
+from cpspartners.extensions import db
+from cpspartners.models import Application, CommunityArea, Credential, School, User
+from cpspartners.models.outcomes import CREDENTIAL_KINDS
+from cpspartners.services.errors import NotAllowed, RuleBroken
 
 GROUPS = {"school": School.id, "network": School.network, "area": School.community_area_number}
 

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select
 
-from ..extensions import db
-from ..models import Application, SpeakerRequest, User
-from ..toolkit.calendar import Entry
+from cpspartners.extensions import db
+from cpspartners.models import Application, SpeakerRequest, User
+from cpspartners.toolkit.calendar import Entry
 
 SALT = "cpspartners.personal-calendar"
 LIVE_APPLICATIONS = ("submitted", "accepted", "waitlisted", "completed")

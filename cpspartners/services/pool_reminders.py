@@ -6,8 +6,8 @@ from datetime import date
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from ..mail import build_message, send_batch
-from . import pools
+from cpspartners.mail import build_message, send_batch
+from cpspartners.services import pools
 
 
 def reminder_for(assignment):

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.extensions import db
+from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 
 
 class PoolError(ValueError):

@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Partner, SpeakerRequest
-from ..toolkit.calendar import Entry, feed
-from .errors import NotAllowed, RuleBroken
-from .notify import notify, partner_staff, specialists
+from cpspartners.extensions import db
+from cpspartners.models import Partner, SpeakerRequest
+from cpspartners.services.errors import NotAllowed, RuleBroken
+from cpspartners.services.notify import notify, partner_staff, specialists
+from cpspartners.toolkit.calendar import Entry, feed
 
 
 def side_of(user, request_):

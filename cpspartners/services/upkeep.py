@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
-from ..extensions import db
-from ..models import ChangeRequest, Opportunity, Partner, User, Verification, VettingRecord
-from . import ServiceError
-from ._base import utcnow
-from .audit import jsonable, record
-from .listings import publishing_blockers
+from cpspartners.extensions import db
+from cpspartners.models import ChangeRequest, Opportunity, Partner, User, Verification, VettingRecord
+from cpspartners.services import ServiceError
+from cpspartners.services._base import utcnow
+from cpspartners.services.audit import jsonable, record
+from cpspartners.services.listings import publishing_blockers
 
 VETTING_FIELDS = ("kind", "subject", "issued_on", "expires_on", "note")
 

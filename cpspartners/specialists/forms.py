@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..formtools import PlainText, options, strip
-from ..taxonomy import VERIFICATION_METHODS, VETTING_KINDS
+from cpspartners.formtools import PlainText, options, strip
+from cpspartners.taxonomy import VERIFICATION_METHODS, VETTING_KINDS
 
 
 class ActionForm(FlaskForm):

@@ -8,17 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import policy
-from ..directory.filters import Filters, parse_page
-from ..directory.queries import page_of
-from ..extensions import db
-from ..models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
-from ..partners.forms import OpportunityForm, PartnerForm, form_data_from
-from ..partners.views import area_options
-from ..services import ServiceError, feedback, listings, upkeep
-from ..taxonomy import AUDIT_SUBJECTS, codes
-from ..text import clean_query, small_int
-from .forms import ActionForm, CommentForm, MergeForm, VerifyForm, VettingForm
+from cpspartners import policy
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.directory.queries import page_of
+from cpspartners.extensions import db
+from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
+from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
+from cpspartners.partners.views import area_options
+from cpspartners.services import ServiceError, feedback, listings, upkeep
+from cpspartners.specialists.forms import ActionForm, CommentForm, MergeForm, VerifyForm, VettingForm
+from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
+from cpspartners.text import clean_query, small_int
 
 bp = Blueprint("specialists", __name__, url_prefix="/specialist")
 

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("tools", __name__)
 
-from . import (  # noqa: E402,F401  (the modules register their routes on bp)
+from cpspartners.tools import (
     calendar_views,
     exports,
     feedback_views,

@@ -4,12 +4,12 @@ from flask import Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import policy
-from ..extensions import db
-from ..services import personal_calendar as calendars
-from ..toolkit.calendar import feed
-from . import bp
-from .forms import ActionForm
+from cpspartners import policy
+from cpspartners.extensions import db
+from cpspartners.services import personal_calendar as calendars
+from cpspartners.toolkit.calendar import feed
+from cpspartners.tools import bp
+from cpspartners.tools.forms import ActionForm
 
 
 @bp.app_context_processor

@@ -2,8 +2,8 @@
 
 from flask import Response, abort
 
-from ..extensions import db
-from ..toolkit.spreadsheets import to_csv
+from cpspartners.extensions import db
+from cpspartners.toolkit.spreadsheets import to_csv
 
 
 def csv_download(filename, header, rows):

@@ -2,12 +2,12 @@
 
 from flask import current_app, request
 
-from .. import policy
-from ..services import exports, upkeep
-from ..specialists.views import audit_filters
-from ..text import small_int
-from . import bp
-from .common import csv_download
+from cpspartners import policy
+from cpspartners.services import exports, upkeep
+from cpspartners.specialists.views import audit_filters
+from cpspartners.text import small_int
+from cpspartners.tools import bp
+from cpspartners.tools.common import csv_download
 
 
 @bp.route("/specialist/partners.csv")

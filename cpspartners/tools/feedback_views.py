@@ -5,16 +5,16 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import policy
-from ..directory.filters import Filters, parse_page
-from ..directory.queries import page_of
-from ..extensions import db
-from ..models import Feedback, Opportunity, Partner
-from ..models.outcomes import RESPONDENT_ROLES, RUBRIC
-from ..services import exports, feedback
-from ..text import small_int
-from . import bp
-from .common import csv_download
+from cpspartners import policy
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.directory.queries import page_of
+from cpspartners.extensions import db
+from cpspartners.models import Feedback, Opportunity, Partner
+from cpspartners.models.outcomes import RESPONDENT_ROLES, RUBRIC
+from cpspartners.services import exports, feedback
+from cpspartners.text import small_int
+from cpspartners.tools import bp
+from cpspartners.tools.common import csv_download
 
 
 def _filtered():

@@ -16,8 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from .. import partner_lookup
-from ..formtools import PlainText, options, strip
+from cpspartners import partner_lookup
+from cpspartners.formtools import PlainText, options, strip
 
 IMPORT_KINDS = (("partners", _l("Partners")), ("opportunities", _l("Opportunities")))
 LANGUAGE_OPTIONS = (("en", _l("English")), ("es", _l("Spanish")))

@@ -6,12 +6,12 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import policy
-from ..services import imports
-from ..toolkit.spreadsheets import ImportFileError
-from . import bp, uploads
-from .common import csv_download
-from .forms import ImportCommitForm, ImportForm
+from cpspartners import policy
+from cpspartners.services import imports
+from cpspartners.toolkit.spreadsheets import ImportFileError
+from cpspartners.tools import bp, uploads
+from cpspartners.tools.common import csv_download
+from cpspartners.tools.forms import ImportCommitForm, ImportForm
 
 SHOWN = 1000
 

@@ -8,18 +8,18 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import policy
-from ..directory.filters import Filters, parse_page
-from ..directory.queries import page_of, public_opportunities
-from ..extensions import db, limiter
-from ..formtools import school_choices
-from ..models import CommunityArea, Newsletter, Opportunity, School
-from ..services import newsletter_delivery, newsletters
-from ..services.newsletters import NewsletterError
-from ..text import clean_query, small_int
-from . import bp
-from .common import get_or_404
-from .forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
+from cpspartners import policy
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.directory.queries import page_of, public_opportunities
+from cpspartners.extensions import db, limiter
+from cpspartners.formtools import school_choices
+from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
+from cpspartners.services import newsletter_delivery, newsletters
+from cpspartners.services.newsletters import NewsletterError
+from cpspartners.text import clean_query, small_int
+from cpspartners.tools import bp
+from cpspartners.tools.common import get_or_404
+from cpspartners.tools.forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
 
 
 def scope_problem(scope, value):

@@ -8,18 +8,18 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import policy
-from ..directory.filters import Filters, parse_page
-from ..directory.queries import page_of
-from ..extensions import db
-from ..formtools import options
-from ..models import Application, Credential
-from ..models.outcomes import CREDENTIAL_KINDS
-from ..paging import PagerMixin
-from ..services import ServiceError, credentials, outcomes
-from . import bp
-from .common import csv_download, get_or_404
-from .forms import ActionForm, CredentialForm
+from cpspartners import policy
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.directory.queries import page_of
+from cpspartners.extensions import db
+from cpspartners.formtools import options
+from cpspartners.models import Application, Credential
+from cpspartners.models.outcomes import CREDENTIAL_KINDS
+from cpspartners.paging import PagerMixin
+from cpspartners.services import ServiceError, credentials, outcomes
+from cpspartners.tools import bp
+from cpspartners.tools.common import csv_download, get_or_404
+from cpspartners.tools.forms import ActionForm, CredentialForm
 
 SORTS = {
     "name": lambda r: str(r.label or "").lower(),

@@ -6,14 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import partner_lookup, policy
-from ..extensions import db
-from ..models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry, User
-from ..services import pools
-from ..services.pools import Holder, PoolError
-from . import bp
-from .common import csv_download, get_or_404
-from .forms import ActionForm, AllocationForm, AssignForm, PoolForm
+from cpspartners import partner_lookup, policy
+from cpspartners.extensions import db
+from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry, User
+from cpspartners.services import pools
+from cpspartners.services.pools import Holder, PoolError
+from cpspartners.tools import bp
+from cpspartners.tools.common import csv_download, get_or_404
+from cpspartners.tools.forms import ActionForm, AllocationForm, AssignForm, PoolForm
 
 USAGE_HEADER = [
     "pool_id",

@@ -9,16 +9,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import policy
-from ..directory import queries
-from ..directory.queries import page_of
-from ..extensions import db
-from ..models import Application, Opportunity
-from ..models.workflow import APPLICATION_STATES
-from ..services import applications, audit, messages
-from ..text import small_int
-from .common import form_errors_flash, get_or_404, page_number, run
-from .forms import ActionForm, ApplyForm, MessageForm, MoveForm
+from cpspartners import policy
+from cpspartners.directory import queries
+from cpspartners.directory.queries import page_of
+from cpspartners.extensions import db
+from cpspartners.models import Application, Opportunity
+from cpspartners.models.workflow import APPLICATION_STATES
+from cpspartners.services import applications, audit, messages
+from cpspartners.text import small_int
+from cpspartners.workflows.common import form_errors_flash, get_or_404, page_number, run
+from cpspartners.workflows.forms import ActionForm, ApplyForm, MessageForm, MoveForm
 
 bp = Blueprint("applications", __name__)
 

@@ -3,10 +3,10 @@
 from flask import abort, current_app, flash, request
 from flask_babel import gettext as _
 
-from ..directory.filters import Filters, parse_page
-from ..extensions import db
-from ..services import ServiceError
-from ..services.errors import NotAllowed
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.extensions import db
+from cpspartners.services import ServiceError
+from cpspartners.services.errors import NotAllowed
 
 
 def get_or_404(model, object_id):

@@ -19,13 +19,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, any_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .. import search as search_index
-from ..directory.queries import public_opportunities
-from ..extensions import db
-from ..geo import miles_between
-from ..models import Opportunity, OpportunityCluster, OpportunityTag, Partner
-from ..search.documents import grade_bands
-from ..text import fold, like_contains
+from cpspartners import search as search_index
+from cpspartners.directory.queries import public_opportunities
+from cpspartners.extensions import db
+from cpspartners.geo import miles_between
+from cpspartners.models import Opportunity, OpportunityCluster, OpportunityTag, Partner
+from cpspartners.search.documents import grade_bands
+from cpspartners.text import fold, like_contains
 
 # What a class can host or visit.
 CLASSROOM_KINDS = ("guest_speaker", "workshop", "field_trip", "team_challenge", "mentoring")

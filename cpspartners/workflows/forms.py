@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..formtools import PlainText, options, strip
-from ..models.outcomes import RUBRIC
+from cpspartners.formtools import PlainText, options, strip
+from cpspartners.models.outcomes import RUBRIC
 
 REQUIRED = _l("This field is required.")
 

@@ -9,15 +9,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
-from .. import policy
-from ..directory.queries import page_of
-from ..extensions import db
-from ..models import Application, Notification, SpeakerRequest
-from ..models.outcomes import RUBRIC
-from ..services import feedback
-from ..services.notify import text
-from .common import form_errors_flash, get_or_404, page_number, run
-from .forms import RUBRIC_QUESTIONS, ActionForm, FeedbackForm
+from cpspartners import policy
+from cpspartners.directory.queries import page_of
+from cpspartners.extensions import db
+from cpspartners.models import Application, Notification, SpeakerRequest
+from cpspartners.models.outcomes import RUBRIC
+from cpspartners.services import feedback
+from cpspartners.services.notify import text
+from cpspartners.workflows.common import form_errors_flash, get_or_404, page_number, run
+from cpspartners.workflows.forms import RUBRIC_QUESTIONS, ActionForm, FeedbackForm
 
 bp = Blueprint("notifications", __name__)
 

@@ -10,10 +10,10 @@ from math import cos, radians
 
 from sqlalchemy import case, exists, select
 
-from .. import search
-from ..extensions import db
-from ..models import Opportunity, OpportunityCluster, Partner
-from .finder import CLASSROOM_KINDS
+from cpspartners import search
+from cpspartners.extensions import db
+from cpspartners.models import Opportunity, OpportunityCluster, Partner
+from cpspartners.workflows.finder import CLASSROOM_KINDS
 
 MAX_CHOICES = 25
 

@@ -10,19 +10,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import policy
-from ..directory.queries import page_of
-from ..extensions import db
-from ..formtools import options
-from ..models import Opportunity, Partner, SpeakerRequest
-from ..models.workflow import REQUEST_STATES
-from ..services import messages
-from ..services import requests as visit_requests
-from ..taxonomy import CAREER_CLUSTERS, codes
-from ..text import clean_query, small_int
-from . import finder
-from .common import get_or_404, page_number, run
-from .forms import (
+from cpspartners import policy
+from cpspartners.directory.queries import page_of
+from cpspartners.extensions import db
+from cpspartners.formtools import options
+from cpspartners.models import Opportunity, Partner, SpeakerRequest
+from cpspartners.models.workflow import REQUEST_STATES
+from cpspartners.services import messages
+from cpspartners.services import requests as visit_requests
+from cpspartners.taxonomy import CAREER_CLUSTERS, codes
+from cpspartners.text import clean_query, small_int
+from cpspartners.workflows import finder
+from cpspartners.workflows.common import get_or_404, page_number, run
+from cpspartners.workflows.forms import (
     AcceptForm,
     ActionForm,
     AnswerForm,
@@ -33,7 +33,7 @@ from .forms import (
     ReassignForm,
     RequestForm,
 )
-from .reassign import candidates as partners_to_offer
+from cpspartners.workflows.reassign import candidates as partners_to_offer
 
 bp = Blueprint("visits", __name__)
 

@@ -14,8 +14,7 @@ from cpspartners.extensions import db
 from cpspartners.search.outbox import rebuild
 from cpspartners.seed.demo import seed_demo
 from cpspartners.seed.schools import seed_schools
-
-from ..conftest import DATA_DIR, skip_or_fail
+from tests.conftest import DATA_DIR, skip_or_fail
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 AXE = os.path.join(ROOT, "node_modules", "axe-core", "axe.min.js")

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Opportunity, Partner, User
 from cpspartners.services import listings
-
-from .conftest import CHROMIUM_ARGS, SCREENSHOTS  # noqa: F401  (same launch as the public pages)
-from .test_public_pages_browser import run_axe
+from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS  # noqa: F401  (same launch as the public pages)
+from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser test password"

@@ -7,9 +7,8 @@ import pytest
 
 from cpspartners.extensions import db
 from cpspartners.models import School, User
-
-from .conftest import SCREENSHOTS
-from .test_public_pages_browser import run_axe
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser test password"

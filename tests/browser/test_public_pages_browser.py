@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.models import CommunityArea, Opportunity, Partner, School
-
-from .conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

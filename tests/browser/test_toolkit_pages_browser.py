@@ -19,9 +19,8 @@ from cpspartners.models import (
     User,
 )
 from cpspartners.services import newsletters
-
-from .conftest import SCREENSHOTS
-from .test_public_pages_browser import run_axe
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"

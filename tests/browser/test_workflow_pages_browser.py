@@ -11,9 +11,8 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, School, User
 from cpspartners.services import applications, feedback, messages, requests
-
-from .conftest import SCREENSHOTS
-from .test_public_pages_browser import run_axe
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser test password"
