@@ -29,13 +29,11 @@ sys.path.insert(0, ROOT)
 
 from sqlalchemy import inspect, select
 
-from cpspartners import (
-    create_app,
-    matching,
-)
+from cpspartners import create_app
 from cpspartners.extensions import db
 from cpspartners.models import School
-from cpspartners.recommend import load_offers
+from cpspartners.recommendations import ranking
+from cpspartners.recommendations.candidates import load_offers
 from cpspartners.taxonomy import CAREER_CLUSTERS, INTEREST_TAGS
 
 DEFAULT_DB = os.path.join(ROOT, "bench", ".data", "match-100k.sqlite")
@@ -75,7 +73,7 @@ def make_students(rng, schools, tags, count):
         if low > high:
             continue
         students.append(
-            matching.Seeker(
+            ranking.Seeker(
                 kind="student",
                 school_id=school.id,
                 school_name=school.long_name,
@@ -125,7 +123,7 @@ def main():
         started = time.perf_counter()
         offers = load_offers()
         loaded = time.perf_counter()
-        index = matching.OfferIndex(offers)
+        index = ranking.OfferIndex(offers)
         built = time.perf_counter()
     tags = sorted({t for o in offers for t in o.tags} | set(INTEREST_TAGS))
     offer_ids = [o.id for o in offers]
@@ -156,7 +154,7 @@ def main():
 
     batch = make_students(random.Random(7), schools, tags, args.batch)
     t0, c0 = time.perf_counter(), time.process_time()
-    digests = matching.recommend_many(batch, index, today, 10)
+    digests = ranking.recommend_many(batch, index, today, 10)
     elapsed, used = time.perf_counter() - t0, time.process_time() - c0
     assert len(digests) == args.batch and all(len(found) == 10 for _seeker, found in digests)
     print(
@@ -168,7 +166,7 @@ def main():
         slow = []
         for seeker in students[: args.reference]:
             t0 = time.perf_counter()
-            expected = matching.reference_recommend(seeker, offers, today, 10)
+            expected = ranking.reference_recommend(seeker, offers, today, 10)
             slow.append((time.perf_counter() - t0) * 1000)
             assert index.recommend(seeker, today, 10) == expected, seeker
         print(

@@ -63,10 +63,10 @@ def main():
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
         for label, path in (
-            ("GET /specialist/opportunities.csv", "/specialist/opportunities.csv"),
-            ("GET /specialist/partners.csv", "/specialist/partners.csv"),
-            ("GET /specialist/outcomes (630 schools, page 1)", "/specialist/outcomes"),
-            ("GET /specialist/outcomes.csv (every school)", "/specialist/outcomes.csv"),
+            ("GET /transfers/opportunities.csv", "/transfers/opportunities.csv"),
+            ("GET /transfers/partners.csv", "/transfers/partners.csv"),
+            ("GET /outcomes (630 schools, page 1)", "/outcomes"),
+            ("GET /outcomes/export.csv (every school)", "/outcomes/export.csv"),
         ):
             assert client.get(path).status_code == 200, path
             print("%-50s %8.3f s" % (label, timed(args.repeat, lambda path=path: client.get(path).get_data())))

@@ -9,6 +9,27 @@ from sqlalchemy.engine import Engine
 from cpspartners import config
 from cpspartners.extensions import babel, csrf, db, limiter, migrate
 
+# The feature packages, each with a blueprint in its views.py (README, "What is where").
+FEATURES = (
+    "directory",
+    "search",
+    "accounts",
+    "partners",
+    "review",
+    "applications",
+    "visits",
+    "notifications",
+    "recommendations",
+    "transfers",
+    "newsletters",
+    "pools",
+    "outcomes",
+    "equity",
+    "calendars",
+    "admin",
+    "moved",
+)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -68,7 +89,7 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 def register_extensions(app):
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
-    from cpspartners.auth import init_auth
+    from cpspartners.accounts.auth import init_auth
     from cpspartners.i18n import init_i18n
     from cpspartners.search import init_app as init_search
     from cpspartners.security import init_security
@@ -86,31 +107,11 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from cpspartners.accounts.views import bp as accounts_bp
-    from cpspartners.admin.views import bp as admin_bp
-    from cpspartners.directory.views import bp as directory_bp
-    from cpspartners.foryou.views import bp as foryou_bp
-    from cpspartners.insights.views import bp as insights_bp
-    from cpspartners.partners.views import bp as partners_bp
-    from cpspartners.search.views import bp as search_bp
-    from cpspartners.specialists.views import bp as specialists_bp
-    from cpspartners.tools import bp as tools_bp
-    from cpspartners.workflows.applications import bp as applications_bp
-    from cpspartners.workflows.inbox import bp as notifications_bp
-    from cpspartners.workflows.visits import bp as visits_bp
+    """One blueprint per feature; each feature's views.py names its URL prefix."""
+    from importlib import import_module
 
-    app.register_blueprint(directory_bp)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(partners_bp)
-    app.register_blueprint(specialists_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(insights_bp)
-    app.register_blueprint(foryou_bp)
-    app.register_blueprint(tools_bp)
-    app.register_blueprint(applications_bp)
-    app.register_blueprint(visits_bp)
-    app.register_blueprint(notifications_bp)
+    for feature in FEATURES:
+        app.register_blueprint(import_module(f"cpspartners.{feature}.views").bp)
 
 
 def register_commands(app):

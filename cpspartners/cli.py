@@ -98,8 +98,8 @@ import_cli = AppGroup("import", help="Import partners or opportunities from a CS
 @click.option("--show", type=int, default=20, show_default=True, help="How many rejected rows to list.")
 def import_command(what, path, commit, show):
     """Dry-run (default) or commit an import; all or nothing."""
+    from cpspartners.formats.spreadsheets import ImportFileError
     from cpspartners.services import imports
-    from cpspartners.toolkit.spreadsheets import ImportFileError
 
     try:
         planned = imports.plan(what, path.read())
@@ -140,9 +140,9 @@ def pools_report_command():
     from sqlalchemy import select
 
     from cpspartners.extensions import db
+    from cpspartners.formats.spreadsheets import to_csv
     from cpspartners.models import SeatPool
     from cpspartners.services import pools
-    from cpspartners.toolkit.spreadsheets import to_csv
 
     rows = []
     for pool in db.session.scalars(select(SeatPool).order_by(SeatPool.id)):

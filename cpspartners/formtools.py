@@ -3,8 +3,12 @@
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 TAG = re.compile(r"<\s*/?\s*[a-zA-Z!]")
 # Control characters other than tab and newlines, and the bidi overrides used to disguise text.
@@ -50,4 +54,25 @@ def school_choices():
     return options(
         [(0, _l("Choose a school"))]
         + list(db.session.execute(select(School.id, School.long_name).order_by(School.long_name)))
+    )
+
+
+def max_length(n):
+    """A Length validator whose message says the limit in the reader's language."""
+    return Length(max=n, message=_l("Use at most %(max)d characters.", max=n))
+
+
+LANGUAGE_OPTIONS = (("en", _l("English")), ("es", _l("Spanish")))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: nothing to fill in but the CSRF token."""
+
+
+REQUIRED = _l("This field is required.")
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your message"), filters=[strip], validators=[DataRequired(REQUIRED), max_length(4000), PlainText()]
     )

@@ -95,11 +95,11 @@ def home_endpoint(user):
     if is_admin(user):
         return "admin.users"
     if is_specialist(user):
-        return "specialists.queue"
+        return "review.queue"
     if is_partner_staff(user):
         return "partners.dashboard"
     if _approved(user, "student", "teacher"):
-        return "foryou.recommendations"
+        return "recommendations.recommendations"
     return "accounts.profile"
 
 

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import func, select
 
-from cpspartners.auth import make_reset_token
+from cpspartners.accounts.auth import make_reset_token
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, ChangeRequest, Partner, User
 from tests.conftest import TEST_PASSWORD, post

@@ -66,7 +66,7 @@ def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(
     role, path, valid, kept_field, model = FORMS[form]
     client = client_as(role)
     if path is None:
-        path = f"/specialist/partners/{make_partner().id}/vetting/new"
+        path = f"/review/partners/{make_partner().id}/vetting/new"
     data = dict(valid, **{field: value})
     if field == kept_field:
         kept_field = "title" if form == "opportunity" else "name"
@@ -157,13 +157,13 @@ def test_someone_elses_object_is_403_and_unchanged(client_as, make_opportunity):
 def test_unknown_objects_are_404_not_500(client_as):
     specialist = client_as("specialist")
     for path in (
-        "/specialist/requests/999999",
-        "/specialist/partners/999999",
-        "/specialist/opportunities/999999",
-        "/specialist/vetting/999999/edit",
+        "/review/changes/999999",
+        "/review/partners/999999",
+        "/review/opportunities/999999",
+        "/review/vetting/999999/edit",
         "/admin/users/999999",
         "/partner/opportunities/999999/edit",
     ):
         assert specialist.get(path).status_code in (404, 403), path
-    assert post(specialist, "/specialist/vetting/999999/delete").status_code == 404
-    assert post(specialist, "/specialist/requests/999999/approve").status_code == 404
+    assert post(specialist, "/review/vetting/999999/delete").status_code == 404
+    assert post(specialist, "/review/changes/999999/approve").status_code == 404

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner
 from cpspartners.search.index import create_generation, current_path, swap_in
-from cpspartners.workflows import finder
+from cpspartners.visits import finder
 from tests.conftest import sign_in_as
 
 
@@ -90,7 +90,7 @@ def like_titles(words, curie):
 
 
 def find_page(app, people, q):
-    response = sign_in_as(app.test_client(), people["teacher"]).get("/teacher/find", query_string={"q": q})
+    response = sign_in_as(app.test_client(), people["teacher"]).get("/visits/find", query_string={"q": q})
     return response.status_code, response.get_data(as_text=True)
 
 

@@ -8,7 +8,7 @@ import pytest
 from cpspartners.extensions import db
 from cpspartners.models import SpeakerRequest
 from cpspartners.services import requests
-from cpspartners.workflows import reassign
+from cpspartners.visits import reassign
 from tests.conftest import post, sign_in_as
 
 TODAY = date.today()
@@ -71,7 +71,7 @@ def test_search_falls_back_to_names_in_the_database_when_the_index_fails(setting
 
 def test_the_page_offers_suggestions_then_search_results(app, people, setting):
     specialist = sign_in_as(app.test_client(), people["specialist"])
-    url = "/requests/%d" % setting["req"].id
+    url = "/visits/%d" % setting["req"].id
     html = specialist.get(url).get_data(as_text=True)
     assert "Suggested: organizations with classroom listings" in html
     assert html.index("Near Coders") < html.index("Far Coders") and "Near Interns" not in html
@@ -99,7 +99,7 @@ def test_the_page_offers_suggestions_then_search_results(app, people, setting):
 )
 def test_odd_searches_answer_without_error_and_escape_what_they_echo(app, people, setting, query):
     specialist = sign_in_as(app.test_client(), people["specialist"])
-    response = specialist.get("/requests/%d" % setting["req"].id, query_string={"partner_q": query})
+    response = specialist.get("/visits/%d" % setting["req"].id, query_string={"partner_q": query})
     assert response.status_code == 200
     assert "<b>coders</b>" not in response.get_data(as_text=True)
 
@@ -107,14 +107,14 @@ def test_odd_searches_answer_without_error_and_escape_what_they_echo(app, people
 def test_reassigning_to_a_searched_partner(app, people, setting):
     specialist = sign_in_as(app.test_client(), people["specialist"])
     req = setting["req"]
-    bad = post(specialist, "/requests/%d/reassign?partner_q=placeless" % req.id, {"partner_id": "0"})
+    bad = post(specialist, "/visits/%d/reassign?partner_q=placeless" % req.id, {"partner_id": "0"})
     assert bad.status_code == 400 and "Choose an organization." in bad.get_data(as_text=True)
     assert "Placeless Coders" in bad.get_data(as_text=True)
-    post(specialist, "/requests/%d/reassign" % req.id, {"partner_id": str(setting["far"].id)})
+    post(specialist, "/visits/%d/reassign" % req.id, {"partner_id": str(setting["far"].id)})
     assert db.session.get(SpeakerRequest, req.id).partner_id == setting["far"].id
 
 
 def test_only_specialists_see_the_search(app, people, setting):
     teacher = sign_in_as(app.test_client(), people["teacher"])
-    html = teacher.get("/requests/%d?partner_q=coders" % setting["req"].id).get_data(as_text=True)
+    html = teacher.get("/visits/%d?partner_q=coders" % setting["req"].id).get_data(as_text=True)
     assert "Pass to another partner" not in html and "Far Coders" not in html

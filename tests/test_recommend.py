@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
-from cpspartners import recommend
 from cpspartners.extensions import db
 from cpspartners.geo import miles_between
 from cpspartners.models import (
@@ -18,6 +17,7 @@ from cpspartners.models import (
     TeacherProfile,
     User,
 )
+from cpspartners.recommendations import candidates
 
 TODAY = date.today()
 
@@ -33,7 +33,7 @@ def make_user(role="student", school=None, **values):
 
 
 def ranked(user, **kwargs):
-    return recommend.recommendations_for(user, on=TODAY, **kwargs)
+    return candidates.recommendations_for(user, on=TODAY, **kwargs)
 
 
 def codes(recommendation):
@@ -105,7 +105,7 @@ def test_profile_interests_dismissals_and_popularity(fresh, curie, make_opportun
     fans = [make_user(school=curie) for _ in range(10)]
     db.session.add_all(SavedOpportunity(user_id=fan.id, opportunity_id=same_kind.id) for fan in fans)
     db.session.commit()
-    recommend.candidate_index(force=True)
+    candidates.candidate_index(force=True)
     again = ranked(student)
     popular = next(r for r in again if r.offer_id == same_kind.id)
     assert ("popular", {"saves": 10}) in popular.reasons
@@ -128,27 +128,27 @@ def test_teacher_gets_classroom_speakers_for_their_bands(fresh, curie, make_oppo
 def test_staff_get_no_recommendations(app, make_partner):
     staff = make_user(role="partner_staff", partner_id=make_partner().id)
     with pytest.raises(ValueError):
-        recommend.seeker_for(staff)
+        candidates.seeker_for(staff)
 
 
 def test_index_is_cached_and_rebuilt_when_the_directory_changes(app, curie, make_opportunity):
     app.config["RECOMMEND_CACHE_SECONDS"] = 3600
     first = make_opportunity()
-    index = recommend.candidate_index()
-    assert recommend.candidate_index() is index  # within the recheck interval: no queries at all
+    index = candidates.candidate_index()
+    assert candidates.candidate_index() is index  # within the recheck interval: no queries at all
     make_opportunity()
-    assert recommend.candidate_index() is index
+    assert candidates.candidate_index() is index
     app.config["RECOMMEND_CACHE_SECONDS"] = 0
-    assert recommend.candidate_index() is not index  # a new listing: rebuilt
-    rebuilt = recommend.candidate_index()
-    assert recommend.candidate_index() is rebuilt  # nothing changed: kept
+    assert candidates.candidate_index() is not index  # a new listing: rebuilt
+    rebuilt = candidates.candidate_index()
+    assert candidates.candidate_index() is rebuilt  # nothing changed: kept
     first.tags = ["welding"]
     db.session.commit()
-    assert "welding" in recommend.candidate_index().by_id[first.id].tags
+    assert "welding" in candidates.candidate_index().by_id[first.id].tags
     partner = db.session.get(Partner, first.partner_id)
     partner.status = "inactive"
     db.session.commit()
-    assert first.id not in recommend.candidate_index().by_id
+    assert first.id not in candidates.candidate_index().by_id
 
 
 def test_offers_load_with_one_query_per_table(app, curie, make_opportunity):
@@ -159,7 +159,7 @@ def test_offers_load_with_one_query_per_table(app, curie, make_opportunity):
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            offers = recommend.load_offers()
+            offers = candidates.load_offers()
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements), offers

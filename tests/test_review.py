@@ -55,10 +55,10 @@ def test_new_listing_is_pending_and_not_public_until_approved(client_as, client)
     assert client.get(f"/opportunities/{opp.slug}").status_code == 404
     [request] = open_requests()
     specialist = client_as("specialist")
-    page = specialist.get(f"/specialist/requests/{request.id}").get_data(as_text=True)
+    page = specialist.get(f"/review/changes/{request.id}").get_data(as_text=True)
     assert "Welding basics" in page and "Soldadura básica" in page
     assert "<td>Workshop</td>" in page and "<td>Advanced Manufacturing</td>" in page  # labels, not codes
-    assert post(specialist, f"/specialist/requests/{request.id}/approve").status_code == 302
+    assert post(specialist, f"/review/changes/{request.id}/approve").status_code == 302
     db.session.refresh(opp)
     assert opp.status == "published"
     assert client.get(f"/opportunities/{opp.slug}").status_code == 200
@@ -81,9 +81,9 @@ def test_change_to_a_published_listing_waits_for_approval(client_as, client, mak
     assert "Old title" in public and "New title" not in public
     [request] = open_requests()
     specialist = client_as("specialist")
-    diff_page = specialist.get(f"/specialist/requests/{request.id}").get_data(as_text=True)
+    diff_page = specialist.get(f"/review/changes/{request.id}").get_data(as_text=True)
     assert "Old title" in diff_page and "New title" in diff_page and 'class="changed"' in diff_page
-    post(specialist, f"/specialist/requests/{request.id}/approve")
+    post(specialist, f"/review/changes/{request.id}/approve")
     db.session.refresh(opp)
     assert opp.title == "New title" and opp.status == "published"
     assert "New title" in client.get(f"/opportunities/{opp.slug}").get_data(as_text=True)
@@ -98,10 +98,10 @@ def test_publishing_gate_names_exactly_what_is_missing(client_as, client):
     post(staff, "/partner/opportunities/new", OPP_FORM, token_from="/partner/opportunities/new")
     [request] = open_requests()
     specialist = client_as("specialist")
-    page = specialist.get(f"/specialist/requests/{request.id}").get_data(as_text=True)
+    page = specialist.get(f"/review/changes/{request.id}").get_data(as_text=True)
     assert "Certificate of insurance, Background check" in page
     assert "Partnership agreement" not in page.split("current records for:")[1].split(".")[0]
-    response = post(specialist, f"/specialist/requests/{request.id}/approve")
+    response = post(specialist, f"/review/changes/{request.id}/approve")
     assert response.status_code == 302
     follow = specialist.get(response.headers["Location"]).get_data(as_text=True)
     assert "current records for: Certificate of insurance, Background check" in follow
@@ -119,7 +119,7 @@ def test_gate_does_not_apply_to_listings_for_classrooms(client_as):
         token_from="/partner/opportunities/new",
     )
     [request] = open_requests()
-    post(client_as("specialist"), f"/specialist/requests/{request.id}/approve")
+    post(client_as("specialist"), f"/review/changes/{request.id}/approve")
     assert db.session.scalars(select(Opportunity)).one().status == "published"
 
 
@@ -128,11 +128,9 @@ def test_request_changes_shows_the_comment_to_the_partner(client_as):
     post(staff, "/partner/opportunities/new", OPP_FORM, token_from="/partner/opportunities/new")
     [request] = open_requests()
     specialist = client_as("specialist")
-    empty = post(specialist, f"/specialist/requests/{request.id}/request-changes", {"comment": ""})
+    empty = post(specialist, f"/review/changes/{request.id}/request-changes", {"comment": ""})
     assert empty.status_code == 400 and 'id="comment-error"' in empty.get_data(as_text=True)
-    post(
-        specialist, f"/specialist/requests/{request.id}/request-changes", {"comment": "Please add the Spanish summary."}
-    )
+    post(specialist, f"/review/changes/{request.id}/request-changes", {"comment": "Please add the Spanish summary."})
     dashboard = staff.get("/partner").get_data(as_text=True)
     assert "Please add the Spanish summary." in dashboard and "Changes requested" in dashboard
     # Resubmitting puts the same request back in the queue with the new values.
@@ -156,7 +154,7 @@ def test_reject_keeps_a_new_listing_out_of_public_view(client_as, client):
         token_from="/partner/opportunities/new",
     )
     [request] = open_requests()
-    post(client_as("specialist"), f"/specialist/requests/{request.id}/reject", {"comment": "Duplicate listing."})
+    post(client_as("specialist"), f"/review/changes/{request.id}/reject", {"comment": "Duplicate listing."})
     opp = db.session.scalars(select(Opportunity)).one()
     assert opp.status == "draft"
     assert client.get(f"/opportunities/{opp.slug}").status_code == 404
@@ -173,9 +171,9 @@ def test_deciding_twice_is_refused_without_change(client_as):
     )
     [request] = open_requests()
     specialist = client_as("specialist")
-    post(specialist, f"/specialist/requests/{request.id}/approve")
+    post(specialist, f"/review/changes/{request.id}/approve")
     count = db.session.scalar(select(func.count()).select_from(AuditEntry))
-    response = post(specialist, f"/specialist/requests/{request.id}/reject", {"comment": "Too late"})
+    response = post(specialist, f"/review/changes/{request.id}/reject", {"comment": "Too late"})
     assert response.status_code == 302
     assert db.session.get(ChangeRequest, request.id).status == "approved"
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == count
@@ -198,7 +196,7 @@ def test_partner_profile_change_waits_for_review(client_as, client):
     assert partner.name == old_name
     assert old_name in client.get(f"/partners/{partner.slug}").get_data(as_text=True)
     [request] = open_requests()
-    post(client_as("specialist"), f"/specialist/requests/{request.id}/approve")
+    post(client_as("specialist"), f"/review/changes/{request.id}/approve")
     db.session.refresh(partner)
     assert partner.name == "Renamed Org" and partner.mission == "Nueva misión — ¡más estudiantes!"
 

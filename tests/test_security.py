@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(__file__))
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/opportunities", "/account/sign-in", "/no-such-page", "/static/css/site.css", "/specialist"]
+    "path", ["/", "/opportunities", "/account/sign-in", "/no-such-page", "/static/css/site.css", "/review"]
 )
 def test_every_response_has_the_security_headers(client, path):
     response = client.get(path)
@@ -144,13 +144,13 @@ def test_no_inline_script_or_style_in_any_template():
 
 
 def test_anonymous_visitor_is_sent_to_sign_in_with_next(client):
-    response = client.get("/specialist/audit?actor=x")
+    response = client.get("/review/audit?actor=x")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account/sign-in?next=/specialist/audit?actor%3Dx"
+    assert response.headers["Location"] == "/account/sign-in?next=/review/audit?actor%3Dx"
 
 
 def test_signed_in_without_the_right_gets_403(client_as):
-    assert client_as("teacher").get("/specialist").status_code == 403
+    assert client_as("teacher").get("/review").status_code == 403
 
 
 def test_sign_in_page_posts_with_a_token_from_the_form(client, make_user):

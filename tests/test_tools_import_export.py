@@ -22,9 +22,9 @@ def specialist(client_as, app, tmp_path):
 
 def upload(client, raw, what="partners", name="sheet.csv"):
     return client.post(
-        "/specialist/import",
+        "/transfers/import",
         content_type="multipart/form-data",
-        data={"csrf_token": csrf_token(client, "/specialist/import"), "what": what, "file": (io.BytesIO(raw), name)},
+        data={"csrf_token": csrf_token(client, "/transfers/import"), "what": what, "file": (io.BytesIO(raw), name)},
     )
 
 
@@ -35,8 +35,8 @@ def partners():
 def commit(client, page):
     token = page.split('name="token" type="hidden" value="')[1].split('"')[0]
     return client.post(
-        "/specialist/import/commit",
-        data={"csrf_token": csrf_token(client, "/specialist/import"), "what": "partners", "token": token},
+        "/transfers/import/commit",
+        data={"csrf_token": csrf_token(client, "/transfers/import"), "what": "partners", "token": token},
         follow_redirects=True,
     ), token
 
@@ -55,8 +55,8 @@ def test_dry_run_then_commit_then_same_file_changes_nothing(specialist, app):
     assert "Unchanged: 2" in again and "Import these 0 rows" in again
     # Replaying the old token does nothing.
     replay = specialist.post(
-        "/specialist/import/commit",
-        data={"csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners", "token": token},
+        "/transfers/import/commit",
+        data={"csrf_token": csrf_token(specialist, "/transfers/import"), "what": "partners", "token": token},
         follow_redirects=True,
     )
     assert "no longer available" in replay.text
@@ -109,9 +109,9 @@ def test_rejected_rows_are_listed_and_cannot_be_committed(specialist):
 
 def test_not_a_csv_name_no_file_and_too_large_files(specialist, app):
     no_file = specialist.post(
-        "/specialist/import",
+        "/transfers/import",
         content_type="multipart/form-data",
-        data={"csrf_token": csrf_token(specialist, "/specialist/import"), "what": "partners"},
+        data={"csrf_token": csrf_token(specialist, "/transfers/import"), "what": "partners"},
     )
     assert no_file.status_code == 400 and "Choose a CSV file." in no_file.text
     assert "Upload a .csv file" in upload(specialist, PARTNERS, name="sheet.xlsx").text
@@ -128,8 +128,8 @@ def test_someone_elses_or_forged_token_imports_nothing(specialist, client_as):
     other = client_as("specialist")
     for who, value in ((other, token), (specialist, "../../etc/passwd"), (specialist, "A" * 32)):
         response = who.post(
-            "/specialist/import/commit",
-            data={"csrf_token": csrf_token(who, "/specialist/import"), "what": "partners", "token": value},
+            "/transfers/import/commit",
+            data={"csrf_token": csrf_token(who, "/transfers/import"), "what": "partners", "token": value},
             follow_redirects=True,
         )
         assert "no longer available" in response.text
@@ -137,7 +137,7 @@ def test_someone_elses_or_forged_token_imports_nothing(specialist, client_as):
 
 
 def test_templates_have_the_expected_columns(specialist):
-    response = specialist.get("/specialist/import/template-opportunities.csv")
+    response = specialist.get("/transfers/import/template-opportunities.csv")
     assert response.mimetype == "text/csv"
     header = next(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert header[:3] == ["external_id", "partner_external_id", "kind"]
@@ -154,28 +154,28 @@ def read_csv(response):
 def test_exports_neutralise_formulas_and_reimport_unchanged(specialist, make_partner, make_opportunity):
     partner = make_partner(name="=cmd|' /C calc'!A0", external_id="P-9")
     make_opportunity(partner=partner, external_id="O-9", title="@SUM(1)")
-    rows = read_csv(specialist.get("/specialist/partners.csv"))
+    rows = read_csv(specialist.get("/transfers/partners.csv"))
     assert rows[0][:3] == ["external_id", "name", "kind"]
     assert rows[1][1] == "'=cmd|' /C calc'!A0"
-    opp_rows = read_csv(specialist.get("/specialist/opportunities.csv"))
+    opp_rows = read_csv(specialist.get("/transfers/opportunities.csv"))
     assert opp_rows[1][3] == "'@SUM(1)" and opp_rows[1][1] == "P-9"
     # The partner export is the import's shape: importing it back changes nothing (formula cells
     # come back rejected, so use a plain name).
     partner.name = "Plain Name"
     db.session.commit()
-    exported = specialist.get("/specialist/partners.csv").get_data()
+    exported = specialist.get("/transfers/partners.csv").get_data()
     page = upload(specialist, exported).text
     assert "Unchanged: 1" in page and "Rejected: 0" in page
 
 
 def test_needs_verification_and_audit_exports_follow_the_filters(specialist, make_opportunity):
     make_opportunity(title="Never checked", last_verified_at=None)
-    rows = read_csv(specialist.get("/specialist/needs-verification.csv?days=30"))
+    rows = read_csv(specialist.get("/transfers/needs-verification.csv?days=30"))
     assert [r[1] for r in rows[1:]] == ["Never checked"]
     record(specialist.user, "archived", "partner", 1, {"status": ["active", "archived"]})
     record(specialist.user, "verified", "partner", 2)
     db.session.commit()
-    rows = read_csv(specialist.get("/specialist/audit.csv?action=archived"))
+    rows = read_csv(specialist.get("/transfers/audit.csv?action=archived"))
     assert len(rows) == 2 and rows[1][2] == "archived" and "status: active -> archived" in rows[1][5]
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 2
-    assert 'href="/specialist/audit.csv?action=archived"' in specialist.get("/specialist/audit?action=archived").text
+    assert 'href="/transfers/audit.csv?action=archived"' in specialist.get("/review/audit?action=archived").text

@@ -48,7 +48,7 @@ def compose(client, **fields):
         "language": "en",
         **fields,
     }
-    return post(client, "/specialist/newsletters/new", data, token_from="/specialist/newsletters/new")
+    return post(client, "/newsletters/new", data, token_from="/newsletters/new")
 
 
 def test_compose_edit_reorder_remove_add_and_note(specialist, listings):
@@ -56,7 +56,7 @@ def test_compose_edit_reorder_remove_add_and_note(specialist, listings):
     assert response.status_code == 302
     newsletter = db.session.scalars(select(Newsletter)).one()
     assert [i.opportunity.title for i in newsletter.items] == ["Robotics club", "Radio <b>workshop</b>", "Welding"]
-    base = f"/specialist/newsletters/{newsletter.id}"
+    base = f"/newsletters/{newsletter.id}"
     post(specialist, f"{base}/items/{listings[0].id}/down", token_from=base)
     post(specialist, f"{base}/items/{listings[2].id}/remove", token_from=base)
     db.session.refresh(newsletter)
@@ -83,17 +83,17 @@ def test_bad_scope_and_html_in_subject_are_refused(specialist, listings):
 def test_preview_is_escaped_has_no_inline_style_and_downloads(specialist, listings):
     compose(specialist, language="es")
     newsletter = db.session.scalars(select(Newsletter)).one()
-    page = specialist.get(f"/specialist/newsletters/{newsletter.id}/preview").text
+    page = specialist.get(f"/newsletters/{newsletter.id}/preview").text
     preview = page.split('class="newsletter-preview"')[1].split("</section>")[0]
     assert "Club de robótica" in preview  # the newsletter's language, not the page's
     assert "Radio &lt;b&gt;workshop&lt;/b&gt;" in preview
     # Only the site's own external scripts (the CSP forbids inline ones); the email body adds none.
     inline_scripts = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page)
     assert "style=" not in page and inline_scripts == [] and "srcdoc" not in page
-    html = specialist.get(f"/specialist/newsletters/{newsletter.id}.html")
+    html = specialist.get(f"/newsletters/{newsletter.id}.html")
     assert html.mimetype == "text/html" and "attachment" in html.headers["Content-Disposition"]
     assert 'lang="es"' in html.text and "http://localhost/opportunities/robotics" in html.text
-    text = specialist.get(f"/specialist/newsletters/{newsletter.id}.txt")
+    text = specialist.get(f"/newsletters/{newsletter.id}.txt")
     assert text.mimetype == "text/plain" and "Club de robótica" in text.text
 
 
@@ -106,7 +106,7 @@ def test_send_button_marks_for_the_cron_and_the_command_delivers(
     make_user("teacher", email="teacher@example.org", preferred_language="en")
     compose(specialist, language="en")
     newsletter = db.session.scalars(select(Newsletter)).one()
-    base = f"/specialist/newsletters/{newsletter.id}"
+    base = f"/newsletters/{newsletter.id}"
     response = post(specialist, f"{base}/send", token_from=base, follow_redirects=True)
     assert "will go to 1 recipients within minutes" in response.text
     assert smtp_server.messages == []  # nothing is sent inside the request
@@ -122,29 +122,29 @@ def test_send_button_marks_for_the_cron_and_the_command_delivers(
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "Robotics club" in text and "Robotics club" in html
-    link = re.search(r"(http://\S+/newsletter/unsubscribe/\S+)", text).group(1)
+    link = re.search(r"(http://\S+/newsletters/unsubscribe/\S+)", text).group(1)
     assert link in html and message["List-Unsubscribe"] == f"<{link}>"
     db.session.refresh(newsletter)
     assert newsletter.status == "sent" and newsletter.recipient_count == 1
     client = app.test_client()
     assert "You are unsubscribed" in client.get(link.replace("http://localhost:5000", "")).text
     assert newsletter_delivery.recipients(newsletter) == []
-    assert client.get("/newsletter/unsubscribe/forged-token").status_code == 400
+    assert client.get("/newsletters/unsubscribe/forged-token").status_code == 400
 
 
 def test_families_double_opt_in_and_spanish_newsletter(app, client, specialist, listings, smtp_server, curie):
     response = post(
         client,
-        "/newsletter/subscribe",
+        "/newsletters/subscribe",
         {"email": "Mama@Example.org", "language": "es", "school_id": curie.id},
-        token_from="/newsletter/subscribe",
+        token_from="/newsletters/subscribe",
     )
     assert "Check your email" in response.text
     subscriber = db.session.scalars(select(NewsletterSubscriber)).one()
     assert subscriber.email == "mama@example.org" and subscriber.confirmed_at is None
     confirm = smtp_server.last_to("mama@example.org")
     assert confirm["Content-Language"] == "es"
-    link = re.search(r"http://localhost(/newsletter/confirm/\S+)", confirm.get_content()).group(1)
+    link = re.search(r"http://localhost(/newsletters/confirm/\S+)", confirm.get_content()).group(1)
     # Unconfirmed addresses get nothing.
     compose(specialist, audience="families", language="es", scope="school", scope_value=str(curie.id))
     newsletter = db.session.scalars(select(Newsletter)).one()
@@ -164,7 +164,10 @@ def test_families_double_opt_in_and_spanish_newsletter(app, client, specialist, 
 
 def test_subscribe_form_refuses_bad_addresses(client):
     response = post(
-        client, "/newsletter/subscribe", {"email": "not-an-email", "language": "es"}, token_from="/newsletter/subscribe"
+        client,
+        "/newsletters/subscribe",
+        {"email": "not-an-email", "language": "es"},
+        token_from="/newsletters/subscribe",
     )
     assert response.status_code == 400 and "Enter a valid email address." in response.text
     assert db.session.scalars(select(NewsletterSubscriber)).all() == []
@@ -185,7 +188,7 @@ def test_send_button_enqueues_an_rq_job_when_redis_is_configured(app, specialist
     app.config["RQ_REDIS_URL"] = url
     compose(specialist)
     newsletter = db.session.scalars(select(Newsletter)).one()
-    base = f"/specialist/newsletters/{newsletter.id}"
+    base = f"/newsletters/{newsletter.id}"
     response = post(specialist, f"{base}/send", token_from=base, follow_redirects=True)
     assert "has started" in response.text
     jobs = queue.get_jobs()
@@ -214,7 +217,7 @@ def newsletters_command(app, *args):
 
 
 def progress(client, newsletter):
-    page = client.get(f"/specialist/newsletters/{newsletter.id}").text
+    page = client.get(f"/newsletters/{newsletter.id}").text
     return page.split('class="meta"')[1].split("</p>")[0]
 
 
@@ -234,7 +237,7 @@ def test_a_lost_connection_resumes_with_the_rest_and_nobody_gets_two(
     db.session.refresh(newsletter)
     assert newsletter.status == "sending" and newsletter.claimed_until is None
     assert "Sent to 3 of 5 so far" in progress(specialist, newsletter)
-    assert "Sent to 3 of 5 so far" in specialist.get("/specialist/newsletters").text
+    assert "Sent to 3 of 5 so far" in specialist.get("/newsletters").text
     specialist.set_cookie("lang", "es")
     assert "Enviado a 3 de 5 hasta ahora" in progress(specialist, newsletter)
     specialist.set_cookie("lang", "en")

@@ -32,16 +32,16 @@ def csv_rows(response):
 
 def test_outcome_report_sorts_pages_and_exports(app, people, completed, curie):  # noqa: F811
     client = as_user(app, people["specialist"])
-    page = client.get("/specialist/outcomes?group=school&year=2025-26&sort=reached&dir=desc")
+    page = client.get("/outcomes?group=school&year=2025-26&sort=reached&dir=desc")
     assert page.status_code == 200
     first_row = page.text.split("<tbody>")[1].split("</tr>")[0]
     assert curie.long_name in first_row  # the only school with a student reached sorts first
     assert "Page 1 of" in page.text  # 630 schools, 50 a page
-    last = client.get("/specialist/outcomes?group=school&year=2025-26&page=99999")
+    last = client.get("/outcomes?group=school&year=2025-26&page=99999")
     assert last.status_code == 200
-    odd = client.get("/specialist/outcomes?group=planet&year=1999-00&sort=%3Cscript%3E&page=abc")
+    odd = client.get("/outcomes?group=planet&year=1999-00&sort=%3Cscript%3E&page=abc")
     assert odd.status_code == 200 and "<script>" not in odd.text
-    rows = csv_rows(client.get("/specialist/outcomes.csv?group=network&year=2025-26"))
+    rows = csv_rows(client.get("/outcomes/export.csv?group=network&year=2025-26"))
     assert rows[0][:3] == ["group", "enrolment", "students_reached"]
     assert [r for r in rows[1:] if r[0] == curie.network][0][5] == "12.0"
 
@@ -57,25 +57,25 @@ def test_specialists_confirm_credentials_with_the_evidence_shown(app, people, co
     db.session.add(credential)
     db.session.commit()
     client = as_user(app, people["specialist"])
-    page = client.get("/specialist/credentials").text
+    page = client.get("/outcomes/credentials").text
     assert "OSHA 10" in page and "Card number 123" in page
     assert people["student"].email not in page
-    post(client, f"/specialist/credentials/{credential.id}/confirm", token_from="/specialist/credentials")
+    post(client, f"/outcomes/credentials/{credential.id}/confirm", token_from="/outcomes/credentials")
     assert db.session.get(Credential, credential.id).status == "confirmed"
     again = post(
         client,
-        f"/specialist/credentials/{credential.id}/reject",
-        token_from="/specialist/credentials",
+        f"/outcomes/credentials/{credential.id}/reject",
+        token_from="/outcomes/credentials",
         follow_redirects=True,
     )
     assert "already been reviewed" in again.text
     assert db.session.get(Credential, credential.id).status == "confirmed"
-    assert client.post(f"/specialist/credentials/{credential.id}/reject").status_code == 400  # no CSRF token
+    assert client.post(f"/outcomes/credentials/{credential.id}/reject").status_code == 400  # no CSRF token
 
 
 def test_partner_staff_record_a_credential_only_for_their_completed_applications(app, people, completed):  # noqa: F811
     staff = as_user(app, people["staff"])
-    form = staff.get("/partner/credentials/new").text
+    form = staff.get("/outcomes/credentials/new").text
     assert "Welding camp" in form and people["student"].email not in form
     data = {
         "application_id": completed.id,
@@ -85,18 +85,18 @@ def test_partner_staff_record_a_credential_only_for_their_completed_applications
         "earned_on": "2026-05-01",
         "evidence": "Transcript from Daley College",
     }
-    response = post(staff, "/partner/credentials/new", data, token_from="/partner/credentials/new")
+    response = post(staff, "/outcomes/credentials/new", data, token_from="/outcomes/credentials/new")
     assert response.status_code == 302
     credential = db.session.scalars(select(Credential)).one()
     assert credential.student_id == people["student"].id and credential.status == "claimed"
     other = as_user(app, people["other_staff"])
-    refused = post(other, "/partner/credentials/new", data, token_from="/partner/credentials/new")
+    refused = post(other, "/outcomes/credentials/new", data, token_from="/outcomes/credentials/new")
     assert refused.status_code == 400
     bad = post(
         staff,
-        "/partner/credentials/new",
+        "/outcomes/credentials/new",
         {**data, "earned_on": "yesterday", "credits": "-1"},
-        token_from="/partner/credentials/new",
+        token_from="/outcomes/credentials/new",
     )
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
     assert len(db.session.scalars(select(Credential)).all()) == 1
@@ -109,16 +109,16 @@ def test_specialists_read_and_filter_responses_partners_see_only_scorecards(app,
     feedback.submit(people["student"], completed, GOOD, "Loved the =welding")
     feedback.submit(people["staff"], completed, {**GOOD, "engagement": 2}, "Students were shy")
     client = as_user(app, people["specialist"])
-    page = client.get("/specialist/feedback?role=student").text
+    page = client.get("/outcomes/feedback?role=student").text
     assert "Loved the =welding" in page and "Students were shy" not in page
-    rows = csv_rows(client.get(f"/specialist/feedback.csv?partner={people['partner'].id}"))
+    rows = csv_rows(client.get(f"/outcomes/feedback.csv?partner={people['partner'].id}"))
     assert len(rows) == 3 and {r[4] for r in rows[1:]} == {"student", "partner"}
     assert "'Loved the =welding" not in [r[-1] for r in rows]  # not at the start: no quote needed
-    assert client.get("/specialist/feedback?partner=abc&role=%00").status_code == 200
-    staff_page = as_user(app, people["staff"]).get("/partner/scorecards").text
+    assert client.get("/outcomes/feedback?partner=abc&role=%00").status_code == 200
+    staff_page = as_user(app, people["staff"]).get("/outcomes/scorecards").text
     assert "Welding camp" in staff_page and "2.50" in staff_page  # engagement average (3 + 2) / 2
     assert "Loved the" not in staff_page and "Students were shy" not in staff_page
-    assert as_user(app, people["staff"]).get("/specialist/feedback").status_code == 403
+    assert as_user(app, people["staff"]).get("/outcomes/feedback").status_code == 403
 
 
 # --- Seat pools ----------------------------------------------------------------------------
@@ -149,11 +149,11 @@ def test_specialist_creates_a_pool_and_allocates(app, people):
         "validity_days": "120",
         "remind_days_before": "14",
     }
-    response = post(client, "/specialist/pools/new", data, token_from="/specialist/pools/new")
+    response = post(client, "/pools/new", data, token_from="/pools/new")
     created = db.session.scalars(select(SeatPool)).one()
     assert created.provider_id == people["other_partner"].id  # the exact name, case aside: nothing to choose
-    assert response.headers["Location"].endswith(f"/specialist/pools/{created.id}")
-    page = f"/specialist/pools/{created.id}"
+    assert response.headers["Location"].endswith(f"/pools/{created.id}")
+    page = f"/pools/{created.id}"
     word = people["partner"].name.split()[0]
     offered = post(client, page, {"distributor": word, "seats": "2"}, token_from=page)
     assert offered.status_code == 400 and "Choose the distributor from the list." in offered.text
@@ -169,13 +169,13 @@ def test_specialist_creates_a_pool_and_allocates(app, people):
     assert too_many.status_code == 400 and "Not enough seats left to allocate in this pool: 3." in too_many.text
     post(client, page, {"distributor": word, "distributor_id": people["partner"].id, "seats": "2"}, token_from=page)
     assert db.session.scalars(select(SeatAllocation)).one().seats == 2
-    rows = csv_rows(client.get("/specialist/pools.csv"))
+    rows = csv_rows(client.get("/pools/export.csv"))
     assert rows[1][1:6] == ["Licences", people["other_partner"].name, "3", "2", "1"]
     bad = post(
         client,
-        "/specialist/pools/new",
+        "/pools/new",
         {**data, "total_seats": "0", "validity_days": "x"},
-        token_from="/specialist/pools/new",
+        token_from="/pools/new",
     )
     assert bad.status_code == 400
     assert len(db.session.scalars(select(SeatPool)).all()) == 1
@@ -184,47 +184,47 @@ def test_specialist_creates_a_pool_and_allocates(app, people):
 def test_distributor_assigns_renews_releases_and_the_waitlist_moves_up(app, people, pool):
     allocation = pools.allocate(pool.id, people["partner"].id, 1)
     staff = as_user(app, people["staff"])
-    assign = f"/partner/seats/{allocation.id}/assign"
+    assign = f"/pools/seats/{allocation.id}/assign"
     post(
         staff,
         assign,
         {"holder_name": "Familia Reyes", "holder_email": "mama@example.org", "holder_language": "es"},
-        token_from="/partner/seats",
+        token_from="/pools/seats",
     )
     response = post(
         staff,
         assign,
         {"student_email": people["student2"].email, "holder_language": "en"},
-        token_from="/partner/seats",
+        token_from="/pools/seats",
         follow_redirects=True,
     )
     assert "added to the waitlist" in response.text
-    page = staff.get("/partner/seats").text
+    page = staff.get("/pools/seats").text
     assert "Familia Reyes" in page and "Waitlist" in page
-    missing = post(staff, assign, {"holder_language": "en"}, token_from="/partner/seats", follow_redirects=True)
+    missing = post(staff, assign, {"holder_language": "en"}, token_from="/pools/seats", follow_redirects=True)
     assert "Give a student account" in missing.text
     unknown = post(
         staff,
         assign,
         {"student_email": "nobody@example.org", "holder_language": "en"},
-        token_from="/partner/seats",
+        token_from="/pools/seats",
         follow_redirects=True,
     )
     assert "No student account has that email address." in unknown.text
     seat = db.session.scalars(select(SeatAssignment)).one()
     expires = seat.expires_on
-    post(staff, f"/partner/seats/assignments/{seat.id}/renew", token_from="/partner/seats")
+    post(staff, f"/pools/seats/assignments/{seat.id}/renew", token_from="/pools/seats")
     db.session.refresh(seat)
     assert seat.expires_on == expires + timedelta(days=120)
     # Another distributor's staff cannot touch this seat.
     other = as_user(app, people["other_staff"])
     assert (
         other.post(
-            f"/partner/seats/assignments/{seat.id}/release", data={"csrf_token": csrf_token(other, "/partner/seats")}
+            f"/pools/seats/assignments/{seat.id}/release", data={"csrf_token": csrf_token(other, "/pools/seats")}
         ).status_code
         == 403
     )
-    post(staff, f"/partner/seats/assignments/{seat.id}/release", token_from="/partner/seats")
+    post(staff, f"/pools/seats/assignments/{seat.id}/release", token_from="/pools/seats")
     holders = [
         s.holder_user_id for s in db.session.scalars(select(SeatAssignment).where(SeatAssignment.status == "active"))
     ]
@@ -277,7 +277,7 @@ def test_personal_calendar_lists_my_deadlines_and_visits_and_can_be_revoked(app,
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     body = feed.get_data(as_text=True)
     assert "Saved camp" in body and "Applied lab" in body and "Someone else" not in body
-    post(student, "/account/calendar/new-link", token_from="/account")
+    post(student, "/calendar/new-link", token_from="/account")
     assert app.test_client().get(path).status_code == 404
     assert app.test_client().get(path[:-8] + "abc.ics").status_code == 404
     new = student.get("/account").text.split('id="calendar-url" readonly value="')[1].split('"')[0]
@@ -287,12 +287,12 @@ def test_personal_calendar_lists_my_deadlines_and_visits_and_can_be_revoked(app,
 def test_teacher_calendar_has_the_accepted_visit(app, people):
     req = make_request(people)
     requests.accept(people["staff"], req, req.date_1)
-    from cpspartners.services import personal_calendar
+    from cpspartners.calendars import personal
 
     for person in (people["teacher"], people["staff"]):
-        personal_calendar.ensure_nonce(person)
+        personal.ensure_nonce(person)
         db.session.commit()
-        body = app.test_client().get(f"/calendar/{personal_calendar.token_for(person)}.ics").get_data(as_text=True)
+        body = app.test_client().get(f"/calendar/{personal.token_for(person)}.ics").get_data(as_text=True)
         assert "Visit: " in body and req.date_1.strftime("%Y%m%d") in body
 
 

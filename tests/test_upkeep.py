@@ -24,7 +24,7 @@ def test_verify_records_who_how_when_and_leaves_updated_at_alone(client_as, make
     opp = make_opportunity()
     updated = opp.updated_at
     response = post(
-        specialist, f"/specialist/opportunities/{opp.id}/verify", {"method": "site_visit", "note": "Visited on Tuesday"}
+        specialist, f"/review/opportunities/{opp.id}/verify", {"method": "site_visit", "note": "Visited on Tuesday"}
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -39,7 +39,7 @@ def test_verify_records_who_how_when_and_leaves_updated_at_alone(client_as, make
 def test_verify_with_an_unknown_method_changes_nothing(client_as, make_opportunity):
     specialist = client_as("specialist")
     opp = make_opportunity()
-    post(specialist, f"/specialist/opportunities/{opp.id}/verify", {"method": "telepathy"})
+    post(specialist, f"/review/opportunities/{opp.id}/verify", {"method": "telepathy"})
     assert db.session.scalar(select(func.count()).select_from(Verification)) == 0
 
 
@@ -50,12 +50,12 @@ def test_needs_verification_lists_oldest_first_with_configurable_days(client_as,
     middle = make_opportunity(title="Checked in spring", last_verified_at=now - timedelta(days=100))
     make_opportunity(title="Checked last week", last_verified_at=now - timedelta(days=7))
     specialist = client_as("specialist")
-    page = specialist.get("/specialist/needs-verification?days=30").get_data(as_text=True)
+    page = specialist.get("/review/needs-verification?days=30").get_data(as_text=True)
     positions = [page.index(o.title) for o in (never, old, middle)]
     assert positions == sorted(positions) and "Checked last week" not in page
-    default = specialist.get("/specialist/needs-verification").get_data(as_text=True)  # 180 days
+    default = specialist.get("/review/needs-verification").get_data(as_text=True)  # 180 days
     assert "Checked long ago" in default and "Checked in spring" not in default
-    bad = specialist.get("/specialist/needs-verification?days=abc")
+    bad = specialist.get("/review/needs-verification?days=abc")
     assert bad.status_code == 200 and 'id="days-error"' in bad.get_data(as_text=True)
 
 
@@ -63,16 +63,16 @@ def test_archive_and_restore_through_the_gate(client_as, make_opportunity, clien
     specialist = client_as("specialist")
     opp = make_opportunity(audience="students")
     vet(opp.partner, missing=("agreement",))
-    post(specialist, f"/specialist/opportunities/{opp.id}/archive")
+    post(specialist, f"/review/opportunities/{opp.id}/archive")
     db.session.refresh(opp)
     assert opp.status == "archived" and client.get(f"/opportunities/{opp.slug}").status_code == 404
-    response = post(specialist, f"/specialist/opportunities/{opp.id}/restore")
+    response = post(specialist, f"/review/opportunities/{opp.id}/restore")
     page = specialist.get(response.headers["Location"]).get_data(as_text=True)
     assert "current records for: Partnership agreement / MOU" in page
     db.session.refresh(opp)
     assert opp.status == "archived"
     vet(opp.partner, missing=("insurance", "background_check"))
-    post(specialist, f"/specialist/opportunities/{opp.id}/restore")
+    post(specialist, f"/review/opportunities/{opp.id}/restore")
     db.session.refresh(opp)
     assert opp.status == "published"
     assert [e.changes["status"] for e in audit("archived", "opportunity")] == [["published", "archived"]]
@@ -81,9 +81,9 @@ def test_archive_and_restore_through_the_gate(client_as, make_opportunity, clien
 def test_archive_and_restore_partner(client_as, make_partner, client):
     specialist = client_as("specialist")
     partner = make_partner()
-    post(specialist, f"/specialist/partners/{partner.id}/archive")
+    post(specialist, f"/review/partners/{partner.id}/archive")
     assert client.get(f"/partners/{partner.slug}").status_code == 404
-    post(specialist, f"/specialist/partners/{partner.id}/restore")
+    post(specialist, f"/review/partners/{partner.id}/restore")
     assert client.get(f"/partners/{partner.slug}").status_code == 200
 
 
@@ -93,7 +93,7 @@ def test_merge_moves_opportunities_records_and_staff(client_as, make_partner, ma
     opps = [make_opportunity(partner=duplicate) for _ in range(2)]
     vet(duplicate)
     staff = make_user("partner_staff", partner=duplicate)
-    response = post(specialist, f"/specialist/partners/{keep.id}/merge", {"duplicate_id": str(duplicate.id)})
+    response = post(specialist, f"/review/partners/{keep.id}/merge", {"duplicate_id": str(duplicate.id)})
     assert response.status_code == 302
     db.session.expire_all()
     assert {o.partner_id for o in db.session.scalars(select(Opportunity))} == {keep.id}
@@ -108,7 +108,7 @@ def test_merge_with_itself_or_a_missing_partner_changes_nothing(client_as, make_
     specialist = client_as("specialist")
     partner = make_partner()
     for value in (str(partner.id), "999999", "abc", ""):
-        post(specialist, f"/specialist/partners/{partner.id}/merge", {"duplicate_id": value})
+        post(specialist, f"/review/partners/{partner.id}/merge", {"duplicate_id": value})
     db.session.refresh(partner)
     assert partner.status == "active" and audit("merged") == []
 
@@ -116,7 +116,7 @@ def test_merge_with_itself_or_a_missing_partner_changes_nothing(client_as, make_
 def test_vetting_records_create_edit_delete_are_audited(client_as, make_partner):
     specialist = client_as("specialist")
     partner = make_partner()
-    path = f"/specialist/partners/{partner.id}/vetting/new"
+    path = f"/review/partners/{partner.id}/vetting/new"
     bad = post(
         specialist, path, {"kind": "insurance", "issued_on": "2026-05-01", "expires_on": "2025-01-01"}, token_from=path
     )
@@ -136,11 +136,11 @@ def test_vetting_records_create_edit_delete_are_audited(client_as, make_partner)
         == 302
     )
     record = db.session.scalars(select(VettingRecord)).one()
-    edit = f"/specialist/vetting/{record.id}/edit"
+    edit = f"/review/vetting/{record.id}/edit"
     post(
         specialist, edit, {"kind": "insurance", "issued_on": "2026-01-01", "expires_on": "2028-01-01"}, token_from=edit
     )
-    post(specialist, f"/specialist/vetting/{record.id}/delete")
+    post(specialist, f"/review/vetting/{record.id}/delete")
     assert db.session.scalar(select(func.count()).select_from(VettingRecord)) == 0
     actions = [
         e.action
@@ -156,15 +156,15 @@ def test_vetting_records_create_edit_delete_are_audited(client_as, make_partner)
 def test_audit_log_filters_and_has_no_edit_routes(app, client_as, make_partner):
     specialist = client_as("specialist")
     partner = make_partner()
-    post(specialist, f"/specialist/partners/{partner.id}/archive")
-    post(specialist, f"/specialist/partners/{partner.id}/restore")
-    page = specialist.get(f"/specialist/audit?action=archived&subject_type=partner&subject_id={partner.id}")
+    post(specialist, f"/review/partners/{partner.id}/archive")
+    post(specialist, f"/review/partners/{partner.id}/restore")
+    page = specialist.get(f"/review/audit?action=archived&subject_type=partner&subject_id={partner.id}")
     html = page.get_data(as_text=True)
     rows = html.split("<tbody>")[1]
     assert page.status_code == 200 and "<td>Archived</td>" in rows and "Restored" not in rows
-    odd = specialist.get("/specialist/audit?subject_type=<script>&subject_id=-1&page=abc&actor=%00")
+    odd = specialist.get("/review/audit?subject_type=<script>&subject_id=-1&page=abc&actor=%00")
     assert odd.status_code == 200
-    for path in ("/specialist/partners?q=%00x", "/specialist/audit?action=%00"):
+    for path in ("/review/partners?q=%00x", "/review/audit?action=%00"):
         assert specialist.get(path).status_code == 200
     assert client_as("admin").get("/admin/users?q=a%00b").status_code == 200
     audit_rules = [r for r in app.url_map.iter_rules() if "audit" in r.rule]
@@ -229,14 +229,14 @@ def test_staff_viewing_a_student_account_is_logged(client_as, make_user):
 def test_status_and_dates_are_shown(client_as, make_opportunity):
     specialist = client_as("specialist")
     opp = make_opportunity(deadline=date.today())
-    page = specialist.get(f"/specialist/opportunities/{opp.id}").get_data(as_text=True)
+    page = specialist.get(f"/review/opportunities/{opp.id}").get_data(as_text=True)
     assert "Published" in page and "Never" in page
 
 
 def test_specialist_corrects_a_partner_at_once_and_it_is_audited(client_as, make_partner, client):
     specialist = client_as("specialist")
     partner = make_partner(name="Old Name")
-    path = f"/specialist/partners/{partner.id}/edit"
+    path = f"/review/partners/{partner.id}/edit"
     form = {"name": "New Name", "kind": "nonprofit", "community_area_number": "0", "languages": ["en"]}
     assert post(specialist, path, form, token_from=path).status_code == 302
     db.session.refresh(partner)
@@ -254,7 +254,7 @@ def test_specialist_edit_waits_for_a_pending_partner_change(client_as):
         token_from="/partner/profile",
     )
     specialist = client_as("specialist")
-    path = f"/specialist/partners/{partner.id}/edit"
+    path = f"/review/partners/{partner.id}/edit"
     response = post(
         specialist,
         path,
@@ -269,7 +269,7 @@ def test_specialist_edit_waits_for_a_pending_partner_change(client_as):
 def test_specialist_edit_of_a_published_listing_passes_the_gate(client_as, make_opportunity):
     specialist = client_as("specialist")
     opp = make_opportunity(audience="families", title="For families")
-    path = f"/specialist/opportunities/{opp.id}/edit"
+    path = f"/review/opportunities/{opp.id}/edit"
     form = {
         "title": "For students now",
         "kind": "workshop",

@@ -17,7 +17,7 @@ from cpspartners.models import (
     SpeakerRequest,
 )
 from cpspartners.services import applications, requests
-from cpspartners.workflows import finder
+from cpspartners.visits import finder
 from tests.conftest import post, sign_in_as
 
 TODAY = date.today()
@@ -59,21 +59,21 @@ def test_visitors_are_told_how_to_sign_in_to_apply(client, program):
 def test_a_student_applies_and_follows_the_application(app, people, program):
     student = as_(app, people["student"])
     page = student.get(f"/opportunities/{program.slug}").get_data(as_text=True)
-    assert f'action="/opportunities/{program.slug}/apply"' in page
+    assert f'action="/applications/apply/{program.slug}"' in page
     response = post(
         student,
-        f"/opportunities/{program.slug}/apply",
+        f"/applications/apply/{program.slug}",
         {"kind": "apply", "answer": "Me encantan los robots, ¡de verdad! مرحبا"},
     )
-    assert response.status_code == 302 and response.headers["Location"].endswith("/me/applications")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/applications/mine")
     application = db.session.scalars(select(Application)).one()
     assert application.state == "submitted" and application.answer.endswith("مرحبا")
     assert count(Notification, Notification.user_id == people["staff"].id) == 1
-    mine = student.get("/me/applications").get_data(as_text=True)
+    mine = student.get("/applications/mine").get_data(as_text=True)
     assert "Robotics internship" in mine and "Withdraw" in mine
     again = student.get(f"/opportunities/{program.slug}").get_data(as_text=True)
     assert "You already applied for this" in again
-    assert post(student, f"/opportunities/{program.slug}/apply", {"kind": "apply"}).status_code == 302
+    assert post(student, f"/applications/apply/{program.slug}", {"kind": "apply"}).status_code == 302
     assert count(Application) == 1
     post(student, f"/applications/{application.id}/withdraw")
     assert db.session.get(Application, application.id).state == "withdrawn"
@@ -90,7 +90,7 @@ def test_a_student_applies_and_follows_the_application(app, people, program):
 )
 def test_bad_applications_are_refused_next_to_the_field(app, people, program, data, message):
     student = as_(app, people["student"])
-    response = post(student, f"/opportunities/{program.slug}/apply", data)
+    response = post(student, f"/applications/apply/{program.slug}", data)
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and message in html and 'class="field-error"' in html
     assert count(Application) == 0
@@ -99,7 +99,7 @@ def test_bad_applications_are_refused_next_to_the_field(app, people, program, da
 def test_clear_messages_for_grade_deadline_and_full(app, people, program, make_opportunity):
     young = as_(app, people["young"])
     assert "you cannot apply with your grade" in young.get(f"/opportunities/{program.slug}").get_data(as_text=True)
-    assert post(young, f"/opportunities/{program.slug}/apply", {"kind": "apply"}).status_code == 302
+    assert post(young, f"/applications/apply/{program.slug}", {"kind": "apply"}).status_code == 302
     assert count(Application) == 0
     closed = make_opportunity(partner=people["partner"], deadline=TODAY - timedelta(days=1))
     student = as_(app, people["student"])
@@ -110,8 +110,8 @@ def test_clear_messages_for_grade_deadline_and_full(app, people, program, make_o
     applications.apply(people["student3"], program)
     page = student.get(f"/opportunities/{program.slug}").get_data(as_text=True)
     assert "All places are taken" in page
-    post(student, f"/opportunities/{program.slug}/apply", {"kind": "apply"})
-    assert "you are on the waitlist" in student.get("/me/applications").get_data(as_text=True)
+    post(student, f"/applications/apply/{program.slug}", {"kind": "apply"})
+    assert "you are on the waitlist" in student.get("/applications/mine").get_data(as_text=True)
     assert (
         db.session.scalars(select(Application).where(Application.student_id == people["student"].id)).one().state
         == "waitlisted"
@@ -126,7 +126,7 @@ def test_partners_see_only_their_applicants_and_never_an_email(app, people, prog
     other_opp = make_opportunity(partner=people["other_partner"], title="Carpentry basics")
     theirs = applications.apply(people["student2"], other_opp, "I like wood")
     staff = as_(app, people["staff"])
-    html = staff.get("/partner/applications").get_data(as_text=True)
+    html = staff.get("/applications/received").get_data(as_text=True)
     assert "Ana" in html and "Reyes" not in html and "ana@example.org" not in html
     assert "Carpentry basics" not in html
     assert staff.get(f"/applications/{theirs.id}").status_code == 403
@@ -134,7 +134,7 @@ def test_partners_see_only_their_applicants_and_never_an_email(app, people, prog
     assert "I build robots" in detail and "ana@example.org" not in detail and "Reyes" not in detail
     logged = db.session.scalars(select(AuditEntry).where(AuditEntry.subject_type == "student_record")).one()
     assert logged.subject_id == people["student"].id and logged.actor_id == people["staff"].id
-    assert "Carpentry basics" in as_(app, people["specialist"]).get("/partner/applications").get_data(as_text=True)
+    assert "Carpentry basics" in as_(app, people["specialist"]).get("/applications/received").get_data(as_text=True)
 
 
 def test_partner_list_filters_and_pages(app, people, program):
@@ -142,9 +142,9 @@ def test_partner_list_filters_and_pages(app, people, program):
     second = applications.apply(people["student2"], program)
     applications.move(second, "declined", people["staff"])
     staff = as_(app, people["staff"])
-    declined = staff.get("/partner/applications?state=declined").get_data(as_text=True)
+    declined = staff.get("/applications/received?state=declined").get_data(as_text=True)
     assert "Ben" in declined and "Ana" not in declined
-    odd = staff.get("/partner/applications?state=<script>&opportunity=abc&page=99999999999")
+    odd = staff.get("/applications/received?state=<script>&opportunity=abc&page=99999999999")
     html = odd.get_data(as_text=True)
     assert odd.status_code == 200 and "That state is not known" in html and "not valid" in html
     assert "<script>" not in html
@@ -241,17 +241,17 @@ def test_rank_puts_nearest_first_then_virtual_then_unknown():
 
 def test_teachers_find_speakers_nearest_first(app, people, speakers):
     teacher = as_(app, people["teacher"])
-    html = teacher.get("/teacher/find?q=robot").get_data(as_text=True)
+    html = teacher.get("/visits/find?q=robot").get_data(as_text=True)
     assert "3 results" in html and "Robot internship" not in html
     assert html.index("Robot builders visit") < html.index("Robot arms field trip") < html.index("Robot coding online")
     assert "miles from your school" in html and "Virtual" in html
-    only_trades = teacher.get("/teacher/find?cluster=010100&grade=9").get_data(as_text=True)
+    only_trades = teacher.get("/visits/find?cluster=010100&grade=9").get_data(as_text=True)
     assert "Robot coding online" not in only_trades and "Robot builders visit" in only_trades
-    cs = teacher.get("/teacher/find?subject=computer_science").get_data(as_text=True)
+    cs = teacher.get("/visits/find?subject=computer_science").get_data(as_text=True)
     assert "Robot coding online" in cs and "Robot builders visit" not in cs
-    odd = teacher.get("/teacher/find?cluster=zzz&subject=<b>&grade=99&q=%25%25%25%00robot%E2%80%AE")
+    odd = teacher.get("/visits/find?cluster=zzz&subject=<b>&grade=99&q=%25%25%25%00robot%E2%80%AE")
     assert odd.status_code == 200 and "not known" in odd.get_data(as_text=True)
-    assert as_(app, people["student"]).get("/teacher/find").status_code == 403
+    assert as_(app, people["student"]).get("/visits/find").status_code == 403
 
 
 def _request_data(**overrides):
@@ -287,64 +287,64 @@ def _request_data(**overrides):
 )
 def test_bad_requests_are_refused_next_to_the_field(app, people, speakers, overrides, message):
     teacher = as_(app, people["teacher"])
-    response = post(teacher, f"/teacher/requests/new?opportunity={speakers['near'].id}", _request_data(**overrides))
+    response = post(teacher, f"/visits/new?opportunity={speakers['near'].id}", _request_data(**overrides))
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert count(SpeakerRequest) == 0
 
 
 def test_request_form_only_for_classroom_listings(app, people, speakers):
     teacher = as_(app, people["teacher"])
-    assert teacher.get(f"/teacher/requests/new?opportunity={speakers['internship'].id}").status_code == 404
-    assert teacher.get("/teacher/requests/new?opportunity=abc").status_code == 404
+    assert teacher.get(f"/visits/new?opportunity={speakers['internship'].id}").status_code == 404
+    assert teacher.get("/visits/new?opportunity=abc").status_code == 404
 
 
 def test_request_accept_calendar_confirm_and_feedback(app, people, speakers):
     teacher, staff = as_(app, people["teacher"]), as_(app, people["staff"])
-    response = post(teacher, f"/teacher/requests/new?opportunity={speakers['near'].id}", _request_data())
+    response = post(teacher, f"/visits/new?opportunity={speakers['near'].id}", _request_data())
     assert response.status_code == 302
     req = db.session.scalars(select(SpeakerRequest)).one()
     assert req.partner_id == people["partner"].id and req.subject == "Física"
-    inbox = staff.get("/partner/requests").get_data(as_text=True)
+    inbox = staff.get("/visits/received").get_data(as_text=True)
     assert "Robots in factories" in inbox
-    assert as_(app, people["other_staff"]).get(f"/requests/{req.id}").status_code == 403
-    assert "Robots in factories" not in as_(app, people["other_staff"]).get("/partner/requests").get_data(as_text=True)
-    bad = post(staff, f"/requests/{req.id}/accept", {"visit_date": (TODAY + timedelta(days=15)).isoformat()})
+    assert as_(app, people["other_staff"]).get(f"/visits/{req.id}").status_code == 403
+    assert "Robots in factories" not in as_(app, people["other_staff"]).get("/visits/received").get_data(as_text=True)
+    bad = post(staff, f"/visits/{req.id}/accept", {"visit_date": (TODAY + timedelta(days=15)).isoformat()})
     assert bad.status_code == 400 and db.session.get(SpeakerRequest, req.id).state == "requested"
-    post(staff, f"/requests/{req.id}/accept", {"visit_date": req.date_2.isoformat(), "note": "See you then"})
+    post(staff, f"/visits/{req.id}/accept", {"visit_date": req.date_2.isoformat(), "note": "See you then"})
     req = db.session.get(SpeakerRequest, req.id)
     assert req.state == "accepted" and req.visit_date == req.date_2
-    ics = teacher.get(f"/requests/{req.id}/visit.ics")
+    ics = teacher.get(f"/calendar/requests/{req.id}.ics")
     assert ics.mimetype == "text/calendar"
     event = next(c for c in Calendar.from_ical(ics.data).walk() if c.name == "VEVENT")
     assert event.decoded("dtstart") == req.visit_date
     # After the date both sides confirm; then both are asked for feedback.
     req.visit_date = TODAY - timedelta(days=1)
     db.session.commit()
-    post(teacher, f"/requests/{req.id}/confirm", {"happened": "yes"})
-    assert post(staff, f"/requests/{req.id}/confirm", {"happened": "perhaps"}).status_code == 400
-    post(staff, f"/requests/{req.id}/confirm", {"happened": "yes"})
+    post(teacher, f"/visits/{req.id}/confirm", {"happened": "yes"})
+    assert post(staff, f"/visits/{req.id}/confirm", {"happened": "perhaps"}).status_code == 400
+    post(staff, f"/visits/{req.id}/confirm", {"happened": "yes"})
     assert db.session.get(SpeakerRequest, req.id).state == "completed"
-    survey = teacher.get(f"/feedback/requests/{req.id}").get_data(as_text=True)
+    survey = teacher.get(f"/outcomes/survey/requests/{req.id}").get_data(as_text=True)
     assert "How engaging was it?" in survey
     bad = post(
         teacher,
-        f"/feedback/requests/{req.id}",
+        f"/outcomes/survey/requests/{req.id}",
         {"relevance": "4", "engagement": "5", "organization": "3", "recommend": "4"},
     )
     assert bad.status_code == 400 and "Not a valid choice" in bad.get_data(as_text=True)
-    missing = post(teacher, f"/feedback/requests/{req.id}", {"relevance": "4"})
+    missing = post(teacher, f"/outcomes/survey/requests/{req.id}", {"relevance": "4"})
     assert missing.status_code == 400 and "Choose a rating from 1 to 4" in missing.get_data(as_text=True)
     assert count(Feedback) == 0
     post(
         teacher,
-        f"/feedback/requests/{req.id}",
+        f"/outcomes/survey/requests/{req.id}",
         {"relevance": "4", "engagement": "3", "organization": "3", "recommend": "4", "comment": "¡Genial!"},
     )
     assert count(Feedback) == 1
     dashboard = staff.get("/partner").get_data(as_text=True)
     assert "1 response" in dashboard and "3.5 out of 4" not in dashboard and "¡Genial!" not in dashboard
     assert "4 out of 4" in dashboard
-    specialist = as_(app, people["specialist"]).get(f"/specialist/partners/{people['partner'].id}")
+    specialist = as_(app, people["specialist"]).get(f"/review/partners/{people['partner'].id}")
     assert "¡Genial!" in specialist.get_data(as_text=True)
 
 
@@ -353,20 +353,20 @@ def test_propose_then_teacher_answers_and_decline_needs_a_note(app, people, spea
     req = requests.create(
         people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)], opportunity=speakers["near"]
     )
-    past = post(staff, f"/requests/{req.id}/propose", {"other_date": TODAY.isoformat()})
+    past = post(staff, f"/visits/{req.id}/propose", {"other_date": TODAY.isoformat()})
     assert past.status_code == 400 and "after today" in past.get_data(as_text=True)
-    post(staff, f"/requests/{req.id}/propose", {"other_date": (TODAY + timedelta(days=30)).isoformat()})
+    post(staff, f"/visits/{req.id}/propose", {"other_date": (TODAY + timedelta(days=30)).isoformat()})
     assert db.session.get(SpeakerRequest, req.id).state == "proposed"
-    assert "please answer" in teacher.get("/teacher/requests").get_data(as_text=True)
-    assert post(staff, f"/requests/{req.id}/answer", {"accept": "yes"}).status_code == 403
-    post(teacher, f"/requests/{req.id}/answer", {"accept": "yes"})
+    assert "please answer" in teacher.get("/visits/mine").get_data(as_text=True)
+    assert post(staff, f"/visits/{req.id}/answer", {"accept": "yes"}).status_code == 403
+    post(teacher, f"/visits/{req.id}/answer", {"accept": "yes"})
     assert db.session.get(SpeakerRequest, req.id).state == "accepted"
     other = requests.create(people["teacher"], people["partner"], "Gears", 9, 25, [TODAY + timedelta(days=9)])
-    assert post(staff, f"/requests/{other.id}/decline", {"note": ""}).status_code == 400
-    post(staff, f"/requests/{other.id}/decline", {"note": "We are fully booked."})
+    assert post(staff, f"/visits/{other.id}/decline", {"note": ""}).status_code == 400
+    post(staff, f"/visits/{other.id}/decline", {"note": "We are fully booked."})
     assert db.session.get(SpeakerRequest, other.id).state == "declined"
     third = requests.create(people["teacher"], people["partner"], "Cogs", 9, 25, [TODAY + timedelta(days=9)])
-    post(teacher, f"/requests/{third.id}/cancel")
+    post(teacher, f"/visits/{third.id}/cancel")
     assert db.session.get(SpeakerRequest, third.id).state == "cancelled"
 
 
@@ -380,13 +380,13 @@ def test_escalate_command_then_specialist_reassigns(app, people, speakers):
     app.config["REQUEST_ESCALATION_DAYS"] = 7
     assert "1 requests flagged" in runner.invoke(args=["requests", "escalate"]).output
     specialist = as_(app, people["specialist"])
-    assert "Robots" in specialist.get("/specialist/requests").get_data(as_text=True)
-    assert post(specialist, f"/requests/{req.id}/reassign", {"partner_id": "0"}).status_code == 400
-    assert post(specialist, f"/requests/{req.id}/reassign", {"partner_id": "999999"}).status_code == 400
-    post(specialist, f"/requests/{req.id}/reassign", {"partner_id": str(people["other_partner"].id)})
+    assert "Robots" in specialist.get("/visits/flagged").get_data(as_text=True)
+    assert post(specialist, f"/visits/{req.id}/reassign", {"partner_id": "0"}).status_code == 400
+    assert post(specialist, f"/visits/{req.id}/reassign", {"partner_id": "999999"}).status_code == 400
+    post(specialist, f"/visits/{req.id}/reassign", {"partner_id": str(people["other_partner"].id)})
     req = db.session.get(SpeakerRequest, req.id)
     assert req.partner_id == people["other_partner"].id and req.flagged_at is None
-    assert "Robots" not in specialist.get("/specialist/requests").get_data(as_text=True)
+    assert "Robots" not in specialist.get("/visits/flagged").get_data(as_text=True)
 
 
 def test_confirmations_command_asks_both_sides(app, people):
@@ -413,7 +413,7 @@ def test_notifications_page_count_and_mark_read(app, people, program):
     assert html.count("New application for") == 2
     note = db.session.scalars(select(Notification).where(Notification.user_id == people["staff"].id)).first()
     response = post(staff, f"/notifications/{note.id}/read")
-    assert response.status_code == 302 and response.headers["Location"] == "/partner/applications"
+    assert response.status_code == 302 and response.headers["Location"] == "/applications/received"
     assert '<span class="count">1' in staff.get("/").get_data(as_text=True)
     assert post(as_(app, people["other_staff"]), f"/notifications/{note.id}/read").status_code == 403
     post(staff, "/notifications/read")
@@ -435,7 +435,7 @@ def test_send_command_emails_each_person_once_in_their_language(app, people, pro
     to_student = smtp_server.last_to("ana@example.org")
     assert "Te aceptaron" in to_student.get_content() and "Hola" in to_student.get_content()
     assert to_student["Content-Language"] == "es"
-    assert "/me/applications" in to_student.get_content()
+    assert "/applications/mine" in to_student.get_content()
     assert "New application for" in smtp_server.last_to("staff@example.org").get_content()
     assert count(Notification, Notification.emailed_at.is_(None)) == 0
     again = app.test_cli_runner().invoke(args=["notifications", "send"])
@@ -444,10 +444,10 @@ def test_send_command_emails_each_person_once_in_their_language(app, people, pro
 
 def test_pages_work_in_spanish(app, people, program, speakers):
     for user, path in (
-        (people["student"], "/me/applications"),
-        (people["teacher"], "/teacher/find"),
-        (people["staff"], "/partner/applications"),
-        (people["specialist"], "/specialist/requests"),
+        (people["student"], "/applications/mine"),
+        (people["teacher"], "/visits/find"),
+        (people["staff"], "/applications/received"),
+        (people["specialist"], "/visits/flagged"),
         (people["teacher"], "/notifications"),
     ):
         client = as_(app, user)
@@ -463,8 +463,8 @@ def test_every_new_form_needs_its_csrf_token(app, people, program):
         (people["student"], f"/applications/{application.id}/withdraw", {}),
         (people["student"], f"/applications/{application.id}/messages", {"body": "hi"}),
         (people["staff"], f"/applications/{application.id}/move", {"to_state": "accepted"}),
-        (people["staff"], f"/requests/{req.id}/decline", {"note": "No"}),
-        (people["teacher"], f"/requests/{req.id}/cancel", {}),
+        (people["staff"], f"/visits/{req.id}/decline", {"note": "No"}),
+        (people["teacher"], f"/visits/{req.id}/cancel", {}),
         (people["staff"], "/notifications/read", {}),
     ]
     for user, path, data in cases:

@@ -7,6 +7,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy.exc import IntegrityError
 
+from cpspartners.calendars import feeds
 from cpspartners.extensions import db
 from cpspartners.models import Notification, Opportunity, User
 from cpspartners.services import applications, requests
@@ -189,7 +190,7 @@ def test_request_accept_and_calendar(people):
     requests.accept(people["staff"], req, req.date_2)
     assert req.state == "accepted" and req.visit_date == req.date_2
     assert notes_for(people["teacher"]) == ["request_accepted"]
-    event = Calendar.from_ical(requests.visit_calendar(req, "http://x/r/1")).walk("VEVENT")[0]
+    event = Calendar.from_ical(feeds.visit_calendar(req, "http://x/r/1")).walk("VEVENT")[0]
     assert event["DTSTART"].dt == req.date_2
 
 

@@ -9,6 +9,12 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cpspartners import partner_lookup, policy
+from cpspartners.accounts.auth import (
+    make_confirm_token,
+    make_reset_token,
+    user_from_confirm_token,
+    user_from_reset_token,
+)
 from cpspartners.accounts.forms import (
     PasswordForm,
     ProfileForm,
@@ -17,7 +23,6 @@ from cpspartners.accounts.forms import (
     ResetRequestForm,
     SignInForm,
 )
-from cpspartners.auth import make_confirm_token, make_reset_token, user_from_confirm_token, user_from_reset_token
 from cpspartners.extensions import limiter
 from cpspartners.formtools import school_choices
 from cpspartners.mail import send_email
@@ -26,6 +31,7 @@ from cpspartners.services import ServiceError
 from cpspartners.services import accounts as service
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
+
 
 _dummy_hash = []
 

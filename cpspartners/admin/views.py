@@ -8,17 +8,18 @@ from sqlalchemy import func, select
 from cpspartners import partner_lookup, policy
 from cpspartners.admin.forms import RoleForm
 from cpspartners.directory.filters import Filters, parse_page
-from cpspartners.directory.queries import page_of
 from cpspartners.extensions import db
+from cpspartners.formtools import ActionForm
 from cpspartners.models import User
+from cpspartners.models.queries import page_of
 from cpspartners.services import ServiceError
 from cpspartners.services import accounts as service
 from cpspartners.services.audit import log_student_record_access
-from cpspartners.specialists.forms import ActionForm
 from cpspartners.taxonomy import ROLES, codes
 from cpspartners.text import clean_query
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
 PICKABLE_PARTNERS = ("active", "pending")  # staff of a partner still in review can be linked to it
 
 

@@ -2,22 +2,18 @@
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from cpspartners.directory import calendars, queries
 from cpspartners.directory.filters import Filters, parse_filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.i18n import LANG_COOKIE
-from cpspartners.models import CommunityArea, Opportunity, Partner, School
+from cpspartners.models import CommunityArea, Opportunity, Partner, School, queries
 from cpspartners.security import safe_next
 from cpspartners.taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
 from cpspartners.templating import grade_range
 from cpspartners.text import small_int
-from cpspartners.toolkit.calendar import feed
 
 bp = Blueprint("directory", __name__)
 
@@ -118,19 +114,6 @@ def school_detail(school_id):
     offered = queries.opportunities_at_school(school.id)
     nearby = queries.opportunities_near(school.latitude, school.longitude, exclude_ids={o.id for o in offered})
     return render_template("directory/school_detail.html", school=school, offered=offered, nearby=nearby)
-
-
-@bp.route("/schools/<int:school_id>/calendar.ics")
-def school_calendar(school_id):
-    """An iCalendar feed a teacher or family can subscribe to."""
-    school = db.get_or_404(School, school_id)
-    entries = calendars.school_entries(
-        school, lambda opp: url_for("directory.opportunity_detail", slug=opp.slug, _external=True), str(get_locale())
-    )
-    body = feed(_("Opportunities at and near %(school)s", school=school.long_name), entries)
-    return Response(
-        body, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=school-%d.ics" % school.id}
-    )
 
 
 @bp.route("/areas")

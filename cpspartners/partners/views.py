@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from cpspartners import policy
 from cpspartners.directory.filters import Filters, parse_page
-from cpspartners.directory.queries import area_choices, page_of
 from cpspartners.extensions import db
 from cpspartners.formtools import options
 from cpspartners.models import ChangeRequest, Opportunity
+from cpspartners.models.queries import area_choices, page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
 from cpspartners.services import ServiceError, feedback, listings
 
@@ -133,7 +133,7 @@ def edit_opportunity(opp_id):
                 "success",
             )
         return redirect(
-            url_for("partners.dashboard") if policy.is_partner_staff(current_user) else url_for("specialists.queue")
+            url_for("partners.dashboard") if policy.is_partner_staff(current_user) else url_for("review.queue")
         )
     return render_template(
         "partners/opportunity_form.html", form=form, opp=opp, pending=pending

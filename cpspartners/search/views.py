@@ -7,11 +7,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from cpspartners import search
-from cpspartners.directory import queries
+from cpspartners.models import queries
 from cpspartners.search.params import clean_text, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
 
-bp = Blueprint("search", __name__)
+bp = Blueprint("search", __name__, url_prefix="/search")
+
 
 BAND_LABELS = (
     ("elementary", _l("Grades K\u20135")),
@@ -26,7 +27,7 @@ SORT_LABELS = (
 )
 
 
-@bp.route("/search")
+@bp.route("")
 def results():
     params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
     outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
@@ -56,7 +57,7 @@ def results():
     ), status
 
 
-@bp.route("/search/suggest")
+@bp.route("/suggest")
 def suggest():
     """JSON completions for the search box: {"suggestions": [...]}. Plain strings, never HTML."""
     text = clean_text(request.args.get("q", ""))[:100]

@@ -70,7 +70,7 @@ def apply(student, opportunity, answer="", kind="apply", today=None):
         notify(
             partner_staff(opportunity.partner_id),
             "application_new",
-            link="/partner/applications",
+            link="/applications/received",
             title=opportunity.title,
             grade=student.grade,
             school=school,
@@ -157,12 +157,12 @@ def move(application, to_state, actor, note="", hours=None, today=None):
         if note:
             application.partner_note = note.strip()
         if to_state in NOTIFY_STUDENT:
-            notify([application.student], "application_" + to_state, link="/me/applications", title=opportunity.title)
+            notify([application.student], "application_" + to_state, link="/applications/mine", title=opportunity.title)
         if to_state == "withdrawn":
             notify(
                 partner_staff(opportunity.partner_id),
                 "application_withdrawn",
-                link="/partner/applications",
+                link="/applications/received",
                 title=opportunity.title,
             )
         if freed:
@@ -190,7 +190,7 @@ def promote_waitlisted(opportunity):
     if waiting is not None and take_seat(opportunity.id):
         waiting.holds_seat = True
         waiting.state = "submitted"
-        notify([waiting.student], "application_seat_opened", link="/me/applications", title=opportunity.title)
+        notify([waiting.student], "application_seat_opened", link="/applications/mine", title=opportunity.title)
 
 
 def for_partner_view(application):

@@ -7,10 +7,10 @@ dismiss (``NotAllowed`` otherwise).
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from cpspartners.directory.queries import public_opportunities
 from cpspartners.extensions import db
 from cpspartners.models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile
 from cpspartners.models.engagement import join_codes
+from cpspartners.models.queries import public_opportunities
 from cpspartners.services.errors import NotAllowed, RuleBroken
 
 SEEKERS = ("student", "teacher")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from cpspartners.extensions import db
+from cpspartners.formats.spreadsheets import Column, duplicate_ids, parse
 from cpspartners.models import CommunityArea, Opportunity, Partner, School
 from cpspartners.taxonomy import (
     AUDIENCES,
@@ -23,7 +24,6 @@ from cpspartners.taxonomy import (
     codes,
 )
 from cpspartners.text import slugify
-from cpspartners.toolkit.spreadsheets import Column, duplicate_ids, parse
 
 LANGUAGE_CODES = codes(LANGUAGES)
 

@@ -59,10 +59,10 @@ def post(sender, thread, body):
         else:
             if side == "teacher":
                 notify(
-                    partner_staff(thread.partner_id), "message_new", link="/requests/%d" % thread.id, title=thread.topic
+                    partner_staff(thread.partner_id), "message_new", link="/visits/%d" % thread.id, title=thread.topic
                 )
             else:
-                notify([thread.teacher], "message_new", link="/requests/%d" % thread.id, title=thread.topic)
+                notify([thread.teacher], "message_new", link="/visits/%d" % thread.id, title=thread.topic)
         db.session.commit()
     except Exception:
         db.session.rollback()

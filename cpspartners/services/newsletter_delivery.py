@@ -124,7 +124,7 @@ def subscribe(email, language, school_id=None):
             subscriber.email,
             "newsletter_confirm",
             subscriber.language,
-            link=url_for("tools.subscribe_confirm", token=token, _external=True),
+            link=url_for("newsletters.subscribe_confirm", token=token, _external=True),
         )
     return subscriber
 
@@ -245,7 +245,7 @@ def _send_batch(newsletter, people, html, text):
     """Send to ``people`` over one connection, recording each answer; commit once it is done."""
     keys = {}  # message -> recipient key
     for email, payload in people:
-        link = url_for("tools.unsubscribe", token=unsubscribe_token(payload), _external=True)
+        link = url_for("newsletters.unsubscribe", token=unsubscribe_token(payload), _external=True)
         keys[
             build_message(
                 email,

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from cpspartners.directory.queries import public_opportunities
 from cpspartners.extensions import db
 from cpspartners.models import Newsletter, NewsletterItem, Opportunity, School, opportunity_school
+from cpspartners.models.queries import public_opportunities
 
 AUDIENCE_TO_LISTING = {"students": ("students",), "teachers": ("classrooms",), "families": ("families", "students")}
 FRESH_DAYS = 120  # verified within this many days counts as "verified"

@@ -13,10 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpspartners.extensions import db
-from cpspartners.models import Partner, SpeakerRequest
+from cpspartners.models import SpeakerRequest
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff, specialists
-from cpspartners.toolkit.calendar import Entry, feed
 
 
 def side_of(user, request_):
@@ -88,7 +87,7 @@ def create(
     notify(
         partner_staff(partner.id),
         "request_new",
-        link="/partner/requests",
+        link="/visits/received",
         topic=req.topic,
         grade=grade,
         school=teacher.school.long_name,
@@ -103,7 +102,7 @@ def accept(actor, req, visit_date, note=""):
     if visit_date not in req.proposed_dates:
         raise RuleBroken(_l("Choose one of the teacher's dates, or propose another."))
     req.state, req.visit_date, req.response_note, req.flagged_at = "accepted", visit_date, note.strip(), None
-    notify([req.teacher], "request_accepted", link="/teacher/requests", topic=req.topic, date=visit_date.isoformat())
+    notify([req.teacher], "request_accepted", link="/visits/mine", topic=req.topic, date=visit_date.isoformat())
     db.session.commit()
     return req
 
@@ -114,7 +113,7 @@ def propose(actor, req, other_date, note="", today=None):
     if other_date <= (today or date.today()):
         raise RuleBroken(_l("Dates must be after today."))
     req.state, req.proposed_date, req.response_note, req.flagged_at = "proposed", other_date, note.strip(), None
-    notify([req.teacher], "request_proposed", link="/teacher/requests", topic=req.topic, date=other_date.isoformat())
+    notify([req.teacher], "request_proposed", link="/visits/mine", topic=req.topic, date=other_date.isoformat())
     db.session.commit()
     return req
 
@@ -123,7 +122,7 @@ def decline(actor, req, note=""):
     _require(actor, req, "partner")
     _state(req, "requested", "proposed")
     req.state, req.response_note, req.flagged_at = "declined", note.strip(), None
-    notify([req.teacher], "request_declined", link="/teacher/requests", topic=req.topic)
+    notify([req.teacher], "request_declined", link="/visits/mine", topic=req.topic)
     db.session.commit()
     return req
 
@@ -136,13 +135,13 @@ def answer_proposal(actor, req, accept_it):
         notify(
             partner_staff(req.partner_id),
             "request_proposal_accepted",
-            link="/partner/requests",
+            link="/visits/received",
             topic=req.topic,
             date=req.visit_date.isoformat(),
         )
     else:
         req.state = "cancelled"
-        notify(partner_staff(req.partner_id), "request_cancelled", link="/partner/requests", topic=req.topic)
+        notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
     db.session.commit()
     return req
 
@@ -153,7 +152,7 @@ def cancel(actor, req, today=None):
     if req.state == "accepted" and req.visit_date <= (today or date.today()):
         raise RuleBroken(_l("The visit date has passed: confirm whether it happened instead."))
     req.state = "cancelled"
-    notify(partner_staff(req.partner_id), "request_cancelled", link="/partner/requests", topic=req.topic)
+    notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
     db.session.commit()
     return req
 
@@ -190,7 +189,7 @@ def escalate(days, now=None):
     people = specialists()
     for req in stale:
         req.flagged_at = now
-        notify(people, "request_flagged", link="/specialist/requests", topic=req.topic, days=days)
+        notify(people, "request_flagged", link="/visits/flagged", topic=req.topic, days=days)
     db.session.commit()
     return stale
 
@@ -205,9 +204,7 @@ def ask_for_confirmation(today=None):
         people = ([req.teacher] if req.teacher_confirmed is None else []) + (
             partner_staff(req.partner_id) if req.partner_confirmed is None else []
         )
-        notify(
-            people, "request_confirm", link="/requests/%d" % req.id, topic=req.topic, date=req.visit_date.isoformat()
-        )
+        notify(people, "request_confirm", link="/visits/%d" % req.id, topic=req.topic, date=req.visit_date.isoformat())
     db.session.commit()
     return due
 
@@ -223,27 +220,11 @@ def reassign(actor, req, new_partner):
     notify(
         partner_staff(new_partner.id),
         "request_new",
-        link="/partner/requests",
+        link="/visits/received",
         topic=req.topic,
         grade=req.grade,
         school=req.school.long_name,
     )
-    notify([req.teacher], "request_reassigned", link="/teacher/requests", topic=req.topic, partner=new_partner.name)
+    notify([req.teacher], "request_reassigned", link="/visits/mine", topic=req.topic, partner=new_partner.name)
     db.session.commit()
     return req
-
-
-def visit_calendar(req, url):
-    """An .ics file for an accepted visit."""
-    if req.state not in ("accepted", "completed") or req.visit_date is None:
-        raise RuleBroken(_l("Only accepted visits have a calendar entry."))
-    partner = db.session.get(Partner, req.partner_id)
-    entry = Entry(
-        "visit-%d@cpspartners" % req.id,
-        "%s \u2014 %s" % (req.topic, partner.name),
-        req.visit_date,
-        description=req.message,
-        url=url,
-        location=req.school.long_name if req.modality == "in_person" else "",
-    )
-    return feed(req.topic, [entry])

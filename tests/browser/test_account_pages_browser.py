@@ -88,14 +88,14 @@ def pages_for(ids):
             "profile": "/account",
         },
         "specialist": {
-            "review-queue": "/specialist",
-            "review-diff": f"/specialist/requests/{ids['change']}",
-            "needs-verification": "/specialist/needs-verification?days=30",
-            "specialist-partner": f"/specialist/partners/{ids['partner']}",
-            "specialist-opportunity": f"/specialist/opportunities/{ids['opp']}",
-            "vetting-new": f"/specialist/partners/{ids['partner']}/vetting/new",
-            "specialist-edit-partner": f"/specialist/partners/{ids['partner']}/edit",
-            "audit-log": "/specialist/audit",
+            "review-queue": "/review",
+            "review-diff": f"/review/changes/{ids['change']}",
+            "needs-verification": "/review/needs-verification?days=30",
+            "specialist-partner": f"/review/partners/{ids['partner']}",
+            "specialist-opportunity": f"/review/opportunities/{ids['opp']}",
+            "vetting-new": f"/review/partners/{ids['partner']}/vetting/new",
+            "specialist-edit-partner": f"/review/partners/{ids['partner']}/edit",
+            "audit-log": "/review/audit",
             "pending-accounts": "/admin/pending",
         },
         "admin": {"admin-users": "/admin/users", "admin-user": f"/admin/users/{ids['user']}"},
@@ -159,10 +159,10 @@ def test_header_shows_the_account_and_signs_out_without_javascript(live_server, 
     page.goto(live_server.url + "/")
     assert page.locator(".account-name").inner_text() == "Browser specialist"
     page.click("text=My area")
-    assert page.url.endswith("/specialist")
+    assert page.url.endswith("/review")
     page.click(".sign-out button")
     assert page.locator(".account-nav").inner_text().startswith("Sign in")
-    assert page.goto(live_server.url + "/specialist").url.startswith(live_server.url + "/account/sign-in")
+    assert page.goto(live_server.url + "/review").url.startswith(live_server.url + "/account/sign-in")
     context.close()
 
 
@@ -170,7 +170,7 @@ def test_staff_pages_refuse_the_wrong_role(live_server, browser, accounts, signe
     _emails, ids = accounts
     context = browser.new_context(storage_state=signed_in_states["partner_staff"])
     page = context.new_page()
-    assert page.goto(live_server.url + f"/specialist/requests/{ids['change']}").status == 403
+    assert page.goto(live_server.url + f"/review/changes/{ids['change']}").status == 403
     with live_server.app.app_context():
         assert db.session.get(ChangeRequest, ids["change"]).status == "pending"
         db.session.remove()

@@ -82,29 +82,29 @@ def sign_in(page, base, email):
 def specialist_urls(ids):
     n = ids["newsletter"]
     return {
-        "import": "/specialist/import",
-        "newsletters": "/specialist/newsletters",
-        "newsletter-new": "/specialist/newsletters/new",
-        "newsletter-edit": f"/specialist/newsletters/{n}?q=a",
-        "newsletter-preview": f"/specialist/newsletters/{n}/preview",
-        "pools": "/specialist/pools",
-        "pool-new": "/specialist/pools/new",
-        "pool": f"/specialist/pools/{ids['pool']}",
-        "outcomes": "/specialist/outcomes",
-        "credentials": "/specialist/credentials",
-        "feedback": "/specialist/feedback",
+        "import": "/transfers/import",
+        "newsletters": "/newsletters",
+        "newsletter-new": "/newsletters/new",
+        "newsletter-edit": f"/newsletters/{n}?q=a",
+        "newsletter-preview": f"/newsletters/{n}/preview",
+        "pools": "/pools",
+        "pool-new": "/pools/new",
+        "pool": f"/pools/{ids['pool']}",
+        "outcomes": "/outcomes",
+        "credentials": "/outcomes/credentials",
+        "feedback": "/outcomes/feedback",
         "account": "/account",
-        "equity": "/insights/equity",
+        "equity": "/equity",
     }
 
 
 STAFF_URLS = {
-    "seats": "/partner/seats",
-    "scorecards": "/partner/scorecards",
-    "credential-new": "/partner/credentials/new",
+    "seats": "/pools/seats",
+    "scorecards": "/outcomes/scorecards",
+    "credential-new": "/outcomes/credentials/new",
     "dashboard": "/partner",
 }
-PUBLIC_URLS = {"subscribe": "/newsletter/subscribe"}
+PUBLIC_URLS = {"subscribe": "/newsletters/subscribe"}
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -134,7 +134,7 @@ def test_toolkit_pages_pass_axe_signed_in(live_server, page_factory, axe_source,
 def test_newsletter_reorder_works_without_javascript(live_server, page_factory, toolkit):
     page = page_factory(javascript=False, base_url=live_server.url)
     sign_in(page, live_server.url, "spec@toolkit.example")
-    page.goto(live_server.url + f"/specialist/newsletters/{toolkit['newsletter']}")
+    page.goto(live_server.url + f"/newsletters/{toolkit['newsletter']}")
     before = page.locator(".newsletter-items .item-title").all_inner_texts()
     page.locator(".newsletter-items li").first.locator("button", has_text="Move down").click()
     after = page.locator(".newsletter-items .item-title").all_inner_texts()

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
-from cpspartners.toolkit.calendar import Entry, feed
+from cpspartners.formats.ical import Entry, feed
 
 
 def test_feed_round_trips_all_day_events_with_exclusive_end():

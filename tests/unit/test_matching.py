@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpspartners.geo import miles_between
-from cpspartners.matching import (
+from cpspartners.recommendations.ranking import (
     PER_PARTNER,
     REASON_MESSAGES,
     Offer,
@@ -75,7 +75,7 @@ sys.meta_path.insert(0, Block())
 package = types.ModuleType("cpspartners")  # the real __init__ builds the app, so skip it
 package.__path__ = [%r]
 sys.modules["cpspartners"] = package
-import cpspartners.matching as m
+import cpspartners.recommendations.ranking as m
 assert m.recommend
 bad = sorted(n for n in sys.modules if n.split(".")[0] in ("flask", "sqlalchemy"))
 assert not bad, bad

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cpspartners.toolkit.spreadsheets import (
+from cpspartners.formats.spreadsheets import (
     Column,
     ImportFileError,
     duplicate_ids,
@@ -140,7 +140,7 @@ def test_export_neutralises_formulas_and_round_trips():
 
 
 def test_iter_csv_streams_the_same_text_in_pieces():
-    from cpspartners.toolkit.spreadsheets import iter_csv, to_csv
+    from cpspartners.formats.spreadsheets import iter_csv, to_csv
 
     rows = [[n, "=cmd %d" % n, None] for n in range(5)]
     pieces = list(iter_csv(["id", "name", "empty"], iter(rows), chunk=2))

@@ -3,8 +3,8 @@
 import json
 import os
 
-from cpspartners.toolkit.charts import bar_chart, column_chart
-from cpspartners.toolkit.svgmap import NO_DATA, PALETTE, bins_for, choropleth, colour_for, shapes_from_geojson, simplify
+from cpspartners.formats.charts import bar_chart, column_chart
+from cpspartners.formats.svgmap import NO_DATA, PALETTE, bins_for, choropleth, colour_for, shapes_from_geojson, simplify
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 

@@ -1,0 +1,204 @@
+"""Students apply and follow their applications; partner staff decide on them; both sides
+message each other through the site. Partners see only ``applications.for_partner_view``."""
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from cpspartners import policy
+from cpspartners.applications.forms import ApplyForm, MoveForm
+from cpspartners.extensions import db
+from cpspartners.formtools import ActionForm, MessageForm
+from cpspartners.models import Application, Opportunity, queries
+from cpspartners.models.queries import page_of
+from cpspartners.models.workflow import APPLICATION_STATES
+from cpspartners.services import applications, audit, messages
+from cpspartners.text import small_int
+from cpspartners.web import form_errors_flash, get_or_404, page_number, run
+
+bp = Blueprint("applications", __name__, url_prefix="/applications")
+
+
+STATE_LABELS = {
+    "submitted": _l("Submitted"),
+    "accepted": _l("Accepted"),
+    "waitlisted": _l("On the waitlist"),
+    "declined": _l("Not accepted"),
+    "withdrawn": _l("Withdrawn"),
+    "completed": _l("Completed"),
+}
+
+
+@bp.app_context_processor
+def apply_helpers():
+    def application_box(opp):
+        """What the opportunity page shows about applying, for the current visitor."""
+        if not policy.is_student(current_user):
+            return {"mode": "sign_in" if not policy.is_signed_in(current_user) else "not_student"}
+        existing = db.session.scalar(
+            select(Application).where(Application.opportunity_id == opp.id, Application.student_id == current_user.id)
+        )
+        if existing is not None:
+            return {"mode": "applied", "application": existing}
+        if not opp.grade_min <= (current_user.grade or -1) <= opp.grade_max:
+            return {"mode": "wrong_grade"}
+        if not opp.deadline_open(date.today()):
+            return {"mode": "closed"}
+        return {"mode": "form", "full": opp.capacity is not None and opp.seats_taken >= opp.capacity}
+
+    return {
+        "application_box": application_box,
+        "new_apply_form": ApplyForm,
+        "application_state_label": lambda code: STATE_LABELS.get(code, code),
+    }
+
+
+@bp.route("/apply/<slug>", methods=["POST"])
+@policy.requires(policy.is_student)
+def apply(slug):
+    opp = db.session.scalars(queries.public_opportunities().where(Opportunity.slug == slug)).first()
+    if opp is None:
+        abort(404)
+    form = ApplyForm()
+    if not form.validate_on_submit():
+        return render_template("directory/opportunity_detail.html", opp=opp, today=date.today(), apply_form=form), 400
+    application = run(applications.apply, current_user, opp, form.answer.data or "", kind=form.kind.data)
+    if application:
+        if application.state == "waitlisted":
+            flash(_("All places are taken, so you are on the waitlist. We will tell you if a place opens."), "info")
+        elif application.kind == "interest":
+            flash(_("Thank you. The partner knows you are interested."), "success")
+        else:
+            flash(_("Thank you. Your application was sent; the partner will answer here."), "success")
+        return redirect(url_for("applications.mine"))
+    return redirect(url_for("directory.opportunity_detail", slug=opp.slug))
+
+
+@bp.route("/mine")
+@policy.requires(policy.is_student)
+def mine():
+    stmt = applications.visible_to(current_user).order_by(Application.created_at.desc(), Application.id.desc())
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template("applications/mine.html", pagination=pagination, action_form=ActionForm())
+
+
+@bp.route("/<int:application_id>/withdraw", methods=["POST"])
+@policy.requires(policy.is_student)
+def withdraw(application_id):
+    application = _visible(application_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        run(applications.move, application, "withdrawn", current_user, success=_("You withdrew your application."))
+    else:
+        form_errors_flash(form)
+    return redirect(url_for("applications.mine"))
+
+
+def _visible(application_id):
+    application = get_or_404(Application, application_id)
+    if not applications.can_see(current_user, application):
+        abort(403)
+    return application
+
+
+@bp.route("/received")
+@policy.requires(policy.can_list_applications)
+def received():
+    stmt = applications.visible_to(current_user)
+    opp_id = small_int(request.args.get("opportunity", ""), 1, 2_000_000_000)
+    state = request.args.get("state", "")
+    notes = []
+    if request.args.get("opportunity") and opp_id is None:
+        notes.append(_("That opportunity number is not valid, so all opportunities are shown."))
+    if state and state not in APPLICATION_STATES:
+        notes.append(_("That state is not known, so every state is shown."))
+        state = ""
+    if opp_id:
+        stmt = stmt.where(Application.opportunity_id == opp_id)
+    if state:
+        stmt = stmt.where(Application.state == state)
+    stmt = stmt.order_by(Application.created_at.desc(), Application.id.desc())
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
+    rows = [(applications.for_partner_view(a), a.opportunity) for a in pagination.items]
+    opportunities = db.session.execute(
+        applications.visible_to(current_user)
+        .with_only_columns(Opportunity.id, Opportunity.title)
+        .distinct()
+        .order_by(Opportunity.title, Opportunity.id)
+        .limit(300)
+    ).all()
+    return render_template(
+        "applications/partner_list.html",
+        pagination=pagination,
+        rows=rows,
+        notes=notes,
+        opportunities=opportunities,
+        opp_id=opp_id,
+        state=state,
+        states=STATE_LABELS,
+    )
+
+
+@bp.route("/<int:application_id>")
+@policy.signed_in
+def detail(application_id):
+    application = _visible(application_id)
+    side = applications.side_of(current_user, application)
+    if side == "partner":
+        audit.log_student_record_access(current_user, application.student, "application %d" % application.id)
+    return _render_detail(application, side, MessageForm(), MoveForm())
+
+
+def _render_detail(application, side, message_form, move_form, status=200):
+    thread = db.session.scalars(messages.thread_of(application)).all()
+    moves = [to for (frm, to), who in applications.TRANSITIONS.items() if frm == application.state and who == "partner"]
+    move_form.to_state.choices = [c for c in move_form.to_state.choices if c.value in moves]
+    return render_template(
+        "applications/detail.html",
+        application=application,
+        side=side,
+        thread=thread,
+        view=applications.for_partner_view(application),
+        message_form=message_form,
+        move_form=move_form,
+        moves=moves,
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.route("/<int:application_id>/messages", methods=["POST"])
+@policy.signed_in
+def send_message(application_id):
+    application = _visible(application_id)
+    side = applications.side_of(current_user, application)
+    form = MessageForm()
+    if form.validate_on_submit() and run(
+        messages.post, current_user, application, form.body.data, success=_("Your message was sent.")
+    ):
+        return redirect(url_for("applications.detail", application_id=application.id) + "#messages")
+    return _render_detail(application, side, form, MoveForm(), 400)
+
+
+@bp.route("/<int:application_id>/move", methods=["POST"])
+@policy.requires(policy.can_list_applications)
+def move(application_id):
+    application = _visible(application_id)
+    side = applications.side_of(current_user, application)
+    form = MoveForm()
+    if form.validate_on_submit():
+        if run(
+            applications.move,
+            application,
+            form.to_state.data,
+            current_user,
+            note=form.note.data or "",
+            hours=form.hours.data,
+            success=_("The application is now: %(state)s.", state=STATE_LABELS.get(form.to_state.data, "")),
+        ):
+            flash(_("The student has been told."), "info")
+        return redirect(url_for("applications.detail", application_id=application.id))
+    return _render_detail(application, side, MessageForm(), form, 400)

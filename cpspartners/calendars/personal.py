@@ -1,0 +1,107 @@
+"""A person's own calendar: the deadlines and first days of what they saved or applied to, and
+their accepted visits. The feed URL carries a signed token (itsdangerous, the app's secret) that
+includes a per-person nonce, so making a new link revokes the old one.
+"""
+
+import secrets
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import or_, select
+
+from cpspartners.extensions import db
+from cpspartners.formats.ical import Entry
+from cpspartners.models import Application, SpeakerRequest, User
+
+SALT = "cpspartners.personal-calendar"
+
+
+LIVE_APPLICATIONS = ("submitted", "accepted", "waitlisted", "completed")
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def ensure_nonce(user):
+    """Give the person a nonce the first time a link is needed (caller commits)."""
+    if not user.calendar_nonce:
+        user.calendar_nonce = secrets.token_hex(16)
+    return user.calendar_nonce
+
+
+def token_for(user):
+    return _serializer().dumps({"id": user.id, "n": user.calendar_nonce})
+
+
+def user_from_token(token):
+    """The person the token was made for, or None if it is forged, malformed or revoked."""
+    try:
+        data = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not data.get("n"):
+        return None
+    user = db.session.get(User, data["id"])
+    if user is None or not user.is_active or user.calendar_nonce != data["n"]:
+        return None
+    return user
+
+
+def revoke(user):
+    """A new nonce: every link made before stops working."""
+    user.calendar_nonce = secrets.token_hex(16)
+    db.session.commit()
+
+
+def entries(user, url_for_opportunity, locale, today=None, horizon_days=365):
+    today = today or date.today()
+    first, last = today - timedelta(days=30), today + timedelta(days=horizon_days)
+    found = []
+    applications = db.session.scalars(
+        select(Application).where(Application.student_id == user.id, Application.state.in_(LIVE_APPLICATIONS))
+    ).all()
+    for application in applications:
+        opp = application.opportunity
+        title = opp.localized("title", locale)
+        if opp.deadline and first <= opp.deadline <= last and application.kind == "interest":
+            found.append(
+                Entry(
+                    "me-deadline-%d@cpspartners" % opp.id,
+                    _("Deadline: %(title)s", title=title),
+                    opp.deadline,
+                    url=url_for_opportunity(opp),
+                )
+            )
+        if opp.starts_on and first <= opp.starts_on <= last and application.state != "completed":
+            found.append(
+                Entry(
+                    "me-event-%d@cpspartners" % opp.id,
+                    title,
+                    opp.starts_on,
+                    opp.ends_on,
+                    description=opp.localized("summary", locale),
+                    url=url_for_opportunity(opp),
+                    location=opp.location_name or opp.address,
+                )
+            )
+    sides = [SpeakerRequest.teacher_id == user.id]
+    if user.role == "partner_staff" and user.partner_id:
+        sides.append(SpeakerRequest.partner_id == user.partner_id)
+    visits = db.session.scalars(
+        select(SpeakerRequest).where(
+            or_(*sides), SpeakerRequest.state == "accepted", SpeakerRequest.visit_date.between(first, last)
+        )
+    ).all()
+    for visit in visits:
+        found.append(
+            Entry(
+                "me-visit-%d@cpspartners" % visit.id,
+                _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
+                visit.visit_date,
+                location=visit.school.long_name,
+            )
+        )
+    return sorted(found, key=lambda entry: (entry.starts, entry.uid))

@@ -1,1 +1,0 @@
-"""Recommendations with their reasons, profiles, saved listings and "not interested"."""

@@ -1,1 +1,0 @@
-"""Insights for partnership specialists: where Chicago is served and where it is not."""

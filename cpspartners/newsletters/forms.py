@@ -1,0 +1,81 @@
+"""cpspartners.newsletters.forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, NumberRange, Optional
+
+from cpspartners.formtools import (
+    LANGUAGE_OPTIONS,
+    PlainText,
+    max_length,
+    options,
+    strip,
+)
+
+AUDIENCE_OPTIONS = (("students", _l("Students")), ("teachers", _l("Teachers")), ("families", _l("Families")))
+
+
+SCOPE_OPTIONS = (
+    ("citywide", _l("Citywide")),
+    ("school", _l("One school")),
+    ("network", _l("One network")),
+    ("area", _l("One community area")),
+)
+
+
+class NewsletterForm(FlaskForm):
+    subject = StringField(
+        _l("Subject"), filters=[strip], validators=[DataRequired(_l("Write a subject.")), max_length(200), PlainText()]
+    )
+    audience = SelectField(_l("Audience"), choices=options(AUDIENCE_OPTIONS))
+    scope = SelectField(_l("Scope"), choices=options(SCOPE_OPTIONS))
+    scope_value = StringField(
+        _l("School id, network name or community area number"),
+        filters=[strip],
+        validators=[Optional(), max_length(40), PlainText()],
+        description=_l("Leave empty for citywide."),
+    )
+    language = SelectField(_l("Language"), choices=options(LANGUAGE_OPTIONS))
+
+
+class NoteForm(FlaskForm):
+    subject = StringField(
+        _l("Subject"), filters=[strip], validators=[DataRequired(_l("Write a subject.")), max_length(200), PlainText()]
+    )
+    note = TextAreaField(_l("Note at the top"), filters=[strip], validators=[Optional(), max_length(2000), PlainText()])
+
+
+class AddListingForm(FlaskForm):
+    opportunity_id = IntegerField(
+        _l("Listing number"),
+        validators=[
+            InputRequired(_l("Enter the number of a published listing.")),
+            NumberRange(1, 2_000_000_000, _l("Enter the number of a published listing.")),
+        ],
+    )
+
+
+class ItemForm(FlaskForm):
+    opportunity_id = HiddenField()
+
+
+class SubscribeForm(FlaskForm):
+    email = EmailField(
+        _l("Email address of a parent or guardian"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter an email address.")),
+            Email(_l("Enter a valid email address.")),
+            max_length(254),
+        ],
+    )
+    language = SelectField(_l("Language of the newsletter"), choices=options(LANGUAGE_OPTIONS))
+    school_id = SelectField(_l("School (optional)"), coerce=int, validators=[Optional()])

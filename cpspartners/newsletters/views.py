@@ -1,0 +1,236 @@
+"""Newsletters: list, compose, edit (reorder, remove, add, note), preview, download, send; and the
+families' public subscribe, confirm and unsubscribe pages."""
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from cpspartners import policy
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.extensions import db, limiter
+from cpspartners.formtools import school_choices
+from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
+from cpspartners.models.queries import page_of, public_opportunities
+from cpspartners.newsletters.forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
+from cpspartners.services import newsletter_delivery, newsletters
+from cpspartners.services.newsletters import NewsletterError
+from cpspartners.text import clean_query, small_int
+from cpspartners.web import get_or_404
+
+bp = Blueprint("newsletters", __name__, url_prefix="/newsletters")
+
+
+def scope_problem(scope, value):
+    """Why the scope value does not fit the scope (None if it does)."""
+    if scope == "citywide":
+        return None
+    if scope == "school":
+        number = small_int(value or "", 1, 2_000_000_000)
+        if number is None or db.session.get(School, number) is None:
+            return _("Enter the id of a CPS school.")
+    elif scope == "network":
+        if not value or db.session.scalar(select(func.count()).select_from(School).where(School.network == value)) == 0:
+            return _("Enter the name of a CPS network exactly as in the school list.")
+    elif scope == "area":
+        number = small_int(value or "", 1, 77)
+        if number is None or db.session.get(CommunityArea, number) is None:
+            return _("Enter a community area number from 1 to 77.")
+    return None
+
+
+@bp.route("")
+@policy.requires(policy.is_specialist)
+def newsletter_list():
+    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    stmt = select(Newsletter).order_by(Newsletter.created_at.desc(), Newsletter.id.desc())
+    return render_template("newsletters/list.html", pagination=page_of(stmt, page, current_app.config["PAGE_SIZE"]))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@policy.requires(policy.is_specialist)
+def new():
+    form = NewsletterForm()
+    if form.validate_on_submit():
+        problem = scope_problem(form.scope.data, form.scope_value.data)
+        if problem:
+            form.scope_value.errors.append(problem)
+        else:
+            newsletter = newsletters.create_draft(
+                form.subject.data,
+                form.audience.data,
+                form.scope.data,
+                form.scope_value.data if form.scope.data != "citywide" else "",
+                form.language.data,
+                created_by=current_user,
+            )
+            flash(_("Draft created with %(n)d proposed listings.", n=len(newsletter.items)), "success")
+            return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
+    return render_template("newsletters/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/<int:newsletter_id>")
+@policy.requires(policy.is_specialist)
+def edit(newsletter_id):
+    newsletter = get_or_404(Newsletter, newsletter_id)
+    query = clean_query(request.args.get("q"))
+    found = []
+    if query and newsletter.status == "draft":
+        found = db.session.scalars(
+            public_opportunities()
+            .where(func.lower(Opportunity.title).contains(query.lower(), autoescape=True))
+            .order_by(Opportunity.deadline, Opportunity.id)
+            .limit(20)
+        ).all()
+    return render_template(
+        "newsletters/edit.html",
+        newsletter=newsletter,
+        query=query,
+        found=found,
+        note_form=NoteForm(obj=newsletter),
+        add_form=AddListingForm(),
+        item_form=ItemForm(),
+    )
+
+
+def _change(newsletter_id, action, success):
+    newsletter = get_or_404(Newsletter, newsletter_id)
+    try:
+        action(newsletter)
+    except NewsletterError as error:
+        flash(str(error), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
+
+
+@bp.route("/<int:newsletter_id>/items/<int:opp_id>/<any(up, down, remove):how>", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def item(newsletter_id, opp_id, how):
+    if not ItemForm().validate_on_submit():
+        return _change(newsletter_id, lambda n: None, _("Nothing changed."))
+    if how == "remove":
+        return _change(newsletter_id, lambda n: newsletters.remove(n, opp_id), _("Listing removed."))
+    return _change(newsletter_id, lambda n: newsletters.move(n, opp_id, -1 if how == "up" else 1), _("Listing moved."))
+
+
+@bp.route("/<int:newsletter_id>/add", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def add(newsletter_id):
+    form = AddListingForm()
+    if not form.validate_on_submit():
+        get_or_404(Newsletter, newsletter_id)
+        flash(
+            " ".join(str(e) for e in form.opportunity_id.errors) or _("The form expired. Please submit it again."),
+            "error",
+        )
+        return redirect(url_for("newsletters.edit", newsletter_id=newsletter_id))
+    return _change(newsletter_id, lambda n: newsletters.add(n, form.opportunity_id.data), _("Listing added."))
+
+
+@bp.route("/<int:newsletter_id>/note", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def note(newsletter_id):
+    newsletter = get_or_404(Newsletter, newsletter_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        return _change(
+            newsletter_id,
+            lambda n: newsletters.set_note(n, form.subject.data, form.note.data or ""),
+            _("Subject and note saved."),
+        )
+    return render_template(
+        "newsletters/edit.html",
+        newsletter=newsletter,
+        query="",
+        found=[],
+        note_form=form,
+        add_form=AddListingForm(),
+        item_form=ItemForm(),
+    ), 400
+
+
+@bp.route("/<int:newsletter_id>/preview")
+@policy.requires(policy.is_specialist)
+def preview(newsletter_id):
+    newsletter = get_or_404(Newsletter, newsletter_id)
+    with force_locale(newsletter.language):
+        # The same partial as the email; autoescaped, no inline style, so it is safe in the page.
+        body = Markup(
+            render_template(
+                "email/_newsletter_body.html",
+                newsletter=newsletter,
+                top=2,
+                items=[i.opportunity for i in newsletter.items],
+                lang=newsletter.language,
+                unsubscribe_url="#",
+            )
+        )
+    return render_template("newsletters/preview.html", newsletter=newsletter, body=body)
+
+
+@bp.route("/<int:newsletter_id>.<any(html, txt):fmt>")
+@policy.requires(policy.is_specialist)
+def download(newsletter_id, fmt):
+    newsletter = get_or_404(Newsletter, newsletter_id)
+    html, text = newsletters.render(newsletter, request.host_url)
+    body, mimetype = (html, "text/html") if fmt == "html" else (text, "text/plain")
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": "attachment; filename=newsletter-%d.%s" % (newsletter.id, fmt)},
+    )
+
+
+@bp.route("/<int:newsletter_id>/send", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def send(newsletter_id):
+    newsletter = get_or_404(Newsletter, newsletter_id)
+    if not ItemForm().validate_on_submit():
+        return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
+    try:
+        how = newsletter_delivery.queue(newsletter)
+    except NewsletterError as error:
+        flash(str(error), "error")
+    else:
+        count = newsletter.recipient_total
+        if how == "queued":
+            flash(_("Sending to %(n)d recipients has started.", n=count), "success")
+        else:
+            flash(
+                _(
+                    "The newsletter will go to %(n)d recipients within minutes (the server's scheduled "
+                    "`flask newsletters send-pending` sends it).",
+                    n=count,
+                ),
+                "success",
+            )
+    return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
+def subscribe():
+    form = SubscribeForm()
+    form.school_id.choices = school_choices()
+    if form.validate_on_submit():
+        school = form.school_id.data if form.school_id.data and db.session.get(School, form.school_id.data) else None
+        newsletter_delivery.subscribe(form.email.data, form.language.data, school)
+        return render_template("newsletters/subscribe_sent.html")
+    return render_template("newsletters/subscribe.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/confirm/<token>")
+def subscribe_confirm(token):
+    subscriber = newsletter_delivery.confirm(token)
+    return render_template(
+        "newsletters/subscribe_done.html", ok=subscriber is not None, action="confirm"
+    ), 200 if subscriber else 400
+
+
+@bp.route("/unsubscribe/<token>")
+def unsubscribe(token):
+    ok = newsletter_delivery.unsubscribe(token)
+    return render_template("newsletters/subscribe_done.html", ok=ok, action="unsubscribe"), 200 if ok else 400

@@ -1,0 +1,228 @@
+"""Recommendations, app side: database rows in, ``matching`` records out, ranked by ``matching``.
+
+* :func:`candidate_index` loads every public opportunity as a :class:`matching.Offer` with one
+  query per table (never one per opportunity) and keeps the built :class:`matching.OfferIndex`
+  for the process. It checks whether the directory changed at most every
+  ``RECOMMEND_CACHE_SECONDS`` (a few cheap aggregate queries) and rebuilds only then, or after
+  ``RECOMMEND_CACHE_MAX_AGE`` seconds so that popularity (saved counts) catches up.
+* :func:`seeker_for` turns a student or teacher, their profile and their dismissals into a
+  :class:`matching.Seeker`.
+* :func:`recommendations_for` does both and ranks.
+
+Seats left is the capacity less the seats applications hold (``Opportunity.seats_taken``).
+"""
+
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from cpspartners.extensions import db
+from cpspartners.models import (
+    Dismissal,
+    Opportunity,
+    OpportunityCluster,
+    OpportunityTag,
+    Partner,
+    SavedOpportunity,
+    StudentProfile,
+    TeacherProfile,
+    opportunity_school,
+)
+from cpspartners.models.engagement import split_codes
+from cpspartners.models.queries import public_opportunities
+from cpspartners.recommendations import ranking
+
+_lock = threading.Lock()
+
+
+def today():
+    """Today in Chicago: deadlines are Chicago dates, whatever the server's clock zone."""
+    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "America/Chicago"))).date()
+
+
+def _directory_version():
+    """A cheap fingerprint of the public directory: changes when a listing, its partner's
+    status, its tags, clusters or schools change."""
+    listed = (
+        public_opportunities()
+        .with_only_columns(Opportunity.id, Opportunity.updated_at, Opportunity.seats_taken)
+        .subquery()
+    )
+    # Seats are taken by a conditional UPDATE that leaves updated_at alone, so sum them too.
+    count, newest, seats = db.session.execute(
+        select(func.count(), func.max(listed.c.updated_at), func.coalesce(func.sum(listed.c.seats_taken), 0))
+    ).one()
+    partners = db.session.execute(
+        select(func.count(), func.max(Partner.updated_at)).where(Partner.status == "active")
+    ).one()
+    links = tuple(
+        db.session.scalar(select(func.count()).select_from(table))
+        for table in (OpportunityTag.__table__, OpportunityCluster.__table__, opportunity_school)
+    )
+    return (count, str(newest), int(seats), partners[0], str(partners[1])) + links
+
+
+def load_offers():
+    """Every public opportunity as a ``matching.Offer``: one query per table."""
+    columns = (
+        Opportunity.id,
+        Opportunity.partner_id,
+        Opportunity.kind,
+        Opportunity.grade_min,
+        Opportunity.grade_max,
+        Opportunity.community_area_number,
+        Opportunity.latitude,
+        Opportunity.longitude,
+        Opportunity.modality,
+        Opportunity.deadline,
+        Opportunity.capacity,
+        Opportunity.seats_taken,
+        Opportunity.paid,
+        Opportunity.transportation,
+        Opportunity.languages,
+        Opportunity.created_at,
+        Opportunity.audience,
+    )
+    rows = db.session.execute(public_opportunities().with_only_columns(*columns)).all()
+    wanted = {row.id for row in rows}
+
+    def grouped(stmt):
+        found = {}
+        for opportunity_id, value in db.session.execute(stmt):
+            if opportunity_id in wanted:
+                found.setdefault(opportunity_id, set()).add(value)
+        return found
+
+    clusters = grouped(select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster))
+    tags = grouped(select(OpportunityTag.opportunity_id, OpportunityTag.tag))
+    schools = grouped(select(opportunity_school.c.opportunity_id, opportunity_school.c.school_id))
+    saves = dict(
+        db.session.execute(
+            select(SavedOpportunity.opportunity_id, func.count()).group_by(SavedOpportunity.opportunity_id)
+        ).all()
+    )
+    empty = frozenset()
+    return [
+        ranking.Offer(
+            id=row.id,
+            partner_id=row.partner_id,
+            kind=row.kind,
+            clusters=frozenset(clusters.get(row.id, empty)),
+            tags=frozenset(tags.get(row.id, empty)),
+            grade_min=row.grade_min,
+            grade_max=row.grade_max,
+            schools=frozenset(schools.get(row.id, empty)),
+            community_area=row.community_area_number,
+            lat=row.latitude,
+            lon=row.longitude,
+            modality=row.modality,
+            deadline=row.deadline,
+            seats_left=None if row.capacity is None else max(row.capacity - row.seats_taken, 0),
+            published=True,
+            paid=row.paid,
+            transportation=row.transportation,
+            languages=frozenset(split_codes(row.languages)) or frozenset({"en"}),
+            popularity=saves.get(row.id, 0),
+            created=row.created_at.date() if row.created_at else None,
+            audience=row.audience,
+        )
+        for row in rows
+    ]
+
+
+class _Cache:
+    def __init__(self):
+        self.index = None
+        self.version = None
+        self.built_at = 0.0
+        self.checked_at = 0.0
+
+
+def _cache():
+    return current_app.extensions.setdefault("cpspartners_recommend_cache", _Cache())
+
+
+def candidate_index(force=False):
+    """The process's ``OfferIndex`` of public opportunities, rebuilt when the directory changed."""
+    cache = _cache()
+    now = time.monotonic()
+    recheck = current_app.config["RECOMMEND_CACHE_SECONDS"]
+    max_age = current_app.config["RECOMMEND_CACHE_MAX_AGE"]
+    if not force and cache.index is not None and now - cache.checked_at < recheck and now - cache.built_at < max_age:
+        return cache.index
+    with _lock:
+        version = _directory_version()
+        cache.checked_at = time.monotonic()
+        stale = force or cache.index is None or version != cache.version or now - cache.built_at >= max_age
+        if stale:
+            cache.index = ranking.OfferIndex(load_offers())
+            cache.version = version
+            cache.built_at = time.monotonic()
+        return cache.index
+
+
+def _dismissals(user_id):
+    """The ids a user dismissed and the (partner, kind+cluster) signals they carry."""
+    rows = db.session.execute(
+        select(Dismissal.opportunity_id, Opportunity.partner_id, Opportunity.kind, OpportunityCluster.cluster)
+        .join(Opportunity, Opportunity.id == Dismissal.opportunity_id)
+        .outerjoin(OpportunityCluster, OpportunityCluster.opportunity_id == Dismissal.opportunity_id)
+        .where(Dismissal.user_id == user_id)
+    ).all()
+    ids = frozenset(row[0] for row in rows)
+    partners = frozenset(row[1] for row in rows)
+    kinds = frozenset((row[2], row[3]) for row in rows if row[3] is not None)
+    return ids, partners, kinds
+
+
+def seeker_for(user):
+    """A ``matching.Seeker`` for a student or a teacher, from their school, profile and dismissals."""
+    if user.role not in (ranking.STUDENT, ranking.TEACHER):
+        raise ValueError("only students and teachers get recommendations")
+    school = user.school
+    dismissed, partners, kinds = _dismissals(user.id)
+    common = {
+        "kind": user.role,
+        "school_id": user.school_id,
+        "school_name": school.name if school else "",
+        "lat": school.latitude if school else None,
+        "lon": school.longitude if school else None,
+        "community_area": school.community_area_number if school else None,
+        "dismissed": dismissed,
+        "dismissed_partners": partners,
+        "dismissed_kinds": kinds,
+    }
+    if user.role == ranking.STUDENT:
+        profile = db.session.get(StudentProfile, user.id)
+        if profile is None:  # a brand-new student: cold start on school and grade alone
+            return ranking.Seeker(grade=user.grade, languages={user.preferred_language, "en"}, **common)
+        return ranking.Seeker(
+            grade=user.grade,
+            clusters=profile.cluster_codes,
+            tags=profile.tag_list,
+            words=tuple(profile.free_words.split()),
+            languages=profile.language_codes,
+            modality=profile.modality,
+            needs_paid=profile.needs_paid,
+            needs_transportation=profile.needs_transportation,
+            **common,
+        )
+    profile = db.session.get(TeacherProfile, user.id)
+    subjects = profile.subject_list if profile else []
+    return ranking.Seeker(
+        grade_bands=profile.band_ranges if profile else (),
+        tags=[s.lower() for s in subjects],
+        words=tuple(subjects),
+        languages={user.preferred_language, "en"},
+        **common,
+    )
+
+
+def recommendations_for(user, limit=10, text_scores=None, on=None):
+    """Ranked ``matching.Recommendation`` list for ``user``. ``text_scores``: offer id -> score in
+    [0, 1] from the search index for the user's free words, when the caller has one."""
+    return candidate_index().recommend(seeker_for(user), on or today(), limit, text_scores)

@@ -1,0 +1,165 @@
+"""The "For you" page for students, "Suggested for your classes" for teachers, and their profiles."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from cpspartners import policy, search
+from cpspartners.extensions import db
+from cpspartners.formtools import ActionForm
+from cpspartners.models import Opportunity, StudentProfile, TeacherProfile
+from cpspartners.models.engagement import split_codes
+from cpspartners.recommendations import candidates, ranking
+from cpspartners.recommendations.forms import StudentProfileForm, TeacherProfileForm
+from cpspartners.security import safe_next
+from cpspartners.services import ServiceError, engagement
+from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, label
+
+bp = Blueprint("recommendations", __name__, url_prefix="/for-you")
+
+
+def is_seeker(user):
+    """Approved students and teachers get recommendations and profiles."""
+    return policy.is_signed_in(user) and user.role in engagement.SEEKERS and user.is_approved
+
+
+def describe(name, value):
+    """Codes inside reasons (a cluster, a language) as names in the reader's language."""
+    if name == "cluster":
+        return str(label(CAREER_CLUSTERS, value))
+    if name == "language":
+        return str(label(LANGUAGES, value))
+    return value
+
+
+def reason_words(reason):
+    return ranking.reason_text(reason, lambda message, **params: _(message, **params), describe)
+
+
+def _profile_word_scores():
+    """The person's own words (a student's free words, a teacher's subjects) matched through the search index."""
+    if current_user.role == "student":
+        profile = db.session.get(StudentProfile, current_user.id)
+        words = profile.free_words.split() if profile else []
+    else:
+        profile = db.session.get(TeacherProfile, current_user.id)
+        words = [word for subject in (profile.subject_list if profile else []) for word in subject.split()]
+    return search.text_scores(words) if words else None
+
+
+@bp.route("")
+@policy.requires(is_seeker)
+def recommendations():
+    ranked = candidates.recommendations_for(current_user, limit=12, text_scores=_profile_word_scores())
+    rows = {
+        o.id: o for o in db.session.scalars(select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked])))
+    }
+    items = [(rows[r.offer_id], [reason_words(reason) for reason in r.reasons]) for r in ranked if r.offer_id in rows]
+    has_profile = db.session.get(StudentProfile if current_user.role == "student" else TeacherProfile, current_user.id)
+    return render_template(
+        "recommendations/recommendations.html",
+        items=items,
+        has_profile=has_profile is not None,
+        saved=engagement.saved_ids(current_user),
+        form=ActionForm(),
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@policy.requires(is_seeker)
+def profile():
+    if current_user.role == "student":
+        return _student_profile()
+    return _teacher_profile()
+
+
+def _student_profile():
+    stored = db.session.get(StudentProfile, current_user.id)
+    data = None
+    if request.method == "GET" and stored is not None:
+        data = {
+            "clusters": stored.cluster_codes,
+            "tags": stored.tag_list,
+            "free_words": stored.free_words,
+            "languages": stored.language_codes,
+            "modality": stored.modality,
+            "needs_paid": stored.needs_paid,
+            "needs_transportation": stored.needs_transportation,
+        }
+    form = StudentProfileForm(data=data)
+    if form.validate_on_submit():
+        engagement.update_student_profile(
+            current_user,
+            form.clusters.data,
+            form.tags.data,
+            form.free_words.data or "",
+            form.languages.data,
+            form.modality.data,
+            form.needs_paid.data,
+            form.needs_transportation.data,
+        )
+        flash(_("Saved. Your suggestions now follow your interests."), "success")
+        return redirect(url_for("recommendations.recommendations"))
+    return render_template("recommendations/profile.html", form=form), (400 if form.errors else 200)
+
+
+def _teacher_profile():
+    stored = db.session.get(TeacherProfile, current_user.id)
+    data = None
+    if request.method == "GET" and stored is not None:
+        data = {"subjects": ", ".join(stored.subject_list), "grade_bands": split_codes(stored.grade_bands)}
+    form = TeacherProfileForm(data=data)
+    if form.validate_on_submit():
+        engagement.update_teacher_profile(current_user, form.subjects.data or "", form.grade_bands.data)
+        flash(_("Saved. Suggestions now follow your subjects and grades."), "success")
+        return redirect(url_for("recommendations.recommendations"))
+    return render_template("recommendations/profile.html", form=form), (400 if form.errors else 200)
+
+
+def _act(action, opportunity_id, message):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action(current_user, opportunity_id)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(message, "success")
+    return redirect(safe_next(request.form.get("next") or url_for("recommendations.recommendations")))
+
+
+@bp.route("/saved")
+@policy.requires(is_seeker)
+def saved():
+    return render_template(
+        "recommendations/saved.html",
+        items=engagement.saved_opportunities(current_user),
+        dismissed=engagement.dismissed_opportunities(current_user),
+        form=ActionForm(),
+    )
+
+
+@bp.route("/saved/<int:opportunity_id>", methods=["POST"])
+@policy.requires(is_seeker)
+def save(opportunity_id):
+    return _act(engagement.save, opportunity_id, _("Saved. You will get a reminder before the deadline."))
+
+
+@bp.route("/saved/<int:opportunity_id>/remove", methods=["POST"])
+@policy.requires(is_seeker)
+def unsave(opportunity_id):
+    return _act(engagement.unsave, opportunity_id, _("Removed from your saved list."))
+
+
+@bp.route("/not-interested/<int:opportunity_id>", methods=["POST"])
+@policy.requires(is_seeker)
+def dismiss(opportunity_id):
+    return _act(engagement.dismiss, opportunity_id, _("Hidden. We will show fewer like it."))
+
+
+@bp.route("/not-interested/<int:opportunity_id>/undo", methods=["POST"])
+@policy.requires(is_seeker)
+def undismiss(opportunity_id):
+    return _act(engagement.undismiss, opportunity_id, _("It can be suggested again."))

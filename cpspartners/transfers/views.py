@@ -1,0 +1,102 @@
+"""CSV downloads of the specialists' lists (partners, opportunities, needs verification, audit log)."""
+
+import os
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from cpspartners import policy
+from cpspartners.formats.spreadsheets import ImportFileError
+from cpspartners.review.views import audit_filters
+from cpspartners.services import exports, imports, upkeep
+from cpspartners.text import small_int
+from cpspartners.transfers import uploads
+from cpspartners.transfers.forms import ImportCommitForm, ImportForm
+from cpspartners.web import csv_download
+
+bp = Blueprint("transfers", __name__, url_prefix="/transfers")
+
+
+@bp.route("/partners.csv")
+@policy.requires(policy.is_specialist)
+def partners_csv():
+    return csv_download("partners.csv", *exports.partners_csv())
+
+
+@bp.route("/opportunities.csv")
+@policy.requires(policy.is_specialist)
+def opportunities_csv():
+    return csv_download("opportunities.csv", *exports.opportunities_csv())
+
+
+@bp.route("/needs-verification.csv")
+@policy.requires(policy.is_specialist)
+def needs_verification_csv():
+    days = small_int(request.args.get("days", ""), 1, 3650) or current_app.config["VERIFY_AFTER_DAYS"]
+    return csv_download("needs-verification.csv", *exports.needs_verification_csv(upkeep.needs_verification(days)))
+
+
+@bp.route("/audit.csv")
+@policy.requires(policy.can_view_audit)
+def audit_csv():
+    stmt, _selected = audit_filters(request.args)
+    return csv_download("audit-log.csv", *exports.audit_csv(stmt))
+
+
+SHOWN = 1000
+
+
+def upload_dir():
+    return current_app.config.get("IMPORT_UPLOAD_DIR") or os.path.join(current_app.instance_path, "imports")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@policy.requires(policy.is_specialist)
+def import_upload():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("transfers/import.html", form=form), 400 if form.errors else 200
+    raw = form.file.data.read()
+    try:
+        planned = imports.plan(form.what.data, raw)
+    except ImportFileError as error:
+        return render_template("transfers/import.html", form=form, file_error=str(error)), 400
+    token = uploads.save(upload_dir(), current_user.id, raw) if planned.ok else None
+    # Rejections first; a 100,000-row file shows its first thousand changes, the counts cover all.
+    shown = sorted((r for r in planned.rows if r.action != "unchanged"), key=lambda r: r.action != "reject")[:SHOWN]
+    return render_template(
+        "transfers/import_report.html",
+        plan=planned,
+        filename=form.file.data.filename,
+        shown=shown,
+        commit_form=ImportCommitForm(what=form.what.data, token=token),
+    )
+
+
+@bp.route("/import/commit", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def import_commit():
+    form = ImportCommitForm()
+    what = form.what.data if form.what.data in imports.SPECS else None
+    raw = uploads.load(upload_dir(), current_user.id, form.token.data) if what else None
+    if not form.validate_on_submit() or raw is None:
+        flash(_("That import is no longer available. Upload the file again."), "error")
+        return redirect(url_for("transfers.import_upload"))
+    try:
+        # The dry run again, on the stored file: the directory may have changed since.
+        planned = imports.plan(what, raw)
+        counts = imports.apply(planned)
+    except (ImportFileError, ValueError):
+        flash(_("Nothing was imported: the file no longer passes the checks. Upload it again to see why."), "error")
+        return redirect(url_for("transfers.import_upload"))
+    uploads.discard(upload_dir(), current_user.id, form.token.data)
+    flash(_("Imported: %(create)d created, %(update)d updated, %(unchanged)d unchanged.", **counts), "success")
+    return redirect(url_for("transfers.import_upload"))
+
+
+@bp.route("/import/template-<any(partners, opportunities):what>.csv")
+@policy.requires(policy.is_specialist)
+def import_template(what):
+    _model, columns = imports.SPECS[what]
+    return csv_download("%s-template.csv" % what, [c.name for c in columns], [])

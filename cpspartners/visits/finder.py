@@ -1,0 +1,227 @@
+""" "Find a speaker or partner" for teachers: classroom-facing opportunities, nearest to the
+teacher's school first, virtual ones included and labelled.
+
+Topic words are matched by the search index as the search page matches them (stemmed, accents
+folded, English and Spanish fields, every word required); the index only names candidate ids,
+and the database still decides what is public and fits the other criteria, and orders them.
+When the index cannot answer, words are matched with ``LIKE`` on titles, summaries, partner
+names and tags instead (substrings, so "bot" finds "robot" there), and that is logged.
+
+The ordering (``rank``) is a plain function over plain tuples, testable without a database.
+"""
+
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from math import cos, radians
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, any_, case, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from cpspartners import search as search_index
+from cpspartners.extensions import db
+from cpspartners.geo import miles_between
+from cpspartners.models import Opportunity, OpportunityCluster, OpportunityTag, Partner
+from cpspartners.models.queries import public_opportunities
+from cpspartners.search.documents import grade_bands
+from cpspartners.text import fold, like_contains
+
+# What a class can host or visit.
+CLASSROOM_KINDS = ("guest_speaker", "workshop", "field_trip", "team_challenge", "mentoring")
+
+
+# School subjects and the career clusters whose partners usually fit them.
+SUBJECTS = (
+    ("science", _l("Science"), ("040200", "050100", "050200")),
+    ("math", _l("Mathematics"), ("030100", "060100", "010100")),
+    ("computer_science", _l("Computer science"), ("060100",)),
+    ("english", _l("English and language arts"), ("020100", "040100")),
+    ("social_studies", _l("Social studies and civics"), ("040300", "040100")),
+    ("arts", _l("Arts and music"), ("020100",)),
+    ("business", _l("Business and economics"), ("030100", "060200", "060300")),
+    ("cte", _l("Career and technical education"), ("010100", "010200", "010300", "020200")),
+    ("health", _l("Health and physical education"), ("040200",)),
+)
+
+
+SUBJECT_CLUSTERS = {code: clusters for code, _label, clusters in SUBJECTS}
+
+
+MAX_WORDS = 8
+
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Criteria:
+    words: tuple = ()
+    cluster: str = ""
+    subject: str = ""
+    grade: int | None = None
+
+
+@dataclass
+class Found:
+    """One page of results and how many there are in all."""
+
+    total: int
+    page: int
+    pages: int
+    results: list = field(default_factory=list)  # [(Opportunity, miles or None, is_virtual)]
+    words_ignored: bool = False  # no topic word could be searched for (stop words, emoji)
+
+
+def words_of(text):
+    """Search words from what the teacher typed: folded, deduplicated, at most ``MAX_WORDS``."""
+    seen = []
+    # Control characters (NUL above all, which PostgreSQL refuses) become spaces.
+    text = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text or "")
+    for word in fold(text).replace(",", " ").split():
+        word = word.strip(".;:!?\"'()")[:40]
+        if len(word) >= 2 and word not in seen:
+            seen.append(word)
+    return tuple(seen[:MAX_WORDS])
+
+
+def rank(rows, school_lat, school_lon):
+    """Order (id, latitude, longitude, modality) rows: nearest in-person first, then virtual,
+    then those with no known place. Returns [(id, miles or None, is_virtual)]; ties by id."""
+    ranked = []
+    for opp_id, lat, lon, modality in rows:
+        if modality == "virtual":
+            ranked.append((1, 0.0, opp_id, None, True))
+        elif lat is None or lon is None:
+            ranked.append((2, 0.0, opp_id, None, False))
+        else:
+            miles = miles_between(school_lat, school_lon, lat, lon)
+            ranked.append((0, miles, opp_id, round(miles, 1), False))
+    ranked.sort()
+    return [(opp_id, miles, virtual) for _group, _d, opp_id, miles, virtual in ranked]
+
+
+def _id_among(ids):
+    """``Opportunity.id`` is one of ``ids``, sent as one value however many there are: a word
+    can match tens of thousands of listings, and as many bound parameters would be slow (and
+    past 32,766 on SQLite or 65,535 on PostgreSQL, refused)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Opportunity.id == any_(literal(list(ids), ARRAY(Integer)))
+    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return Opportunity.id.in_(select(listed.c.value))
+
+
+def _words_like(stmt, words):
+    """The fallback: every word a substring of a title, summary, partner name or tag."""
+    for word in words:
+        pattern = like_contains(word)
+        stmt = stmt.where(
+            or_(
+                func.lower(Opportunity.title).like(pattern, escape="\\"),
+                func.lower(Opportunity.summary).like(pattern, escape="\\"),
+                func.lower(Opportunity.title_es).like(pattern, escape="\\"),
+                func.lower(Opportunity.summary_es).like(pattern, escape="\\"),
+                func.lower(Partner.name).like(pattern, escape="\\"),
+                Opportunity.id.in_(
+                    select(OpportunityTag.opportunity_id).where(OpportunityTag.tag.like(pattern, escape="\\"))
+                ),
+            )
+        )
+    return stmt
+
+
+def topic_ids(criteria):
+    """The search index's candidates for the topic words: a list of ids, or None when no word
+    is searchable. Raises ``search.Unavailable`` when the index cannot answer.
+
+    The index also narrows them by its kind, cluster and grade-band facets, so a common word
+    ("careers": a fifth of the directory) sends the database thousands of ids, not tens of
+    thousands. Those facets hold a superset of what the criteria allow (a grade's band holds
+    every range around it); the database still checks each criterion exactly.
+    """
+    narrow = [("kind", CLASSROOM_KINDS)]
+    if criteria.cluster:
+        narrow.append(("cluster", (criteria.cluster,)))
+    if criteria.subject in SUBJECT_CLUSTERS:
+        narrow.append(("cluster", SUBJECT_CLUSTERS[criteria.subject]))
+    if criteria.grade is not None:
+        narrow.append(("band", grade_bands(criteria.grade, criteria.grade)))
+    return search_index.opportunity_ids(criteria.words, narrow)
+
+
+def candidates(criteria, ids=None):
+    """The matching opportunities as a select of (id, latitude, longitude, modality), the place
+    falling back to the partner's address. ``ids``: the index's candidates for the topic words;
+    None matches the words with ``LIKE`` instead."""
+    stmt = public_opportunities().where(Opportunity.kind.in_(CLASSROOM_KINDS))
+    if criteria.cluster:
+        stmt = stmt.where(
+            Opportunity.id.in_(
+                select(OpportunityCluster.opportunity_id).where(OpportunityCluster.cluster == criteria.cluster)
+            )
+        )
+    if criteria.subject in SUBJECT_CLUSTERS:
+        stmt = stmt.where(
+            Opportunity.id.in_(
+                select(OpportunityCluster.opportunity_id).where(
+                    OpportunityCluster.cluster.in_(SUBJECT_CLUSTERS[criteria.subject])
+                )
+            )
+        )
+    if criteria.grade is not None:
+        stmt = stmt.where(Opportunity.grade_min <= criteria.grade, Opportunity.grade_max >= criteria.grade)
+    if ids is not None:
+        stmt = stmt.where(_id_among(ids))
+    else:
+        stmt = _words_like(stmt, criteria.words)
+    lat = func.coalesce(Opportunity.latitude, Partner.latitude)
+    lon = func.coalesce(Opportunity.longitude, Partner.longitude)
+    return stmt.with_only_columns(Opportunity.id, lat.label("lat"), lon.label("lon"), Opportunity.modality)
+
+
+def search(criteria, school, page, per_page, use_index=True):
+    """One page of results as a ``Found``.
+
+    Topic words go to the search index for candidate ids (``use_index=False``, or an index
+    that cannot answer, matches them with ``LIKE`` instead). The database filters and orders by
+    the same groups as ``rank`` and, inside a city, by the flat-earth distance (degrees of
+    longitude shrunk by cos(latitude)), which orders exactly like the great-circle distance at
+    this scale; only the shown page is fetched and measured in miles.
+    """
+    ids, ignored = None, False
+    if criteria.words and use_index:
+        try:
+            ids = topic_ids(criteria)
+        except search_index.Unavailable as error:
+            log.warning("Finder matched topic words with LIKE: the search index cannot answer (%s)", error)
+        else:
+            if ids is None:  # only stop words or symbols: they narrow nothing, as on the search page
+                criteria, ignored = replace(criteria, words=()), True
+    inner = candidates(criteria, ids).subquery()
+    total = db.session.scalar(select(func.count()).select_from(inner))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    shrink = cos(radians(school.latitude))
+    group = case((inner.c.modality == "virtual", 1), (or_(inner.c.lat.is_(None), inner.c.lon.is_(None)), 2), else_=0)
+    flat = case(
+        (
+            group == 0,
+            (inner.c.lat - school.latitude) * (inner.c.lat - school.latitude)
+            + (inner.c.lon - school.longitude) * (inner.c.lon - school.longitude) * shrink * shrink,
+        ),
+        else_=0,
+    )
+    rows = db.session.execute(
+        select(inner.c.id, inner.c.lat, inner.c.lon, inner.c.modality)
+        .order_by(group, flat, inner.c.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    chosen = rank(rows, school.latitude, school.longitude)
+    found = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Opportunity).where(Opportunity.id.in_([opp_id for opp_id, _m, _v in chosen]))
+        )
+    }
+    return Found(total, page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen], ignored)

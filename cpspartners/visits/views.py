@@ -1,0 +1,339 @@
+"""Teachers find a speaker or classroom partner and request a visit; partner staff answer in
+their inbox; specialists follow up requests nobody answered. Rules: ``services.requests``."""
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from cpspartners import policy
+from cpspartners.extensions import db
+from cpspartners.formtools import ActionForm, MessageForm, options
+from cpspartners.models import Opportunity, Partner, SpeakerRequest
+from cpspartners.models.queries import page_of
+from cpspartners.models.workflow import REQUEST_STATES
+from cpspartners.services import messages
+from cpspartners.services import requests as visit_requests
+from cpspartners.taxonomy import CAREER_CLUSTERS, codes
+from cpspartners.text import clean_query, small_int
+from cpspartners.visits import finder
+from cpspartners.visits.forms import (
+    AcceptForm,
+    AnswerForm,
+    ConfirmForm,
+    DeclineForm,
+    ProposeForm,
+    ReassignForm,
+    RequestForm,
+)
+from cpspartners.visits.reassign import candidates as partners_to_offer
+from cpspartners.web import get_or_404, page_number, run
+
+bp = Blueprint("visits", __name__, url_prefix="/visits")
+
+
+STATE_LABELS = {
+    "requested": _l("Waiting for the partner"),
+    "proposed": _l("The partner proposed another date"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "cancelled": _l("Cancelled"),
+    "completed": _l("Took place"),
+    "did_not_happen": _l("Did not take place"),
+}
+
+
+@bp.app_context_processor
+def request_helpers():
+    return {"request_state_label": lambda code: STATE_LABELS.get(code, code)}
+
+
+def _date_options(req):
+    return options([(d.isoformat(), format_date(d, "full")) for d in req.proposed_dates])
+
+
+def _visible(request_id):
+    req = get_or_404(SpeakerRequest, request_id)
+    if visit_requests.side_of(current_user, req) is None:
+        abort(403)
+    return req
+
+
+@bp.route("/find")
+@policy.requires(policy.is_teacher)
+def find():
+    args, notes = request.args, []
+    words = finder.words_of(args.get("q", "")[:300])
+    cluster = args.get("cluster", "")
+    if cluster and cluster not in codes(CAREER_CLUSTERS):
+        notes.append(_("That career cluster is not known, so every cluster is shown."))
+        cluster = ""
+    subject = args.get("subject", "")
+    if subject and subject not in finder.SUBJECT_CLUSTERS:
+        notes.append(_("That subject is not known, so every subject is shown."))
+        subject = ""
+    grade = small_int(args.get("grade", ""), 0, 12)
+    if args.get("grade") and grade is None:
+        notes.append(_("Grades go from K (0) to 12, so every grade is shown."))
+    criteria = finder.Criteria(words=words, cluster=cluster, subject=subject, grade=grade)
+    school = current_user.school
+    found = finder.search(criteria, school, page_number(), current_app.config["PAGE_SIZE"])
+    if found.words_ignored:
+        notes.append(_("Those words cannot be searched for (too common, or no letters), so every topic is shown."))
+    return render_template(
+        "visits/find.html",
+        results=found.results,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        notes=notes,
+        q=" ".join(words),
+        cluster=cluster,
+        subject=subject,
+        grade=grade,
+        school=school,
+        subject_options=[(code, label) for code, label, _clusters in finder.SUBJECTS],
+        cluster_options=[(code, label) for code, _name, label in CAREER_CLUSTERS],
+        grade_options=[(g, "K" if g == 0 else str(g)) for g in range(0, 13)],
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@policy.requires(policy.is_teacher)
+def new_request():
+    opp_id = small_int(request.args.get("opportunity", ""), 1, 2_000_000_000)
+    opp = db.session.get(Opportunity, opp_id) if opp_id else None
+    if (
+        opp is None
+        or opp.status != "published"
+        or opp.kind not in finder.CLASSROOM_KINDS
+        or opp.partner.status != "active"
+    ):
+        abort(404)
+    form = RequestForm(data=None if request.method == "POST" else {"topic": opp.title[:200]})
+    if form.validate_on_submit():
+        created = run(
+            visit_requests.create,
+            current_user,
+            opp.partner,
+            form.topic.data,
+            form.grade.data,
+            form.class_size.data,
+            form.dates(),
+            modality=form.modality.data,
+            subject=form.subject.data or "",
+            message=form.message.data or "",
+            opportunity=opp,
+            success=_("Thank you. Your request was sent; the partner will answer here."),
+        )
+        if created:
+            return redirect(url_for("visits.mine"))
+    return render_template("visits/request_form.html", form=form, opp=opp), 200 if not form.errors else 400
+
+
+@bp.route("/mine")
+@policy.requires(policy.is_teacher)
+def mine():
+    stmt = (
+        select(SpeakerRequest)
+        .where(SpeakerRequest.teacher_id == current_user.id)
+        .order_by(SpeakerRequest.created_at.desc(), SpeakerRequest.id.desc())
+    )
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template("visits/list.html", pagination=pagination, side="teacher", today=date.today())
+
+
+@bp.route("/received")
+@policy.requires(policy.is_partner_staff)
+def received():
+    state = request.args.get("state", "")
+    stmt = select(SpeakerRequest).where(SpeakerRequest.partner_id == current_user.partner_id)
+    if state in REQUEST_STATES:
+        stmt = stmt.where(SpeakerRequest.state == state)
+    else:
+        state = ""
+    stmt = stmt.order_by(
+        (SpeakerRequest.state != "requested"), SpeakerRequest.created_at.desc(), SpeakerRequest.id.desc()
+    )
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template(
+        "visits/list.html", pagination=pagination, side="partner", today=date.today(), state=state, states=STATE_LABELS
+    )
+
+
+@bp.route("/<int:request_id>")
+@policy.signed_in
+def detail(request_id):
+    return _render_detail(_visible(request_id))
+
+
+def _render_detail(req, status=200, **forms):
+    side = visit_requests.side_of(current_user, req)
+    accept_form = forms.get("accept_form") or AcceptForm()
+    accept_form.visit_date.choices = _date_options(req)
+    reassign_form = forms.get("reassign_form") or ReassignForm()
+    partner_q, offered = "", []
+    if side == "specialist":
+        partner_q = clean_query(request.args.get("partner_q"))
+        offered = partners_to_offer(req, partner_q)
+        reassign_form.partner_id.choices = options(
+            [(0, _l("Choose an organization"))] + [(partner.id, partner.name) for partner in offered]
+        )
+    return render_template(
+        "visits/detail.html",
+        req=req,
+        side=side,
+        today=date.today(),
+        partner_q=partner_q,
+        offered=offered,
+        thread=db.session.scalars(messages.thread_of(req)).all(),
+        accept_form=accept_form,
+        propose_form=forms.get("propose_form") or ProposeForm(),
+        decline_form=forms.get("decline_form") or DeclineForm(),
+        answer_form=forms.get("answer_form") or AnswerForm(),
+        confirm_form=forms.get("confirm_form") or ConfirmForm(),
+        message_form=forms.get("message_form") or MessageForm(),
+        reassign_form=reassign_form,
+        action_form=ActionForm(),
+    ), status
+
+
+def _back(req):
+    return redirect(url_for("visits.detail", request_id=req.id))
+
+
+def _action(request_id, form_class, form_name, call, success):
+    req = _visible(request_id)
+    form = form_class()
+    if form_name == "accept_form":
+        form.visit_date.choices = _date_options(req)
+    if not form.validate_on_submit():
+        return _render_detail(req, 400, **{form_name: form})
+    run(call, req, form, success=success)
+    return _back(req)
+
+
+@bp.route("/<int:request_id>/accept", methods=["POST"])
+@policy.requires(policy.is_partner_staff)
+def accept(request_id):
+    return _action(
+        request_id,
+        AcceptForm,
+        "accept_form",
+        lambda req, form: visit_requests.accept(
+            current_user, req, date.fromisoformat(form.visit_date.data), form.note.data or ""
+        ),
+        _("You accepted the visit. The teacher has been told."),
+    )
+
+
+@bp.route("/<int:request_id>/propose", methods=["POST"])
+@policy.requires(policy.is_partner_staff)
+def propose(request_id):
+    return _action(
+        request_id,
+        ProposeForm,
+        "propose_form",
+        lambda req, form: visit_requests.propose(current_user, req, form.other_date.data, form.note.data or ""),
+        _("You proposed another date. The teacher has been told."),
+    )
+
+
+@bp.route("/<int:request_id>/decline", methods=["POST"])
+@policy.requires(policy.is_partner_staff)
+def decline(request_id):
+    return _action(
+        request_id,
+        DeclineForm,
+        "decline_form",
+        lambda req, form: visit_requests.decline(current_user, req, form.note.data),
+        _("You declined the request. The teacher has been told."),
+    )
+
+
+@bp.route("/<int:request_id>/answer", methods=["POST"])
+@policy.requires(policy.is_teacher)
+def answer(request_id):
+    return _action(
+        request_id,
+        AnswerForm,
+        "answer_form",
+        lambda req, form: visit_requests.answer_proposal(current_user, req, form.accept.data == "yes"),
+        _("Thank you. The partner has been told."),
+    )
+
+
+@bp.route("/<int:request_id>/cancel", methods=["POST"])
+@policy.requires(policy.is_teacher)
+def cancel(request_id):
+    return _action(
+        request_id,
+        ActionForm,
+        "action_form",
+        lambda req, form: visit_requests.cancel(current_user, req),
+        _("You cancelled the request. The partner has been told."),
+    )
+
+
+@bp.route("/<int:request_id>/confirm", methods=["POST"])
+@policy.requires(policy.takes_part_in_visits)
+def confirm(request_id):
+    return _action(
+        request_id,
+        ConfirmForm,
+        "confirm_form",
+        lambda req, form: visit_requests.confirm(current_user, req, form.happened.data == "yes"),
+        _("Thank you for confirming."),
+    )
+
+
+@bp.route("/<int:request_id>/messages", methods=["POST"])
+@policy.requires(policy.takes_part_in_visits)
+def send_message(request_id):
+    return _action(
+        request_id,
+        MessageForm,
+        "message_form",
+        lambda req, form: messages.post(current_user, req, form.body.data),
+        _("Your message was sent."),
+    )
+
+
+@bp.route("/flagged")
+@policy.requires(policy.is_specialist)
+def flagged():
+    stmt = (
+        select(SpeakerRequest)
+        .where(SpeakerRequest.flagged_at.is_not(None), SpeakerRequest.state == "requested")
+        .order_by(SpeakerRequest.flagged_at, SpeakerRequest.id)
+    )
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template(
+        "visits/flagged.html", pagination=pagination, days=current_app.config["REQUEST_ESCALATION_DAYS"]
+    )
+
+
+@bp.route("/<int:request_id>/reassign", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def reassign(request_id):
+    req = _visible(request_id)
+    form = ReassignForm()
+    if not form.validate_on_submit():
+        return _render_detail(req, 400, reassign_form=form)
+    partner = db.session.get(Partner, form.partner_id.data)
+    if partner is None:
+        form.partner_id.errors.append(_("Choose an organization."))
+        return _render_detail(req, 400, reassign_form=form)
+    if run(
+        visit_requests.reassign,
+        current_user,
+        req,
+        partner,
+        success=_("The request was passed to %(partner)s.", partner=partner.name),
+    ):
+        return redirect(url_for("visits.flagged"))
+    return _back(req)

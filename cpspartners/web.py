@@ -1,0 +1,56 @@
+"""Small helpers the toolkit's views share."""
+
+from flask import Response, abort, current_app, flash, request
+from flask_babel import gettext as _
+
+from cpspartners.directory.filters import Filters, parse_page
+from cpspartners.extensions import db
+from cpspartners.formats.spreadsheets import to_csv
+from cpspartners.services import ServiceError
+from cpspartners.services.errors import NotAllowed
+
+
+def csv_download(filename, header, rows):
+    """A CSV attachment (BOM, formulas neutralised) that opens in Google Sheets and Excel.
+
+    Built whole inside the request: the rows come from the request's database session, which is
+    gone once the view returns, so the text cannot be streamed after it.
+    """
+    return Response(
+        to_csv(header, rows), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=%s" % filename}
+    )
+
+
+def get_or_404(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def page_number():
+    return parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+
+
+def run(action, *args, success="", **kwargs):
+    """Call a service. NotAllowed becomes a 403; any other refusal is flashed (the page says why).
+    Returns the service's result, or None when it refused."""
+    try:
+        result = action(*args, **kwargs)
+    except NotAllowed:
+        abort(403)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result if result is not None else True
+
+
+def form_errors_flash(form):
+    """When a small action form fails, say what was wrong (the action page redirects back)."""
+    for name, errors in form.errors.items():
+        if name == "csrf_token":
+            flash(_("The form expired. Please submit it again."), "error")
+        else:
+            flash("%s: %s" % (form[name].label.text, " ".join(str(e) for e in errors)), "error")
