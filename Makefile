@@ -3,10 +3,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pip-tools only: see `lock`
+LOCK_VENV := .venv-lock
 export FLASK_APP := cpspartners
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install translations db secret chromium axe postgres test-sqlite test-postgres lint clean
+.PHONY: run test install translations db secret chromium axe postgres test-sqlite test-postgres lint lock clean
 
 run: install db  ## install, migrate, seed real schools, the demo directory and demo accounts, serve on :5000
 	@# Plain HTTP on this machine only, so the cookies cannot be Secure-only here (they are in production).
@@ -15,11 +17,26 @@ run: install db  ## install, migrate, seed real schools, the demo directory and 
 
 install: $(VENV)/.installed translations secret
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+# The exact tested set first, then the project itself without letting pip resolve anything more;
+# `pip check` then fails when setup.cfg asks for something the lock does not have (run `make lock`).
+$(VENV)/.installed: requirements.lock setup.cfg pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
+
+# pip-tools lives in a venv of its own, not in .venv or an extra: the lock then pins only what the
+# app, its tests and its linters use (not pip-tools, build, wheel...), and what happens to be in
+# .venv cannot steer the resolution. pip-compile keeps each pin that setup.cfg still allows;
+# `make lock UPGRADE=1` takes the newest releases setup.cfg allows. Lock with the oldest Python
+# setup.cfg supports (3.11), so no pin needs a newer one.
+lock:  ## re-resolve requirements.lock from setup.cfg (after changing a pin there)
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --quiet 'pip-tools~=7.6.2'; }
+	$(LOCK_VENV)/bin/pip-compile --quiet $(if $(UPGRADE),--upgrade) --extra test --extra dev --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock setup.cfg
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d translations
@@ -60,7 +77,7 @@ test: install chromium axe  ## the whole suite on SQLite, then again on PostgreS
 	  $(BIN)/pytest -m "not browser" -p no:cacheprovider; fi
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache
+	rm -rf $(VENV) $(LOCK_VENV) node_modules instance .pytest_cache
 
 messages: $(VENV)/.installed  ## re-extract strings and merge them into the Spanish catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o translations/messages.pot .
