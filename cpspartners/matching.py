@@ -29,9 +29,11 @@ re-scored one by one in plain Python (:func:`score_offer`, the reference definit
 score) to get exact scores and their reasons. Build the index once per process and reuse it.
 """
 
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from math import log1p
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
@@ -81,8 +83,12 @@ PER_PARTNER = 2
 _EPSILON = 1e-6  # vector and one-by-one scores may differ in the last bits
 _NO_DATE = 10**7  # a date ordinal later than any real deadline
 
+# A reason: a code and its parameters, e.g. ("interest", {"interest": "robotics"}).
+Reason: TypeAlias = tuple[str, dict[str, Any]]
+T = TypeVar("T")
 
-def _frozen(values):
+
+def _frozen(values: Iterable[Any] | None) -> frozenset[Any]:
     return frozenset(values or ())
 
 
@@ -109,7 +115,7 @@ class Seeker:
     dismissed_partners: frozenset = frozenset()  # "dismissed similar": same partner moves down
     dismissed_kinds: frozenset = frozenset()  # (kind, cluster) pairs that move down
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in (STUDENT, TEACHER):
             raise ValueError("kind must be student or teacher")
         if self.modality not in PREFERENCES:
@@ -123,7 +129,7 @@ class Seeker:
         object.__setattr__(self, "words", tuple(self.words))
 
     @property
-    def located(self):
+    def located(self) -> bool:
         return self.lat is not None and self.lon is not None
 
 
@@ -153,7 +159,7 @@ class Offer:
     created: date | None = None
     audience: str = "students"  # students | classrooms | families
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.modality not in OFFER_MODALITIES:
             raise ValueError("modality must be one of %s" % ", ".join(OFFER_MODALITIES))
         for name in ("clusters", "schools", "languages"):
@@ -161,7 +167,7 @@ class Offer:
         object.__setattr__(self, "tags", frozenset(t.strip().lower() for t in (self.tags or ()) if t.strip()))
 
     @property
-    def located(self):
+    def located(self) -> bool:
         return self.modality != VIRTUAL and self.lat is not None and self.lon is not None
 
 
@@ -178,15 +184,15 @@ class Recommendation:
 # The reference: hard rules and the score of one offer, in plain Python.
 
 
-def grade_fits(seeker, offer):
+def grade_fits(seeker: Seeker, offer: Offer) -> bool:
     if seeker.kind == STUDENT:
-        return offer.grade_min <= seeker.grade <= offer.grade_max
+        return offer.grade_min <= seeker.grade <= offer.grade_max  # type: ignore[operator]  # a student has a grade
     if not seeker.grade_bands:
         return True
     return any(low <= offer.grade_max and offer.grade_min <= high for low, high in seeker.grade_bands)
 
 
-def eligible(seeker, offer, today):
+def eligible(seeker: Seeker, offer: Offer, today: date) -> bool:
     """The hard rules: False when the seeker cannot take ``offer`` at all."""
     return (
         offer.published
@@ -199,7 +205,7 @@ def eligible(seeker, offer, today):
     )
 
 
-def text_points(value):
+def text_points(value: Any) -> float:
     """The search index's score as points: clipped to [0, 1]; NaN or junk counts as nothing."""
     try:
         value = float(value or 0.0)
@@ -210,18 +216,18 @@ def text_points(value):
     return W_TEXT * min(value, 1.0)
 
 
-def popularity_points(popularity):
+def popularity_points(popularity: int) -> float:
     return min(POPULAR, POPULAR * log1p(max(popularity, 0)) / log1p(POPULAR_SCALE))
 
 
-def distance_miles(seeker, offer):
+def distance_miles(seeker: Seeker, offer: Offer) -> float | None:
     """Miles from the seeker's school to an in-person offer, or None when either has no place."""
     if not seeker.located or not offer.located:
         return None
     return miles_between(seeker.lat, seeker.lon, offer.lat, offer.lon)
 
 
-def score_offer(seeker, offer, today, text_score=0.0):
+def score_offer(seeker: Seeker, offer: Offer, today: date, text_score: float = 0.0) -> tuple[float, tuple[Reason, ...]]:
     """``(score, reasons)`` for one eligible offer: the definition every faster path must match."""
     score = 0.0
     first, later = [], []
@@ -301,18 +307,21 @@ def score_offer(seeker, offer, today, text_score=0.0):
     return score, tuple(first + later)
 
 
-def similar_signals(dismissed_offers):
+def similar_signals(dismissed_offers: Collection[Offer]) -> tuple[frozenset[int], frozenset[tuple[str, str]]]:
     """``(partner ids, {(kind, cluster)})`` of the offers a seeker dismissed, for :class:`Seeker`."""
     partners = frozenset(o.partner_id for o in dismissed_offers)
     kinds = frozenset((o.kind, code) for o in dismissed_offers for code in o.clusters)
     return partners, kinds
 
 
-def diversify(ranked, limit, per_partner=PER_PARTNER, partner_of=None):
+def diversify(
+    ranked: Iterable[T], limit: int, per_partner: int = PER_PARTNER, partner_of: Callable[[T], Hashable] | None = None
+) -> list[T]:
     """Greedy re-rank: walk ``ranked`` best first, skip an offer whose partner is already full."""
-    taken, counts = [], {}
+    taken: list[T] = []
+    counts: dict[Hashable, int] = {}
     for item in ranked:
-        partner = partner_of(item)
+        partner = partner_of(item)  # type: ignore[misc]  # every caller passes one
         if counts.get(partner, 0) >= per_partner:
             continue
         counts[partner] = counts.get(partner, 0) + 1
@@ -333,7 +342,7 @@ class OfferIndex:
     by id so that dismissed offers still tell us what "similar" means.
     """
 
-    def __init__(self, offers):
+    def __init__(self, offers: Iterable[Offer]) -> None:
         offers = sorted(offers, key=lambda o: o.id)
         self.by_id = {o.id: o for o in offers}
         live = [o for o in offers if o.published and (o.seats_left is None or o.seats_left > 0)]
@@ -374,9 +383,9 @@ class OfferIndex:
             mask = np.zeros(n, bool)
             mask[found] = True
             self.languages[code] = mask
-        self._cached = {}  # seeker-independent vectors, per day, grade, language set, modality
+        self._cached: dict[Hashable, Any] = {}  # seeker-independent vectors, per day, grade, language set, modality
 
-    def _memo(self, key, make):
+    def _memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """Vectors shared by many seekers (digests ask for thousands); a few dozen at most."""
         found = self._cached.get(key)
         if found is None:
@@ -385,7 +394,7 @@ class OfferIndex:
             found = self._cached[key] = make()
         return found
 
-    def _day(self, today):
+    def _day(self, today: date) -> tuple[np.ndarray, np.ndarray]:
         """``(open, points)``: deadline not passed, and the points that depend only on the day."""
         day = today.toordinal()
         days_left = self.deadline - day
@@ -398,12 +407,12 @@ class OfferIndex:
         )
         return self.deadline >= day, points
 
-    def _base(self, seeker, today):
+    def _base(self, seeker: Seeker, today: date) -> tuple[np.ndarray, np.ndarray]:
         """``(eligible, points)`` shared by every seeker of the same kind and grade on one day."""
         is_open, points = self._memo(("day", today), lambda: self._day(today))
         if seeker.kind == STUDENT:
             grade = seeker.grade
-            ok = is_open & (self.grade_min <= grade) & (self.grade_max >= grade) & ~self.classrooms
+            ok = is_open & (self.grade_min <= grade) & (self.grade_max >= grade) & ~self.classrooms  # type: ignore[operator]  # a student has a grade
             return ok, points + GRADE_FIT * self.narrow
         ok = is_open
         if seeker.grade_bands:
@@ -413,7 +422,7 @@ class OfferIndex:
             ok = ok & fits
         return ok, points + FOR_CLASSES * self.classrooms
 
-    def _fit(self, languages, modality):
+    def _fit(self, languages: frozenset[str], modality: str) -> np.ndarray:
         """Points for language and modality, which depend on few seeker choices."""
         speaks = self._any_mask(self.languages, languages)
         points = np.where(speaks, 0.0, LANGUAGE_MISMATCH) + np.zeros(self.size)  # speaks may be False
@@ -426,14 +435,14 @@ class OfferIndex:
         return points
 
     @staticmethod
-    def _postings(live, keys_of):
-        lists = {}
+    def _postings(live: Sequence[Offer], keys_of: Callable[[Offer], Iterable[Hashable]]) -> dict[Any, np.ndarray]:
+        lists: dict[Any, list[int]] = {}
         for i, offer in enumerate(live):
             for key in keys_of(offer):
                 lists.setdefault(key, []).append(i)
         return {key: np.array(found, np.int64) for key, found in lists.items()}
 
-    def _any(self, postings, keys):
+    def _any(self, postings: Mapping[Any, np.ndarray], keys: Iterable[Hashable]) -> np.ndarray:
         mask = np.zeros(self.size, bool)
         for key in keys:
             found = postings.get(key)
@@ -441,7 +450,7 @@ class OfferIndex:
                 mask[found] = True
         return mask
 
-    def _hits(self, postings, keys):
+    def _hits(self, postings: Mapping[Any, np.ndarray], keys: Collection[Hashable]) -> np.ndarray:
         counts = np.zeros(self.size, np.int8)
         for key in keys:
             found = postings.get(key)
@@ -449,7 +458,7 @@ class OfferIndex:
                 counts[found] += 1
         return np.minimum(counts, MAX_INTEREST_HITS) if len(keys) > MAX_INTEREST_HITS else counts
 
-    def scores(self, seeker, today, text_scores=None):
+    def scores(self, seeker: Seeker, today: date, text_scores: Mapping[int, Any] | None = None) -> np.ndarray:
         """Every indexed offer's score for ``seeker``; -inf where a hard rule excludes it.
 
         Must agree with :func:`score_offer` (to rounding): the tests compare the two paths.
@@ -457,7 +466,9 @@ class OfferIndex:
         score, ok = self._scores(seeker, today, text_scores)
         return np.where(ok, score, -np.inf)
 
-    def _scores(self, seeker, today, text_scores):
+    def _scores(
+        self, seeker: Seeker, today: date, text_scores: Mapping[int, Any] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(points, eligible)`` arrays: the work behind :meth:`scores`."""
         key = (today, seeker.kind, seeker.grade if seeker.kind == STUDENT else seeker.grade_bands)
         ok, base = self._memo(key, lambda: self._base(seeker, today))
@@ -485,7 +496,7 @@ class OfferIndex:
         if in_area is not None:
             score[in_area] += IN_AREA
         if seeker.located:
-            lat, lon = np.radians(seeker.lat), np.radians(seeker.lon)
+            lat, lon = np.radians(seeker.lat), np.radians(seeker.lon)  # type: ignore[arg-type]  # located
             here = np.array((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
             dot = here @ self.xyz
             near = np.flatnonzero(dot > np.cos(NEAR_MILES / EARTH_RADIUS_MILES))
@@ -510,7 +521,7 @@ class OfferIndex:
         return score, ok
 
     @staticmethod
-    def _any_mask(masks, codes):
+    def _any_mask(masks: Mapping[str, np.ndarray], codes: Iterable[str]) -> np.ndarray | bool:
         found = None
         for code in codes:
             mask = masks.get(code)
@@ -518,7 +529,14 @@ class OfferIndex:
                 found = mask.copy() if found is None else found | mask
         return found if found is not None else False
 
-    def recommend(self, seeker, today, limit=10, text_scores=None, per_partner=PER_PARTNER):
+    def recommend(
+        self,
+        seeker: Seeker,
+        today: date,
+        limit: int = 10,
+        text_scores: Mapping[int, Any] | None = None,
+        per_partner: int = PER_PARTNER,
+    ) -> list[Recommendation]:
         """The best ``limit`` offers for ``seeker``, at most ``per_partner`` from one partner."""
         if limit <= 0 or not self.size:
             return []
@@ -547,7 +565,14 @@ class OfferIndex:
             pool *= 4  # one partner filled the pool: look deeper
 
 
-def recommend(seeker, offers, today, limit=10, text_scores=None, per_partner=PER_PARTNER):
+def recommend(
+    seeker: Seeker,
+    offers: OfferIndex | Iterable[Offer],
+    today: date,
+    limit: int = 10,
+    text_scores: Mapping[int, Any] | None = None,
+    per_partner: int = PER_PARTNER,
+) -> list[Recommendation]:
     """Ranked :class:`Recommendation` list for ``seeker``.
 
     ``offers`` is an :class:`OfferIndex` (build it once and reuse it) or any iterable of
@@ -558,13 +583,26 @@ def recommend(seeker, offers, today, limit=10, text_scores=None, per_partner=PER
     return index.recommend(seeker, today, limit, text_scores, per_partner)
 
 
-def recommend_many(seekers, offers, today, limit=10, per_partner=PER_PARTNER):
+def recommend_many(
+    seekers: Iterable[Seeker],
+    offers: OfferIndex | Iterable[Offer],
+    today: date,
+    limit: int = 10,
+    per_partner: int = PER_PARTNER,
+) -> list[tuple[Seeker, list[Recommendation]]]:
     """Top ``limit`` for many seekers (digests): ``[(seeker, [Recommendation, ...]), ...]``."""
     index = offers if isinstance(offers, OfferIndex) else OfferIndex(offers)
     return [(seeker, index.recommend(seeker, today, limit, None, per_partner)) for seeker in seekers]
 
 
-def reference_recommend(seeker, offers, today, limit=10, text_scores=None, per_partner=PER_PARTNER):
+def reference_recommend(
+    seeker: Seeker,
+    offers: Iterable[Offer],
+    today: date,
+    limit: int = 10,
+    text_scores: Mapping[int, Any] | None = None,
+    per_partner: int = PER_PARTNER,
+) -> list[Recommendation]:
     """The same ranking by scoring every offer one by one: slow, for tests and the benchmark."""
     text_scores = text_scores or {}
     ranked = []
@@ -581,7 +619,7 @@ def reference_recommend(seeker, offers, today, limit=10, text_scores=None, per_p
 # its gettext as ``translate`` so they come out in the reader's language.
 
 
-def N_(text):
+def N_(text: str) -> str:
     return text
 
 
@@ -604,7 +642,9 @@ REASON_MESSAGES = {
 }
 
 
-def reason_text(reason, translate, describe=None):
+def reason_text(
+    reason: Reason, translate: Callable[..., str], describe: Callable[[str, Any], Any] | None = None
+) -> str:
     """One reason in words. ``translate(message, **params)`` is gettext-like; ``describe(name,
     value)`` may turn codes (a cluster, a language) into names, which are the codes otherwise."""
     code, params = reason
