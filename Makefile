@@ -1,34 +1,66 @@
-# Two commands for people: `make run` and `make test`. Everything else is a step they call.
+# Two commands for people: `make run` and `make test`. Everything else is a step they call;
+# `make` alone lists them all (`make help`).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pip-tools only: see `lock`
+LOCK_VENV := .venv-lock
 export FLASK_APP := cpspartners
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install translations db secret chromium axe postgres test-sqlite test-postgres lint clean
+.PHONY: help run test install translations secret db chromium axe postgres lint fmt lock clean messages
+.DEFAULT_GOAL := help
+
+help:  ## this list
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:[^=]*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: install db  ## install, migrate, seed real schools, the demo directory and demo accounts, serve on :5000
 	@# Plain HTTP on this machine only, so the cookies cannot be Secure-only here (they are in production).
 	CPSPARTNERS_SESSION_COOKIE_SECURE=false CPSPARTNERS_REMEMBER_COOKIE_SECURE=false \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-install: $(VENV)/.installed translations secret
+install: $(VENV)/.installed translations secret  ## the virtualenv with the exact versions in requirements.lock
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+# The exact tested set first, then the project itself without letting pip resolve anything more;
+# `pip check` then fails when setup.cfg asks for something the lock does not have (run `make lock`).
+$(VENV)/.installed: requirements.lock setup.cfg pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
-translations: $(VENV)/.installed
+# pip-tools lives in a venv of its own, not in .venv or an extra: the lock then pins only what the
+# app, its tests and its linters use (not pip-tools, build, wheel...), and what happens to be in
+# .venv cannot steer the resolution. pip-compile keeps each pin that setup.cfg still allows;
+# `make lock UPGRADE=1` takes the newest releases setup.cfg allows. Lock with the oldest Python
+# setup.cfg supports (3.11), so no pin needs a newer one.
+lock:  ## re-resolve requirements.lock from setup.cfg (after changing a pin there)
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --quiet 'pip-tools~=7.6.2'; }
+	$(LOCK_VENV)/bin/pip-compile --quiet $(if $(UPGRADE),--upgrade) --extra test --extra dev --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock setup.cfg
+
+# What mypy checks is its `files` list in pyproject.toml, in one place for make, CI and pre-commit.
+lint: $(VENV)/.installed  ## ruff check, ruff format --check and mypy, as CI runs them before the tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(VENV)/.installed  ## ruff's safe fixes (import order, pyupgrade...) then ruff format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+translations: $(VENV)/.installed  ## compile the Spanish catalogue
 	$(BIN)/pybabel -q compile -d translations
 
 secret:  ## a random secret key for this machine's instance folder, made once
 	@mkdir -p instance
 	@test -f instance/config.py || $(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > instance/config.py
 
-db: install
+db: install  ## migrate, then seed real schools, the demo directory and demo accounts
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed schools
 	$(BIN)/flask seed demo
@@ -42,7 +74,7 @@ chromium:  ## Debian's Chromium for the browser tests (installed with apt when r
 	  else echo "chromium is missing and cannot be installed here: browser tests will skip (outside CI)"; fi; \
 	fi
 
-axe: node_modules/axe-core/axe.min.js
+axe: node_modules/axe-core/axe.min.js  ## axe-core from npm for the accessibility tests
 
 node_modules/axe-core/axe.min.js: package.json
 	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --no-package-lock --silent; \
@@ -59,8 +91,8 @@ test: install chromium axe  ## the whole suite on SQLite, then again on PostgreS
 	@if [ -n "$$CPSPARTNERS_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory postgres && \
 	  $(BIN)/pytest -m "not browser" -p no:cacheprovider; fi
 
-clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache
+clean:  ## remove the virtualenvs, node_modules, the instance folder and tool caches
+	rm -rf $(VENV) $(LOCK_VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache
 
 messages: $(VENV)/.installed  ## re-extract strings and merge them into the Spanish catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o translations/messages.pot .

@@ -4,6 +4,7 @@ includes a per-person nonce, so making a new link revokes the old one.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import current_app
@@ -13,30 +14,28 @@ from sqlalchemy import or_, select
 
 from cpspartners.extensions import db
 from cpspartners.formats.ical import Entry
-from cpspartners.models import Application, SpeakerRequest, User
+from cpspartners.models import Application, Opportunity, SpeakerRequest, User
 
 SALT = "cpspartners.personal-calendar"
-
-
 LIVE_APPLICATIONS = ("submitted", "accepted", "waitlisted", "completed")
 
 
-def _serializer():
+def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def ensure_nonce(user):
+def ensure_nonce(user: User) -> str:
     """Give the person a nonce the first time a link is needed (caller commits)."""
     if not user.calendar_nonce:
         user.calendar_nonce = secrets.token_hex(16)
     return user.calendar_nonce
 
 
-def token_for(user):
+def token_for(user: User) -> str:
     return _serializer().dumps({"id": user.id, "n": user.calendar_nonce})
 
 
-def user_from_token(token):
+def user_from_token(token: str) -> User | None:
     """The person the token was made for, or None if it is forged, malformed or revoked."""
     try:
         data = _serializer().loads(token)
@@ -50,13 +49,19 @@ def user_from_token(token):
     return user
 
 
-def revoke(user):
+def revoke(user: User) -> None:
     """A new nonce: every link made before stops working."""
     user.calendar_nonce = secrets.token_hex(16)
     db.session.commit()
 
 
-def entries(user, url_for_opportunity, locale, today=None, horizon_days=365):
+def entries(
+    user: User,
+    url_for_opportunity: Callable[[Opportunity], str],
+    locale: str,
+    today: date | None = None,
+    horizon_days: int = 365,
+) -> list[Entry]:
     today = today or date.today()
     first, last = today - timedelta(days=30), today + timedelta(days=horizon_days)
     found = []

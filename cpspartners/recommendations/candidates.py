@@ -14,11 +14,13 @@ Seats left is the capacity less the seats applications hold (``Opportunity.seats
 
 import threading
 import time
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from cpspartners.extensions import db
 from cpspartners.models import (
@@ -30,6 +32,7 @@ from cpspartners.models import (
     SavedOpportunity,
     StudentProfile,
     TeacherProfile,
+    User,
     opportunity_school,
 )
 from cpspartners.models.engagement import split_codes
@@ -39,12 +42,12 @@ from cpspartners.recommendations import ranking
 _lock = threading.Lock()
 
 
-def today():
+def today() -> date:
     """Today in Chicago: deadlines are Chicago dates, whatever the server's clock zone."""
     return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "America/Chicago"))).date()
 
 
-def _directory_version():
+def _directory_version() -> tuple[Any, ...]:
     """A cheap fingerprint of the public directory: changes when a listing, its partner's
     status, its tags, clusters or schools change."""
     listed = (
@@ -66,7 +69,7 @@ def _directory_version():
     return (count, str(newest), int(seats), partners[0], str(partners[1])) + links
 
 
-def load_offers():
+def load_offers() -> list[ranking.Offer]:
     """Every public opportunity as a ``matching.Offer``: one query per table."""
     columns = (
         Opportunity.id,
@@ -90,8 +93,8 @@ def load_offers():
     rows = db.session.execute(public_opportunities().with_only_columns(*columns)).all()
     wanted = {row.id for row in rows}
 
-    def grouped(stmt):
-        found = {}
+    def grouped(stmt: Select[Any]) -> dict[int, set[Any]]:
+        found: dict[int, set[Any]] = {}
         for opportunity_id, value in db.session.execute(stmt):
             if opportunity_id in wanted:
                 found.setdefault(opportunity_id, set()).add(value)
@@ -103,9 +106,11 @@ def load_offers():
     saves = dict(
         db.session.execute(
             select(SavedOpportunity.opportunity_id, func.count()).group_by(SavedOpportunity.opportunity_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    empty = frozenset()
+    empty: frozenset[Any] = frozenset()
     return [
         ranking.Offer(
             id=row.id,
@@ -135,18 +140,18 @@ def load_offers():
 
 
 class _Cache:
-    def __init__(self):
-        self.index = None
-        self.version = None
+    def __init__(self) -> None:
+        self.index: ranking.OfferIndex | None = None
+        self.version: tuple[Any, ...] | None = None
         self.built_at = 0.0
         self.checked_at = 0.0
 
 
-def _cache():
+def _cache() -> _Cache:
     return current_app.extensions.setdefault("cpspartners_recommend_cache", _Cache())
 
 
-def candidate_index(force=False):
+def candidate_index(force: bool = False) -> ranking.OfferIndex:
     """The process's ``OfferIndex`` of public opportunities, rebuilt when the directory changed."""
     cache = _cache()
     now = time.monotonic()
@@ -162,10 +167,10 @@ def candidate_index(force=False):
             cache.index = ranking.OfferIndex(load_offers())
             cache.version = version
             cache.built_at = time.monotonic()
-        return cache.index
+        return cache.index  # type: ignore[return-value]  # built just above when missing
 
 
-def _dismissals(user_id):
+def _dismissals(user_id: int) -> tuple[frozenset[int], frozenset[int], frozenset[tuple[str, str]]]:
     """The ids a user dismissed and the (partner, kind+cluster) signals they carry."""
     rows = db.session.execute(
         select(Dismissal.opportunity_id, Opportunity.partner_id, Opportunity.kind, OpportunityCluster.cluster)
@@ -179,7 +184,7 @@ def _dismissals(user_id):
     return ids, partners, kinds
 
 
-def seeker_for(user):
+def seeker_for(user: User) -> ranking.Seeker:
     """A ``matching.Seeker`` for a student or a teacher, from their school, profile and dismissals."""
     if user.role not in (ranking.STUDENT, ranking.TEACHER):
         raise ValueError("only students and teachers get recommendations")
@@ -199,7 +204,7 @@ def seeker_for(user):
     if user.role == ranking.STUDENT:
         profile = db.session.get(StudentProfile, user.id)
         if profile is None:  # a brand-new student: cold start on school and grade alone
-            return ranking.Seeker(grade=user.grade, languages={user.preferred_language, "en"}, **common)
+            return ranking.Seeker(grade=user.grade, languages={user.preferred_language, "en"}, **common)  # type: ignore[arg-type]
         return ranking.Seeker(
             grade=user.grade,
             clusters=profile.cluster_codes,
@@ -215,14 +220,16 @@ def seeker_for(user):
     subjects = profile.subject_list if profile else []
     return ranking.Seeker(
         grade_bands=profile.band_ranges if profile else (),
-        tags=[s.lower() for s in subjects],
+        tags=[s.lower() for s in subjects],  # type: ignore[arg-type]  # Seeker freezes them
         words=tuple(subjects),
-        languages={user.preferred_language, "en"},
+        languages={user.preferred_language, "en"},  # type: ignore[arg-type]
         **common,
     )
 
 
-def recommendations_for(user, limit=10, text_scores=None, on=None):
+def recommendations_for(
+    user: User, limit: int = 10, text_scores: Mapping[int, Any] | None = None, on: date | None = None
+) -> list[ranking.Recommendation]:
     """Ranked ``matching.Recommendation`` list for ``user``. ``text_scores``: offer id -> score in
     [0, 1] from the search index for the user's free words, when the caller has one."""
     return candidate_index().recommend(seeker_for(user), on or today(), limit, text_scores)

@@ -1,7 +1,7 @@
 """Recommendations: which opportunities suit one student or teacher, and why.
 
 A pure ranking module: it imports neither Flask nor SQLAlchemy (a test checks this), so it is
-tested and benchmarked without an app. The app side (``cpspartners.recommendations.candidates``) turns database
+tested and benchmarked without an app. The app side (``cpspartners.recommend``) turns database
 rows into the small frozen records below and calls :func:`recommend`.
 
 How an offer is scored for a seeker (a student or a teacher):
@@ -29,126 +29,66 @@ re-scored one by one in plain Python (:func:`score_offer`, the reference definit
 score) to get exact scores and their reasons. Build the index once per process and reuse it.
 """
 
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from math import log1p
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
 from cpspartners.geo import EARTH_RADIUS_MILES, miles_between
 
 STUDENT, TEACHER = "student", "teacher"
-
-
 IN_PERSON, VIRTUAL, HYBRID, EITHER = "in_person", "virtual", "hybrid", "either"
-
-
 OFFER_MODALITIES = (IN_PERSON, VIRTUAL, HYBRID)
-
-
 PREFERENCES = (IN_PERSON, VIRTUAL, EITHER)
-
 
 # Points. Interest outweighs place, place outweighs the small fit signals.
 W_TAG = 3.0  # per interest tag in common, at most MAX_INTEREST_HITS of them
-
-
 W_CLUSTER = 2.0  # per career cluster in common, at most MAX_INTEREST_HITS
-
-
 MAX_INTEREST_HITS = 2
-
-
 W_TEXT = 3.0  # times the search index's score in [0, 1] for the seeker's free words
-
-
 AT_SCHOOL = 3.0
-
-
 IN_AREA = 1.5
-
-
 NEAR = 2.0  # falls linearly to 0 at NEAR_MILES from the seeker's school
-
-
 NEAR_MILES = 6.0
-
-
 GRADE_FIT = 0.5  # a range of at most GRADE_FIT_WIDTH + 1 grades that contains the student's
-
-
 GRADE_FIT_WIDTH = 3
-
-
 LANGUAGE_BONUS = 1.0  # offered in a language the seeker speaks other than English
-
-
 LANGUAGE_MISMATCH = -3.0  # offered in no language the seeker speaks
-
-
 # MODALITY[preference][offer modality]
 MODALITY = {
     IN_PERSON: {IN_PERSON: 0.0, HYBRID: 0.0, VIRTUAL: -2.0},
     VIRTUAL: {IN_PERSON: -2.0, HYBRID: 1.0, VIRTUAL: 1.5},
     EITHER: {IN_PERSON: 0.0, HYBRID: 0.25, VIRTUAL: 0.5},
 }
-
-
 PAID = 0.5
-
-
 PAID_NEEDED = 2.0  # on top of PAID when the student needs paid work
-
-
 TRANSPORT_NEEDED = 1.5
-
-
 NO_TRANSPORT_FAR = -1.0  # needs transportation, in person only, none provided, far or unknown
-
-
 FAR_MILES = 3.0
-
-
 FOR_CLASSES = 2.0  # a teacher and an offer meant for classrooms
-
-
 POPULAR = 1.0  # times log1p(popularity) / log1p(POPULAR_SCALE), at most POPULAR
-
-
 POPULAR_SCALE = 100
-
-
 POPULAR_REASON_MIN = 10
-
-
 CLOSING_SOON = 0.5
-
-
 CLOSING_SOON_DAYS = 14
-
-
 NEW = 0.3
-
-
 NEW_DAYS = 21
-
-
 DISMISSED_PARTNER = -2.5
-
-
 DISMISSED_KIND = -1.5
-
-
 PER_PARTNER = 2
 
-
 _EPSILON = 1e-6  # vector and one-by-one scores may differ in the last bits
-
-
 _NO_DATE = 10**7  # a date ordinal later than any real deadline
 
+# A reason: a code and its parameters, e.g. ("interest", {"interest": "robotics"}).
+Reason: TypeAlias = tuple[str, dict[str, Any]]
+T = TypeVar("T")
 
-def _frozen(values):
+
+def _frozen(values: Iterable[Any] | None) -> frozenset[Any]:
     return frozenset(values or ())
 
 
@@ -175,7 +115,7 @@ class Seeker:
     dismissed_partners: frozenset = frozenset()  # "dismissed similar": same partner moves down
     dismissed_kinds: frozenset = frozenset()  # (kind, cluster) pairs that move down
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in (STUDENT, TEACHER):
             raise ValueError("kind must be student or teacher")
         if self.modality not in PREFERENCES:
@@ -189,7 +129,7 @@ class Seeker:
         object.__setattr__(self, "words", tuple(self.words))
 
     @property
-    def located(self):
+    def located(self) -> bool:
         return self.lat is not None and self.lon is not None
 
 
@@ -219,7 +159,7 @@ class Offer:
     created: date | None = None
     audience: str = "students"  # students | classrooms | families
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.modality not in OFFER_MODALITIES:
             raise ValueError("modality must be one of %s" % ", ".join(OFFER_MODALITIES))
         for name in ("clusters", "schools", "languages"):
@@ -227,7 +167,7 @@ class Offer:
         object.__setattr__(self, "tags", frozenset(t.strip().lower() for t in (self.tags or ()) if t.strip()))
 
     @property
-    def located(self):
+    def located(self) -> bool:
         return self.modality != VIRTUAL and self.lat is not None and self.lon is not None
 
 
@@ -240,15 +180,19 @@ class Recommendation:
     reasons: tuple = field(default=())
 
 
-def grade_fits(seeker, offer):
+# ----------------------------------------------------------------------------------------------
+# The reference: hard rules and the score of one offer, in plain Python.
+
+
+def grade_fits(seeker: Seeker, offer: Offer) -> bool:
     if seeker.kind == STUDENT:
-        return offer.grade_min <= seeker.grade <= offer.grade_max
+        return offer.grade_min <= seeker.grade <= offer.grade_max  # type: ignore[operator]  # a student has a grade
     if not seeker.grade_bands:
         return True
     return any(low <= offer.grade_max and offer.grade_min <= high for low, high in seeker.grade_bands)
 
 
-def eligible(seeker, offer, today):
+def eligible(seeker: Seeker, offer: Offer, today: date) -> bool:
     """The hard rules: False when the seeker cannot take ``offer`` at all."""
     return (
         offer.published
@@ -261,7 +205,7 @@ def eligible(seeker, offer, today):
     )
 
 
-def text_points(value):
+def text_points(value: Any) -> float:
     """The search index's score as points: clipped to [0, 1]; NaN or junk counts as nothing."""
     try:
         value = float(value or 0.0)
@@ -272,18 +216,18 @@ def text_points(value):
     return W_TEXT * min(value, 1.0)
 
 
-def popularity_points(popularity):
+def popularity_points(popularity: int) -> float:
     return min(POPULAR, POPULAR * log1p(max(popularity, 0)) / log1p(POPULAR_SCALE))
 
 
-def distance_miles(seeker, offer):
+def distance_miles(seeker: Seeker, offer: Offer) -> float | None:
     """Miles from the seeker's school to an in-person offer, or None when either has no place."""
     if not seeker.located or not offer.located:
         return None
     return miles_between(seeker.lat, seeker.lon, offer.lat, offer.lon)
 
 
-def score_offer(seeker, offer, today, text_score=0.0):
+def score_offer(seeker: Seeker, offer: Offer, today: date, text_score: float = 0.0) -> tuple[float, tuple[Reason, ...]]:
     """``(score, reasons)`` for one eligible offer: the definition every faster path must match."""
     score = 0.0
     first, later = [], []
@@ -363,18 +307,21 @@ def score_offer(seeker, offer, today, text_score=0.0):
     return score, tuple(first + later)
 
 
-def similar_signals(dismissed_offers):
+def similar_signals(dismissed_offers: Collection[Offer]) -> tuple[frozenset[int], frozenset[tuple[str, str]]]:
     """``(partner ids, {(kind, cluster)})`` of the offers a seeker dismissed, for :class:`Seeker`."""
     partners = frozenset(o.partner_id for o in dismissed_offers)
     kinds = frozenset((o.kind, code) for o in dismissed_offers for code in o.clusters)
     return partners, kinds
 
 
-def diversify(ranked, limit, per_partner=PER_PARTNER, partner_of=None):
+def diversify(
+    ranked: Iterable[T], limit: int, per_partner: int = PER_PARTNER, partner_of: Callable[[T], Hashable] | None = None
+) -> list[T]:
     """Greedy re-rank: walk ``ranked`` best first, skip an offer whose partner is already full."""
-    taken, counts = [], {}
+    taken: list[T] = []
+    counts: dict[Hashable, int] = {}
     for item in ranked:
-        partner = partner_of(item)
+        partner = partner_of(item)  # type: ignore[misc]  # every caller passes one
         if counts.get(partner, 0) >= per_partner:
             continue
         counts[partner] = counts.get(partner, 0) + 1
@@ -384,6 +331,10 @@ def diversify(ranked, limit, per_partner=PER_PARTNER, partner_of=None):
     return taken
 
 
+# ----------------------------------------------------------------------------------------------
+# The fast path: the offers as column arrays, every candidate scored at once.
+
+
 class OfferIndex:
     """The offers as arrays and postings, built once and reused for every seeker.
 
@@ -391,7 +342,7 @@ class OfferIndex:
     by id so that dismissed offers still tell us what "similar" means.
     """
 
-    def __init__(self, offers):
+    def __init__(self, offers: Iterable[Offer]) -> None:
         offers = sorted(offers, key=lambda o: o.id)
         self.by_id = {o.id: o for o in offers}
         live = [o for o in offers if o.published and (o.seats_left is None or o.seats_left > 0)]
@@ -432,9 +383,9 @@ class OfferIndex:
             mask = np.zeros(n, bool)
             mask[found] = True
             self.languages[code] = mask
-        self._cached = {}  # seeker-independent vectors, per day, grade, language set, modality
+        self._cached: dict[Hashable, Any] = {}  # seeker-independent vectors, per day, grade, language set, modality
 
-    def _memo(self, key, make):
+    def _memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """Vectors shared by many seekers (digests ask for thousands); a few dozen at most."""
         found = self._cached.get(key)
         if found is None:
@@ -443,7 +394,7 @@ class OfferIndex:
             found = self._cached[key] = make()
         return found
 
-    def _day(self, today):
+    def _day(self, today: date) -> tuple[np.ndarray, np.ndarray]:
         """``(open, points)``: deadline not passed, and the points that depend only on the day."""
         day = today.toordinal()
         days_left = self.deadline - day
@@ -456,12 +407,12 @@ class OfferIndex:
         )
         return self.deadline >= day, points
 
-    def _base(self, seeker, today):
+    def _base(self, seeker: Seeker, today: date) -> tuple[np.ndarray, np.ndarray]:
         """``(eligible, points)`` shared by every seeker of the same kind and grade on one day."""
         is_open, points = self._memo(("day", today), lambda: self._day(today))
         if seeker.kind == STUDENT:
             grade = seeker.grade
-            ok = is_open & (self.grade_min <= grade) & (self.grade_max >= grade) & ~self.classrooms
+            ok = is_open & (self.grade_min <= grade) & (self.grade_max >= grade) & ~self.classrooms  # type: ignore[operator]  # a student has a grade
             return ok, points + GRADE_FIT * self.narrow
         ok = is_open
         if seeker.grade_bands:
@@ -471,7 +422,7 @@ class OfferIndex:
             ok = ok & fits
         return ok, points + FOR_CLASSES * self.classrooms
 
-    def _fit(self, languages, modality):
+    def _fit(self, languages: frozenset[str], modality: str) -> np.ndarray:
         """Points for language and modality, which depend on few seeker choices."""
         speaks = self._any_mask(self.languages, languages)
         points = np.where(speaks, 0.0, LANGUAGE_MISMATCH) + np.zeros(self.size)  # speaks may be False
@@ -484,14 +435,14 @@ class OfferIndex:
         return points
 
     @staticmethod
-    def _postings(live, keys_of):
-        lists = {}
+    def _postings(live: Sequence[Offer], keys_of: Callable[[Offer], Iterable[Hashable]]) -> dict[Any, np.ndarray]:
+        lists: dict[Any, list[int]] = {}
         for i, offer in enumerate(live):
             for key in keys_of(offer):
                 lists.setdefault(key, []).append(i)
         return {key: np.array(found, np.int64) for key, found in lists.items()}
 
-    def _any(self, postings, keys):
+    def _any(self, postings: Mapping[Any, np.ndarray], keys: Iterable[Hashable]) -> np.ndarray:
         mask = np.zeros(self.size, bool)
         for key in keys:
             found = postings.get(key)
@@ -499,7 +450,7 @@ class OfferIndex:
                 mask[found] = True
         return mask
 
-    def _hits(self, postings, keys):
+    def _hits(self, postings: Mapping[Any, np.ndarray], keys: Collection[Hashable]) -> np.ndarray:
         counts = np.zeros(self.size, np.int8)
         for key in keys:
             found = postings.get(key)
@@ -507,7 +458,7 @@ class OfferIndex:
                 counts[found] += 1
         return np.minimum(counts, MAX_INTEREST_HITS) if len(keys) > MAX_INTEREST_HITS else counts
 
-    def scores(self, seeker, today, text_scores=None):
+    def scores(self, seeker: Seeker, today: date, text_scores: Mapping[int, Any] | None = None) -> np.ndarray:
         """Every indexed offer's score for ``seeker``; -inf where a hard rule excludes it.
 
         Must agree with :func:`score_offer` (to rounding): the tests compare the two paths.
@@ -515,7 +466,9 @@ class OfferIndex:
         score, ok = self._scores(seeker, today, text_scores)
         return np.where(ok, score, -np.inf)
 
-    def _scores(self, seeker, today, text_scores):
+    def _scores(
+        self, seeker: Seeker, today: date, text_scores: Mapping[int, Any] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(points, eligible)`` arrays: the work behind :meth:`scores`."""
         key = (today, seeker.kind, seeker.grade if seeker.kind == STUDENT else seeker.grade_bands)
         ok, base = self._memo(key, lambda: self._base(seeker, today))
@@ -543,7 +496,7 @@ class OfferIndex:
         if in_area is not None:
             score[in_area] += IN_AREA
         if seeker.located:
-            lat, lon = np.radians(seeker.lat), np.radians(seeker.lon)
+            lat, lon = np.radians(seeker.lat), np.radians(seeker.lon)  # type: ignore[arg-type]  # located
             here = np.array((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
             dot = here @ self.xyz
             near = np.flatnonzero(dot > np.cos(NEAR_MILES / EARTH_RADIUS_MILES))
@@ -568,7 +521,7 @@ class OfferIndex:
         return score, ok
 
     @staticmethod
-    def _any_mask(masks, codes):
+    def _any_mask(masks: Mapping[str, np.ndarray], codes: Iterable[str]) -> np.ndarray | bool:
         found = None
         for code in codes:
             mask = masks.get(code)
@@ -576,7 +529,14 @@ class OfferIndex:
                 found = mask.copy() if found is None else found | mask
         return found if found is not None else False
 
-    def recommend(self, seeker, today, limit=10, text_scores=None, per_partner=PER_PARTNER):
+    def recommend(
+        self,
+        seeker: Seeker,
+        today: date,
+        limit: int = 10,
+        text_scores: Mapping[int, Any] | None = None,
+        per_partner: int = PER_PARTNER,
+    ) -> list[Recommendation]:
         """The best ``limit`` offers for ``seeker``, at most ``per_partner`` from one partner."""
         if limit <= 0 or not self.size:
             return []
@@ -605,7 +565,14 @@ class OfferIndex:
             pool *= 4  # one partner filled the pool: look deeper
 
 
-def recommend(seeker, offers, today, limit=10, text_scores=None, per_partner=PER_PARTNER):
+def recommend(
+    seeker: Seeker,
+    offers: OfferIndex | Iterable[Offer],
+    today: date,
+    limit: int = 10,
+    text_scores: Mapping[int, Any] | None = None,
+    per_partner: int = PER_PARTNER,
+) -> list[Recommendation]:
     """Ranked :class:`Recommendation` list for ``seeker``.
 
     ``offers`` is an :class:`OfferIndex` (build it once and reuse it) or any iterable of
@@ -616,13 +583,26 @@ def recommend(seeker, offers, today, limit=10, text_scores=None, per_partner=PER
     return index.recommend(seeker, today, limit, text_scores, per_partner)
 
 
-def recommend_many(seekers, offers, today, limit=10, per_partner=PER_PARTNER):
+def recommend_many(
+    seekers: Iterable[Seeker],
+    offers: OfferIndex | Iterable[Offer],
+    today: date,
+    limit: int = 10,
+    per_partner: int = PER_PARTNER,
+) -> list[tuple[Seeker, list[Recommendation]]]:
     """Top ``limit`` for many seekers (digests): ``[(seeker, [Recommendation, ...]), ...]``."""
     index = offers if isinstance(offers, OfferIndex) else OfferIndex(offers)
     return [(seeker, index.recommend(seeker, today, limit, None, per_partner)) for seeker in seekers]
 
 
-def reference_recommend(seeker, offers, today, limit=10, text_scores=None, per_partner=PER_PARTNER):
+def reference_recommend(
+    seeker: Seeker,
+    offers: Iterable[Offer],
+    today: date,
+    limit: int = 10,
+    text_scores: Mapping[int, Any] | None = None,
+    per_partner: int = PER_PARTNER,
+) -> list[Recommendation]:
     """The same ranking by scoring every offer one by one: slow, for tests and the benchmark."""
     text_scores = text_scores or {}
     ranked = []
@@ -634,7 +614,12 @@ def reference_recommend(seeker, offers, today, limit=10, text_scores=None, per_p
     return [r for r, _p in diversify(ranked, limit, per_partner, lambda pair: pair[1])]
 
 
-def N_(text):
+# ----------------------------------------------------------------------------------------------
+# Words for reasons. Marked with N_ so `make messages` extracts them; the web layer passes
+# its gettext as ``translate`` so they come out in the reader's language.
+
+
+def N_(text: str) -> str:
     return text
 
 
@@ -657,7 +642,9 @@ REASON_MESSAGES = {
 }
 
 
-def reason_text(reason, translate, describe=None):
+def reason_text(
+    reason: Reason, translate: Callable[..., str], describe: Callable[[str, Any], Any] | None = None
+) -> str:
     """One reason in words. ``translate(message, **params)`` is gettext-like; ``describe(name,
     value)`` may turn codes (a cluster, a language) into names, which are the codes otherwise."""
     code, params = reason

@@ -1,6 +1,7 @@
 """Accounts: registration, confirmation, password reset, approval and roles."""
 
 import secrets
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ SELF_SERVICE_ROLES = ("student", "teacher", "partner_staff")
 STAFF_ROLES = ("specialist", "admin")
 
 
-def find_user_by_email(email):
+def find_user_by_email(email: str | None) -> User | None:
     email = (email or "").strip().lower()
     if not email:
         return None
@@ -25,8 +26,16 @@ def find_user_by_email(email):
 
 
 def register(
-    email, password, role, name="", school_id=None, grade=None, partner_id=None, new_partner_name="", language="en"
-):
+    email: str,
+    password: str,
+    role: str,
+    name: str = "",
+    school_id: int | None = None,
+    grade: int | None = None,
+    partner_id: int | None = None,
+    new_partner_name: str = "",
+    language: str = "en",
+) -> tuple[User, bool]:
     """Create a self-registered account; returns (user, created).
 
     ``created`` is False when the email is already taken: the caller shows the same message
@@ -60,7 +69,7 @@ def register(
     return user, True
 
 
-def _partner_for_staff(partner_id, new_partner_name):
+def _partner_for_staff(partner_id: int | None, new_partner_name: str | None) -> Partner:
     if partner_id:
         partner = db.session.get(Partner, partner_id)
         if partner is None or partner.status == "inactive":
@@ -90,20 +99,20 @@ def _partner_for_staff(partner_id, new_partner_name):
     return partner
 
 
-def confirm_email(user):
+def confirm_email(user: User) -> User:
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
         db.session.commit()
     return user
 
 
-def reset_password(user, password):
+def reset_password(user: User, password: str) -> None:
     user.set_password(password)
     record(user, "password_reset", "user", user.id)
     db.session.commit()
 
 
-def update_profile(user, name, language):
+def update_profile(user: User, name: str, language: str) -> None:
     changes = {}
     if user.name != name:
         changes["name"] = [user.name, name]
@@ -116,13 +125,13 @@ def update_profile(user, name, language):
     db.session.commit()
 
 
-def change_password(user, current, new):
+def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise ServiceError(_("Your current password is not right."))
     reset_password(user, new)
 
 
-def approve_account(actor, user):
+def approve_account(actor: User, user: User) -> None:
     """A specialist approves a pending teacher or partner-staff account."""
     if user.is_approved:
         raise ServiceError(_("That account is already approved."))
@@ -133,7 +142,9 @@ def approve_account(actor, user):
     db.session.commit()
 
 
-def set_role(actor, user, role, partner_id=None, active=True):
+def set_role(
+    actor: User, user: User, role: str, partner_id: int | None = None, active: bool = True
+) -> dict[str, list[Any]]:
     """An admin changes an account's role (and partner for partner staff) or switches it off."""
     if user.id == actor.id and (role != user.role or not active):
         raise ServiceError(_("You cannot change your own role or switch off your own account."))
@@ -174,7 +185,7 @@ def set_role(actor, user, role, partner_id=None, active=True):
     return changes
 
 
-def create_staff(email, password, role, name="", actor=None):
+def create_staff(email: str, password: str, role: str, name: str = "", actor: User | None = None) -> User:
     """A specialist or admin account (CLI and admin pages): approved and confirmed."""
     if role not in STAFF_ROLES:
         raise ServiceError(_("Choose one of the account types offered."))

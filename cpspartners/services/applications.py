@@ -6,12 +6,14 @@ seat at the same moment cannot both get it; a CHECK constraint backs it up.
 """
 
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 
 from cpspartners.extensions import db
-from cpspartners.models import Application, Opportunity, Partner
+from cpspartners.models import Application, Opportunity, Partner, User
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff
 
@@ -30,7 +32,7 @@ TRANSITIONS = {
 NOTIFY_STUDENT = {"accepted", "waitlisted", "declined", "completed"}
 
 
-def take_seat(opportunity_id):
+def take_seat(opportunity_id: int) -> bool:
     """One seat, atomically; False when the opportunity is full."""
     table = Opportunity.__table__
     result = db.session.execute(
@@ -38,10 +40,10 @@ def take_seat(opportunity_id):
         .where(table.c.id == opportunity_id, or_(table.c.capacity.is_(None), table.c.seats_taken < table.c.capacity))
         .values(seats_taken=table.c.seats_taken + 1)
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult: scoped_session's stub says Result
 
 
-def give_back_seat(opportunity_id):
+def give_back_seat(opportunity_id: int) -> None:
     table = Opportunity.__table__
     db.session.execute(
         update(table)
@@ -50,7 +52,9 @@ def give_back_seat(opportunity_id):
     )
 
 
-def apply(student, opportunity, answer="", kind="apply", today=None):
+def apply(
+    student: User, opportunity: Opportunity, answer: str = "", kind: str = "apply", today: date | None = None
+) -> Application:
     """Apply (or express interest). Returns the application, submitted or waitlisted."""
     today = today or date.today()
     check_can_apply(student, opportunity, today)
@@ -83,7 +87,7 @@ def apply(student, opportunity, answer="", kind="apply", today=None):
     return application
 
 
-def check_can_apply(student, opportunity, today):
+def check_can_apply(student: User, opportunity: Opportunity, today: date) -> None:
     if student.role != "student":
         raise NotAllowed(_l("Only students can apply."))
     public = (
@@ -104,7 +108,7 @@ def check_can_apply(student, opportunity, today):
         raise RuleBroken(_l("The deadline for this opportunity has passed."))
 
 
-def side_of(user, application):
+def side_of(user: User | None, application: Application) -> str | None:
     """ "student" for the applicant, "partner" for the partner's staff and specialists, else None."""
     if user is None:
         return None
@@ -117,11 +121,18 @@ def side_of(user, application):
     return None
 
 
-def can_see(user, application):
+def can_see(user: User | None, application: Application) -> bool:
     return side_of(user, application) is not None
 
 
-def move(application, to_state, actor, note="", hours=None, today=None):
+def move(
+    application: Application,
+    to_state: str,
+    actor: User,
+    note: str = "",
+    hours: Decimal | None = None,
+    today: date | None = None,
+) -> Application:
     """Move an application to ``to_state`` if ``actor`` may; keeps seat counts and notifies.
 
     On completion the partner may record the hours the student spent.
@@ -174,7 +185,7 @@ def move(application, to_state, actor, note="", hours=None, today=None):
     return application
 
 
-def promote_waitlisted(opportunity):
+def promote_waitlisted(opportunity: Opportunity) -> None:
     """Give a freed seat to the student who has waited longest (caller commits)."""
     waiting = db.session.scalars(
         select(Application)
@@ -193,7 +204,7 @@ def promote_waitlisted(opportunity):
         notify([waiting.student], "application_seat_opened", link="/applications/mine", title=opportunity.title)
 
 
-def for_partner_view(application):
+def for_partner_view(application: Application) -> dict[str, Any]:
     """What partner staff may see of an applicant: first name, grade, school, answer. No contact details."""
     student = application.student
     first_name = (student.name or "").split(" ")[0]
@@ -209,7 +220,7 @@ def for_partner_view(application):
     }
 
 
-def visible_to(user):
+def visible_to(user: User) -> Select[tuple[Application]]:
     """The applications ``user`` may list: their own, their partner's, or all for specialists."""
     stmt = select(Application).join(Opportunity)
     if user.role == "student":
@@ -218,4 +229,4 @@ def visible_to(user):
         return stmt.where(Opportunity.partner_id == user.partner_id)
     if user.role in ("specialist", "admin"):
         return stmt
-    return stmt.where(False)
+    return stmt.where(False)  # type: ignore[arg-type]  # SQLAlchemy turns False into false()

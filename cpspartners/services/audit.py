@@ -1,12 +1,14 @@
 """Audit entries: who changed what, with old and new values. Written, never edited."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from cpspartners.extensions import db
-from cpspartners.models import AuditEntry
+from cpspartners.models import AuditEntry, User
 
 
-def jsonable(value):
+def jsonable(value: Any) -> Any:
     """A value as it is stored in an audit entry or a change request (JSON-safe)."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
@@ -15,7 +17,7 @@ def jsonable(value):
     return value
 
 
-def diff(old, new):
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields of ``new`` whose value differs from ``old``."""
     changes = {}
     for field, value in new.items():
@@ -26,7 +28,14 @@ def diff(old, new):
     return changes
 
 
-def record(actor, action, subject_type, subject_id, changes=None, note=""):
+def record(
+    actor: User | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    changes: Mapping[str, Any] | None = None,
+    note: str = "",
+) -> AuditEntry:
     """Add an audit entry to the current transaction (the caller commits)."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
@@ -41,7 +50,7 @@ def record(actor, action, subject_type, subject_id, changes=None, note=""):
     return entry
 
 
-def log_student_record_access(actor, student, where):
+def log_student_record_access(actor: User, student: User | None, where: str) -> AuditEntry | None:
     """Record that a staff member looked at a student's account (FERPA/SOPPA access log)."""
     if student is None or student.role != "student":
         return None

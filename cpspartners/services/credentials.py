@@ -5,17 +5,20 @@ at the evidence (``outcomes.confirm_credential``). Recording it is logged as sta
 student record.
 """
 
+from datetime import date
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Application, Credential, Opportunity
+from cpspartners.models import Application, Credential, Opportunity, User
 from cpspartners.models.outcomes import CREDENTIAL_KINDS
 from cpspartners.services.audit import record
 from cpspartners.services.errors import NotAllowed, RuleBroken
 
 
-def completed_applications(staff):
+def completed_applications(staff: User) -> Select[tuple[Application]]:
     """The completed applications to this staff member's partner's listings, newest first."""
     return (
         select(Application)
@@ -25,7 +28,15 @@ def completed_applications(staff):
     )
 
 
-def record_credential(staff, application, kind, name, credits, earned_on, evidence):
+def record_credential(
+    staff: User,
+    application: Application | None,
+    kind: str,
+    name: str,
+    credits: Decimal | None,
+    earned_on: date,
+    evidence: str,
+) -> Credential:
     if staff.role != "partner_staff" or application is None or application.opportunity.partner_id != staff.partner_id:
         raise NotAllowed(_l("You can record credentials only for your own completed applications."))
     if application.state != "completed":
@@ -50,6 +61,6 @@ def record_credential(staff, application, kind, name, credits, earned_on, eviden
     return credential
 
 
-def claimed():
+def claimed() -> Select[tuple[Credential]]:
     """Credentials waiting for a specialist, oldest first."""
     return select(Credential).where(Credential.status == "claimed").order_by(Credential.created_at, Credential.id)

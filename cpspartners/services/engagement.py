@@ -4,11 +4,14 @@ Each function is one transaction. Only students and teachers have profiles; only
 dismiss (``NotAllowed`` otherwise).
 """
 
+from collections.abc import Iterable, Sequence
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile
+from cpspartners.models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile, User
 from cpspartners.models.engagement import join_codes
 from cpspartners.models.queries import public_opportunities
 from cpspartners.services.errors import NotAllowed, RuleBroken
@@ -16,19 +19,28 @@ from cpspartners.services.errors import NotAllowed, RuleBroken
 SEEKERS = ("student", "teacher")
 
 
-def _seeker(user):
+def _seeker(user: User) -> None:
     if user.role not in SEEKERS:
         raise NotAllowed(_l("Only students and teachers can do this."))
 
 
-def _public(opportunity_id):
+def _public(opportunity_id: int) -> Opportunity:
     opp = db.session.scalars(public_opportunities().where(Opportunity.id == opportunity_id)).first()
     if opp is None:
         raise RuleBroken(_l("That opportunity is not open."))
     return opp
 
 
-def update_student_profile(user, clusters, tags, free_words, languages, modality, needs_paid, needs_transportation):
+def update_student_profile(
+    user: User,
+    clusters: Iterable[str],
+    tags: Iterable[str],
+    free_words: str,
+    languages: Iterable[str],
+    modality: str,
+    needs_paid: bool,
+    needs_transportation: bool,
+) -> StudentProfile:
     if user.role != "student":
         raise NotAllowed(_l("Only students have this profile."))
     profile = db.session.get(StudentProfile, user.id) or StudentProfile(user_id=user.id)
@@ -44,7 +56,7 @@ def update_student_profile(user, clusters, tags, free_words, languages, modality
     return profile
 
 
-def update_teacher_profile(user, subjects, grade_bands):
+def update_teacher_profile(user: User, subjects: str, grade_bands: Iterable[str]) -> TeacherProfile:
     if user.role != "teacher":
         raise NotAllowed(_l("Only teachers have this profile."))
     profile = db.session.get(TeacherProfile, user.id) or TeacherProfile(user_id=user.id)
@@ -55,7 +67,7 @@ def update_teacher_profile(user, subjects, grade_bands):
     return profile
 
 
-def save(user, opportunity_id):
+def save(user: User, opportunity_id: int) -> None:
     _seeker(user)
     _public(opportunity_id)
     if db.session.get(SavedOpportunity, (user.id, opportunity_id)) is None:
@@ -63,14 +75,14 @@ def save(user, opportunity_id):
         db.session.commit()
 
 
-def unsave(user, opportunity_id):
+def unsave(user: User, opportunity_id: int) -> None:
     saved = db.session.get(SavedOpportunity, (user.id, opportunity_id))
     if saved is not None:
         db.session.delete(saved)
         db.session.commit()
 
 
-def dismiss(user, opportunity_id):
+def dismiss(user: User, opportunity_id: int) -> None:
     """ "Not interested": hidden from this person's recommendations, similar ones move down."""
     _seeker(user)
     _public(opportunity_id)
@@ -79,18 +91,18 @@ def dismiss(user, opportunity_id):
         db.session.commit()
 
 
-def undismiss(user, opportunity_id):
+def undismiss(user: User, opportunity_id: int) -> None:
     dismissal = db.session.get(Dismissal, (user.id, opportunity_id))
     if dismissal is not None:
         db.session.delete(dismissal)
         db.session.commit()
 
 
-def saved_ids(user):
+def saved_ids(user: User) -> set[int]:
     return set(db.session.scalars(select(SavedOpportunity.opportunity_id).where(SavedOpportunity.user_id == user.id)))
 
 
-def saved_opportunities(user):
+def saved_opportunities(user: User) -> Sequence[Opportunity]:
     """The person's saved listings that are still public, soonest deadline first."""
     stmt = (
         public_opportunities()
@@ -100,7 +112,7 @@ def saved_opportunities(user):
     return db.session.scalars(stmt.order_by(Opportunity.deadline.is_(None), Opportunity.deadline)).all()
 
 
-def dismissed_opportunities(user):
+def dismissed_opportunities(user: User) -> Sequence[Opportunity]:
     stmt = (
         select(Opportunity)
         .join(Dismissal, Dismissal.opportunity_id == Opportunity.id)
@@ -110,14 +122,12 @@ def dismissed_opportunities(user):
     return db.session.scalars(stmt).all()
 
 
-def deadline_reminders(today, days):
+def deadline_reminders(today: date, days: int) -> Sequence[Row[tuple[User, Opportunity]]]:
     """(user, opportunity) pairs: a saved, still-open listing whose deadline is exactly ``days`` away.
 
     Exactly, so that a daily cron reminds once per saved listing without remembering anything.
     """
     from datetime import timedelta
-
-    from cpspartners.models import User
 
     due = today + timedelta(days=days)
     stmt = (

@@ -4,22 +4,27 @@ Partners and opportunities are exported in the import's own shape, so a sheet ex
 edited and imported again updates the same records (matched on ``external_id``).
 """
 
-from sqlalchemy import select
+from collections.abc import Iterator
+from typing import Any, TypeAlias
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from cpspartners.extensions import db
-from cpspartners.models import Opportunity, Partner
+from cpspartners.models import AuditEntry, Feedback, Opportunity, Partner
 from cpspartners.models.outcomes import RUBRIC
 from cpspartners.services.imports import OPPORTUNITY_COLUMNS, PARTNER_COLUMNS
 
 BATCH = 1000
+# A header and its rows, made one by one as the download is written.
+Sheet: TypeAlias = tuple[list[str], Iterator[list[Any]]]
 
 
-def _text(value):
+def _text(value: Any) -> Any:
     return "" if value is None else value
 
 
-def partner_row(partner):
+def partner_row(partner: Partner) -> list[Any]:
     values = {
         "external_id": _text(partner.external_id),
         "name": partner.name,
@@ -48,7 +53,7 @@ OPPORTUNITY_DERIVED = (
 )
 
 
-def opportunity_row(opp):
+def opportunity_row(opp: Opportunity) -> list[Any]:
     # Plain columns straight from the row; the rest derived (``community_area`` is also the name of
     # a relationship, which getattr would load once per listing).
     values = {
@@ -70,14 +75,14 @@ def opportunity_row(opp):
     return [values[column.name] for column in OPPORTUNITY_COLUMNS]
 
 
-def partners_csv(stmt=None):
+def partners_csv(stmt: Select[tuple[Partner]] | None = None) -> Sheet:
     stmt = stmt if stmt is not None else select(Partner).order_by(Partner.name, Partner.id)
     return [c.name for c in PARTNER_COLUMNS], (
         partner_row(p) for p in db.session.scalars(stmt.execution_options(yield_per=BATCH))
     )
 
 
-def opportunities_csv(stmt=None):
+def opportunities_csv(stmt: Select[tuple[Opportunity]] | None = None) -> Sheet:
     stmt = stmt if stmt is not None else select(Opportunity).order_by(Opportunity.id)
     # Four queries per batch of 1,000 instead of four per listing.
     stmt = stmt.options(
@@ -91,7 +96,7 @@ def opportunities_csv(stmt=None):
     )
 
 
-def needs_verification_csv(stmt):
+def needs_verification_csv(stmt: Select[tuple[Opportunity]]) -> Sheet:
     header = ["opportunity_id", "title", "partner", "last_verified_at"]
     return header, (
         [o.id, o.title, o.partner.name, o.last_verified_at.isoformat() if o.last_verified_at else ""]
@@ -99,10 +104,10 @@ def needs_verification_csv(stmt):
     )
 
 
-def audit_csv(stmt):
+def audit_csv(stmt: Select[tuple[AuditEntry]]) -> Sheet:
     header = ["at", "who", "action", "record_type", "record_id", "changes", "note"]
 
-    def changes(entry):
+    def changes(entry: AuditEntry) -> str:
         return "; ".join("%s: %s -> %s" % (name, pair[0], pair[1]) for name, pair in (entry.changes or {}).items())
 
     return header, (
@@ -111,7 +116,7 @@ def audit_csv(stmt):
     )
 
 
-def feedback_csv(stmt):
+def feedback_csv(stmt: Select[tuple[Feedback]]) -> Sheet:
     """Responses for specialists. The respondent is identified by role and record number only."""
     header = ["response_id", "date", "partner", "opportunity", "respondent_role", *RUBRIC, "comment"]
     rows = (

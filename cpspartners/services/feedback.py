@@ -5,19 +5,21 @@ visit, the teacher and the partner's staff. Specialists read every response; par
 the summaries of their own listings.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Application, Feedback, Opportunity, SpeakerRequest
+from cpspartners.models import Application, Feedback, Opportunity, SpeakerRequest, User
 from cpspartners.models.outcomes import RUBRIC
 from cpspartners.services import applications, requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 
 
-def respondent_role(user, experience):
+def respondent_role(user: User, experience: Application | SpeakerRequest) -> str | None:
     """ "student", "teacher" or "partner" if ``user`` is asked about ``experience``, else None."""
     if isinstance(experience, Application):
         side = applications.side_of(user, experience)
@@ -28,7 +30,9 @@ def respondent_role(user, experience):
     return side if side in ("teacher", "partner") else None
 
 
-def submit(user, experience, ratings, comment=""):
+def submit(
+    user: User, experience: Application | SpeakerRequest, ratings: Mapping[str, Any], comment: str = ""
+) -> Feedback:
     """Record one survey answer; each person answers once per experience."""
     role = respondent_role(user, experience)
     if role is None:
@@ -63,7 +67,7 @@ def submit(user, experience, ratings, comment=""):
     return feedback
 
 
-def pending(user):
+def pending(user: User) -> list[Application | SpeakerRequest]:
     """Completed experiences this person has not yet given feedback on."""
     answered_apps = select(Feedback.application_id).where(
         Feedback.respondent_id == user.id, Feedback.application_id.is_not(None)
@@ -71,7 +75,7 @@ def pending(user):
     answered_reqs = select(Feedback.request_id).where(
         Feedback.respondent_id == user.id, Feedback.request_id.is_not(None)
     )
-    found = []
+    found: list[Application | SpeakerRequest] = []
     if user.role == "student":
         found += db.session.scalars(
             select(Application).where(
@@ -115,7 +119,7 @@ class Scorecard:
     would_recommend_share: float  # share answering 3 or 4 to "would recommend"
 
 
-def scorecard(partner_id=None, opportunity_id=None):
+def scorecard(partner_id: int | None = None, opportunity_id: int | None = None) -> Scorecard:
     """Averages of every rubric item over the matching responses."""
     stmt = select(
         func.count(),
@@ -137,7 +141,7 @@ def scorecard(partner_id=None, opportunity_id=None):
     )
 
 
-def responses_visible_to(user, partner_id=None):
+def responses_visible_to(user: User, partner_id: int | None = None) -> Select[tuple[Feedback]]:
     """Individual responses: specialists only. Partners get scorecards, not answers."""
     if user.role not in ("specialist", "admin"):
         raise NotAllowed(_l("Only partnership specialists can read individual responses."))

@@ -5,12 +5,14 @@ so importing the same file twice changes nothing. ``plan`` never writes; ``apply
 every create and update in one transaction or, if any row is rejected, nothing at all.
 """
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
 from cpspartners.extensions import db
-from cpspartners.formats.spreadsheets import Column, duplicate_ids, parse
+from cpspartners.formats.spreadsheets import Column, Row, duplicate_ids, parse
 from cpspartners.models import CommunityArea, Opportunity, Partner, School
 from cpspartners.taxonomy import (
     AUDIENCES,
@@ -89,15 +91,15 @@ class ImportPlan:
     what: str
     rows: list
 
-    def count(self, action):
+    def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.count("reject") == 0
 
 
-def plan(what, raw, max_rows=100_000):
+def plan(what: str, raw: bytes, max_rows: int = 100_000) -> ImportPlan:
     """A dry run: what each row would do. Raises ``ImportFileError`` for file-level problems."""
     model, columns = SPECS[what]
     rows = parse(raw, columns, max_rows=max_rows)
@@ -124,7 +126,7 @@ def plan(what, raw, max_rows=100_000):
     return ImportPlan(what, planned)
 
 
-def load_existing(model, external_ids):
+def load_existing(model: type[Partner] | type[Opportunity], external_ids: list[str]) -> dict[str, Any]:
     found = {}
     for start in range(0, len(external_ids), 900):  # stay under SQLite's parameter limit
         chunk = external_ids[start : start + 900]
@@ -133,13 +135,13 @@ def load_existing(model, external_ids):
     return found
 
 
-def lookups(rows):
+def lookups(rows: Iterable[Row]) -> dict[str, Any]:
     partner_ids = {r.values.get("partner_external_id") for r in rows} - {None}
     partners = (
         dict(
-            db.session.execute(
-                select(Partner.external_id, Partner.id).where(Partner.external_id.in_(partner_ids))
-            ).all()
+            db.session.execute(select(Partner.external_id, Partner.id).where(Partner.external_id.in_(partner_ids)))
+            .tuples()
+            .all()
         )
         if partner_ids
         else {}
@@ -149,9 +151,9 @@ def lookups(rows):
     return {"partners": partners, "schools": schools, "areas": areas}
 
 
-def cross_checks(what, values, context):
+def cross_checks(what: str, values: Mapping[str, Any], context: Mapping[str, Any]) -> list[str]:
     """Rules that need more than one cell, or the database."""
-    reasons = []
+    reasons: list[str] = []
     if what != "opportunities":
         return reasons
     if values.get("partner_external_id") not in context["partners"]:
@@ -167,7 +169,7 @@ def cross_checks(what, values, context):
     return reasons
 
 
-def to_model_values(what, values, context):
+def to_model_values(what: str, values: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
     """Column values to model attribute values (only the columns present in the file)."""
     out = {}
     for name, value in values.items():
@@ -204,7 +206,7 @@ def to_model_values(what, values, context):
     return out
 
 
-def current_value(obj, name):
+def current_value(obj: Partner | Opportunity, name: str) -> Any:
     if name == "school_ids":
         return sorted(school.id for school in obj.schools)
     if name in ("clusters", "tags"):
@@ -212,7 +214,7 @@ def current_value(obj, name):
     return getattr(obj, name)
 
 
-def differences(what, obj, values):
+def differences(what: str, obj: Partner | Opportunity, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     return {
         name: (current_value(obj, name), new)
         for name, new in values.items()
@@ -220,7 +222,7 @@ def differences(what, obj, values):
     }
 
 
-def apply(plan_, progress=lambda n: None):
+def apply(plan_: ImportPlan, progress: Callable[[int], object] = lambda n: None) -> dict[str, int]:
     """Write every create and update in one transaction; refuse if any row was rejected."""
     if not plan_.ok:
         raise ValueError("The import has rejected rows; fix them and try again. Nothing was written.")
@@ -244,7 +246,7 @@ def apply(plan_, progress=lambda n: None):
     return {action: plan_.count(action) for action in ("create", "update", "unchanged")}
 
 
-def set_values(obj, values, what):
+def set_values(obj: Partner | Opportunity, values: Mapping[str, Any], what: str) -> None:
     for name, value in values.items():
         if name == "school_ids":
             obj.schools = db.session.scalars(select(School).where(School.id.in_(value))).all() if value else []
@@ -259,7 +261,7 @@ def set_values(obj, values, what):
         obj.status = "draft"
 
 
-def unique_slug(model, base):
+def unique_slug(model: type[Partner] | type[Opportunity], base: str) -> str:
     slug, n = base, 1
     while db.session.scalar(select(model.id).where(model.slug == slug)) is not None:
         n += 1

@@ -6,13 +6,16 @@ copies the proposal onto the live row in one transaction.
 """
 
 import secrets
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from cpspartners.extensions import db
-from cpspartners.models import ChangeRequest, Opportunity, Partner
+from cpspartners.models import ChangeRequest, Opportunity, Partner, User
 from cpspartners.services import ServiceError
 from cpspartners.services._base import utcnow
 from cpspartners.services.audit import diff, jsonable, record
@@ -62,20 +65,20 @@ DATE_FIELDS = ("starts_on", "ends_on", "deadline")
 REQUIRED_VETTING = tuple(code for code, _label in VETTING_KINDS)
 
 
-def snapshot(obj):
+def snapshot(obj: Partner | Opportunity) -> dict[str, Any]:
     """The editable values of a live partner or opportunity, JSON-safe."""
     fields = PARTNER_FIELDS if isinstance(obj, Partner) else OPPORTUNITY_FIELDS
     return {field: jsonable(getattr(obj, field)) for field in fields}
 
 
-def _apply(obj, values):
+def _apply(obj: Partner | Opportunity, values: Mapping[str, Any]) -> None:
     for field, value in values.items():
         if field in DATE_FIELDS and isinstance(value, str):
             value = date.fromisoformat(value)
         setattr(obj, field, value)
 
 
-def open_request(subject_type, subject_id):
+def open_request(subject_type: str, subject_id: int) -> ChangeRequest | None:
     return db.session.scalars(
         select(ChangeRequest).where(
             ChangeRequest.subject_type == subject_type,
@@ -85,7 +88,9 @@ def open_request(subject_type, subject_id):
     ).first()
 
 
-def _submit(user, subject_type, obj, values, is_new=False):
+def _submit(
+    user: User, subject_type: str, obj: Partner | Opportunity, values: Mapping[str, Any], is_new: bool = False
+) -> ChangeRequest:
     values = {k: jsonable(v) for k, v in values.items()}
     request = open_request(subject_type, obj.id)
     if request is None:
@@ -102,14 +107,14 @@ def _submit(user, subject_type, obj, values, is_new=False):
     return request
 
 
-def submit_partner_change(user, partner, values):
+def submit_partner_change(user: User, partner: Partner, values: Mapping[str, Any]) -> ChangeRequest:
     """Partner staff propose new profile values; the live profile stays as it is."""
     request = _submit(user, "partner", partner, values, is_new=partner.status == "pending")
     db.session.commit()
     return request
 
 
-def create_opportunity(user, partner, values):
+def create_opportunity(user: User, partner: Partner, values: Mapping[str, Any]) -> tuple[Opportunity, ChangeRequest]:
     """A new listing: saved as pending review (not public) with a change request to approve."""
     opp = Opportunity(
         partner=partner,
@@ -125,7 +130,7 @@ def create_opportunity(user, partner, values):
     return opp, request
 
 
-def submit_opportunity_change(user, opp, values):
+def submit_opportunity_change(user: User, opp: Opportunity, values: Mapping[str, Any]) -> ChangeRequest:
     if opp.status == "archived":
         raise ServiceError(_("This listing is archived. Ask your partnership specialist to restore it."))
     request = _submit(user, "opportunity", opp, values, is_new=opp.status in ("pending_review", "draft"))
@@ -133,21 +138,21 @@ def submit_opportunity_change(user, opp, values):
     return request
 
 
-def missing_vetting(partner, today=None):
+def missing_vetting(partner: Partner, today: date | None = None) -> list[LazyString]:
     """Labels of the vetting records a partner lacks or has let expire (empty when all is well)."""
     today = today or date.today()
     current = {r.kind for r in partner.vetting_records if r.is_current(today)}
     return [label(VETTING_KINDS, kind) for kind in REQUIRED_VETTING if kind not in current]
 
 
-def publishing_blockers(opp, audience=None, today=None):
+def publishing_blockers(opp: Opportunity, audience: str | None = None, today: date | None = None) -> list[LazyString]:
     """Why a listing may not be published: students need a fully vetted partner."""
     if (audience or opp.audience) != "students":
         return []
     return missing_vetting(opp.partner, today)
 
 
-def _gate(opp, today=None):
+def _gate(opp: Opportunity, today: date | None = None) -> None:
     missing = publishing_blockers(opp, today=today)
     if missing:
         raise ServiceError(
@@ -159,7 +164,7 @@ def _gate(opp, today=None):
         )
 
 
-def approve(reviewer, request, today=None):
+def approve(reviewer: User, request: ChangeRequest, today: date | None = None) -> Partner | Opportunity:
     """Apply the proposal to the live row (publishing a new listing), behind the publishing gate."""
     if not request.is_open:
         raise ServiceError(_("This request was already decided."))
@@ -188,7 +193,7 @@ def approve(reviewer, request, today=None):
     return obj
 
 
-def request_changes(reviewer, request, comment):
+def request_changes(reviewer: User, request: ChangeRequest, comment: str) -> None:
     if not request.is_open:
         raise ServiceError(_("This request was already decided."))
     _decide(reviewer, request, "changes_requested", comment)
@@ -196,7 +201,7 @@ def request_changes(reviewer, request, comment):
     db.session.commit()
 
 
-def reject(reviewer, request, comment):
+def reject(reviewer: User, request: ChangeRequest, comment: str) -> None:
     if not request.is_open:
         raise ServiceError(_("This request was already decided."))
     obj = subject_of(request)
@@ -210,14 +215,14 @@ def reject(reviewer, request, comment):
     db.session.commit()
 
 
-def _decide(reviewer, request, status, comment):
+def _decide(reviewer: User, request: ChangeRequest, status: str, comment: str) -> None:
     request.status = status
     request.reviewer_comment = comment or ""
     request.reviewed_by_id = reviewer.id
     request.reviewed_at = utcnow()
 
 
-def subject_of(request):
+def subject_of(request: ChangeRequest) -> Partner | Opportunity:
     model = Partner if request.subject_type == "partner" else Opportunity
     obj = db.session.get(model, request.subject_id)
     if obj is None:
@@ -225,7 +230,7 @@ def subject_of(request):
     return obj
 
 
-def review_rows(request):
+def review_rows(request: ChangeRequest) -> list[tuple[str, Any, Any, bool]]:
     """(field, old, new, changed) for the side-by-side review page."""
     obj = subject_of(request)
     old = {} if request.is_new else snapshot(obj)
@@ -239,7 +244,9 @@ def review_rows(request):
     return rows
 
 
-def edit_directly(actor, obj, values, today=None):
+def edit_directly(
+    actor: User, obj: Partner | Opportunity, values: Mapping[str, Any], today: date | None = None
+) -> dict[str, list[Any]]:
     """A specialist corrects a live listing or profile at once (audited, behind the gate).
 
     Refused while the partner has a change waiting, so a specialist never overwrites it unseen.

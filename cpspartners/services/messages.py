@@ -2,10 +2,10 @@
 request). They stay on the site: nobody sees anyone else's email address or phone number."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Application, Message
+from cpspartners.models import Application, Message, SpeakerRequest, User
 from cpspartners.services import applications, requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff
@@ -13,20 +13,20 @@ from cpspartners.services.notify import notify, partner_staff
 MAX_LENGTH = 4000
 
 
-def side_of(user, thread):
+def side_of(user: User | None, thread: Application | SpeakerRequest) -> str | None:
     """The sender's side of ``thread`` (an Application or a SpeakerRequest), or None."""
     if isinstance(thread, Application):
         return applications.side_of(user, thread)
     return requests.side_of(user, thread)
 
 
-def thread_of(thread):
+def thread_of(thread: Application | SpeakerRequest) -> Select[tuple[Message]]:
     """The messages of one application or request, oldest first (a select)."""
     column = Message.application_id if isinstance(thread, Application) else Message.request_id
     return select(Message).where(column == thread.id).order_by(Message.created_at, Message.id)
 
 
-def post(sender, thread, body):
+def post(sender: User, thread: Application | SpeakerRequest, body: str | None) -> Message:
     """Add a message and tell the other side; one transaction."""
     side = side_of(sender, thread)
     if side is None:

@@ -8,12 +8,15 @@ records each recipient as the server answers for them, so an interrupted send re
 """
 
 import smtplib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from cpspartners.extensions import db
 from cpspartners.mail import build_message, send_batch, send_email
@@ -31,11 +34,11 @@ CLAIM_FOR = timedelta(hours=1)
 MARKER = "UNSUBSCRIBE-LINK-MARKER"  # replaced by each recipient's own link
 
 
-def _now():
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _school_filter(column, scope, value):
+def _school_filter(column: Any, scope: str, value: str) -> ColumnElement[bool] | None:
     """A condition on a school id column for the newsletter's scope (None = citywide)."""
     if scope == "school":
         return column == int(value)
@@ -46,7 +49,7 @@ def _school_filter(column, scope, value):
     return None
 
 
-def recipients(newsletter):
+def recipients(newsletter: Newsletter) -> list[tuple[str, dict[str, int]]]:
     """[(email, unsubscribe token payload)] for this newsletter's audience, scope and language."""
     if newsletter.audience in ROLE_FOR_AUDIENCE:
         stmt = select(User.id, User.email).where(
@@ -71,11 +74,11 @@ def recipients(newsletter):
     return [(email, {kind: ident}) for ident, email in db.session.execute(stmt.order_by("id"))]
 
 
-def unsubscribe_token(payload):
+def unsubscribe_token(payload: Mapping[str, int]) -> str:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps(payload)
 
 
-def unsubscribe(token):
+def unsubscribe(token: str) -> bool:
     """Apply an unsubscribe link. True if the token was good (also when already unsubscribed)."""
     try:
         data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).loads(token)
@@ -99,7 +102,7 @@ def unsubscribe(token):
     return True
 
 
-def subscribe(email, language, school_id=None):
+def subscribe(email: str, language: str, school_id: int | None = None) -> NewsletterSubscriber:
     """Add (or refresh) a family address and email it a confirmation link.
 
     The answer is the same whether or not the address was already there, so the form does not
@@ -129,7 +132,7 @@ def subscribe(email, language, school_id=None):
     return subscriber
 
 
-def confirm(token):
+def confirm(token: str) -> NewsletterSubscriber | None:
     """The subscriber a confirmation link is for, now confirmed; None for a bad or old link."""
     try:
         data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).loads(
@@ -147,7 +150,7 @@ def confirm(token):
     return subscriber
 
 
-def queue(newsletter):
+def queue(newsletter: Newsletter) -> str:
     """Mark a draft for sending. Returns "queued" (an RQ job) or "pending" (for the cron command)."""
     if newsletter.status != "draft":
         raise NewsletterError(_l("This newsletter has already been sent or is being sent."))
@@ -168,13 +171,13 @@ def queue(newsletter):
     return "queued"
 
 
-def recipient_key(payload):
+def recipient_key(payload: Mapping[str, int]) -> str:
     """ "u:<user id>" or "s:<subscriber id>": who a delivery is for, from the unsubscribe payload."""
     ((kind, ident),) = payload.items()
     return "%s:%d" % (kind, ident)
 
 
-def claim(newsletter, now=None):
+def claim(newsletter: Newsletter, now: datetime | None = None) -> bool:
     """Take the newsletter for one sending run; False once it is sent or while another run holds it.
 
     The cron command and an RQ job, or two cron runs when a big newsletter outlasts the interval,
@@ -192,12 +195,12 @@ def claim(newsletter, now=None):
         )
         .values(claimed_until=now + CLAIM_FOR)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult: scoped_session's stub says Result
     db.session.commit()
     return taken == 1
 
 
-def send(newsletter, base_url=None):
+def send(newsletter: Newsletter, base_url: str | None = None) -> int:
     """Send a newsletter marked "sending" (or a draft, from the command) to everyone not yet sent it.
 
     Each batch goes over one SMTP connection; every recipient the server answered for is recorded
@@ -241,7 +244,7 @@ def send(newsletter, base_url=None):
     return newsletter.recipient_count
 
 
-def _send_batch(newsletter, people, html, text):
+def _send_batch(newsletter: Newsletter, people: Sequence[tuple[str, Mapping[str, int]]], html: str, text: str) -> None:
     """Send to ``people`` over one connection, recording each answer; commit once it is done."""
     keys = {}  # message -> recipient key
     for email, payload in people:
@@ -257,7 +260,7 @@ def _send_batch(newsletter, people, html, text):
             )
         ] = recipient_key(payload)
 
-    def record(message, accepted):
+    def record(message: EmailMessage, accepted: bool) -> None:
         db.session.add(NewsletterDelivery(newsletter_id=newsletter.id, recipient=keys[message], refused=not accepted))
         newsletter.recipient_count += accepted
 
@@ -266,7 +269,7 @@ def _send_batch(newsletter, people, html, text):
     db.session.commit()
 
 
-def send_pending(base_url=None):
+def send_pending(base_url: str | None = None) -> list[tuple[Newsletter, int]]:
     """Send, or carry on sending, every newsletter marked "sending" (from cron, also beside a job queue)."""
     done = []
     for newsletter in db.session.scalars(
@@ -279,7 +282,7 @@ def send_pending(base_url=None):
     return done
 
 
-def prune_deliveries(now=None):
+def prune_deliveries(now: datetime | None = None) -> int:
     """Delete the delivery records of newsletters sent more than NEWSLETTER_DELIVERY_KEEP_DAYS ago.
 
     They exist so an interrupted send resumes without second copies; once a newsletter is sent
@@ -287,6 +290,6 @@ def prune_deliveries(now=None):
     """
     cutoff = (now or _now()) - timedelta(days=current_app.config["NEWSLETTER_DELIVERY_KEEP_DAYS"])
     old = select(Newsletter.id).where(Newsletter.status == "sent", Newsletter.sent_at < cutoff)
-    gone = db.session.execute(delete(NewsletterDelivery).where(NewsletterDelivery.newsletter_id.in_(old))).rowcount
+    gone = db.session.execute(delete(NewsletterDelivery).where(NewsletterDelivery.newsletter_id.in_(old))).rowcount  # type: ignore[attr-defined]
     db.session.commit()
     return gone

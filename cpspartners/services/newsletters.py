@@ -4,13 +4,14 @@ let the specialist reorder, remove and annotate them, render HTML and plain text
 Sending is done by a command or a queued job (see ``send``), never inside a request.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Newsletter, NewsletterItem, Opportunity, School, opportunity_school
+from cpspartners.models import Newsletter, NewsletterItem, Opportunity, School, User, opportunity_school
 from cpspartners.models.queries import public_opportunities
 
 AUDIENCE_TO_LISTING = {"students": ("students",), "teachers": ("classrooms",), "families": ("families", "students")}
@@ -21,7 +22,7 @@ class NewsletterError(ValueError):
     """A rule of composing was broken; the message says which."""
 
 
-def scope_filter(stmt, scope, value):
+def scope_filter(stmt: Select[tuple[Opportunity]], scope: str, value: str | int) -> Select[tuple[Opportunity]]:
     """Narrow listings to a school, a network or a community area (citywide ones always stay)."""
     if scope == "citywide":
         return stmt
@@ -41,7 +42,9 @@ def scope_filter(stmt, scope, value):
     return stmt.where(or_(local, citywide))
 
 
-def propose(audience, scope="citywide", scope_value="", today=None, limit=12):
+def propose(
+    audience: str, scope: str = "citywide", scope_value: str | int = "", today: date | None = None, limit: int = 12
+) -> Sequence[Opportunity]:
     """Fresh, verified, still-open listings for the audience, soonest deadline first."""
     today = today or date.today()
     verified_since = datetime.combine(today - timedelta(days=FRESH_DAYS), time.min, UTC)
@@ -54,7 +57,15 @@ def propose(audience, scope="citywide", scope_value="", today=None, limit=12):
     return db.session.scalars(stmt.order_by(Opportunity.deadline, Opportunity.id).limit(limit)).all()
 
 
-def create_draft(subject, audience, scope, scope_value, language, created_by=None, today=None):
+def create_draft(
+    subject: str,
+    audience: str,
+    scope: str,
+    scope_value: str | int,
+    language: str,
+    created_by: User | None = None,
+    today: date | None = None,
+) -> Newsletter:
     """A draft newsletter holding the proposed listings, in one transaction."""
     if audience not in AUDIENCE_TO_LISTING:
         raise NewsletterError(_l("Choose students, teachers or families."))
@@ -73,12 +84,12 @@ def create_draft(subject, audience, scope, scope_value, language, created_by=Non
     return newsletter
 
 
-def _editable(newsletter):
+def _editable(newsletter: Newsletter) -> None:
     if newsletter.status != "draft":
         raise NewsletterError(_l("This newsletter has been sent and can no longer change."))
 
 
-def move(newsletter, opportunity_id, offset):
+def move(newsletter: Newsletter, opportunity_id: int, offset: int) -> None:
     """Move one listing up (-1) or down (+1)."""
     _editable(newsletter)
     items = list(newsletter.items)
@@ -92,7 +103,7 @@ def move(newsletter, opportunity_id, offset):
     db.session.commit()
 
 
-def remove(newsletter, opportunity_id):
+def remove(newsletter: Newsletter, opportunity_id: int) -> None:
     _editable(newsletter)
     item = next((i for i in newsletter.items if i.opportunity_id == opportunity_id), None)
     if item is None:
@@ -103,7 +114,7 @@ def remove(newsletter, opportunity_id):
     db.session.commit()
 
 
-def add(newsletter, opportunity_id):
+def add(newsletter: Newsletter, opportunity_id: int) -> None:
     _editable(newsletter)
     if any(i.opportunity_id == opportunity_id for i in newsletter.items):
         return
@@ -114,14 +125,14 @@ def add(newsletter, opportunity_id):
     db.session.commit()
 
 
-def set_note(newsletter, subject, note):
+def set_note(newsletter: Newsletter, subject: str, note: str) -> None:
     _editable(newsletter)
     newsletter.subject = subject.strip()
     newsletter.note = note.strip()
     db.session.commit()
 
 
-def render(newsletter, base_url, unsubscribe_url=""):
+def render(newsletter: Newsletter, base_url: str, unsubscribe_url: str = "") -> tuple[str, str]:
     """(html, text) of the newsletter in its own language, with absolute links."""
     from flask import current_app, render_template
     from flask_babel import force_locale

@@ -1,6 +1,8 @@
 """Notifications: written in the same transaction as the change they announce, rendered in the
 recipient's language when shown, emailed later by ``flask notifications send`` (never in a request)."""
 
+from collections.abc import Iterable, Sequence
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -29,7 +31,7 @@ MESSAGES = {
 }
 
 
-def notify(users, kind, link="", **params):
+def notify(users: Iterable[User | None], kind: str, link: str = "", **params: object) -> None:
     """Queue a notification for each user (deduplicated). The caller commits."""
     if kind not in MESSAGES:
         raise KeyError(kind)
@@ -43,15 +45,15 @@ def notify(users, kind, link="", **params):
         )
 
 
-def partner_staff(partner_id):
+def partner_staff(partner_id: int) -> Sequence[User]:
     return db.session.scalars(select(User).where(User.partner_id == partner_id, User.role == "partner_staff")).all()
 
 
-def specialists():
+def specialists() -> Sequence[User]:
     return db.session.scalars(select(User).where(User.role.in_(("specialist", "admin")))).all()
 
 
-def text(notification, locale=None):
+def text(notification: Notification, locale: str | None = None) -> str:
     """The notification as a sentence in ``locale`` (default: the recipient's language)."""
     with force_locale(locale or notification.user.preferred_language):
         return str(MESSAGES[notification.kind]) % notification.params

@@ -5,6 +5,7 @@ per run (their unread notifications listed together), in batches that each commi
 half-way re-sends at most one batch's worth and never marks an unsent message as sent.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -16,7 +17,7 @@ from cpspartners.models import Notification, User
 from cpspartners.services.notify import text
 
 
-def recipients_waiting(limit):
+def recipients_waiting(limit: int) -> Sequence[int]:
     """Ids of people with notifications not yet emailed (active accounts only)."""
     return db.session.scalars(
         select(Notification.user_id)
@@ -28,12 +29,12 @@ def recipients_waiting(limit):
     ).all()
 
 
-def send_batch(batch_size=100, now=None):
+def send_batch(batch_size: int = 100, now: datetime | None = None) -> int:
     """Email up to ``batch_size`` people; returns how many messages went out."""
     now = now or datetime.now(UTC)
     sent = 0
     for user_id in recipients_waiting(batch_size):
-        user = db.session.get(User, user_id)
+        user: User = db.session.get(User, user_id)
         waiting = db.session.scalars(
             select(Notification)
             .where(Notification.user_id == user_id, Notification.emailed_at.is_(None))
@@ -56,7 +57,7 @@ def send_batch(batch_size=100, now=None):
     return sent
 
 
-def send_all(batch_size=100, now=None):
+def send_all(batch_size: int = 100, now: datetime | None = None) -> int:
     """Batches until nothing is waiting; returns the number of messages sent."""
     total = 0
     while True:

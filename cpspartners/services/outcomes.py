@@ -3,11 +3,13 @@
 A school year runs from 1 August to 31 July. A student counts for the school on their account.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import distinct, func, select, union_all
+from sqlalchemy import Row, distinct, func, select, union_all
 
 from cpspartners.extensions import db
 from cpspartners.models import Application, CommunityArea, Credential, School, User
@@ -17,7 +19,7 @@ from cpspartners.services.errors import NotAllowed, RuleBroken
 GROUPS = {"school": School.id, "network": School.network, "area": School.community_area_number}
 
 
-def school_year(label):
+def school_year(label: str) -> tuple[date, date]:
     """``"2025-26"`` -> (date(2025, 8, 1), date(2026, 7, 31)); anything else is a RuleBroken."""
     try:
         start = int(label[:4])
@@ -28,7 +30,7 @@ def school_year(label):
     return date(start, 8, 1), date(start + 1, 7, 31)
 
 
-def current_school_year(today=None):
+def current_school_year(today: date | None = None) -> str:
     today = today or date.today()
     start = today.year if today.month >= 8 else today.year - 1
     return "%d-%02d" % (start, (start + 1) % 100)
@@ -45,11 +47,11 @@ class OutcomeRow:
     credentials: dict  # kind -> count
 
     @property
-    def share(self):
+    def share(self) -> float | None:
         return round(self.students_with_experience_or_credential / self.enrolment, 4) if self.enrolment else None
 
 
-def report(group, year_label):
+def report(group: str, year_label: str) -> list[OutcomeRow]:
     """One ``OutcomeRow`` per school, network or area that has enrolment."""
     if group not in GROUPS:
         raise RuleBroken(_l("Group by school, network or community area."))
@@ -69,19 +71,23 @@ def report(group, year_label):
     ).subquery()
     anyone = union_all(select(completed.c.sid, completed.c.grp), select(confirmed.c.sid, confirmed.c.grp)).subquery()
     reached = dict(
-        db.session.execute(
-            select(completed.c.grp, func.count(distinct(completed.c.sid))).group_by(completed.c.grp)
-        ).all()
+        db.session.execute(select(completed.c.grp, func.count(distinct(completed.c.sid))).group_by(completed.c.grp))
+        .tuples()
+        .all()
     )
     hours = dict(
         db.session.execute(
             select(completed.c.grp, func.coalesce(func.sum(completed.c.hours), 0)).group_by(completed.c.grp)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     either = dict(
-        db.session.execute(select(anyone.c.grp, func.count(distinct(anyone.c.sid))).group_by(anyone.c.grp)).all()
+        db.session.execute(select(anyone.c.grp, func.count(distinct(anyone.c.sid))).group_by(anyone.c.grp))
+        .tuples()
+        .all()
     )
-    credentials = {}
+    credentials: dict[Any, dict[str, int]] = {}
     for grp, kind, count in db.session.execute(
         select(confirmed.c.grp, confirmed.c.kind, func.count()).group_by(confirmed.c.grp, confirmed.c.kind)
     ):
@@ -102,7 +108,7 @@ def report(group, year_label):
     return rows
 
 
-def group_labels(group):
+def group_labels(group: str) -> Sequence[Row[Any]]:
     if group == "school":
         return db.session.execute(
             select(School.id, School.long_name, School.student_count).order_by(School.long_name)
@@ -121,7 +127,9 @@ def group_labels(group):
     ).all()
 
 
-def confirm_credential(specialist, credential, accept, now=None):
+def confirm_credential(
+    specialist: User, credential: Credential, accept: bool, now: datetime | None = None
+) -> Credential:
     """A specialist checks the evidence and confirms (or rejects) a credential."""
     if specialist.role not in ("specialist", "admin"):
         raise NotAllowed(_l("Only partnership specialists can confirm credentials."))
@@ -134,7 +142,7 @@ def confirm_credential(specialist, credential, accept, now=None):
     return credential
 
 
-def csv_rows(rows):
+def csv_rows(rows: Iterable[OutcomeRow]) -> tuple[list[str], list[list[Any]]]:
     header = ["group", "enrolment", "students_reached", "students_with_experience_or_credential", "share", "hours"] + [
         "credentials_" + kind for kind in CREDENTIAL_KINDS
     ]

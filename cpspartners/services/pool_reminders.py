@@ -7,10 +7,11 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from cpspartners.mail import build_message, send_batch
+from cpspartners.models import SeatAssignment
 from cpspartners.services import pools
 
 
-def reminder_for(assignment):
+def reminder_for(assignment: SeatAssignment) -> tuple[str, str, str, str] | None:
     """(email, language, subject, body) for one seat, or None when there is nobody to write to."""
     holder = assignment.holder
     email = holder.email if holder is not None else assignment.holder_email
@@ -30,7 +31,7 @@ def reminder_for(assignment):
     return email, language, subject.strip(), body.strip() + "\n"
 
 
-def send_due(today=None):
+def send_due(today: date | None = None) -> int:
     """Send every due reminder; mark them reminded (also those with no address, so they stop coming up)."""
     today = today or date.today()
     due = pools.due_reminders(today)

@@ -5,8 +5,10 @@ the pool when allocating), so two distributors' staff assigning the last seat at
 cannot both get it on PostgreSQL; SQLite serialises writers anyway.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -19,28 +21,28 @@ class PoolError(ValueError):
     """A rule of the pool was broken; the message says which, in plain words."""
 
 
-def _locked(model, ident):
+def _locked(model: type[SeatPool] | type[SeatAllocation], ident: int) -> SeatPool | SeatAllocation:
     obj = db.session.scalars(select(model).where(model.id == ident).with_for_update()).first()
     if obj is None:
         raise PoolError(_l("That pool or allocation does not exist."))
     return obj
 
 
-def allocated_seats(pool_id):
+def allocated_seats(pool_id: int) -> int:
     return db.session.scalar(
         select(func.coalesce(func.sum(SeatAllocation.seats), 0)).where(SeatAllocation.pool_id == pool_id)
     )
 
 
-def active_count(allocation_id):
-    return db.session.scalar(
+def active_count(allocation_id: int) -> int:
+    return db.session.scalar(  # type: ignore[return-value]  # a count is never NULL
         select(func.count())
         .select_from(SeatAssignment)
         .where(SeatAssignment.allocation_id == allocation_id, SeatAssignment.status == "active")
     )
 
 
-def allocate(pool_id, distributor_id, seats):
+def allocate(pool_id: int, distributor_id: int, seats: int) -> SeatAllocation:
     """Give (or change) a distributor's share; the pool's total can never be exceeded."""
     try:
         pool = _locked(SeatPool, pool_id)
@@ -70,12 +72,12 @@ def allocate(pool_id, distributor_id, seats):
 
 @dataclass(frozen=True)
 class Holder:
-    user_id: int = None
+    user_id: int | None = None
     name: str = ""
     email: str = ""
     language: str = "en"
 
-    def fields(self):
+    def fields(self) -> dict[str, Any]:
         return {
             "holder_user_id": self.user_id,
             "holder_name": "" if self.user_id else self.name.strip(),
@@ -84,7 +86,7 @@ class Holder:
         }
 
 
-def assign(allocation_id, holder, today=None):
+def assign(allocation_id: int, holder: Holder, today: date | None = None) -> SeatAssignment | SeatWaitlistEntry:
     """A seat if one is free, else a place on the waitlist. Returns the assignment or the entry."""
     today = today or date.today()
     if not holder.user_id and not holder.name.strip():
@@ -110,7 +112,7 @@ def assign(allocation_id, holder, today=None):
         raise
 
 
-def renew(assignment_id, today=None):
+def renew(assignment_id: int, today: date | None = None) -> SeatAssignment:
     """Another validity period, from the old expiry (or today, if it has lapsed)."""
     today = today or date.today()
     assignment = db.session.get(SeatAssignment, assignment_id)
@@ -131,7 +133,7 @@ def renew(assignment_id, today=None):
     return assignment
 
 
-def release(assignment_id, today=None):
+def release(assignment_id: int, today: date | None = None) -> list[SeatAssignment]:
     """Give a seat back; the first person waiting gets it."""
     assignment = db.session.get(SeatAssignment, assignment_id)
     if assignment is None or assignment.status != "active":
@@ -143,7 +145,7 @@ def release(assignment_id, today=None):
     return promoted
 
 
-def promote_waitlist(allocation, today):
+def promote_waitlist(allocation: SeatAllocation, today: date) -> list[SeatAssignment]:
     """Fill free seats from the waitlist, oldest first. Caller commits."""
     promoted = []
     free = allocation.seats - active_count(allocation.id)
@@ -173,7 +175,7 @@ def promote_waitlist(allocation, today):
     return promoted
 
 
-def expire(today=None):
+def expire(today: date | None = None) -> tuple[Sequence[SeatAssignment], list[SeatAssignment]]:
     """Mark lapsed seats expired and hand freed seats to the waitlist. For a daily cron."""
     today = today or date.today()
     lapsed = db.session.scalars(
@@ -189,7 +191,7 @@ def expire(today=None):
     return lapsed, promoted
 
 
-def due_reminders(today=None):
+def due_reminders(today: date | None = None) -> list[SeatAssignment]:
     """Active seats whose expiry is within the pool's reminder window and not yet reminded."""
     today = today or date.today()
     candidates = db.session.scalars(
@@ -203,7 +205,7 @@ def due_reminders(today=None):
     return [a for a in candidates if a.expires_on - today <= timedelta(days=a.allocation.pool.remind_days_before)]
 
 
-def mark_reminded(assignments, today=None):
+def mark_reminded(assignments: Iterable[SeatAssignment], today: date | None = None) -> None:
     for assignment in assignments:
         assignment.reminded_on = today or date.today()
     db.session.commit()
@@ -219,11 +221,11 @@ class PoolUsage:
     waiting: int
 
     @property
-    def unallocated(self):
+    def unallocated(self) -> int:
         return self.pool.total_seats - self.allocated
 
 
-def usage(pool):
+def usage(pool: SeatPool) -> PoolUsage:
     """How a pool's seats are used, for the report."""
     counts = dict(
         db.session.execute(
@@ -231,7 +233,9 @@ def usage(pool):
             .join(SeatAllocation)
             .where(SeatAllocation.pool_id == pool.id)
             .group_by(SeatAssignment.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     waiting = db.session.scalar(
         select(func.count())
@@ -245,5 +249,5 @@ def usage(pool):
         counts.get("active", 0),
         counts.get("expired", 0),
         counts.get("released", 0),
-        waiting,
+        waiting,  # type: ignore[arg-type]  # a count is never NULL
     )

@@ -7,18 +7,19 @@ accepted, after the visit date -> completed (both confirm) | did_not_happen (eit
 Requests unanswered for ``REQUEST_ESCALATION_DAYS`` are flagged to specialists, who may reassign them.
 """
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpspartners.extensions import db
-from cpspartners.models import SpeakerRequest
+from cpspartners.models import Opportunity, Partner, SpeakerRequest, User
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff, specialists
 
 
-def side_of(user, request_):
+def side_of(user: User | None, request_: SpeakerRequest) -> str | None:
     if user is None:
         return None
     if user.id == request_.teacher_id:
@@ -30,7 +31,7 @@ def side_of(user, request_):
     return None
 
 
-def _require(user, request_, *sides):
+def _require(user: User | None, request_: SpeakerRequest, *sides: str) -> str:
     side = side_of(user, request_)
     if side is None:
         raise NotAllowed(_l("This request is not yours."))
@@ -39,24 +40,24 @@ def _require(user, request_, *sides):
     return side
 
 
-def _state(request_, *states):
+def _state(request_: SpeakerRequest, *states: str) -> None:
     if request_.state not in states:
         raise RuleBroken(_l("That change is not possible from here."))
 
 
 def create(
-    teacher,
-    partner,
-    topic,
-    grade,
-    class_size,
-    dates,
-    modality="in_person",
-    subject="",
-    message="",
-    opportunity=None,
-    today=None,
-):
+    teacher: User,
+    partner: Partner,
+    topic: str,
+    grade: int,
+    class_size: int,
+    dates: Iterable[date | None],
+    modality: str = "in_person",
+    subject: str = "",
+    message: str = "",
+    opportunity: Opportunity | None = None,
+    today: date | None = None,
+) -> SpeakerRequest:
     """A new request; dates must be in the future, one to three of them."""
     today = today or date.today()
     if teacher.role != "teacher" or teacher.school_id is None:
@@ -96,7 +97,7 @@ def create(
     return req
 
 
-def accept(actor, req, visit_date, note=""):
+def accept(actor: User, req: SpeakerRequest, visit_date: date, note: str = "") -> SpeakerRequest:
     _require(actor, req, "partner")
     _state(req, "requested")
     if visit_date not in req.proposed_dates:
@@ -107,7 +108,9 @@ def accept(actor, req, visit_date, note=""):
     return req
 
 
-def propose(actor, req, other_date, note="", today=None):
+def propose(
+    actor: User, req: SpeakerRequest, other_date: date, note: str = "", today: date | None = None
+) -> SpeakerRequest:
     _require(actor, req, "partner")
     _state(req, "requested")
     if other_date <= (today or date.today()):
@@ -118,7 +121,7 @@ def propose(actor, req, other_date, note="", today=None):
     return req
 
 
-def decline(actor, req, note=""):
+def decline(actor: User, req: SpeakerRequest, note: str = "") -> SpeakerRequest:
     _require(actor, req, "partner")
     _state(req, "requested", "proposed")
     req.state, req.response_note, req.flagged_at = "declined", note.strip(), None
@@ -127,7 +130,7 @@ def decline(actor, req, note=""):
     return req
 
 
-def answer_proposal(actor, req, accept_it):
+def answer_proposal(actor: User, req: SpeakerRequest, accept_it: bool) -> SpeakerRequest:
     _require(actor, req, "teacher")
     _state(req, "proposed")
     if accept_it:
@@ -146,7 +149,7 @@ def answer_proposal(actor, req, accept_it):
     return req
 
 
-def cancel(actor, req, today=None):
+def cancel(actor: User, req: SpeakerRequest, today: date | None = None) -> SpeakerRequest:
     _require(actor, req, "teacher")
     _state(req, "requested", "proposed", "accepted")
     if req.state == "accepted" and req.visit_date <= (today or date.today()):
@@ -157,7 +160,7 @@ def cancel(actor, req, today=None):
     return req
 
 
-def confirm(actor, req, happened, today=None):
+def confirm(actor: User, req: SpeakerRequest, happened: bool, today: date | None = None) -> SpeakerRequest:
     """After the visit date each side says whether it happened; both yes -> completed."""
     side = _require(actor, req, "teacher", "partner")
     _state(req, "accepted")
@@ -175,7 +178,7 @@ def confirm(actor, req, happened, today=None):
     return req
 
 
-def escalate(days, now=None):
+def escalate(days: int, now: datetime | None = None) -> Sequence[SpeakerRequest]:
     """Flag requests unanswered for ``days`` and tell specialists. Returns the flagged requests."""
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=days)
@@ -194,7 +197,7 @@ def escalate(days, now=None):
     return stale
 
 
-def ask_for_confirmation(today=None):
+def ask_for_confirmation(today: date | None = None) -> Sequence[SpeakerRequest]:
     """Accepted visits whose date has passed and that one side has not confirmed: remind both sides."""
     today = today or date.today()
     due = db.session.scalars(
@@ -202,14 +205,14 @@ def ask_for_confirmation(today=None):
     ).all()
     for req in due:
         people = ([req.teacher] if req.teacher_confirmed is None else []) + (
-            partner_staff(req.partner_id) if req.partner_confirmed is None else []
+            partner_staff(req.partner_id) if req.partner_confirmed is None else []  # type: ignore[operator]
         )
         notify(people, "request_confirm", link="/visits/%d" % req.id, topic=req.topic, date=req.visit_date.isoformat())
     db.session.commit()
     return due
 
 
-def reassign(actor, req, new_partner):
+def reassign(actor: User, req: SpeakerRequest, new_partner: Partner) -> SpeakerRequest:
     """A specialist hands an unanswered request to another partner."""
     if side_of(actor, req) != "specialist" or actor.role not in ("specialist", "admin"):
         raise NotAllowed(_l("Only partnership specialists can reassign a request."))

@@ -1,9 +1,11 @@
 """Specialist upkeep: verify, archive and restore, merge duplicates, vetting records."""
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from cpspartners.extensions import db
@@ -16,7 +18,7 @@ from cpspartners.services.listings import publishing_blockers
 VETTING_FIELDS = ("kind", "subject", "issued_on", "expires_on", "note")
 
 
-def verify(actor, obj, method, note=""):
+def verify(actor: User, obj: Partner | Opportunity, method: str, note: str = "") -> None:
     """Record who confirmed a listing, how and when. ``updated_at`` is left alone on purpose:
     it says when the listing last changed, not when someone last checked it."""
     now = utcnow()
@@ -40,7 +42,7 @@ def verify(actor, obj, method, note=""):
     db.session.commit()
 
 
-def needs_verification(days, today_utc=None):
+def needs_verification(days: int, today_utc: datetime | None = None) -> Select[tuple[Opportunity]]:
     """Published listings not verified in ``days`` days (never verified first, then oldest)."""
     cutoff = (today_utc or utcnow()) - timedelta(days=days)
     return (
@@ -53,7 +55,7 @@ def needs_verification(days, today_utc=None):
     )
 
 
-def archive_opportunity(actor, opp):
+def archive_opportunity(actor: User, opp: Opportunity) -> None:
     if opp.status == "archived":
         raise ServiceError(_("This listing is already archived."))
     record(actor, "archived", "opportunity", opp.id, {"status": [opp.status, "archived"]})
@@ -61,7 +63,7 @@ def archive_opportunity(actor, opp):
     db.session.commit()
 
 
-def restore_opportunity(actor, opp):
+def restore_opportunity(actor: User, opp: Opportunity) -> None:
     """Back to published, through the same publishing gate as an approval."""
     if opp.status != "archived":
         raise ServiceError(_("Only archived listings can be restored."))
@@ -79,7 +81,7 @@ def restore_opportunity(actor, opp):
     db.session.commit()
 
 
-def archive_partner(actor, partner):
+def archive_partner(actor: User, partner: Partner) -> None:
     if partner.status == "inactive":
         raise ServiceError(_("This partner is already archived."))
     record(actor, "archived", "partner", partner.id, {"status": [partner.status, "inactive"]})
@@ -87,7 +89,7 @@ def archive_partner(actor, partner):
     db.session.commit()
 
 
-def restore_partner(actor, partner):
+def restore_partner(actor: User, partner: Partner) -> None:
     if partner.status != "inactive":
         raise ServiceError(_("Only archived partners can be restored."))
     record(actor, "restored", "partner", partner.id, {"status": ["inactive", "active"]})
@@ -95,14 +97,14 @@ def restore_partner(actor, partner):
     db.session.commit()
 
 
-def merge_partners(actor, keep, duplicate):
+def merge_partners(actor: User, keep: Partner, duplicate: Partner) -> dict[str, list[int]]:
     """Move the duplicate's opportunities, records and staff to ``keep``; archive the duplicate.
 
     Row by row through the session (not a bulk UPDATE) so every change fires session events.
     """
     if keep.id == duplicate.id:
         raise ServiceError(_("Choose two different partners to merge."))
-    moved = {"opportunities": [], "vetting_records": [], "staff": []}
+    moved: dict[str, list[int]] = {"opportunities": [], "vetting_records": [], "staff": []}
     for opp in duplicate.opportunities.all():
         opp.partner = keep
         moved["opportunities"].append(opp.id)
@@ -144,12 +146,14 @@ def merge_partners(actor, keep, duplicate):
     return moved
 
 
-def save_vetting(actor, partner, values, record_=None):
+def save_vetting(
+    actor: User, partner: Partner, values: Mapping[str, Any], record_: VettingRecord | None = None
+) -> VettingRecord:
     """Create (``record_`` None) or update a vetting record."""
     if values["expires_on"] < values["issued_on"]:
         raise ServiceError(_("The expiry date must be on or after the issue date."))
     creating = record_ is None
-    if creating:
+    if record_ is None:
         record_ = VettingRecord(partner=partner)
         db.session.add(record_)
     old = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS} if not creating else {}
@@ -165,7 +169,7 @@ def save_vetting(actor, partner, values, record_=None):
     return record_
 
 
-def delete_vetting(actor, record_):
+def delete_vetting(actor: User, record_: VettingRecord) -> None:
     old = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS}
     record(
         actor,
