@@ -328,16 +328,16 @@ requests_cli = AppGroup("requests", help="Follow up teachers' requests (run from
 )
 def escalate_requests_command(days):
     """Flag requests nobody answered to the partnership specialists."""
-    from cpspartners.services import requests
+    from cpspartners.services import visit_requests
 
-    flagged = requests.escalate(days or current_app.config["REQUEST_ESCALATION_DAYS"])
+    flagged = visit_requests.escalate(days or current_app.config["REQUEST_ESCALATION_DAYS"])
     click.echo(f"{len(flagged)} requests flagged")
 
 
 @requests_cli.command("confirmations")
 def ask_confirmations_command():
     """Ask both sides of past visits whether they happened."""
-    from cpspartners.services import requests
+    from cpspartners.services import visit_requests
 
-    due = requests.ask_for_confirmation()
+    due = visit_requests.ask_for_confirmation()
     click.echo(f"{len(due)} visits to confirm")

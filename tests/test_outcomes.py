@@ -6,9 +6,9 @@ import pytest
 
 from cpspartners.extensions import db
 from cpspartners.models import Credential
-from cpspartners.services import applications, feedback, outcomes, requests
+from cpspartners.services import applications, feedback, outcomes, visit_requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
-from tests.test_workflows import make_request
+from tests.test_applications_visits import make_request
 
 GOOD = {"relevance": 4, "engagement": 3, "organization": 4, "recommend": 4}
 
@@ -54,10 +54,10 @@ def test_no_feedback_before_completion(people, make_opportunity):
 
 def test_teacher_feedback_after_a_visit(people):
     req = make_request(people)
-    requests.accept(people["staff"], req, req.date_1)
+    visit_requests.accept(people["staff"], req, req.date_1)
     after = req.date_1 + timedelta(days=1)
-    requests.confirm(people["teacher"], req, True, after)
-    requests.confirm(people["staff"], req, True, after)
+    visit_requests.confirm(people["teacher"], req, True, after)
+    visit_requests.confirm(people["staff"], req, True, after)
     assert feedback.pending(people["teacher"]) == [req]
     feedback.submit(people["teacher"], req, GOOD)
     assert feedback.scorecard(partner_id=people["partner"].id).responses == 1

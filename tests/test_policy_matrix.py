@@ -24,9 +24,9 @@ from cpspartners.models import (
     Notification,
     Opportunity,
     Partner,
-    SpeakerRequest,
     User,
     VettingRecord,
+    VisitRequest,
 )
 from tests.conftest import csrf_token, sign_in_as
 
@@ -237,7 +237,7 @@ MATRIX = {
         only("teacher", *PARTNER_OR_STAFF, other={"teacher": "403", "partner_staff": "403"}),
     ),
     ("calendars.visit_calendar", "GET"): (
-        lambda w, own: f"/calendar/requests/{w.visit(own).id}.ics",
+        lambda w, own: f"/calendar/visits/{w.visit(own).id}.ics",
         only("teacher", *PARTNER_OR_STAFF, other={"teacher": "403", "partner_staff": "403"}),
     ),
     ("visits.accept", "POST"): (
@@ -287,12 +287,12 @@ MATRIX = {
         lambda w, own: f"/outcomes/survey/applications/{w.application(own).id}",
         only("student", "partner_staff", other={"student": "403", "partner_staff": "403"}),
     ),
-    ("outcomes.request_survey", "GET"): (
-        lambda w, own: f"/outcomes/survey/requests/{w.visit(own).id}",
+    ("outcomes.visit_survey", "GET"): (
+        lambda w, own: f"/outcomes/survey/visits/{w.visit(own).id}",
         only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"}),
     ),
-    ("outcomes.request_survey", "POST"): (
-        lambda w, own: f"/outcomes/survey/requests/{w.visit(own).id}",
+    ("outcomes.visit_survey", "POST"): (
+        lambda w, own: f"/outcomes/survey/visits/{w.visit(own).id}",
         only("teacher", "partner_staff", other={"teacher": "403", "partner_staff": "403"}),
     ),
 }
@@ -399,7 +399,7 @@ class World:
         }
         visit_day = self.school_today() + timedelta(days=10)
         self.visits = {
-            own: SpeakerRequest(
+            own: VisitRequest(
                 teacher_id=teachers[own].id,
                 partner_id=self.partners[own].id,
                 school_id=curie.id,

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from cpspartners.extensions import db
 from cpspartners.formats.ical import Entry, feed
-from cpspartners.models import Partner, SpeakerRequest, queries
+from cpspartners.models import Partner, VisitRequest, queries
 from cpspartners.services.errors import RuleBroken
 
 
@@ -51,7 +51,7 @@ def school_entries(school, url_for_opportunity, locale, today=None, horizon_days
     return sorted(entries, key=lambda entry: (entry.starts, entry.uid))
 
 
-def visit_calendar(req: SpeakerRequest, url: str) -> bytes:
+def visit_calendar(req: VisitRequest, url: str) -> bytes:
     """An .ics file for an accepted visit."""
     if req.state not in ("accepted", "completed") or req.visit_date is None:
         raise RuleBroken(_l("Only accepted visits have a calendar entry."))

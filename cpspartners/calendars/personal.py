@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from cpspartners.extensions import db
 from cpspartners.formats.ical import Entry
-from cpspartners.models import Application, Opportunity, SpeakerRequest, User
+from cpspartners.models import Application, Opportunity, User, VisitRequest
 
 SALT = "cpspartners.personal-calendar"
 LIVE_APPLICATIONS = ("submitted", "accepted", "waitlisted", "completed")
@@ -92,12 +92,12 @@ def entries(
                     location=opp.location_name or opp.address,
                 )
             )
-    sides = [SpeakerRequest.teacher_id == user.id]
+    sides = [VisitRequest.teacher_id == user.id]
     if user.role == "partner_staff" and user.partner_id:
-        sides.append(SpeakerRequest.partner_id == user.partner_id)
+        sides.append(VisitRequest.partner_id == user.partner_id)
     visits = db.session.scalars(
-        select(SpeakerRequest).where(
-            or_(*sides), SpeakerRequest.state == "accepted", SpeakerRequest.visit_date.between(first, last)
+        select(VisitRequest).where(
+            or_(*sides), VisitRequest.state == "accepted", VisitRequest.visit_date.between(first, last)
         )
     ).all()
     for visit in visits:

@@ -10,8 +10,8 @@ from cpspartners.calendars import feeds, personal
 from cpspartners.extensions import db
 from cpspartners.formats.ical import feed
 from cpspartners.formtools import ActionForm
-from cpspartners.models import School, SpeakerRequest
-from cpspartners.services import requests as visit_requests
+from cpspartners.models import School, VisitRequest
+from cpspartners.services import visit_requests as visit_requests
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendar")
 
@@ -68,15 +68,15 @@ def new_link():
     return redirect(url_for("accounts.profile") + "#calendar")
 
 
-@bp.route("/requests/<int:request_id>.ics")
+@bp.route("/visits/<int:visit_id>.ics")
 @policy.signed_in
-def visit_calendar(request_id):
-    req = db.get_or_404(SpeakerRequest, request_id)
+def visit_calendar(visit_id):
+    req = db.get_or_404(VisitRequest, visit_id)
     if visit_requests.side_of(current_user, req) is None:
         abort(403)
     if req.state not in ("accepted", "completed") or req.visit_date is None:
         abort(404)
-    body = feeds.visit_calendar(req, url_for("visits.detail", request_id=req.id, _external=True))
+    body = feeds.visit_calendar(req, url_for("visits.detail", visit_id=req.id, _external=True))
     return Response(
         body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="visit-%d.ics"' % req.id}
     )

@@ -10,7 +10,7 @@ from cpspartners.models.partner import Partner, Verification, VettingRecord, par
 from cpspartners.models.people import User
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.models.search import IndexOutbox
-from cpspartners.models.workflow import Application, Message, Notification, SpeakerRequest
+from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 
 __all__ = [
     "CommunityArea",
@@ -36,7 +36,7 @@ __all__ = [
     "Application",
     "Message",
     "Notification",
-    "SpeakerRequest",
+    "VisitRequest",
     "Credential",
     "Feedback",
     "AuditEntry",

@@ -21,7 +21,7 @@ class Feedback(db.Model):
     respondent_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     respondent_role = db.Column(db.String(8), nullable=False)
     application_id = db.Column(db.Integer, db.ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    request_id = db.Column(db.Integer, db.ForeignKey("speaker_request.id", ondelete="CASCADE"), index=True)
+    visit_id = db.Column("request_id", db.Integer, db.ForeignKey("speaker_request.id", ondelete="CASCADE"), index=True)
     opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="SET NULL"), index=True)
     partner_id = db.Column(db.Integer, db.ForeignKey("partner.id"), nullable=False, index=True)
     relevance = db.Column(db.Integer, nullable=False)

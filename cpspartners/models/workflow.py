@@ -44,9 +44,11 @@ class Application(db.Model):
     )
 
 
-class SpeakerRequest(db.Model):
+class VisitRequest(db.Model):
     """A teacher asks a partner for a guest speaker, classroom partner or visit on proposed dates."""
 
+    # The table keeps the name it was created with; in code, URLs and templates the concept is a
+    # visit request (renaming a table under live foreign keys buys nothing).
     __tablename__ = "speaker_request"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -98,7 +100,7 @@ class Message(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     sender_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     application_id = db.Column(db.Integer, db.ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    request_id = db.Column(db.Integer, db.ForeignKey("speaker_request.id", ondelete="CASCADE"), index=True)
+    visit_id = db.Column("request_id", db.Integer, db.ForeignKey("speaker_request.id", ondelete="CASCADE"), index=True)
     body = db.Column(db.Text, nullable=False)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 

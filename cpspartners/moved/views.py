@@ -7,7 +7,7 @@ bp = Blueprint("moved", __name__)
 # (old rule, endpoint that serves it now); the old rule's arguments are the new one's.
 MOVED = (
     ("/feedback/applications/<int:application_id>", "outcomes.application_survey"),
-    ("/feedback/requests/<int:request_id>", "outcomes.request_survey"),
+    ("/feedback/requests/<int:visit_id>", "outcomes.visit_survey"),
     ("/insights/equity", "equity.dashboard"),
     ("/insights/equity.csv", "equity.export_csv"),
     ("/me/applications", "applications.mine"),
@@ -19,8 +19,8 @@ MOVED = (
     ("/partner/requests", "visits.received"),
     ("/partner/scorecards", "outcomes.partner_scorecards"),
     ("/partner/seats", "pools.distributor_seats"),
-    ("/requests/<int:request_id>", "visits.detail"),
-    ("/requests/<int:request_id>/visit.ics", "calendars.visit_calendar"),
+    ("/requests/<int:visit_id>", "visits.detail"),
+    ("/requests/<int:visit_id>/visit.ics", "calendars.visit_calendar"),
     ("/schools/<int:school_id>/calendar.ics", "calendars.school_calendar"),
     ("/specialist", "review.queue"),
     ("/specialist/audit", "review.audit_log"),
@@ -52,7 +52,7 @@ MOVED = (
     ("/specialist/pools/<int:pool_id>", "pools.pool_detail"),
     ("/specialist/pools/new", "pools.pool_new"),
     ("/specialist/requests", "visits.flagged"),
-    ("/specialist/requests/<int:request_id>", "review.review"),
+    ("/specialist/requests/<int:visit_id>", "review.review"),
     ("/specialist/vetting/<int:record_id>/edit", "review.edit_vetting"),
     ("/teacher/find", "visits.find"),
     ("/teacher/requests", "visits.mine"),

@@ -13,7 +13,7 @@ from cpspartners import policy
 from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm, options
-from cpspartners.models import Application, Credential, Feedback, Opportunity, Partner, SpeakerRequest
+from cpspartners.models import Application, Credential, Feedback, Opportunity, Partner, VisitRequest
 from cpspartners.models.outcomes import CREDENTIAL_KINDS, RESPONDENT_ROLES, RUBRIC
 from cpspartners.models.queries import page_of
 from cpspartners.outcomes.forms import CredentialForm, FeedbackForm
@@ -219,10 +219,10 @@ def application_survey(application_id):
     )
 
 
-@bp.route("/survey/requests/<int:request_id>", methods=["GET", "POST"])
+@bp.route("/survey/visits/<int:visit_id>", methods=["GET", "POST"])
 @policy.signed_in
-def request_survey(request_id):
-    return _survey(get_or_404(SpeakerRequest, request_id), url_for("outcomes.request_survey", request_id=request_id))
+def visit_survey(visit_id):
+    return _survey(get_or_404(VisitRequest, visit_id), url_for("outcomes.visit_survey", visit_id=visit_id))
 
 
 def _survey(experience, action):

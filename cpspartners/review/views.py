@@ -64,10 +64,10 @@ def _subject_or_none(change):
     return db.session.get(model, change.subject_id)
 
 
-@bp.route("/changes/<int:request_id>")
+@bp.route("/changes/<int:visit_id>")
 @policy.requires(policy.can_review)
-def review(request_id):
-    change = _get(ChangeRequest, request_id)
+def review(visit_id):
+    change = _get(ChangeRequest, visit_id)
     subject = _subject_or_none(change)
     if subject is None:
         abort(404)
@@ -85,22 +85,22 @@ def review(request_id):
     )
 
 
-@bp.route("/changes/<int:request_id>/approve", methods=["POST"])
+@bp.route("/changes/<int:visit_id>/approve", methods=["POST"])
 @policy.requires(policy.can_review)
-def approve(request_id):
-    change = _get(ChangeRequest, request_id)
+def approve(visit_id):
+    change = _get(ChangeRequest, visit_id)
     if ActionForm().validate_on_submit() and _run(listings.approve, change, success=_("Approved and published.")):
         return redirect(url_for("review.queue"))
-    return redirect(url_for("review.review", request_id=request_id))
+    return redirect(url_for("review.review", visit_id=visit_id))
 
 
-def _comment_action(request_id, action, success):
-    change = _get(ChangeRequest, request_id)
+def _comment_action(visit_id, action, success):
+    change = _get(ChangeRequest, visit_id)
     form = CommentForm()
     if form.validate_on_submit():
         if _run(action, change, form.comment.data, success=success):
             return redirect(url_for("review.queue"))
-        return redirect(url_for("review.review", request_id=request_id))
+        return redirect(url_for("review.review", visit_id=visit_id))
     subject = _subject_or_none(change)
     if subject is None:
         abort(404)
@@ -115,16 +115,16 @@ def _comment_action(request_id, action, success):
     ), 400
 
 
-@bp.route("/changes/<int:request_id>/request-changes", methods=["POST"])
+@bp.route("/changes/<int:visit_id>/request-changes", methods=["POST"])
 @policy.requires(policy.can_review)
-def request_changes(request_id):
-    return _comment_action(request_id, listings.request_changes, _("The partner was asked for changes."))
+def request_changes(visit_id):
+    return _comment_action(visit_id, listings.request_changes, _("The partner was asked for changes."))
 
 
-@bp.route("/changes/<int:request_id>/reject", methods=["POST"])
+@bp.route("/changes/<int:visit_id>/reject", methods=["POST"])
 @policy.requires(policy.can_review)
-def reject(request_id):
-    return _comment_action(request_id, listings.reject, _("The request was rejected."))
+def reject(visit_id):
+    return _comment_action(visit_id, listings.reject, _("The request was rejected."))
 
 
 @bp.route("/needs-verification")

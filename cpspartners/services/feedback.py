@@ -13,25 +13,25 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Application, Feedback, Opportunity, SpeakerRequest, User
+from cpspartners.models import Application, Feedback, Opportunity, User, VisitRequest
 from cpspartners.models.outcomes import RUBRIC
-from cpspartners.services import applications, requests
+from cpspartners.services import applications, visit_requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 
 
-def respondent_role(user: User, experience: Application | SpeakerRequest) -> str | None:
+def respondent_role(user: User, experience: Application | VisitRequest) -> str | None:
     """ "student", "teacher" or "partner" if ``user`` is asked about ``experience``, else None."""
     if isinstance(experience, Application):
         side = applications.side_of(user, experience)
         if side == "student":
             return "student"
         return "partner" if side == "partner" and user.role == "partner_staff" else None
-    side = requests.side_of(user, experience)
+    side = visit_requests.side_of(user, experience)
     return side if side in ("teacher", "partner") else None
 
 
 def submit(
-    user: User, experience: Application | SpeakerRequest, ratings: Mapping[str, Any], comment: str = ""
+    user: User, experience: Application | VisitRequest, ratings: Mapping[str, Any], comment: str = ""
 ) -> Feedback:
     """Record one survey answer; each person answers once per experience."""
     role = respondent_role(user, experience)
@@ -46,7 +46,7 @@ def submit(
     existing = (
         existing.where(Feedback.application_id == experience.id)
         if is_application
-        else existing.where(Feedback.request_id == experience.id)
+        else existing.where(Feedback.visit_id == experience.id)
     )
     if db.session.scalar(existing):
         raise RuleBroken(_l("You have already answered this survey."))
@@ -59,7 +59,7 @@ def submit(
         partner_id=partner_id,
         comment=(comment or "").strip()[:4000],
         application_id=experience.id if is_application else None,
-        request_id=None if is_application else experience.id,
+        visit_id=None if is_application else experience.id,
         **{item: ratings[item] for item in RUBRIC},
     )
     db.session.add(feedback)
@@ -67,15 +67,13 @@ def submit(
     return feedback
 
 
-def pending(user: User) -> list[Application | SpeakerRequest]:
+def pending(user: User) -> list[Application | VisitRequest]:
     """Completed experiences this person has not yet given feedback on."""
     answered_apps = select(Feedback.application_id).where(
         Feedback.respondent_id == user.id, Feedback.application_id.is_not(None)
     )
-    answered_reqs = select(Feedback.request_id).where(
-        Feedback.respondent_id == user.id, Feedback.request_id.is_not(None)
-    )
-    found: list[Application | SpeakerRequest] = []
+    answered_reqs = select(Feedback.visit_id).where(Feedback.respondent_id == user.id, Feedback.visit_id.is_not(None))
+    found: list[Application | VisitRequest] = []
     if user.role == "student":
         found += db.session.scalars(
             select(Application).where(
@@ -86,10 +84,10 @@ def pending(user: User) -> list[Application | SpeakerRequest]:
         ).all()
     if user.role == "teacher":
         found += db.session.scalars(
-            select(SpeakerRequest).where(
-                SpeakerRequest.teacher_id == user.id,
-                SpeakerRequest.state == "completed",
-                SpeakerRequest.id.not_in(answered_reqs),
+            select(VisitRequest).where(
+                VisitRequest.teacher_id == user.id,
+                VisitRequest.state == "completed",
+                VisitRequest.id.not_in(answered_reqs),
             )
         ).all()
     if user.role == "partner_staff":
@@ -103,10 +101,10 @@ def pending(user: User) -> list[Application | SpeakerRequest]:
             )
         ).all()
         found += db.session.scalars(
-            select(SpeakerRequest).where(
-                SpeakerRequest.partner_id == user.partner_id,
-                SpeakerRequest.state == "completed",
-                SpeakerRequest.id.not_in(answered_reqs),
+            select(VisitRequest).where(
+                VisitRequest.partner_id == user.partner_id,
+                VisitRequest.state == "completed",
+                VisitRequest.id.not_in(answered_reqs),
             )
         ).all()
     return found

@@ -5,28 +5,28 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Application, Message, SpeakerRequest, User
-from cpspartners.services import applications, requests
+from cpspartners.models import Application, Message, User, VisitRequest
+from cpspartners.services import applications, visit_requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff
 
 MAX_LENGTH = 4000
 
 
-def side_of(user: User | None, thread: Application | SpeakerRequest) -> str | None:
-    """The sender's side of ``thread`` (an Application or a SpeakerRequest), or None."""
+def side_of(user: User | None, thread: Application | VisitRequest) -> str | None:
+    """The sender's side of ``thread`` (an Application or a VisitRequest), or None."""
     if isinstance(thread, Application):
         return applications.side_of(user, thread)
-    return requests.side_of(user, thread)
+    return visit_requests.side_of(user, thread)
 
 
-def thread_of(thread: Application | SpeakerRequest) -> Select[tuple[Message]]:
+def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
     """The messages of one application or request, oldest first (a select)."""
-    column = Message.application_id if isinstance(thread, Application) else Message.request_id
+    column = Message.application_id if isinstance(thread, Application) else Message.visit_id
     return select(Message).where(column == thread.id).order_by(Message.created_at, Message.id)
 
 
-def post(sender: User, thread: Application | SpeakerRequest, body: str | None) -> Message:
+def post(sender: User, thread: Application | VisitRequest, body: str | None) -> Message:
     """Add a message and tell the other side; one transaction."""
     side = side_of(sender, thread)
     if side is None:
@@ -41,7 +41,7 @@ def post(sender: User, thread: Application | SpeakerRequest, body: str | None) -
         sender_id=sender.id,
         body=body,
         application_id=thread.id if is_application else None,
-        request_id=None if is_application else thread.id,
+        visit_id=None if is_application else thread.id,
     )
     try:
         db.session.add(message)

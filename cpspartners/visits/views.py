@@ -13,11 +13,11 @@ from sqlalchemy import select
 from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm, MessageForm, options
-from cpspartners.models import Opportunity, Partner, SpeakerRequest
+from cpspartners.models import Opportunity, Partner, VisitRequest
 from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import REQUEST_STATES
 from cpspartners.services import messages
-from cpspartners.services import requests as visit_requests
+from cpspartners.services import visit_requests as visit_requests
 from cpspartners.taxonomy import CAREER_CLUSTERS, codes
 from cpspartners.text import clean_query, small_int
 from cpspartners.visits import finder
@@ -56,8 +56,8 @@ def _date_options(req):
     return options([(d.isoformat(), format_date(d, "full")) for d in req.proposed_dates])
 
 
-def _visible(request_id):
-    req = get_or_404(SpeakerRequest, request_id)
+def _visible(visit_id):
+    req = get_or_404(VisitRequest, visit_id)
     if visit_requests.side_of(current_user, req) is None:
         abort(403)
     return req
@@ -139,9 +139,9 @@ def new_request():
 @policy.requires(policy.is_teacher)
 def mine():
     stmt = (
-        select(SpeakerRequest)
-        .where(SpeakerRequest.teacher_id == current_user.id)
-        .order_by(SpeakerRequest.created_at.desc(), SpeakerRequest.id.desc())
+        select(VisitRequest)
+        .where(VisitRequest.teacher_id == current_user.id)
+        .order_by(VisitRequest.created_at.desc(), VisitRequest.id.desc())
     )
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("visits/list.html", pagination=pagination, side="teacher", today=date.today())
@@ -151,24 +151,22 @@ def mine():
 @policy.requires(policy.is_partner_staff)
 def received():
     state = request.args.get("state", "")
-    stmt = select(SpeakerRequest).where(SpeakerRequest.partner_id == current_user.partner_id)
+    stmt = select(VisitRequest).where(VisitRequest.partner_id == current_user.partner_id)
     if state in REQUEST_STATES:
-        stmt = stmt.where(SpeakerRequest.state == state)
+        stmt = stmt.where(VisitRequest.state == state)
     else:
         state = ""
-    stmt = stmt.order_by(
-        (SpeakerRequest.state != "requested"), SpeakerRequest.created_at.desc(), SpeakerRequest.id.desc()
-    )
+    stmt = stmt.order_by((VisitRequest.state != "requested"), VisitRequest.created_at.desc(), VisitRequest.id.desc())
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     return render_template(
         "visits/list.html", pagination=pagination, side="partner", today=date.today(), state=state, states=STATE_LABELS
     )
 
 
-@bp.route("/<int:request_id>")
+@bp.route("/<int:visit_id>")
 @policy.signed_in
-def detail(request_id):
-    return _render_detail(_visible(request_id))
+def detail(visit_id):
+    return _render_detail(_visible(visit_id))
 
 
 def _render_detail(req, status=200, **forms):
@@ -203,11 +201,11 @@ def _render_detail(req, status=200, **forms):
 
 
 def _back(req):
-    return redirect(url_for("visits.detail", request_id=req.id))
+    return redirect(url_for("visits.detail", visit_id=req.id))
 
 
-def _action(request_id, form_class, form_name, call, success):
-    req = _visible(request_id)
+def _action(visit_id, form_class, form_name, call, success):
+    req = _visible(visit_id)
     form = form_class()
     if form_name == "accept_form":
         form.visit_date.choices = _date_options(req)
@@ -217,11 +215,11 @@ def _action(request_id, form_class, form_name, call, success):
     return _back(req)
 
 
-@bp.route("/<int:request_id>/accept", methods=["POST"])
+@bp.route("/<int:visit_id>/accept", methods=["POST"])
 @policy.requires(policy.is_partner_staff)
-def accept(request_id):
+def accept(visit_id):
     return _action(
-        request_id,
+        visit_id,
         AcceptForm,
         "accept_form",
         lambda req, form: visit_requests.accept(
@@ -231,11 +229,11 @@ def accept(request_id):
     )
 
 
-@bp.route("/<int:request_id>/propose", methods=["POST"])
+@bp.route("/<int:visit_id>/propose", methods=["POST"])
 @policy.requires(policy.is_partner_staff)
-def propose(request_id):
+def propose(visit_id):
     return _action(
-        request_id,
+        visit_id,
         ProposeForm,
         "propose_form",
         lambda req, form: visit_requests.propose(current_user, req, form.other_date.data, form.note.data or ""),
@@ -243,11 +241,11 @@ def propose(request_id):
     )
 
 
-@bp.route("/<int:request_id>/decline", methods=["POST"])
+@bp.route("/<int:visit_id>/decline", methods=["POST"])
 @policy.requires(policy.is_partner_staff)
-def decline(request_id):
+def decline(visit_id):
     return _action(
-        request_id,
+        visit_id,
         DeclineForm,
         "decline_form",
         lambda req, form: visit_requests.decline(current_user, req, form.note.data),
@@ -255,11 +253,11 @@ def decline(request_id):
     )
 
 
-@bp.route("/<int:request_id>/answer", methods=["POST"])
+@bp.route("/<int:visit_id>/answer", methods=["POST"])
 @policy.requires(policy.is_teacher)
-def answer(request_id):
+def answer(visit_id):
     return _action(
-        request_id,
+        visit_id,
         AnswerForm,
         "answer_form",
         lambda req, form: visit_requests.answer_proposal(current_user, req, form.accept.data == "yes"),
@@ -267,11 +265,11 @@ def answer(request_id):
     )
 
 
-@bp.route("/<int:request_id>/cancel", methods=["POST"])
+@bp.route("/<int:visit_id>/cancel", methods=["POST"])
 @policy.requires(policy.is_teacher)
-def cancel(request_id):
+def cancel(visit_id):
     return _action(
-        request_id,
+        visit_id,
         ActionForm,
         "action_form",
         lambda req, form: visit_requests.cancel(current_user, req),
@@ -279,11 +277,11 @@ def cancel(request_id):
     )
 
 
-@bp.route("/<int:request_id>/confirm", methods=["POST"])
+@bp.route("/<int:visit_id>/confirm", methods=["POST"])
 @policy.requires(policy.takes_part_in_visits)
-def confirm(request_id):
+def confirm(visit_id):
     return _action(
-        request_id,
+        visit_id,
         ConfirmForm,
         "confirm_form",
         lambda req, form: visit_requests.confirm(current_user, req, form.happened.data == "yes"),
@@ -291,11 +289,11 @@ def confirm(request_id):
     )
 
 
-@bp.route("/<int:request_id>/messages", methods=["POST"])
+@bp.route("/<int:visit_id>/messages", methods=["POST"])
 @policy.requires(policy.takes_part_in_visits)
-def send_message(request_id):
+def send_message(visit_id):
     return _action(
-        request_id,
+        visit_id,
         MessageForm,
         "message_form",
         lambda req, form: messages.post(current_user, req, form.body.data),
@@ -307,9 +305,9 @@ def send_message(request_id):
 @policy.requires(policy.is_specialist)
 def flagged():
     stmt = (
-        select(SpeakerRequest)
-        .where(SpeakerRequest.flagged_at.is_not(None), SpeakerRequest.state == "requested")
-        .order_by(SpeakerRequest.flagged_at, SpeakerRequest.id)
+        select(VisitRequest)
+        .where(VisitRequest.flagged_at.is_not(None), VisitRequest.state == "requested")
+        .order_by(VisitRequest.flagged_at, VisitRequest.id)
     )
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     return render_template(
@@ -317,10 +315,10 @@ def flagged():
     )
 
 
-@bp.route("/<int:request_id>/reassign", methods=["POST"])
+@bp.route("/<int:visit_id>/reassign", methods=["POST"])
 @policy.requires(policy.is_specialist)
-def reassign(request_id):
-    req = _visible(request_id)
+def reassign(visit_id):
+    req = _visible(visit_id)
     form = ReassignForm()
     if not form.validate_on_submit():
         return _render_detail(req, 400, reassign_form=form)

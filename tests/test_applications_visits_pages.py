@@ -14,9 +14,9 @@ from cpspartners.models import (
     Feedback,
     Message,
     Notification,
-    SpeakerRequest,
+    VisitRequest,
 )
-from cpspartners.services import applications, requests
+from cpspartners.services import applications, visit_requests
 from cpspartners.visits import finder
 from tests.conftest import post, sign_in_as
 
@@ -289,7 +289,7 @@ def test_bad_requests_are_refused_next_to_the_field(app, people, speakers, overr
     teacher = as_(app, people["teacher"])
     response = post(teacher, f"/visits/new?opportunity={speakers['near'].id}", _request_data(**overrides))
     assert response.status_code == 400 and message in response.get_data(as_text=True)
-    assert count(SpeakerRequest) == 0
+    assert count(VisitRequest) == 0
 
 
 def test_request_form_only_for_classroom_listings(app, people, speakers):
@@ -302,18 +302,18 @@ def test_request_accept_calendar_confirm_and_feedback(app, people, speakers):
     teacher, staff = as_(app, people["teacher"]), as_(app, people["staff"])
     response = post(teacher, f"/visits/new?opportunity={speakers['near'].id}", _request_data())
     assert response.status_code == 302
-    req = db.session.scalars(select(SpeakerRequest)).one()
+    req = db.session.scalars(select(VisitRequest)).one()
     assert req.partner_id == people["partner"].id and req.subject == "Física"
     inbox = staff.get("/visits/received").get_data(as_text=True)
     assert "Robots in factories" in inbox
     assert as_(app, people["other_staff"]).get(f"/visits/{req.id}").status_code == 403
     assert "Robots in factories" not in as_(app, people["other_staff"]).get("/visits/received").get_data(as_text=True)
     bad = post(staff, f"/visits/{req.id}/accept", {"visit_date": (TODAY + timedelta(days=15)).isoformat()})
-    assert bad.status_code == 400 and db.session.get(SpeakerRequest, req.id).state == "requested"
+    assert bad.status_code == 400 and db.session.get(VisitRequest, req.id).state == "requested"
     post(staff, f"/visits/{req.id}/accept", {"visit_date": req.date_2.isoformat(), "note": "See you then"})
-    req = db.session.get(SpeakerRequest, req.id)
+    req = db.session.get(VisitRequest, req.id)
     assert req.state == "accepted" and req.visit_date == req.date_2
-    ics = teacher.get(f"/calendar/requests/{req.id}.ics")
+    ics = teacher.get(f"/calendar/visits/{req.id}.ics")
     assert ics.mimetype == "text/calendar"
     event = next(c for c in Calendar.from_ical(ics.data).walk() if c.name == "VEVENT")
     assert event.decoded("dtstart") == req.visit_date
@@ -323,21 +323,21 @@ def test_request_accept_calendar_confirm_and_feedback(app, people, speakers):
     post(teacher, f"/visits/{req.id}/confirm", {"happened": "yes"})
     assert post(staff, f"/visits/{req.id}/confirm", {"happened": "perhaps"}).status_code == 400
     post(staff, f"/visits/{req.id}/confirm", {"happened": "yes"})
-    assert db.session.get(SpeakerRequest, req.id).state == "completed"
-    survey = teacher.get(f"/outcomes/survey/requests/{req.id}").get_data(as_text=True)
+    assert db.session.get(VisitRequest, req.id).state == "completed"
+    survey = teacher.get(f"/outcomes/survey/visits/{req.id}").get_data(as_text=True)
     assert "How engaging was it?" in survey
     bad = post(
         teacher,
-        f"/outcomes/survey/requests/{req.id}",
+        f"/outcomes/survey/visits/{req.id}",
         {"relevance": "4", "engagement": "5", "organization": "3", "recommend": "4"},
     )
     assert bad.status_code == 400 and "Not a valid choice" in bad.get_data(as_text=True)
-    missing = post(teacher, f"/outcomes/survey/requests/{req.id}", {"relevance": "4"})
+    missing = post(teacher, f"/outcomes/survey/visits/{req.id}", {"relevance": "4"})
     assert missing.status_code == 400 and "Choose a rating from 1 to 4" in missing.get_data(as_text=True)
     assert count(Feedback) == 0
     post(
         teacher,
-        f"/outcomes/survey/requests/{req.id}",
+        f"/outcomes/survey/visits/{req.id}",
         {"relevance": "4", "engagement": "3", "organization": "3", "recommend": "4", "comment": "¡Genial!"},
     )
     assert count(Feedback) == 1
@@ -350,28 +350,28 @@ def test_request_accept_calendar_confirm_and_feedback(app, people, speakers):
 
 def test_propose_then_teacher_answers_and_decline_needs_a_note(app, people, speakers):
     teacher, staff = as_(app, people["teacher"]), as_(app, people["staff"])
-    req = requests.create(
+    req = visit_requests.create(
         people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)], opportunity=speakers["near"]
     )
     past = post(staff, f"/visits/{req.id}/propose", {"other_date": TODAY.isoformat()})
     assert past.status_code == 400 and "after today" in past.get_data(as_text=True)
     post(staff, f"/visits/{req.id}/propose", {"other_date": (TODAY + timedelta(days=30)).isoformat()})
-    assert db.session.get(SpeakerRequest, req.id).state == "proposed"
+    assert db.session.get(VisitRequest, req.id).state == "proposed"
     assert "please answer" in teacher.get("/visits/mine").get_data(as_text=True)
     assert post(staff, f"/visits/{req.id}/answer", {"accept": "yes"}).status_code == 403
     post(teacher, f"/visits/{req.id}/answer", {"accept": "yes"})
-    assert db.session.get(SpeakerRequest, req.id).state == "accepted"
-    other = requests.create(people["teacher"], people["partner"], "Gears", 9, 25, [TODAY + timedelta(days=9)])
+    assert db.session.get(VisitRequest, req.id).state == "accepted"
+    other = visit_requests.create(people["teacher"], people["partner"], "Gears", 9, 25, [TODAY + timedelta(days=9)])
     assert post(staff, f"/visits/{other.id}/decline", {"note": ""}).status_code == 400
     post(staff, f"/visits/{other.id}/decline", {"note": "We are fully booked."})
-    assert db.session.get(SpeakerRequest, other.id).state == "declined"
-    third = requests.create(people["teacher"], people["partner"], "Cogs", 9, 25, [TODAY + timedelta(days=9)])
+    assert db.session.get(VisitRequest, other.id).state == "declined"
+    third = visit_requests.create(people["teacher"], people["partner"], "Cogs", 9, 25, [TODAY + timedelta(days=9)])
     post(teacher, f"/visits/{third.id}/cancel")
-    assert db.session.get(SpeakerRequest, third.id).state == "cancelled"
+    assert db.session.get(VisitRequest, third.id).state == "cancelled"
 
 
 def test_escalate_command_then_specialist_reassigns(app, people, speakers):
-    req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
+    req = visit_requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
     req.created_at = datetime.now(UTC) - timedelta(days=8)
     db.session.commit()
     app.config["REQUEST_ESCALATION_DAYS"] = 10
@@ -384,14 +384,14 @@ def test_escalate_command_then_specialist_reassigns(app, people, speakers):
     assert post(specialist, f"/visits/{req.id}/reassign", {"partner_id": "0"}).status_code == 400
     assert post(specialist, f"/visits/{req.id}/reassign", {"partner_id": "999999"}).status_code == 400
     post(specialist, f"/visits/{req.id}/reassign", {"partner_id": str(people["other_partner"].id)})
-    req = db.session.get(SpeakerRequest, req.id)
+    req = db.session.get(VisitRequest, req.id)
     assert req.partner_id == people["other_partner"].id and req.flagged_at is None
     assert "Robots" not in specialist.get("/visits/flagged").get_data(as_text=True)
 
 
 def test_confirmations_command_asks_both_sides(app, people):
-    req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
-    requests.accept(people["staff"], req, req.date_1)
+    req = visit_requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
+    visit_requests.accept(people["staff"], req, req.date_1)
     req.visit_date = TODAY - timedelta(days=2)
     db.session.commit()
     output = app.test_cli_runner().invoke(args=["requests", "confirmations"]).output
@@ -458,7 +458,7 @@ def test_pages_work_in_spanish(app, people, program, speakers):
 
 def test_every_new_form_needs_its_csrf_token(app, people, program):
     application = applications.apply(people["student"], program)
-    req = requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
+    req = visit_requests.create(people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)])
     cases = [
         (people["student"], f"/applications/{application.id}/withdraw", {}),
         (people["student"], f"/applications/{application.id}/messages", {"body": "hi"}),
@@ -470,7 +470,7 @@ def test_every_new_form_needs_its_csrf_token(app, people, program):
     for user, path, data in cases:
         assert as_(app, user).post(path, data=data).status_code == 400, path
     assert db.session.get(Application, application.id).state == "submitted"
-    assert db.session.get(SpeakerRequest, req.id).state == "requested" and count(Message) == 0
+    assert db.session.get(VisitRequest, req.id).state == "requested" and count(Message) == 0
 
 
 def test_every_link_a_notification_carries_is_a_page(app):

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.models import Credential, SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
-from cpspartners.services import applications, feedback, pools, requests
+from cpspartners.services import applications, feedback, pools, visit_requests
 from tests.conftest import csrf_token, post, sign_in_as
 from tests.test_outcomes import GOOD, completed  # noqa: F401  (fixture)
-from tests.test_workflows import make_request
+from tests.test_applications_visits import make_request
 
 
 def as_user(app, user):
@@ -286,7 +286,7 @@ def test_personal_calendar_lists_my_deadlines_and_visits_and_can_be_revoked(app,
 
 def test_teacher_calendar_has_the_accepted_visit(app, people):
     req = make_request(people)
-    requests.accept(people["staff"], req, req.date_1)
+    visit_requests.accept(people["staff"], req, req.date_1)
     from cpspartners.calendars import personal
 
     for person in (people["teacher"], people["staff"]):

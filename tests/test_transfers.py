@@ -11,7 +11,7 @@ from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, Partner
 from cpspartners.services.audit import record
 from tests.conftest import csrf_token
-from tests.test_imports import PARTNERS
+from tests.test_transfers_imports import PARTNERS
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from cpspartners.calendars import feeds
 from cpspartners.extensions import db
 from cpspartners.models import Notification, Opportunity, User
-from cpspartners.services import applications, requests
+from cpspartners.services import applications, visit_requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import text
 from tests.conftest import PG_URL
@@ -181,13 +181,13 @@ def make_request(people, **extra):
         "dates": [TODAY + timedelta(days=10), TODAY + timedelta(days=12)],
     }
     values.update(extra)
-    return requests.create(people["teacher"], people["partner"], **values)
+    return visit_requests.create(people["teacher"], people["partner"], **values)
 
 
 def test_request_accept_and_calendar(people):
     req = make_request(people)
     assert notes_for(people["staff"]) == ["request_new"]
-    requests.accept(people["staff"], req, req.date_2)
+    visit_requests.accept(people["staff"], req, req.date_2)
     assert req.state == "accepted" and req.visit_date == req.date_2
     assert notes_for(people["teacher"]) == ["request_accepted"]
     event = Calendar.from_ical(feeds.visit_calendar(req, "http://x/r/1")).walk("VEVENT")[0]
@@ -197,24 +197,24 @@ def test_request_accept_and_calendar(people):
 def test_request_propose_then_teacher_accepts(people):
     req = make_request(people)
     other = TODAY + timedelta(days=20)
-    requests.propose(people["staff"], req, other)
-    requests.answer_proposal(people["teacher"], req, True)
+    visit_requests.propose(people["staff"], req, other)
+    visit_requests.answer_proposal(people["teacher"], req, True)
     assert (req.state, req.visit_date) == ("accepted", other)
 
 
 def test_request_forbidden_moves(people):
     req = make_request(people)
     with pytest.raises(NotAllowed):
-        requests.accept(people["other_staff"], req, req.date_1)  # another partner cannot see it
+        visit_requests.accept(people["other_staff"], req, req.date_1)  # another partner cannot see it
     with pytest.raises(NotAllowed):
-        requests.accept(people["teacher"], req, req.date_1)  # a teacher cannot accept their own
+        visit_requests.accept(people["teacher"], req, req.date_1)  # a teacher cannot accept their own
     with pytest.raises(RuleBroken, match="teacher's dates"):
-        requests.accept(people["staff"], req, TODAY + timedelta(days=99))
+        visit_requests.accept(people["staff"], req, TODAY + timedelta(days=99))
     with pytest.raises(RuleBroken):
-        requests.answer_proposal(people["teacher"], req, True)  # nothing proposed yet
-    requests.decline(people["staff"], req, "Fully booked")
+        visit_requests.answer_proposal(people["teacher"], req, True)  # nothing proposed yet
+    visit_requests.decline(people["staff"], req, "Fully booked")
     with pytest.raises(RuleBroken):
-        requests.accept(people["staff"], req, req.date_1)
+        visit_requests.accept(people["staff"], req, req.date_1)
 
 
 def test_request_validation(people):
@@ -223,38 +223,38 @@ def test_request_validation(people):
     with pytest.raises(RuleBroken, match="one to three"):
         make_request(people, dates=[TODAY + timedelta(days=n) for n in range(1, 5)])
     with pytest.raises(NotAllowed):
-        requests.create(people["student"], people["partner"], "x", 10, 20, [TODAY + timedelta(days=3)])
+        visit_requests.create(people["student"], people["partner"], "x", 10, 20, [TODAY + timedelta(days=3)])
 
 
 def test_visit_confirmation_by_both_sides(people):
     req = make_request(people)
-    requests.accept(people["staff"], req, req.date_1)
+    visit_requests.accept(people["staff"], req, req.date_1)
     with pytest.raises(RuleBroken, match="after it has taken place"):
-        requests.confirm(people["teacher"], req, True)
+        visit_requests.confirm(people["teacher"], req, True)
     after = req.date_1 + timedelta(days=1)
-    assert requests.ask_for_confirmation(after) == [req]
-    requests.confirm(people["teacher"], req, True, after)
+    assert visit_requests.ask_for_confirmation(after) == [req]
+    visit_requests.confirm(people["teacher"], req, True, after)
     assert req.state == "accepted"
-    requests.confirm(people["staff"], req, True, after)
+    visit_requests.confirm(people["staff"], req, True, after)
     assert req.state == "completed"
 
 
 def test_visit_that_did_not_happen(people):
     req = make_request(people)
-    requests.accept(people["staff"], req, req.date_1)
-    requests.confirm(people["staff"], req, False, req.date_1 + timedelta(days=1))
+    visit_requests.accept(people["staff"], req, req.date_1)
+    visit_requests.confirm(people["staff"], req, False, req.date_1 + timedelta(days=1))
     assert req.state == "did_not_happen"
 
 
 def test_unanswered_requests_are_flagged_once_and_can_be_reassigned(people):
     req = make_request(people)
     later = datetime.now(UTC) + timedelta(days=8)
-    assert requests.escalate(7, later) == [req]
-    assert requests.escalate(7, later) == []
+    assert visit_requests.escalate(7, later) == [req]
+    assert visit_requests.escalate(7, later) == []
     assert "request_flagged" in notes_for(people["specialist"])
     with pytest.raises(NotAllowed):
-        requests.reassign(people["staff"], req, people["other_partner"])
-    requests.reassign(people["specialist"], req, people["other_partner"])
+        visit_requests.reassign(people["staff"], req, people["other_partner"])
+    visit_requests.reassign(people["specialist"], req, people["other_partner"])
     assert req.partner_id == people["other_partner"].id and req.flagged_at is None
     assert "request_new" in notes_for(people["other_staff"])
     assert "request_reassigned" in notes_for(people["teacher"])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, School, User
-from cpspartners.services import applications, feedback, messages, requests
+from cpspartners.services import applications, feedback, messages, visit_requests
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_public_pages_browser import run_axe
 
@@ -78,11 +78,13 @@ def workflow_urls(live_server):
         applications.move(completed, "accepted", users["partner_staff"])
         applications.move(completed, "completed", users["partner_staff"], hours=3)
         later = date.today() + timedelta(days=12)
-        accepted = requests.create(
+        accepted = visit_requests.create(
             users["teacher"], partner, "Robots in factories", 9, 28, [later], opportunity=applied
         )
-        requests.accept(users["partner_staff"], accepted, later)
-        waiting = requests.create(users["teacher"], partner, "Bridges", 10, 25, [later, later + timedelta(days=1)])
+        visit_requests.accept(users["partner_staff"], accepted, later)
+        waiting = visit_requests.create(
+            users["teacher"], partner, "Bridges", 10, 25, [later, later + timedelta(days=1)]
+        )
         assert feedback.pending(users["student"])
         return {
             "student": {

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 
 from cpspartners.extensions import db
-from cpspartners.models import SpeakerRequest
-from cpspartners.services import requests
+from cpspartners.models import VisitRequest
+from cpspartners.services import visit_requests
 from cpspartners.visits import reassign
 from tests.conftest import post, sign_in_as
 
@@ -32,7 +32,7 @@ def setting(app, people, make_partner, make_opportunity, curie):
         make_opportunity(partner=partner, kind="workshop", clusters=["060100"])
     make_opportunity(partner=other_cluster, kind="workshop", clusters=["020100"])
     make_opportunity(partner=no_classroom, kind="internship", clusters=["060100"])
-    req = requests.create(
+    req = visit_requests.create(
         people["teacher"], people["partner"], "Robots", 9, 25, [TODAY + timedelta(days=9)], opportunity=listing
     )
     return {"req": req, "near": near, "far": far, "nowhere": nowhere}
@@ -111,7 +111,7 @@ def test_reassigning_to_a_searched_partner(app, people, setting):
     assert bad.status_code == 400 and "Choose an organization." in bad.get_data(as_text=True)
     assert "Placeless Coders" in bad.get_data(as_text=True)
     post(specialist, "/visits/%d/reassign" % req.id, {"partner_id": str(setting["far"].id)})
-    assert db.session.get(SpeakerRequest, req.id).partner_id == setting["far"].id
+    assert db.session.get(VisitRequest, req.id).partner_id == setting["far"].id
 
 
 def test_only_specialists_see_the_search(app, people, setting):

@@ -14,12 +14,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpspartners.extensions import db
-from cpspartners.models import Opportunity, Partner, SpeakerRequest, User
+from cpspartners.models import Opportunity, Partner, User, VisitRequest
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff, specialists
 
 
-def side_of(user: User | None, request_: SpeakerRequest) -> str | None:
+def side_of(user: User | None, request_: VisitRequest) -> str | None:
     if user is None:
         return None
     if user.id == request_.teacher_id:
@@ -31,7 +31,7 @@ def side_of(user: User | None, request_: SpeakerRequest) -> str | None:
     return None
 
 
-def _require(user: User | None, request_: SpeakerRequest, *sides: str) -> str:
+def _require(user: User | None, request_: VisitRequest, *sides: str) -> str:
     side = side_of(user, request_)
     if side is None:
         raise NotAllowed(_l("This request is not yours."))
@@ -40,7 +40,7 @@ def _require(user: User | None, request_: SpeakerRequest, *sides: str) -> str:
     return side
 
 
-def _state(request_: SpeakerRequest, *states: str) -> None:
+def _state(request_: VisitRequest, *states: str) -> None:
     if request_.state not in states:
         raise RuleBroken(_l("That change is not possible from here."))
 
@@ -57,7 +57,7 @@ def create(
     message: str = "",
     opportunity: Opportunity | None = None,
     today: date | None = None,
-) -> SpeakerRequest:
+) -> VisitRequest:
     """A new request; dates must be in the future, one to three of them."""
     today = today or date.today()
     if teacher.role != "teacher" or teacher.school_id is None:
@@ -69,7 +69,7 @@ def create(
         raise RuleBroken(_l("Give one to three dates."))
     if any(d <= today for d in dates):
         raise RuleBroken(_l("Dates must be after today."))
-    req = SpeakerRequest(
+    req = VisitRequest(
         teacher_id=teacher.id,
         partner_id=partner.id,
         school_id=teacher.school_id,
@@ -97,7 +97,7 @@ def create(
     return req
 
 
-def accept(actor: User, req: SpeakerRequest, visit_date: date, note: str = "") -> SpeakerRequest:
+def accept(actor: User, req: VisitRequest, visit_date: date, note: str = "") -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested")
     if visit_date not in req.proposed_dates:
@@ -109,8 +109,8 @@ def accept(actor: User, req: SpeakerRequest, visit_date: date, note: str = "") -
 
 
 def propose(
-    actor: User, req: SpeakerRequest, other_date: date, note: str = "", today: date | None = None
-) -> SpeakerRequest:
+    actor: User, req: VisitRequest, other_date: date, note: str = "", today: date | None = None
+) -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested")
     if other_date <= (today or date.today()):
@@ -121,7 +121,7 @@ def propose(
     return req
 
 
-def decline(actor: User, req: SpeakerRequest, note: str = "") -> SpeakerRequest:
+def decline(actor: User, req: VisitRequest, note: str = "") -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested", "proposed")
     req.state, req.response_note, req.flagged_at = "declined", note.strip(), None
@@ -130,7 +130,7 @@ def decline(actor: User, req: SpeakerRequest, note: str = "") -> SpeakerRequest:
     return req
 
 
-def answer_proposal(actor: User, req: SpeakerRequest, accept_it: bool) -> SpeakerRequest:
+def answer_proposal(actor: User, req: VisitRequest, accept_it: bool) -> VisitRequest:
     _require(actor, req, "teacher")
     _state(req, "proposed")
     if accept_it:
@@ -149,7 +149,7 @@ def answer_proposal(actor: User, req: SpeakerRequest, accept_it: bool) -> Speake
     return req
 
 
-def cancel(actor: User, req: SpeakerRequest, today: date | None = None) -> SpeakerRequest:
+def cancel(actor: User, req: VisitRequest, today: date | None = None) -> VisitRequest:
     _require(actor, req, "teacher")
     _state(req, "requested", "proposed", "accepted")
     if req.state == "accepted" and req.visit_date <= (today or date.today()):
@@ -160,7 +160,7 @@ def cancel(actor: User, req: SpeakerRequest, today: date | None = None) -> Speak
     return req
 
 
-def confirm(actor: User, req: SpeakerRequest, happened: bool, today: date | None = None) -> SpeakerRequest:
+def confirm(actor: User, req: VisitRequest, happened: bool, today: date | None = None) -> VisitRequest:
     """After the visit date each side says whether it happened; both yes -> completed."""
     side = _require(actor, req, "teacher", "partner")
     _state(req, "accepted")
@@ -178,15 +178,15 @@ def confirm(actor: User, req: SpeakerRequest, happened: bool, today: date | None
     return req
 
 
-def escalate(days: int, now: datetime | None = None) -> Sequence[SpeakerRequest]:
+def escalate(days: int, now: datetime | None = None) -> Sequence[VisitRequest]:
     """Flag requests unanswered for ``days`` and tell specialists. Returns the flagged requests."""
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=days)
     stale = db.session.scalars(
-        select(SpeakerRequest).where(
-            SpeakerRequest.state == "requested",
-            SpeakerRequest.flagged_at.is_(None),
-            SpeakerRequest.created_at <= cutoff,
+        select(VisitRequest).where(
+            VisitRequest.state == "requested",
+            VisitRequest.flagged_at.is_(None),
+            VisitRequest.created_at <= cutoff,
         )
     ).all()
     people = specialists()
@@ -197,11 +197,11 @@ def escalate(days: int, now: datetime | None = None) -> Sequence[SpeakerRequest]
     return stale
 
 
-def ask_for_confirmation(today: date | None = None) -> Sequence[SpeakerRequest]:
+def ask_for_confirmation(today: date | None = None) -> Sequence[VisitRequest]:
     """Accepted visits whose date has passed and that one side has not confirmed: remind both sides."""
     today = today or date.today()
     due = db.session.scalars(
-        select(SpeakerRequest).where(SpeakerRequest.state == "accepted", SpeakerRequest.visit_date < today)
+        select(VisitRequest).where(VisitRequest.state == "accepted", VisitRequest.visit_date < today)
     ).all()
     for req in due:
         people = ([req.teacher] if req.teacher_confirmed is None else []) + (
@@ -212,7 +212,7 @@ def ask_for_confirmation(today: date | None = None) -> Sequence[SpeakerRequest]:
     return due
 
 
-def reassign(actor: User, req: SpeakerRequest, new_partner: Partner) -> SpeakerRequest:
+def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitRequest:
     """A specialist hands an unanswered request to another partner."""
     if side_of(actor, req) != "specialist" or actor.role not in ("specialist", "admin"):
         raise NotAllowed(_l("Only partnership specialists can reassign a request."))
