@@ -1,4 +1,4 @@
-"""Small helpers the toolkit's views share."""
+"""Small helpers every feature's views share: CSV downloads, paging, calling a service."""
 
 from flask import Response, abort, current_app, flash, request
 from flask_babel import gettext as _

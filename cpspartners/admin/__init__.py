@@ -1,1 +1,1 @@
-"""The admin blueprint."""
+"""Administration (/admin): people's roles, approving pending accounts, switching accounts off."""
