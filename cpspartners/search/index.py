@@ -179,14 +179,6 @@ def to_mask(docnums, size):
     return int.from_bytes(buf, "little")
 
 
-def members_of(mask, size, candidates=None):
-    """The document numbers in ``mask``; only those among ``candidates`` when given."""
-    if candidates is None:
-        return from_mask(mask)
-    data = mask.to_bytes((size >> 3) + 1, "little")
-    return [d for d in candidates if data[d >> 3] >> (d & 7) & 1]
-
-
 def from_mask(mask):
     """The document numbers set in ``mask``, ascending."""
     out = []

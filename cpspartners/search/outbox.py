@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 
@@ -339,8 +339,3 @@ def check():
         ).all()
     have = {key for key in indexed_keys() if not key.startswith(documents.VOCABULARY_PREFIX)}
     return {"missing": sorted(wanted - have), "extra": sorted(have - wanted), "unapplied": unapplied}
-
-
-def unapplied_count():
-    with Session(db.engine) as session:
-        return session.scalar(select(func.count()).select_from(IndexOutbox).where(IndexOutbox.applied_at.is_(None)))
