@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from cpspartners import create_app
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, School
-from cpspartners.search.index import current_path
+from cpspartners.search.storage import current_path
 from cpspartners.workflows import finder
 
 # The first five are the criteria of the earlier runs (docs/benchmarks.md); the last two add a

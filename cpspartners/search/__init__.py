@@ -21,7 +21,9 @@ from ..models import Opportunity, Partner, School
 from ..paging import PagerMixin
 from ..text import like_contains
 from . import sync
-from .index import IndexReader, SearchRequest, current_path, highlighted
+from .highlight import highlighted
+from .reader import IndexReader, SearchRequest
+from .storage import current_path
 
 log = logging.getLogger(__name__)
 MAX_FALLBACK_WORDS = 5

@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 from . import documents
-from .index import create_generation, ensure_index, open_writer, swap_in
+from .storage import create_generation, ensure_index, open_writer, swap_in
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from ..taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS, codes
 from ..text import small_int
 from .documents import GRADE_BANDS
-from .index import MAX_QUERY_CHARS, SORTS
+from .query import MAX_QUERY_CHARS
+from .schema import SORTS
 
 ALLOWED = {
     "kind": set(codes(OPPORTUNITY_KINDS)),
