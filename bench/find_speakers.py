@@ -1,4 +1,4 @@
-"""Time "Find a speaker or partner" (cpspartners.visits.finder.search) for many teachers.
+"""Time "Find a speaker or partner" (cpspartners.workflows.finder.search) for many teachers.
 
     .venv/bin/python bench/find_speakers.py --db /tmp/bench.sqlite --scale 100000 --teachers 200
 
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from cpspartners import create_app
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, School
-from cpspartners.search.index import current_path
+from cpspartners.search.storage import current_path
 from cpspartners.visits import finder
 
 # The first five are the criteria of the earlier runs (docs/benchmarks.md); the last two add a

@@ -47,8 +47,8 @@ def main():
     from cpspartners import create_app
     from cpspartners.extensions import db
     from cpspartners.search import documents
-    from cpspartners.search.index import make_schema
     from cpspartners.search.outbox import REBUILD_LIMIT_MB, labels, load_opportunities, public_opportunity_ids
+    from cpspartners.search.schema import make_schema
 
     limitmb = options.limitmb or REBUILD_LIMIT_MB
     try:

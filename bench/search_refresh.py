@@ -29,7 +29,8 @@ def main():
     from search import queries  # bench/search.py: the same 60 queries
     from whoosh import index as whoosh_index
 
-    from cpspartners.search.index import IndexReader, SearchRequest, open_writer
+    from cpspartners.search.reader import IndexReader, SearchRequest
+    from cpspartners.search.storage import open_writer
 
     scratch = tempfile.mkdtemp()
     try:

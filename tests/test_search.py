@@ -11,7 +11,7 @@ from cpspartners import create_app
 from cpspartners.extensions import db
 from cpspartners.models import CommunityArea, IndexOutbox, Opportunity, School
 from cpspartners.search import outbox
-from cpspartners.search.index import open_writer
+from cpspartners.search.storage import open_writer
 from tests.conftest import config_for
 
 

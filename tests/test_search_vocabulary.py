@@ -5,8 +5,8 @@ from collections import Counter
 
 from cpspartners import search
 from cpspartners.search import documents
-from cpspartners.search.index import SearchRequest
 from cpspartners.search.outbox import check, indexed_keys, rebuild
+from cpspartners.search.reader import SearchRequest
 
 
 def test_vocabulary_documents_group_words_by_count():

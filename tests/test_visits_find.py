@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner
-from cpspartners.search.index import create_generation, current_path, swap_in
+from cpspartners.search.storage import create_generation, current_path, swap_in
 from cpspartners.visits import finder
 from tests.conftest import sign_in_as
 

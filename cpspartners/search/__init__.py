@@ -7,10 +7,12 @@ deleted row simply vanishes. See ARCHITECTURE.md, "Search".
 
 import logging
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -20,7 +22,10 @@ from cpspartners.geo import miles_between
 from cpspartners.models import Opportunity, Partner, School
 from cpspartners.paging import PagerMixin
 from cpspartners.search import sync
-from cpspartners.search.index import IndexReader, SearchRequest, current_path, highlighted
+from cpspartners.search.highlight import highlighted
+from cpspartners.search.params import SearchParams
+from cpspartners.search.reader import IndexReader, SearchRequest
+from cpspartners.search.storage import current_path
 from cpspartners.text import like_contains
 
 log = logging.getLogger(__name__)
@@ -28,7 +33,7 @@ MAX_FALLBACK_WORDS = 5
 EXTENSION = "cpspartners_search"
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     """Give the app its index folder and start listening to session changes."""
     root = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search-index")
     app.config["SEARCH_INDEX_DIR"] = root
@@ -36,43 +41,43 @@ def init_app(app):
     sync.install(FlaskSession)
 
 
-def reader():
+def reader() -> IndexReader:
     return current_app.extensions[EXTENSION]
 
 
 @dataclass
 class Hit:
-    opportunity: object
-    title: object  # Markup
-    snippet: object  # Markup
+    opportunity: Opportunity
+    title: str  # Markup, from highlight.highlighted
+    snippet: str  # Markup
     lang: str
-    miles: float = None
+    miles: float | None = None
 
 
 @dataclass
 class Outcome(PagerMixin):
-    params: object
-    hits: list = field(default_factory=list)
+    params: SearchParams
+    hits: list[Hit] = field(default_factory=list)
     total: int = 0
     page: int = 1
     pages: int = 1
-    facets: dict = field(default_factory=dict)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
     open_count: int = 0
-    partners: list = field(default_factory=list)
-    did_you_mean: str = None
-    school: object = None
+    partners: list[Partner] = field(default_factory=list)
+    did_you_mean: str | None = None
+    school: School | None = None
     failed: bool = False
     nothing_to_search: bool = False
 
 
-def _in_order(model, ids, options=()):
+def _in_order(model: Any, ids: list[int], options: Sequence[Any] = ()) -> list[Any]:
     if not ids:
         return []
     rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
     return [rows[i] for i in ids if i in rows]
 
 
-def _hit(opp, terms, locale, school):
+def _hit(opp: Opportunity, terms: dict[str, set[str]], locale: str, school: School | None) -> Hit:
     spanish = locale == "es"
     title_field = "title_es" if spanish and opp.title_es else "title"
     summary_field = "summary_es" if spanish and opp.summary_es else "summary"
@@ -91,7 +96,7 @@ def _hit(opp, terms, locale, school):
     return Hit(opp, title, snippet, "es" if title_field.endswith("_es") else "en", miles)
 
 
-def run(params, locale="en", today=None, per_page=20):
+def run(params: SearchParams, locale: str = "en", today: date | None = None, per_page: int = 20) -> Outcome:
     """Search for ``params`` and load the page of opportunities (and a few partners) shown."""
     today = today or date.today()
     outcome = Outcome(params=params)
@@ -121,7 +126,8 @@ def run(params, locale="en", today=None, per_page=20):
         log.exception("Search failed for a query")
         outcome.failed = True
         return outcome
-    opps = _in_order(Opportunity, [int(key[2:]) for key in result.keys], (selectinload(Opportunity.partner),))
+    with_partner = selectinload(Opportunity.partner)
+    opps = _in_order(Opportunity, [int(key[2:]) for key in result.keys], (with_partner,))
     outcome.hits = [_hit(opp, result.terms, locale, outcome.school) for opp in opps]
     outcome.total, outcome.page, outcome.pages = result.total, result.page, result.pages
     outcome.facets, outcome.open_count = result.facets, result.open_count
@@ -129,7 +135,7 @@ def run(params, locale="en", today=None, per_page=20):
     return outcome
 
 
-def find_partners(text, limit=25):
+def find_partners(text: str, limit: int = 25) -> list[Partner]:
     """Active partners whose name, mission or neighborhoods match ``text``, best first.
 
     If the index cannot answer, falls back to a name match in the database (logged), so a
@@ -143,7 +149,7 @@ def find_partners(text, limit=25):
     return [partner for partner in _in_order(Partner, ids) if partner.status == "active"]
 
 
-def partners_named(text, statuses=("active",), limit=25):
+def partners_named(text: str, statuses: Sequence[str] = ("active",), limit: int = 25) -> list[Partner]:
     """Partners in ``statuses`` whose names contain every word of ``text`` (case aside), by name:
     the database's answer where the index has none (it holds active partners only)."""
     words = text.lower().split()[:MAX_FALLBACK_WORDS]
@@ -155,7 +161,7 @@ def partners_named(text, statuses=("active",), limit=25):
     return list(db.session.scalars(stmt))
 
 
-def suggest(text):
+def suggest(text: str) -> list[str]:
     """Completions for the search box; an empty list if the index cannot answer."""
     try:
         return reader().suggest(text)
@@ -164,20 +170,20 @@ def suggest(text):
         return []
 
 
-def apply_outbox():
+def apply_outbox() -> int:
     from cpspartners.search.outbox import apply_outbox as apply
 
     return apply()
 
 
-def text_scores(words, limit=200, today=None):
+def text_scores(words: Iterable[str], limit: int = 200, today: date | None = None) -> dict[int, float]:
     """{opportunity id: score in (0, 1]} for free words, each word searched on its own.
 
     Recommendations use this to match a profile's own words ("drones", "poetry") against the
     listings; a listing's score is its best rank over the words. Empty if the index cannot answer.
     """
     today = today or date.today()
-    scores = {}
+    scores: dict[int, float] = {}
     for word in list(dict.fromkeys(w.lower() for w in words if w.strip()))[:8]:
         request = SearchRequest(
             text=word,
@@ -205,7 +211,7 @@ class Unavailable(Exception):
     """The index cannot answer: never built, holding no opportunity, or broken."""
 
 
-def opportunity_ids(words, narrow=()):
+def opportunity_ids(words: list[str], narrow: Iterable[tuple[str, Iterable[str]]] = ()) -> list[int] | None:
     """Ids of the opportunities whose index documents hold every searchable one of ``words``
     (stemmed, accents folded, English and Spanish fields), or None when no word is searchable
     (only stop words, emoji). ``narrow``: (facet, values) pairs, each requiring one of its

@@ -6,13 +6,15 @@ them, which was about a quarter of a full rebuild (docs/benchmarks.md). Every st
 one word alone, so ``WordCachedAnalyzer`` runs the chain once per distinct word and remembers the
 result; when indexing it only splits the text and looks words up. Everything else (queries,
 highlighting with character offsets) goes through the plain chain, so both give the same terms —
-tests/test_search_analysis.py compares them on real listings.
+tests/unit/test_search_analysis.py compares them on real listings.
 """
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.analysis.acore import Token
+from whoosh.analysis.acore import Composable, Token
 from whoosh.analysis.analyzers import STOP_WORDS, CompositeAnalyzer
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
@@ -34,18 +36,18 @@ class WordCachedAnalyzer(CompositeAnalyzer):
     The cache is not pickled with the schema stored in the index.
     """
 
-    def __init__(self, *composables):
+    def __init__(self, *composables: Composable) -> None:
         super().__init__(*composables)
-        self._words = {}
+        self._words: dict[str, str | None] = {}
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if key != "_words"}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._words = {}
 
-    def _analysed(self, word):
+    def _analysed(self, word: str) -> str | None:
         """The term for one raw word, or None when it is a stop word."""
         words = self._words
         if word in words:
@@ -56,19 +58,20 @@ class WordCachedAnalyzer(CompositeAnalyzer):
         words[word] = term = found[0] if len(found) == 1 else None
         return term
 
-    def __call__(
+    # Names the keywords Whoosh passes its analyzers; its own annotation names only no_morph.
+    def __call__(  # type: ignore[override]
         self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
         if mode != "index" or chars or keeporiginal or not removestops or not tokenize:
             return super().__call__(
                 value,
@@ -84,13 +87,14 @@ class WordCachedAnalyzer(CompositeAnalyzer):
             )
         return self._index_tokens(value, positions, start_pos, kwargs)
 
-    def _index_tokens(self, value, positions, start_pos, kwargs):
+    def _index_tokens(self, value: str, positions: bool, start_pos: int, kwargs: dict[str, Any]) -> Iterator[Token]:
         token = Token(positions, False, removestops=True, mode="index", **kwargs)
         token.boost = 1.0
         token.stopped = False
         analysed = self._analysed
         pos = None
-        for index, raw in enumerate(_split(self.items[0].expression, value)):
+        # The first step is always _chain's RegexTokenizer: split with its pattern, nothing else.
+        for index, raw in enumerate(_split(self.items[0].expression, value)):  # type: ignore[attr-defined]
             term = analysed(raw)
             if term is None:
                 continue
@@ -101,7 +105,7 @@ class WordCachedAnalyzer(CompositeAnalyzer):
             yield token
 
 
-def words_not_in(text, *seen):
+def words_not_in(text: str | None, *seen: str | None) -> str:
     """The words of ``text`` that none of the ``seen`` texts has (case aside), space-separated.
 
     A listing's description mostly repeats its title and summary. Ranking takes, for each typed
@@ -113,29 +117,29 @@ def words_not_in(text, *seen):
     return " ".join(word for word in raw_words(text or "") if word.lower() not in known)
 
 
-def raw_words(text):
+def raw_words(text: str) -> list[str]:
     """The words the tokenizer finds in ``text``, as written."""
     return _WORD.findall(text)
 
 
-def _split(expression, text):
+def _split(expression: re.Pattern[str], text: str) -> list[str]:
     if expression.groups:
         return [match.group() for match in expression.finditer(text)]
     return expression.findall(text)  # whole matches, and faster, when the pattern has no groups
 
 
-def _chain(lang=None):
+def _chain(lang: str | None = None) -> list[Composable]:
     return [RegexTokenizer(WORD), LowercaseFilter(), CharsetFilter(accent_map), StopFilter(stoplist=STOP)] + (
         [StemFilter(lang=lang)] if lang else []
     )
 
 
-def analyzer(lang=None):
+def analyzer(lang: str | None = None) -> WordCachedAnalyzer:
     """Words, lower case, accents folded (so "tecnologia" finds "tecnología"), then stemmed."""
     return WordCachedAnalyzer(*_chain(lang))
 
 
-def plain_analyzer(lang=None):
+def plain_analyzer(lang: str | None = None) -> CompositeAnalyzer:
     """The same steps as ``analyzer(lang)`` without the cache: the yardstick in tests."""
     return CompositeAnalyzer(*_chain(lang))
 

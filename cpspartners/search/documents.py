@@ -4,8 +4,10 @@ Labels (kinds, clusters, grade bands) arrive as a ``labels`` mapping of code -> 
 languages, so a Spanish reader's words ("pasantía", "tecnología") find English records too.
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from cpspartners.search.analysis import words_not_in
 
@@ -13,13 +15,15 @@ from cpspartners.search.analysis import words_not_in
 GRADE_BANDS = (("elementary", 0, 5), ("middle", 6, 8), ("high", 9, 12))
 PAID_WORDS = "paid stipend pagado pagada estipendio"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# "kind" and "cluster" -> {code: (English label, Spanish label)}
+Labels = Mapping[str, Mapping[str, tuple[str, str]]]
 
 
-def opportunity_key(object_id):
+def opportunity_key(object_id: int) -> str:
     return "o:%d" % object_id
 
 
-def partner_key(object_id):
+def partner_key(object_id: int) -> str:
     return "p:%d" % object_id
 
 
@@ -46,15 +50,15 @@ class OpportunityRecord:
     modality: str
     paid: bool
     languages: str
-    community_area_number: int
+    community_area_number: int | None
     area_name: str
-    latitude: float
-    longitude: float
-    deadline: object
-    created_at: object
-    clusters: list = field(default_factory=list)
-    tags: list = field(default_factory=list)
-    school_names: list = field(default_factory=list)
+    latitude: float | None
+    longitude: float | None
+    deadline: date | None
+    created_at: datetime | str | None  # SQLite through Core may hand back text
+    clusters: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    school_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,25 +68,25 @@ class PartnerRecord:
     name: str
     mission: str
     mission_es: str
-    created_at: object
-    place_names: list = field(default_factory=list)
+    created_at: datetime | str | None
+    place_names: list[str] = field(default_factory=list)
 
 
-def is_public_opportunity(opp):
+def is_public_opportunity(opp: OpportunityRecord) -> bool:
     """Only published opportunities of active partners are searchable."""
     return opp.status == "published" and opp.partner_status == "active"
 
 
-def is_public_partner(partner):
+def is_public_partner(partner: PartnerRecord) -> bool:
     return partner.status == "active"
 
 
-def grade_bands(low, high):
+def grade_bands(low: int, high: int) -> list[str]:
     """The bands an inclusive grade range overlaps: (6, 12) -> ["middle", "high"]."""
     return [name for name, lo, hi in GRADE_BANDS if low <= hi and high >= lo]
 
 
-def _timestamp(moment):
+def _timestamp(moment: datetime | str | None) -> int:
     if moment is None:
         return 0
     if isinstance(moment, str):  # SQLite through Core may hand back text
@@ -92,16 +96,16 @@ def _timestamp(moment):
     return int((moment - EPOCH).total_seconds() * 1000)  # milliseconds: two rows made in one second still order
 
 
-def _join(*parts):
+def _join(*parts: str | None) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _unique_words(*texts):
+def _unique_words(*texts: str) -> str:
     """Each word once: the spelling dictionary needs words, not how often they occur."""
     return " ".join(dict.fromkeys(" ".join(texts).split()))
 
 
-def opportunity_document(opp, labels):
+def opportunity_document(opp: OpportunityRecord, labels: Labels) -> dict[str, Any]:
     """The index document for a public opportunity (an ``OpportunityRecord``).
 
     ``labels`` maps "kind", "cluster" to {code: (english, spanish)}. Only the key is stored;
@@ -153,7 +157,7 @@ def opportunity_document(opp, labels):
     }
 
 
-def partner_document(partner):
+def partner_document(partner: PartnerRecord) -> dict[str, Any]:
     """The index document for an active partner (a ``PartnerRecord``): name, mission, neighborhoods."""
     places = " ".join(dict.fromkeys(partner.place_names))
     return {
@@ -171,7 +175,7 @@ def partner_document(partner):
 VOCABULARY_PREFIX = "v:"
 
 
-def vocabulary_documents(counts):
+def vocabulary_documents(counts: Mapping[str, int]) -> Iterator[dict[str, Any]]:
     """The spelling dictionary of a full rebuild as a few documents, one per word count.
 
     Every document used to carry its own "spell" field; at 100,000 listings that was about a
@@ -179,7 +183,7 @@ def vocabulary_documents(counts):
     as one document whose "spell" field is boosted by that count, so term weights (what the search
     box's suggestions sort by) stay what they were. Single upserts still carry their own field.
     """
-    by_count = {}
+    by_count: dict[int, list[str]] = {}
     for word, count in counts.items():
         by_count.setdefault(count, []).append(word)
     for count, words in sorted(by_count.items()):

@@ -8,13 +8,16 @@ data, and no update is lost.
 import logging
 import os
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
+from whoosh.writing import IndexWriter
 
 from cpspartners.extensions import db
 from cpspartners.models import (
@@ -30,7 +33,7 @@ from cpspartners.models import (
     partner_area,
 )
 from cpspartners.search import documents
-from cpspartners.search.index import create_generation, ensure_index, open_writer, swap_in
+from cpspartners.search.storage import create_generation, ensure_index, open_writer, swap_in
 from cpspartners.taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 
 log = logging.getLogger(__name__)
@@ -43,13 +46,13 @@ BATCH = 500
 REBUILD_LIMIT_MB = 1024
 
 
-def index_root():
+def index_root() -> str:
     return current_app.extensions["cpspartners_search"].root
 
 
-def labels():
+def labels() -> documents.Labels:
     """Kind and cluster labels in English and Spanish, for the documents."""
-    table = {}
+    table: dict[str, dict[str, tuple[str, str]]] = {}
     for name, pairs in (("kind", OPPORTUNITY_KINDS), ("cluster", CAREER_CLUSTERS)):
         entries = {}
         for entry in pairs:
@@ -62,7 +65,7 @@ def labels():
     return table
 
 
-def public_opportunity_ids(session):
+def public_opportunity_ids(session: Session) -> list[int]:
     stmt = (
         select(Opportunity.id)
         .join(Partner, Opportunity.partner_id == Partner.id)
@@ -72,7 +75,7 @@ def public_opportunity_ids(session):
     return list(session.scalars(stmt))
 
 
-def public_partner_ids(session):
+def public_partner_ids(session: Session) -> list[int]:
     return list(session.scalars(select(Partner.id).where(Partner.status == "active").order_by(Partner.id)))
 
 
@@ -102,14 +105,14 @@ OPPORTUNITY_COLUMNS = (
 )
 
 
-def _grouped(session, stmt):
-    out = defaultdict(list)
+def _grouped(session: Session, stmt: Select[Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
     for owner, value in session.execute(stmt):
         out[owner].append(value)
     return out
 
 
-def load_opportunities(session, ids):
+def load_opportunities(session: Session, ids: Sequence[int]) -> list[documents.OpportunityRecord]:
     """``OpportunityRecord``s for ``ids`` through plain Core selects: no ORM objects, several
     times faster for a rebuild, and the same code path for a single upsert."""
     table = Opportunity.__table__
@@ -155,7 +158,7 @@ def load_opportunities(session, ids):
     return records
 
 
-def load_partners(session, ids):
+def load_partners(session: Session, ids: Sequence[int]) -> list[documents.PartnerRecord]:
     """``PartnerRecord``s for ``ids``: home neighborhood first, then the ones served."""
     served = _grouped(
         session,
@@ -191,7 +194,9 @@ def load_partners(session, ids):
     ]
 
 
-def write_changes(writer, session, changes, label_table):
+def write_changes(
+    writer: IndexWriter, session: Session, changes: Iterable[tuple[str, int]], label_table: documents.Labels
+) -> None:
     """Upsert what is public now, delete what is not (or is gone)."""
     opp_ids = sorted(object_id for kind, object_id in changes if kind == "opportunity")
     partner_ids = sorted(object_id for kind, object_id in changes if kind == "partner")
@@ -206,16 +211,16 @@ def write_changes(writer, session, changes, label_table):
                 writer.delete_by_term("key", documents.opportunity_key(opp_id))
     for start in range(0, len(partner_ids), BATCH):
         chunk = partner_ids[start : start + BATCH]
-        found = {p.id: p for p in load_partners(session, chunk)}
+        partners = {p.id: p for p in load_partners(session, chunk)}
         for partner_id in chunk:
-            partner = found.get(partner_id)
+            partner = partners.get(partner_id)
             if partner is not None and documents.is_public_partner(partner):
                 writer.update_document(**documents.partner_document(partner))
             else:
                 writer.delete_by_term("key", documents.partner_key(partner_id))
 
 
-def apply_outbox(batch=BATCH):
+def apply_outbox(batch: int = BATCH) -> int:
     """Apply every unapplied outbox row to the index; return how many rows were applied."""
     applied = 0
     label_table = labels()
@@ -247,7 +252,7 @@ def apply_outbox(batch=BATCH):
         applied += len(rows)
 
 
-def note_failure(error):
+def note_failure(error: BaseException) -> None:
     """Count a failed attempt on the unapplied rows, so `flask search check` can show why."""
     with db.engine.begin() as conn:
         conn.execute(
@@ -257,14 +262,20 @@ def note_failure(error):
         )
 
 
-def prune_outbox(days=7):
+def prune_outbox(days: int = 7) -> int:
     """Forget applied rows older than ``days``; unapplied rows are never pruned."""
     cutoff = _base.utcnow() - timedelta(days=days)
     with db.engine.begin() as conn:
         return conn.execute(delete(IndexOutbox).where(IndexOutbox.applied_at < cutoff)).rowcount
 
 
-def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=REBUILD_LIMIT_MB, multisegment=False):
+def rebuild(
+    progress: Callable[[int], object] = lambda n: None,
+    batch: int = 2000,
+    procs: int = 1,
+    limitmb: int = REBUILD_LIMIT_MB,
+    multisegment: bool = False,
+) -> dict[str, int]:
     """Build a new index from the database beside the live one, then swap it in.
 
     Rows applied to the old index while this ran are marked unapplied again and re-applied
@@ -281,7 +292,7 @@ def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=REBUILD_LIMIT_
     try:
         with Session(db.engine) as session:
             opp_ids = public_opportunity_ids(session)
-            vocabulary = Counter()
+            vocabulary: Counter[str] = Counter()
             for start in range(0, len(opp_ids), batch):
                 for opp in load_opportunities(session, opp_ids[start : start + batch]):
                     document = documents.opportunity_document(opp, label_table)
@@ -306,7 +317,8 @@ def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=REBUILD_LIMIT_
         writer.cancel()
         raise
     finally:
-        os.path.exists(marker) and os.unlink(marker)
+        if os.path.exists(marker):
+            os.unlink(marker)
     swap_in(root, generation)
     with db.engine.begin() as conn:
         conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at >= started).values(applied_at=None))
@@ -314,18 +326,18 @@ def rebuild(progress=lambda n: None, batch=2000, procs=1, limitmb=REBUILD_LIMIT_
     return counts
 
 
-def work_to_do(session):
+def work_to_do(session: Session) -> int:
     """How many public opportunities and partners there are: the length of a rebuild's progress bar."""
     return len(public_opportunity_ids(session)) + len(public_partner_ids(session))
 
 
-def indexed_keys():
+def indexed_keys() -> set[str]:
     """Every key in the live index (deleted documents left out)."""
     searcher, _cache = current_app.extensions["cpspartners_search"].current()
     return {fields["key"] for _docnum, fields in searcher.reader().iter_docs()}
 
 
-def check():
+def check() -> dict[str, Any]:
     """Drift between the database and the index: {missing, extra, unapplied}."""
     with Session(db.engine) as session:
         wanted = {documents.opportunity_key(i) for i in public_opportunity_ids(session)}
@@ -339,8 +351,3 @@ def check():
         ).all()
     have = {key for key in indexed_keys() if not key.startswith(documents.VOCABULARY_PREFIX)}
     return {"missing": sorted(wanted - have), "extra": sorted(have - wanted), "unapplied": unapplied}
-
-
-def unapplied_count():
-    with Session(db.engine) as session:
-        return session.scalar(select(func.count()).select_from(IndexOutbox).where(IndexOutbox.applied_at.is_(None)))

@@ -7,10 +7,13 @@ an over-long query is cut with a note, repeated ``q`` uses the first.
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 
 from cpspartners.search.documents import GRADE_BANDS
-from cpspartners.search.index import MAX_QUERY_CHARS, SORTS
+from cpspartners.search.query import MAX_QUERY_CHARS
+from cpspartners.search.schema import SORTS
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS, codes
 from cpspartners.text import small_int
 
@@ -29,31 +32,31 @@ MAX_VALUES = 20  # per facet: more than every value of the largest facet is neve
 @dataclass
 class SearchParams:
     text: str = ""
-    filters: dict = field(default_factory=dict)
+    filters: dict[str, list[str]] = field(default_factory=dict)
     open_only: bool = False
     sort: str = "relevance"
-    school: int = None
+    school: int | None = None
     page: int = 1
-    notes: list = field(default_factory=list)
+    notes: list[LazyString] = field(default_factory=list)
 
-    def chosen(self, facet, value):
+    def chosen(self, facet: str, value: str) -> bool:
         return value in self.filters.get(facet, ())
 
 
-def clean_text(raw):
+def clean_text(raw: str) -> str:
     """Drop control and format characters (NUL, bidi overrides) and squeeze spaces."""
     kept = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch in "\t\n")
     return " ".join(kept.split())
 
 
-def _first(args, name, params):
+def _first(args: MultiDict[str, str], name: str, params: SearchParams) -> str | None:
     values = [value for value in args.getlist(name) if value != ""]
     if len(values) > 1:
         params.notes.append(_l("Only the first value given for \u201c%(name)s\u201d was used.", name=name))
     return values[0] if values else None
 
 
-def parse_search_args(args, max_page=10_000):
+def parse_search_args(args: MultiDict[str, str], max_page: int = 10_000) -> SearchParams:
     params = SearchParams()
     text = clean_text(_first(args, "q", params) or "")
     if len(text) > MAX_QUERY_CHARS:

@@ -11,18 +11,20 @@ them on indexed tables must write outbox rows itself or rebuild (``flask seed`` 
 
 import logging
 from itertools import chain
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
 
 from cpspartners.models import IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner
 
 PENDING = "cpspartners_search_pending"
 log = logging.getLogger(__name__)
-_installed = []
+_installed: list[type[Session]] = []
 
 
-def changed_keys(session):
+def changed_keys(session: Session) -> set[tuple[str, int]]:
     """{(kind, id)} the flush being finished touched, including related rows' owners."""
     changes = set()
     partner_ids = set()
@@ -44,11 +46,11 @@ def changed_keys(session):
     return changes
 
 
-def _enabled():
+def _enabled() -> bool:
     return has_app_context() and "cpspartners_search" in current_app.extensions
 
 
-def after_flush(session, _flush_context):
+def after_flush(session: Session, _flush_context: Any) -> None:
     if not _enabled():
         return
     changes = changed_keys(session)
@@ -59,7 +61,7 @@ def after_flush(session, _flush_context):
     session.info.setdefault(PENDING, set()).update(changes)
 
 
-def after_commit(session):
+def after_commit(session: Session) -> None:
     if not session.info.pop(PENDING, None) or not _enabled():
         return
     from cpspartners.search.outbox import apply_outbox, note_failure
@@ -74,11 +76,11 @@ def after_commit(session):
             log.exception("Could not record the search index failure on the outbox")
 
 
-def after_rollback(session):
+def after_rollback(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-def install(session_class):
+def install(session_class: type[Session]) -> None:
     """Listen on ``session_class`` once per process."""
     if session_class in _installed:
         return

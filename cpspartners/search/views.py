@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -12,7 +12,6 @@ from cpspartners.search.params import clean_text, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
 
 bp = Blueprint("search", __name__, url_prefix="/search")
-
 
 BAND_LABELS = (
     ("elementary", _l("Grades K\u20135")),
@@ -28,7 +27,7 @@ SORT_LABELS = (
 
 
 @bp.route("")
-def results():
+def results() -> tuple[str, int]:
     params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
     outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
     if params.school and outcome.school is None:
@@ -58,7 +57,7 @@ def results():
 
 
 @bp.route("/suggest")
-def suggest():
+def suggest() -> Response:
     """JSON completions for the search box: {"suggestions": [...]}. Plain strings, never HTML."""
     text = clean_text(request.args.get("q", ""))[:100]
     response = jsonify({"suggestions": search.suggest(text) if text else []})

@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from cpspartners.search.index import IndexReader, SearchRequest, create_generation, open_writer, swap_in
+from cpspartners.search.reader import IndexReader, SearchRequest
+from cpspartners.search.storage import create_generation, open_writer, swap_in
 
 WORDS = ["welding", "robotics", "nursing", "coding", "music", "garden", "theater", "aviation"]
 KINDS = ["workshop", "internship", "guest_speaker"]

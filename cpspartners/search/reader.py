@@ -1,0 +1,322 @@
+"""The long-lived searcher: answering a search request, ranking it, and spelling help.
+
+Reading is built for speed (see docs/benchmarks.md): one searcher per process, shared by its
+threads and replaced only when the index changed; every facet value, term and sort key comes
+from the bitset and column caches (``caches``), so counting a facet value is one AND and one
+``bit_count``, and ranking plain words is bitset work plus one small sort per score group.
+This is the top of the index modules: it imports the schema, storage, query and caches.
+"""
+
+import heapq
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.query import And, Query, Term
+from whoosh.searching import Searcher
+
+from cpspartners.search.analysis import FOLD
+from cpspartners.search.caches import ReaderCache, SegmentCache, from_mask, to_mask
+from cpspartners.search.query import Match, Tiers, make_parser, parse, plain_words, query_terms
+from cpspartners.search.schema import FACETS, TIER_WEIGHTS, make_schema
+from cpspartners.search.storage import ensure_index
+
+MAX_TERMS = 12  # words looked at for "did you mean"
+
+
+@dataclass
+class SearchRequest:
+    text: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # facet -> values (OR within, AND across)
+    open_only: bool = False
+    sort: str = "relevance"
+    near: tuple[float, float] | None = None  # (lat, lon) for sort="nearest"
+    page: int = 1
+    per_page: int = 20
+    today_ordinal: int = 0
+
+
+@dataclass
+class SearchResult:
+    keys: list[str]  # index keys in rank order ("o:12")
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, dict[str, int]]  # facet -> {value: count}
+    open_count: int
+    terms: dict[str, set[str]]  # field -> analysed query words, for highlighting
+    parsed: bool  # False when the text had no searchable word
+
+
+def rank_by_tiers(cache: ReaderCache, tiers: list[Tiers], final: int, wanted: int) -> list[int]:
+    """Rank by where each word was found: title (4) over summary (2) over the rest (1), summed
+    over the words; equal scores by soonest deadline. Pure bitset work, then one small sort
+    per score group that reaches the page."""
+    groups: dict[int, int] = {}
+    for choice in product(range(3), repeat=len(tiers)):
+        mask = final
+        for word_tiers, level in zip(tiers, choice, strict=False):
+            mask &= word_tiers[level]
+            if not mask:
+                break
+        if mask:
+            score = sum(TIER_WEIGHTS[level] for level in choice)
+            groups[score] = groups.get(score, 0) | mask
+    out: list[int] = []
+    key = cache.sort_key("deadline")
+    for score in sorted(groups, reverse=True):
+        members = from_mask(groups[score])
+        out.extend(heapq.nsmallest(wanted - len(out), members, key=key))
+        if len(out) >= wanted:
+            break
+    return out
+
+
+def words_match(cache: ReaderCache, words: list[str]) -> Match | None:
+    """The ``Match`` of plain words: every word required, each in any field (stemmed, accents
+    folded, English or Spanish); None when no word is searchable (stop words, no letters)."""
+    tiers = []
+    terms: dict[str, set[str]] = {}
+    for word in words:
+        tier = cache.word_tiers(word, terms)
+        if tier is not None:
+            tiers.append(tier)
+    if not tiers:
+        return None
+    docs = -1
+    for tier in tiers:
+        docs &= tier[0] | tier[1] | tier[2]
+    return Match(docs=docs, tiers=tiers, query=None, terms=terms)
+
+
+class IndexReader:
+    """A long-lived searcher for one index folder, shared by the threads of a process."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._path: str | None = None
+        self._searcher: Searcher | None = None
+        self._cache: ReaderCache | None = None
+        self._retired: Searcher | None = None
+        self._segments: dict[Any, SegmentCache] = {}
+        self._parser = make_parser(make_schema())
+
+    def current(self) -> tuple[Searcher, ReaderCache]:
+        """(searcher, cache), refreshed only when the index changed or a rebuild swapped in.
+
+        A changed index gets a new searcher, not ``searcher.refresh()``: whoosh3 3.54's refresh
+        reuses segment readers by segment id, so a reused one keeps its old deletions (an edited
+        listing found twice) and segments merged away stay in (tests/unit/test_search_segments.py).
+        The segment caches carry over instead. The replaced searcher is closed one change later,
+        so a query still running on it in another thread can finish.
+        """
+        with self._lock:
+            path = ensure_index(self.root)
+            if path != self._path or self._searcher is None:
+                self._segments = {}  # another generation: nothing carries over
+            elif self._searcher.up_to_date():
+                assert self._cache is not None  # set with the searcher
+                return self._searcher, self._cache
+            if self._retired is not None:
+                self._retired.close()
+            self._retired = self._searcher
+            self._searcher = whoosh_index.open_dir(path).searcher()
+            self._path = path
+            self._cache = ReaderCache(self._searcher, self._segments)
+            return self._searcher, self._cache
+
+    def close(self) -> None:
+        with self._lock:
+            for searcher in (self._searcher, self._retired):
+                if searcher is not None:
+                    searcher.close()
+            self._searcher = self._retired = None
+            self._path = None
+
+    def parse(self, text: str) -> Query | None:
+        """The Whoosh query for ``text`` (None when nothing searchable is left)."""
+        return parse(self._parser, text)
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run ``request``: the page of keys, the total, and disjunctive facet counts."""
+        searcher, cache = self.current()
+        match = self.match(searcher, cache, request.text)
+        base = cache.opportunity_mask if match is None else match.docs & cache.opportunity_mask
+        selected = {}
+        for name, values in request.filters.items():
+            table = cache.facet(name)
+            mask = 0
+            for value in values:
+                mask |= table.get(value, 0)
+            selected[name] = mask
+        open_mask = cache.open_mask(request.today_ordinal)
+        narrowed = base
+        for mask in selected.values():
+            narrowed &= mask
+        final = narrowed & open_mask if request.open_only else narrowed
+        facets = {}
+        for name in FACETS:
+            # Counts for one facet ignore that facet's own choice, so its other values stay offered.
+            others = base & open_mask if request.open_only else base
+            for other, mask in selected.items():
+                if other != name:
+                    others &= mask
+            counts = ((value, (others & mask).bit_count()) for value, mask in cache.facet(name).items())
+            facets[name] = {value: n for value, n in counts if n}
+        total = final.bit_count()
+        pages = max(1, -(-total // request.per_page))
+        page = min(max(1, request.page), pages)
+        wanted = page * request.per_page
+        docnums = self._rank(searcher, cache, match, final, total, request, wanted)
+        docnums = docnums[(page - 1) * request.per_page : wanted]
+        # Searcher copies stored_fields from its reader with setattr, which whoosh's types cannot show.
+        keys = [searcher.stored_fields(d)["key"] for d in docnums]  # type: ignore[attr-defined]
+        return SearchResult(
+            keys=keys,
+            total=total,
+            page=page,
+            pages=pages,
+            facets=facets,
+            open_count=(narrowed & open_mask).bit_count(),
+            terms=match.terms if match else {},
+            parsed=match is not None,
+        )
+
+    def match(self, searcher: Searcher, cache: ReaderCache, text: str) -> Match | None:
+        """The documents matching ``text`` (a ``Match``), or None when there is nothing to search.
+
+        Plain words take the fast path: each word's documents per field come from cached
+        term bitsets, so matching is a few ANDs and ORs on ints. Quotes, parentheses and
+        AND/OR/NOT go through Whoosh's parser and matchers (slower, ranked by BM25F).
+        """
+        if not text:
+            return None
+        words = plain_words(text)
+        if words is not None:
+            return words_match(cache, words)
+        q = self.parse(text)
+        if q is None:
+            return None
+        return Match(
+            docs=to_mask(searcher.docs_for_query(q), cache.size) & cache.live_mask,
+            tiers=None,
+            query=q,
+            terms=query_terms(q),
+        )
+
+    def _rank(
+        self,
+        searcher: Searcher,
+        cache: ReaderCache,
+        match: Match | None,
+        final: int,
+        total: int,
+        request: SearchRequest,
+        wanted: int,
+    ) -> list[int]:
+        if not total:
+            return []
+        sort = request.sort
+        if sort == "nearest" and not request.near:
+            sort = "deadline"
+        if sort == "relevance" and match is not None:
+            if match.tiers is not None:
+                return rank_by_tiers(cache, match.tiers, final, wanted)
+            assert match.query is not None  # a Match without tiers came from the parser
+            q = And([match.query, Term("type", "opportunity")])
+            filtered = final != match.docs & cache.opportunity_mask
+            hits = searcher.search(q, filter=set(from_mask(final)) if filtered else None, limit=wanted)
+            return [hit.docnum for hit in hits]
+        if sort == "relevance":
+            sort = "deadline"  # browsing with no words: soonest deadline first
+        if sort == "nearest":
+            return heapq.nsmallest(wanted, from_mask(final), key=cache.sort_key("nearest", request.near))
+        if total <= 2000:
+            return heapq.nsmallest(wanted, from_mask(final), key=cache.sort_key(sort))
+        # Many results: walk the precomputed order and keep members until the page is full.
+        data = final.to_bytes((cache.size >> 3) + 1, "little")
+        out = []
+        for d in cache.order(sort):
+            if data[d >> 3] >> (d & 7) & 1:
+                out.append(d)
+                if len(out) >= wanted:
+                    break
+        return out
+
+    def opportunity_ids(self, words: list[str], narrow: Iterable[tuple[str, Iterable[str]]] = ()) -> list[int] | None:
+        """Database ids of the opportunities whose documents hold every searchable one of
+        ``words`` (matched as the search page matches plain words) and, for each (facet,
+        values) of ``narrow``, one of the values; None when no word is searchable.
+
+        Raises LookupError when the index holds no opportunity at all: a fresh, never-built
+        index must not pass for "nothing matches"."""
+        _searcher, cache = self.current()
+        if not cache.opportunity_mask:
+            raise LookupError("the search index holds no opportunities")
+        match = words_match(cache, words)
+        if match is None:
+            return None
+        docs = match.docs
+        for name, values in narrow:
+            table = cache.facet(name)
+            allowed = 0
+            for value in values:
+                allowed |= table.get(value, 0)
+            docs &= allowed
+        return cache.ids_of(docs)
+
+    def partners(self, text: str, limit: int = 5) -> list[str]:
+        """Keys of active partners whose name, mission or neighborhoods match ``text``."""
+        searcher, cache = self.current()
+        match = self.match(searcher, cache, text)
+        if match is None:
+            return []
+        found = match.docs & cache.partner_mask
+        if match.tiers is not None:
+            docnums = rank_by_tiers(cache, match.tiers, found, limit)
+        else:
+            docnums = from_mask(found)[:limit]
+        return [searcher.stored_fields(d)["key"] for d in docnums]  # type: ignore[attr-defined]
+
+    def did_you_mean(self, text: str) -> str | None:
+        """A corrected query when some word is not in the index but a close one is; else None."""
+        searcher, _cache = self.current()
+        reader = searcher.reader()
+        words = text.split()[:MAX_TERMS]
+        changed = False
+        out = []
+        for word in words:
+            folded = "".join(token.text for token in FOLD(word))
+            if len(folded) < 3 or word.upper() in ("AND", "OR", "NOT") or reader.doc_frequency("spell", folded):
+                out.append(word)
+                continue
+            found = searcher.suggest("spell", folded, limit=1, maxdist=2, prefix=1)
+            if found:
+                out.append(found[0])
+                changed = True
+            else:
+                out.append(word)
+        return " ".join(out) if changed else None
+
+    def suggest(self, text: str, limit: int = 8) -> list[str]:
+        """Completions of the last word typed, most common first: for the search box."""
+        searcher, _cache = self.current()
+        words = text.split()
+        if not words:
+            return []
+        prefix = "".join(token.text for token in FOLD(words[-1]))
+        if len(prefix) < 2:
+            return []
+        reader = searcher.reader()
+        candidates = []
+        for count, term in enumerate(reader.expand_prefix("spell", prefix)):
+            if count > 500:
+                break
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            candidates.append((-reader.frequency("spell", word), word))
+        head = " ".join(words[:-1])
+        return [(head + " " + term).strip() for _freq, term in sorted(candidates)[:limit]]
