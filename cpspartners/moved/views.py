@@ -52,7 +52,7 @@ MOVED = (
     ("/specialist/pools/<int:pool_id>", "pools.pool_detail"),
     ("/specialist/pools/new", "pools.pool_new"),
     ("/specialist/requests", "visits.flagged"),
-    ("/specialist/requests/<int:visit_id>", "review.review"),
+    ("/specialist/requests/<int:change_id>", "review.review"),
     ("/specialist/vetting/<int:record_id>/edit", "review.edit_vetting"),
     ("/teacher/find", "visits.find"),
     ("/teacher/requests", "visits.mine"),

@@ -64,10 +64,10 @@ def _subject_or_none(change):
     return db.session.get(model, change.subject_id)
 
 
-@bp.route("/changes/<int:visit_id>")
+@bp.route("/changes/<int:change_id>")
 @policy.requires(policy.can_review)
-def review(visit_id):
-    change = _get(ChangeRequest, visit_id)
+def review(change_id):
+    change = _get(ChangeRequest, change_id)
     subject = _subject_or_none(change)
     if subject is None:
         abort(404)
@@ -85,22 +85,22 @@ def review(visit_id):
     )
 
 
-@bp.route("/changes/<int:visit_id>/approve", methods=["POST"])
+@bp.route("/changes/<int:change_id>/approve", methods=["POST"])
 @policy.requires(policy.can_review)
-def approve(visit_id):
-    change = _get(ChangeRequest, visit_id)
+def approve(change_id):
+    change = _get(ChangeRequest, change_id)
     if ActionForm().validate_on_submit() and _run(listings.approve, change, success=_("Approved and published.")):
         return redirect(url_for("review.queue"))
-    return redirect(url_for("review.review", visit_id=visit_id))
+    return redirect(url_for("review.review", change_id=change_id))
 
 
-def _comment_action(visit_id, action, success):
-    change = _get(ChangeRequest, visit_id)
+def _comment_action(change_id, action, success):
+    change = _get(ChangeRequest, change_id)
     form = CommentForm()
     if form.validate_on_submit():
         if _run(action, change, form.comment.data, success=success):
             return redirect(url_for("review.queue"))
-        return redirect(url_for("review.review", visit_id=visit_id))
+        return redirect(url_for("review.review", change_id=change_id))
     subject = _subject_or_none(change)
     if subject is None:
         abort(404)
@@ -115,16 +115,16 @@ def _comment_action(visit_id, action, success):
     ), 400
 
 
-@bp.route("/changes/<int:visit_id>/request-changes", methods=["POST"])
+@bp.route("/changes/<int:change_id>/request-changes", methods=["POST"])
 @policy.requires(policy.can_review)
-def request_changes(visit_id):
-    return _comment_action(visit_id, listings.request_changes, _("The partner was asked for changes."))
+def request_changes(change_id):
+    return _comment_action(change_id, listings.request_changes, _("The partner was asked for changes."))
 
 
-@bp.route("/changes/<int:visit_id>/reject", methods=["POST"])
+@bp.route("/changes/<int:change_id>/reject", methods=["POST"])
 @policy.requires(policy.can_review)
-def reject(visit_id):
-    return _comment_action(visit_id, listings.reject, _("The request was rejected."))
+def reject(change_id):
+    return _comment_action(change_id, listings.reject, _("The request was rejected."))
 
 
 @bp.route("/needs-verification")
