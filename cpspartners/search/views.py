@@ -27,16 +27,10 @@ SORT_LABELS = (
 )
 
 
-@bp.route("")
-def results():
-    params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
-    outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
-    if params.school and outcome.school is None:
-        params.notes.append(_l("The school choice was ignored: it is not one we know."))
-    if params.sort == "nearest" and outcome.school is None:
-        params.notes.append(_l("Choose a school to sort by distance; results are sorted by deadline meanwhile."))
+def facet_labels():
+    """Each facet's values as the reader sees them, by facet name."""
     areas = dict(queries.area_choices())
-    facet_labels = {
+    return {
         "kind": dict(OPPORTUNITY_KINDS),
         "cluster": {code: label for code, _name, label in CAREER_CLUSTERS},
         "band": dict(BAND_LABELS),
@@ -45,16 +39,30 @@ def results():
         "paid": {"1": _l("Paid or with a stipend")},
         "lang": dict(LANGUAGES),
     }
-    status = 503 if outcome.failed else 200
+
+
+def _note_school_problems(params, outcome):
+    """Say so when the school asked for is unknown, or sorting by distance had no school."""
+    if params.school and outcome.school is None:
+        params.notes.append(_l("The school choice was ignored: it is not one we know."))
+    if params.sort == "nearest" and outcome.school is None:
+        params.notes.append(_l("Choose a school to sort by distance; results are sorted by deadline meanwhile."))
+
+
+@bp.route("")
+def results():
+    params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
+    outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
+    _note_school_problems(params, outcome)
     return render_template(
         "search/results.html",
         outcome=outcome,
         params=params,
-        facet_labels=facet_labels,
+        facet_labels=facet_labels(),
         sort_labels=SORT_LABELS,
         schools=queries.school_choices(),
         today=date.today(),
-    ), status
+    ), 503 if outcome.failed else 200
 
 
 @bp.route("/suggest")
