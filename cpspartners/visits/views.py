@@ -1,5 +1,5 @@
 """Teachers find a speaker or classroom partner and request a visit; partner staff answer in
-their inbox; specialists follow up requests nobody answered. Rules: ``services.requests``."""
+their inbox; specialists follow up requests nobody answered. Rules: ``services.visit_requests``."""
 
 from datetime import date
 
