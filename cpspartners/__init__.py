@@ -50,6 +50,7 @@ def create_app(test_config=None):
 
 
 def configure(app, test_config):
+    """Defaults, then instance/config.py and the environment (or the test settings), then checks."""
     app.config.from_object(config.Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -57,21 +58,31 @@ def configure(app, test_config):
     else:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        path = os.path.join(app.instance_path, "cpspartners.sqlite")
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + path
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+    _secure_defaults(app)
+
+
+def _database_uri(app):
+    """DATABASE_URL wins, else the configured URI, else SQLite in the instance folder."""
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + os.path.join(app.instance_path, "cpspartners.sqlite")
     if app.config.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        uri = app.config["DATABASE_URL"]
+    if uri.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
-        uri = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    return uri
+
+
+def _secure_defaults(app):
+    """Secure-only cookies unless debugging or testing; never the default secret key in production."""
     relaxed = bool(app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING"))
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = not relaxed
     unsafe = app.config["SECRET_KEY"] in (None, "", config.DEFAULT_SECRET_KEY)
-    if unsafe and not (app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING")):
+    if unsafe and not relaxed:
         raise RuntimeError(
             "Refusing to start with the default SECRET_KEY: set CPSPARTNERS_SECRET_KEY "
             "or SECRET_KEY in instance/config.py."
@@ -88,6 +99,7 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 
 def register_extensions(app):
+    """Bind the extensions, then the app's own set-up: i18n, templates, auth, security, search."""
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
     from cpspartners.accounts.auth import init_auth
     from cpspartners.i18n import init_i18n
@@ -115,30 +127,15 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from cpspartners.cli import (
-        import_cli,
-        newsletters_cli,
-        notifications_cli,
-        pools_cli,
-        requests_cli,
-        saved_cli,
-        search_cli,
-        seed_cli,
-        users_cli,
-    )
+    """The ``flask`` command groups of cli.py."""
+    from cpspartners.cli import GROUPS
 
-    app.cli.add_command(seed_cli)
-    app.cli.add_command(search_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(import_cli)
-    app.cli.add_command(pools_cli)
-    app.cli.add_command(saved_cli)
-    app.cli.add_command(newsletters_cli)
-    app.cli.add_command(notifications_cli)
-    app.cli.add_command(requests_cli)
+    for group in GROUPS:
+        app.cli.add_command(group)
 
 
 def register_errorhandlers(app):
+    """The error pages."""
     from cpspartners.errors import init_errors
 
     init_errors(app)

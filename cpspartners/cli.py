@@ -105,12 +105,7 @@ def import_command(what, path, commit, show):
         planned = imports.plan(what, path.read())
     except ImportFileError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(
-        "%d to create, %d to update, %d unchanged, %d rejected"
-        % (planned.count("create"), planned.count("update"), planned.count("unchanged"), planned.count("reject"))
-    )
-    for row in [r for r in planned.rows if r.action == "reject"][:show]:
-        click.echo("  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(row.reasons)))
+    _echo_plan(planned, show)
     if not planned.ok:
         raise click.ClickException("Nothing was written: fix the rejected rows and run it again.")
     if commit:
@@ -119,6 +114,16 @@ def import_command(what, path, commit, show):
         click.echo("Written: %(create)d created, %(update)d updated, %(unchanged)d unchanged." % counts)
     else:
         click.echo("Dry run: nothing written. Add --commit to write.")
+
+
+def _echo_plan(planned, show):
+    """What an import would do, and the first ``show`` rejected rows with their reasons."""
+    click.echo(
+        "%d to create, %d to update, %d unchanged, %d rejected"
+        % (planned.count("create"), planned.count("update"), planned.count("unchanged"), planned.count("reject"))
+    )
+    for row in [r for r in planned.rows if r.action == "reject"][:show]:
+        click.echo("  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(row.reasons)))
 
 
 pools_cli = AppGroup("pools", help="Seat and licence pools: the daily sweep and usage reports.")
@@ -341,3 +346,17 @@ def ask_confirmations_command():
 
     due = visit_requests.ask_for_confirmation()
     click.echo(f"{len(due)} visits to confirm")
+
+
+# Every command group, for create_app to register.
+GROUPS = (
+    seed_cli,
+    search_cli,
+    users_cli,
+    import_cli,
+    pools_cli,
+    saved_cli,
+    newsletters_cli,
+    notifications_cli,
+    requests_cli,
+)

@@ -46,6 +46,7 @@ def send_email(to, template, language="en", **context):
 
 
 def _connect(config):
+    """An SMTP connection, with TLS and a login when the settings ask for them."""
     smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=config["MAIL_TIMEOUT"])
     if config.get("MAIL_USE_TLS"):
         smtp.starttls()
@@ -70,6 +71,29 @@ def build_message(to, subject, text, html=None, language="en", headers=None):
     return message
 
 
+def _log_batch(messages, on_result):
+    """With no mail server, each message is logged and counts as accepted."""
+    for message in messages:
+        current_app.logger.info(
+            "Email not sent (no MAIL_SERVER configured): %s to %s", message["Subject"], message["To"]
+        )
+        if on_result:
+            on_result(message, True)
+    return len(messages)
+
+
+def _send_one(smtp, message):
+    """True when the server accepted ``message``, False when it refused the address."""
+    try:
+        smtp.send_message(message)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+        if smtp.sock is None:  # a 421 answer: the server closed the connection, not this address's fault
+            raise
+        current_app.logger.exception("Refused: %r to %s", message["Subject"], message["To"])
+        return False
+    return True
+
+
 def send_batch(messages, on_result=None):
     """Send prepared messages over one SMTP connection. Returns how many were accepted.
 
@@ -80,24 +104,11 @@ def send_batch(messages, on_result=None):
     """
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        for message in messages:
-            current_app.logger.info(
-                "Email not sent (no MAIL_SERVER configured): %s to %s", message["Subject"], message["To"]
-            )
-            if on_result:
-                on_result(message, True)
-        return len(messages)
+        return _log_batch(messages, on_result)
     sent = 0
     with _connect(config) as smtp:
         for message in messages:
-            try:
-                smtp.send_message(message)
-                accepted = True
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
-                if smtp.sock is None:  # a 421 answer: the server closed the connection, not this address's fault
-                    raise
-                current_app.logger.exception("Refused: %r to %s", message["Subject"], message["To"])
-                accepted = False
+            accepted = _send_one(smtp, message)
             sent += accepted
             if on_result:
                 on_result(message, accepted)

@@ -12,6 +12,8 @@ GRADE_LABELS = {-1: "PK", 0: "K"}
 
 
 def grade_range(low, high):
+    """ "Grade 9" or "Grades 6–8", with PK and K named."""
+
     def name(grade):
         return GRADE_LABELS.get(grade, str(grade))
 
@@ -80,6 +82,15 @@ CODED_FIELDS = {
 }
 
 
+def _code_label(name, code):
+    """A code of a coded field as words: the first of the field's tables that knows it."""
+    for table in CODED_FIELDS[name]:
+        found = taxonomy.label(table, code)
+        if found != code:
+            return found
+    return code
+
+
 def field_value(name, value):
     """A stored value as a reader sees it: labels for codes, Yes/No for booleans, lists joined."""
     if value is None or value == "" or value == []:
@@ -90,31 +101,36 @@ def field_value(name, value):
         value = [code for code in value.split(",") if code]
     if name in CODED_FIELDS:
         codes_ = value if isinstance(value, list) else [value]
-        shown = []
-        for code in codes_:
-            label = code
-            for table in CODED_FIELDS[name]:
-                found = taxonomy.label(table, code)
-                if found != code:
-                    label = found
-                    break
-            shown.append(str(label))
-        return ", ".join(shown)
+        return ", ".join(str(_code_label(name, code)) for code in codes_)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value
 
 
+# Template globals that turn a code into words, and the taxonomy table each one reads.
+LABEL_GLOBALS = {
+    "kind_label": taxonomy.OPPORTUNITY_KINDS,
+    "partner_kind_label": taxonomy.PARTNER_KINDS,
+    "cluster_label": taxonomy.CAREER_CLUSTERS,
+    "modality_label": taxonomy.MODALITIES,
+    "audience_label": taxonomy.AUDIENCES,
+    "language_label": taxonomy.LANGUAGES,
+    "vetting_label": taxonomy.VETTING_KINDS,
+    "role_label": taxonomy.ROLES,
+    "audit_subject_label": taxonomy.AUDIT_SUBJECTS,
+    "audit_action_label": taxonomy.AUDIT_ACTIONS,
+}
+
+
+def _labeller(table):
+    return lambda code: taxonomy.label(table, code)
+
+
 def init_templating(app):
+    """The filters and globals every template may use."""
     app.jinja_env.filters["external_url"] = external_url
+    app.jinja_env.globals.update({name: _labeller(table) for name, table in LABEL_GLOBALS.items()})
     app.jinja_env.globals.update(
-        kind_label=lambda code: taxonomy.label(taxonomy.OPPORTUNITY_KINDS, code),
-        partner_kind_label=lambda code: taxonomy.label(taxonomy.PARTNER_KINDS, code),
-        cluster_label=lambda code: taxonomy.label(taxonomy.CAREER_CLUSTERS, code),
-        modality_label=lambda code: taxonomy.label(taxonomy.MODALITIES, code),
-        audience_label=lambda code: taxonomy.label(taxonomy.AUDIENCES, code),
-        language_label=lambda code: taxonomy.label(taxonomy.LANGUAGES, code),
-        vetting_label=lambda code: taxonomy.label(taxonomy.VETTING_KINDS, code),
         grade_range=grade_range,
         locale_text=locale_text,
         text_lang=text_lang,
@@ -123,11 +139,8 @@ def init_templating(app):
         format_decimal=format_decimal,
         format_datetime=format_datetime,
         home_endpoint=policy.home_endpoint,
-        role_label=lambda code: taxonomy.label(taxonomy.ROLES, code),
         status_label=status_label,
         review_status_label=review_status_label,
-        audit_subject_label=lambda code: taxonomy.label(taxonomy.AUDIT_SUBJECTS, code),
-        audit_action_label=lambda code: taxonomy.label(taxonomy.AUDIT_ACTIONS, code),
         field_label=field_label,
         field_value=field_value,
     )

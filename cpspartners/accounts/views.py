@@ -79,6 +79,46 @@ def sign_out():
     return redirect(url_for("directory.home"))
 
 
+def _register_from(data):
+    """Register from the form's data: ``(user, created)``, as ``services.accounts.register`` returns."""
+    return service.register(
+        data["email"],
+        data["password"],
+        data["role"],
+        name=data["name"] or "",
+        school_id=data["school_id"] or None,
+        grade=data["grade"] or None,
+        partner_id=data["partner_id"] or None,
+        new_partner_name=data["new_partner_name"] or "",
+        language=data["language"],
+    )
+
+
+def _send_confirmation(user):
+    """Mail ``user`` the link that confirms their address."""
+    send_email(
+        user.email,
+        "confirm",
+        user.preferred_language,
+        user=user,
+        link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True),
+    )
+
+
+def _send_registration_email(user, created):
+    """A new account gets its confirmation link; an address that already had one gets a reset link."""
+    if created:
+        _send_confirmation(user)
+    else:
+        send_email(
+            user.email,
+            "already_registered",
+            user.preferred_language,
+            user=user,
+            link=url_for("accounts.reset_request", _external=True),
+        )
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def register():
@@ -87,38 +127,12 @@ def register():
     if form.is_submitted() and form.role.data == "partner_staff" and not form.new_partner_name.data:
         partner_lookup.prepare(form.organization, form.partner_id)
     if form.validate_on_submit():
-        data = form.data
         try:
-            user, created = service.register(
-                data["email"],
-                data["password"],
-                data["role"],
-                name=data["name"] or "",
-                school_id=data["school_id"] or None,
-                grade=data["grade"] or None,
-                partner_id=data["partner_id"] or None,
-                new_partner_name=data["new_partner_name"] or "",
-                language=data["language"],
-            )
+            user, created = _register_from(form.data)
         except ServiceError as error:
             form.role.errors.append(str(error))
         else:
-            if created:
-                send_email(
-                    user.email,
-                    "confirm",
-                    user.preferred_language,
-                    user=user,
-                    link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True),
-                )
-            else:
-                send_email(
-                    user.email,
-                    "already_registered",
-                    user.preferred_language,
-                    user=user,
-                    link=url_for("accounts.reset_request", _external=True),
-                )
+            _send_registration_email(user, created)
             # The same words either way: the form must not reveal which addresses have accounts.
             flash(
                 _("Thank you. We sent a message to that address: follow its link to confirm it, then sign in."),
@@ -142,13 +156,7 @@ def confirm(token):
 @policy.signed_in
 def resend_confirmation():
     if current_user.email_confirmed_at is None:
-        send_email(
-            current_user.email,
-            "confirm",
-            current_user.preferred_language,
-            user=current_user,
-            link=url_for("accounts.confirm", token=make_confirm_token(current_user), _external=True),
-        )
+        _send_confirmation(current_user)
     flash(_("We sent the confirmation link again."), "success")
     return redirect(url_for("accounts.profile"))
 

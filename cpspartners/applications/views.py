@@ -105,38 +105,51 @@ def _visible(application_id):
     return application
 
 
-@bp.route("/received")
-@policy.requires(policy.can_list_applications)
-def received():
-    stmt = applications.visible_to(current_user)
-    opp_id = small_int(request.args.get("opportunity", ""), 1, 2_000_000_000)
-    state = request.args.get("state", "")
-    notes = []
-    if request.args.get("opportunity") and opp_id is None:
+def _received_filters(args, notes):
+    """``(opportunity id, state)`` from the query string; what it had to ignore goes into ``notes``."""
+    opp_id = small_int(args.get("opportunity", ""), 1, 2_000_000_000)
+    state = args.get("state", "")
+    if args.get("opportunity") and opp_id is None:
         notes.append(_("That opportunity number is not valid, so all opportunities are shown."))
     if state and state not in APPLICATION_STATES:
         notes.append(_("That state is not known, so every state is shown."))
         state = ""
+    return opp_id, state
+
+
+def _received(opp_id, state):
+    """The applications this person may see, newest first, narrowed to one opportunity or state."""
+    stmt = applications.visible_to(current_user)
     if opp_id:
         stmt = stmt.where(Application.opportunity_id == opp_id)
     if state:
         stmt = stmt.where(Application.state == state)
-    stmt = stmt.order_by(Application.created_at.desc(), Application.id.desc())
-    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
-    rows = [(applications.for_partner_view(a), a.opportunity) for a in pagination.items]
-    opportunities = db.session.execute(
+    return stmt.order_by(Application.created_at.desc(), Application.id.desc())
+
+
+def _opportunity_menu():
+    """``(id, title)`` of the opportunities whose applications this person sees, for the filter."""
+    return db.session.execute(
         applications.visible_to(current_user)
         .with_only_columns(Opportunity.id, Opportunity.title)
         .distinct()
         .order_by(Opportunity.title, Opportunity.id)
         .limit(300)
     ).all()
+
+
+@bp.route("/received")
+@policy.requires(policy.can_list_applications)
+def received():
+    notes = []
+    opp_id, state = _received_filters(request.args, notes)
+    pagination = page_of(_received(opp_id, state), page_number(), current_app.config["PAGE_SIZE"])
     return render_template(
         "applications/partner_list.html",
         pagination=pagination,
-        rows=rows,
+        rows=[(applications.for_partner_view(a), a.opportunity) for a in pagination.items],
         notes=notes,
-        opportunities=opportunities,
+        opportunities=_opportunity_menu(),
         opp_id=opp_id,
         state=state,
         states=STATE_LABELS,

@@ -32,6 +32,7 @@ def ensure_nonce(user: User) -> str:
 
 
 def token_for(user: User) -> str:
+    """The signed token of the person's feed URL, valid until ``revoke``."""
     return _serializer().dumps({"id": user.id, "n": user.calendar_nonce})
 
 
@@ -55,43 +56,39 @@ def revoke(user: User) -> None:
     db.session.commit()
 
 
-def entries(
-    user: User,
-    url_for_opportunity: Callable[[Opportunity], str],
-    locale: str,
-    today: date | None = None,
-    horizon_days: int = 365,
+def _my_deadline(opp: Opportunity, title: str, url: str) -> Entry:
+    return Entry("me-deadline-%d@cpspartners" % opp.id, _("Deadline: %(title)s", title=title), opp.deadline, url=url)
+
+
+def _my_first_days(opp: Opportunity, title: str, url: str, locale: str) -> Entry:
+    return Entry(
+        "me-event-%d@cpspartners" % opp.id,
+        title,
+        opp.starts_on,
+        opp.ends_on,
+        description=opp.localized("summary", locale),
+        url=url,
+        location=opp.location_name or opp.address,
+    )
+
+
+def _application_entries(
+    application: Application, url_for_opportunity: Callable[[Opportunity], str], locale: str, first: date, last: date
 ) -> list[Entry]:
-    today = today or date.today()
-    first, last = today - timedelta(days=30), today + timedelta(days=horizon_days)
+    """The deadline of what the person only showed interest in, and the first days of what
+    they applied to and have not completed."""
+    opp = application.opportunity
+    title = opp.localized("title", locale)
     found = []
-    applications = db.session.scalars(
-        select(Application).where(Application.student_id == user.id, Application.state.in_(LIVE_APPLICATIONS))
-    ).all()
-    for application in applications:
-        opp = application.opportunity
-        title = opp.localized("title", locale)
-        if opp.deadline and first <= opp.deadline <= last and application.kind == "interest":
-            found.append(
-                Entry(
-                    "me-deadline-%d@cpspartners" % opp.id,
-                    _("Deadline: %(title)s", title=title),
-                    opp.deadline,
-                    url=url_for_opportunity(opp),
-                )
-            )
-        if opp.starts_on and first <= opp.starts_on <= last and application.state != "completed":
-            found.append(
-                Entry(
-                    "me-event-%d@cpspartners" % opp.id,
-                    title,
-                    opp.starts_on,
-                    opp.ends_on,
-                    description=opp.localized("summary", locale),
-                    url=url_for_opportunity(opp),
-                    location=opp.location_name or opp.address,
-                )
-            )
+    if opp.deadline and first <= opp.deadline <= last and application.kind == "interest":
+        found.append(_my_deadline(opp, title, url_for_opportunity(opp)))
+    if opp.starts_on and first <= opp.starts_on <= last and application.state != "completed":
+        found.append(_my_first_days(opp, title, url_for_opportunity(opp), locale))
+    return found
+
+
+def _visit_entries(user: User, first: date, last: date) -> list[Entry]:
+    """Accepted visits the person takes part in: as the teacher, or as the partner's staff."""
     sides = [VisitRequest.teacher_id == user.id]
     if user.role == "partner_staff" and user.partner_id:
         sides.append(VisitRequest.partner_id == user.partner_id)
@@ -100,13 +97,34 @@ def entries(
             or_(*sides), VisitRequest.state == "accepted", VisitRequest.visit_date.between(first, last)
         )
     ).all()
-    for visit in visits:
-        found.append(
-            Entry(
-                "me-visit-%d@cpspartners" % visit.id,
-                _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
-                visit.visit_date,
-                location=visit.school.long_name,
-            )
+    return [
+        Entry(
+            "me-visit-%d@cpspartners" % visit.id,
+            _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
+            visit.visit_date,
+            location=visit.school.long_name,
         )
+        for visit in visits
+    ]
+
+
+def entries(
+    user: User,
+    url_for_opportunity: Callable[[Opportunity], str],
+    locale: str,
+    today: date | None = None,
+    horizon_days: int = 365,
+) -> list[Entry]:
+    """Everything on the person's calendar from 30 days ago to ``horizon_days`` ahead, by date."""
+    today = today or date.today()
+    first, last = today - timedelta(days=30), today + timedelta(days=horizon_days)
+    applications = db.session.scalars(
+        select(Application).where(Application.student_id == user.id, Application.state.in_(LIVE_APPLICATIONS))
+    ).all()
+    found = [
+        entry
+        for application in applications
+        for entry in _application_entries(application, url_for_opportunity, locale, first, last)
+    ]
+    found += _visit_entries(user, first, last)
     return sorted(found, key=lambda entry: (entry.starts, entry.uid))

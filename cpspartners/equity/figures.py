@@ -6,6 +6,7 @@ and are left out, so the map shows where in-person access is thin.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select, union
 
@@ -16,6 +17,8 @@ from cpspartners.models.queries import public_opportunities
 
 @dataclass(frozen=True)
 class AreaRow:
+    """One community area's enrolment, listings and hardship figures, as the dashboard shows them."""
+
     number: int
     name: str
     students: int
@@ -29,16 +32,16 @@ class AreaRow:
         return round(100 * self.opportunities / self.students, 1) if self.students else None
 
 
-def area_rows():
-    """One ``AreaRow`` per community area, in area-number order."""
-    enrolment = {
-        number: (students, schools)
-        for number, students, schools in db.session.execute(
-            select(School.community_area_number, func.sum(School.student_count), func.count()).group_by(
-                School.community_area_number
-            )
-        )
-    }
+def _enrolment():
+    """``{area number: (students, schools)}`` from the schools' enrolment."""
+    stmt = select(School.community_area_number, func.sum(School.student_count), func.count()).group_by(
+        School.community_area_number
+    )
+    return {number: (students, schools) for number, students, schools in db.session.execute(stmt)}
+
+
+def _opportunity_counts():
+    """``{area number: public opportunities}`` located in the area or offered at one of its schools."""
     public = public_opportunities().with_only_columns(Opportunity.id, Opportunity.community_area_number).subquery()
     located = select(public.c.id, public.c.community_area_number.label("area"))
     at_school = (
@@ -47,13 +50,18 @@ def area_rows():
         .join(School, School.id == opportunity_school.c.school_id)
     )
     pairs = union(located, at_school).subquery()
-    counts = dict(
-        db.session.execute(
-            select(pairs.c.area, func.count(func.distinct(pairs.c.id)))
-            .where(pairs.c.area.is_not(None))
-            .group_by(pairs.c.area)
-        ).all()
+    # Distinct ids: a listing both located in an area and offered at its school counts once.
+    stmt = (
+        select(pairs.c.area, func.count(func.distinct(pairs.c.id)))
+        .where(pairs.c.area.is_not(None))
+        .group_by(pairs.c.area)
     )
+    return dict(db.session.execute(stmt).all())
+
+
+def area_rows():
+    """One ``AreaRow`` per community area, in area-number order."""
+    enrolment, counts = _enrolment(), _opportunity_counts()
     rows = []
     for area in db.session.scalars(select(CommunityArea).order_by(CommunityArea.number)):
         students, schools = enrolment.get(area.number, (0, 0))
@@ -86,15 +94,13 @@ def sorted_rows(rows, sort):
 
 
 def listings_by_kind():
+    """``{kind: published listings}``; kinds with none are missing."""
     stmt = public_opportunities().with_only_columns(Opportunity.kind, func.count()).group_by(Opportunity.kind)
     return dict(db.session.execute(stmt).all())
 
 
-def listings_by_month(months=12, today=None):
-    """New public listings per calendar month, oldest first, for the last ``months`` months."""
-    from datetime import date
-
-    today = today or date.today()
+def last_months(today, months):
+    """``[(year, month), ...]``: the ``months`` calendar months up to ``today``'s, oldest first."""
     keys = []
     year, month = today.year, today.month
     for _ in range(months):
@@ -103,6 +109,12 @@ def listings_by_month(months=12, today=None):
         if month == 0:
             year, month = year - 1, 12
     keys.reverse()
+    return keys
+
+
+def listings_by_month(months=12, today=None):
+    """New public listings per calendar month, oldest first, for the last ``months`` months."""
+    keys = last_months(today or date.today(), months)
     first = keys[0]
     created = db.session.scalars(
         public_opportunities()

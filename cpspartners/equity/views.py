@@ -4,38 +4,35 @@ import json
 import os
 from functools import lru_cache
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from cpspartners import policy
 from cpspartners.equity import figures
 from cpspartners.formats.charts import bar_chart, column_chart
-from cpspartners.formats.spreadsheets import to_csv
 from cpspartners.formats.svgmap import choropleth, shapes_from_geojson
 from cpspartners.taxonomy import OPPORTUNITY_KINDS
+from cpspartners.web import csv_download
 
 bp = Blueprint("equity", __name__, url_prefix="/equity")
 
 
 @lru_cache(maxsize=2)
 def area_shapes(data_dir):
+    """The community areas' outlines from the data folder, read once per process."""
     with open(os.path.join(data_dir, "community_areas.geojson"), encoding="utf-8") as handle:
         return shapes_from_geojson(json.load(handle))
 
 
 def per_100_text(value):
+    """A map tooltip's figure: one decimal in the reader's locale, or "no students"."""
     return _("no students") if value is None else format_decimal(value, "0.0")
 
 
-@bp.route("")
-@policy.requires(policy.is_specialist)
-def dashboard():
-    sort = request.args.get("sort", "per_100")
-    if sort not in figures.SORTS:
-        sort = "per_100"
-    rows = figures.area_rows()
-    svg = choropleth(
+def area_map(rows):
+    """The choropleth of opportunities per 100 students, one shape per community area."""
+    return choropleth(
         area_shapes(current_app.config["DATA_DIR"]),
         {row.number: row.per_100_students for row in rows},
         title=_("Opportunities per 100 students, by community area"),
@@ -45,59 +42,73 @@ def dashboard():
         value_text=per_100_text,
         legend_title=_("Opportunities per 100 students"),
     )
-    kinds = figures.listings_by_kind()
-    by_kind = bar_chart(
+
+
+def kind_chart(kinds):
+    """Bars of published listings per kind, every kind shown (zero when none)."""
+    return bar_chart(
         _("Listings by kind"),
         _("Published listings of each kind."),
         [(str(label), kinds.get(code, 0)) for code, label in OPPORTUNITY_KINDS],
     )
-    months = figures.listings_by_month()
-    by_month = column_chart(
+
+
+def month_chart(months):
+    """Columns of new listings per month, labelled MM/YY."""
+    return column_chart(
         _("New listings by month"),
         _("Published listings added in each of the last 12 months."),
         [("%02d/%02d" % (month, year % 100), value) for (year, month), value in months],
     )
+
+
+@bp.route("")
+@policy.requires(policy.is_specialist)
+def dashboard():
+    sort = request.args.get("sort", "per_100")
+    if sort not in figures.SORTS:
+        sort = "per_100"
+    rows, kinds, months = figures.area_rows(), figures.listings_by_kind(), figures.listings_by_month()
     return render_template(
         "equity/equity.html",
         rows=figures.sorted_rows(rows, sort),
         sort=sort,
-        svg=svg,
-        by_kind=by_kind,
-        by_month=by_month,
+        svg=area_map(rows),
+        by_kind=kind_chart(kinds),
+        by_month=month_chart(months),
         kinds=kinds,
         months=months,
     )
 
 
+EXPORT_HEADER = [
+    "community_area_number",
+    "community_area",
+    "students",
+    "schools",
+    "opportunities",
+    "opportunities_per_100_students",
+    "hardship_index_acs_2008_2012",
+    "per_capita_income",
+]
+
+
+def export_row(r):
+    """One area as a CSV row, in ``EXPORT_HEADER`` order."""
+    return [
+        r.number,
+        r.name,
+        r.students,
+        r.schools,
+        r.opportunities,
+        r.per_100_students,
+        r.hardship_index,
+        r.per_capita_income,
+    ]
+
+
 @bp.route("/export.csv")
 @policy.requires(policy.is_specialist)
 def export_csv():
-    rows = figures.area_rows()
-    header = [
-        "community_area_number",
-        "community_area",
-        "students",
-        "schools",
-        "opportunities",
-        "opportunities_per_100_students",
-        "hardship_index_acs_2008_2012",
-        "per_capita_income",
-    ]
-    body = [
-        [
-            r.number,
-            r.name,
-            r.students,
-            r.schools,
-            r.opportunities,
-            r.per_100_students,
-            r.hardship_index,
-            r.per_capita_income,
-        ]
-        for r in rows
-    ]
-    return Response(
-        to_csv(header, body),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=equity-by-community-area.csv"},
-    )
+    rows = [export_row(r) for r in figures.area_rows()]
+    return csv_download("equity-by-community-area.csv", EXPORT_HEADER, rows)

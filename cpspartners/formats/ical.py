@@ -14,6 +14,8 @@ PRODID = "-//Chicago Public Schools//cpspartners//EN"
 
 @dataclass(frozen=True)
 class Entry:
+    """One all-day calendar entry, or several days from ``starts`` to ``ends``."""
+
     uid: str
     summary: str
     starts: date
@@ -21,6 +23,24 @@ class Entry:
     description: str = ""
     url: str = ""
     location: str = ""
+
+
+def _event(entry, stamp):
+    """One all-day ``Entry`` as a VEVENT stamped ``stamp``."""
+    event = Event()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", stamp)
+    event.add("summary", entry.summary)
+    event.add("dtstart", entry.starts)
+    # DTEND of an all-day event is exclusive: the day after the last day.
+    event.add("dtend", (entry.ends or entry.starts) + timedelta(days=1))
+    if entry.description:
+        event.add("description", entry.description)
+    if entry.url:
+        event.add("url", entry.url)
+    if entry.location:
+        event.add("location", entry.location)
+    return event
 
 
 def feed(name, entries, now=None):
@@ -32,18 +52,5 @@ def feed(name, entries, now=None):
     calendar.add("x-wr-calname", name)
     stamp = now or datetime.now(UTC)
     for entry in entries:
-        event = Event()
-        event.add("uid", entry.uid)
-        event.add("dtstamp", stamp)
-        event.add("summary", entry.summary)
-        event.add("dtstart", entry.starts)
-        # DTEND of an all-day event is exclusive: the day after the last day.
-        event.add("dtend", (entry.ends or entry.starts) + timedelta(days=1))
-        if entry.description:
-            event.add("description", entry.description)
-        if entry.url:
-            event.add("url", entry.url)
-        if entry.location:
-            event.add("location", entry.location)
-        calendar.add_component(event)
+        calendar.add_component(_event(entry, stamp))
     return calendar.to_ical()

@@ -22,6 +22,8 @@ class ImportFileError(ValueError):
 
 @dataclass(frozen=True)
 class Column:
+    """One column an import accepts, and what its cells may hold."""
+
     name: str
     kind: str = "text"  # text | int | date | bool | choice | list
     required: bool = False
@@ -33,6 +35,8 @@ class Column:
 
 @dataclass
 class Row:
+    """One parsed line of an upload."""
+
     number: int  # the line in the spreadsheet, header = 1
     values: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
@@ -63,6 +67,7 @@ def decode(raw):
 
 
 def normalise_header(name):
+    """``" Grade-Min "`` and ``grade min`` both become ``grade_min``."""
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
@@ -76,24 +81,28 @@ def looks_like_formula(value):
     return True
 
 
-def parse(raw, columns, max_rows=100_000):
-    """Decode and validate an upload against ``columns``. Returns the list of ``Row``.
-
-    File-level problems (not CSV, empty, missing or unknown columns, too many rows) raise
-    ``ImportFileError``; row-level problems are collected on each row.
-    """
-    text = decode(raw)
+def _reader(text):
+    """A CSV reader in the dialect the text appears to use (commas, semicolons or tabs)."""
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    return csv.reader(io.StringIO(text, newline=""), dialect)
+
+
+def _header(reader, columns):
+    """The header row's column names, normalised and checked against ``columns``."""
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         raise ImportFileError("The file has no header row.") from None
     names = [normalise_header(name) for name in header]
     check_header(names, columns)
+    return names
+
+
+def _rows(reader, names, columns, max_rows):
+    """Every non-blank row after the header, parsed; at most ``max_rows`` of them."""
     by_name = {column.name: column for column in columns}
     rows = []
     try:
@@ -105,12 +114,25 @@ def parse(raw, columns, max_rows=100_000):
             rows.append(parse_row(number, names, cells, by_name))
     except csv.Error as error:
         raise ImportFileError("The file could not be read as CSV near line %d: %s" % (reader.line_num, error)) from None
+    return rows
+
+
+def parse(raw, columns, max_rows=100_000):
+    """Decode and validate an upload against ``columns``. Returns the list of ``Row``.
+
+    File-level problems (not CSV, empty, missing or unknown columns, too many rows) raise
+    ``ImportFileError``; row-level problems are collected on each row.
+    """
+    reader = _reader(decode(raw))
+    names = _header(reader, columns)
+    rows = _rows(reader, names, columns, max_rows)
     if not rows:
         raise ImportFileError("The file has a header but no rows.")
     return rows
 
 
 def check_header(names, columns):
+    """Refuse a header with repeated, missing (required) or unknown columns, naming them all."""
     known = {column.name for column in columns}
     duplicated = sorted({name for name in names if names.count(name) > 1 and name})
     missing = [c.name for c in columns if c.required and c.name not in names]
@@ -127,6 +149,7 @@ def check_header(names, columns):
 
 
 def parse_row(number, names, cells, by_name):
+    """One line as a ``Row``: its converted values, and what is wrong with it."""
     row = Row(number)
     if len(cells) > len(names):
         row.errors.append("has %d cells but the header has %d columns" % (len(cells), len(names)))
@@ -149,6 +172,45 @@ def parse_row(number, names, cells, by_name):
     return row
 
 
+def _int_cell(cell, column):
+    if not cell.isascii() or not cell.lstrip("-").isdigit() or len(cell) > 9:
+        return None, "must be a whole number"
+    number = int(cell)
+    if (column.low is not None and number < column.low) or (column.high is not None and number > column.high):
+        return None, "must be between %s and %s" % (column.low, column.high)
+    return number, None
+
+
+def _date_cell(cell, column):
+    try:
+        return date.fromisoformat(cell), None
+    except ValueError:
+        return None, "must be a date written YYYY-MM-DD"
+
+
+def _bool_cell(cell, column):
+    lowered = cell.lower()
+    if lowered in ("true", "yes", "y", "1", "s\u00ed", "si"):
+        return True, None
+    if lowered in ("false", "no", "n", "0"):
+        return False, None
+    return None, "must be yes or no"
+
+
+def _choice_cell(cell, column):
+    return (cell, None) if cell in column.choices else (None, "must be one of " + ", ".join(column.choices))
+
+
+def _list_cell(cell, column):
+    items = [item.strip() for item in cell.replace(";", ",").split(",") if item.strip()]
+    bad = [item for item in items if column.choices and item not in column.choices]
+    return (items, None) if not bad else (None, "unknown values " + ", ".join(bad))
+
+
+# How a non-empty cell of each column kind is read; "text" is kept as it is.
+CONVERTERS = {"int": _int_cell, "date": _date_cell, "bool": _bool_cell, "choice": _choice_cell, "list": _list_cell}
+
+
 def convert(cell, column):
     """(value, None) or (None, why) for one cell."""
     if looks_like_formula(cell):
@@ -157,32 +219,8 @@ def convert(cell, column):
         return None, "is too long (at most %d characters)" % column.max_length
     if cell == "":
         return ([] if column.kind == "list" else None), None
-    if column.kind == "int":
-        if not cell.isascii() or not cell.lstrip("-").isdigit() or len(cell) > 9:
-            return None, "must be a whole number"
-        number = int(cell)
-        if (column.low is not None and number < column.low) or (column.high is not None and number > column.high):
-            return None, "must be between %s and %s" % (column.low, column.high)
-        return number, None
-    if column.kind == "date":
-        try:
-            return date.fromisoformat(cell), None
-        except ValueError:
-            return None, "must be a date written YYYY-MM-DD"
-    if column.kind == "bool":
-        lowered = cell.lower()
-        if lowered in ("true", "yes", "y", "1", "s\u00ed", "si"):
-            return True, None
-        if lowered in ("false", "no", "n", "0"):
-            return False, None
-        return None, "must be yes or no"
-    if column.kind == "choice":
-        return (cell, None) if cell in column.choices else (None, "must be one of " + ", ".join(column.choices))
-    if column.kind == "list":
-        items = [item.strip() for item in cell.replace(";", ",").split(",") if item.strip()]
-        bad = [item for item in items if column.choices and item not in column.choices]
-        return (items, None) if not bad else (None, "unknown values " + ", ".join(bad))
-    return cell, None
+    converter = CONVERTERS.get(column.kind)
+    return converter(cell, column) if converter else (cell, None)
 
 
 def duplicate_ids(rows, key):
@@ -206,6 +244,7 @@ def neutralise(value):
 
 
 def _cells(row):
+    """A row's cells as CSV text: None empty, strings neutralised, the rest as ``str``."""
     return ["" if cell is None else neutralise(cell) if isinstance(cell, str) else str(cell) for cell in row]
 
 

@@ -19,6 +19,8 @@ NO_DATA = "#ffffff"
 
 @dataclass(frozen=True)
 class Shape:
+    """One community area's outline."""
+
     number: int
     name: str
     rings: tuple  # tuple of rings, each a tuple of (lon, lat)
@@ -52,6 +54,7 @@ def bins_for(values, steps=len(PALETTE)):
 
 
 def colour_for(value, bounds):
+    """The palette colour of the bin ``value`` falls in; white when there is no value."""
     if value is None or not bounds:
         return NO_DATA
     for index, bound in enumerate(bounds):
@@ -76,7 +79,26 @@ class Projection:
         self.height = round((self.max_lat - self.min_lat) * self.scale)
 
     def __call__(self, lon, lat):
+        """``(x, y)`` on the map, to a tenth of a unit."""
         return (round((lon - self.min_lon) * self.kx * self.scale, 1), round((self.max_lat - lat) * self.scale, 1))
+
+
+def _farthest(points, first, last, tolerance):
+    """The index between ``first`` and ``last`` farthest from the line joining them, if it is
+    farther than ``tolerance``; else None."""
+    (x1, y1), (x2, y2) = points[first], points[last]
+    dx, dy = x2 - x1, y2 - y1
+    length = (dx * dx + dy * dy) ** 0.5
+    worst, worst_distance = None, tolerance
+    for index in range(first + 1, last):
+        px, py = points[index]
+        if length:
+            distance = abs(dy * px - dx * py + x2 * y1 - y2 * x1) / length
+        else:
+            distance = ((px - x1) ** 2 + (py - y1) ** 2) ** 0.5
+        if distance > worst_distance:
+            worst, worst_distance = index, distance
+    return worst
 
 
 def simplify(points, tolerance):
@@ -92,18 +114,7 @@ def simplify(points, tolerance):
     stack = [(0, len(points) - 1)]
     while stack:
         first, last = stack.pop()
-        (x1, y1), (x2, y2) = points[first], points[last]
-        dx, dy = x2 - x1, y2 - y1
-        length = (dx * dx + dy * dy) ** 0.5
-        worst, worst_distance = None, tolerance
-        for index in range(first + 1, last):
-            px, py = points[index]
-            if length:
-                distance = abs(dy * px - dx * py + x2 * y1 - y2 * x1) / length
-            else:
-                distance = ((px - x1) ** 2 + (py - y1) ** 2) ** 0.5
-            if distance > worst_distance:
-                worst, worst_distance = index, distance
+        worst = _farthest(points, first, last, tolerance)
         if worst is not None:
             keep[worst] = True
             stack.extend(((first, worst), (worst, last)))
@@ -149,27 +160,30 @@ def choropleth(shapes, values, title, description, value_text, width=480, legend
     return Markup("".join(out))
 
 
+def _legend_row(y, fill, text):
+    """One swatch of the key at height ``y``, and the words beside it."""
+    return (
+        '<rect x="0" y="%d" width="22" height="18" fill="%s" stroke="#1a1a1a" stroke-width="0.6"/>'
+        '<text x="30" y="%d" font-size="14">%s</text>' % (y, fill, y + 14, escape(text))
+    )
+
+
+def _range_text(low, bound, value_text):
+    """ "≤ bound" for the first bin, "low – bound" for the others."""
+    if low is None:
+        return "\u2264 %s" % value_text(bound)
+    return "%s \u2013 %s" % (value_text(low), value_text(bound))
+
+
 def legend(bounds, top, value_text, legend_title):
+    """The colour key below the map: one row per bin, then the colour of areas with no figure."""
     rows = [
         '<g class="legend" aria-hidden="true"><text x="0" y="%d" font-size="14">%s</text>'
         % (top + 12, escape(legend_title))
     ]
-    low = None
-    for index, bound in enumerate(bounds):
-        y = top + 24 + index * 28
-        text = (
-            ("\u2264 %s" % value_text(bound))
-            if low is None
-            else ("%s \u2013 %s" % (value_text(low), value_text(bound)))
-        )
-        rows.append(
-            '<rect x="0" y="%d" width="22" height="18" fill="%s" stroke="#1a1a1a" stroke-width="0.6"/>'
-            '<text x="30" y="%d" font-size="14">%s</text>' % (y, colour_for(bound, bounds), y + 14, escape(text))
-        )
-        low = bound
-    y = top + 24 + len(bounds) * 28
-    rows.append(
-        '<rect x="0" y="%d" width="22" height="18" fill="%s" stroke="#1a1a1a" stroke-width="0.6"/>'
-        '<text x="30" y="%d" font-size="14">%s</text></g>' % (y, NO_DATA, y + 14, escape(value_text(None)))
-    )
+    lows = [None, *bounds[:-1]]
+    for index, (low, bound) in enumerate(zip(lows, bounds, strict=False)):
+        text = _range_text(low, bound, value_text)
+        rows.append(_legend_row(top + 24 + index * 28, colour_for(bound, bounds), text))
+    rows.append(_legend_row(top + 24 + len(bounds) * 28, NO_DATA, value_text(None)) + "</g>")
     return "".join(rows)

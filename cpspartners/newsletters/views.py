@@ -184,6 +184,21 @@ def download(newsletter_id, fmt):
     )
 
 
+def _flash_queued(how, count):
+    """Say when the newsletter goes out: now (a queue is running) or at the scheduled send."""
+    if how == "queued":
+        flash(_("Sending to %(n)d recipients has started.", n=count), "success")
+    else:
+        flash(
+            _(
+                "The newsletter will go to %(n)d recipients within minutes (the server's scheduled "
+                "`flask newsletters send-pending` sends it).",
+                n=count,
+            ),
+            "success",
+        )
+
+
 @bp.route("/<int:newsletter_id>/send", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def send(newsletter_id):
@@ -195,18 +210,7 @@ def send(newsletter_id):
     except NewsletterError as error:
         flash(str(error), "error")
     else:
-        count = newsletter.recipient_total
-        if how == "queued":
-            flash(_("Sending to %(n)d recipients has started.", n=count), "success")
-        else:
-            flash(
-                _(
-                    "The newsletter will go to %(n)d recipients within minutes (the server's scheduled "
-                    "`flask newsletters send-pending` sends it).",
-                    n=count,
-                ),
-                "success",
-            )
+        _flash_queued(how, newsletter.recipient_total)
     return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
 
 

@@ -26,23 +26,25 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 RESPONDENT_LABELS = {"student": _l("Student"), "teacher": _l("Teacher"), "partner": _l("Partner staff")}
 
 
+def unread_notifications():
+    """Unread notifications of the signed-in person (for the header)."""
+    if not policy.is_signed_in(current_user):
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
 @bp.app_context_processor
 def unread_count():
-    def count():
-        """Unread notifications of the signed-in person (for the header)."""
-        if not policy.is_signed_in(current_user):
-            return 0
-        return (
-            db.session.scalar(
-                select(func.count())
-                .select_from(Notification)
-                .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-            )
-            or 0
-        )
-
+    """Helpers every template may call: the header's unread count, menus, feedback labels."""
     return {
-        "unread_notifications": count,
+        "unread_notifications": unread_notifications,
         "workflow_links": workflow_links,
         "notification_text": text,
         "rubric_questions": RUBRIC_QUESTIONS,

@@ -180,6 +180,25 @@ def _application_label(application):
     return "%s · %s · %s" % (application.opportunity.title, first, _("grade %(grade)s", grade=student.grade))
 
 
+def _record_credential(form):
+    """Record the credential the form describes; a true value when it was, else the form says why."""
+    application = db.session.get(Application, form.application_id.data)
+    try:
+        credentials.record_credential(
+            current_user,
+            application,
+            form.kind.data,
+            form.name.data,
+            form.credits.data,
+            form.earned_on.data,
+            form.evidence.data,
+        )
+    except ServiceError as error:
+        form.application_id.errors.append(str(error))
+        return False
+    return True
+
+
 @bp.route("/credentials/new", methods=["GET", "POST"])
 @policy.requires(policy.is_partner_staff)
 def credential_new():
@@ -188,23 +207,9 @@ def credential_new():
     form.application_id.choices = options(
         [(0, _("Choose an application"))] + [(a.id, _application_label(a)) for a in applications]
     )
-    if form.validate_on_submit():
-        application = db.session.get(Application, form.application_id.data)
-        try:
-            credentials.record_credential(
-                current_user,
-                application,
-                form.kind.data,
-                form.name.data,
-                form.credits.data,
-                form.earned_on.data,
-                form.evidence.data,
-            )
-        except ServiceError as error:
-            form.application_id.errors.append(str(error))
-        else:
-            flash(_("Credential recorded. A partnership specialist will confirm it."), "success")
-            return redirect(url_for("partners.dashboard"))
+    if form.validate_on_submit() and _record_credential(form):
+        flash(_("Credential recorded. A partnership specialist will confirm it."), "success")
+        return redirect(url_for("partners.dashboard"))
     return render_template(
         "outcomes/credential_form.html", form=form, has_applications=bool(applications)
     ), 400 if form.errors else 200

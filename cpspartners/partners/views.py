@@ -4,7 +4,7 @@ Nothing here changes what the public sees: every save becomes a change request f
 partnership specialist to review (``services.listings``).
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,11 +17,13 @@ from cpspartners.models import ChangeRequest, Opportunity
 from cpspartners.models.queries import area_choices, page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
 from cpspartners.services import ServiceError, feedback, listings
+from cpspartners.web import get_or_404
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
 
 
 def area_options():
+    """The community-area menu, with a first entry that asks for a choice."""
     return options([(0, _("Choose a community area"))] + list(area_choices()))
 
 
@@ -60,6 +62,22 @@ def dashboard():
     )
 
 
+def _send_for_review(submit, subject, values):
+    """Send an edit for a specialist's review with ``submit``, and say what happened to it."""
+    try:
+        submit(current_user, subject, values)
+    except ServiceError as error:
+        flash(str(error), "info")
+    else:
+        flash(
+            _(
+                "Thank you. Your changes were sent for review; the public page keeps the approved "
+                "version until a specialist approves them."
+            ),
+            "success",
+        )
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @policy.requires(policy.is_partner_staff)
 def edit_profile():
@@ -70,18 +88,7 @@ def edit_profile():
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(current))
     form.community_area_number.choices = area_options()
     if form.validate_on_submit():
-        try:
-            listings.submit_partner_change(current_user, partner, form.values())
-        except ServiceError as error:
-            flash(str(error), "info")
-        else:
-            flash(
-                _(
-                    "Thank you. Your changes were sent for review; the public page keeps the approved "
-                    "version until a specialist approves them."
-                ),
-                "success",
-            )
+        _send_for_review(listings.submit_partner_change, partner, form.values())
         return redirect(url_for("partners.dashboard"))
     return render_template(
         "partners/profile_form.html", form=form, partner=partner, pending=pending
@@ -113,25 +120,12 @@ def new_opportunity():
 @bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
 @policy.signed_in
 def edit_opportunity(opp_id):
-    opp = db.session.get(Opportunity, opp_id)
-    if opp is None:
-        abort(404)
+    opp = get_or_404(Opportunity, opp_id)
     policy.authorize(policy.can_edit_opportunity(current_user, opp))
     pending = listings.open_request("opportunity", opp.id)
     form = _opportunity_form(pending.proposed if pending else listings.snapshot(opp))
     if form.validate_on_submit():
-        try:
-            listings.submit_opportunity_change(current_user, opp, form.values())
-        except ServiceError as error:
-            flash(str(error), "info")
-        else:
-            flash(
-                _(
-                    "Thank you. Your changes were sent for review; the public page keeps the approved "
-                    "version until a specialist approves them."
-                ),
-                "success",
-            )
+        _send_for_review(listings.submit_opportunity_change, opp, form.values())
         return redirect(
             url_for("partners.dashboard") if policy.is_partner_staff(current_user) else url_for("review.queue")
         )

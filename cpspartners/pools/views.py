@@ -125,6 +125,15 @@ def _own_assignment(assignment_id):
     return assignment
 
 
+def _waiting(allocation):
+    """Who waits for a seat of ``allocation``, first come first."""
+    return db.session.scalars(
+        select(SeatWaitlistEntry)
+        .where(SeatWaitlistEntry.allocation_id == allocation.id, SeatWaitlistEntry.status == "waiting")
+        .order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id)
+    ).all()
+
+
 @bp.route("/seats")
 @policy.requires(policy.is_partner_staff)
 def distributor_seats():
@@ -133,60 +142,63 @@ def distributor_seats():
         .where(SeatAllocation.distributor_id == current_user.partner_id)
         .order_by(SeatAllocation.id)
     ).all()
-    waiting = {
-        a.id: db.session.scalars(
-            select(SeatWaitlistEntry)
-            .where(SeatWaitlistEntry.allocation_id == a.id, SeatWaitlistEntry.status == "waiting")
-            .order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id)
-        ).all()
-        for a in allocations
-    }
-    active = {a.id: [s for s in a.assignments if s.status == "active"] for a in allocations}
     return render_template(
         "pools/seats.html",
         allocations=allocations,
-        waiting=waiting,
-        active=active,
+        waiting={a.id: _waiting(a) for a in allocations},
+        active={a.id: [s for s in a.assignments if s.status == "active"] for a in allocations},
         form=AssignForm(),
         action_form=ActionForm(),
     )
+
+
+def _student_holder(email):
+    """``(holder, problem)`` for the student account with that email address."""
+    student = db.session.scalars(
+        select(User).where(func.lower(User.email) == email.lower(), User.role == "student")
+    ).first()
+    if student is None:
+        return None, _("No student account has that email address.")
+    return Holder(user_id=student.id, language=student.preferred_language), None
+
+
+def _holder_from(form):
+    """``(holder, problem)``: who the seat is for (a student account, or a family by name and
+    an adult's email), or why the form cannot say."""
+    if not form.validate_on_submit():
+        errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return None, errors or _("The form expired. Please submit it again.")
+    if form.student_email.data:
+        return _student_holder(form.student_email.data)
+    if form.holder_name.data and form.holder_email.data:
+        return Holder(
+            name=form.holder_name.data, email=form.holder_email.data, language=form.holder_language.data
+        ), None
+    return None, _("Give a student account's email, or a family name with an adult's email.")
+
+
+def _assign(allocation, holder):
+    """Give ``holder`` a seat, or a place on the waitlist when none is free; flash which."""
+    try:
+        result = pools.assign(allocation.id, holder)
+    except PoolError as error:
+        flash(str(error), "error")
+        return
+    if isinstance(result, SeatAssignment):
+        flash(_("Seat assigned."), "success")
+    else:
+        flash(_("No seat is free: added to the waitlist."), "success")
 
 
 @bp.route("/seats/<int:allocation_id>/assign", methods=["POST"])
 @policy.requires(policy.is_partner_staff)
 def seat_assign(allocation_id):
     allocation = _own_allocation(allocation_id)
-    form = AssignForm()
-    problem = None
-    if not form.validate_on_submit():
-        problem = " ".join(str(e) for errors in form.errors.values() for e in errors) or _(
-            "The form expired. Please submit it again."
-        )
-    elif form.student_email.data:
-        student = db.session.scalars(
-            select(User).where(func.lower(User.email) == form.student_email.data.lower(), User.role == "student")
-        ).first()
-        if student is None:
-            problem = _("No student account has that email address.")
-        holder = Holder(user_id=student.id, language=student.preferred_language) if student else None
-    elif form.holder_name.data and form.holder_email.data:
-        holder = Holder(name=form.holder_name.data, email=form.holder_email.data, language=form.holder_language.data)
-    else:
-        problem = _("Give a student account's email, or a family name with an adult's email.")
-    if problem is None:
-        try:
-            result = pools.assign(allocation.id, holder)
-        except PoolError as error:
-            problem = str(error)
-        else:
-            flash(
-                _("Seat assigned.")
-                if isinstance(result, SeatAssignment)
-                else _("No seat is free: added to the waitlist."),
-                "success",
-            )
+    holder, problem = _holder_from(AssignForm())
     if problem:
         flash(problem, "error")
+    else:
+        _assign(allocation, holder)
     return redirect(url_for("pools.distributor_seats"))
 
 

@@ -1,12 +1,12 @@
-"""Recommendations, app side: database rows in, ``matching`` records out, ranked by ``matching``.
+"""Recommendations, app side: database rows in, ``ranking`` records out, ranked by ``ranking``.
 
-* :func:`candidate_index` loads every public opportunity as a :class:`matching.Offer` with one
-  query per table (never one per opportunity) and keeps the built :class:`matching.OfferIndex`
+* :func:`candidate_index` loads every public opportunity as a :class:`ranking.Offer` with one
+  query per table (never one per opportunity) and keeps the built :class:`ranking.OfferIndex`
   for the process. It checks whether the directory changed at most every
   ``RECOMMEND_CACHE_SECONDS`` (a few cheap aggregate queries) and rebuilds only then, or after
   ``RECOMMEND_CACHE_MAX_AGE`` seconds so that popularity (saved counts) catches up.
 * :func:`seeker_for` turns a student or teacher, their profile and their dismissals into a
-  :class:`matching.Seeker`.
+  :class:`ranking.Seeker`.
 * :func:`recommendations_for` does both and ranks.
 
 Seats left is the capacity less the seats applications hold (``Opportunity.seats_taken``).
@@ -69,74 +69,69 @@ def _directory_version() -> tuple[Any, ...]:
     return (count, str(newest), int(seats), partners[0], str(partners[1])) + links
 
 
-def load_offers() -> list[ranking.Offer]:
-    """Every public opportunity as a ``matching.Offer``: one query per table."""
-    columns = (
-        Opportunity.id,
-        Opportunity.partner_id,
-        Opportunity.kind,
-        Opportunity.grade_min,
-        Opportunity.grade_max,
-        Opportunity.community_area_number,
-        Opportunity.latitude,
-        Opportunity.longitude,
-        Opportunity.modality,
-        Opportunity.deadline,
-        Opportunity.capacity,
-        Opportunity.seats_taken,
-        Opportunity.paid,
-        Opportunity.transportation,
-        Opportunity.languages,
-        Opportunity.created_at,
-        Opportunity.audience,
+# Opportunity columns an Offer takes as they are, and those it takes under another name.
+_SAME_COLUMNS = (
+    "id",
+    "partner_id",
+    "kind",
+    "grade_min",
+    "grade_max",
+    "modality",
+    "deadline",
+    "paid",
+    "transportation",
+    "audience",
+)
+_RENAMED_COLUMNS = {"community_area": "community_area_number", "lat": "latitude", "lon": "longitude"}
+_OTHER_COLUMNS = ("capacity", "seats_taken", "languages", "created_at")
+
+
+def _grouped(stmt: Select[Any], wanted: set[int]) -> dict[int, frozenset[Any]]:
+    """``{opportunity id: {values}}`` from (id, value) rows, for the ids ``wanted`` only."""
+    found: dict[int, set[Any]] = {}
+    for opportunity_id, value in db.session.execute(stmt):
+        if opportunity_id in wanted:
+            found.setdefault(opportunity_id, set()).add(value)
+    return {key: frozenset(values) for key, values in found.items()}
+
+
+def _save_counts() -> dict[int, int]:
+    """How many people saved each opportunity: its popularity."""
+    stmt = select(SavedOpportunity.opportunity_id, func.count()).group_by(SavedOpportunity.opportunity_id)
+    return dict(db.session.execute(stmt).tuples().all())
+
+
+def _offer(row: Any, links: Mapping[str, Mapping[int, frozenset[Any]]], saves: Mapping[int, int]) -> ranking.Offer:
+    """One opportunity row, its tags, clusters and schools (``links``) and saves as an Offer."""
+    values = {name: getattr(row, name) for name in _SAME_COLUMNS}
+    values.update({name: getattr(row, column) for name, column in _RENAMED_COLUMNS.items()})
+    empty: frozenset[Any] = frozenset()
+    return ranking.Offer(
+        **values,
+        clusters=links["clusters"].get(row.id, empty),
+        tags=links["tags"].get(row.id, empty),
+        schools=links["schools"].get(row.id, empty),
+        seats_left=None if row.capacity is None else max(row.capacity - row.seats_taken, 0),
+        published=True,
+        languages=frozenset(split_codes(row.languages)) or frozenset({"en"}),
+        popularity=saves.get(row.id, 0),
+        created=row.created_at.date() if row.created_at else None,
     )
+
+
+def load_offers() -> list[ranking.Offer]:
+    """Every public opportunity as a ``ranking.Offer``: one query per table."""
+    names = _SAME_COLUMNS + tuple(_RENAMED_COLUMNS.values()) + _OTHER_COLUMNS
+    columns = [getattr(Opportunity, name) for name in names]
     rows = db.session.execute(public_opportunities().with_only_columns(*columns)).all()
     wanted = {row.id for row in rows}
-
-    def grouped(stmt: Select[Any]) -> dict[int, set[Any]]:
-        found: dict[int, set[Any]] = {}
-        for opportunity_id, value in db.session.execute(stmt):
-            if opportunity_id in wanted:
-                found.setdefault(opportunity_id, set()).add(value)
-        return found
-
-    clusters = grouped(select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster))
-    tags = grouped(select(OpportunityTag.opportunity_id, OpportunityTag.tag))
-    schools = grouped(select(opportunity_school.c.opportunity_id, opportunity_school.c.school_id))
-    saves = dict(
-        db.session.execute(
-            select(SavedOpportunity.opportunity_id, func.count()).group_by(SavedOpportunity.opportunity_id)
-        )
-        .tuples()
-        .all()
-    )
-    empty: frozenset[Any] = frozenset()
-    return [
-        ranking.Offer(
-            id=row.id,
-            partner_id=row.partner_id,
-            kind=row.kind,
-            clusters=frozenset(clusters.get(row.id, empty)),
-            tags=frozenset(tags.get(row.id, empty)),
-            grade_min=row.grade_min,
-            grade_max=row.grade_max,
-            schools=frozenset(schools.get(row.id, empty)),
-            community_area=row.community_area_number,
-            lat=row.latitude,
-            lon=row.longitude,
-            modality=row.modality,
-            deadline=row.deadline,
-            seats_left=None if row.capacity is None else max(row.capacity - row.seats_taken, 0),
-            published=True,
-            paid=row.paid,
-            transportation=row.transportation,
-            languages=frozenset(split_codes(row.languages)) or frozenset({"en"}),
-            popularity=saves.get(row.id, 0),
-            created=row.created_at.date() if row.created_at else None,
-            audience=row.audience,
-        )
-        for row in rows
-    ]
+    links = {
+        "clusters": _grouped(select(OpportunityCluster.opportunity_id, OpportunityCluster.cluster), wanted),
+        "tags": _grouped(select(OpportunityTag.opportunity_id, OpportunityTag.tag), wanted),
+        "schools": _grouped(select(opportunity_school.c.opportunity_id, opportunity_school.c.school_id), wanted),
+    }
+    saves = _save_counts()
+    return [_offer(row, links, saves) for row in rows]
 
 
 class _Cache:
@@ -184,13 +179,11 @@ def _dismissals(user_id: int) -> tuple[frozenset[int], frozenset[int], frozenset
     return ids, partners, kinds
 
 
-def seeker_for(user: User) -> ranking.Seeker:
-    """A ``matching.Seeker`` for a student or a teacher, from their school, profile and dismissals."""
-    if user.role not in (ranking.STUDENT, ranking.TEACHER):
-        raise ValueError("only students and teachers get recommendations")
+def _seeker_basics(user: User) -> dict[str, Any]:
+    """What every seeker has: kind, school and its place, and dismissals."""
     school = user.school
     dismissed, partners, kinds = _dismissals(user.id)
-    common = {
+    return {
         "kind": user.role,
         "school_id": user.school_id,
         "school_name": school.name if school else "",
@@ -201,21 +194,26 @@ def seeker_for(user: User) -> ranking.Seeker:
         "dismissed_partners": partners,
         "dismissed_kinds": kinds,
     }
-    if user.role == ranking.STUDENT:
-        profile = db.session.get(StudentProfile, user.id)
-        if profile is None:  # a brand-new student: cold start on school and grade alone
-            return ranking.Seeker(grade=user.grade, languages={user.preferred_language, "en"}, **common)  # type: ignore[arg-type]
-        return ranking.Seeker(
-            grade=user.grade,
-            clusters=profile.cluster_codes,
-            tags=profile.tag_list,
-            words=tuple(profile.free_words.split()),
-            languages=profile.language_codes,
-            modality=profile.modality,
-            needs_paid=profile.needs_paid,
-            needs_transportation=profile.needs_transportation,
-            **common,
-        )
+
+
+def _student_seeker(user: User, common: dict[str, Any]) -> ranking.Seeker:
+    profile = db.session.get(StudentProfile, user.id)
+    if profile is None:  # a brand-new student: cold start on school and grade alone
+        return ranking.Seeker(grade=user.grade, languages={user.preferred_language, "en"}, **common)  # type: ignore[arg-type]
+    return ranking.Seeker(
+        grade=user.grade,
+        clusters=profile.cluster_codes,
+        tags=profile.tag_list,
+        words=tuple(profile.free_words.split()),
+        languages=profile.language_codes,
+        modality=profile.modality,
+        needs_paid=profile.needs_paid,
+        needs_transportation=profile.needs_transportation,
+        **common,
+    )
+
+
+def _teacher_seeker(user: User, common: dict[str, Any]) -> ranking.Seeker:
     profile = db.session.get(TeacherProfile, user.id)
     subjects = profile.subject_list if profile else []
     return ranking.Seeker(
@@ -227,9 +225,18 @@ def seeker_for(user: User) -> ranking.Seeker:
     )
 
 
+def seeker_for(user: User) -> ranking.Seeker:
+    """A ``ranking.Seeker`` for a student or a teacher, from their school, profile and dismissals."""
+    if user.role not in (ranking.STUDENT, ranking.TEACHER):
+        raise ValueError("only students and teachers get recommendations")
+    if user.role == ranking.STUDENT:
+        return _student_seeker(user, _seeker_basics(user))
+    return _teacher_seeker(user, _seeker_basics(user))
+
+
 def recommendations_for(
     user: User, limit: int = 10, text_scores: Mapping[int, Any] | None = None, on: date | None = None
 ) -> list[ranking.Recommendation]:
-    """Ranked ``matching.Recommendation`` list for ``user``. ``text_scores``: offer id -> score in
+    """Ranked ``ranking.Recommendation`` list for ``user``. ``text_scores``: offer id -> score in
     [0, 1] from the search index for the user's free words, when the caller has one."""
     return candidate_index().recommend(seeker_for(user), on or today(), limit, text_scores)

@@ -74,31 +74,38 @@ def profile():
     return _teacher_profile()
 
 
+def _student_form_data(stored):
+    """The stored profile as the form's starting values."""
+    return {
+        "clusters": stored.cluster_codes,
+        "tags": stored.tag_list,
+        "free_words": stored.free_words,
+        "languages": stored.language_codes,
+        "modality": stored.modality,
+        "needs_paid": stored.needs_paid,
+        "needs_transportation": stored.needs_transportation,
+    }
+
+
+def _save_student_profile(form):
+    engagement.update_student_profile(
+        current_user,
+        form.clusters.data,
+        form.tags.data,
+        form.free_words.data or "",
+        form.languages.data,
+        form.modality.data,
+        form.needs_paid.data,
+        form.needs_transportation.data,
+    )
+
+
 def _student_profile():
     stored = db.session.get(StudentProfile, current_user.id)
-    data = None
-    if request.method == "GET" and stored is not None:
-        data = {
-            "clusters": stored.cluster_codes,
-            "tags": stored.tag_list,
-            "free_words": stored.free_words,
-            "languages": stored.language_codes,
-            "modality": stored.modality,
-            "needs_paid": stored.needs_paid,
-            "needs_transportation": stored.needs_transportation,
-        }
+    data = _student_form_data(stored) if request.method == "GET" and stored is not None else None
     form = StudentProfileForm(data=data)
     if form.validate_on_submit():
-        engagement.update_student_profile(
-            current_user,
-            form.clusters.data,
-            form.tags.data,
-            form.free_words.data or "",
-            form.languages.data,
-            form.modality.data,
-            form.needs_paid.data,
-            form.needs_transportation.data,
-        )
+        _save_student_profile(form)
         flash(_("Saved. Your suggestions now follow your interests."), "success")
         return redirect(url_for("recommendations.recommendations"))
     return render_template("recommendations/profile.html", form=form), (400 if form.errors else 200)

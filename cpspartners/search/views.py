@@ -8,10 +8,11 @@ from flask_babel import lazy_gettext as _l
 
 from cpspartners import search
 from cpspartners.models import queries
-from cpspartners.search.params import clean_text, parse_search_args
+from cpspartners.search.params import SearchParams, clean_text, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
 
 bp = Blueprint("search", __name__, url_prefix="/search")
+
 
 BAND_LABELS = (
     ("elementary", _l("Grades K\u20135")),
@@ -26,16 +27,10 @@ SORT_LABELS = (
 )
 
 
-@bp.route("")
-def results() -> tuple[str, int]:
-    params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
-    outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
-    if params.school and outcome.school is None:
-        params.notes.append(_l("The school choice was ignored: it is not one we know."))
-    if params.sort == "nearest" and outcome.school is None:
-        params.notes.append(_l("Choose a school to sort by distance; results are sorted by deadline meanwhile."))
+def facet_labels() -> dict[str, dict[str, str]]:
+    """Each facet's values as the reader sees them, by facet name."""
     areas = dict(queries.area_choices())
-    facet_labels = {
+    return {
         "kind": dict(OPPORTUNITY_KINDS),
         "cluster": {code: label for code, _name, label in CAREER_CLUSTERS},
         "band": dict(BAND_LABELS),
@@ -44,16 +39,30 @@ def results() -> tuple[str, int]:
         "paid": {"1": _l("Paid or with a stipend")},
         "lang": dict(LANGUAGES),
     }
-    status = 503 if outcome.failed else 200
+
+
+def _note_school_problems(params: SearchParams, outcome: search.Outcome) -> None:
+    """Say so when the school asked for is unknown, or sorting by distance had no school."""
+    if params.school and outcome.school is None:
+        params.notes.append(_l("The school choice was ignored: it is not one we know."))
+    if params.sort == "nearest" and outcome.school is None:
+        params.notes.append(_l("Choose a school to sort by distance; results are sorted by deadline meanwhile."))
+
+
+@bp.route("")
+def results() -> tuple[str, int]:
+    params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
+    outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
+    _note_school_problems(params, outcome)
     return render_template(
         "search/results.html",
         outcome=outcome,
         params=params,
-        facet_labels=facet_labels,
+        facet_labels=facet_labels(),
         sort_labels=SORT_LABELS,
         schools=queries.school_choices(),
         today=date.today(),
-    ), status
+    ), 503 if outcome.failed else 200
 
 
 @bp.route("/suggest")

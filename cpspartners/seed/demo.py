@@ -40,142 +40,165 @@ def partner_count_for(opportunities):
 
 
 def jitter(rng, lat, lon, spread=0.01):
+    """A point near (lat, lon), at most ``spread`` degrees off each way."""
     return round(lat + rng.uniform(-spread, spread), 6), round(lon + rng.uniform(-spread, spread), 6)
 
 
+# Every rng call below keeps its place in the sequence: the same seed must keep giving the same
+# rows, and splitting a function must not reorder its draws.
+
+
+def _partner_words(rng, n, name, area, noun):
+    """A partner's mission (in Spanish for about half) and contact details."""
+    mission_index = rng.randrange(len(MISSIONS))
+    return {
+        "mission": MISSIONS[mission_index].format(area=area.name, noun_l=noun.lower()) + " (Demo listing.)",
+        "mission_es": MISSIONS_ES[mission_index].format(area=area.name) if rng.random() < 0.5 else "",
+        "website": "https://example.org/%s" % slugify(name, 40),
+        "contact_email": "hello-%d@example.org" % n,
+        "contact_phone": "312555%04d" % (n % 10000),
+        "address": "%d W Demo St" % rng.randint(100, 9900),
+    }
+
+
+def _partner_status(n):
+    return "pending" if n % 25 == 0 else ("inactive" if n % 40 == 0 else "active")
+
+
 def make_partner(rng, n, areas):
+    """Demo partner ``n``: ``{"row": its columns, "areas": the community areas it serves}``."""
     kind, pattern = PARTNER_PATTERNS[n % len(PARTNER_PATTERNS)]
     area = rng.choice(areas)
     noun = rng.choice(NOUNS)
     name = pattern.format(area=area.name, noun=noun)
     lat, lon = jitter(rng, area.centroid_lat, area.centroid_lon)
     served = {area.number} | {rng.choice(areas).number for _ in range(rng.randint(0, 4))}
-    mission_index = rng.randrange(len(MISSIONS))
-    return {
-        "row": {
-            "external_id": "demo-p-%05d" % n,
-            "slug": "%s-%d" % (slugify(name, 100), n),
-            "name": name,
-            "kind": kind,
-            "mission": MISSIONS[mission_index].format(area=area.name, noun_l=noun.lower()) + " (Demo listing.)",
-            "mission_es": MISSIONS_ES[mission_index].format(area=area.name) if rng.random() < 0.5 else "",
-            "website": "https://example.org/%s" % slugify(name, 40),
-            "contact_email": "hello-%d@example.org" % n,
-            "contact_phone": "312555%04d" % (n % 10000),
-            "address": "%d W Demo St" % rng.randint(100, 9900),
-            "latitude": lat,
-            "longitude": lon,
-            "community_area_number": area.number,
-            "languages": rng.choice(("en", "en", "en,es", "en,es", "en,pl", "en,zh")),
-            "status": "pending" if n % 25 == 0 else ("inactive" if n % 40 == 0 else "active"),
-        },
-        "areas": served,
+    row = {
+        "external_id": "demo-p-%05d" % n,
+        "slug": "%s-%d" % (slugify(name, 100), n),
+        "name": name,
+        "kind": kind,
+        **_partner_words(rng, n, name, area, noun),
+        "latitude": lat,
+        "longitude": lon,
+        "community_area_number": area.number,
+        "languages": rng.choice(("en", "en", "en,es", "en,es", "en,pl", "en,zh")),
+        "status": _partner_status(n),
     }
+    return {"row": row, "areas": served}
+
+
+SCHEDULES = (
+    "Saturdays 10am-1pm",
+    "Weekdays after school",
+    "One afternoon",
+    "Six weeks in summer",
+    "Tuesdays and Thursdays 4-6pm",
+)
+
+
+def _capitalized(text):
+    return text[0].upper() + text[1:]
+
+
+def _add_facts(row, rng, partner, schools_by_band, today):
+    """Where and when: modality, place, dates, pay and status. Returns the schools it is
+    offered at and when it was last verified, which are not columns of the row."""
+    modality = row["modality"] = rng.choices(("in_person", "virtual", "hybrid"), (70, 15, 15))[0]
+    band = "HS" if row["grade_min"] >= 9 else "ES"
+    at_schools = rng.sample(schools_by_band[band], rng.randint(1, 3)) if rng.random() < 0.35 else []
+    starts = row["starts_on"] = today + timedelta(days=rng.randint(-30, 200))
+    row["deadline"] = starts - timedelta(days=rng.randint(3, 45)) if rng.random() < 0.8 else None
+    kind = row["kind"]
+    row["paid"] = kind == "internship" or (kind in ("skilled_trades", "mentoring") and rng.random() < 0.3)
+    in_person = modality != "virtual"
+    row["latitude"], row["longitude"] = (
+        jitter(rng, partner["latitude"], partner["longitude"], 0.004) if in_person else (None, None)
+    )
+    row["location_name"], row["address"] = (partner["name"], partner["address"]) if in_person else ("", "")
+    row["community_area_number"] = partner["community_area_number"] if in_person else None
+    row["status"] = rng.choices(("published", "pending_review", "draft", "archived"), (90, 4, 3, 3))[0]
+    return at_schools, datetime.combine(today - timedelta(days=rng.randint(0, 400)), time(12), UTC)
+
+
+def _add_texts(row, rng, n, texts, topic, topic_es, org, spanish):
+    """Slug, titles, summaries and descriptions: English always, Spanish for some."""
+    title_en, title_es, summary_en, summary_es = texts
+    row["title"] = _capitalized(title_en.format(topic=topic))
+    row["slug"] = "%s-%d" % (slugify(row["title"], 100), n)
+    row["title_es"] = _capitalized(title_es.format(topic_es=topic_es)) if spanish else ""
+    row["summary"] = summary_en.format(topic=topic, org=org)
+    row["summary_es"] = row["description_es"] = summary_es.format(topic_es=topic_es, org=org) if spanish else ""
+    travel = "Transportation support is provided." if rng.random() < 0.3 else "Students arrange their own travel."
+    row["description"] = "%s Open to grades %d-%d. %s" % (row["summary"], row["grade_min"], row["grade_max"], travel)
+
+
+def _add_terms(row, rng, topic, partner, spanish):
+    """How long, when, how many, what it costs or pays, and in which languages."""
+    row["ends_on"] = row["starts_on"] + timedelta(days=rng.choice((0, 0, 1, 5, 30, 60)))
+    row["schedule"] = rng.choice(SCHEDULES)
+    row["capacity"] = rng.choice((None, 10, 15, 20, 25, 30, 60))
+    row["stipend"] = "$%d stipend" % rng.choice((300, 500, 900, 1500)) if row["paid"] else ""
+    row["transportation"] = rng.random() < 0.3
+    row["cost_cents"] = 0 if rng.random() < 0.9 else rng.choice((500, 1000, 2500))
+    row["languages"] = "en,es" if spanish else partner["languages"]
+    row["credential"] = ("%s certificate" % topic.title()) if row["kind"] == "certification" else ""
+    row["college_credit"] = row["kind"] == "early_college"
 
 
 def make_opportunity(rng, n, partner, schools_by_band, today):
+    """Demo opportunity ``n`` of ``partner``: ``(row, cluster, tags, school ids)``."""
     kind = OPPORTUNITY_KINDS[n % len(OPPORTUNITY_KINDS)][0]
-    title_en, title_es, summary_en, summary_es, grades, audience = KIND_TEMPLATES[kind]
+    *texts, (lo, hi), audience = KIND_TEMPLATES[kind]
     cluster, topic, topic_es, tags = rng.choice(TOPICS)
-    org = partner["name"]
     spanish = rng.random() < 0.3
-    lo, hi = grades
-    title = title_en.format(topic=topic)
-    title = title[0].upper() + title[1:]
-    modality = rng.choices(("in_person", "virtual", "hybrid"), (70, 15, 15))[0]
-    band = "HS" if lo >= 9 else "ES"
-    at_schools = rng.sample(schools_by_band[band], rng.randint(1, 3)) if rng.random() < 0.35 else []
-    starts = today + timedelta(days=rng.randint(-30, 200))
-    deadline = starts - timedelta(days=rng.randint(3, 45)) if rng.random() < 0.8 else None
-    paid = kind == "internship" or (kind in ("skilled_trades", "mentoring") and rng.random() < 0.3)
-    lat, lon = (None, None) if modality == "virtual" else jitter(rng, partner["latitude"], partner["longitude"], 0.004)
-    status = rng.choices(("published", "pending_review", "draft", "archived"), (90, 4, 3, 3))[0]
-    verified = datetime.combine(today - timedelta(days=rng.randint(0, 400)), time(12), UTC)
-    row = {
-        "external_id": "demo-o-%06d" % n,
-        "slug": "%s-%d" % (slugify(title, 100), n),
-        "partner_id": partner["id"],
-        "kind": kind,
-        "title": title,
-        "title_es": (title_es.format(topic_es=topic_es)[0].upper() + title_es.format(topic_es=topic_es)[1:])
-        if spanish
-        else "",
-        "summary": summary_en.format(topic=topic, org=org),
-        "summary_es": summary_es.format(topic_es=topic_es, org=org) if spanish else "",
-        "description": "%s Open to grades %d-%d. %s"
-        % (
-            summary_en.format(topic=topic, org=org),
-            lo,
-            hi,
-            "Transportation support is provided." if rng.random() < 0.3 else "Students arrange their own travel.",
-        ),
-        "description_es": summary_es.format(topic_es=topic_es, org=org) if spanish else "",
-        "grade_min": lo,
-        "grade_max": hi,
-        "audience": audience,
-        "modality": modality,
-        "location_name": org if modality != "virtual" else "",
-        "address": partner["address"] if modality != "virtual" else "",
-        "latitude": lat,
-        "longitude": lon,
-        "community_area_number": partner["community_area_number"] if modality != "virtual" else None,
-        "starts_on": starts,
-        "ends_on": starts + timedelta(days=rng.choice((0, 0, 1, 5, 30, 60))),
-        "schedule": rng.choice(
-            (
-                "Saturdays 10am-1pm",
-                "Weekdays after school",
-                "One afternoon",
-                "Six weeks in summer",
-                "Tuesdays and Thursdays 4-6pm",
-            )
-        ),
-        "deadline": deadline,
-        "capacity": rng.choice((None, 10, 15, 20, 25, 30, 60)),
-        "paid": paid,
-        "stipend": "$%d stipend" % rng.choice((300, 500, 900, 1500)) if paid else "",
-        "transportation": rng.random() < 0.3,
-        "cost_cents": 0 if rng.random() < 0.9 else rng.choice((500, 1000, 2500)),
-        "languages": "en,es" if spanish else partner["languages"],
-        "credential": ("%s certificate" % topic.title()) if kind == "certification" else "",
-        "college_credit": kind == "early_college",
-        "status": status,
-        "last_verified_at": verified if rng.random() < 0.85 else None,
-    }
+    row = {"external_id": "demo-o-%06d" % n, "partner_id": partner["id"], "kind": kind}
+    row.update(grade_min=lo, grade_max=hi, audience=audience)
+    at_schools, verified = _add_facts(row, rng, partner, schools_by_band, today)
+    _add_texts(row, rng, n, texts, topic, topic_es, partner["name"], spanish)
+    _add_terms(row, rng, topic, partner, spanish)
+    row["last_verified_at"] = verified if rng.random() < 0.85 else None
     return row, cluster, tags, list(at_schools)
 
 
 def _insert(model_or_table, rows):
+    """One bulk Core insert; nothing at all for no rows."""
     if rows:
         db.session.execute(insert(model_or_table), rows)
 
 
+def _demo_partner_ids():
+    """``{external id: id}`` of the demo partners in the database."""
+    stmt = select(Partner.external_id, Partner.id).where(Partner.external_id.like("demo-p-%"))
+    return dict(db.session.execute(stmt).all())
+
+
+def _verification_row(rng, partner_id, today):
+    return {
+        "partner_id": partner_id,
+        "method": rng.choice(("call", "site_visit", "attestation")),
+        "verified_at": datetime.combine(today - timedelta(days=rng.randint(0, 300)), time(12), UTC),
+        "note": "Demo verification.",
+    }
+
+
+def _add_partner_records(rng, partner_id, made, today):
+    """A new partner's community areas, its vetting records and, when active, a verification."""
+    _insert(partner_area, [{"partner_id": partner_id, "community_area_number": a} for a in sorted(made["areas"])])
+    _insert(VettingRecord, vetting_rows(rng, partner_id, today))
+    if made["row"]["status"] == "active":
+        _insert(Verification, [_verification_row(rng, partner_id, today)])
+
+
 def seed_partners(rng, total, areas, today, progress):
+    """Insert the demo partners not yet there; returns (every demo partner's row with its id, how many were new)."""
     existing = set(db.session.scalars(select(Partner.external_id).where(Partner.external_id.like("demo-p-%"))))
-    made = []
-    for n in range(1, total + 1):
-        made.append(make_partner(rng, n, areas))
+    made = [make_partner(rng, n, areas) for n in range(1, total + 1)]
     new = [p for p in made if p["row"]["external_id"] not in existing]
     _insert(Partner, [p["row"] for p in new])
-    ids = dict(
-        db.session.execute(select(Partner.external_id, Partner.id).where(Partner.external_id.like("demo-p-%"))).all()
-    )
+    ids = _demo_partner_ids()
     for p in new:
-        pid = ids[p["row"]["external_id"]]
-        _insert(partner_area, [{"partner_id": pid, "community_area_number": a} for a in sorted(p["areas"])])
-        _insert(VettingRecord, vetting_rows(rng, pid, today))
-        if p["row"]["status"] == "active":
-            _insert(
-                Verification,
-                [
-                    {
-                        "partner_id": pid,
-                        "method": rng.choice(("call", "site_visit", "attestation")),
-                        "verified_at": datetime.combine(today - timedelta(days=rng.randint(0, 300)), time(12), UTC),
-                        "note": "Demo verification.",
-                    }
-                ],
-            )
+        _add_partner_records(rng, ids[p["row"]["external_id"]], p, today)
         progress(1)
     for p in made:
         p["row"]["id"] = ids[p["row"]["external_id"]]
@@ -183,6 +206,7 @@ def seed_partners(rng, total, areas, today, progress):
 
 
 def vetting_rows(rng, partner_id, today):
+    """A partner's agreement, insurance and background check, each missing now and then."""
     rows = []
     for kind in ("agreement", "insurance", "background_check"):
         if rng.random() < 0.08:
@@ -200,36 +224,44 @@ def vetting_rows(rng, partner_id, today):
     return rows
 
 
-def seed_opportunities(rng, total, partners, today, progress):
-    schools_by_band = {"HS": [], "ES": []}
+def _schools_by_band():
+    """School ids of high schools ("HS") and of every other school ("ES")."""
+    found = {"HS": [], "ES": []}
     for school_id, category in db.session.execute(select(School.id, School.category).order_by(School.id)):
-        schools_by_band["HS" if category == "HS" else "ES"].append(school_id)
+        found["HS" if category == "HS" else "ES"].append(school_id)
+    return found
+
+
+def _insert_opportunities(batch):
+    """Insert made opportunities with their clusters, tags and schools."""
+    if not batch:
+        return
+    _insert(Opportunity, [b[0] for b in batch])
+    stmt = select(Opportunity.external_id, Opportunity.id).where(
+        Opportunity.external_id.in_([b[0]["external_id"] for b in batch])
+    )
+    ids = dict(db.session.execute(stmt).all())
+    _insert(OpportunityCluster, [{"opportunity_id": ids[b[0]["external_id"]], "cluster": b[1]} for b in batch])
+    _insert(OpportunityTag, [{"opportunity_id": ids[b[0]["external_id"]], "tag": t} for b in batch for t in b[2]])
+    _insert(
+        opportunity_school,
+        [{"opportunity_id": ids[b[0]["external_id"]], "school_id": s} for b in batch for s in b[3]],
+    )
+
+
+def seed_opportunities(rng, total, partners, today, progress):
+    """Insert the demo opportunities not yet there, ``BATCH`` at a time; returns how many."""
+    schools_by_band = _schools_by_band()
     existing = set(db.session.scalars(select(Opportunity.external_id).where(Opportunity.external_id.like("demo-o-%"))))
     created = 0
     for start in range(1, total + 1, BATCH):
-        batch = []
-        for n in range(start, min(start + BATCH, total + 1)):
-            made = make_opportunity(rng, n, partners[n % len(partners)], schools_by_band, today)
-            if made[0]["external_id"] not in existing:
-                batch.append(made)
-        _insert(Opportunity, [b[0] for b in batch])
-        ids = (
-            dict(
-                db.session.execute(
-                    select(Opportunity.external_id, Opportunity.id).where(
-                        Opportunity.external_id.in_([b[0]["external_id"] for b in batch])
-                    )
-                ).all()
-            )
-            if batch
-            else {}
-        )
-        _insert(OpportunityCluster, [{"opportunity_id": ids[b[0]["external_id"]], "cluster": b[1]} for b in batch])
-        _insert(OpportunityTag, [{"opportunity_id": ids[b[0]["external_id"]], "tag": t} for b in batch for t in b[2]])
-        _insert(
-            opportunity_school,
-            [{"opportunity_id": ids[b[0]["external_id"]], "school_id": s} for b in batch for s in b[3]],
-        )
+        # Every one is made, even those already there, so the draws stay in the same order.
+        made = [
+            make_opportunity(rng, n, partners[n % len(partners)], schools_by_band, today)
+            for n in range(start, min(start + BATCH, total + 1))
+        ]
+        batch = [m for m in made if m[0]["external_id"] not in existing]
+        _insert_opportunities(batch)
         created += len(batch)
         progress(min(BATCH, total + 1 - start))
     return created

@@ -16,6 +16,7 @@ CPS_CTE_PARTNER = "cps-cte"
 
 
 def read_csv(data_dir, name):
+    """The rows of ``data/<name>`` as dicts (a byte-order mark is dropped)."""
     with open(os.path.join(data_dir, name), newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
@@ -29,6 +30,7 @@ def _int(value):
 
 
 def load_areas(data_dir):
+    """Upsert the 77 community areas with their hardship figures; returns how many."""
     hardship = {
         row["community_area_number"]: row for row in read_csv(data_dir, "community_area_socioeconomic_2008_2012.csv")
     }
@@ -50,29 +52,35 @@ def load_areas(data_dir):
     return count
 
 
+def _fill_school(school, row):
+    """Copy one row of the CPS school profile into ``school``."""
+    school.short_name = row["short_name"]
+    school.long_name = row["long_name"]
+    school.category = row["primary_category"]
+    school.grades_offered = row["grades_offered"]
+    school.lowest_grade = parse_grade(row["lowest_grade"])
+    school.highest_grade = parse_grade(row["highest_grade"])
+    school.address = row["address"]
+    school.zip = row["zip"]
+    school.phone = row["phone"]
+    school.website = row["website"]
+    school.latitude = float(row["latitude"])
+    school.longitude = float(row["longitude"])
+    school.network = row["network"]
+    school.community_area_number = int(row["community_area_number"])
+    school.student_count = _int(row["student_count_total"]) or 0
+    school.summary = (row["summary"] or "").strip().strip('"')
+
+
 def load_schools(data_dir):
+    """Upsert every school that has a place and a community area; returns how many."""
     count = 0
     for row in read_csv(data_dir, "cps_schools_sy2425.csv"):
         if not row["latitude"] or not row["community_area_number"]:
             continue
         school_id = int(row["school_id"])
         school = db.session.get(School, school_id) or School(id=school_id)
-        school.short_name = row["short_name"]
-        school.long_name = row["long_name"]
-        school.category = row["primary_category"]
-        school.grades_offered = row["grades_offered"]
-        school.lowest_grade = parse_grade(row["lowest_grade"])
-        school.highest_grade = parse_grade(row["highest_grade"])
-        school.address = row["address"]
-        school.zip = row["zip"]
-        school.phone = row["phone"]
-        school.website = row["website"]
-        school.latitude = float(row["latitude"])
-        school.longitude = float(row["longitude"])
-        school.network = row["network"]
-        school.community_area_number = int(row["community_area_number"])
-        school.student_count = _int(row["student_count_total"]) or 0
-        school.summary = (row["summary"] or "").strip().strip('"')
+        _fill_school(school, row)
         db.session.add(school)
         count += 1
     db.session.flush()
@@ -80,6 +88,7 @@ def load_schools(data_dir):
 
 
 def cps_partner():
+    """The CPS CTE department as the partner that offers every CTE programme (upserted)."""
     partner = Partner.query.filter_by(external_id=CPS_CTE_PARTNER).one_or_none()
     if partner is None:
         partner = Partner(external_id=CPS_CTE_PARTNER, slug="cps-career-technical-education")
@@ -111,6 +120,7 @@ def crosswalk(data_dir):
 
 
 def cte_kind(pathway):
+    """Skilled trades for the hands-on pathways, certification for the rest."""
     trades = (
         "Construction",
         "Carpentry",
@@ -124,54 +134,67 @@ def cte_kind(pathway):
     return "skilled_trades" if any(word in pathway for word in trades) else "certification"
 
 
+def _cte_texts(opp, pathway, school, sub_cluster, row):
+    """Titles, summaries and the admission facts, from the programme's row."""
+    opp.title = f"{pathway} (CTE) at {school.long_name}"
+    opp.title_es = f"{pathway} (CTE) en {school.long_name}"
+    opp.summary = f"A Career & Technical Education pathway in {pathway} for students at {school.long_name}." + (
+        f" Part of the {sub_cluster} sub-cluster." if sub_cluster else ""
+    )
+    opp.summary_es = (
+        f"Una trayectoria de Educación Técnica y Profesional en {pathway} para estudiantes de {school.long_name}."
+    )
+    opp.description = (
+        f"Admission: {row['application_requirements'] or 'see the school'}; "
+        f"selection: {row['selection_type'] or 'see the school'}; priority: {row['priority'] or 'general'}."
+    )
+
+
+def _cte_at_school(opp, school):
+    """In person at the school that offers it, for its grades 9 to 12, in English."""
+    opp.grade_min, opp.grade_max = 9, 12
+    opp.audience = "students"
+    opp.modality = "in_person"
+    opp.location_name = school.long_name
+    opp.address = school.address
+    opp.latitude, opp.longitude = school.latitude, school.longitude
+    opp.community_area_number = school.community_area_number
+    opp.schools = [school]
+    opp.schedule = "School-year programme, grades 9-12"
+    opp.languages = "en"
+
+
+def _cte_opportunity(row, school, partner, table):
+    """The published opportunity for one CTE programme row, found by external id or new."""
+    pathway = row["cte_pathway"] or row["program_focus"]
+    external_id = "cps-cte-%s-%s" % (school.id, slugify(pathway, 60))
+    opp = Opportunity.query.filter_by(external_id=external_id).one_or_none()
+    if opp is None:
+        opp = Opportunity(external_id=external_id, slug=slugify(f"{pathway} {school.short_name} {school.id}", 150))
+    code, sub_cluster = table.get((row["cte_cluster"], row["cte_specialty"])) or table.get(
+        (row["cte_cluster"], ""), (None, "")
+    )
+    opp.partner = partner
+    opp.kind = cte_kind(pathway)
+    _cte_texts(opp, pathway, school, sub_cluster, row)
+    _cte_at_school(opp, school)
+    opp.clusters = [code] if code else []
+    opp.tags = [word for word in slugify(pathway).split("-") if len(word) > 3][:4]
+    opp.credential = "Industry-recognized certification (varies by pathway)"
+    opp.status = "published"
+    return opp
+
+
 def load_cte_programs(data_dir):
     """Each real CTE programme becomes a published opportunity at the school that offers it."""
     partner = cps_partner()
     table = crosswalk(data_dir)
     count = 0
     for row in read_csv(data_dir, "cps_school_programs_2024.csv"):
-        if row["is_cte"] != "true":
-            continue
-        school = db.session.get(School, int(row["school_id"]))
+        school = db.session.get(School, int(row["school_id"])) if row["is_cte"] == "true" else None
         if school is None:
             continue
-        pathway = row["cte_pathway"] or row["program_focus"]
-        external_id = "cps-cte-%s-%s" % (school.id, slugify(pathway, 60))
-        opp = Opportunity.query.filter_by(external_id=external_id).one_or_none()
-        if opp is None:
-            opp = Opportunity(external_id=external_id, slug=slugify(f"{pathway} {school.short_name} {school.id}", 150))
-        code, sub_cluster = table.get((row["cte_cluster"], row["cte_specialty"])) or table.get(
-            (row["cte_cluster"], ""), (None, "")
-        )
-        opp.partner = partner
-        opp.kind = cte_kind(pathway)
-        opp.title = f"{pathway} (CTE) at {school.long_name}"
-        opp.title_es = f"{pathway} (CTE) en {school.long_name}"
-        opp.summary = f"A Career & Technical Education pathway in {pathway} for students at {school.long_name}." + (
-            f" Part of the {sub_cluster} sub-cluster." if sub_cluster else ""
-        )
-        opp.summary_es = (
-            f"Una trayectoria de Educación Técnica y Profesional en {pathway} para estudiantes de {school.long_name}."
-        )
-        opp.description = (
-            f"Admission: {row['application_requirements'] or 'see the school'}; "
-            f"selection: {row['selection_type'] or 'see the school'}; priority: {row['priority'] or 'general'}."
-        )
-        opp.grade_min, opp.grade_max = 9, 12
-        opp.audience = "students"
-        opp.modality = "in_person"
-        opp.location_name = school.long_name
-        opp.address = school.address
-        opp.latitude, opp.longitude = school.latitude, school.longitude
-        opp.community_area_number = school.community_area_number
-        opp.schools = [school]
-        opp.clusters = [code] if code else []
-        opp.tags = [word for word in slugify(pathway).split("-") if len(word) > 3][:4]
-        opp.schedule = "School-year programme, grades 9-12"
-        opp.languages = "en"
-        opp.credential = "Industry-recognized certification (varies by pathway)"
-        opp.status = "published"
-        db.session.add(opp)
+        db.session.add(_cte_opportunity(row, school, partner, table))
         count += 1
     db.session.flush()
     return count

@@ -20,8 +20,9 @@ DEMO_USERS = (
 )
 
 
-def seed_users():
-    """Create the missing demo accounts; returns [(email, role, password, created)]."""
+def _demo_homes():
+    """``(school, partner)`` the demo accounts belong to: the first high school, the first
+    active partner (demo partners before others)."""
     school = db.session.scalars(select(School).where(School.category == "HS").order_by(School.id)).first()
     partner = db.session.scalars(
         select(Partner)
@@ -30,19 +31,30 @@ def seed_users():
     ).first()
     if school is None or partner is None:
         raise LookupError("No schools or partners yet: run `flask seed schools` and `flask seed demo` first.")
+    return school, partner
+
+
+def _demo_user(email, role, name, password, school, partner):
+    """A new approved, confirmed account; students and teachers at ``school``, staff at ``partner``."""
+    user = User(email=email, role=role, name=name, is_approved=True, email_confirmed_at=utcnow())
+    user.set_password(password)
+    if role in ("student", "teacher"):
+        user.school = school
+    if role == "student":
+        user.grade = 10
+    if role == "partner_staff":
+        user.partner = partner
+    return user
+
+
+def seed_users():
+    """Create the missing demo accounts; returns [(email, role, password, created)]."""
+    school, partner = _demo_homes()
     made = []
     for email, role, name, password in DEMO_USERS:
         exists = db.session.scalars(select(User).where(User.email == email)).first() is not None
         if not exists:
-            user = User(email=email, role=role, name=name, is_approved=True, email_confirmed_at=utcnow())
-            user.set_password(password)
-            if role in ("student", "teacher"):
-                user.school = school
-            if role == "student":
-                user.grade = 10
-            if role == "partner_staff":
-                user.partner = partner
-            db.session.add(user)
+            db.session.add(_demo_user(email, role, name, password, school, partner))
         made.append((email, role, password, not exists))
     db.session.commit()
     return made

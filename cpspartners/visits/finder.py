@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Criteria:
+    """What a teacher asks the finder for; empty values ask for everything."""
+
     words: tuple = ()
     cluster: str = ""
     subject: str = ""
@@ -149,25 +151,20 @@ def topic_ids(criteria):
     return search_index.opportunity_ids(criteria.words, narrow)
 
 
+def _in_clusters(condition):
+    """``Opportunity.id`` has a career cluster that meets ``condition``."""
+    return Opportunity.id.in_(select(OpportunityCluster.opportunity_id).where(condition))
+
+
 def candidates(criteria, ids=None):
     """The matching opportunities as a select of (id, latitude, longitude, modality), the place
     falling back to the partner's address. ``ids``: the index's candidates for the topic words;
     None matches the words with ``LIKE`` instead."""
     stmt = public_opportunities().where(Opportunity.kind.in_(CLASSROOM_KINDS))
     if criteria.cluster:
-        stmt = stmt.where(
-            Opportunity.id.in_(
-                select(OpportunityCluster.opportunity_id).where(OpportunityCluster.cluster == criteria.cluster)
-            )
-        )
+        stmt = stmt.where(_in_clusters(OpportunityCluster.cluster == criteria.cluster))
     if criteria.subject in SUBJECT_CLUSTERS:
-        stmt = stmt.where(
-            Opportunity.id.in_(
-                select(OpportunityCluster.opportunity_id).where(
-                    OpportunityCluster.cluster.in_(SUBJECT_CLUSTERS[criteria.subject])
-                )
-            )
-        )
+        stmt = stmt.where(_in_clusters(OpportunityCluster.cluster.in_(SUBJECT_CLUSTERS[criteria.subject])))
     if criteria.grade is not None:
         stmt = stmt.where(Opportunity.grade_min <= criteria.grade, Opportunity.grade_max >= criteria.grade)
     if ids is not None:
@@ -179,28 +176,23 @@ def candidates(criteria, ids=None):
     return stmt.with_only_columns(Opportunity.id, lat.label("lat"), lon.label("lon"), Opportunity.modality)
 
 
-def search(criteria, school, page, per_page, use_index=True):
-    """One page of results as a ``Found``.
+def _topic_candidates(criteria, use_index):
+    """``(ids, criteria, words ignored)``: the index's candidate ids for the topic words, or
+    None to match them with ``LIKE``; criteria without words when none could be searched for."""
+    if not (criteria.words and use_index):
+        return None, criteria, False
+    try:
+        ids = topic_ids(criteria)
+    except search_index.Unavailable as error:
+        log.warning("Finder matched topic words with LIKE: the search index cannot answer (%s)", error)
+        return None, criteria, False
+    if ids is None:  # only stop words or symbols: they narrow nothing, as on the search page
+        return None, replace(criteria, words=()), True
+    return ids, criteria, False
 
-    Topic words go to the search index for candidate ids (``use_index=False``, or an index
-    that cannot answer, matches them with ``LIKE`` instead). The database filters and orders by
-    the same groups as ``rank`` and, inside a city, by the flat-earth distance (degrees of
-    longitude shrunk by cos(latitude)), which orders exactly like the great-circle distance at
-    this scale; only the shown page is fetched and measured in miles.
-    """
-    ids, ignored = None, False
-    if criteria.words and use_index:
-        try:
-            ids = topic_ids(criteria)
-        except search_index.Unavailable as error:
-            log.warning("Finder matched topic words with LIKE: the search index cannot answer (%s)", error)
-        else:
-            if ids is None:  # only stop words or symbols: they narrow nothing, as on the search page
-                criteria, ignored = replace(criteria, words=()), True
-    inner = candidates(criteria, ids).subquery()
-    total = db.session.scalar(select(func.count()).select_from(inner))
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+
+def _nearest_first(inner, school):
+    """Order expressions for ``inner``: the ``rank`` group, the flat-earth distance, the id."""
     shrink = cos(radians(school.latitude))
     group = case((inner.c.modality == "virtual", 1), (or_(inner.c.lat.is_(None), inner.c.lon.is_(None)), 2), else_=0)
     flat = case(
@@ -211,17 +203,37 @@ def search(criteria, school, page, per_page, use_index=True):
         ),
         else_=0,
     )
-    rows = db.session.execute(
+    return group, flat, inner.c.id
+
+
+def _page_rows(inner, school, page, per_page):
+    """The (id, lat, lon, modality) rows of one page, nearest first."""
+    return db.session.execute(
         select(inner.c.id, inner.c.lat, inner.c.lon, inner.c.modality)
-        .order_by(group, flat, inner.c.id)
+        .order_by(*_nearest_first(inner, school))
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    chosen = rank(rows, school.latitude, school.longitude)
-    found = {
-        o.id: o
-        for o in db.session.scalars(
-            select(Opportunity).where(Opportunity.id.in_([opp_id for opp_id, _m, _v in chosen]))
-        )
-    }
+
+
+def _opportunities_by_id(ids):
+    return {o.id: o for o in db.session.scalars(select(Opportunity).where(Opportunity.id.in_(ids)))}
+
+
+def search(criteria, school, page, per_page, use_index=True):
+    """One page of results as a ``Found``.
+
+    Topic words go to the search index for candidate ids (``use_index=False``, or an index
+    that cannot answer, matches them with ``LIKE`` instead). The database filters and orders by
+    the same groups as ``rank`` and, inside a city, by the flat-earth distance (degrees of
+    longitude shrunk by cos(latitude)), which orders exactly like the great-circle distance at
+    this scale; only the shown page is fetched and measured in miles.
+    """
+    ids, criteria, ignored = _topic_candidates(criteria, use_index)
+    inner = candidates(criteria, ids).subquery()
+    total = db.session.scalar(select(func.count()).select_from(inner))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    chosen = rank(_page_rows(inner, school, page, per_page), school.latitude, school.longitude)
+    found = _opportunities_by_id([opp_id for opp_id, _m, _v in chosen])
     return Found(total, page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen], ignored)

@@ -1,5 +1,5 @@
 """Teachers find a speaker or classroom partner and request a visit; partner staff answer in
-their inbox; specialists follow up requests nobody answered. Rules: ``services.requests``."""
+their inbox; specialists follow up requests nobody answered. Rules: ``services.visit_requests``."""
 
 from datetime import date
 
@@ -63,11 +63,15 @@ def _visible(visit_id):
     return req
 
 
-@bp.route("/find")
-@policy.requires(policy.is_teacher)
-def find():
-    args, notes = request.args, []
-    words = finder.words_of(args.get("q", "")[:300])
+FIND_MENUS = {
+    "subject_options": [(code, label) for code, label, _clusters in finder.SUBJECTS],
+    "cluster_options": [(code, label) for code, _name, label in CAREER_CLUSTERS],
+    "grade_options": [(g, "K" if g == 0 else str(g)) for g in range(0, 13)],
+}
+
+
+def _find_criteria(args, notes):
+    """The finder's criteria from the query string; what it had to ignore goes into ``notes``."""
     cluster = args.get("cluster", "")
     if cluster and cluster not in codes(CAREER_CLUSTERS):
         notes.append(_("That career cluster is not known, so every cluster is shown."))
@@ -79,7 +83,15 @@ def find():
     grade = small_int(args.get("grade", ""), 0, 12)
     if args.get("grade") and grade is None:
         notes.append(_("Grades go from K (0) to 12, so every grade is shown."))
-    criteria = finder.Criteria(words=words, cluster=cluster, subject=subject, grade=grade)
+    words = finder.words_of(args.get("q", "")[:300])
+    return finder.Criteria(words=words, cluster=cluster, subject=subject, grade=grade)
+
+
+@bp.route("/find")
+@policy.requires(policy.is_teacher)
+def find():
+    notes = []
+    criteria = _find_criteria(request.args, notes)
     school = current_user.school
     found = finder.search(criteria, school, page_number(), current_app.config["PAGE_SIZE"])
     if found.words_ignored:
@@ -91,21 +103,17 @@ def find():
         page=found.page,
         pages=found.pages,
         notes=notes,
-        q=" ".join(words),
-        cluster=cluster,
-        subject=subject,
-        grade=grade,
+        q=" ".join(criteria.words),
+        cluster=criteria.cluster,
+        subject=criteria.subject,
+        grade=criteria.grade,
         school=school,
-        subject_options=[(code, label) for code, label, _clusters in finder.SUBJECTS],
-        cluster_options=[(code, label) for code, _name, label in CAREER_CLUSTERS],
-        grade_options=[(g, "K" if g == 0 else str(g)) for g in range(0, 13)],
+        **FIND_MENUS,
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@policy.requires(policy.is_teacher)
-def new_request():
-    opp_id = small_int(request.args.get("opportunity", ""), 1, 2_000_000_000)
+def _requestable(opp_id):
+    """A published classroom opportunity of an active partner, or a 404."""
     opp = db.session.get(Opportunity, opp_id) if opp_id else None
     if (
         opp is None
@@ -114,24 +122,34 @@ def new_request():
         or opp.partner.status != "active"
     ):
         abort(404)
+    return opp
+
+
+def _create_request(opp, form):
+    """Send the teacher's request through the service; a true value when it was created."""
+    return run(
+        visit_requests.create,
+        current_user,
+        opp.partner,
+        form.topic.data,
+        form.grade.data,
+        form.class_size.data,
+        form.dates(),
+        modality=form.modality.data,
+        subject=form.subject.data or "",
+        message=form.message.data or "",
+        opportunity=opp,
+        success=_("Thank you. Your request was sent; the partner will answer here."),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@policy.requires(policy.is_teacher)
+def new_request():
+    opp = _requestable(small_int(request.args.get("opportunity", ""), 1, 2_000_000_000))
     form = RequestForm(data=None if request.method == "POST" else {"topic": opp.title[:200]})
-    if form.validate_on_submit():
-        created = run(
-            visit_requests.create,
-            current_user,
-            opp.partner,
-            form.topic.data,
-            form.grade.data,
-            form.class_size.data,
-            form.dates(),
-            modality=form.modality.data,
-            subject=form.subject.data or "",
-            message=form.message.data or "",
-            opportunity=opp,
-            success=_("Thank you. Your request was sent; the partner will answer here."),
-        )
-        if created:
-            return redirect(url_for("visits.mine"))
+    if form.validate_on_submit() and _create_request(opp, form):
+        return redirect(url_for("visits.mine"))
     return render_template("visits/request_form.html", form=form, opp=opp), 200 if not form.errors else 400
 
 
@@ -169,18 +187,36 @@ def detail(visit_id):
     return _render_detail(_visible(visit_id))
 
 
-def _render_detail(req, status=200, **forms):
+DETAIL_FORMS = {
+    "accept_form": AcceptForm,
+    "propose_form": ProposeForm,
+    "decline_form": DeclineForm,
+    "answer_form": AnswerForm,
+    "confirm_form": ConfirmForm,
+    "message_form": MessageForm,
+    "reassign_form": ReassignForm,
+}
+
+
+def _reassign_choices(req, side, form):
+    """``(partner_q, offered)``: for a specialist, the organizations the request may pass to
+    (filtered by the ``partner_q`` typed), which become the reassign form's choices."""
+    if side != "specialist":
+        return "", []
+    partner_q = clean_query(request.args.get("partner_q"))
+    offered = partners_to_offer(req, partner_q)
+    form.partner_id.choices = options(
+        [(0, _l("Choose an organization"))] + [(partner.id, partner.name) for partner in offered]
+    )
+    return partner_q, offered
+
+
+def _render_detail(req, status=200, **given):
+    """The request's page; ``given`` holds the forms that failed, to show with their errors."""
     side = visit_requests.side_of(current_user, req)
-    accept_form = forms.get("accept_form") or AcceptForm()
-    accept_form.visit_date.choices = _date_options(req)
-    reassign_form = forms.get("reassign_form") or ReassignForm()
-    partner_q, offered = "", []
-    if side == "specialist":
-        partner_q = clean_query(request.args.get("partner_q"))
-        offered = partners_to_offer(req, partner_q)
-        reassign_form.partner_id.choices = options(
-            [(0, _l("Choose an organization"))] + [(partner.id, partner.name) for partner in offered]
-        )
+    forms = {name: given.get(name) or form_class() for name, form_class in DETAIL_FORMS.items()}
+    forms["accept_form"].visit_date.choices = _date_options(req)
+    partner_q, offered = _reassign_choices(req, side, forms["reassign_form"])
     return render_template(
         "visits/detail.html",
         req=req,
@@ -189,14 +225,8 @@ def _render_detail(req, status=200, **forms):
         partner_q=partner_q,
         offered=offered,
         thread=db.session.scalars(messages.thread_of(req)).all(),
-        accept_form=accept_form,
-        propose_form=forms.get("propose_form") or ProposeForm(),
-        decline_form=forms.get("decline_form") or DeclineForm(),
-        answer_form=forms.get("answer_form") or AnswerForm(),
-        confirm_form=forms.get("confirm_form") or ConfirmForm(),
-        message_form=forms.get("message_form") or MessageForm(),
-        reassign_form=reassign_form,
         action_form=ActionForm(),
+        **forms,
     ), status
 
 
