@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from cpspartners.extensions import db
+from cpspartners.services.errors import ServiceError
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please check the address or the form and try again."),
@@ -32,6 +33,12 @@ def init_errors(app):
             return server_error(error)
         message = MESSAGES.get(code, lambda: error.description)()
         return render_template("errors/error.html", code=code, message=message), code
+
+    @app.errorhandler(ServiceError)
+    def service_refused(error):
+        # A refusal no view caught: its own status and message (in the reader's language), not a 500.
+        db.session.rollback()
+        return render_template("errors/error.html", code=error.status, message=str(error)), error.status
 
     @app.errorhandler(Exception)
     def server_error(error):

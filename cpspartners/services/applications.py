@@ -14,7 +14,8 @@ from sqlalchemy import Select, or_, select, update
 
 from cpspartners.extensions import db
 from cpspartners.models import Application, Opportunity, Partner, User
-from cpspartners.services.errors import NotAllowed, RuleBroken
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff
 
 # (from, to) -> who may make the move
@@ -52,38 +53,32 @@ def give_back_seat(opportunity_id: int) -> None:
     )
 
 
+@transaction
 def apply(
     student: User, opportunity: Opportunity, answer: str = "", kind: str = "apply", today: date | None = None
 ) -> Application:
     """Apply (or express interest). Returns the application, submitted or waitlisted."""
-    today = today or date.today()
-    check_can_apply(student, opportunity, today)
+    check_can_apply(student, opportunity, today or date.today())
     if db.session.scalar(
         select(Application.id).where(Application.opportunity_id == opportunity.id, Application.student_id == student.id)
     ):
-        raise RuleBroken(_l("You have already applied for this."))
+        raise Conflict(_l("You have already applied for this."))
     application = Application(
         opportunity_id=opportunity.id, student_id=student.id, kind=kind, answer=(answer or "").strip()
     )
-    try:
-        if kind == "apply" and opportunity.capacity is not None:
-            application.holds_seat = take_seat(opportunity.id)
-            application.state = "submitted" if application.holds_seat else "waitlisted"
-        db.session.add(application)
-        school = student.school.long_name if student.school else ""
-        notify(
-            partner_staff(opportunity.partner_id),
-            "application_new",
-            link="/applications/received",
-            title=opportunity.title,
-            grade=student.grade,
-            school=school,
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.refresh(opportunity)
+    if kind == "apply" and opportunity.capacity is not None:
+        application.holds_seat = take_seat(opportunity.id)
+        application.state = "submitted" if application.holds_seat else "waitlisted"
+    db.session.add(application)
+    school = student.school.long_name if student.school else ""
+    notify(
+        partner_staff(opportunity.partner_id),
+        "application_new",
+        link="/applications/received",
+        title=opportunity.title,
+        grade=student.grade,
+        school=school,
+    )
     return application
 
 
@@ -125,6 +120,7 @@ def can_see(user: User | None, application: Application) -> bool:
     return side_of(user, application) is not None
 
 
+@transaction
 def move(
     application: Application,
     to_state: str,
@@ -140,53 +136,55 @@ def move(
     side = side_of(actor, application)
     if side is None:
         raise NotAllowed(_l("This application is not yours."))
-    allowed = TRANSITIONS.get((application.state, to_state))
-    if allowed is None or allowed != side:
+    if TRANSITIONS.get((application.state, to_state)) != side:
         raise RuleBroken(_l("That change is not possible from here."))
-    opportunity = application.opportunity
-    try:
-        if (
-            to_state == "accepted"
-            and not application.holds_seat
-            and application.kind == "apply"
-            and opportunity.capacity is not None
-        ):
-            if not take_seat(opportunity.id):
-                raise RuleBroken(_l("No seats are left. Decline another student first, or keep this one waitlisted."))
-            application.holds_seat = True
-        freed = to_state in ("declined", "withdrawn") and application.holds_seat
-        if freed:
-            give_back_seat(opportunity.id)
-            application.holds_seat = False
-        application.state = to_state
-        if to_state == "completed":
-            application.completed_on = today or date.today()
-            if hours is not None:
-                if not 0 <= hours <= 2000:
-                    raise RuleBroken(_l("Hours must be between 0 and 2000."))
-                application.hours = hours
-        if note:
-            application.partner_note = note.strip()
-        if to_state in NOTIFY_STUDENT:
-            notify([application.student], "application_" + to_state, link="/applications/mine", title=opportunity.title)
-        if to_state == "withdrawn":
-            notify(
-                partner_staff(opportunity.partner_id),
-                "application_withdrawn",
-                link="/applications/received",
-                title=opportunity.title,
-            )
-        if freed:
-            promote_waitlisted(opportunity)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    freed = _update_seat(application, to_state)
+    application.state = to_state
+    if to_state == "completed":
+        _complete(application, hours, today or date.today())
+    if note:
+        application.partner_note = note.strip()
+    _announce(application, to_state)
+    if freed:
+        promote_waitlisted(application.opportunity)
     return application
 
 
+def _update_seat(application: Application, to_state: str) -> bool:
+    """Take a seat on acceptance, give it back on a decline or withdrawal; True when one was freed."""
+    opportunity = application.opportunity
+    counted = application.kind == "apply" and opportunity.capacity is not None
+    if to_state == "accepted" and counted and not application.holds_seat:
+        if not take_seat(opportunity.id):
+            raise RuleBroken(_l("No seats are left. Decline another student first, or keep this one waitlisted."))
+        application.holds_seat = True
+    if to_state in ("declined", "withdrawn") and application.holds_seat:
+        give_back_seat(opportunity.id)
+        application.holds_seat = False
+        return True
+    return False
+
+
+def _complete(application: Application, hours: Decimal | None, today: date) -> None:
+    application.completed_on = today
+    if hours is not None:
+        if not 0 <= hours <= 2000:
+            raise RuleBroken(_l("Hours must be between 0 and 2000."))
+        application.hours = hours
+
+
+def _announce(application: Application, to_state: str) -> None:
+    """Tell the student of the partner's decision, or the partner of a withdrawal."""
+    title = application.opportunity.title
+    if to_state in NOTIFY_STUDENT:
+        notify([application.student], "application_" + to_state, link="/applications/mine", title=title)
+    if to_state == "withdrawn":
+        staff = partner_staff(application.opportunity.partner_id)
+        notify(staff, "application_withdrawn", link="/applications/received", title=title)
+
+
 def promote_waitlisted(opportunity: Opportunity) -> None:
-    """Give a freed seat to the student who has waited longest (caller commits)."""
+    """Give a freed seat to the student who has waited longest (in the caller's transaction)."""
     waiting = db.session.scalars(
         select(Application)
         .where(

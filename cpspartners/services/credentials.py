@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from cpspartners.extensions import db
 from cpspartners.models import Application, Credential, Opportunity, User
 from cpspartners.models.outcomes import CREDENTIAL_KINDS
+from cpspartners.services._base import transaction
 from cpspartners.services.audit import record
 from cpspartners.services.errors import NotAllowed, RuleBroken
 
@@ -28,6 +29,7 @@ def completed_applications(staff: User) -> Select[tuple[Application]]:
     )
 
 
+@transaction
 def record_credential(
     staff: User,
     application: Application | None,
@@ -57,7 +59,6 @@ def record_credential(
     record(
         staff, "credential_claimed", "student_record", application.student_id, {"credential": [None, credential.name]}
     )
-    db.session.commit()
     return credential
 
 

@@ -16,7 +16,8 @@ from cpspartners.extensions import db
 from cpspartners.models import Application, Feedback, Opportunity, User, VisitRequest
 from cpspartners.models.outcomes import RUBRIC
 from cpspartners.services import applications, visit_requests
-from cpspartners.services.errors import NotAllowed, RuleBroken
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 
 
 def respondent_role(user: User, experience: Application | VisitRequest) -> str | None:
@@ -30,6 +31,7 @@ def respondent_role(user: User, experience: Application | VisitRequest) -> str |
     return side if side in ("teacher", "partner") else None
 
 
+@transaction
 def submit(
     user: User, experience: Application | VisitRequest, ratings: Mapping[str, Any], comment: str = ""
 ) -> Feedback:
@@ -42,28 +44,20 @@ def submit(
     if any(not isinstance(ratings.get(item), int) or not 1 <= ratings[item] <= 4 for item in RUBRIC):
         raise RuleBroken(_l("Choose a rating from 1 to 4 for every question."))
     is_application = isinstance(experience, Application)
-    existing = select(Feedback.id).where(Feedback.respondent_id == user.id)
-    existing = (
-        existing.where(Feedback.application_id == experience.id)
-        if is_application
-        else existing.where(Feedback.visit_id == experience.id)
-    )
-    if db.session.scalar(existing):
-        raise RuleBroken(_l("You have already answered this survey."))
-    opportunity_id = experience.opportunity_id
-    partner_id = experience.opportunity.partner_id if is_application else experience.partner_id
+    answered = Feedback.application_id if is_application else Feedback.visit_id
+    if db.session.scalar(select(Feedback.id).where(Feedback.respondent_id == user.id, answered == experience.id)):
+        raise Conflict(_l("You have already answered this survey."))
     feedback = Feedback(
         respondent_id=user.id,
         respondent_role=role,
-        opportunity_id=opportunity_id,
-        partner_id=partner_id,
+        opportunity_id=experience.opportunity_id,
+        partner_id=experience.opportunity.partner_id if is_application else experience.partner_id,
         comment=(comment or "").strip()[:4000],
         application_id=experience.id if is_application else None,
         visit_id=None if is_application else experience.id,
         **{item: ratings[item] for item in RUBRIC},
     )
     db.session.add(feedback)
-    db.session.commit()
     return feedback
 
 

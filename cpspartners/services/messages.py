@@ -7,6 +7,7 @@ from sqlalchemy import Select, select
 from cpspartners.extensions import db
 from cpspartners.models import Application, Message, User, VisitRequest
 from cpspartners.services import applications, visit_requests
+from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff
 
@@ -26,6 +27,7 @@ def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
     return select(Message).where(column == thread.id).order_by(Message.created_at, Message.id)
 
 
+@transaction
 def post(sender: User, thread: Application | VisitRequest, body: str | None) -> Message:
     """Add a message and tell the other side; one transaction."""
     side = side_of(sender, thread)
@@ -43,28 +45,15 @@ def post(sender: User, thread: Application | VisitRequest, body: str | None) -> 
         application_id=thread.id if is_application else None,
         visit_id=None if is_application else thread.id,
     )
-    try:
-        db.session.add(message)
-        if is_application:
-            title = thread.opportunity.title
-            if side == "student":
-                notify(
-                    partner_staff(thread.opportunity.partner_id),
-                    "message_new",
-                    link="/applications/%d" % thread.id,
-                    title=title,
-                )
-            else:
-                notify([thread.student], "message_new", link="/applications/%d" % thread.id, title=title)
-        else:
-            if side == "teacher":
-                notify(
-                    partner_staff(thread.partner_id), "message_new", link="/visits/%d" % thread.id, title=thread.topic
-                )
-            else:
-                notify([thread.teacher], "message_new", link="/visits/%d" % thread.id, title=thread.topic)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    db.session.add(message)
+    _tell_other_side(thread, side)
     return message
+
+
+def _tell_other_side(thread: Application | VisitRequest, side: str) -> None:
+    if isinstance(thread, Application):
+        others = partner_staff(thread.opportunity.partner_id) if side == "student" else [thread.student]
+        notify(others, "message_new", link="/applications/%d" % thread.id, title=thread.opportunity.title)
+    else:
+        others = partner_staff(thread.partner_id) if side == "teacher" else [thread.teacher]
+        notify(others, "message_new", link="/visits/%d" % thread.id, title=thread.topic)

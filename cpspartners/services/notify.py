@@ -32,7 +32,7 @@ MESSAGES = {
 
 
 def notify(users: Iterable[User | None], kind: str, link: str = "", **params: object) -> None:
-    """Queue a notification for each user (deduplicated). The caller commits."""
+    """Queue a notification for each user (deduplicated), in the caller's transaction."""
     if kind not in MESSAGES:
         raise KeyError(kind)
     seen = set()

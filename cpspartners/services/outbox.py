@@ -14,6 +14,7 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.mail import send_email
 from cpspartners.models import Notification, User
+from cpspartners.services._base import transaction
 from cpspartners.services.notify import text
 
 
@@ -29,6 +30,7 @@ def recipients_waiting(limit: int) -> Sequence[int]:
     ).all()
 
 
+@transaction
 def send_batch(batch_size: int = 100, now: datetime | None = None) -> int:
     """Email up to ``batch_size`` people; returns how many messages went out."""
     now = now or datetime.now(UTC)
@@ -53,7 +55,6 @@ def send_batch(batch_size: int = 100, now: datetime | None = None) -> int:
         for notification in waiting:
             notification.emailed_at = now
         sent += 1
-    db.session.commit()
     return sent
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, User, VisitRequest
+from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import notify, partner_staff, specialists
 
@@ -45,6 +46,7 @@ def _state(request_: VisitRequest, *states: str) -> None:
         raise RuleBroken(_l("That change is not possible from here."))
 
 
+@transaction
 def create(
     teacher: User,
     partner: Partner,
@@ -59,16 +61,11 @@ def create(
     today: date | None = None,
 ) -> VisitRequest:
     """A new request; dates must be in the future, one to three of them."""
-    today = today or date.today()
     if teacher.role != "teacher" or teacher.school_id is None:
         raise NotAllowed(_l("Only teachers can request a speaker or partner."))
     if partner.status != "active":
         raise RuleBroken(_l("This partner is not taking requests."))
-    dates = sorted(dict.fromkeys(d for d in dates if d))
-    if not 1 <= len(dates) <= 3:
-        raise RuleBroken(_l("Give one to three dates."))
-    if any(d <= today for d in dates):
-        raise RuleBroken(_l("Dates must be after today."))
+    chosen = _future_dates(dates, today or date.today())
     req = VisitRequest(
         teacher_id=teacher.id,
         partner_id=partner.id,
@@ -80,23 +77,29 @@ def create(
         class_size=class_size,
         modality=modality,
         message=message.strip(),
-        date_1=dates[0],
-        date_2=dates[1] if len(dates) > 1 else None,
-        date_3=dates[2] if len(dates) > 2 else None,
+        date_1=chosen[0],
+        date_2=chosen[1] if len(chosen) > 1 else None,
+        date_3=chosen[2] if len(chosen) > 2 else None,
     )
     db.session.add(req)
+    school = teacher.school.long_name
     notify(
-        partner_staff(partner.id),
-        "request_new",
-        link="/visits/received",
-        topic=req.topic,
-        grade=grade,
-        school=teacher.school.long_name,
+        partner_staff(partner.id), "request_new", link="/visits/received", topic=req.topic, grade=grade, school=school
     )
-    db.session.commit()
     return req
 
 
+def _future_dates(dates: Iterable[date | None], today: date) -> list[date]:
+    """The distinct dates given, in order; one to three, all after ``today``."""
+    chosen = sorted(dict.fromkeys(d for d in dates if d))
+    if not 1 <= len(chosen) <= 3:
+        raise RuleBroken(_l("Give one to three dates."))
+    if any(d <= today for d in chosen):
+        raise RuleBroken(_l("Dates must be after today."))
+    return chosen
+
+
+@transaction
 def accept(actor: User, req: VisitRequest, visit_date: date, note: str = "") -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested")
@@ -104,10 +107,10 @@ def accept(actor: User, req: VisitRequest, visit_date: date, note: str = "") -> 
         raise RuleBroken(_l("Choose one of the teacher's dates, or propose another."))
     req.state, req.visit_date, req.response_note, req.flagged_at = "accepted", visit_date, note.strip(), None
     notify([req.teacher], "request_accepted", link="/visits/mine", topic=req.topic, date=visit_date.isoformat())
-    db.session.commit()
     return req
 
 
+@transaction
 def propose(
     actor: User, req: VisitRequest, other_date: date, note: str = "", today: date | None = None
 ) -> VisitRequest:
@@ -117,19 +120,19 @@ def propose(
         raise RuleBroken(_l("Dates must be after today."))
     req.state, req.proposed_date, req.response_note, req.flagged_at = "proposed", other_date, note.strip(), None
     notify([req.teacher], "request_proposed", link="/visits/mine", topic=req.topic, date=other_date.isoformat())
-    db.session.commit()
     return req
 
 
+@transaction
 def decline(actor: User, req: VisitRequest, note: str = "") -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested", "proposed")
     req.state, req.response_note, req.flagged_at = "declined", note.strip(), None
     notify([req.teacher], "request_declined", link="/visits/mine", topic=req.topic)
-    db.session.commit()
     return req
 
 
+@transaction
 def answer_proposal(actor: User, req: VisitRequest, accept_it: bool) -> VisitRequest:
     _require(actor, req, "teacher")
     _state(req, "proposed")
@@ -145,10 +148,10 @@ def answer_proposal(actor: User, req: VisitRequest, accept_it: bool) -> VisitReq
     else:
         req.state = "cancelled"
         notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
-    db.session.commit()
     return req
 
 
+@transaction
 def cancel(actor: User, req: VisitRequest, today: date | None = None) -> VisitRequest:
     _require(actor, req, "teacher")
     _state(req, "requested", "proposed", "accepted")
@@ -156,10 +159,10 @@ def cancel(actor: User, req: VisitRequest, today: date | None = None) -> VisitRe
         raise RuleBroken(_l("The visit date has passed: confirm whether it happened instead."))
     req.state = "cancelled"
     notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
-    db.session.commit()
     return req
 
 
+@transaction
 def confirm(actor: User, req: VisitRequest, happened: bool, today: date | None = None) -> VisitRequest:
     """After the visit date each side says whether it happened; both yes -> completed."""
     side = _require(actor, req, "teacher", "partner")
@@ -174,10 +177,10 @@ def confirm(actor: User, req: VisitRequest, happened: bool, today: date | None =
         req.state = "did_not_happen"
     elif req.teacher_confirmed and req.partner_confirmed:
         req.state = "completed"
-    db.session.commit()
     return req
 
 
+@transaction
 def escalate(days: int, now: datetime | None = None) -> Sequence[VisitRequest]:
     """Flag requests unanswered for ``days`` and tell specialists. Returns the flagged requests."""
     now = now or datetime.now(UTC)
@@ -193,10 +196,10 @@ def escalate(days: int, now: datetime | None = None) -> Sequence[VisitRequest]:
     for req in stale:
         req.flagged_at = now
         notify(people, "request_flagged", link="/visits/flagged", topic=req.topic, days=days)
-    db.session.commit()
     return stale
 
 
+@transaction
 def ask_for_confirmation(today: date | None = None) -> Sequence[VisitRequest]:
     """Accepted visits whose date has passed and that one side has not confirmed: remind both sides."""
     today = today or date.today()
@@ -208,10 +211,10 @@ def ask_for_confirmation(today: date | None = None) -> Sequence[VisitRequest]:
             partner_staff(req.partner_id) if req.partner_confirmed is None else []  # type: ignore[operator]
         )
         notify(people, "request_confirm", link="/visits/%d" % req.id, topic=req.topic, date=req.visit_date.isoformat())
-    db.session.commit()
     return due
 
 
+@transaction
 def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitRequest:
     """A specialist hands an unanswered request to another partner."""
     if side_of(actor, req) != "specialist" or actor.role not in ("specialist", "admin"):
@@ -229,5 +232,4 @@ def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitReque
         school=req.school.long_name,
     )
     notify([req.teacher], "request_reassigned", link="/visits/mine", topic=req.topic, partner=new_partner.name)
-    db.session.commit()
     return req
