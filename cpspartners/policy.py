@@ -13,7 +13,7 @@ from flask import abort
 from flask_login import AnonymousUserMixin, current_user
 
 from cpspartners.extensions import login_manager
-from cpspartners.models import Opportunity, Partner, SeatAllocation, User
+from cpspartners.models import Notification, Opportunity, Partner, SeatAllocation, User
 
 STAFF = ("specialist", "admin")
 
@@ -75,6 +75,11 @@ def can_list_applications(user: Person) -> bool:
 def takes_part_in_visits(user: Person) -> bool:
     """Teachers and partner staff are the two sides of a visit (confirming it, messaging)."""
     return is_teacher(user) or is_partner_staff(user)
+
+
+def is_recipient(user: Person, notification: Notification) -> bool:
+    """A notification is read, and marked read, only by the person it was written for."""
+    return is_signed_in(user) and notification.user_id == user.id
 
 
 def can_review(user: Person) -> bool:

@@ -11,8 +11,8 @@ from cpspartners.extensions import db
 from cpspartners.models import Credential, SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.services import applications, feedback, pools, visit_requests
 from tests.conftest import csrf_token, post, sign_in_as
-from tests.test_outcomes import GOOD, completed  # noqa: F401  (fixture)
 from tests.test_applications_visits import make_request
+from tests.test_outcomes import GOOD, completed  # noqa: F401  (fixture)
 
 
 def as_user(app, user):
@@ -290,8 +290,6 @@ def test_teacher_calendar_has_the_accepted_visit(app, people):
     from cpspartners.calendars import personal
 
     for person in (people["teacher"], people["staff"]):
-        personal.ensure_nonce(person)
-        db.session.commit()
         body = app.test_client().get(f"/calendar/{personal.token_for(person)}.ics").get_data(as_text=True)
         assert "Visit: " in body and req.date_1.strftime("%Y%m%d") in body
 

@@ -3,11 +3,12 @@ no view caught becomes its own 4xx page in the reader's language, never a 500.""
 
 import pytest
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from cpspartners.extensions import db
-from cpspartners.models import AuditEntry, Partner
-from cpspartners.services import upkeep
+from cpspartners.models import AuditEntry, Partner, User
+from cpspartners.services import accounts, upkeep
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import Conflict, NotAllowed, NotFound, RuleBroken, ServiceError
 
@@ -98,3 +99,31 @@ def test_a_refusal_no_view_caught_is_its_own_page_in_the_reader_s_language(app, 
     response = client.get("/test-refusal")
     assert response.status_code == status
     assert "Esta solicitud no es tuya." in response.get_data(as_text=True)
+
+
+def test_showing_pages_writes_nothing(app, client_as, make_opportunity):
+    """Views and context processors only read: the calendar link is derived, not created, on show."""
+    opp = make_opportunity(title="Robotics lab")
+    client = client_as("student")
+    flushes = []
+
+    def flushed(session, context):
+        flushes.append(sorted(type(obj).__name__ for obj in (*session.new, *session.dirty, *session.deleted)))
+
+    event.listen(Session, "after_flush", flushed)
+    try:
+        for path in ("/", "/account", "/notifications", f"/opportunities/{opp.slug}", "/for-you/saved"):
+            assert client.get(path).status_code == 200, path
+    finally:
+        event.remove(Session, "after_flush", flushed)
+    assert flushes == []
+    assert db.session.get(User, client.user.id).calendar_nonce == ""
+
+
+def test_the_calendar_link_shown_before_any_new_link_works_and_a_new_link_revokes_it(app, client_as):
+    client = client_as("student")
+    shown = client.get("/account").get_data(as_text=True).split('id="calendar-url" readonly value="')[1]
+    path = shown.split('"')[0].replace("http://localhost", "")
+    assert app.test_client().get(path).status_code == 200
+    accounts.new_calendar_link(client.user)
+    assert app.test_client().get(path).status_code == 404

@@ -1,9 +1,10 @@
 """A person's own calendar: the deadlines and first days of what they saved or applied to, and
 their accepted visits. The feed URL carries a signed token (itsdangerous, the app's secret) that
-includes a per-person nonce, so making a new link revokes the old one.
+includes a per-person nonce, so making a new link (``services.accounts.new_calendar_link``)
+revokes the old one. Until the first new link the nonce is empty: the link is derived from the
+account alone, so showing it never writes, and only the secret can sign one.
 """
 
-import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -24,15 +25,9 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def ensure_nonce(user: User) -> str:
-    """Give the person a nonce the first time a link is needed (caller commits)."""
-    if not user.calendar_nonce:
-        user.calendar_nonce = secrets.token_hex(16)
-    return user.calendar_nonce
-
-
 def token_for(user: User) -> str:
-    return _serializer().dumps({"id": user.id, "n": user.calendar_nonce})
+    """The signed part of the person's feed URL (changes only when they ask for a new link)."""
+    return _serializer().dumps({"id": user.id, "n": user.calendar_nonce or ""})
 
 
 def user_from_token(token: str) -> User | None:
@@ -41,18 +36,12 @@ def user_from_token(token: str) -> User | None:
         data = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not data.get("n"):
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("n"), str):
         return None
     user = db.session.get(User, data["id"])
-    if user is None or not user.is_active or user.calendar_nonce != data["n"]:
+    if user is None or not user.is_active or (user.calendar_nonce or "") != data["n"]:
         return None
     return user
-
-
-def revoke(user: User) -> None:
-    """A new nonce: every link made before stops working."""
-    user.calendar_nonce = secrets.token_hex(16)
-    db.session.commit()
 
 
 def entries(

@@ -11,6 +11,7 @@ from cpspartners.extensions import db
 from cpspartners.formats.ical import feed
 from cpspartners.formtools import ActionForm
 from cpspartners.models import School, VisitRequest
+from cpspartners.services import accounts
 from cpspartners.services import visit_requests as visit_requests
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendar")
@@ -34,9 +35,6 @@ def calendar_link():
     def personal_calendar_url():
         if not policy.is_signed_in(current_user):
             return ""
-        if not current_user.calendar_nonce:
-            personal.ensure_nonce(current_user)
-            db.session.commit()
         return url_for("calendars.personal_calendar", token=personal.token_for(current_user), _external=True)
 
     return {"personal_calendar_url": personal_calendar_url, "calendar_reset_form": ActionForm}
@@ -63,7 +61,7 @@ def personal_calendar(token):
 @policy.signed_in
 def new_link():
     if ActionForm().validate_on_submit():
-        personal.revoke(current_user)
+        accounts.new_calendar_link(current_user)
         flash(_("Your calendar has a new link. The old link no longer works."), "success")
     return redirect(url_for("accounts.profile") + "#calendar")
 

@@ -74,16 +74,14 @@ def pool_new():
     if form.is_submitted():
         partner_lookup.prepare(form.provider, form.provider_id)
     if form.validate_on_submit():
-        pool = SeatPool(
-            name=form.name.data,
-            name_es=form.name_es.data or "",
-            provider_id=form.provider_id.data,
-            total_seats=form.total_seats.data,
-            validity_days=form.validity_days.data,
-            remind_days_before=form.remind_days_before.data,
+        pool = pools.create_pool(
+            form.name.data,
+            form.name_es.data or "",
+            form.provider_id.data,
+            form.total_seats.data,
+            form.validity_days.data,
+            form.remind_days_before.data,
         )
-        db.session.add(pool)
-        db.session.commit()
         flash(_("Pool created. Now allocate its seats to distributors."), "success")
         return redirect(url_for("pools.pool_detail", pool_id=pool.id))
     return render_template("pools/form.html", form=form), 400 if form.errors else 200

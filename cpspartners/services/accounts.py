@@ -130,6 +130,12 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 @transaction
+def new_calendar_link(user: User) -> None:
+    """A new nonce in the person's calendar feed link: every link made before stops working."""
+    user.calendar_nonce = secrets.token_hex(16)
+
+
+@transaction
 def approve_account(actor: User, user: User) -> None:
     """A specialist approves a pending teacher or partner-staff account."""
     if user.is_approved:

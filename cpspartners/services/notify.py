@@ -5,10 +5,13 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Notification, User
+from cpspartners.services._base import transaction, utcnow
+from cpspartners.services.errors import NotAllowed
 
 MESSAGES = {
     "application_new": _l("New application for \u201c%(title)s\u201d from a grade %(grade)s student at %(school)s."),
@@ -43,6 +46,25 @@ def notify(users: Iterable[User | None], kind: str, link: str = "", **params: ob
         db.session.add(
             Notification(user_id=user.id, kind=kind, params={k: str(v) for k, v in params.items()}, link=link)
         )
+
+
+@transaction
+def mark_read(user: User, notification: Notification) -> None:
+    """The person has opened one of their notifications."""
+    if not policy.is_recipient(user, notification):
+        raise NotAllowed(_l("This notification is not yours."))
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+@transaction
+def mark_all_read(user: User) -> None:
+    """Every unread notification of the person, read now (one UPDATE: notifications are not indexed)."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
 
 
 def partner_staff(partner_id: int) -> Sequence[User]:

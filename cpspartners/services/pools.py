@@ -45,6 +45,23 @@ def active_count(allocation_id: int) -> int:
 
 
 @transaction
+def create_pool(
+    name: str, name_es: str, provider_id: int, total_seats: int, validity_days: int, remind_days_before: int
+) -> SeatPool:
+    """A new pool of a provider's seats, none allocated yet."""
+    pool = SeatPool(
+        name=name,
+        name_es=name_es,
+        provider_id=provider_id,
+        total_seats=total_seats,
+        validity_days=validity_days,
+        remind_days_before=remind_days_before,
+    )
+    db.session.add(pool)
+    return pool
+
+
+@transaction
 def allocate(pool_id: int, distributor_id: int, seats: int) -> SeatAllocation:
     """Give (or change) a distributor's share; the pool's total can never be exceeded."""
     pool = _locked(SeatPool, pool_id)
