@@ -43,6 +43,7 @@ def unread_count():
         "unread_notifications": count,
         "workflow_links": workflow_links,
         "notification_text": text,
+        "notification_url": notify.url_of,
         "rubric_questions": RUBRIC_QUESTIONS,
         "rubric_items": RUBRIC,
         "format_percent": format_percent,
@@ -101,9 +102,9 @@ def mark_read(notification_id):
     form = ActionForm()
     if form.validate_on_submit():
         notify.mark_read(current_user, notification)
-        # Only links inside the site are followed (they are written by services, never typed in).
-        if notification.link.startswith("/") and not notification.link.startswith("//"):
-            return redirect(notification.link)
+        destination = notify.url_of(notification)
+        if destination:
+            return redirect(destination)
     else:
         form_errors_flash(form)
     return redirect(url_for("notifications.notification_list"))

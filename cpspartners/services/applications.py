@@ -16,7 +16,7 @@ from cpspartners.extensions import db
 from cpspartners.models import Application, Opportunity, Partner, User
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
-from cpspartners.services.notify import notify, partner_staff
+from cpspartners.services.notify import Page, notify, partner_staff
 
 # (from, to) -> who may make the move
 TRANSITIONS = {
@@ -74,7 +74,7 @@ def apply(
     notify(
         partner_staff(opportunity.partner_id),
         "application_new",
-        link="/applications/received",
+        Page("applications.received"),
         title=opportunity.title,
         grade=student.grade,
         school=school,
@@ -177,10 +177,10 @@ def _announce(application: Application, to_state: str) -> None:
     """Tell the student of the partner's decision, or the partner of a withdrawal."""
     title = application.opportunity.title
     if to_state in NOTIFY_STUDENT:
-        notify([application.student], "application_" + to_state, link="/applications/mine", title=title)
+        notify([application.student], "application_" + to_state, Page("applications.mine"), title=title)
     if to_state == "withdrawn":
         staff = partner_staff(application.opportunity.partner_id)
-        notify(staff, "application_withdrawn", link="/applications/received", title=title)
+        notify(staff, "application_withdrawn", Page("applications.received"), title=title)
 
 
 def promote_waitlisted(opportunity: Opportunity) -> None:
@@ -199,7 +199,7 @@ def promote_waitlisted(opportunity: Opportunity) -> None:
     if waiting is not None and take_seat(opportunity.id):
         waiting.holds_seat = True
         waiting.state = "submitted"
-        notify([waiting.student], "application_seat_opened", link="/applications/mine", title=opportunity.title)
+        notify([waiting.student], "application_seat_opened", Page("applications.mine"), title=opportunity.title)
 
 
 def for_partner_view(application: Application) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from cpspartners.models import Application, Message, User, VisitRequest
 from cpspartners.services import applications, visit_requests
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
-from cpspartners.services.notify import notify, partner_staff
+from cpspartners.services.notify import Page, notify, partner_staff
 
 MAX_LENGTH = 4000
 
@@ -53,7 +53,12 @@ def post(sender: User, thread: Application | VisitRequest, body: str | None) -> 
 def _tell_other_side(thread: Application | VisitRequest, side: str) -> None:
     if isinstance(thread, Application):
         others = partner_staff(thread.opportunity.partner_id) if side == "student" else [thread.student]
-        notify(others, "message_new", link="/applications/%d" % thread.id, title=thread.opportunity.title)
+        notify(
+            others,
+            "message_new",
+            Page("applications.detail", {"application_id": thread.id}),
+            title=thread.opportunity.title,
+        )
     else:
         others = partner_staff(thread.partner_id) if side == "teacher" else [thread.teacher]
-        notify(others, "message_new", link="/visits/%d" % thread.id, title=thread.topic)
+        notify(others, "message_new", Page("visits.detail", {"visit_id": thread.id}), title=thread.topic)

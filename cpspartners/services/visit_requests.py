@@ -17,7 +17,7 @@ from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, User, VisitRequest
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
-from cpspartners.services.notify import notify, partner_staff, specialists
+from cpspartners.services.notify import Page, notify, partner_staff, specialists
 
 
 def side_of(user: User | None, request_: VisitRequest) -> str | None:
@@ -84,7 +84,7 @@ def create(
     db.session.add(req)
     school = teacher.school.long_name
     notify(
-        partner_staff(partner.id), "request_new", link="/visits/received", topic=req.topic, grade=grade, school=school
+        partner_staff(partner.id), "request_new", Page("visits.received"), topic=req.topic, grade=grade, school=school
     )
     return req
 
@@ -106,7 +106,7 @@ def accept(actor: User, req: VisitRequest, visit_date: date, note: str = "") -> 
     if visit_date not in req.proposed_dates:
         raise RuleBroken(_l("Choose one of the teacher's dates, or propose another."))
     req.state, req.visit_date, req.response_note, req.flagged_at = "accepted", visit_date, note.strip(), None
-    notify([req.teacher], "request_accepted", link="/visits/mine", topic=req.topic, date=visit_date.isoformat())
+    notify([req.teacher], "request_accepted", Page("visits.mine"), topic=req.topic, date=visit_date.isoformat())
     return req
 
 
@@ -119,7 +119,7 @@ def propose(
     if other_date <= (today or date.today()):
         raise RuleBroken(_l("Dates must be after today."))
     req.state, req.proposed_date, req.response_note, req.flagged_at = "proposed", other_date, note.strip(), None
-    notify([req.teacher], "request_proposed", link="/visits/mine", topic=req.topic, date=other_date.isoformat())
+    notify([req.teacher], "request_proposed", Page("visits.mine"), topic=req.topic, date=other_date.isoformat())
     return req
 
 
@@ -128,7 +128,7 @@ def decline(actor: User, req: VisitRequest, note: str = "") -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested", "proposed")
     req.state, req.response_note, req.flagged_at = "declined", note.strip(), None
-    notify([req.teacher], "request_declined", link="/visits/mine", topic=req.topic)
+    notify([req.teacher], "request_declined", Page("visits.mine"), topic=req.topic)
     return req
 
 
@@ -141,13 +141,13 @@ def answer_proposal(actor: User, req: VisitRequest, accept_it: bool) -> VisitReq
         notify(
             partner_staff(req.partner_id),
             "request_proposal_accepted",
-            link="/visits/received",
+            Page("visits.received"),
             topic=req.topic,
             date=req.visit_date.isoformat(),
         )
     else:
         req.state = "cancelled"
-        notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
+        notify(partner_staff(req.partner_id), "request_cancelled", Page("visits.received"), topic=req.topic)
     return req
 
 
@@ -158,7 +158,7 @@ def cancel(actor: User, req: VisitRequest, today: date | None = None) -> VisitRe
     if req.state == "accepted" and req.visit_date <= (today or date.today()):
         raise RuleBroken(_l("The visit date has passed: confirm whether it happened instead."))
     req.state = "cancelled"
-    notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
+    notify(partner_staff(req.partner_id), "request_cancelled", Page("visits.received"), topic=req.topic)
     return req
 
 
@@ -195,7 +195,7 @@ def escalate(days: int, now: datetime | None = None) -> Sequence[VisitRequest]:
     people = specialists()
     for req in stale:
         req.flagged_at = now
-        notify(people, "request_flagged", link="/visits/flagged", topic=req.topic, days=days)
+        notify(people, "request_flagged", Page("visits.flagged"), topic=req.topic, days=days)
     return stale
 
 
@@ -210,7 +210,13 @@ def ask_for_confirmation(today: date | None = None) -> Sequence[VisitRequest]:
         people = ([req.teacher] if req.teacher_confirmed is None else []) + (
             partner_staff(req.partner_id) if req.partner_confirmed is None else []  # type: ignore[operator]
         )
-        notify(people, "request_confirm", link="/visits/%d" % req.id, topic=req.topic, date=req.visit_date.isoformat())
+        notify(
+            people,
+            "request_confirm",
+            Page("visits.detail", {"visit_id": req.id}),
+            topic=req.topic,
+            date=req.visit_date.isoformat(),
+        )
     return due
 
 
@@ -226,10 +232,10 @@ def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitReque
     notify(
         partner_staff(new_partner.id),
         "request_new",
-        link="/visits/received",
+        Page("visits.received"),
         topic=req.topic,
         grade=req.grade,
         school=req.school.long_name,
     )
-    notify([req.teacher], "request_reassigned", link="/visits/mine", topic=req.topic, partner=new_partner.name)
+    notify([req.teacher], "request_reassigned", Page("visits.mine"), topic=req.topic, partner=new_partner.name)
     return req
