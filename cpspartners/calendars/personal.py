@@ -5,7 +5,7 @@ revokes the old one. Until the first new link the nonce is empty: the link is de
 account alone, so showing it never writes, and only the secret can sign one.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from flask import current_app
@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.formats.ical import Entry
 from cpspartners.models import Application, Opportunity, User, VisitRequest
@@ -51,6 +52,7 @@ def entries(
     today: date | None = None,
     horizon_days: int = 365,
 ) -> list[Entry]:
+    """The person's deadlines, first days and accepted visits from a month ago to ``horizon_days`` on."""
     today = today or date.today()
     first, last = today - timedelta(days=30), today + timedelta(days=horizon_days)
     found = []
@@ -58,44 +60,52 @@ def entries(
         select(Application).where(Application.student_id == user.id, Application.state.in_(LIVE_APPLICATIONS))
     ).all()
     for application in applications:
-        opp = application.opportunity
-        title = opp.localized("title", locale)
-        if opp.deadline and first <= opp.deadline <= last and application.kind == "interest":
-            found.append(
-                Entry(
-                    "me-deadline-%d@cpspartners" % opp.id,
-                    _("Deadline: %(title)s", title=title),
-                    opp.deadline,
-                    url=url_for_opportunity(opp),
-                )
+        found += _application_entries(application, url_for_opportunity, locale, first, last)
+    found += [_visit_entry(visit) for visit in _accepted_visits(user, first, last)]
+    return sorted(found, key=lambda entry: (entry.starts, entry.uid))
+
+
+def _application_entries(
+    application: Application, url_for_opportunity: Callable[[Opportunity], str], locale: str, first: date, last: date
+) -> list[Entry]:
+    """The deadline of what the person is interested in, and the first day of what they applied to."""
+    opp = application.opportunity
+    title = opp.localized("title", locale)
+    found = []
+    if opp.deadline and first <= opp.deadline <= last and application.kind == "interest":
+        uid = "me-deadline-%d@cpspartners" % opp.id
+        found.append(Entry(uid, _("Deadline: %(title)s", title=title), opp.deadline, url=url_for_opportunity(opp)))
+    if opp.starts_on and first <= opp.starts_on <= last and application.state != "completed":
+        found.append(
+            Entry(
+                "me-event-%d@cpspartners" % opp.id,
+                title,
+                opp.starts_on,
+                opp.ends_on,
+                description=opp.localized("summary", locale),
+                url=url_for_opportunity(opp),
+                location=opp.location_name or opp.address,
             )
-        if opp.starts_on and first <= opp.starts_on <= last and application.state != "completed":
-            found.append(
-                Entry(
-                    "me-event-%d@cpspartners" % opp.id,
-                    title,
-                    opp.starts_on,
-                    opp.ends_on,
-                    description=opp.localized("summary", locale),
-                    url=url_for_opportunity(opp),
-                    location=opp.location_name or opp.address,
-                )
-            )
+        )
+    return found
+
+
+def _accepted_visits(user: User, first: date, last: date) -> Sequence[VisitRequest]:
+    """Accepted visits the person takes part in: as the teacher, or as staff of the partner."""
     sides = [VisitRequest.teacher_id == user.id]
-    if user.role == "partner_staff" and user.partner_id:
+    if policy.is_partner_account(user):
         sides.append(VisitRequest.partner_id == user.partner_id)
-    visits = db.session.scalars(
+    return db.session.scalars(
         select(VisitRequest).where(
             or_(*sides), VisitRequest.state == "accepted", VisitRequest.visit_date.between(first, last)
         )
     ).all()
-    for visit in visits:
-        found.append(
-            Entry(
-                "me-visit-%d@cpspartners" % visit.id,
-                _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
-                visit.visit_date,
-                location=visit.school.long_name,
-            )
-        )
-    return sorted(found, key=lambda entry: (entry.starts, entry.uid))
+
+
+def _visit_entry(visit: VisitRequest) -> Entry:
+    return Entry(
+        "me-visit-%d@cpspartners" % visit.id,
+        _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
+        visit.visit_date,
+        location=visit.school.long_name,
+    )

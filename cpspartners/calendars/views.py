@@ -12,7 +12,6 @@ from cpspartners.formats.ical import feed
 from cpspartners.formtools import ActionForm
 from cpspartners.models import School, VisitRequest
 from cpspartners.services import accounts
-from cpspartners.services import visit_requests as visit_requests
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendar")
 
@@ -70,7 +69,7 @@ def new_link():
 @policy.signed_in
 def visit_calendar(visit_id):
     req = db.get_or_404(VisitRequest, visit_id)
-    if visit_requests.side_of(current_user, req) is None:
+    if policy.visit_side(current_user, req) is None:
         abort(403)
     if req.state not in ("accepted", "completed") or req.visit_date is None:
         abort(404)

@@ -4,14 +4,15 @@ distributors' staff assign seats to families or students, renew, release and see
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cpspartners import partner_lookup, policy
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
-from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry, User
+from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.pools.forms import AllocationForm, AssignForm, PoolForm
 from cpspartners.services import pools
+from cpspartners.services.accounts import find_user_by_email
 from cpspartners.services.pools import Holder, PoolError
 from cpspartners.web import csv_download, get_or_404
 
@@ -161,9 +162,8 @@ def seat_assign(allocation_id):
             "The form expired. Please submit it again."
         )
     elif form.student_email.data:
-        student = db.session.scalars(
-            select(User).where(func.lower(User.email) == form.student_email.data.lower(), User.role == "student")
-        ).first()
+        student = find_user_by_email(form.student_email.data)
+        student = student if policy.is_student_account(student) else None
         if student is None:
             problem = _("No student account has that email address.")
         holder = Holder(user_id=student.id, language=student.preferred_language) if student else None

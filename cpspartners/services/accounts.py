@@ -7,15 +7,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Partner, User
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import record
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from cpspartners.text import slugify
-
-SELF_SERVICE_ROLES = ("student", "teacher", "partner_staff")
-STAFF_ROLES = ("specialist", "admin")
 
 
 def find_user_by_email(email: str | None) -> User | None:
@@ -42,7 +40,7 @@ def register(
     ``created`` is False when the email is already taken: the caller shows the same message
     either way, so the form never reveals which addresses have accounts.
     """
-    if role not in SELF_SERVICE_ROLES:
+    if role not in policy.SELF_SERVICE_ROLES:
         raise RuleBroken(_l("Choose one of the account types offered."))
     existing = find_user_by_email(email)
     if existing is not None:
@@ -65,8 +63,7 @@ def _new_account(email: str, password: str, role: str, name: str, language: str)
         name=name.strip(),
         role=role,
         preferred_language=language,
-        # Students are approved at once (they only browse); staff accounts wait for a specialist.
-        is_approved=(role == "student"),
+        is_approved=policy.approved_on_registration(role),
     )
     user.set_password(password)
     return user
@@ -138,9 +135,9 @@ def new_calendar_link(user: User) -> None:
 @transaction
 def approve_account(actor: User, user: User) -> None:
     """A specialist approves a pending teacher or partner-staff account."""
-    if user.is_approved:
+    if policy.is_approved_account(user):
         raise Conflict(_l("That account is already approved."))
-    if user.role not in ("teacher", "partner_staff"):
+    if not policy.awaits_approval(user):
         raise RuleBroken(_l("Only teacher and partner-staff accounts wait for approval."))
     user.is_approved = True
     record(actor, "approved_account", "user", user.id, {"is_approved": [False, True]})
@@ -161,7 +158,7 @@ def set_role(
         raise RuleBroken(_l("Teachers need a school: ask them to register as a teacher."))
     user.role = role
     user.active = active
-    if role in STAFF_ROLES:
+    if role in policy.STAFF:
         user.is_approved = True
     changes = {f: [before[f], getattr(user, f)] for f in ROLE_FIELDS if before[f] != getattr(user, f)}
     if changes:
@@ -174,7 +171,7 @@ def _check_role_change(actor: User, user: User, role: str, active: bool) -> None
         raise NotAllowed(_l("You cannot change your own role or switch off your own account."))
     if role == "student":
         raise RuleBroken(_l("Student accounts are made by students themselves."))
-    if user.role == "student":
+    if policy.is_student_account(user):
         raise RuleBroken(_l("Student accounts cannot change role."))
 
 
@@ -187,7 +184,7 @@ def _partner_of_staff(partner_id: int | None) -> int:
 @transaction
 def create_staff(email: str, password: str, role: str, name: str = "", actor: User | None = None) -> User:
     """A specialist or admin account (CLI and admin pages): approved and confirmed."""
-    if role not in STAFF_ROLES:
+    if role not in policy.STAFF:
         raise RuleBroken(_l("Choose one of the account types offered."))
     if find_user_by_email(email) is not None:
         raise Conflict(_l("There is already an account with that email."))

@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select, update
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Opportunity, Partner, User
 from cpspartners.services._base import transaction
@@ -83,7 +84,7 @@ def apply(
 
 
 def check_can_apply(student: User, opportunity: Opportunity, today: date) -> None:
-    if student.role != "student":
+    if not policy.is_student_account(student):
         raise NotAllowed(_l("Only students can apply."))
     public = (
         opportunity.status == "published"
@@ -103,23 +104,6 @@ def check_can_apply(student: User, opportunity: Opportunity, today: date) -> Non
         raise RuleBroken(_l("The deadline for this opportunity has passed."))
 
 
-def side_of(user: User | None, application: Application) -> str | None:
-    """ "student" for the applicant, "partner" for the partner's staff and specialists, else None."""
-    if user is None:
-        return None
-    if user.id == application.student_id:
-        return "student"
-    if user.role in ("specialist", "admin"):
-        return "partner"
-    if user.role == "partner_staff" and user.partner_id == application.opportunity.partner_id:
-        return "partner"
-    return None
-
-
-def can_see(user: User | None, application: Application) -> bool:
-    return side_of(user, application) is not None
-
-
 @transaction
 def move(
     application: Application,
@@ -133,7 +117,7 @@ def move(
 
     On completion the partner may record the hours the student spent.
     """
-    side = side_of(actor, application)
+    side = policy.application_side(actor, application)
     if side is None:
         raise NotAllowed(_l("This application is not yours."))
     if TRANSITIONS.get((application.state, to_state)) != side:
@@ -220,11 +204,4 @@ def for_partner_view(application: Application) -> dict[str, Any]:
 
 def visible_to(user: User) -> Select[tuple[Application]]:
     """The applications ``user`` may list: their own, their partner's, or all for specialists."""
-    stmt = select(Application).join(Opportunity)
-    if user.role == "student":
-        return stmt.where(Application.student_id == user.id)
-    if user.role == "partner_staff":
-        return stmt.where(Opportunity.partner_id == user.partner_id)
-    if user.role in ("specialist", "admin"):
-        return stmt
-    return stmt.where(False)  # type: ignore[arg-type]  # SQLAlchemy turns False into false()
+    return select(Application).join(Opportunity).where(policy.applications_visible_to(user))

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, User
 from cpspartners.services._base import transaction
@@ -54,7 +55,7 @@ def record(
 @transaction
 def log_student_record_access(actor: User, student: User | None, where: str) -> AuditEntry | None:
     """Record that a staff member looked at a student's account (FERPA/SOPPA access log)."""
-    if student is None or student.role != "student":
+    if student is None or not policy.is_student_account(student):
         return None
     entry = record(actor, "viewed", "student_record", student.id, note=where)
     return entry

@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Credential, Opportunity, User
 from cpspartners.models.outcomes import CREDENTIAL_KINDS
@@ -39,7 +40,7 @@ def record_credential(
     earned_on: date,
     evidence: str,
 ) -> Credential:
-    if staff.role != "partner_staff" or application is None or application.opportunity.partner_id != staff.partner_id:
+    if application is None or not policy.can_record_credential(staff, application):
         raise NotAllowed(_l("You can record credentials only for your own completed applications."))
     if application.state != "completed":
         raise RuleBroken(_l("The application must be completed first."))
@@ -56,9 +57,8 @@ def record_credential(
     )
     db.session.add(credential)
     db.session.flush()
-    record(
-        staff, "credential_claimed", "student_record", application.student_id, {"credential": [None, credential.name]}
-    )
+    changes = {"credential": [None, credential.name]}
+    record(staff, "credential_claimed", "student_record", application.student_id, changes)
     return credential
 
 

@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile, User
 from cpspartners.models.engagement import join_codes
@@ -17,11 +18,9 @@ from cpspartners.models.queries import public_opportunities
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
 
-SEEKERS = ("student", "teacher")
-
 
 def _seeker(user: User) -> None:
-    if user.role not in SEEKERS:
+    if not policy.is_seeker_account(user):
         raise NotAllowed(_l("Only students and teachers can do this."))
 
 
@@ -43,7 +42,7 @@ def update_student_profile(
     needs_paid: bool,
     needs_transportation: bool,
 ) -> StudentProfile:
-    if user.role != "student":
+    if not policy.is_student_account(user):
         raise NotAllowed(_l("Only students have this profile."))
     profile = db.session.get(StudentProfile, user.id) or StudentProfile(user_id=user.id)
     profile.clusters = join_codes(clusters)
@@ -59,7 +58,7 @@ def update_student_profile(
 
 @transaction
 def update_teacher_profile(user: User, subjects: str, grade_bands: Iterable[str]) -> TeacherProfile:
-    if user.role != "teacher":
+    if not policy.is_teacher_account(user):
         raise NotAllowed(_l("Only teachers have this profile."))
     profile = db.session.get(TeacherProfile, user.id) or TeacherProfile(user_id=user.id)
     profile.subjects = join_codes(s.strip() for s in subjects.split(","))[:300]

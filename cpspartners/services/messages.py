@@ -4,21 +4,14 @@ request). They stay on the site: nobody sees anyone else's email address or phon
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Message, User, VisitRequest
-from cpspartners.services import applications, visit_requests
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import Page, notify, partner_staff
 
 MAX_LENGTH = 4000
-
-
-def side_of(user: User | None, thread: Application | VisitRequest) -> str | None:
-    """The sender's side of ``thread`` (an Application or a VisitRequest), or None."""
-    if isinstance(thread, Application):
-        return applications.side_of(user, thread)
-    return visit_requests.side_of(user, thread)
 
 
 def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
@@ -30,7 +23,7 @@ def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
 @transaction
 def post(sender: User, thread: Application | VisitRequest, body: str | None) -> Message:
     """Add a message and tell the other side; one transaction."""
-    side = side_of(sender, thread)
+    side = policy.thread_side(sender, thread)
     if side is None:
         raise NotAllowed(_l("This conversation is not yours."))
     body = (body or "").strip()

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, Serializer, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, delete, or_, select, update
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.mail import build_message, send_batch, send_email
 from cpspartners.models import Newsletter, NewsletterDelivery, NewsletterSubscriber, School, User
@@ -54,22 +55,18 @@ def recipients(newsletter: Newsletter) -> list[tuple[str, dict[str, int]]]:
     """[(email, unsubscribe token payload)] for this newsletter's audience, scope and language."""
     if newsletter.audience in ROLE_FOR_AUDIENCE:
         stmt = select(User.id, User.email).where(
-            User.role == ROLE_FOR_AUDIENCE[newsletter.audience],
-            User.is_approved.is_(True),
-            User.active.is_(True),
+            policy.approved_accounts(ROLE_FOR_AUDIENCE[newsletter.audience]),
             User.newsletter_opt_out.is_(False),
             User.preferred_language == newsletter.language,
         )
-        condition = _school_filter(User.school_id, newsletter.scope, newsletter.scope_value)
-        kind = "u"
+        condition, kind = _school_filter(User.school_id, newsletter.scope, newsletter.scope_value), "u"
     else:
         stmt = select(NewsletterSubscriber.id, NewsletterSubscriber.email).where(
             NewsletterSubscriber.confirmed_at.is_not(None),
             NewsletterSubscriber.unsubscribed_at.is_(None),
             NewsletterSubscriber.language == newsletter.language,
         )
-        condition = _school_filter(NewsletterSubscriber.school_id, newsletter.scope, newsletter.scope_value)
-        kind = "s"
+        condition, kind = _school_filter(NewsletterSubscriber.school_id, newsletter.scope, newsletter.scope_value), "s"
     if condition is not None:
         stmt = stmt.where(condition)
     return [(email, {kind: ident}) for ident, email in db.session.execute(stmt.order_by("id"))]

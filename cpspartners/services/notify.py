@@ -91,11 +91,13 @@ def mark_all_read(user: User) -> None:
 
 
 def partner_staff(partner_id: int) -> Sequence[User]:
-    return db.session.scalars(select(User).where(User.partner_id == partner_id, User.role == "partner_staff")).all()
+    """The accounts told of a partner's applications and requests."""
+    return db.session.scalars(select(User).where(policy.staff_of(partner_id))).all()
 
 
 def specialists() -> Sequence[User]:
-    return db.session.scalars(select(User).where(User.role.in_(("specialist", "admin")))).all()
+    """The accounts told of requests nobody answered."""
+    return db.session.scalars(select(User).where(policy.specialist_accounts())).all()
 
 
 def text(notification: Notification, locale: str | None = None) -> str:

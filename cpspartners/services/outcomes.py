@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, distinct, func, select, union_all
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, CommunityArea, Credential, School, User
 from cpspartners.models.outcomes import CREDENTIAL_KINDS
@@ -133,7 +134,7 @@ def confirm_credential(
     specialist: User, credential: Credential, accept: bool, now: datetime | None = None
 ) -> Credential:
     """A specialist checks the evidence and confirms (or rejects) a credential."""
-    if specialist.role not in ("specialist", "admin"):
+    if not policy.is_specialist_account(specialist):
         raise NotAllowed(_l("Only partnership specialists can confirm credentials."))
     if credential.status != "claimed":
         raise Conflict(_l("This credential has already been reviewed."))

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, User, VisitRequest
 from cpspartners.services._base import transaction
@@ -20,20 +21,8 @@ from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import Page, notify, partner_staff, specialists
 
 
-def side_of(user: User | None, request_: VisitRequest) -> str | None:
-    if user is None:
-        return None
-    if user.id == request_.teacher_id:
-        return "teacher"
-    if user.role == "partner_staff" and user.partner_id == request_.partner_id:
-        return "partner"
-    if user.role in ("specialist", "admin"):
-        return "specialist"
-    return None
-
-
 def _require(user: User | None, request_: VisitRequest, *sides: str) -> str:
-    side = side_of(user, request_)
+    side = policy.visit_side(user, request_)
     if side is None:
         raise NotAllowed(_l("This request is not yours."))
     if side not in sides and not (side == "specialist" and "partner" in sides):
@@ -61,7 +50,7 @@ def create(
     today: date | None = None,
 ) -> VisitRequest:
     """A new request; dates must be in the future, one to three of them."""
-    if teacher.role != "teacher" or teacher.school_id is None:
+    if not policy.can_request_visits(teacher):
         raise NotAllowed(_l("Only teachers can request a speaker or partner."))
     if partner.status != "active":
         raise RuleBroken(_l("This partner is not taking requests."))
@@ -223,7 +212,7 @@ def ask_for_confirmation(today: date | None = None) -> Sequence[VisitRequest]:
 @transaction
 def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitRequest:
     """A specialist hands an unanswered request to another partner."""
-    if side_of(actor, req) != "specialist" or actor.role not in ("specialist", "admin"):
+    if policy.visit_side(actor, req) != "specialist":
         raise NotAllowed(_l("Only partnership specialists can reassign a request."))
     _state(req, "requested", "proposed", "declined")
     if new_partner.id == req.partner_id or new_partner.status != "active":

@@ -58,7 +58,7 @@ def _date_options(req):
 
 def _visible(visit_id):
     req = get_or_404(VisitRequest, visit_id)
-    if visit_requests.side_of(current_user, req) is None:
+    if policy.visit_side(current_user, req) is None:
         abort(403)
     return req
 
@@ -170,7 +170,7 @@ def detail(visit_id):
 
 
 def _render_detail(req, status=200, **forms):
-    side = visit_requests.side_of(current_user, req)
+    side = policy.visit_side(current_user, req)
     accept_form = forms.get("accept_form") or AcceptForm()
     accept_form.visit_date.choices = _date_options(req)
     reassign_form = forms.get("reassign_form") or ReassignForm()
