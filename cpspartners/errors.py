@@ -18,7 +18,15 @@ MESSAGES = {
 }
 
 
+def service_refused(error):
+    """A refusal no view caught: its own status and message (in the reader's language), not a 500."""
+    db.session.rollback()
+    return render_template("errors/error.html", code=error.status, message=str(error)), error.status
+
+
 def init_errors(app):
+    app.register_error_handler(ServiceError, service_refused)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = _("This form expired or did not come from this site. Go back, reload the page and try again.")
@@ -33,12 +41,6 @@ def init_errors(app):
             return server_error(error)
         message = MESSAGES.get(code, lambda: error.description)()
         return render_template("errors/error.html", code=code, message=message), code
-
-    @app.errorhandler(ServiceError)
-    def service_refused(error):
-        # A refusal no view caught: its own status and message (in the reader's language), not a 500.
-        db.session.rollback()
-        return render_template("errors/error.html", code=error.status, message=str(error)), error.status
 
     @app.errorhandler(Exception)
     def server_error(error):

@@ -83,11 +83,8 @@ def _partner_for_staff(partner_id: int | None, new_partner_name: str | None) -> 
     )
     db.session.add(partner)
     db.session.flush()
-    db.session.add(
-        ChangeRequest(
-            subject_type="partner", subject_id=partner.id, is_new=True, proposed={"name": name, "kind": "nonprofit"}
-        )
-    )
+    proposed = {"name": name, "kind": "nonprofit"}
+    db.session.add(ChangeRequest(subject_type="partner", subject_id=partner.id, is_new=True, proposed=proposed))
     changes = {"name": [None, name], "status": [None, "pending"]}
     record(None, "proposed", "partner", partner.id, changes, note="proposed at registration")
     return partner

@@ -72,8 +72,9 @@ def apply(
         application.state = "submitted" if application.holds_seat else "waitlisted"
     db.session.add(application)
     school = student.school.long_name if student.school else ""
+    staff = partner_staff(opportunity.partner_id)
     notify(
-        partner_staff(opportunity.partner_id),
+        staff,
         "application_new",
         Page("applications.received"),
         title=opportunity.title,

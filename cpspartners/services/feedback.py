@@ -27,17 +27,8 @@ def submit(
     user: User, experience: Application | VisitRequest, ratings: Mapping[str, Any], comment: str = ""
 ) -> Feedback:
     """Record one survey answer; each person answers once per experience."""
-    role = policy.survey_role(user, experience)
-    if role is None:
-        raise NotAllowed(_l("You did not take part in this."))
-    if experience.state != "completed":
-        raise RuleBroken(_l("You can give feedback once the experience is completed."))
-    if any(not isinstance(ratings.get(item), int) or not 1 <= ratings[item] <= 4 for item in RUBRIC):
-        raise RuleBroken(_l("Choose a rating from 1 to 4 for every question."))
+    role = _check_can_answer(user, experience, ratings)
     is_application = isinstance(experience, Application)
-    answered = Feedback.application_id if is_application else Feedback.visit_id
-    if db.session.scalar(select(Feedback.id).where(Feedback.respondent_id == user.id, answered == experience.id)):
-        raise Conflict(_l("You have already answered this survey."))
     feedback = Feedback(
         respondent_id=user.id,
         respondent_role=role,
@@ -50,6 +41,21 @@ def submit(
     )
     db.session.add(feedback)
     return feedback
+
+
+def _check_can_answer(user: User, experience: Application | VisitRequest, ratings: Mapping[str, Any]) -> str:
+    """The role ``user`` answers as, once the survey may be answered with these ratings."""
+    role = policy.survey_role(user, experience)
+    if role is None:
+        raise NotAllowed(_l("You did not take part in this."))
+    if experience.state != "completed":
+        raise RuleBroken(_l("You can give feedback once the experience is completed."))
+    if any(not isinstance(ratings.get(item), int) or not 1 <= ratings[item] <= 4 for item in RUBRIC):
+        raise RuleBroken(_l("Choose a rating from 1 to 4 for every question."))
+    answered = Feedback.application_id if isinstance(experience, Application) else Feedback.visit_id
+    if db.session.scalar(select(Feedback.id).where(Feedback.respondent_id == user.id, answered == experience.id)):
+        raise Conflict(_l("You have already answered this survey."))
+    return role
 
 
 def pending(user: User) -> list[Application | VisitRequest]:

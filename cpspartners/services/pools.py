@@ -155,31 +155,30 @@ def release(assignment_id: int, today: date | None = None) -> list[SeatAssignmen
 
 def promote_waitlist(allocation: SeatAllocation, today: date) -> list[SeatAssignment]:
     """Fill free seats from the waitlist, oldest first, in the caller's transaction."""
-    promoted = []
     free = allocation.seats - active_count(allocation.id)
     waiting = db.session.scalars(
         select(SeatWaitlistEntry)
-        .where(
-            SeatWaitlistEntry.allocation_id == allocation.id,
-            SeatWaitlistEntry.status == "waiting",
-        )
+        .where(SeatWaitlistEntry.allocation_id == allocation.id, SeatWaitlistEntry.status == "waiting")
         .order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id)
         .limit(max(free, 0))
     ).all()
-    for entry in waiting:
-        entry.status = "assigned"
-        seat = SeatAssignment(
-            allocation_id=allocation.id,
-            holder_user_id=entry.holder_user_id,
-            holder_name=entry.holder_name,
-            holder_email=entry.holder_email,
-            holder_language=entry.holder_language,
-            **_validity(allocation, today),
-        )
-        db.session.add(seat)
-        promoted.append(seat)
+    promoted = [_seat_for(entry, allocation, today) for entry in waiting]
+    db.session.add_all(promoted)
     db.session.flush()
     return promoted
+
+
+def _seat_for(entry: SeatWaitlistEntry, allocation: SeatAllocation, today: date) -> SeatAssignment:
+    """The seat a waiting person gets; their waitlist entry is done."""
+    entry.status = "assigned"
+    return SeatAssignment(
+        allocation_id=allocation.id,
+        holder_user_id=entry.holder_user_id,
+        holder_name=entry.holder_name,
+        holder_email=entry.holder_email,
+        holder_language=entry.holder_language,
+        **_validity(allocation, today),
+    )
 
 
 @transaction

@@ -50,10 +50,7 @@ def create(
     today: date | None = None,
 ) -> VisitRequest:
     """A new request; dates must be in the future, one to three of them."""
-    if not policy.can_request_visits(teacher):
-        raise NotAllowed(_l("Only teachers can request a speaker or partner."))
-    if partner.status != "active":
-        raise RuleBroken(_l("This partner is not taking requests."))
+    _check_can_request(teacher, partner)
     chosen = _future_dates(dates, today or date.today())
     req = VisitRequest(
         teacher_id=teacher.id,
@@ -71,11 +68,21 @@ def create(
         date_3=chosen[2] if len(chosen) > 2 else None,
     )
     db.session.add(req)
-    school = teacher.school.long_name
-    notify(
-        partner_staff(partner.id), "request_new", Page("visits.received"), topic=req.topic, grade=grade, school=school
-    )
+    _tell_partner(req, partner.id, teacher.school.long_name)
     return req
+
+
+def _check_can_request(teacher: User, partner: Partner) -> None:
+    if not policy.can_request_visits(teacher):
+        raise NotAllowed(_l("Only teachers can request a speaker or partner."))
+    if partner.status != "active":
+        raise RuleBroken(_l("This partner is not taking requests."))
+
+
+def _tell_partner(req: VisitRequest, partner_id: int, school: str) -> None:
+    """A new request for the partner's staff (``school``: the request's school is not loaded yet)."""
+    staff = partner_staff(partner_id)
+    notify(staff, "request_new", Page("visits.received"), topic=req.topic, grade=req.grade, school=school)
 
 
 def _future_dates(dates: Iterable[date | None], today: date) -> list[date]:
@@ -218,13 +225,6 @@ def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitReque
     if new_partner.id == req.partner_id or new_partner.status != "active":
         raise RuleBroken(_l("Choose another active partner."))
     req.partner_id, req.state, req.flagged_at, req.proposed_date = new_partner.id, "requested", None, None
-    notify(
-        partner_staff(new_partner.id),
-        "request_new",
-        Page("visits.received"),
-        topic=req.topic,
-        grade=req.grade,
-        school=req.school.long_name,
-    )
+    _tell_partner(req, new_partner.id, req.school.long_name)
     notify([req.teacher], "request_reassigned", Page("visits.mine"), topic=req.topic, partner=new_partner.name)
     return req
