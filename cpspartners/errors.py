@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from cpspartners.extensions import db
+from cpspartners.services.errors import ServiceError
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please check the address or the form and try again."),
@@ -17,7 +18,15 @@ MESSAGES = {
 }
 
 
+def service_refused(error):
+    """A refusal no view caught: its own status and message (in the reader's language), not a 500."""
+    db.session.rollback()
+    return render_template("errors/error.html", code=error.status, message=str(error)), error.status
+
+
 def init_errors(app):
+    app.register_error_handler(ServiceError, service_refused)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = _("This form expired or did not come from this site. Go back, reload the page and try again.")

@@ -1,8 +1,14 @@
-"""Who may do what. Every permission on the site is decided here, and only here.
+"""Who may do what. Every permission on the site is decided here, and only here: this is the
+one module that reads an account's role or approval.
 
 Plain functions take the user (Flask-Login's current_user, possibly anonymous) and, where it
 matters, the object; ``requires`` turns one of them into a view decorator. Anonymous visitors
 are sent to sign in; signed-in people without the right get a 403.
+
+Two layers. The ``is_*`` checks views use also want an approved, active account. The workflow
+checks services use (``*_account``, the sides of an application or a visit) read identity and
+role only: a view has already let the person in, and the command line and jobs act for accounts
+as they are. A few return SQL conditions, so lists and recipients follow the same rules.
 """
 
 from collections.abc import Callable
@@ -11,14 +17,19 @@ from typing import ParamSpec, TypeAlias, TypeVar
 
 from flask import abort
 from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy import ColumnElement, and_, false, true
 
 from cpspartners.extensions import login_manager
-from cpspartners.models import Opportunity, Partner, SeatAllocation, User
+from cpspartners.models import Application, Notification, Opportunity, Partner, SeatAllocation, User, VisitRequest
 
 STAFF = ("specialist", "admin")
+SELF_SERVICE_ROLES = ("student", "teacher", "partner_staff")  # the accounts people make themselves
+SEEKERS = ("student", "teacher")  # who gets recommendations, saves and dismisses listings
+WAIT_FOR_APPROVAL = ("teacher", "partner_staff")  # a specialist approves these accounts
 
 # What the checks are given: Flask-Login's current_user, an account or the anonymous visitor.
 Person: TypeAlias = "User | AnonymousUserMixin"
+MaybePerson: TypeAlias = "User | AnonymousUserMixin | None"  # services may be asked about nobody
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -77,6 +88,16 @@ def takes_part_in_visits(user: Person) -> bool:
     return is_teacher(user) or is_partner_staff(user)
 
 
+def is_recipient(user: Person, notification: Notification) -> bool:
+    """A notification is read, and marked read, only by the person it was written for."""
+    return is_signed_in(user) and notification.user_id == user.id
+
+
+def is_seeker(user: Person) -> bool:
+    """Approved students and teachers: recommendations, saved and dismissed listings."""
+    return _approved(user, *SEEKERS)
+
+
 def can_review(user: Person) -> bool:
     return is_specialist(user)
 
@@ -95,7 +116,7 @@ def can_manage_users(user: Person) -> bool:
 
 def can_view_user(user: Person, target: User) -> bool:
     """Admins see every account; specialists see the staff accounts they approve, not students."""
-    return is_admin(user) or (is_specialist(user) and target.role in ("teacher", "partner_staff"))
+    return is_admin(user) or (is_specialist(user) and target.role in WAIT_FOR_APPROVAL)
 
 
 def home_endpoint(user: Person) -> str:
@@ -143,3 +164,154 @@ def signed_in(view: Callable[P, R]) -> Callable[P, R]:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+# --- Workflow checks for services: identity and role, approval aside ---------------------------
+
+
+def _holds(user: MaybePerson, *roles: str) -> bool:
+    return user is not None and getattr(user, "role", None) in roles
+
+
+def is_student_account(user: MaybePerson) -> bool:
+    """A student's account, whatever its state (staff reading one is logged)."""
+    return _holds(user, "student")
+
+
+def is_teacher_account(user: MaybePerson) -> bool:
+    """A teacher's account (with or without a school yet)."""
+    return _holds(user, "teacher")
+
+
+def is_partner_account(user: MaybePerson) -> bool:
+    """A partner's staff account with its partner."""
+    return _holds(user, "partner_staff") and user.partner_id is not None  # type: ignore[union-attr]
+
+
+def is_specialist_account(user: MaybePerson) -> bool:
+    """Specialists and admins: they keep the directory and decide for every partner."""
+    return _holds(user, *STAFF)
+
+
+def is_seeker_account(user: MaybePerson) -> bool:
+    """A student's or a teacher's account: they save, dismiss and keep a profile."""
+    return _holds(user, *SEEKERS)
+
+
+def can_request_visits(user: MaybePerson) -> bool:
+    """Teachers with a school: a visit is requested for a school's class."""
+    return is_teacher_account(user) and user.school_id is not None  # type: ignore[union-attr]
+
+
+def _is(user: MaybePerson, user_id: int | None) -> bool:
+    return user is not None and getattr(user, "id", None) == user_id
+
+
+def application_side(user: MaybePerson, application: Application) -> str | None:
+    """ "student" for the applicant, "partner" for the partner's staff and specialists, else None."""
+    if _is(user, application.student_id):
+        return "student"
+    if is_specialist_account(user):
+        return "partner"
+    if _holds(user, "partner_staff") and user.partner_id == application.opportunity.partner_id:  # type: ignore[union-attr]
+        return "partner"
+    return None
+
+
+def can_see_application(user: MaybePerson, application: Application) -> bool:
+    """Either side of an application may open it."""
+    return application_side(user, application) is not None
+
+
+def visit_side(user: MaybePerson, req: VisitRequest) -> str | None:
+    """ "teacher" for the teacher who asked, "partner" for the partner's staff, "specialist", or None."""
+    if _is(user, req.teacher_id):
+        return "teacher"
+    if _holds(user, "partner_staff") and user.partner_id == req.partner_id:  # type: ignore[union-attr]
+        return "partner"
+    if is_specialist_account(user):
+        return "specialist"
+    return None
+
+
+def thread_side(user: MaybePerson, thread: Application | VisitRequest) -> str | None:
+    """The side ``user`` writes from in the messages of an application or a visit, or None."""
+    if isinstance(thread, Application):
+        return application_side(user, thread)
+    return visit_side(user, thread)
+
+
+def survey_role(user: MaybePerson, experience: Application | VisitRequest) -> str | None:
+    """ "student", "teacher" or "partner" if ``user`` is asked about ``experience``, else None.
+
+    Specialists read the answers but are not asked.
+    """
+    if isinstance(experience, Application):
+        side = application_side(user, experience)
+        if side == "student":
+            return "student"
+        return "partner" if side == "partner" and _holds(user, "partner_staff") else None
+    side = visit_side(user, experience)
+    return side if side in ("teacher", "partner") else None
+
+
+def can_record_credential(user: MaybePerson, application: Application | None) -> bool:
+    """Partner staff, for applications to their own partner's listings."""
+    return (
+        _holds(user, "partner_staff")
+        and application is not None
+        and application.opportunity.partner_id == user.partner_id  # type: ignore[union-attr]
+    )
+
+
+def approved_on_registration(role: str) -> bool:
+    """Students only browse and apply, so their accounts work at once; the others wait."""
+    return role not in WAIT_FOR_APPROVAL
+
+
+def is_approved_account(user: User) -> bool:
+    """A specialist approved the account (or it never needed approval)."""
+    return bool(user.is_approved)
+
+
+def awaits_approval(user: User) -> bool:
+    """A teacher or partner-staff account no specialist has approved yet."""
+    return user.role in WAIT_FOR_APPROVAL and not user.is_approved
+
+
+# --- The same rules as SQL conditions on User or Application ----------------------------------
+
+
+def applications_visible_to(user: Person) -> ColumnElement[bool]:
+    """The applications ``user`` may list (Application joined to its Opportunity): their own,
+    their partner's, or all of them for specialists."""
+    if is_student_account(user):
+        return Application.student_id == user.id
+    if _holds(user, "partner_staff"):
+        return Opportunity.partner_id == user.partner_id
+    return true() if is_specialist_account(user) else false()
+
+
+def staff_of(partner_id: int) -> ColumnElement[bool]:
+    """The accounts that speak for a partner (told of its applications and requests)."""
+    return and_(User.partner_id == partner_id, User.role == "partner_staff")
+
+
+def specialist_accounts() -> ColumnElement[bool]:
+    """Specialists' and admins' accounts (told of requests nobody answered)."""
+    return User.role.in_(STAFF)
+
+
+def accounts_awaiting_approval() -> ColumnElement[bool]:
+    """``awaits_approval`` as a condition: the specialists' approval queue."""
+    return and_(User.is_approved.is_(False), User.role.in_(WAIT_FOR_APPROVAL))
+
+
+def accounts_with_role(role: str) -> ColumnElement[bool]:
+    """The admin's list of accounts, narrowed to one role."""
+    return User.role == role
+
+
+def approved_accounts(role: str) -> ColumnElement[bool]:
+    """Active, approved accounts of ``role`` (newsletter readers, for one)."""
+    return and_(User.role == role, User.is_approved.is_(True), User.active.is_(True))

@@ -6,8 +6,7 @@ from flask_babel import gettext as _
 from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formats.spreadsheets import to_csv
-from cpspartners.services import ServiceError
-from cpspartners.services.errors import NotAllowed
+from cpspartners.services.errors import NotAllowed, NotFound, ServiceError
 
 
 def csv_download(filename, header, rows):
@@ -33,12 +32,13 @@ def page_number():
 
 
 def run(action, *args, success="", **kwargs):
-    """Call a service. NotAllowed becomes a 403; any other refusal is flashed (the page says why).
-    Returns the service's result, or None when it refused."""
+    """Call a service. A refusal the person can act on is flashed (the page says why) and None
+    returned; NotAllowed and NotFound go on to the app's error handler (a 403 or 404 page).
+    Returns the service's result, or True when it returned nothing."""
     try:
         result = action(*args, **kwargs)
-    except NotAllowed:
-        abort(403)
+    except (NotAllowed, NotFound):
+        raise
     except ServiceError as error:
         flash(str(error), "error")
         return None

@@ -473,20 +473,73 @@ def test_every_new_form_needs_its_csrf_token(app, people, program):
     assert db.session.get(VisitRequest, req.id).state == "requested" and count(Message) == 0
 
 
-def test_every_link_a_notification_carries_is_a_page(app):
-    """Services write these paths into notifications; each must be a real GET page."""
+def test_every_page_a_notification_leads_to_is_a_get_page(app):
+    """Services name the pages their notifications lead to; each must be a real GET page."""
     import pathlib
     import re
 
     services = pathlib.Path(__file__).parent.parent / "cpspartners" / "services"
-    links = set()
+    endpoints = set()
     for source in services.glob("*.py"):
-        links |= set(re.findall(r'link="(/[^"]*)"', source.read_text(encoding="utf-8")))
-    assert len(links) >= 7
-    adapter = app.url_map.bind("localhost")
-    for link in links:
-        endpoint, _args = adapter.match(link.replace("%d", "1"), method="GET")
-        assert endpoint != "static", link
+        endpoints |= set(re.findall(r'Page\("([a-z_.]+)"', source.read_text(encoding="utf-8")))
+    assert len(endpoints) >= 7
+    for endpoint in endpoints:
+        rules = list(app.url_map.iter_rules(endpoint))
+        assert any("GET" in rule.methods for rule in rules), endpoint
+
+
+def test_a_notification_leads_to_its_page(app, people, program):
+    from cpspartners.services import messages
+
+    application = applications.apply(people["student"], program)
+    messages.post(people["staff"], application, "Can you come on Monday?")
+    note = db.session.scalars(
+        select(Notification).where(Notification.user_id == people["student"].id, Notification.kind == "message_new")
+    ).one()
+    assert (note.endpoint, note.args, note.link) == ("applications.detail", {"application_id": application.id}, "")
+    student = as_(app, people["student"])
+    assert f'action="/notifications/{note.id}/read"' in student.get("/notifications").get_data(as_text=True)
+    response = post(student, f"/notifications/{note.id}/read")
+    assert response.status_code == 302 and response.headers["Location"] == f"/applications/{application.id}"
+    assert "Can you come on Monday?" in student.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_notification_written_with_a_path_still_shows_opens_and_is_emailed(app, people, smtp_server):
+    old = Notification(
+        user_id=people["teacher"].id, kind="request_declined", params={"topic": "Robots"}, link="/visits/mine"
+    )
+    odd = Notification(
+        user_id=people["teacher"].id, kind="request_declined", params={"topic": "Bees"}, link="//evil.example"
+    )
+    db.session.add_all([old, odd])
+    db.session.commit()
+    teacher = as_(app, people["teacher"])
+    html = teacher.get("/notifications").get_data(as_text=True)
+    assert "Robots" in html and f'action="/notifications/{old.id}/read"' in html
+    assert "Bees" in html and f'action="/notifications/{odd.id}/read"' not in html
+    assert post(teacher, f"/notifications/{old.id}/read").headers["Location"] == "/visits/mine"
+    assert post(teacher, f"/notifications/{odd.id}/read").headers["Location"] == "/notifications"
+    app.test_cli_runner().invoke(args=["notifications", "send"])
+    body = smtp_server.last_to("t@example.org").get_content()
+    assert app.config["SITE_URL"].rstrip("/") + "/visits/mine" in body and "evil" not in body
+
+
+def test_the_notification_email_links_to_the_page_on_the_site(app, people, program, smtp_server):
+    application = applications.apply(people["student"], program)
+    applications.move(application, "accepted", people["staff"])
+    app.test_cli_runner().invoke(args=["notifications", "send"])
+    site = app.config["SITE_URL"].rstrip("/")
+    assert site + "/applications/mine" in smtp_server.last_to("ana@example.org").get_content()
+    assert site + "/applications/received" in smtp_server.last_to("staff@example.org").get_content()
+
+
+def test_a_notification_to_a_page_that_is_gone_shows_without_a_link(app, people):
+    gone = Notification(user_id=people["teacher"].id, kind="request_declined", params={"topic": "Robots"})
+    gone.endpoint, gone.args = "visits.detail", {"no_such_argument": 1}
+    db.session.add(gone)
+    db.session.commit()
+    html = as_(app, people["teacher"]).get("/notifications").get_data(as_text=True)
+    assert "Robots" in html and f'action="/notifications/{gone.id}/read"' not in html
 
 
 def test_teachers_are_pointed_to_requests_on_a_listing(app, people, program):

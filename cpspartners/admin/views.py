@@ -37,7 +37,7 @@ def users():
     query = clean_query(request.args.get("q"), 254)
     stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
     if role:
-        stmt = stmt.where(User.role == role)
+        stmt = stmt.where(policy.accounts_with_role(role))
     if query:
         stmt = stmt.where(func.lower(User.email).contains(query.lower(), autoescape=True))
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
@@ -47,11 +47,7 @@ def users():
 @bp.route("/pending")
 @policy.requires(policy.can_approve_accounts)
 def pending():
-    stmt = (
-        select(User)
-        .where(User.is_approved.is_(False), User.role.in_(("teacher", "partner_staff")))
-        .order_by(User.created_at, User.id)
-    )
+    stmt = select(User).where(policy.accounts_awaiting_approval()).order_by(User.created_at, User.id)
     page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
     return render_template("admin/pending.html", pagination=page_of(stmt, page, 50), action_form=ActionForm())
 
@@ -65,7 +61,7 @@ def user_detail(user_id):
     log_student_record_access(current_user, user, request.path)
     form = RoleForm(
         data={
-            "role": user.role if user.role != "student" else "teacher",
+            "role": "teacher" if policy.is_student_account(user) else user.role,
             "partner": user.partner.name if user.partner else "",
             "partner_id": user.partner_id,
             "active": user.active,

@@ -100,7 +100,7 @@ def withdraw(application_id):
 
 def _visible(application_id):
     application = get_or_404(Application, application_id)
-    if not applications.can_see(current_user, application):
+    if not policy.can_see_application(current_user, application):
         abort(403)
     return application
 
@@ -160,7 +160,7 @@ def received():
 @policy.signed_in
 def detail(application_id):
     application = _visible(application_id)
-    side = applications.side_of(current_user, application)
+    side = policy.application_side(current_user, application)
     if side == "partner":
         audit.log_student_record_access(current_user, application.student, "application %d" % application.id)
     return _render_detail(application, side, MessageForm(), MoveForm())
@@ -187,7 +187,7 @@ def _render_detail(application, side, message_form, move_form, status=200):
 @policy.signed_in
 def send_message(application_id):
     application = _visible(application_id)
-    side = applications.side_of(current_user, application)
+    side = policy.application_side(current_user, application)
     form = MessageForm()
     if form.validate_on_submit() and run(
         messages.post, current_user, application, form.body.data, success=_("Your message was sent.")
@@ -200,7 +200,7 @@ def send_message(application_id):
 @policy.requires(policy.can_list_applications)
 def move(application_id):
     application = _visible(application_id)
-    side = applications.side_of(current_user, application)
+    side = policy.application_side(current_user, application)
     form = MoveForm()
     if form.validate_on_submit():
         if run(

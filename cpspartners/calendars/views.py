@@ -11,7 +11,7 @@ from cpspartners.extensions import db
 from cpspartners.formats.ical import feed
 from cpspartners.formtools import ActionForm
 from cpspartners.models import School, VisitRequest
-from cpspartners.services import visit_requests as visit_requests
+from cpspartners.services import accounts
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendar")
 
@@ -34,9 +34,6 @@ def calendar_link():
     def personal_calendar_url():
         if not policy.is_signed_in(current_user):
             return ""
-        if not current_user.calendar_nonce:
-            personal.ensure_nonce(current_user)
-            db.session.commit()
         return url_for("calendars.personal_calendar", token=personal.token_for(current_user), _external=True)
 
     return {"personal_calendar_url": personal_calendar_url, "calendar_reset_form": ActionForm}
@@ -63,7 +60,7 @@ def personal_calendar(token):
 @policy.signed_in
 def new_link():
     if ActionForm().validate_on_submit():
-        personal.revoke(current_user)
+        accounts.new_calendar_link(current_user)
         flash(_("Your calendar has a new link. The old link no longer works."), "success")
     return redirect(url_for("accounts.profile") + "#calendar")
 
@@ -72,7 +69,7 @@ def new_link():
 @policy.signed_in
 def visit_calendar(visit_id):
     req = db.get_or_404(VisitRequest, visit_id)
-    if visit_requests.side_of(current_user, req) is None:
+    if policy.visit_side(current_user, req) is None:
         abort(403)
     if req.state not in ("accepted", "completed") or req.visit_date is None:
         abort(404)

@@ -118,6 +118,11 @@ class Notification(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = db.Column(db.String(40), nullable=False)
     params = db.Column(db.JSON, nullable=False, default=dict)
+    # Where it leads: an endpoint and its URL arguments, built with url_for when shown or emailed,
+    # so a route that moves takes its notifications along. Rows written before kept a path in
+    # ``link``; it is still followed when ``endpoint`` is empty (those paths still resolve, or 301).
+    endpoint = db.Column(db.String(80), nullable=False, default="", server_default="")
+    args = db.Column(db.JSON, nullable=False, default=dict, server_default="{}")
     link = db.Column(db.String(300), nullable=False, default="")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     read_at = db.Column(db.DateTime(timezone=True))

@@ -16,7 +16,7 @@ from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
 from cpspartners.models.queries import page_of, public_opportunities
 from cpspartners.newsletters.forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
 from cpspartners.services import newsletter_delivery, newsletters
-from cpspartners.services.newsletters import NewsletterError
+from cpspartners.services.errors import ServiceError
 from cpspartners.text import clean_query, small_int
 from cpspartners.web import get_or_404
 
@@ -99,7 +99,7 @@ def _change(newsletter_id, action, success):
     newsletter = get_or_404(Newsletter, newsletter_id)
     try:
         action(newsletter)
-    except NewsletterError as error:
+    except ServiceError as error:
         flash(str(error), "error")
     else:
         flash(success, "success")
@@ -207,7 +207,7 @@ def send(newsletter_id):
         return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
     try:
         how = newsletter_delivery.queue(newsletter)
-    except NewsletterError as error:
+    except ServiceError as error:
         flash(str(error), "error")
     else:
         _flash_queued(how, newsletter.recipient_total)

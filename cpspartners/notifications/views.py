@@ -1,13 +1,11 @@
 """Notifications for every signed-in person, and the survey after a completed experience."""
 
-from datetime import UTC, datetime
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from cpspartners import policy
 from cpspartners.extensions import db
@@ -16,7 +14,7 @@ from cpspartners.models import Notification
 from cpspartners.models.outcomes import RUBRIC
 from cpspartners.models.queries import page_of
 from cpspartners.outcomes.forms import RUBRIC_QUESTIONS
-from cpspartners.services import feedback
+from cpspartners.services import feedback, notify
 from cpspartners.services.notify import text
 from cpspartners.web import form_errors_flash, get_or_404, page_number
 
@@ -47,6 +45,7 @@ def unread_count():
         "unread_notifications": unread_notifications,
         "workflow_links": workflow_links,
         "notification_text": text,
+        "notification_url": notify.url_of,
         "rubric_questions": RUBRIC_QUESTIONS,
         "rubric_items": RUBRIC,
         "format_percent": format_percent,
@@ -90,12 +89,7 @@ def notification_list():
 def mark_all_read():
     form = ActionForm()
     if form.validate_on_submit():
-        db.session.execute(
-            update(Notification)
-            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-            .values(read_at=datetime.now(UTC))
-        )
-        db.session.commit()
+        notify.mark_all_read(current_user)
         flash(_("All notifications are marked as read."), "success")
     else:
         form_errors_flash(form)
@@ -106,16 +100,13 @@ def mark_all_read():
 @policy.signed_in
 def mark_read(notification_id):
     notification = get_or_404(Notification, notification_id)
-    if notification.user_id != current_user.id:
-        abort(403)
+    policy.authorize(policy.is_recipient(current_user, notification))
     form = ActionForm()
     if form.validate_on_submit():
-        if notification.read_at is None:
-            notification.read_at = datetime.now(UTC)
-            db.session.commit()
-        # Only links inside the site are followed (they are written by services, never typed in).
-        if notification.link.startswith("/") and not notification.link.startswith("//"):
-            return redirect(notification.link)
+        notify.mark_read(current_user, notification)
+        destination = notify.url_of(notification)
+        if destination:
+            return redirect(destination)
     else:
         form_errors_flash(form)
     return redirect(url_for("notifications.notification_list"))

@@ -231,7 +231,7 @@ def visit_survey(visit_id):
 
 
 def _survey(experience, action):
-    if feedback.respondent_role(current_user, experience) is None:
+    if policy.survey_role(current_user, experience) is None:
         abort(403)
     form = FeedbackForm()
     if form.validate_on_submit():

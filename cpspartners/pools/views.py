@@ -4,14 +4,15 @@ distributors' staff assign seats to families or students, renew, release and see
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cpspartners import partner_lookup, policy
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
-from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry, User
+from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.pools.forms import AllocationForm, AssignForm, PoolForm
 from cpspartners.services import pools
+from cpspartners.services.accounts import find_user_by_email
 from cpspartners.services.pools import Holder, PoolError
 from cpspartners.web import csv_download, get_or_404
 
@@ -74,16 +75,14 @@ def pool_new():
     if form.is_submitted():
         partner_lookup.prepare(form.provider, form.provider_id)
     if form.validate_on_submit():
-        pool = SeatPool(
-            name=form.name.data,
-            name_es=form.name_es.data or "",
-            provider_id=form.provider_id.data,
-            total_seats=form.total_seats.data,
-            validity_days=form.validity_days.data,
-            remind_days_before=form.remind_days_before.data,
+        pool = pools.create_pool(
+            form.name.data,
+            form.name_es.data or "",
+            form.provider_id.data,
+            form.total_seats.data,
+            form.validity_days.data,
+            form.remind_days_before.data,
         )
-        db.session.add(pool)
-        db.session.commit()
         flash(_("Pool created. Now allocate its seats to distributors."), "success")
         return redirect(url_for("pools.pool_detail", pool_id=pool.id))
     return render_template("pools/form.html", form=form), 400 if form.errors else 200
@@ -154,10 +153,8 @@ def distributor_seats():
 
 def _student_holder(email):
     """``(holder, problem)`` for the student account with that email address."""
-    student = db.session.scalars(
-        select(User).where(func.lower(User.email) == email.lower(), User.role == "student")
-    ).first()
-    if student is None:
+    student = find_user_by_email(email)
+    if not policy.is_student_account(student):
         return None, _("No student account has that email address.")
     return Holder(user_id=student.id, language=student.preferred_language), None
 

@@ -19,11 +19,6 @@ from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, label
 bp = Blueprint("recommendations", __name__, url_prefix="/for-you")
 
 
-def is_seeker(user):
-    """Approved students and teachers get recommendations and profiles."""
-    return policy.is_signed_in(user) and user.role in engagement.SEEKERS and user.is_approved
-
-
 def describe(name, value):
     """Codes inside reasons (a cluster, a language) as names in the reader's language."""
     if name == "cluster":
@@ -39,7 +34,7 @@ def reason_words(reason):
 
 def _profile_word_scores():
     """The person's own words (a student's free words, a teacher's subjects) matched through the search index."""
-    if current_user.role == "student":
+    if policy.is_student_account(current_user):
         profile = db.session.get(StudentProfile, current_user.id)
         words = profile.free_words.split() if profile else []
     else:
@@ -49,14 +44,16 @@ def _profile_word_scores():
 
 
 @bp.route("")
-@policy.requires(is_seeker)
+@policy.requires(policy.is_seeker)
 def recommendations():
     ranked = candidates.recommendations_for(current_user, limit=12, text_scores=_profile_word_scores())
     rows = {
         o.id: o for o in db.session.scalars(select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked])))
     }
     items = [(rows[r.offer_id], [reason_words(reason) for reason in r.reasons]) for r in ranked if r.offer_id in rows]
-    has_profile = db.session.get(StudentProfile if current_user.role == "student" else TeacherProfile, current_user.id)
+    has_profile = db.session.get(
+        StudentProfile if policy.is_student_account(current_user) else TeacherProfile, current_user.id
+    )
     return render_template(
         "recommendations/recommendations.html",
         items=items,
@@ -67,9 +64,9 @@ def recommendations():
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-@policy.requires(is_seeker)
+@policy.requires(policy.is_seeker)
 def profile():
-    if current_user.role == "student":
+    if policy.is_student_account(current_user):
         return _student_profile()
     return _teacher_profile()
 
@@ -138,7 +135,7 @@ def _act(action, opportunity_id, message):
 
 
 @bp.route("/saved")
-@policy.requires(is_seeker)
+@policy.requires(policy.is_seeker)
 def saved():
     return render_template(
         "recommendations/saved.html",
@@ -149,24 +146,24 @@ def saved():
 
 
 @bp.route("/saved/<int:opportunity_id>", methods=["POST"])
-@policy.requires(is_seeker)
+@policy.requires(policy.is_seeker)
 def save(opportunity_id):
     return _act(engagement.save, opportunity_id, _("Saved. You will get a reminder before the deadline."))
 
 
 @bp.route("/saved/<int:opportunity_id>/remove", methods=["POST"])
-@policy.requires(is_seeker)
+@policy.requires(policy.is_seeker)
 def unsave(opportunity_id):
     return _act(engagement.unsave, opportunity_id, _("Removed from your saved list."))
 
 
 @bp.route("/not-interested/<int:opportunity_id>", methods=["POST"])
-@policy.requires(is_seeker)
+@policy.requires(policy.is_seeker)
 def dismiss(opportunity_id):
     return _act(engagement.dismiss, opportunity_id, _("Hidden. We will show fewer like it."))
 
 
 @bp.route("/not-interested/<int:opportunity_id>/undo", methods=["POST"])
-@policy.requires(is_seeker)
+@policy.requires(policy.is_seeker)
 def undismiss(opportunity_id):
     return _act(engagement.undismiss, opportunity_id, _("It can be suggested again."))

@@ -20,6 +20,7 @@ from cpspartners.review.forms import CommentForm, MergeForm, VerifyForm, Vetting
 from cpspartners.services import ServiceError, feedback, listings, upkeep
 from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
 from cpspartners.text import clean_query, small_int
+from cpspartners.web import run
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -36,14 +37,8 @@ def _page():
 
 
 def _run(action, *args, success):
-    """Call a service; flash its refusal (the page says why) or the success message."""
-    try:
-        action(current_user, *args)
-    except ServiceError as error:
-        flash(str(error), "error")
-        return False
-    flash(success, "success")
-    return True
+    """Call a service as the signed-in specialist: ``web.run``, as a yes or no."""
+    return bool(run(action, current_user, *args, success=success))
 
 
 @bp.route("")

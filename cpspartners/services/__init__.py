@@ -1,10 +1,11 @@
-"""Operations that change state. Views and CLI commands call these; nothing else writes.
+"""Operations that change state. Views, CLI commands, imports and jobs call these; nothing else writes.
 
-Each public function is one transaction: it checks its rule, writes through the ORM session
-(so session listeners, such as search indexing, see every change), records the audit entry and
-commits, or rolls back and raises ``ServiceError`` with a message for the person.
+Each public function that writes is one transaction through ``_base.transaction``: it checks its
+rule, writes through the ORM session (so session listeners, such as search indexing, see every
+change), records the audit entry, and commits; on any error it rolls back and re-raises. Refusals
+are ``ServiceError``s (``services.errors``) with a message for the person.
 """
 
+from cpspartners.services.errors import ServiceError
 
-class ServiceError(Exception):
-    """A rule said no. ``str(error)`` is a translated message fit to show."""
+__all__ = ["ServiceError"]

@@ -3,19 +3,17 @@
 import secrets
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Partner, User
-from cpspartners.services import ServiceError
-from cpspartners.services._base import utcnow
+from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import record
+from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from cpspartners.text import slugify
-
-SELF_SERVICE_ROLES = ("student", "teacher", "partner_staff")
-STAFF_ROLES = ("specialist", "admin")
 
 
 def find_user_by_email(email: str | None) -> User | None:
@@ -25,6 +23,7 @@ def find_user_by_email(email: str | None) -> User | None:
     return db.session.scalars(select(User).where(func.lower(User.email) == email)).first()
 
 
+@transaction
 def register(
     email: str,
     password: str,
@@ -41,77 +40,70 @@ def register(
     ``created`` is False when the email is already taken: the caller shows the same message
     either way, so the form never reveals which addresses have accounts.
     """
-    if role not in SELF_SERVICE_ROLES:
-        raise ServiceError(_("Choose one of the account types offered."))
+    if role not in policy.SELF_SERVICE_ROLES:
+        raise RuleBroken(_l("Choose one of the account types offered."))
     existing = find_user_by_email(email)
     if existing is not None:
         generate_password_hash(password, method="scrypt")  # same work either way: no timing hint
         return existing, False
+    user = _new_account(email, password, role, name, language)
+    user.school_id = school_id if role in ("student", "teacher") else None
+    user.grade = grade if role == "student" else None
+    if role == "partner_staff":
+        user.partner = _partner_for_staff(partner_id, new_partner_name)  # flushes: add the user after
+    db.session.add(user)
+    db.session.flush()
+    record(user, "registered", "user", user.id, {"role": [None, role]})
+    return user, True
+
+
+def _new_account(email: str, password: str, role: str, name: str, language: str) -> User:
     user = User(
         email=email.strip().lower(),
         name=name.strip(),
         role=role,
         preferred_language=language,
-        # Students are approved at once (they only browse); staff accounts wait for a specialist.
-        is_approved=(role == "student"),
+        is_approved=policy.approved_on_registration(role),
     )
     user.set_password(password)
-    if role in ("student", "teacher"):
-        user.school_id = school_id
-    if role == "student":
-        user.grade = grade
-    if role == "partner_staff":
-        user.partner = _partner_for_staff(partner_id, new_partner_name)
-    db.session.add(user)
-    db.session.flush()
-    record(user, "registered", "user", user.id, {"role": [None, role]})
-    db.session.commit()
-    return user, True
+    return user
 
 
 def _partner_for_staff(partner_id: int | None, new_partner_name: str | None) -> Partner:
     if partner_id:
         partner = db.session.get(Partner, partner_id)
         if partner is None or partner.status == "inactive":
-            raise ServiceError(_("Choose your organization from the list, or propose a new one."))
+            raise RuleBroken(_l("Choose your organization from the list, or propose a new one."))
         return partner
     name = (new_partner_name or "").strip()
     if not name:
-        raise ServiceError(_("Choose your organization from the list, or propose a new one."))
+        raise RuleBroken(_l("Choose your organization from the list, or propose a new one."))
     partner = Partner(
         name=name, kind="nonprofit", status="pending", slug="%s-%s" % (slugify(name, 90), secrets.token_hex(3))
     )
     db.session.add(partner)
     db.session.flush()
-    db.session.add(
-        ChangeRequest(
-            subject_type="partner", subject_id=partner.id, is_new=True, proposed={"name": name, "kind": "nonprofit"}
-        )
-    )
-    record(
-        None,
-        "proposed",
-        "partner",
-        partner.id,
-        {"name": [None, name], "status": [None, "pending"]},
-        note="proposed at registration",
-    )
+    proposed = {"name": name, "kind": "nonprofit"}
+    db.session.add(ChangeRequest(subject_type="partner", subject_id=partner.id, is_new=True, proposed=proposed))
+    changes = {"name": [None, name], "status": [None, "pending"]}
+    record(None, "proposed", "partner", partner.id, changes, note="proposed at registration")
     return partner
 
 
+@transaction
 def confirm_email(user: User) -> User:
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
-        db.session.commit()
     return user
 
 
+@transaction
 def reset_password(user: User, password: str) -> None:
     user.set_password(password)
     record(user, "password_reset", "user", user.id)
-    db.session.commit()
 
 
+@transaction
 def update_profile(user: User, name: str, language: str) -> None:
     changes = {}
     if user.name != name:
@@ -122,79 +114,80 @@ def update_profile(user: User, name: str, language: str) -> None:
     user.preferred_language = language
     if changes:
         record(user, "updated_profile", "user", user.id, changes)
-    db.session.commit()
 
 
+@transaction
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise ServiceError(_("Your current password is not right."))
+        raise RuleBroken(_l("Your current password is not right."))
     reset_password(user, new)
 
 
+@transaction
+def new_calendar_link(user: User) -> None:
+    """A new nonce in the person's calendar feed link: every link made before stops working."""
+    user.calendar_nonce = secrets.token_hex(16)
+
+
+@transaction
 def approve_account(actor: User, user: User) -> None:
     """A specialist approves a pending teacher or partner-staff account."""
-    if user.is_approved:
-        raise ServiceError(_("That account is already approved."))
-    if user.role not in ("teacher", "partner_staff"):
-        raise ServiceError(_("Only teacher and partner-staff accounts wait for approval."))
+    if policy.is_approved_account(user):
+        raise Conflict(_l("That account is already approved."))
+    if not policy.awaits_approval(user):
+        raise RuleBroken(_l("Only teacher and partner-staff accounts wait for approval."))
     user.is_approved = True
     record(actor, "approved_account", "user", user.id, {"is_approved": [False, True]})
-    db.session.commit()
 
 
+ROLE_FIELDS = ("role", "partner_id", "active", "school_id", "grade")
+
+
+@transaction
 def set_role(
     actor: User, user: User, role: str, partner_id: int | None = None, active: bool = True
 ) -> dict[str, list[Any]]:
     """An admin changes an account's role (and partner for partner staff) or switches it off."""
-    if user.id == actor.id and (role != user.role or not active):
-        raise ServiceError(_("You cannot change your own role or switch off your own account."))
-    if role == "student":
-        raise ServiceError(_("Student accounts are made by students themselves."))
-    if user.role == "student":
-        raise ServiceError(_("Student accounts cannot change role."))
-    before = {
-        "role": user.role,
-        "partner_id": user.partner_id,
-        "active": user.active,
-        "school_id": user.school_id,
-        "grade": user.grade,
-    }
-    if role == "partner_staff":
-        if not partner_id or db.session.get(Partner, partner_id) is None:
-            raise ServiceError(_("Choose the partner this person works for."))
-        user.partner_id = partner_id
-    else:
-        user.partner_id = None
+    _check_role_change(actor, user, role, active)
+    before = {field: getattr(user, field) for field in ROLE_FIELDS}
+    user.partner_id = _partner_of_staff(partner_id) if role == "partner_staff" else None
     if role == "teacher" and user.school_id is None:
-        raise ServiceError(_("Teachers need a school: ask them to register as a teacher."))
+        raise RuleBroken(_l("Teachers need a school: ask them to register as a teacher."))
     user.role = role
     user.active = active
-    if role in STAFF_ROLES:
+    if role in policy.STAFF:
         user.is_approved = True
-    after = {
-        "role": user.role,
-        "partner_id": user.partner_id,
-        "active": user.active,
-        "school_id": user.school_id,
-        "grade": user.grade,
-    }
-    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changes = {f: [before[f], getattr(user, f)] for f in ROLE_FIELDS if before[f] != getattr(user, f)}
     if changes:
         record(actor, "changed_role", "user", user.id, changes)
-    db.session.commit()
     return changes
 
 
+def _check_role_change(actor: User, user: User, role: str, active: bool) -> None:
+    if user.id == actor.id and (role != user.role or not active):
+        raise NotAllowed(_l("You cannot change your own role or switch off your own account."))
+    if role == "student":
+        raise RuleBroken(_l("Student accounts are made by students themselves."))
+    if policy.is_student_account(user):
+        raise RuleBroken(_l("Student accounts cannot change role."))
+
+
+def _partner_of_staff(partner_id: int | None) -> int:
+    if not partner_id or db.session.get(Partner, partner_id) is None:
+        raise RuleBroken(_l("Choose the partner this person works for."))
+    return partner_id
+
+
+@transaction
 def create_staff(email: str, password: str, role: str, name: str = "", actor: User | None = None) -> User:
     """A specialist or admin account (CLI and admin pages): approved and confirmed."""
-    if role not in STAFF_ROLES:
-        raise ServiceError(_("Choose one of the account types offered."))
+    if role not in policy.STAFF:
+        raise RuleBroken(_l("Choose one of the account types offered."))
     if find_user_by_email(email) is not None:
-        raise ServiceError(_("There is already an account with that email."))
+        raise Conflict(_l("There is already an account with that email."))
     user = User(email=email.strip().lower(), name=name, role=role, is_approved=True, email_confirmed_at=utcnow())
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     record(actor, "created_account", "user", user.id, {"role": [None, role]})
-    db.session.commit()
     return user

@@ -12,10 +12,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select, update
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Opportunity, Partner, User
-from cpspartners.services.errors import NotAllowed, RuleBroken
-from cpspartners.services.notify import notify, partner_staff
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
+from cpspartners.services.notify import Page, notify, partner_staff
 
 # (from, to) -> who may make the move
 TRANSITIONS = {
@@ -52,43 +54,38 @@ def give_back_seat(opportunity_id: int) -> None:
     )
 
 
+@transaction
 def apply(
     student: User, opportunity: Opportunity, answer: str = "", kind: str = "apply", today: date | None = None
 ) -> Application:
     """Apply (or express interest). Returns the application, submitted or waitlisted."""
-    today = today or date.today()
-    check_can_apply(student, opportunity, today)
+    check_can_apply(student, opportunity, today or date.today())
     if db.session.scalar(
         select(Application.id).where(Application.opportunity_id == opportunity.id, Application.student_id == student.id)
     ):
-        raise RuleBroken(_l("You have already applied for this."))
+        raise Conflict(_l("You have already applied for this."))
     application = Application(
         opportunity_id=opportunity.id, student_id=student.id, kind=kind, answer=(answer or "").strip()
     )
-    try:
-        if kind == "apply" and opportunity.capacity is not None:
-            application.holds_seat = take_seat(opportunity.id)
-            application.state = "submitted" if application.holds_seat else "waitlisted"
-        db.session.add(application)
-        school = student.school.long_name if student.school else ""
-        notify(
-            partner_staff(opportunity.partner_id),
-            "application_new",
-            link="/applications/received",
-            title=opportunity.title,
-            grade=student.grade,
-            school=school,
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.refresh(opportunity)
+    if kind == "apply" and opportunity.capacity is not None:
+        application.holds_seat = take_seat(opportunity.id)
+        application.state = "submitted" if application.holds_seat else "waitlisted"
+    db.session.add(application)
+    school = student.school.long_name if student.school else ""
+    staff = partner_staff(opportunity.partner_id)
+    notify(
+        staff,
+        "application_new",
+        Page("applications.received"),
+        title=opportunity.title,
+        grade=student.grade,
+        school=school,
+    )
     return application
 
 
 def check_can_apply(student: User, opportunity: Opportunity, today: date) -> None:
-    if student.role != "student":
+    if not policy.is_student_account(student):
         raise NotAllowed(_l("Only students can apply."))
     public = (
         opportunity.status == "published"
@@ -108,23 +105,7 @@ def check_can_apply(student: User, opportunity: Opportunity, today: date) -> Non
         raise RuleBroken(_l("The deadline for this opportunity has passed."))
 
 
-def side_of(user: User | None, application: Application) -> str | None:
-    """ "student" for the applicant, "partner" for the partner's staff and specialists, else None."""
-    if user is None:
-        return None
-    if user.id == application.student_id:
-        return "student"
-    if user.role in ("specialist", "admin"):
-        return "partner"
-    if user.role == "partner_staff" and user.partner_id == application.opportunity.partner_id:
-        return "partner"
-    return None
-
-
-def can_see(user: User | None, application: Application) -> bool:
-    return side_of(user, application) is not None
-
-
+@transaction
 def move(
     application: Application,
     to_state: str,
@@ -137,56 +118,58 @@ def move(
 
     On completion the partner may record the hours the student spent.
     """
-    side = side_of(actor, application)
+    side = policy.application_side(actor, application)
     if side is None:
         raise NotAllowed(_l("This application is not yours."))
-    allowed = TRANSITIONS.get((application.state, to_state))
-    if allowed is None or allowed != side:
+    if TRANSITIONS.get((application.state, to_state)) != side:
         raise RuleBroken(_l("That change is not possible from here."))
-    opportunity = application.opportunity
-    try:
-        if (
-            to_state == "accepted"
-            and not application.holds_seat
-            and application.kind == "apply"
-            and opportunity.capacity is not None
-        ):
-            if not take_seat(opportunity.id):
-                raise RuleBroken(_l("No seats are left. Decline another student first, or keep this one waitlisted."))
-            application.holds_seat = True
-        freed = to_state in ("declined", "withdrawn") and application.holds_seat
-        if freed:
-            give_back_seat(opportunity.id)
-            application.holds_seat = False
-        application.state = to_state
-        if to_state == "completed":
-            application.completed_on = today or date.today()
-            if hours is not None:
-                if not 0 <= hours <= 2000:
-                    raise RuleBroken(_l("Hours must be between 0 and 2000."))
-                application.hours = hours
-        if note:
-            application.partner_note = note.strip()
-        if to_state in NOTIFY_STUDENT:
-            notify([application.student], "application_" + to_state, link="/applications/mine", title=opportunity.title)
-        if to_state == "withdrawn":
-            notify(
-                partner_staff(opportunity.partner_id),
-                "application_withdrawn",
-                link="/applications/received",
-                title=opportunity.title,
-            )
-        if freed:
-            promote_waitlisted(opportunity)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    freed = _update_seat(application, to_state)
+    application.state = to_state
+    if to_state == "completed":
+        _complete(application, hours, today or date.today())
+    if note:
+        application.partner_note = note.strip()
+    _announce(application, to_state)
+    if freed:
+        promote_waitlisted(application.opportunity)
     return application
 
 
+def _update_seat(application: Application, to_state: str) -> bool:
+    """Take a seat on acceptance, give it back on a decline or withdrawal; True when one was freed."""
+    opportunity = application.opportunity
+    counted = application.kind == "apply" and opportunity.capacity is not None
+    if to_state == "accepted" and counted and not application.holds_seat:
+        if not take_seat(opportunity.id):
+            raise RuleBroken(_l("No seats are left. Decline another student first, or keep this one waitlisted."))
+        application.holds_seat = True
+    if to_state in ("declined", "withdrawn") and application.holds_seat:
+        give_back_seat(opportunity.id)
+        application.holds_seat = False
+        return True
+    return False
+
+
+def _complete(application: Application, hours: Decimal | None, today: date) -> None:
+    application.completed_on = today
+    if hours is not None:
+        if not 0 <= hours <= 2000:
+            raise RuleBroken(_l("Hours must be between 0 and 2000."))
+        application.hours = hours
+
+
+def _announce(application: Application, to_state: str) -> None:
+    """Tell the student of the partner's decision, or the partner of a withdrawal."""
+    title = application.opportunity.title
+    if to_state in NOTIFY_STUDENT:
+        notify([application.student], "application_" + to_state, Page("applications.mine"), title=title)
+    if to_state == "withdrawn":
+        staff = partner_staff(application.opportunity.partner_id)
+        notify(staff, "application_withdrawn", Page("applications.received"), title=title)
+
+
 def promote_waitlisted(opportunity: Opportunity) -> None:
-    """Give a freed seat to the student who has waited longest (caller commits)."""
+    """Give a freed seat to the student who has waited longest (in the caller's transaction)."""
     waiting = db.session.scalars(
         select(Application)
         .where(
@@ -201,7 +184,7 @@ def promote_waitlisted(opportunity: Opportunity) -> None:
     if waiting is not None and take_seat(opportunity.id):
         waiting.holds_seat = True
         waiting.state = "submitted"
-        notify([waiting.student], "application_seat_opened", link="/applications/mine", title=opportunity.title)
+        notify([waiting.student], "application_seat_opened", Page("applications.mine"), title=opportunity.title)
 
 
 def for_partner_view(application: Application) -> dict[str, Any]:
@@ -222,11 +205,4 @@ def for_partner_view(application: Application) -> dict[str, Any]:
 
 def visible_to(user: User) -> Select[tuple[Application]]:
     """The applications ``user`` may list: their own, their partner's, or all for specialists."""
-    stmt = select(Application).join(Opportunity)
-    if user.role == "student":
-        return stmt.where(Application.student_id == user.id)
-    if user.role == "partner_staff":
-        return stmt.where(Opportunity.partner_id == user.partner_id)
-    if user.role in ("specialist", "admin"):
-        return stmt
-    return stmt.where(False)  # type: ignore[arg-type]  # SQLAlchemy turns False into false()
+    return select(Application).join(Opportunity).where(policy.applications_visible_to(user))

@@ -4,8 +4,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, User
+from cpspartners.services._base import transaction
 
 
 def jsonable(value: Any) -> Any:
@@ -36,7 +38,7 @@ def record(
     changes: Mapping[str, Any] | None = None,
     note: str = "",
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (the caller commits)."""
+    """Add an audit entry to the current transaction (the service running it commits)."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_label=getattr(actor, "email", "") or "system",
@@ -50,10 +52,10 @@ def record(
     return entry
 
 
+@transaction
 def log_student_record_access(actor: User, student: User | None, where: str) -> AuditEntry | None:
     """Record that a staff member looked at a student's account (FERPA/SOPPA access log)."""
-    if student is None or student.role != "student":
+    if student is None or not policy.is_student_account(student):
         return None
     entry = record(actor, "viewed", "student_record", student.id, note=where)
-    db.session.commit()
     return entry

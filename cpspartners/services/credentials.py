@@ -11,9 +11,11 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Credential, Opportunity, User
 from cpspartners.models.outcomes import CREDENTIAL_KINDS
+from cpspartners.services._base import transaction
 from cpspartners.services.audit import record
 from cpspartners.services.errors import NotAllowed, RuleBroken
 
@@ -28,6 +30,7 @@ def completed_applications(staff: User) -> Select[tuple[Application]]:
     )
 
 
+@transaction
 def record_credential(
     staff: User,
     application: Application | None,
@@ -37,7 +40,7 @@ def record_credential(
     earned_on: date,
     evidence: str,
 ) -> Credential:
-    if staff.role != "partner_staff" or application is None or application.opportunity.partner_id != staff.partner_id:
+    if application is None or not policy.can_record_credential(staff, application):
         raise NotAllowed(_l("You can record credentials only for your own completed applications."))
     if application.state != "completed":
         raise RuleBroken(_l("The application must be completed first."))
@@ -54,10 +57,8 @@ def record_credential(
     )
     db.session.add(credential)
     db.session.flush()
-    record(
-        staff, "credential_claimed", "student_record", application.student_id, {"credential": [None, credential.name]}
-    )
-    db.session.commit()
+    changes = {"credential": [None, credential.name]}
+    record(staff, "credential_claimed", "student_record", application.student_id, changes)
     return credential
 
 

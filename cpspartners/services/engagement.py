@@ -10,17 +10,17 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Dismissal, Opportunity, SavedOpportunity, StudentProfile, TeacherProfile, User
 from cpspartners.models.engagement import join_codes
 from cpspartners.models.queries import public_opportunities
+from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
-
-SEEKERS = ("student", "teacher")
 
 
 def _seeker(user: User) -> None:
-    if user.role not in SEEKERS:
+    if not policy.is_seeker_account(user):
         raise NotAllowed(_l("Only students and teachers can do this."))
 
 
@@ -31,6 +31,7 @@ def _public(opportunity_id: int) -> Opportunity:
     return opp
 
 
+@transaction
 def update_student_profile(
     user: User,
     clusters: Iterable[str],
@@ -41,7 +42,7 @@ def update_student_profile(
     needs_paid: bool,
     needs_transportation: bool,
 ) -> StudentProfile:
-    if user.role != "student":
+    if not policy.is_student_account(user):
         raise NotAllowed(_l("Only students have this profile."))
     profile = db.session.get(StudentProfile, user.id) or StudentProfile(user_id=user.id)
     profile.clusters = join_codes(clusters)
@@ -52,50 +53,49 @@ def update_student_profile(
     profile.needs_paid = bool(needs_paid)
     profile.needs_transportation = bool(needs_transportation)
     db.session.add(profile)
-    db.session.commit()
     return profile
 
 
+@transaction
 def update_teacher_profile(user: User, subjects: str, grade_bands: Iterable[str]) -> TeacherProfile:
-    if user.role != "teacher":
+    if not policy.is_teacher_account(user):
         raise NotAllowed(_l("Only teachers have this profile."))
     profile = db.session.get(TeacherProfile, user.id) or TeacherProfile(user_id=user.id)
     profile.subjects = join_codes(s.strip() for s in subjects.split(","))[:300]
     profile.grade_bands = join_codes(grade_bands)
     db.session.add(profile)
-    db.session.commit()
     return profile
 
 
+@transaction
 def save(user: User, opportunity_id: int) -> None:
     _seeker(user)
     _public(opportunity_id)
     if db.session.get(SavedOpportunity, (user.id, opportunity_id)) is None:
         db.session.add(SavedOpportunity(user_id=user.id, opportunity_id=opportunity_id))
-        db.session.commit()
 
 
+@transaction
 def unsave(user: User, opportunity_id: int) -> None:
     saved = db.session.get(SavedOpportunity, (user.id, opportunity_id))
     if saved is not None:
         db.session.delete(saved)
-        db.session.commit()
 
 
+@transaction
 def dismiss(user: User, opportunity_id: int) -> None:
     """ "Not interested": hidden from this person's recommendations, similar ones move down."""
     _seeker(user)
     _public(opportunity_id)
     if db.session.get(Dismissal, (user.id, opportunity_id)) is None:
         db.session.add(Dismissal(user_id=user.id, opportunity_id=opportunity_id))
-        db.session.commit()
 
 
+@transaction
 def undismiss(user: User, opportunity_id: int) -> None:
     dismissal = db.session.get(Dismissal, (user.id, opportunity_id))
     if dismissal is not None:
         db.session.delete(dismissal)
-        db.session.commit()
 
 
 def saved_ids(user: User) -> set[int]:

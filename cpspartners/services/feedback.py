@@ -7,107 +7,76 @@ the summaries of their own listings.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Feedback, Opportunity, User, VisitRequest
 from cpspartners.models.outcomes import RUBRIC
-from cpspartners.services import applications, visit_requests
-from cpspartners.services.errors import NotAllowed, RuleBroken
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
+
+Experience = TypeVar("Experience", Application, VisitRequest)
 
 
-def respondent_role(user: User, experience: Application | VisitRequest) -> str | None:
-    """ "student", "teacher" or "partner" if ``user`` is asked about ``experience``, else None."""
-    if isinstance(experience, Application):
-        side = applications.side_of(user, experience)
-        if side == "student":
-            return "student"
-        return "partner" if side == "partner" and user.role == "partner_staff" else None
-    side = visit_requests.side_of(user, experience)
-    return side if side in ("teacher", "partner") else None
-
-
+@transaction
 def submit(
     user: User, experience: Application | VisitRequest, ratings: Mapping[str, Any], comment: str = ""
 ) -> Feedback:
     """Record one survey answer; each person answers once per experience."""
-    role = respondent_role(user, experience)
-    if role is None:
-        raise NotAllowed(_l("You did not take part in this."))
-    if experience.state != "completed":
-        raise RuleBroken(_l("You can give feedback once the experience is completed."))
-    if any(not isinstance(ratings.get(item), int) or not 1 <= ratings[item] <= 4 for item in RUBRIC):
-        raise RuleBroken(_l("Choose a rating from 1 to 4 for every question."))
+    role = _check_can_answer(user, experience, ratings)
     is_application = isinstance(experience, Application)
-    existing = select(Feedback.id).where(Feedback.respondent_id == user.id)
-    existing = (
-        existing.where(Feedback.application_id == experience.id)
-        if is_application
-        else existing.where(Feedback.visit_id == experience.id)
-    )
-    if db.session.scalar(existing):
-        raise RuleBroken(_l("You have already answered this survey."))
-    opportunity_id = experience.opportunity_id
-    partner_id = experience.opportunity.partner_id if is_application else experience.partner_id
     feedback = Feedback(
         respondent_id=user.id,
         respondent_role=role,
-        opportunity_id=opportunity_id,
-        partner_id=partner_id,
+        opportunity_id=experience.opportunity_id,
+        partner_id=experience.opportunity.partner_id if is_application else experience.partner_id,
         comment=(comment or "").strip()[:4000],
         application_id=experience.id if is_application else None,
         visit_id=None if is_application else experience.id,
         **{item: ratings[item] for item in RUBRIC},
     )
     db.session.add(feedback)
-    db.session.commit()
     return feedback
+
+
+def _check_can_answer(user: User, experience: Application | VisitRequest, ratings: Mapping[str, Any]) -> str:
+    """The role ``user`` answers as, once the survey may be answered with these ratings."""
+    role = policy.survey_role(user, experience)
+    if role is None:
+        raise NotAllowed(_l("You did not take part in this."))
+    if experience.state != "completed":
+        raise RuleBroken(_l("You can give feedback once the experience is completed."))
+    if any(not isinstance(ratings.get(item), int) or not 1 <= ratings[item] <= 4 for item in RUBRIC):
+        raise RuleBroken(_l("Choose a rating from 1 to 4 for every question."))
+    answered = Feedback.application_id if isinstance(experience, Application) else Feedback.visit_id
+    if db.session.scalar(select(Feedback.id).where(Feedback.respondent_id == user.id, answered == experience.id)):
+        raise Conflict(_l("You have already answered this survey."))
+    return role
 
 
 def pending(user: User) -> list[Application | VisitRequest]:
     """Completed experiences this person has not yet given feedback on."""
-    answered_apps = select(Feedback.application_id).where(
-        Feedback.respondent_id == user.id, Feedback.application_id.is_not(None)
-    )
-    answered_reqs = select(Feedback.visit_id).where(Feedback.respondent_id == user.id, Feedback.visit_id.is_not(None))
+    apps = _unanswered(user, Application, Feedback.application_id)
+    visits = _unanswered(user, VisitRequest, Feedback.visit_id)
     found: list[Application | VisitRequest] = []
-    if user.role == "student":
-        found += db.session.scalars(
-            select(Application).where(
-                Application.student_id == user.id,
-                Application.state == "completed",
-                Application.id.not_in(answered_apps),
-            )
-        ).all()
-    if user.role == "teacher":
-        found += db.session.scalars(
-            select(VisitRequest).where(
-                VisitRequest.teacher_id == user.id,
-                VisitRequest.state == "completed",
-                VisitRequest.id.not_in(answered_reqs),
-            )
-        ).all()
-    if user.role == "partner_staff":
-        found += db.session.scalars(
-            select(Application)
-            .join(Opportunity)
-            .where(
-                Opportunity.partner_id == user.partner_id,
-                Application.state == "completed",
-                Application.id.not_in(answered_apps),
-            )
-        ).all()
-        found += db.session.scalars(
-            select(VisitRequest).where(
-                VisitRequest.partner_id == user.partner_id,
-                VisitRequest.state == "completed",
-                VisitRequest.id.not_in(answered_reqs),
-            )
-        ).all()
+    if policy.is_student_account(user):
+        found += db.session.scalars(apps.where(Application.student_id == user.id)).all()
+    if policy.is_teacher_account(user):
+        found += db.session.scalars(visits.where(VisitRequest.teacher_id == user.id)).all()
+    if policy.is_partner_account(user):
+        found += db.session.scalars(apps.join(Opportunity).where(Opportunity.partner_id == user.partner_id)).all()
+        found += db.session.scalars(visits.where(VisitRequest.partner_id == user.partner_id)).all()
     return found
+
+
+def _unanswered(user: User, model: type[Experience], answered: Any) -> Select[tuple[Experience]]:
+    """Completed experiences of one kind whose survey ``user`` has not answered."""
+    answers = select(answered).where(Feedback.respondent_id == user.id, answered.is_not(None))
+    return select(model).where(model.state == "completed", model.id.not_in(answers))
 
 
 @dataclass(frozen=True)
@@ -141,7 +110,7 @@ def scorecard(partner_id: int | None = None, opportunity_id: int | None = None) 
 
 def responses_visible_to(user: User, partner_id: int | None = None) -> Select[tuple[Feedback]]:
     """Individual responses: specialists only. Partners get scorecards, not answers."""
-    if user.role not in ("specialist", "admin"):
+    if not policy.is_specialist_account(user):
         raise NotAllowed(_l("Only partnership specialists can read individual responses."))
     stmt = select(Feedback).order_by(Feedback.created_at.desc())
     if partner_id is not None:

@@ -9,11 +9,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.formats.spreadsheets import Column, Row, duplicate_ids, parse
 from cpspartners.models import CommunityArea, Opportunity, Partner, School
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import RuleBroken
 from cpspartners.taxonomy import (
     AUDIENCES,
     CAREER_CLUSTERS,
@@ -222,27 +225,22 @@ def differences(what: str, obj: Partner | Opportunity, values: Mapping[str, Any]
     }
 
 
+@transaction
 def apply(plan_: ImportPlan, progress: Callable[[int], object] = lambda n: None) -> dict[str, int]:
     """Write every create and update in one transaction; refuse if any row was rejected."""
     if not plan_.ok:
-        raise ValueError("The import has rejected rows; fix them and try again. Nothing was written.")
+        raise RuleBroken(_l("The import has rejected rows; fix them and try again. Nothing was written."))
     model, _columns = SPECS[plan_.what]
     existing = load_existing(model, [row.external_id for row in plan_.rows if row.action == "update"])
-    try:
-        for row in plan_.rows:
-            if row.action == "create":
-                obj = model(external_id=row.external_id)
-                set_values(obj, dict(row.changes.items()), plan_.what)
-                db.session.add(obj)
-            elif row.action == "update":
-                set_values(
-                    existing[row.external_id], {name: new for name, (_old, new) in row.changes.items()}, plan_.what
-                )
-            progress(1)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for row in plan_.rows:
+        if row.action == "create":
+            obj = model(external_id=row.external_id)
+            set_values(obj, dict(row.changes.items()), plan_.what)
+            db.session.add(obj)
+        elif row.action == "update":
+            new_values = {name: new for name, (_old, new) in row.changes.items()}
+            set_values(existing[row.external_id], new_values, plan_.what)
+        progress(1)
     return {action: plan_.count(action) for action in ("create", "update", "unchanged")}
 
 

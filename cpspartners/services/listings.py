@@ -11,14 +11,14 @@ from datetime import date
 from typing import Any
 
 from flask_babel import LazyString
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Opportunity, Partner, User
-from cpspartners.services import ServiceError
-from cpspartners.services._base import utcnow
+from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import diff, jsonable, record
+from cpspartners.services.errors import Conflict, NotFound, RuleBroken
 from cpspartners.taxonomy import VETTING_KINDS, label
 from cpspartners.text import slugify
 
@@ -95,7 +95,7 @@ def _submit(
     request = open_request(subject_type, obj.id)
     if request is None:
         if not is_new and not diff(snapshot(obj), values):
-            raise ServiceError(_("Nothing changed, so there is nothing to review."))
+            raise RuleBroken(_l("Nothing changed, so there is nothing to review."))
         request = ChangeRequest(subject_type=subject_type, subject_id=obj.id, is_new=is_new)
         db.session.add(request)
     request.proposed = values
@@ -107,13 +107,13 @@ def _submit(
     return request
 
 
+@transaction
 def submit_partner_change(user: User, partner: Partner, values: Mapping[str, Any]) -> ChangeRequest:
     """Partner staff propose new profile values; the live profile stays as it is."""
-    request = _submit(user, "partner", partner, values, is_new=partner.status == "pending")
-    db.session.commit()
-    return request
+    return _submit(user, "partner", partner, values, is_new=partner.status == "pending")
 
 
+@transaction
 def create_opportunity(user: User, partner: Partner, values: Mapping[str, Any]) -> tuple[Opportunity, ChangeRequest]:
     """A new listing: saved as pending review (not public) with a change request to approve."""
     opp = Opportunity(
@@ -126,16 +126,14 @@ def create_opportunity(user: User, partner: Partner, values: Mapping[str, Any]) 
     db.session.flush()
     request = _submit(user, "opportunity", opp, values, is_new=True)
     record(user, "created", "opportunity", opp.id, {"status": [None, "pending_review"]})
-    db.session.commit()
     return opp, request
 
 
+@transaction
 def submit_opportunity_change(user: User, opp: Opportunity, values: Mapping[str, Any]) -> ChangeRequest:
     if opp.status == "archived":
-        raise ServiceError(_("This listing is archived. Ask your partnership specialist to restore it."))
-    request = _submit(user, "opportunity", opp, values, is_new=opp.status in ("pending_review", "draft"))
-    db.session.commit()
-    return request
+        raise RuleBroken(_l("This listing is archived. Ask your partnership specialist to restore it."))
+    return _submit(user, "opportunity", opp, values, is_new=opp.status in ("pending_review", "draft"))
 
 
 def missing_vetting(partner: Partner, today: date | None = None) -> list[LazyString]:
@@ -152,11 +150,12 @@ def publishing_blockers(opp: Opportunity, audience: str | None = None, today: da
     return missing_vetting(opp.partner, today)
 
 
-def _gate(opp: Opportunity, today: date | None = None) -> None:
+def check_publishable(opp: Opportunity, today: date | None = None) -> None:
+    """The publishing gate: refuse (``RuleBroken``) while ``publishing_blockers`` lists anything."""
     missing = publishing_blockers(opp, today=today)
     if missing:
-        raise ServiceError(
-            _(
+        raise RuleBroken(
+            _l(
                 "This listing is for students, so it cannot be published until the partner has "
                 "current records for: %(missing)s.",
                 missing=", ".join(str(m) for m in missing),
@@ -164,10 +163,11 @@ def _gate(opp: Opportunity, today: date | None = None) -> None:
         )
 
 
+@transaction
 def approve(reviewer: User, request: ChangeRequest, today: date | None = None) -> Partner | Opportunity:
     """Apply the proposal to the live row (publishing a new listing), behind the publishing gate."""
     if not request.is_open:
-        raise ServiceError(_("This request was already decided."))
+        raise Conflict(_l("This request was already decided."))
     obj = subject_of(request)
     before = snapshot(obj)
     before_status = obj.status
@@ -177,11 +177,7 @@ def approve(reviewer: User, request: ChangeRequest, today: date | None = None) -
             obj.status = "published"
         if obj.status == "published":
             db.session.flush()
-            try:
-                _gate(obj, today)
-            except ServiceError:
-                db.session.rollback()
-                raise
+            check_publishable(obj, today)
     elif request.is_new or obj.status == "pending":
         obj.status = "active"
     _decide(reviewer, request, "approved", "")
@@ -189,21 +185,21 @@ def approve(reviewer: User, request: ChangeRequest, today: date | None = None) -
     if before_status != obj.status:
         changes["status"] = [before_status, obj.status]
     record(reviewer, "approved", request.subject_type, obj.id, changes, note=f"change request {request.id}")
-    db.session.commit()
     return obj
 
 
+@transaction
 def request_changes(reviewer: User, request: ChangeRequest, comment: str) -> None:
     if not request.is_open:
-        raise ServiceError(_("This request was already decided."))
+        raise Conflict(_l("This request was already decided."))
     _decide(reviewer, request, "changes_requested", comment)
     record(reviewer, "requested_changes", request.subject_type, request.subject_id, note=comment)
-    db.session.commit()
 
 
+@transaction
 def reject(reviewer: User, request: ChangeRequest, comment: str) -> None:
     if not request.is_open:
-        raise ServiceError(_("This request was already decided."))
+        raise Conflict(_l("This request was already decided."))
     obj = subject_of(request)
     _decide(reviewer, request, "rejected", comment)
     changes = {}
@@ -212,7 +208,6 @@ def reject(reviewer: User, request: ChangeRequest, comment: str) -> None:
         changes["status"] = [obj.status, new_status]
         obj.status = new_status
     record(reviewer, "rejected", request.subject_type, obj.id, changes, note=comment)
-    db.session.commit()
 
 
 def _decide(reviewer: User, request: ChangeRequest, status: str, comment: str) -> None:
@@ -226,7 +221,7 @@ def subject_of(request: ChangeRequest) -> Partner | Opportunity:
     model = Partner if request.subject_type == "partner" else Opportunity
     obj = db.session.get(model, request.subject_id)
     if obj is None:
-        raise ServiceError(_("The listing this request was about no longer exists."))
+        raise NotFound(_l("The listing this request was about no longer exists."))
     return obj
 
 
@@ -244,6 +239,7 @@ def review_rows(request: ChangeRequest) -> list[tuple[str, Any, Any, bool]]:
     return rows
 
 
+@transaction
 def edit_directly(
     actor: User, obj: Partner | Opportunity, values: Mapping[str, Any], today: date | None = None
 ) -> dict[str, list[Any]]:
@@ -253,18 +249,13 @@ def edit_directly(
     """
     subject_type = "partner" if isinstance(obj, Partner) else "opportunity"
     if open_request(subject_type, obj.id) is not None:
-        raise ServiceError(_("A change from the partner is waiting for review: decide it first."))
+        raise Conflict(_l("A change from the partner is waiting for review: decide it first."))
     changes = diff(snapshot(obj), values)
     if not changes:
-        raise ServiceError(_("Nothing changed, so there is nothing to save."))
+        raise RuleBroken(_l("Nothing changed, so there is nothing to save."))
     _apply(obj, values)
     if subject_type == "opportunity" and obj.status == "published":
         db.session.flush()
-        try:
-            _gate(obj, today)
-        except ServiceError:
-            db.session.rollback()
-            raise
+        check_publishable(obj, today)
     record(actor, "updated", subject_type, obj.id, changes, note="edited by a specialist")
-    db.session.commit()
     return changes

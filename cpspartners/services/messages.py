@@ -4,20 +4,14 @@ request). They stay on the site: nobody sees anyone else's email address or phon
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Message, User, VisitRequest
-from cpspartners.services import applications, visit_requests
+from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
-from cpspartners.services.notify import notify, partner_staff
+from cpspartners.services.notify import Page, notify, partner_staff
 
 MAX_LENGTH = 4000
-
-
-def side_of(user: User | None, thread: Application | VisitRequest) -> str | None:
-    """The sender's side of ``thread`` (an Application or a VisitRequest), or None."""
-    if isinstance(thread, Application):
-        return applications.side_of(user, thread)
-    return visit_requests.side_of(user, thread)
 
 
 def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
@@ -26,9 +20,10 @@ def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
     return select(Message).where(column == thread.id).order_by(Message.created_at, Message.id)
 
 
+@transaction
 def post(sender: User, thread: Application | VisitRequest, body: str | None) -> Message:
     """Add a message and tell the other side; one transaction."""
-    side = side_of(sender, thread)
+    side = policy.thread_side(sender, thread)
     if side is None:
         raise NotAllowed(_l("This conversation is not yours."))
     body = (body or "").strip()
@@ -43,28 +38,20 @@ def post(sender: User, thread: Application | VisitRequest, body: str | None) -> 
         application_id=thread.id if is_application else None,
         visit_id=None if is_application else thread.id,
     )
-    try:
-        db.session.add(message)
-        if is_application:
-            title = thread.opportunity.title
-            if side == "student":
-                notify(
-                    partner_staff(thread.opportunity.partner_id),
-                    "message_new",
-                    link="/applications/%d" % thread.id,
-                    title=title,
-                )
-            else:
-                notify([thread.student], "message_new", link="/applications/%d" % thread.id, title=title)
-        else:
-            if side == "teacher":
-                notify(
-                    partner_staff(thread.partner_id), "message_new", link="/visits/%d" % thread.id, title=thread.topic
-                )
-            else:
-                notify([thread.teacher], "message_new", link="/visits/%d" % thread.id, title=thread.topic)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    db.session.add(message)
+    _tell_other_side(thread, side)
     return message
+
+
+def _tell_other_side(thread: Application | VisitRequest, side: str) -> None:
+    if isinstance(thread, Application):
+        others = partner_staff(thread.opportunity.partner_id) if side == "student" else [thread.student]
+        notify(
+            others,
+            "message_new",
+            Page("applications.detail", {"application_id": thread.id}),
+            title=thread.opportunity.title,
+        )
+    else:
+        others = partner_staff(thread.partner_id) if side == "teacher" else [thread.teacher]
+        notify(others, "message_new", Page("visits.detail", {"visit_id": thread.id}), title=thread.topic)

@@ -15,13 +15,15 @@ from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Serializer, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, delete, or_, select, update
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.mail import build_message, send_batch, send_email
 from cpspartners.models import Newsletter, NewsletterDelivery, NewsletterSubscriber, School, User
 from cpspartners.services import newsletters
+from cpspartners.services._base import transaction
 from cpspartners.services.newsletters import NewsletterError
 
 CONFIRM_SALT = "cpspartners.newsletter-confirm"
@@ -53,22 +55,18 @@ def recipients(newsletter: Newsletter) -> list[tuple[str, dict[str, int]]]:
     """[(email, unsubscribe token payload)] for this newsletter's audience, scope and language."""
     if newsletter.audience in ROLE_FOR_AUDIENCE:
         stmt = select(User.id, User.email).where(
-            User.role == ROLE_FOR_AUDIENCE[newsletter.audience],
-            User.is_approved.is_(True),
-            User.active.is_(True),
+            policy.approved_accounts(ROLE_FOR_AUDIENCE[newsletter.audience]),
             User.newsletter_opt_out.is_(False),
             User.preferred_language == newsletter.language,
         )
-        condition = _school_filter(User.school_id, newsletter.scope, newsletter.scope_value)
-        kind = "u"
+        condition, kind = _school_filter(User.school_id, newsletter.scope, newsletter.scope_value), "u"
     else:
         stmt = select(NewsletterSubscriber.id, NewsletterSubscriber.email).where(
             NewsletterSubscriber.confirmed_at.is_not(None),
             NewsletterSubscriber.unsubscribed_at.is_(None),
             NewsletterSubscriber.language == newsletter.language,
         )
-        condition = _school_filter(NewsletterSubscriber.school_id, newsletter.scope, newsletter.scope_value)
-        kind = "s"
+        condition, kind = _school_filter(NewsletterSubscriber.school_id, newsletter.scope, newsletter.scope_value), "s"
     if condition is not None:
         stmt = stmt.where(condition)
     return [(email, {kind: ident}) for ident, email in db.session.execute(stmt.order_by("id"))]
@@ -78,37 +76,50 @@ def unsubscribe_token(payload: Mapping[str, int]) -> str:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps(payload)
 
 
+def _payload(serializer: Serializer[str], token: str, **options: Any) -> dict[str, Any]:
+    """What a signed link carries, or {} when it is forged, malformed or too old."""
+    try:
+        data = serializer.loads(token, **options)
+    except (BadSignature, ValueError, TypeError):  # SignatureExpired is a BadSignature
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@transaction
 def unsubscribe(token: str) -> bool:
     """Apply an unsubscribe link. True if the token was good (also when already unsubscribed)."""
-    try:
-        data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return False
-    if not isinstance(data, dict):
-        return False
+    data = _payload(URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT), token)
     if isinstance(data.get("u"), int):
         user = db.session.get(User, data["u"])
-        if user is None:
-            return False
-        user.newsletter_opt_out = True
-    elif isinstance(data.get("s"), int):
+        if user is not None:
+            user.newsletter_opt_out = True
+        return user is not None
+    if isinstance(data.get("s"), int):
         subscriber = db.session.get(NewsletterSubscriber, data["s"])
-        if subscriber is None:
-            return False
-        subscriber.unsubscribed_at = subscriber.unsubscribed_at or _now()
-    else:
-        return False
-    db.session.commit()
-    return True
+        if subscriber is not None:
+            subscriber.unsubscribed_at = subscriber.unsubscribed_at or _now()
+        return subscriber is not None
+    return False
 
 
 def subscribe(email: str, language: str, school_id: int | None = None) -> NewsletterSubscriber:
-    """Add (or refresh) a family address and email it a confirmation link.
+    """Add (or refresh) a family address and email it a confirmation link (once it is saved).
 
     The answer is the same whether or not the address was already there, so the form does not
     tell anyone who subscribes.
     """
-    email = email.strip().lower()
+    subscriber = _save_subscriber(email.strip().lower(), language, school_id)
+    if subscriber.confirmed_at is None:
+        token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).dumps(
+            {"s": subscriber.id, "e": subscriber.email}
+        )
+        link = url_for("newsletters.subscribe_confirm", token=token, _external=True)
+        send_email(subscriber.email, "newsletter_confirm", subscriber.language, link=link)
+    return subscriber
+
+
+@transaction
+def _save_subscriber(email: str, language: str, school_id: int | None) -> NewsletterSubscriber:
     subscriber = db.session.scalars(select(NewsletterSubscriber).where(NewsletterSubscriber.email == email)).first()
     if subscriber is None:
         subscriber = NewsletterSubscriber(email=email)
@@ -118,47 +129,26 @@ def subscribe(email: str, language: str, school_id: int | None = None) -> Newsle
     if subscriber.unsubscribed_at is not None:  # coming back: confirm again
         subscriber.unsubscribed_at = None
         subscriber.confirmed_at = None
-    db.session.commit()
-    if subscriber.confirmed_at is None:
-        token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).dumps(
-            {"s": subscriber.id, "e": subscriber.email}
-        )
-        send_email(
-            subscriber.email,
-            "newsletter_confirm",
-            subscriber.language,
-            link=url_for("newsletters.subscribe_confirm", token=token, _external=True),
-        )
     return subscriber
 
 
+@transaction
 def confirm(token: str) -> NewsletterSubscriber | None:
     """The subscriber a confirmation link is for, now confirmed; None for a bad or old link."""
-    try:
-        data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).loads(
-            token, max_age=current_app.config["CONFIRM_LINK_MAX_AGE"]
-        )
-    except (SignatureExpired, BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("s"), int):
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT)
+    data = _payload(serializer, token, max_age=current_app.config["CONFIRM_LINK_MAX_AGE"])
+    if not isinstance(data.get("s"), int):
         return None
     subscriber = db.session.get(NewsletterSubscriber, data["s"])
     if subscriber is None or subscriber.email != data.get("e") or subscriber.unsubscribed_at is not None:
         return None
     subscriber.confirmed_at = subscriber.confirmed_at or _now()
-    db.session.commit()
     return subscriber
 
 
 def queue(newsletter: Newsletter) -> str:
     """Mark a draft for sending. Returns "queued" (an RQ job) or "pending" (for the cron command)."""
-    if newsletter.status != "draft":
-        raise NewsletterError(_l("This newsletter has already been sent or is being sent."))
-    if not newsletter.items:
-        raise NewsletterError(_l("Add at least one listing before sending."))
-    newsletter.status = "sending"
-    newsletter.recipient_total = len(recipients(newsletter))
-    db.session.commit()
+    _mark_sending(newsletter)
     redis_url = current_app.config.get("RQ_REDIS_URL")
     if not redis_url:
         return "pending"
@@ -171,12 +161,23 @@ def queue(newsletter: Newsletter) -> str:
     return "queued"
 
 
+@transaction
+def _mark_sending(newsletter: Newsletter) -> None:
+    if newsletter.status != "draft":
+        raise NewsletterError(_l("This newsletter has already been sent or is being sent."))
+    if not newsletter.items:
+        raise NewsletterError(_l("Add at least one listing before sending."))
+    newsletter.status = "sending"
+    newsletter.recipient_total = len(recipients(newsletter))
+
+
 def recipient_key(payload: Mapping[str, int]) -> str:
     """ "u:<user id>" or "s:<subscriber id>": who a delivery is for, from the unsubscribe payload."""
     ((kind, ident),) = payload.items()
     return "%s:%d" % (kind, ident)
 
 
+@transaction
 def claim(newsletter: Newsletter, now: datetime | None = None) -> bool:
     """Take the newsletter for one sending run; False once it is sent or while another run holds it.
 
@@ -196,7 +197,6 @@ def claim(newsletter: Newsletter, now: datetime | None = None) -> bool:
         .values(claimed_until=now + CLAIM_FOR)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]  # a CursorResult: scoped_session's stub says Result
-    db.session.commit()
     return taken == 1
 
 
@@ -208,12 +208,29 @@ def send(newsletter: Newsletter, base_url: str | None = None) -> int:
     connection ends the run with the newsletter still "sending" and the rest for the next run.
     Returns how many recipients have it so far, across runs.
     """
+    _claim_or_refuse(newsletter)
+    people = _still_to_send(newsletter)
+    base_url = base_url or current_app.config["SITE_URL"]
+    html, text = newsletters.render(newsletter, base_url, unsubscribe_url=MARKER)
+    with current_app.test_request_context(base_url=base_url):
+        batches = (people[start : start + BATCH] for start in range(0, len(people), BATCH))
+        complete = all(_send_batch(newsletter, batch, html, text) for batch in batches)  # stops at a lost server
+    _finish(newsletter, complete)
+    return newsletter.recipient_count
+
+
+def _claim_or_refuse(newsletter: Newsletter) -> None:
     if not claim(newsletter):  # the commit reloads the status, which another run may have changed
         raise NewsletterError(
             _l("This newsletter was already sent.")
             if newsletter.status == "sent"
             else _l("This newsletter is being sent by another run.")
         )
+
+
+@transaction
+def _still_to_send(newsletter: Newsletter) -> list[tuple[str, dict[str, int]]]:
+    """The recipients no earlier run has sent it to; the total counts both."""
     newsletter.status = "sending"
     done = set(
         db.session.scalars(
@@ -222,13 +239,24 @@ def send(newsletter: Newsletter, base_url: str | None = None) -> int:
     )
     people = [(email, payload) for email, payload in recipients(newsletter) if recipient_key(payload) not in done]
     newsletter.recipient_total = len(done) + len(people)
-    db.session.commit()
-    base_url = base_url or current_app.config["SITE_URL"]
-    html, text = newsletters.render(newsletter, base_url, unsubscribe_url=MARKER)
+    return people
+
+
+@transaction
+def _send_batch(newsletter: Newsletter, people: Sequence[tuple[str, Mapping[str, int]]], html: str, text: str) -> bool:
+    """Send to ``people`` over one connection, recording each answer, in one transaction.
+
+    False when the mail server was lost half-way: the marks of what it took before are still
+    committed, so the next run sends to the rest and to nobody twice.
+    """
+    keys = {_message(newsletter, email, payload, html, text): recipient_key(payload) for email, payload in people}
+
+    def record(message: EmailMessage, accepted: bool) -> None:
+        db.session.add(NewsletterDelivery(newsletter_id=newsletter.id, recipient=keys[message], refused=not accepted))
+        newsletter.recipient_count += accepted
+
     try:
-        with current_app.test_request_context(base_url=base_url):
-            for start in range(0, len(people), BATCH):
-                _send_batch(newsletter, people[start : start + BATCH], html, text)
+        send_batch(list(keys), record)
     except (OSError, smtplib.SMTPException):
         current_app.logger.exception(
             "Newsletter %d: lost the mail server after %d of %d recipients; the next run sends to the rest.",
@@ -236,37 +264,27 @@ def send(newsletter: Newsletter, base_url: str | None = None) -> int:
             newsletter.recipient_count,
             newsletter.recipient_total,
         )
-    else:
+        return False
+    newsletter.claimed_until = _now() + CLAIM_FOR
+    return True
+
+
+def _message(newsletter: Newsletter, email: str, payload: Mapping[str, int], html: str, text: str) -> EmailMessage:
+    """The newsletter as sent to one person, with their own unsubscribe link."""
+    link = url_for("newsletters.unsubscribe", token=unsubscribe_token(payload), _external=True)
+    headers = {"List-Unsubscribe": "<%s>" % link}
+    return build_message(
+        email, newsletter.subject, text.replace(MARKER, link), html.replace(MARKER, link), newsletter.language, headers
+    )
+
+
+@transaction
+def _finish(newsletter: Newsletter, complete: bool) -> None:
+    """Let go of the claim; mark the newsletter sent once everyone has it."""
+    if complete:
         newsletter.status = "sent"
         newsletter.sent_at = _now()
     newsletter.claimed_until = None
-    db.session.commit()  # with the marks of what the server took before any lost connection
-    return newsletter.recipient_count
-
-
-def _send_batch(newsletter: Newsletter, people: Sequence[tuple[str, Mapping[str, int]]], html: str, text: str) -> None:
-    """Send to ``people`` over one connection, recording each answer; commit once it is done."""
-    keys = {}  # message -> recipient key
-    for email, payload in people:
-        link = url_for("newsletters.unsubscribe", token=unsubscribe_token(payload), _external=True)
-        keys[
-            build_message(
-                email,
-                newsletter.subject,
-                text.replace(MARKER, link),
-                html.replace(MARKER, link),
-                newsletter.language,
-                {"List-Unsubscribe": "<%s>" % link},
-            )
-        ] = recipient_key(payload)
-
-    def record(message: EmailMessage, accepted: bool) -> None:
-        db.session.add(NewsletterDelivery(newsletter_id=newsletter.id, recipient=keys[message], refused=not accepted))
-        newsletter.recipient_count += accepted
-
-    send_batch(list(keys), record)
-    newsletter.claimed_until = _now() + CLAIM_FOR
-    db.session.commit()
 
 
 def send_pending(base_url: str | None = None) -> list[tuple[Newsletter, int]]:
@@ -282,6 +300,7 @@ def send_pending(base_url: str | None = None) -> list[tuple[Newsletter, int]]:
     return done
 
 
+@transaction
 def prune_deliveries(now: datetime | None = None) -> int:
     """Delete the delivery records of newsletters sent more than NEWSLETTER_DELIVERY_KEEP_DAYS ago.
 
@@ -291,5 +310,4 @@ def prune_deliveries(now: datetime | None = None) -> int:
     cutoff = (now or _now()) - timedelta(days=current_app.config["NEWSLETTER_DELIVERY_KEEP_DAYS"])
     old = select(Newsletter.id).where(Newsletter.status == "sent", Newsletter.sent_at < cutoff)
     gone = db.session.execute(delete(NewsletterDelivery).where(NewsletterDelivery.newsletter_id.in_(old))).rowcount  # type: ignore[attr-defined]
-    db.session.commit()
     return gone

@@ -13,12 +13,14 @@ from sqlalchemy import Select, or_, select
 from cpspartners.extensions import db
 from cpspartners.models import Newsletter, NewsletterItem, Opportunity, School, User, opportunity_school
 from cpspartners.models.queries import public_opportunities
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import RuleBroken
 
 AUDIENCE_TO_LISTING = {"students": ("students",), "teachers": ("classrooms",), "families": ("families", "students")}
 FRESH_DAYS = 120  # verified within this many days counts as "verified"
 
 
-class NewsletterError(ValueError):
+class NewsletterError(RuleBroken):
     """A rule of composing was broken; the message says which."""
 
 
@@ -57,6 +59,7 @@ def propose(
     return db.session.scalars(stmt.order_by(Opportunity.deadline, Opportunity.id).limit(limit)).all()
 
 
+@transaction
 def create_draft(
     subject: str,
     audience: str,
@@ -80,7 +83,6 @@ def create_draft(
     )
     newsletter.items = [NewsletterItem(opportunity=opp, position=n) for n, opp in enumerate(proposed)]
     db.session.add(newsletter)
-    db.session.commit()
     return newsletter
 
 
@@ -89,6 +91,7 @@ def _editable(newsletter: Newsletter) -> None:
         raise NewsletterError(_l("This newsletter has been sent and can no longer change."))
 
 
+@transaction
 def move(newsletter: Newsletter, opportunity_id: int, offset: int) -> None:
     """Move one listing up (-1) or down (+1)."""
     _editable(newsletter)
@@ -100,9 +103,9 @@ def move(newsletter: Newsletter, opportunity_id: int, offset: int) -> None:
     items.insert(target, items.pop(index))
     for position, item in enumerate(items):
         item.position = position
-    db.session.commit()
 
 
+@transaction
 def remove(newsletter: Newsletter, opportunity_id: int) -> None:
     _editable(newsletter)
     item = next((i for i in newsletter.items if i.opportunity_id == opportunity_id), None)
@@ -111,9 +114,9 @@ def remove(newsletter: Newsletter, opportunity_id: int) -> None:
     newsletter.items.remove(item)
     for position, remaining in enumerate(newsletter.items):
         remaining.position = position
-    db.session.commit()
 
 
+@transaction
 def add(newsletter: Newsletter, opportunity_id: int) -> None:
     _editable(newsletter)
     if any(i.opportunity_id == opportunity_id for i in newsletter.items):
@@ -122,14 +125,13 @@ def add(newsletter: Newsletter, opportunity_id: int) -> None:
     if opp is None:
         raise NewsletterError(_l("Only published listings can go in a newsletter."))
     newsletter.items.append(NewsletterItem(opportunity=opp, position=len(newsletter.items)))
-    db.session.commit()
 
 
+@transaction
 def set_note(newsletter: Newsletter, subject: str, note: str) -> None:
     _editable(newsletter)
     newsletter.subject = subject.strip()
     newsletter.note = note.strip()
-    db.session.commit()
 
 
 def render(newsletter: Newsletter, base_url: str, unsubscribe_url: str = "") -> tuple[str, str]:

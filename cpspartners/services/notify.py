@@ -1,14 +1,24 @@
 """Notifications: written in the same transaction as the change they announce, rendered in the
-recipient's language when shown, emailed later by ``flask notifications send`` (never in a request)."""
+recipient's language when shown, emailed later by ``flask notifications send`` (never in a request).
 
-from collections.abc import Iterable, Sequence
+Each one leads to a ``Page`` (an endpoint and its URL arguments); the URL is built when the
+notification is shown or emailed, so it always points where the route is now.
+"""
 
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from flask import current_app, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from werkzeug.routing import BuildError
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Notification, User
+from cpspartners.services._base import transaction, utcnow
+from cpspartners.services.errors import NotAllowed
 
 MESSAGES = {
     "application_new": _l("New application for \u201c%(title)s\u201d from a grade %(grade)s student at %(school)s."),
@@ -31,29 +41,84 @@ MESSAGES = {
 }
 
 
-def notify(users: Iterable[User | None], kind: str, link: str = "", **params: object) -> None:
-    """Queue a notification for each user (deduplicated). The caller commits."""
+@dataclass(frozen=True)
+class Page:
+    """Where a notification leads: a GET endpoint and the URL arguments it needs."""
+
+    endpoint: str
+    args: Mapping[str, int | str] = field(default_factory=dict)
+
+
+def notify(users: Iterable[User | None], kind: str, page: Page | None = None, **params: object) -> None:
+    """Queue a notification for each user (deduplicated), in the caller's transaction."""
     if kind not in MESSAGES:
         raise KeyError(kind)
+    if page is not None and page.endpoint not in current_app.view_functions:
+        raise KeyError(page.endpoint)  # a typo here would only show as a dead link much later
     seen = set()
     for user in users:
         if user is None or user.id in seen:
             continue
         seen.add(user.id)
         db.session.add(
-            Notification(user_id=user.id, kind=kind, params={k: str(v) for k, v in params.items()}, link=link)
+            Notification(
+                user_id=user.id,
+                kind=kind,
+                params={k: str(v) for k, v in params.items()},
+                endpoint=page.endpoint if page else "",
+                args=dict(page.args) if page else {},
+            )
         )
 
 
+@transaction
+def mark_read(user: User, notification: Notification) -> None:
+    """The person has opened one of their notifications."""
+    if not policy.is_recipient(user, notification):
+        raise NotAllowed(_l("This notification is not yours."))
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+@transaction
+def mark_all_read(user: User) -> None:
+    """Every unread notification of the person, read now (one UPDATE: notifications are not indexed)."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+
+
 def partner_staff(partner_id: int) -> Sequence[User]:
-    return db.session.scalars(select(User).where(User.partner_id == partner_id, User.role == "partner_staff")).all()
+    """The accounts told of a partner's applications and requests."""
+    return db.session.scalars(select(User).where(policy.staff_of(partner_id))).all()
 
 
 def specialists() -> Sequence[User]:
-    return db.session.scalars(select(User).where(User.role.in_(("specialist", "admin")))).all()
+    """The accounts told of requests nobody answered."""
+    return db.session.scalars(select(User).where(policy.specialist_accounts())).all()
 
 
 def text(notification: Notification, locale: str | None = None) -> str:
     """The notification as a sentence in ``locale`` (default: the recipient's language)."""
     with force_locale(locale or notification.user.preferred_language):
         return str(MESSAGES[notification.kind]) % notification.params
+
+
+def url_of(notification: Notification, external: bool = False) -> str:
+    """The URL a notification leads to, or "" when it leads nowhere (needs a request context).
+
+    Rows written before endpoints were stored kept a path in ``link``: only a path inside the
+    site is followed.
+    """
+    if notification.endpoint:
+        try:
+            return url_for(notification.endpoint, _external=external, **notification.args)
+        except BuildError:  # the route has gone or changed its arguments since it was written
+            current_app.logger.warning("Notification %d leads to a route that is gone", notification.id)
+            return ""
+    link = notification.link or ""
+    if not link.startswith("/") or link.startswith("//"):
+        return ""
+    return request.url_root.rstrip("/") + link if external else link

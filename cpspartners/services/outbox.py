@@ -14,7 +14,8 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.mail import send_email
 from cpspartners.models import Notification, User
-from cpspartners.services.notify import text
+from cpspartners.services._base import transaction
+from cpspartners.services.notify import text, url_of
 
 
 def recipients_waiting(limit: int) -> Sequence[int]:
@@ -29,32 +30,31 @@ def recipients_waiting(limit: int) -> Sequence[int]:
     ).all()
 
 
+@transaction
 def send_batch(batch_size: int = 100, now: datetime | None = None) -> int:
     """Email up to ``batch_size`` people; returns how many messages went out."""
     now = now or datetime.now(UTC)
     sent = 0
-    for user_id in recipients_waiting(batch_size):
-        user: User = db.session.get(User, user_id)
-        waiting = db.session.scalars(
-            select(Notification)
-            .where(Notification.user_id == user_id, Notification.emailed_at.is_(None))
-            .order_by(Notification.created_at, Notification.id)
-        ).all()
-        language = user.preferred_language if user.preferred_language in current_app.config["LANGUAGES"] else "en"
-        lines = [(text(n, language), n.link) for n in waiting]
-        send_email(
-            user.email,
-            "notifications",
-            language,
-            name=user.display_name,
-            lines=lines,
-            site_url=current_app.config["SITE_URL"].rstrip("/"),
-        )
-        for notification in waiting:
-            notification.emailed_at = now
-        sent += 1
-    db.session.commit()
+    # A request context of the site's own address, so each notification's link is absolute.
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        for user_id in recipients_waiting(batch_size):
+            _email_one(db.session.get(User, user_id), now)
+            sent += 1
     return sent
+
+
+def _email_one(user: User, now: datetime) -> None:
+    """One message with every notification the person was not yet emailed about."""
+    waiting = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user.id, Notification.emailed_at.is_(None))
+        .order_by(Notification.created_at, Notification.id)
+    ).all()
+    language = user.preferred_language if user.preferred_language in current_app.config["LANGUAGES"] else "en"
+    lines = [(text(n, language), url_of(n, external=True)) for n in waiting]
+    send_email(user.email, "notifications", language, name=user.display_name, lines=lines)
+    for notification in waiting:
+        notification.emailed_at = now
 
 
 def send_all(batch_size: int = 100, now: datetime | None = None) -> int:

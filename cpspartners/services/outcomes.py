@@ -11,10 +11,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, distinct, func, select, union_all
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, CommunityArea, Credential, School, User
 from cpspartners.models.outcomes import CREDENTIAL_KINDS
-from cpspartners.services.errors import NotAllowed, RuleBroken
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 
 GROUPS = {"school": School.id, "network": School.network, "area": School.community_area_number}
 
@@ -127,18 +129,18 @@ def group_labels(group: str) -> Sequence[Row[Any]]:
     ).all()
 
 
+@transaction
 def confirm_credential(
     specialist: User, credential: Credential, accept: bool, now: datetime | None = None
 ) -> Credential:
     """A specialist checks the evidence and confirms (or rejects) a credential."""
-    if specialist.role not in ("specialist", "admin"):
+    if not policy.is_specialist_account(specialist):
         raise NotAllowed(_l("Only partnership specialists can confirm credentials."))
     if credential.status != "claimed":
-        raise RuleBroken(_l("This credential has already been reviewed."))
+        raise Conflict(_l("This credential has already been reviewed."))
     credential.status = "confirmed" if accept else "rejected"
     credential.confirmed_by_id = specialist.id
     credential.confirmed_at = now or datetime.combine(date.today(), time(12), UTC)
-    db.session.commit()
     return credential
 
 

@@ -15,16 +15,18 @@ from sqlalchemy import func, select
 
 from cpspartners.extensions import db
 from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.services._base import transaction
+from cpspartners.services.errors import NotFound, RuleBroken
 
 
-class PoolError(ValueError):
+class PoolError(RuleBroken):
     """A rule of the pool was broken; the message says which, in plain words."""
 
 
 def _locked(model: type[SeatPool] | type[SeatAllocation], ident: int) -> SeatPool | SeatAllocation:
     obj = db.session.scalars(select(model).where(model.id == ident).with_for_update()).first()
     if obj is None:
-        raise PoolError(_l("That pool or allocation does not exist."))
+        raise NotFound(_l("That pool or allocation does not exist."))
     return obj
 
 
@@ -42,32 +44,43 @@ def active_count(allocation_id: int) -> int:
     )
 
 
+@transaction
+def create_pool(
+    name: str, name_es: str, provider_id: int, total_seats: int, validity_days: int, remind_days_before: int
+) -> SeatPool:
+    """A new pool of a provider's seats, none allocated yet."""
+    pool = SeatPool(
+        name=name,
+        name_es=name_es,
+        provider_id=provider_id,
+        total_seats=total_seats,
+        validity_days=validity_days,
+        remind_days_before=remind_days_before,
+    )
+    db.session.add(pool)
+    return pool
+
+
+@transaction
 def allocate(pool_id: int, distributor_id: int, seats: int) -> SeatAllocation:
     """Give (or change) a distributor's share; the pool's total can never be exceeded."""
-    try:
-        pool = _locked(SeatPool, pool_id)
-        if seats < 1:
-            raise PoolError(_l("An allocation needs at least one seat."))
-        current = db.session.scalars(
-            select(SeatAllocation).where(
-                SeatAllocation.pool_id == pool.id, SeatAllocation.distributor_id == distributor_id
-            )
-        ).first()
-        others = allocated_seats(pool.id) - (current.seats if current else 0)
-        if others + seats > pool.total_seats:
-            raise PoolError(_l("Not enough seats left to allocate in this pool: %(n)d.", n=pool.total_seats - others))
-        if current and active_count(current.id) > seats:
-            raise PoolError(_l("Seats this distributor already has in use: %(n)d.", n=active_count(current.id)))
-        if current is None:
-            current = SeatAllocation(pool_id=pool.id, distributor_id=distributor_id, seats=seats)
-            db.session.add(current)
-        else:
-            current.seats = seats
-        db.session.commit()
-        return current
-    except Exception:
-        db.session.rollback()
-        raise
+    pool = _locked(SeatPool, pool_id)
+    if seats < 1:
+        raise PoolError(_l("An allocation needs at least one seat."))
+    current = db.session.scalars(
+        select(SeatAllocation).where(SeatAllocation.pool_id == pool.id, SeatAllocation.distributor_id == distributor_id)
+    ).first()
+    others = allocated_seats(pool.id) - (current.seats if current else 0)
+    if others + seats > pool.total_seats:
+        raise PoolError(_l("Not enough seats left to allocate in this pool: %(n)d.", n=pool.total_seats - others))
+    if current and active_count(current.id) > seats:
+        raise PoolError(_l("Seats this distributor already has in use: %(n)d.", n=active_count(current.id)))
+    if current is None:
+        current = SeatAllocation(pool_id=pool.id, distributor_id=distributor_id, seats=seats)
+        db.session.add(current)
+    else:
+        current.seats = seats
+    return current
 
 
 @dataclass(frozen=True)
@@ -86,32 +99,30 @@ class Holder:
         }
 
 
+@transaction
 def assign(allocation_id: int, holder: Holder, today: date | None = None) -> SeatAssignment | SeatWaitlistEntry:
     """A seat if one is free, else a place on the waitlist. Returns the assignment or the entry."""
     today = today or date.today()
     if not holder.user_id and not holder.name.strip():
         raise PoolError(_l("Give the student's account or the family's name."))
-    try:
-        allocation = _locked(SeatAllocation, allocation_id)
-        if not allocation.pool.is_open:
-            raise PoolError(_l("This pool is closed."))
-        if active_count(allocation.id) < allocation.seats:
-            result = SeatAssignment(
-                allocation_id=allocation.id,
-                starts_on=today,
-                expires_on=today + timedelta(days=allocation.pool.validity_days - 1),
-                **holder.fields(),
-            )
-        else:
-            result = SeatWaitlistEntry(allocation_id=allocation.id, **holder.fields())
-        db.session.add(result)
-        db.session.commit()
-        return result
-    except Exception:
-        db.session.rollback()
-        raise
+    allocation = _locked(SeatAllocation, allocation_id)
+    if not allocation.pool.is_open:
+        raise PoolError(_l("This pool is closed."))
+    result: SeatAssignment | SeatWaitlistEntry
+    if active_count(allocation.id) < allocation.seats:
+        result = SeatAssignment(allocation_id=allocation.id, **_validity(allocation, today), **holder.fields())
+    else:
+        result = SeatWaitlistEntry(allocation_id=allocation.id, **holder.fields())
+    db.session.add(result)
+    return result
 
 
+def _validity(allocation: SeatAllocation, today: date) -> dict[str, date]:
+    """First and last day of a seat given today: the pool's validity period."""
+    return {"starts_on": today, "expires_on": today + timedelta(days=allocation.pool.validity_days - 1)}
+
+
+@transaction
 def renew(assignment_id: int, today: date | None = None) -> SeatAssignment:
     """Another validity period, from the old expiry (or today, if it has lapsed)."""
     today = today or date.today()
@@ -123,16 +134,15 @@ def renew(assignment_id: int, today: date | None = None) -> SeatAssignment:
         # A lapsed seat can only come back if the allocation still has room.
         allocation = _locked(SeatAllocation, assignment.allocation_id)
         if active_count(allocation.id) >= allocation.seats:
-            db.session.rollback()
             raise PoolError(_l("No seat is free to renew this licence."))
         assignment.status = "active"
     assignment.expires_on = start + timedelta(days=assignment.allocation.pool.validity_days - 1)
     assignment.renewals += 1
     assignment.reminded_on = None
-    db.session.commit()
     return assignment
 
 
+@transaction
 def release(assignment_id: int, today: date | None = None) -> list[SeatAssignment]:
     """Give a seat back; the first person waiting gets it."""
     assignment = db.session.get(SeatAssignment, assignment_id)
@@ -140,41 +150,38 @@ def release(assignment_id: int, today: date | None = None) -> list[SeatAssignmen
         raise PoolError(_l("That seat is not in use."))
     assignment.status = "released"
     db.session.flush()
-    promoted = promote_waitlist(assignment.allocation, today or date.today())
-    db.session.commit()
-    return promoted
+    return promote_waitlist(assignment.allocation, today or date.today())
 
 
 def promote_waitlist(allocation: SeatAllocation, today: date) -> list[SeatAssignment]:
-    """Fill free seats from the waitlist, oldest first. Caller commits."""
-    promoted = []
+    """Fill free seats from the waitlist, oldest first, in the caller's transaction."""
     free = allocation.seats - active_count(allocation.id)
     waiting = db.session.scalars(
         select(SeatWaitlistEntry)
-        .where(
-            SeatWaitlistEntry.allocation_id == allocation.id,
-            SeatWaitlistEntry.status == "waiting",
-        )
+        .where(SeatWaitlistEntry.allocation_id == allocation.id, SeatWaitlistEntry.status == "waiting")
         .order_by(SeatWaitlistEntry.created_at, SeatWaitlistEntry.id)
         .limit(max(free, 0))
     ).all()
-    for entry in waiting:
-        entry.status = "assigned"
-        seat = SeatAssignment(
-            allocation_id=allocation.id,
-            holder_user_id=entry.holder_user_id,
-            holder_name=entry.holder_name,
-            holder_email=entry.holder_email,
-            holder_language=entry.holder_language,
-            starts_on=today,
-            expires_on=today + timedelta(days=allocation.pool.validity_days - 1),
-        )
-        db.session.add(seat)
-        promoted.append(seat)
+    promoted = [_seat_for(entry, allocation, today) for entry in waiting]
+    db.session.add_all(promoted)
     db.session.flush()
     return promoted
 
 
+def _seat_for(entry: SeatWaitlistEntry, allocation: SeatAllocation, today: date) -> SeatAssignment:
+    """The seat a waiting person gets; their waitlist entry is done."""
+    entry.status = "assigned"
+    return SeatAssignment(
+        allocation_id=allocation.id,
+        holder_user_id=entry.holder_user_id,
+        holder_name=entry.holder_name,
+        holder_email=entry.holder_email,
+        holder_language=entry.holder_language,
+        **_validity(allocation, today),
+    )
+
+
+@transaction
 def expire(today: date | None = None) -> tuple[Sequence[SeatAssignment], list[SeatAssignment]]:
     """Mark lapsed seats expired and hand freed seats to the waitlist. For a daily cron."""
     today = today or date.today()
@@ -187,7 +194,6 @@ def expire(today: date | None = None) -> tuple[Sequence[SeatAssignment], list[Se
     promoted = []
     for allocation in {a.allocation for a in lapsed}:
         promoted.extend(promote_waitlist(allocation, today))
-    db.session.commit()
     return lapsed, promoted
 
 
@@ -205,10 +211,10 @@ def due_reminders(today: date | None = None) -> list[SeatAssignment]:
     return [a for a in candidates if a.expires_on - today <= timedelta(days=a.allocation.pool.remind_days_before)]
 
 
+@transaction
 def mark_reminded(assignments: Iterable[SeatAssignment], today: date | None = None) -> None:
     for assignment in assignments:
         assignment.reminded_on = today or date.today()
-    db.session.commit()
 
 
 @dataclass(frozen=True)

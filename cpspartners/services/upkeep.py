@@ -4,20 +4,21 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Opportunity, Partner, User, Verification, VettingRecord
-from cpspartners.services import ServiceError
-from cpspartners.services._base import utcnow
+from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import jsonable, record
-from cpspartners.services.listings import publishing_blockers
+from cpspartners.services.errors import Conflict, RuleBroken
+from cpspartners.services.listings import check_publishable
 
 VETTING_FIELDS = ("kind", "subject", "issued_on", "expires_on", "note")
 
 
+@transaction
 def verify(actor: User, obj: Partner | Opportunity, method: str, note: str = "") -> None:
     """Record who confirmed a listing, how and when. ``updated_at`` is left alone on purpose:
     it says when the listing last changed, not when someone last checked it."""
@@ -39,7 +40,6 @@ def verify(actor: User, obj: Partner | Opportunity, method: str, note: str = "")
         obj.updated_at = kept
         flag_modified(obj, "updated_at")  # send the old value so the onupdate default does not fire
     record(actor, "verified", kind, obj.id, {"method": [None, method]}, note=note)
-    db.session.commit()
 
 
 def needs_verification(days: int, today_utc: datetime | None = None) -> Select[tuple[Opportunity]]:
@@ -55,55 +55,63 @@ def needs_verification(days: int, today_utc: datetime | None = None) -> Select[t
     )
 
 
+@transaction
 def archive_opportunity(actor: User, opp: Opportunity) -> None:
     if opp.status == "archived":
-        raise ServiceError(_("This listing is already archived."))
+        raise Conflict(_l("This listing is already archived."))
     record(actor, "archived", "opportunity", opp.id, {"status": [opp.status, "archived"]})
     opp.status = "archived"
-    db.session.commit()
 
 
+@transaction
 def restore_opportunity(actor: User, opp: Opportunity) -> None:
     """Back to published, through the same publishing gate as an approval."""
     if opp.status != "archived":
-        raise ServiceError(_("Only archived listings can be restored."))
-    missing = publishing_blockers(opp)
-    if missing:
-        raise ServiceError(
-            _(
-                "This listing is for students, so it cannot be published until the partner has "
-                "current records for: %(missing)s.",
-                missing=", ".join(str(m) for m in missing),
-            )
-        )
+        raise Conflict(_l("Only archived listings can be restored."))
+    check_publishable(opp)
     record(actor, "restored", "opportunity", opp.id, {"status": ["archived", "published"]})
     opp.status = "published"
-    db.session.commit()
 
 
+@transaction
 def archive_partner(actor: User, partner: Partner) -> None:
     if partner.status == "inactive":
-        raise ServiceError(_("This partner is already archived."))
+        raise Conflict(_l("This partner is already archived."))
     record(actor, "archived", "partner", partner.id, {"status": [partner.status, "inactive"]})
     partner.status = "inactive"
-    db.session.commit()
 
 
+@transaction
 def restore_partner(actor: User, partner: Partner) -> None:
     if partner.status != "inactive":
-        raise ServiceError(_("Only archived partners can be restored."))
+        raise Conflict(_l("Only archived partners can be restored."))
     record(actor, "restored", "partner", partner.id, {"status": ["inactive", "active"]})
     partner.status = "active"
-    db.session.commit()
 
 
+@transaction
 def merge_partners(actor: User, keep: Partner, duplicate: Partner) -> dict[str, list[int]]:
     """Move the duplicate's opportunities, records and staff to ``keep``; archive the duplicate.
 
     Row by row through the session (not a bulk UPDATE) so every change fires session events.
     """
     if keep.id == duplicate.id:
-        raise ServiceError(_("Choose two different partners to merge."))
+        raise RuleBroken(_l("Choose two different partners to merge."))
+    moved = _move_to(keep, duplicate)
+    _withdraw_open_requests(duplicate)
+    before = duplicate.status
+    duplicate.status = "inactive"
+    merged = {"merged_from": [None, duplicate.id], **{k: [None, v] for k, v in moved.items() if v}}
+    record(actor, "merged", "partner", keep.id, merged)
+    into = {"status": [before, "inactive"], "merged_into": [None, keep.id]}
+    record(actor, "merged_into", "partner", duplicate.id, into)
+    for opp_id in moved["opportunities"]:
+        record(actor, "moved", "opportunity", opp_id, {"partner_id": [duplicate.id, keep.id]})
+    return moved
+
+
+def _move_to(keep: Partner, duplicate: Partner) -> dict[str, list[int]]:
+    """Give the duplicate's listings, records, staff and areas to ``keep``; the ids of what moved."""
     moved: dict[str, list[int]] = {"opportunities": [], "vetting_records": [], "staff": []}
     for opp in duplicate.opportunities.all():
         opp.partner = keep
@@ -119,39 +127,28 @@ def merge_partners(actor: User, keep: Partner, duplicate: Partner) -> dict[str, 
     for area in duplicate.areas_served:
         if area not in keep.areas_served:
             keep.areas_served.append(area)
+    return moved
+
+
+def _withdraw_open_requests(partner: Partner) -> None:
     for request in db.session.scalars(
         select(ChangeRequest).where(
             ChangeRequest.subject_type == "partner",
-            ChangeRequest.subject_id == duplicate.id,
+            ChangeRequest.subject_id == partner.id,
             ChangeRequest.status.in_(("pending", "changes_requested")),
         )
     ):
         request.status = "withdrawn"
         request.reviewer_comment = "merged"
-    before = duplicate.status
-    duplicate.status = "inactive"
-    record(
-        actor,
-        "merged",
-        "partner",
-        keep.id,
-        {"merged_from": [None, duplicate.id], **{k: [None, v] for k, v in moved.items() if v}},
-    )
-    record(
-        actor, "merged_into", "partner", duplicate.id, {"status": [before, "inactive"], "merged_into": [None, keep.id]}
-    )
-    for opp_id in moved["opportunities"]:
-        record(actor, "moved", "opportunity", opp_id, {"partner_id": [duplicate.id, keep.id]})
-    db.session.commit()
-    return moved
 
 
+@transaction
 def save_vetting(
     actor: User, partner: Partner, values: Mapping[str, Any], record_: VettingRecord | None = None
 ) -> VettingRecord:
     """Create (``record_`` None) or update a vetting record."""
     if values["expires_on"] < values["issued_on"]:
-        raise ServiceError(_("The expiry date must be on or after the issue date."))
+        raise RuleBroken(_l("The expiry date must be on or after the issue date."))
     creating = record_ is None
     if record_ is None:
         record_ = VettingRecord(partner=partner)
@@ -165,10 +162,10 @@ def save_vetting(
     record(
         actor, "created" if creating else "updated", "vetting_record", record_.id, changes, note=f"partner {partner.id}"
     )
-    db.session.commit()
     return record_
 
 
+@transaction
 def delete_vetting(actor: User, record_: VettingRecord) -> None:
     old = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS}
     record(
@@ -180,4 +177,3 @@ def delete_vetting(actor: User, record_: VettingRecord) -> None:
         note=f"partner {record_.partner_id}",
     )
     db.session.delete(record_)
-    db.session.commit()

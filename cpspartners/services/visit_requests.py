@@ -13,26 +13,16 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, User, VisitRequest
+from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
-from cpspartners.services.notify import notify, partner_staff, specialists
-
-
-def side_of(user: User | None, request_: VisitRequest) -> str | None:
-    if user is None:
-        return None
-    if user.id == request_.teacher_id:
-        return "teacher"
-    if user.role == "partner_staff" and user.partner_id == request_.partner_id:
-        return "partner"
-    if user.role in ("specialist", "admin"):
-        return "specialist"
-    return None
+from cpspartners.services.notify import Page, notify, partner_staff, specialists
 
 
 def _require(user: User | None, request_: VisitRequest, *sides: str) -> str:
-    side = side_of(user, request_)
+    side = policy.visit_side(user, request_)
     if side is None:
         raise NotAllowed(_l("This request is not yours."))
     if side not in sides and not (side == "specialist" and "partner" in sides):
@@ -45,6 +35,7 @@ def _state(request_: VisitRequest, *states: str) -> None:
         raise RuleBroken(_l("That change is not possible from here."))
 
 
+@transaction
 def create(
     teacher: User,
     partner: Partner,
@@ -59,16 +50,8 @@ def create(
     today: date | None = None,
 ) -> VisitRequest:
     """A new request; dates must be in the future, one to three of them."""
-    today = today or date.today()
-    if teacher.role != "teacher" or teacher.school_id is None:
-        raise NotAllowed(_l("Only teachers can request a speaker or partner."))
-    if partner.status != "active":
-        raise RuleBroken(_l("This partner is not taking requests."))
-    dates = sorted(dict.fromkeys(d for d in dates if d))
-    if not 1 <= len(dates) <= 3:
-        raise RuleBroken(_l("Give one to three dates."))
-    if any(d <= today for d in dates):
-        raise RuleBroken(_l("Dates must be after today."))
+    _check_can_request(teacher, partner)
+    chosen = _future_dates(dates, today or date.today())
     req = VisitRequest(
         teacher_id=teacher.id,
         partner_id=partner.id,
@@ -80,34 +63,50 @@ def create(
         class_size=class_size,
         modality=modality,
         message=message.strip(),
-        date_1=dates[0],
-        date_2=dates[1] if len(dates) > 1 else None,
-        date_3=dates[2] if len(dates) > 2 else None,
+        date_1=chosen[0],
+        date_2=chosen[1] if len(chosen) > 1 else None,
+        date_3=chosen[2] if len(chosen) > 2 else None,
     )
     db.session.add(req)
-    notify(
-        partner_staff(partner.id),
-        "request_new",
-        link="/visits/received",
-        topic=req.topic,
-        grade=grade,
-        school=teacher.school.long_name,
-    )
-    db.session.commit()
+    _tell_partner(req, partner.id, teacher.school.long_name)
     return req
 
 
+def _check_can_request(teacher: User, partner: Partner) -> None:
+    if not policy.can_request_visits(teacher):
+        raise NotAllowed(_l("Only teachers can request a speaker or partner."))
+    if partner.status != "active":
+        raise RuleBroken(_l("This partner is not taking requests."))
+
+
+def _tell_partner(req: VisitRequest, partner_id: int, school: str) -> None:
+    """A new request for the partner's staff (``school``: the request's school is not loaded yet)."""
+    staff = partner_staff(partner_id)
+    notify(staff, "request_new", Page("visits.received"), topic=req.topic, grade=req.grade, school=school)
+
+
+def _future_dates(dates: Iterable[date | None], today: date) -> list[date]:
+    """The distinct dates given, in order; one to three, all after ``today``."""
+    chosen = sorted(dict.fromkeys(d for d in dates if d))
+    if not 1 <= len(chosen) <= 3:
+        raise RuleBroken(_l("Give one to three dates."))
+    if any(d <= today for d in chosen):
+        raise RuleBroken(_l("Dates must be after today."))
+    return chosen
+
+
+@transaction
 def accept(actor: User, req: VisitRequest, visit_date: date, note: str = "") -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested")
     if visit_date not in req.proposed_dates:
         raise RuleBroken(_l("Choose one of the teacher's dates, or propose another."))
     req.state, req.visit_date, req.response_note, req.flagged_at = "accepted", visit_date, note.strip(), None
-    notify([req.teacher], "request_accepted", link="/visits/mine", topic=req.topic, date=visit_date.isoformat())
-    db.session.commit()
+    notify([req.teacher], "request_accepted", Page("visits.mine"), topic=req.topic, date=visit_date.isoformat())
     return req
 
 
+@transaction
 def propose(
     actor: User, req: VisitRequest, other_date: date, note: str = "", today: date | None = None
 ) -> VisitRequest:
@@ -116,20 +115,20 @@ def propose(
     if other_date <= (today or date.today()):
         raise RuleBroken(_l("Dates must be after today."))
     req.state, req.proposed_date, req.response_note, req.flagged_at = "proposed", other_date, note.strip(), None
-    notify([req.teacher], "request_proposed", link="/visits/mine", topic=req.topic, date=other_date.isoformat())
-    db.session.commit()
+    notify([req.teacher], "request_proposed", Page("visits.mine"), topic=req.topic, date=other_date.isoformat())
     return req
 
 
+@transaction
 def decline(actor: User, req: VisitRequest, note: str = "") -> VisitRequest:
     _require(actor, req, "partner")
     _state(req, "requested", "proposed")
     req.state, req.response_note, req.flagged_at = "declined", note.strip(), None
-    notify([req.teacher], "request_declined", link="/visits/mine", topic=req.topic)
-    db.session.commit()
+    notify([req.teacher], "request_declined", Page("visits.mine"), topic=req.topic)
     return req
 
 
+@transaction
 def answer_proposal(actor: User, req: VisitRequest, accept_it: bool) -> VisitRequest:
     _require(actor, req, "teacher")
     _state(req, "proposed")
@@ -138,28 +137,28 @@ def answer_proposal(actor: User, req: VisitRequest, accept_it: bool) -> VisitReq
         notify(
             partner_staff(req.partner_id),
             "request_proposal_accepted",
-            link="/visits/received",
+            Page("visits.received"),
             topic=req.topic,
             date=req.visit_date.isoformat(),
         )
     else:
         req.state = "cancelled"
-        notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
-    db.session.commit()
+        notify(partner_staff(req.partner_id), "request_cancelled", Page("visits.received"), topic=req.topic)
     return req
 
 
+@transaction
 def cancel(actor: User, req: VisitRequest, today: date | None = None) -> VisitRequest:
     _require(actor, req, "teacher")
     _state(req, "requested", "proposed", "accepted")
     if req.state == "accepted" and req.visit_date <= (today or date.today()):
         raise RuleBroken(_l("The visit date has passed: confirm whether it happened instead."))
     req.state = "cancelled"
-    notify(partner_staff(req.partner_id), "request_cancelled", link="/visits/received", topic=req.topic)
-    db.session.commit()
+    notify(partner_staff(req.partner_id), "request_cancelled", Page("visits.received"), topic=req.topic)
     return req
 
 
+@transaction
 def confirm(actor: User, req: VisitRequest, happened: bool, today: date | None = None) -> VisitRequest:
     """After the visit date each side says whether it happened; both yes -> completed."""
     side = _require(actor, req, "teacher", "partner")
@@ -174,10 +173,10 @@ def confirm(actor: User, req: VisitRequest, happened: bool, today: date | None =
         req.state = "did_not_happen"
     elif req.teacher_confirmed and req.partner_confirmed:
         req.state = "completed"
-    db.session.commit()
     return req
 
 
+@transaction
 def escalate(days: int, now: datetime | None = None) -> Sequence[VisitRequest]:
     """Flag requests unanswered for ``days`` and tell specialists. Returns the flagged requests."""
     now = now or datetime.now(UTC)
@@ -192,11 +191,11 @@ def escalate(days: int, now: datetime | None = None) -> Sequence[VisitRequest]:
     people = specialists()
     for req in stale:
         req.flagged_at = now
-        notify(people, "request_flagged", link="/visits/flagged", topic=req.topic, days=days)
-    db.session.commit()
+        notify(people, "request_flagged", Page("visits.flagged"), topic=req.topic, days=days)
     return stale
 
 
+@transaction
 def ask_for_confirmation(today: date | None = None) -> Sequence[VisitRequest]:
     """Accepted visits whose date has passed and that one side has not confirmed: remind both sides."""
     today = today or date.today()
@@ -207,27 +206,25 @@ def ask_for_confirmation(today: date | None = None) -> Sequence[VisitRequest]:
         people = ([req.teacher] if req.teacher_confirmed is None else []) + (
             partner_staff(req.partner_id) if req.partner_confirmed is None else []  # type: ignore[operator]
         )
-        notify(people, "request_confirm", link="/visits/%d" % req.id, topic=req.topic, date=req.visit_date.isoformat())
-    db.session.commit()
+        notify(
+            people,
+            "request_confirm",
+            Page("visits.detail", {"visit_id": req.id}),
+            topic=req.topic,
+            date=req.visit_date.isoformat(),
+        )
     return due
 
 
+@transaction
 def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitRequest:
     """A specialist hands an unanswered request to another partner."""
-    if side_of(actor, req) != "specialist" or actor.role not in ("specialist", "admin"):
+    if policy.visit_side(actor, req) != "specialist":
         raise NotAllowed(_l("Only partnership specialists can reassign a request."))
     _state(req, "requested", "proposed", "declined")
     if new_partner.id == req.partner_id or new_partner.status != "active":
         raise RuleBroken(_l("Choose another active partner."))
     req.partner_id, req.state, req.flagged_at, req.proposed_date = new_partner.id, "requested", None, None
-    notify(
-        partner_staff(new_partner.id),
-        "request_new",
-        link="/visits/received",
-        topic=req.topic,
-        grade=req.grade,
-        school=req.school.long_name,
-    )
-    notify([req.teacher], "request_reassigned", link="/visits/mine", topic=req.topic, partner=new_partner.name)
-    db.session.commit()
+    _tell_partner(req, new_partner.id, req.school.long_name)
+    notify([req.teacher], "request_reassigned", Page("visits.mine"), topic=req.topic, partner=new_partner.name)
     return req

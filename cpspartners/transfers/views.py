@@ -9,7 +9,7 @@ from flask_login import current_user
 from cpspartners import policy
 from cpspartners.formats.spreadsheets import ImportFileError
 from cpspartners.review.views import audit_filters
-from cpspartners.services import exports, imports, upkeep
+from cpspartners.services import ServiceError, exports, imports, upkeep
 from cpspartners.text import small_int
 from cpspartners.transfers import uploads
 from cpspartners.transfers.forms import ImportCommitForm, ImportForm
@@ -87,7 +87,7 @@ def import_commit():
         # The dry run again, on the stored file: the directory may have changed since.
         planned = imports.plan(what, raw)
         counts = imports.apply(planned)
-    except (ImportFileError, ValueError):
+    except (ImportFileError, ServiceError):
         flash(_("Nothing was imported: the file no longer passes the checks. Upload it again to see why."), "error")
         return redirect(url_for("transfers.import_upload"))
     uploads.discard(upload_dir(), current_user.id, form.token.data)

@@ -58,7 +58,7 @@ def _date_options(req):
 
 def _visible(visit_id):
     req = get_or_404(VisitRequest, visit_id)
-    if visit_requests.side_of(current_user, req) is None:
+    if policy.visit_side(current_user, req) is None:
         abort(403)
     return req
 
@@ -213,7 +213,7 @@ def _reassign_choices(req, side, form):
 
 def _render_detail(req, status=200, **given):
     """The request's page; ``given`` holds the forms that failed, to show with their errors."""
-    side = visit_requests.side_of(current_user, req)
+    side = policy.visit_side(current_user, req)
     forms = {name: given.get(name) or form_class() for name, form_class in DETAIL_FORMS.items()}
     forms["accept_form"].visit_date.choices = _date_options(req)
     partner_q, offered = _reassign_choices(req, side, forms["reassign_form"])
