@@ -14,6 +14,7 @@ from cpspartners.services import ServiceError
 from cpspartners.services._base import utcnow
 from cpspartners.services.audit import jsonable, record
 from cpspartners.services.listings import publishing_blockers
+from cpspartners.taxonomy import OPPORTUNITY_ARCHIVED, OPPORTUNITY_PUBLISHED, PARTNER_ACTIVE, PARTNER_INACTIVE
 
 VETTING_FIELDS = ("kind", "subject", "issued_on", "expires_on", "note")
 
@@ -43,12 +44,12 @@ def verify(actor: User, obj: Partner | Opportunity, method: str, note: str = "")
 
 
 def needs_verification(days: int, today_utc: datetime | None = None) -> Select[tuple[Opportunity]]:
-    """Published listings not verified in ``days`` days (never verified first, then oldest)."""
+    """Public listings not verified in ``days`` days (never verified first, then oldest)."""
     cutoff = (today_utc or utcnow()) - timedelta(days=days)
     return (
         select(Opportunity)
         .where(
-            Opportunity.status == "published",
+            Opportunity.is_public,
             or_(Opportunity.last_verified_at.is_(None), Opportunity.last_verified_at < cutoff),
         )
         .order_by(Opportunity.last_verified_at.is_not(None), Opportunity.last_verified_at, Opportunity.id)
@@ -56,16 +57,16 @@ def needs_verification(days: int, today_utc: datetime | None = None) -> Select[t
 
 
 def archive_opportunity(actor: User, opp: Opportunity) -> None:
-    if opp.status == "archived":
+    if opp.status == OPPORTUNITY_ARCHIVED:
         raise ServiceError(_("This listing is already archived."))
-    record(actor, "archived", "opportunity", opp.id, {"status": [opp.status, "archived"]})
-    opp.status = "archived"
+    record(actor, "archived", "opportunity", opp.id, {"status": [opp.status, OPPORTUNITY_ARCHIVED]})
+    opp.status = OPPORTUNITY_ARCHIVED
     db.session.commit()
 
 
 def restore_opportunity(actor: User, opp: Opportunity) -> None:
     """Back to published, through the same publishing gate as an approval."""
-    if opp.status != "archived":
+    if opp.status != OPPORTUNITY_ARCHIVED:
         raise ServiceError(_("Only archived listings can be restored."))
     missing = publishing_blockers(opp)
     if missing:
@@ -76,24 +77,24 @@ def restore_opportunity(actor: User, opp: Opportunity) -> None:
                 missing=", ".join(str(m) for m in missing),
             )
         )
-    record(actor, "restored", "opportunity", opp.id, {"status": ["archived", "published"]})
-    opp.status = "published"
+    record(actor, "restored", "opportunity", opp.id, {"status": [OPPORTUNITY_ARCHIVED, OPPORTUNITY_PUBLISHED]})
+    opp.status = OPPORTUNITY_PUBLISHED
     db.session.commit()
 
 
 def archive_partner(actor: User, partner: Partner) -> None:
-    if partner.status == "inactive":
+    if partner.status == PARTNER_INACTIVE:
         raise ServiceError(_("This partner is already archived."))
-    record(actor, "archived", "partner", partner.id, {"status": [partner.status, "inactive"]})
-    partner.status = "inactive"
+    record(actor, "archived", "partner", partner.id, {"status": [partner.status, PARTNER_INACTIVE]})
+    partner.status = PARTNER_INACTIVE
     db.session.commit()
 
 
 def restore_partner(actor: User, partner: Partner) -> None:
-    if partner.status != "inactive":
+    if partner.status != PARTNER_INACTIVE:
         raise ServiceError(_("Only archived partners can be restored."))
-    record(actor, "restored", "partner", partner.id, {"status": ["inactive", "active"]})
-    partner.status = "active"
+    record(actor, "restored", "partner", partner.id, {"status": [PARTNER_INACTIVE, PARTNER_ACTIVE]})
+    partner.status = PARTNER_ACTIVE
     db.session.commit()
 
 
@@ -129,7 +130,7 @@ def merge_partners(actor: User, keep: Partner, duplicate: Partner) -> dict[str, 
         request.status = "withdrawn"
         request.reviewer_comment = "merged"
     before = duplicate.status
-    duplicate.status = "inactive"
+    duplicate.status = PARTNER_INACTIVE
     record(
         actor,
         "merged",
@@ -138,7 +139,11 @@ def merge_partners(actor: User, keep: Partner, duplicate: Partner) -> dict[str, 
         {"merged_from": [None, duplicate.id], **{k: [None, v] for k, v in moved.items() if v}},
     )
     record(
-        actor, "merged_into", "partner", duplicate.id, {"status": [before, "inactive"], "merged_into": [None, keep.id]}
+        actor,
+        "merged_into",
+        "partner",
+        duplicate.id,
+        {"status": [before, PARTNER_INACTIVE], "merged_into": [None, keep.id]},
     )
     for opp_id in moved["opportunities"]:
         record(actor, "moved", "opportunity", opp_id, {"partner_id": [duplicate.id, keep.id]})

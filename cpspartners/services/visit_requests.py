@@ -62,7 +62,7 @@ def create(
     today = today or date.today()
     if teacher.role != "teacher" or teacher.school_id is None:
         raise NotAllowed(_l("Only teachers can request a speaker or partner."))
-    if partner.status != "active":
+    if not partner.is_active:
         raise RuleBroken(_l("This partner is not taking requests."))
     dates = sorted(dict.fromkeys(d for d in dates if d))
     if not 1 <= len(dates) <= 3:
@@ -217,7 +217,7 @@ def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitReque
     if side_of(actor, req) != "specialist" or actor.role not in ("specialist", "admin"):
         raise NotAllowed(_l("Only partnership specialists can reassign a request."))
     _state(req, "requested", "proposed", "declined")
-    if new_partner.id == req.partner_id or new_partner.status != "active":
+    if new_partner.id == req.partner_id or not new_partner.is_active:
         raise RuleBroken(_l("Choose another active partner."))
     req.partner_id, req.state, req.flagged_at, req.proposed_date = new_partner.id, "requested", None, None
     notify(
