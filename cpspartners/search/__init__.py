@@ -21,6 +21,7 @@ from cpspartners.models import Opportunity, Partner, School
 from cpspartners.paging import PagerMixin
 from cpspartners.search import sync
 from cpspartners.search.index import IndexReader, SearchRequest, current_path, highlighted
+from cpspartners.taxonomy import PARTNER_ACTIVE
 from cpspartners.text import like_contains
 
 log = logging.getLogger(__name__)
@@ -140,10 +141,10 @@ def find_partners(text, limit=25):
     except Exception:
         log.exception("Partner search failed; matching names in the database instead")
         return partners_named(text, limit=limit)
-    return [partner for partner in _in_order(Partner, ids) if partner.status == "active"]
+    return [partner for partner in _in_order(Partner, ids) if partner.is_active]
 
 
-def partners_named(text, statuses=("active",), limit=25):
+def partners_named(text, statuses=(PARTNER_ACTIVE,), limit=25):
     """Partners in ``statuses`` whose names contain every word of ``text`` (case aside), by name:
     the database's answer where the index has none (it holds active partners only)."""
     words = text.lower().split()[:MAX_FALLBACK_WORDS]
