@@ -69,6 +69,15 @@ def test_needs_verification_leaves_out_listings_nobody_can_see(app, make_partner
     assert shown.id in queued and hidden.id not in queued
 
 
+def test_public_page_link_only_for_a_listing_the_public_can_see(client_as, make_partner, make_opportunity, client):
+    specialist = client_as("specialist")
+    shown = make_opportunity()
+    hidden = make_opportunity(partner=make_partner(status="inactive"))
+    assert "Public page" in specialist.get(f"/review/opportunities/{shown.id}").text
+    assert "Public page" not in specialist.get(f"/review/opportunities/{hidden.id}").text
+    assert client.get(f"/opportunities/{hidden.slug}").status_code == 404  # where the link used to lead
+
+
 def test_archive_and_restore_through_the_gate(client_as, make_opportunity, client):
     specialist = client_as("specialist")
     opp = make_opportunity(audience="students")

@@ -107,12 +107,7 @@ def find():
 def new_request():
     opp_id = small_int(request.args.get("opportunity", ""), 1, 2_000_000_000)
     opp = db.session.get(Opportunity, opp_id) if opp_id else None
-    if (
-        opp is None
-        or opp.status != "published"
-        or opp.kind not in finder.CLASSROOM_KINDS
-        or opp.partner.status != "active"
-    ):
+    if opp is None or not opp.is_public or opp.kind not in finder.CLASSROOM_KINDS:
         abort(404)
     form = RequestForm(data=None if request.method == "POST" else {"topic": opp.title[:200]})
     if form.validate_on_submit():
