@@ -15,6 +15,7 @@ from cpspartners import search
 from cpspartners.extensions import db
 from cpspartners.formtools import chosen_values, options
 from cpspartners.models import Partner
+from cpspartners.taxonomy import PARTNER_ACTIVE
 from cpspartners.text import clean_query
 
 MAX_OFFERED = 10
@@ -29,7 +30,7 @@ def _clean(name):
     return " ".join(clean_query(name, MAX_NAME).split())
 
 
-def offered(name, statuses=("active",), limit=MAX_OFFERED):
+def offered(name, statuses=(PARTNER_ACTIVE,), limit=MAX_OFFERED):
     """Partners for what was typed: exact names (case aside) if any, else the search index's best
     (active partners), then names containing the words among the other ``statuses``."""
     name = _clean(name)
@@ -45,8 +46,8 @@ def offered(name, statuses=("active",), limit=MAX_OFFERED):
     )
     if exact:
         return exact
-    found = search.find_partners(name, limit) if "active" in statuses else []
-    others = [status for status in statuses if status != "active"]
+    found = search.find_partners(name, limit) if PARTNER_ACTIVE in statuses else []
+    others = [status for status in statuses if status != PARTNER_ACTIVE]
     if others:  # pending partners are not in the search index
         found += search.partners_named(name, others, limit - len(found))
     return found
@@ -59,7 +60,7 @@ def only_exact(name, partners):
     return exact[0] if len(exact) == 1 else None
 
 
-def prepare(name_field, id_field, statuses=("active",)):
+def prepare(name_field, id_field, statuses=(PARTNER_ACTIVE,)):
     """Offer the partners matching ``name_field`` as ``id_field``'s choices, and choose the one
     whose name was typed exactly when none was chosen. Returns the partners offered."""
     partners = offered(name_field.data, statuses)

@@ -63,17 +63,23 @@ MODALITIES = (
     ("hybrid", _l("In person and virtual")),
 )
 
+# The states code acts on, by name; the tuples below give each its label. Who may see what is
+# decided from them in one place only: ``Partner.is_active`` and ``Opportunity.is_public``.
+PARTNER_PENDING, PARTNER_ACTIVE, PARTNER_INACTIVE = "pending", "active", "inactive"
+OPPORTUNITY_DRAFT, OPPORTUNITY_PENDING_REVIEW = "draft", "pending_review"
+OPPORTUNITY_PUBLISHED, OPPORTUNITY_ARCHIVED = "published", "archived"
+
 PARTNER_STATUSES = (
-    ("pending", _l("Pending")),
-    ("active", _l("Active")),
-    ("inactive", _l("Inactive")),
+    (PARTNER_PENDING, _l("Pending")),
+    (PARTNER_ACTIVE, _l("Active")),
+    (PARTNER_INACTIVE, _l("Inactive")),
 )
 
 OPPORTUNITY_STATUSES = (
-    ("draft", _l("Draft")),
-    ("pending_review", _l("Pending review")),
-    ("published", _l("Published")),
-    ("archived", _l("Archived")),
+    (OPPORTUNITY_DRAFT, _l("Draft")),
+    (OPPORTUNITY_PENDING_REVIEW, _l("Pending review")),
+    (OPPORTUNITY_PUBLISHED, _l("Published")),
+    (OPPORTUNITY_ARCHIVED, _l("Archived")),
 )
 
 REVIEW_STATUSES = (

@@ -149,6 +149,20 @@ def test_deadline_reminders_go_once_in_the_students_language(app, make_user, mak
     assert "Campamento de programación" in body and "Recordatorio" in message["Subject"]
 
 
+def test_no_reminder_for_a_saved_listing_whose_partner_was_archived(app, make_user, make_opportunity):
+    """The partner half of "public" counts for reminders too: an archived partner's listing is gone."""
+    from cpspartners.services import engagement, upkeep
+
+    student, specialist = make_user("student"), make_user("specialist")
+    opp = make_opportunity(deadline=date.today() + timedelta(days=3))
+    engagement.save(student, opp.id)
+    assert [(user.id, listed.id) for user, listed in engagement.deadline_reminders(date.today(), 3)] == [
+        (student.id, opp.id)
+    ]
+    upkeep.archive_partner(specialist, opp.partner)
+    assert engagement.deadline_reminders(date.today(), 3) == []
+
+
 def test_free_words_are_matched_through_the_search_index(app, client_as, make_opportunity):
     """A word that is no interest tag ("drones") still finds listings that mention it."""
     from cpspartners.search.outbox import rebuild

@@ -10,6 +10,7 @@ from cpspartners.extensions import db
 from cpspartners.geo import miles_between
 from cpspartners.models import (
     Dismissal,
+    Opportunity,
     Partner,
     SavedOpportunity,
     School,
@@ -76,6 +77,25 @@ def test_only_public_open_offers_that_fit_the_grade(fresh, curie, make_opportuni
     other_school = db.session.scalars(select(School).where(School.id != curie.id)).first()
     make_opportunity(schools=[other_school])
     assert [r.offer_id for r in ranked(make_user(school=curie, grade=10))] == [good.id]
+
+
+def test_recommended_offers_are_exactly_those_open_for_applications(fresh, curie, make_opportunity, make_partner):
+    """``ranking`` restates "deadline not passed, not full" over frozen records (it stays free of
+    the app); this holds it to ``Opportunity.open_for_applications``, the rule itself."""
+    for values in (
+        {},
+        {"deadline": None},
+        {"deadline": TODAY},
+        {"deadline": TODAY - timedelta(days=1)},
+        {"capacity": 3, "seats_taken": 2},
+        {"capacity": 3, "seats_taken": 3},
+        {"status": "archived"},
+        {"partner": make_partner(status="inactive")},
+    ):
+        make_opportunity(**values)
+    recommended = {r.offer_id for r in ranked(make_user(school=curie, grade=10), limit=50)}
+    open_now = set(db.session.scalars(select(Opportunity.id).where(Opportunity.open_for_applications(TODAY))))
+    assert recommended == open_now and len(open_now) == 4
 
 
 def test_profile_interests_dismissals_and_popularity(fresh, curie, make_opportunity, make_partner):

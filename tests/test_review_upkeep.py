@@ -59,6 +59,25 @@ def test_needs_verification_lists_oldest_first_with_configurable_days(client_as,
     assert bad.status_code == 200 and 'id="days-error"' in bad.get_data(as_text=True)
 
 
+def test_needs_verification_leaves_out_listings_nobody_can_see(app, make_partner, make_opportunity):
+    """The queue is for public listings: an archived partner's listing waits until it is restored."""
+    from cpspartners.services import upkeep
+
+    shown = make_opportunity(last_verified_at=None)
+    hidden = make_opportunity(partner=make_partner(status="inactive"), last_verified_at=None)
+    queued = {opp.id for opp in db.session.scalars(upkeep.needs_verification(30))}
+    assert shown.id in queued and hidden.id not in queued
+
+
+def test_public_page_link_only_for_a_listing_the_public_can_see(client_as, make_partner, make_opportunity, client):
+    specialist = client_as("specialist")
+    shown = make_opportunity()
+    hidden = make_opportunity(partner=make_partner(status="inactive"))
+    assert "Public page" in specialist.get(f"/review/opportunities/{shown.id}").text
+    assert "Public page" not in specialist.get(f"/review/opportunities/{hidden.id}").text
+    assert client.get(f"/opportunities/{hidden.slug}").status_code == 404  # where the link used to lead
+
+
 def test_archive_and_restore_through_the_gate(client_as, make_opportunity, client):
     specialist = client_as("specialist")
     opp = make_opportunity(audience="students")

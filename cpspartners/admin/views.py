@@ -15,12 +15,12 @@ from cpspartners.models.queries import page_of
 from cpspartners.services import ServiceError
 from cpspartners.services import accounts as service
 from cpspartners.services.audit import log_student_record_access
-from cpspartners.taxonomy import ROLES, codes
+from cpspartners.taxonomy import PARTNER_ACTIVE, PARTNER_PENDING, ROLES, codes
 from cpspartners.text import clean_query
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-PICKABLE_PARTNERS = ("active", "pending")  # staff of a partner still in review can be linked to it
+PICKABLE_PARTNERS = (PARTNER_ACTIVE, PARTNER_PENDING)  # staff of a partner still in review can be linked to it
 
 
 def _user(user_id):

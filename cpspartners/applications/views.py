@@ -46,9 +46,9 @@ def apply_helpers():
             return {"mode": "applied", "application": existing}
         if not opp.grade_min <= (current_user.grade or -1) <= opp.grade_max:
             return {"mode": "wrong_grade"}
-        if not opp.deadline_open(date.today()):
+        if not opp.takes_applications(date.today()):
             return {"mode": "closed"}
-        return {"mode": "form", "full": opp.capacity is not None and opp.seats_taken >= opp.capacity}
+        return {"mode": "form", "full": not opp.has_seat_left}
 
     return {
         "application_box": application_box,

@@ -22,7 +22,7 @@ bp = Blueprint("directory", __name__)
 def home():
     counts = {
         "opportunities": db.session.scalar(select(func.count()).select_from(queries.public_opportunities().subquery())),
-        "partners": db.session.scalar(select(func.count()).select_from(Partner).where(Partner.status == "active")),
+        "partners": db.session.scalar(select(func.count()).select_from(Partner).where(Partner.is_active)),
         "schools": db.session.scalar(select(func.count()).select_from(School)),
     }
     soon = db.session.scalars(
@@ -77,7 +77,7 @@ def partner_list():
 
 @bp.route("/partners/<slug>")
 def partner_detail(slug):
-    partner = db.session.scalars(select(Partner).where(Partner.slug == slug, Partner.status == "active")).first()
+    partner = db.session.scalars(select(Partner).where(Partner.slug == slug, Partner.is_active)).first()
     if partner is None:
         abort(404)
     filters = Filters()

@@ -1,10 +1,12 @@
 """Opportunities: the experiences partners offer students, classrooms and families."""
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, or_
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Session
 
 from cpspartners.extensions import db
 from cpspartners.models._base import one_of, utcnow
+from cpspartners.models.partner import Partner
 from cpspartners.taxonomy import (
     AUDIENCES,
     CAREER_CLUSTERS,
@@ -12,6 +14,7 @@ from cpspartners.taxonomy import (
     GRADE_MIN,
     MODALITIES,
     OPPORTUNITY_KINDS,
+    OPPORTUNITY_PUBLISHED,
     OPPORTUNITY_STATUSES,
     codes,
 )
@@ -44,6 +47,11 @@ class OpportunityTag(db.Model):
 
 
 class Opportunity(db.Model):
+    """A listing. Who may see it and who may apply are hybrid properties below: each is one
+    definition that reads a loaded row as a bool and, on the class, builds the WHERE clause
+    (``models.queries`` is the read side built on them). Nothing else restates them.
+    """
+
     __tablename__ = "opportunity"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -148,8 +156,54 @@ class Opportunity(db.Model):
     def seats_left(self):
         return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
 
+    # The rules. `&`, not `and`, where one body serves both uses: on bools it is `and` without the
+    # short cut, on columns it builds SQL. Only a relationship or a NULL needs a second body.
+
+    @hybrid_property
+    def partner_is_active(self):
+        """Its partner is ``Partner.is_active`` (in SQL, an EXISTS on the partner row)."""
+        return self.partner is not None and self.partner.is_active
+
+    @partner_is_active.inplace.expression
+    @classmethod
+    def _partner_is_active_clause(cls):
+        return cls.partner.has(Partner.is_active)
+
+    @hybrid_property
+    def is_public(self):
+        """What anyone may see: published, by an active partner."""
+        return (self.status == OPPORTUNITY_PUBLISHED) & self.partner_is_active
+
+    @hybrid_method
     def deadline_open(self, today):
+        """No deadline (rolling admission), or not passed yet on ``today``."""
         return self.deadline is None or self.deadline >= today
+
+    @deadline_open.inplace.expression
+    @classmethod
+    def _deadline_open_clause(cls, today):
+        return or_(cls.deadline.is_(None), cls.deadline >= today)
+
+    @hybrid_property
+    def has_seat_left(self):
+        """No capacity limit, or fewer seats taken than there are."""
+        return self.capacity is None or self.seats_taken < self.capacity
+
+    @has_seat_left.inplace.expression
+    @classmethod
+    def _has_seat_left_clause(cls):
+        return or_(cls.capacity.is_(None), cls.seats_taken < cls.capacity)
+
+    @hybrid_method
+    def takes_applications(self, today):
+        """A student may apply: public and the deadline not passed. When it is full, the
+        application goes on the waitlist (``services.applications``)."""
+        return self.is_public & self.deadline_open(today)
+
+    @hybrid_method
+    def open_for_applications(self, today):
+        """A student who applies now gets a seat: it takes applications and is not full."""
+        return self.takes_applications(today) & self.has_seat_left
 
     def __repr__(self):
         return f"<Opportunity {self.id} {self.slug}>"

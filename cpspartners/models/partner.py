@@ -1,8 +1,17 @@
 """Partner organizations, their vetting records, and verification records."""
 
+from sqlalchemy.ext.hybrid import hybrid_property
+
 from cpspartners.extensions import db
 from cpspartners.models._base import one_of, utcnow
-from cpspartners.taxonomy import PARTNER_KINDS, PARTNER_STATUSES, VERIFICATION_METHODS, VETTING_KINDS, codes
+from cpspartners.taxonomy import (
+    PARTNER_ACTIVE,
+    PARTNER_KINDS,
+    PARTNER_STATUSES,
+    VERIFICATION_METHODS,
+    VETTING_KINDS,
+    codes,
+)
 
 partner_area = db.Table(
     "partner_area",
@@ -52,6 +61,12 @@ class Partner(db.Model):
         db.CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
         db.CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
     )
+
+    @hybrid_property
+    def is_active(self):
+        """Vetted and not archived: the partner half of what the public may see. One expression
+        for both uses: a bool on a loaded partner, a WHERE clause on the class."""
+        return self.status == PARTNER_ACTIVE
 
     @property
     def language_codes(self):

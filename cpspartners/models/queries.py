@@ -1,8 +1,15 @@
-"""Read-only queries behind the public pages. Only published listings of active partners show."""
+"""The shared read side: what the public may see and what a student may apply to, as queries.
+
+The rules themselves are the hybrid properties on the models, each defined once and working
+both on a loaded row and in SQL: ``Partner.is_active``, ``Opportunity.is_public`` (published,
+by an active partner), ``Opportunity.takes_applications(today)`` (public, deadline not passed)
+and ``Opportunity.open_for_applications(today)`` (and not full). Every caller that lists public
+rows starts from a query here or calls one of those; none restates a status.
+"""
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from cpspartners.extensions import db
 from cpspartners.geo import bounding_box, miles_between
@@ -11,11 +18,7 @@ from cpspartners.models import CommunityArea, Opportunity, OpportunityCluster, P
 
 def public_opportunities():
     """Published opportunities whose partner is active: what anyone may see."""
-    return (
-        select(Opportunity)
-        .join(Partner, Opportunity.partner_id == Partner.id)
-        .where(Opportunity.status == "published", Partner.status == "active")
-    )
+    return select(Opportunity).where(Opportunity.is_public)
 
 
 def filtered_opportunities(filters, today=None):
@@ -43,7 +46,7 @@ def filtered_opportunities(filters, today=None):
     if filters.modality:
         stmt = stmt.where(Opportunity.modality == filters.modality)
     if filters.open_only:
-        stmt = stmt.where(or_(Opportunity.deadline.is_(None), Opportunity.deadline >= today))
+        stmt = stmt.where(Opportunity.deadline_open(today))
     # NULL deadlines (rolling admission) sort last on both SQLite and PostgreSQL.
     return stmt.order_by(Opportunity.deadline.is_(None), Opportunity.deadline, Opportunity.id)
 
@@ -57,7 +60,8 @@ def page_of(stmt, page, per_page):
 
 
 def public_partners(kind=None, area=None):
-    stmt = select(Partner).where(Partner.status == "active")
+    """Active partners, by name: the partner directory."""
+    stmt = select(Partner).where(Partner.is_active)
     if kind:
         stmt = stmt.where(Partner.kind == kind)
     if area:

@@ -59,9 +59,7 @@ def _directory_version() -> tuple[Any, ...]:
     count, newest, seats = db.session.execute(
         select(func.count(), func.max(listed.c.updated_at), func.coalesce(func.sum(listed.c.seats_taken), 0))
     ).one()
-    partners = db.session.execute(
-        select(func.count(), func.max(Partner.updated_at)).where(Partner.status == "active")
-    ).one()
+    partners = db.session.execute(select(func.count(), func.max(Partner.updated_at)).where(Partner.is_active)).one()
     links = tuple(
         db.session.scalar(select(func.count()).select_from(table))
         for table in (OpportunityTag.__table__, OpportunityCluster.__table__, opportunity_school)

@@ -26,6 +26,7 @@ from cpspartners.search.highlight import highlighted
 from cpspartners.search.params import SearchParams
 from cpspartners.search.reader import IndexReader, SearchRequest
 from cpspartners.search.storage import current_path
+from cpspartners.taxonomy import PARTNER_ACTIVE
 from cpspartners.text import like_contains
 
 log = logging.getLogger(__name__)
@@ -146,10 +147,10 @@ def find_partners(text: str, limit: int = 25) -> list[Partner]:
     except Exception:
         log.exception("Partner search failed; matching names in the database instead")
         return partners_named(text, limit=limit)
-    return [partner for partner in _in_order(Partner, ids) if partner.status == "active"]
+    return [partner for partner in _in_order(Partner, ids) if partner.is_active]
 
 
-def partners_named(text: str, statuses: Sequence[str] = ("active",), limit: int = 25) -> list[Partner]:
+def partners_named(text: str, statuses: Sequence[str] = (PARTNER_ACTIVE,), limit: int = 25) -> list[Partner]:
     """Partners in ``statuses`` whose names contain every word of ``text`` (case aside), by name:
     the database's answer where the index has none (it holds active partners only)."""
     words = text.lower().split()[:MAX_FALLBACK_WORDS]

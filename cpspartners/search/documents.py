@@ -32,8 +32,7 @@ class OpportunityRecord:
     """What an opportunity's document is made from, flattened out of the database rows."""
 
     id: int
-    status: str
-    partner_status: str
+    public: bool  # Opportunity.is_public, read in the same select
     partner_name: str
     kind: str
     title: str
@@ -64,7 +63,7 @@ class OpportunityRecord:
 @dataclass
 class PartnerRecord:
     id: int
-    status: str
+    active: bool  # Partner.is_active, read in the same select
     name: str
     mission: str
     mission_es: str
@@ -73,12 +72,13 @@ class PartnerRecord:
 
 
 def is_public_opportunity(opp: OpportunityRecord) -> bool:
-    """Only published opportunities of active partners are searchable."""
-    return opp.status == "published" and opp.partner_status == "active"
+    """Only public opportunities are searchable: ``Opportunity.is_public``, not a copy of it."""
+    return bool(opp.public)
 
 
 def is_public_partner(partner: PartnerRecord) -> bool:
-    return partner.status == "active"
+    """Only active partners are searchable: ``Partner.is_active``."""
+    return bool(partner.active)
 
 
 def grade_bands(low: int, high: int) -> list[str]:

@@ -66,22 +66,15 @@ def labels() -> documents.Labels:
 
 
 def public_opportunity_ids(session: Session) -> list[int]:
-    stmt = (
-        select(Opportunity.id)
-        .join(Partner, Opportunity.partner_id == Partner.id)
-        .where(Opportunity.status == "published", Partner.status == "active")
-        .order_by(Opportunity.id)
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(select(Opportunity.id).where(Opportunity.is_public).order_by(Opportunity.id)))
 
 
 def public_partner_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(Partner.id).where(Partner.status == "active").order_by(Partner.id)))
+    return list(session.scalars(select(Partner.id).where(Partner.is_active).order_by(Partner.id)))
 
 
 OPPORTUNITY_COLUMNS = (
     "id",
-    "status",
     "kind",
     "title",
     "title_es",
@@ -117,7 +110,9 @@ def load_opportunities(session: Session, ids: Sequence[int]) -> list[documents.O
     times faster for a rebuild, and the same code path for a single upsert."""
     table = Opportunity.__table__
     stmt = (
-        select(*(table.c[name] for name in OPPORTUNITY_COLUMNS), Partner.status, Partner.name, CommunityArea.name)
+        select(
+            *(table.c[name] for name in OPPORTUNITY_COLUMNS), Opportunity.is_public, Partner.name, CommunityArea.name
+        )
         .join(Partner, Partner.id == table.c.partner_id)
         .outerjoin(CommunityArea, CommunityArea.number == table.c.community_area_number)
         .where(table.c.id.in_(ids))
@@ -143,11 +138,11 @@ def load_opportunities(session: Session, ids: Sequence[int]) -> list[documents.O
     records = []
     for row in session.execute(stmt):
         values = dict(zip(OPPORTUNITY_COLUMNS, row[: len(OPPORTUNITY_COLUMNS)], strict=False))
-        partner_status, partner_name, area_name = row[len(OPPORTUNITY_COLUMNS) :]
+        public, partner_name, area_name = row[len(OPPORTUNITY_COLUMNS) :]
         records.append(
             documents.OpportunityRecord(
                 **values,
-                partner_status=partner_status,
+                public=public,
                 partner_name=partner_name,
                 area_name=area_name or "",
                 clusters=clusters.get(values["id"], []),
@@ -170,7 +165,7 @@ def load_partners(session: Session, ids: Sequence[int]) -> list[documents.Partne
     stmt = (
         select(
             Partner.id,
-            Partner.status,
+            Partner.is_active,
             Partner.name,
             Partner.mission,
             Partner.mission_es,
@@ -183,14 +178,14 @@ def load_partners(session: Session, ids: Sequence[int]) -> list[documents.Partne
     return [
         documents.PartnerRecord(
             id=pid,
-            status=status,
+            active=active,
             name=name,
             mission=mission,
             mission_es=mission_es,
             created_at=created,
             place_names=([home] if home else []) + served.get(pid, []),
         )
-        for pid, status, name, mission, mission_es, created, home in session.execute(stmt)
+        for pid, active, name, mission, mission_es, created, home in session.execute(stmt)
     ]
 
 

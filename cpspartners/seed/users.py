@@ -26,7 +26,7 @@ def _demo_homes():
     school = db.session.scalars(select(School).where(School.category == "HS").order_by(School.id)).first()
     partner = db.session.scalars(
         select(Partner)
-        .where(Partner.status == "active")
+        .where(Partner.is_active)
         .order_by(Partner.external_id.is_(None), Partner.external_id, Partner.id)
     ).first()
     if school is None or partner is None:

@@ -14,7 +14,7 @@ from sqlalchemy import Select, or_, select, update
 
 from cpspartners import policy
 from cpspartners.extensions import db
-from cpspartners.models import Application, Opportunity, Partner, User
+from cpspartners.models import Application, Opportunity, User
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from cpspartners.services.notify import Page, notify, partner_staff
@@ -85,13 +85,11 @@ def apply(
 
 
 def check_can_apply(student: User, opportunity: Opportunity, today: date) -> None:
+    """Refuse unless ``student`` may apply on ``today``: ``Opportunity.takes_applications`` and
+    the grade fits. A full listing still takes applications, onto its waitlist."""
     if not policy.is_student_account(student):
         raise NotAllowed(_l("Only students can apply."))
-    public = (
-        opportunity.status == "published"
-        and db.session.scalar(select(Partner.status).where(Partner.id == opportunity.partner_id)) == "active"
-    )
-    if not public:
+    if not opportunity.is_public:
         raise RuleBroken(_l("This opportunity is not open."))
     if not opportunity.grade_min <= (student.grade or -1) <= opportunity.grade_max:
         raise RuleBroken(
@@ -101,7 +99,7 @@ def check_can_apply(student: User, opportunity: Opportunity, today: date) -> Non
                 high=opportunity.grade_max,
             )
         )
-    if not opportunity.deadline_open(today):
+    if not opportunity.takes_applications(today):
         raise RuleBroken(_l("The deadline for this opportunity has passed."))
 
 

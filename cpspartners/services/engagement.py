@@ -130,10 +130,12 @@ def deadline_reminders(today: date, days: int) -> Sequence[Row[tuple[User, Oppor
     from datetime import timedelta
 
     due = today + timedelta(days=days)
+    # The rule itself, not a copy: a copy here once forgot the partner half of "public", and
+    # students were reminded of listings whose partner had been archived.
     stmt = (
         select(User, Opportunity)
         .join(SavedOpportunity, SavedOpportunity.user_id == User.id)
         .join(Opportunity, Opportunity.id == SavedOpportunity.opportunity_id)
-        .where(Opportunity.deadline == due, Opportunity.status == "published")
+        .where(Opportunity.deadline == due, Opportunity.is_public)
     )
     return db.session.execute(stmt).all()

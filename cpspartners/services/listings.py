@@ -19,7 +19,17 @@ from cpspartners.models import ChangeRequest, Opportunity, Partner, User
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import diff, jsonable, record
 from cpspartners.services.errors import Conflict, NotFound, RuleBroken
-from cpspartners.taxonomy import VETTING_KINDS, label
+from cpspartners.taxonomy import (
+    OPPORTUNITY_ARCHIVED,
+    OPPORTUNITY_DRAFT,
+    OPPORTUNITY_PENDING_REVIEW,
+    OPPORTUNITY_PUBLISHED,
+    PARTNER_ACTIVE,
+    PARTNER_INACTIVE,
+    PARTNER_PENDING,
+    VETTING_KINDS,
+    label,
+)
 from cpspartners.text import slugify
 
 PARTNER_FIELDS = (
@@ -110,7 +120,7 @@ def _submit(
 @transaction
 def submit_partner_change(user: User, partner: Partner, values: Mapping[str, Any]) -> ChangeRequest:
     """Partner staff propose new profile values; the live profile stays as it is."""
-    return _submit(user, "partner", partner, values, is_new=partner.status == "pending")
+    return _submit(user, "partner", partner, values, is_new=partner.status == PARTNER_PENDING)
 
 
 @transaction
@@ -118,22 +128,24 @@ def create_opportunity(user: User, partner: Partner, values: Mapping[str, Any]) 
     """A new listing: saved as pending review (not public) with a change request to approve."""
     opp = Opportunity(
         partner=partner,
-        status="pending_review",
+        status=OPPORTUNITY_PENDING_REVIEW,
         slug="%s-%s" % (slugify(values.get("title", ""), 100), secrets.token_hex(3)),
     )
     _apply(opp, values)
     db.session.add(opp)
     db.session.flush()
     request = _submit(user, "opportunity", opp, values, is_new=True)
-    record(user, "created", "opportunity", opp.id, {"status": [None, "pending_review"]})
+    record(user, "created", "opportunity", opp.id, {"status": [None, OPPORTUNITY_PENDING_REVIEW]})
     return opp, request
 
 
 @transaction
 def submit_opportunity_change(user: User, opp: Opportunity, values: Mapping[str, Any]) -> ChangeRequest:
-    if opp.status == "archived":
+    if opp.status == OPPORTUNITY_ARCHIVED:
         raise RuleBroken(_l("This listing is archived. Ask your partnership specialist to restore it."))
-    return _submit(user, "opportunity", opp, values, is_new=opp.status in ("pending_review", "draft"))
+    return _submit(
+        user, "opportunity", opp, values, is_new=opp.status in (OPPORTUNITY_PENDING_REVIEW, OPPORTUNITY_DRAFT)
+    )
 
 
 def missing_vetting(partner: Partner, today: date | None = None) -> list[LazyString]:
@@ -173,13 +185,13 @@ def approve(reviewer: User, request: ChangeRequest, today: date | None = None) -
     before_status = obj.status
     _apply(obj, request.proposed)
     if request.subject_type == "opportunity":
-        if request.is_new or obj.status == "pending_review":
-            obj.status = "published"
-        if obj.status == "published":
+        if request.is_new or obj.status == OPPORTUNITY_PENDING_REVIEW:
+            obj.status = OPPORTUNITY_PUBLISHED
+        if obj.status == OPPORTUNITY_PUBLISHED:
             db.session.flush()
             check_publishable(obj, today)
-    elif request.is_new or obj.status == "pending":
-        obj.status = "active"
+    elif request.is_new or obj.status == PARTNER_PENDING:
+        obj.status = PARTNER_ACTIVE
     _decide(reviewer, request, "approved", "")
     changes = diff(before, snapshot(obj))
     if before_status != obj.status:
@@ -204,7 +216,7 @@ def reject(reviewer: User, request: ChangeRequest, comment: str) -> None:
     _decide(reviewer, request, "rejected", comment)
     changes = {}
     if request.is_new:
-        new_status = "draft" if request.subject_type == "opportunity" else "inactive"
+        new_status = OPPORTUNITY_DRAFT if request.subject_type == "opportunity" else PARTNER_INACTIVE
         changes["status"] = [obj.status, new_status]
         obj.status = new_status
     record(reviewer, "rejected", request.subject_type, obj.id, changes, note=comment)
@@ -254,7 +266,7 @@ def edit_directly(
     if not changes:
         raise RuleBroken(_l("Nothing changed, so there is nothing to save."))
     _apply(obj, values)
-    if subject_type == "opportunity" and obj.status == "published":
+    if subject_type == "opportunity" and obj.status == OPPORTUNITY_PUBLISHED:
         db.session.flush()
         check_publishable(obj, today)
     record(actor, "updated", subject_type, obj.id, changes, note="edited by a specialist")

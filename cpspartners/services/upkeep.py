@@ -14,6 +14,7 @@ from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import jsonable, record
 from cpspartners.services.errors import Conflict, RuleBroken
 from cpspartners.services.listings import check_publishable
+from cpspartners.taxonomy import OPPORTUNITY_ARCHIVED, OPPORTUNITY_PUBLISHED, PARTNER_ACTIVE, PARTNER_INACTIVE
 
 VETTING_FIELDS = ("kind", "subject", "issued_on", "expires_on", "note")
 
@@ -43,12 +44,12 @@ def verify(actor: User, obj: Partner | Opportunity, method: str, note: str = "")
 
 
 def needs_verification(days: int, today_utc: datetime | None = None) -> Select[tuple[Opportunity]]:
-    """Published listings not verified in ``days`` days (never verified first, then oldest)."""
+    """Public listings not verified in ``days`` days (never verified first, then oldest)."""
     cutoff = (today_utc or utcnow()) - timedelta(days=days)
     return (
         select(Opportunity)
         .where(
-            Opportunity.status == "published",
+            Opportunity.is_public,
             or_(Opportunity.last_verified_at.is_(None), Opportunity.last_verified_at < cutoff),
         )
         .order_by(Opportunity.last_verified_at.is_not(None), Opportunity.last_verified_at, Opportunity.id)
@@ -57,36 +58,36 @@ def needs_verification(days: int, today_utc: datetime | None = None) -> Select[t
 
 @transaction
 def archive_opportunity(actor: User, opp: Opportunity) -> None:
-    if opp.status == "archived":
+    if opp.status == OPPORTUNITY_ARCHIVED:
         raise Conflict(_l("This listing is already archived."))
-    record(actor, "archived", "opportunity", opp.id, {"status": [opp.status, "archived"]})
-    opp.status = "archived"
+    record(actor, OPPORTUNITY_ARCHIVED, "opportunity", opp.id, {"status": [opp.status, OPPORTUNITY_ARCHIVED]})
+    opp.status = OPPORTUNITY_ARCHIVED
 
 
 @transaction
 def restore_opportunity(actor: User, opp: Opportunity) -> None:
     """Back to published, through the same publishing gate as an approval."""
-    if opp.status != "archived":
+    if opp.status != OPPORTUNITY_ARCHIVED:
         raise Conflict(_l("Only archived listings can be restored."))
     check_publishable(opp)
-    record(actor, "restored", "opportunity", opp.id, {"status": ["archived", "published"]})
-    opp.status = "published"
+    record(actor, "restored", "opportunity", opp.id, {"status": [OPPORTUNITY_ARCHIVED, OPPORTUNITY_PUBLISHED]})
+    opp.status = OPPORTUNITY_PUBLISHED
 
 
 @transaction
 def archive_partner(actor: User, partner: Partner) -> None:
-    if partner.status == "inactive":
+    if partner.status == PARTNER_INACTIVE:
         raise Conflict(_l("This partner is already archived."))
-    record(actor, "archived", "partner", partner.id, {"status": [partner.status, "inactive"]})
-    partner.status = "inactive"
+    record(actor, OPPORTUNITY_ARCHIVED, "partner", partner.id, {"status": [partner.status, PARTNER_INACTIVE]})
+    partner.status = PARTNER_INACTIVE
 
 
 @transaction
 def restore_partner(actor: User, partner: Partner) -> None:
-    if partner.status != "inactive":
+    if partner.status != PARTNER_INACTIVE:
         raise Conflict(_l("Only archived partners can be restored."))
-    record(actor, "restored", "partner", partner.id, {"status": ["inactive", "active"]})
-    partner.status = "active"
+    record(actor, "restored", "partner", partner.id, {"status": [PARTNER_INACTIVE, PARTNER_ACTIVE]})
+    partner.status = PARTNER_ACTIVE
 
 
 @transaction
@@ -100,10 +101,10 @@ def merge_partners(actor: User, keep: Partner, duplicate: Partner) -> dict[str, 
     moved = _move_to(keep, duplicate)
     _withdraw_open_requests(duplicate)
     before = duplicate.status
-    duplicate.status = "inactive"
+    duplicate.status = PARTNER_INACTIVE
     merged = {"merged_from": [None, duplicate.id], **{k: [None, v] for k, v in moved.items() if v}}
     record(actor, "merged", "partner", keep.id, merged)
-    into = {"status": [before, "inactive"], "merged_into": [None, keep.id]}
+    into = {"status": [before, PARTNER_INACTIVE], "merged_into": [None, keep.id]}
     record(actor, "merged_into", "partner", duplicate.id, into)
     for opp_id in moved["opportunities"]:
         record(actor, "moved", "opportunity", opp_id, {"partner_id": [duplicate.id, keep.id]})

@@ -75,7 +75,7 @@ def create(
 def _check_can_request(teacher: User, partner: Partner) -> None:
     if not policy.can_request_visits(teacher):
         raise NotAllowed(_l("Only teachers can request a speaker or partner."))
-    if partner.status != "active":
+    if not partner.is_active:
         raise RuleBroken(_l("This partner is not taking requests."))
 
 
@@ -222,7 +222,7 @@ def reassign(actor: User, req: VisitRequest, new_partner: Partner) -> VisitReque
     if policy.visit_side(actor, req) != "specialist":
         raise NotAllowed(_l("Only partnership specialists can reassign a request."))
     _state(req, "requested", "proposed", "declined")
-    if new_partner.id == req.partner_id or new_partner.status != "active":
+    if new_partner.id == req.partner_id or not new_partner.is_active:
         raise RuleBroken(_l("Choose another active partner."))
     req.partner_id, req.state, req.flagged_at, req.proposed_date = new_partner.id, "requested", None, None
     _tell_partner(req, new_partner.id, req.school.long_name)

@@ -160,7 +160,9 @@ def candidates(criteria, ids=None):
     """The matching opportunities as a select of (id, latitude, longitude, modality), the place
     falling back to the partner's address. ``ids``: the index's candidates for the topic words;
     None matches the words with ``LIKE`` instead."""
-    stmt = public_opportunities().where(Opportunity.kind.in_(CLASSROOM_KINDS))
+    # Joined for its name (matched by the words) and its address (the fallback place).
+    stmt = public_opportunities().join(Partner, Opportunity.partner_id == Partner.id)
+    stmt = stmt.where(Opportunity.kind.in_(CLASSROOM_KINDS))
     if criteria.cluster:
         stmt = stmt.where(_in_clusters(OpportunityCluster.cluster == criteria.cluster))
     if criteria.subject in SUBJECT_CLUSTERS:

@@ -29,7 +29,7 @@ def candidates(req, text="", limit=MAX_CHOICES):
 def suggested(req, limit=MAX_CHOICES):
     """Active partners with a published classroom listing, nearest to the request's school first."""
     offers = select(Opportunity.id).where(
-        Opportunity.partner_id == Partner.id, Opportunity.status == "published", Opportunity.kind.in_(CLASSROOM_KINDS)
+        Opportunity.partner_id == Partner.id, Opportunity.is_public, Opportunity.kind.in_(CLASSROOM_KINDS)
     )
     clusters = req.opportunity.clusters if req.opportunity is not None else []
     if clusters:
@@ -38,7 +38,7 @@ def suggested(req, limit=MAX_CHOICES):
                 OpportunityCluster.opportunity_id == Opportunity.id, OpportunityCluster.cluster.in_(clusters)
             )
         )
-    stmt = select(Partner).where(Partner.status == "active", Partner.id != req.partner_id, exists(offers))
+    stmt = select(Partner).where(Partner.is_active, Partner.id != req.partner_id, exists(offers))
     school = req.school
     if school is not None and school.latitude is not None and school.longitude is not None:
         shrink = cos(radians(school.latitude))  # degrees of longitude are shorter away from the equator

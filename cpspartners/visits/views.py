@@ -115,12 +115,7 @@ def find():
 def _requestable(opp_id):
     """A published classroom opportunity of an active partner, or a 404."""
     opp = db.session.get(Opportunity, opp_id) if opp_id else None
-    if (
-        opp is None
-        or opp.status != "published"
-        or opp.kind not in finder.CLASSROOM_KINDS
-        or opp.partner.status != "active"
-    ):
+    if opp is None or not opp.is_public or opp.kind not in finder.CLASSROOM_KINDS:
         abort(404)
     return opp
 

@@ -1,0 +1,280 @@
+"""The shared read side: what the public may see and what a student may apply to.
+
+Each rule is one hybrid property on the models; these tests hold the loaded-row reading and the
+SQL reading to each other, and to what the rule says in words.
+"""
+
+from datetime import date, timedelta
+from itertools import count, product
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cpspartners.directory.filters import Filters
+from cpspartners.extensions import db
+from cpspartners.models import Opportunity, Partner, User, queries
+from cpspartners.search import documents, outbox
+from cpspartners.search.reader import IndexReader
+from cpspartners.services import ServiceError, accounts, listings, upkeep
+from cpspartners.taxonomy import (
+    OPPORTUNITY_ARCHIVED,
+    OPPORTUNITY_PENDING_REVIEW,
+    OPPORTUNITY_PUBLISHED,
+    OPPORTUNITY_STATUSES,
+    PARTNER_ACTIVE,
+    PARTNER_INACTIVE,
+    PARTNER_PENDING,
+    PARTNER_STATUSES,
+    codes,
+)
+
+TODAY = date(2030, 6, 15)
+
+
+def ids_where(clause):
+    return set(db.session.scalars(select(Opportunity.id).where(clause)))
+
+
+def test_public_means_published_by_an_active_partner(app, make_partner, make_opportunity):
+    expected = set()
+    for partner_status in codes(PARTNER_STATUSES):
+        partner = make_partner(status=partner_status)
+        for status in codes(OPPORTUNITY_STATUSES):
+            opp = make_opportunity(partner=partner, status=status)
+            if (status, partner_status) == ("published", "active"):
+                expected.add(opp.id)
+    loaded = db.session.scalars(select(Opportunity)).all()
+    assert {opp.id for opp in loaded if opp.is_public} == expected
+    assert {opp.id for opp in db.session.scalars(queries.public_opportunities())} == expected
+    assert {p.id for p in db.session.scalars(select(Partner)) if p.is_active} == {
+        p.id for p in db.session.scalars(queries.public_partners())
+    }
+
+
+def test_a_partner_archived_in_the_session_hides_its_listings_at_once(app, make_opportunity):
+    """The property reads the partner row, not a copy taken when the listing was loaded."""
+    opp = make_opportunity()
+    assert opp.is_public
+    opp.partner.status = "inactive"
+    assert not opp.is_public
+    assert opp.id not in ids_where(Opportunity.is_public)  # autoflushed
+
+
+def test_applications_rules_agree_in_python_and_sql(app, make_partner, make_opportunity):
+    partner, archived = make_partner(), make_partner(status="inactive")
+    deadlines = (None, TODAY - timedelta(days=1), TODAY, TODAY + timedelta(days=1))
+    seats = ((None, 0), (2, 1), (2, 2), (0, 0))
+    for owner, deadline, (capacity, taken), status in product(
+        (partner, archived), deadlines, seats, ("published", "draft")
+    ):
+        make_opportunity(partner=owner, deadline=deadline, capacity=capacity, seats_taken=taken, status=status)
+    loaded = db.session.scalars(select(Opportunity)).all()
+    taking = {o.id for o in loaded if o.is_public and (o.deadline is None or o.deadline >= TODAY)}
+    with_seat = {o.id for o in loaded if o.capacity is None or o.seats_taken < o.capacity}
+    assert (
+        {o.id for o in loaded if o.takes_applications(TODAY)}
+        == taking
+        == ids_where(Opportunity.takes_applications(TODAY))
+    )
+    assert len(taking) == 3 * 4  # rolling, today and tomorrow, each with every seat count
+    assert {o.id for o in loaded if o.open_for_applications(TODAY)} == taking & with_seat
+    assert ids_where(Opportunity.open_for_applications(TODAY)) == taking & with_seat
+    assert len(taking & with_seat) == 3 * 2
+
+
+# --- The rule holds whatever the services do, in any order ---------------------------------------
+#
+# Partners register, are approved, archived, restored and merged; listings are proposed, approved
+# (behind the publishing gate), archived and restored: only through the service functions. After
+# every step, four readers must name the same public listings and partners as a plain model of
+# the statuses: the directory's query, the model property on loaded rows, the search outbox
+# (the ids a rebuild or `flask search check` wants, and its records' flag) and the live index
+# that the outbox wrote after each commit.
+
+STATEFUL = settings(
+    max_examples=25,
+    stateful_step_count=10,
+    deadline=None,  # a step commits and writes the index: its time depends on the machine
+    suppress_health_check=[HealthCheck.too_slow],
+)
+_registrations = count(1)
+
+
+def public_rule_machine(app, specialist_id, index_folder):
+    """The state machine class, bound to the specialist who reviews and keeps the directory."""
+    runs = count(1)
+
+    class PublicRule(RuleBasedStateMachine):
+        partners = Bundle("partners")
+        listings = Bundle("listings")
+
+        def __init__(self):
+            super().__init__()
+            self.partner_status, self.vetted, self.staff = {}, set(), {}
+            self.listing_status, self.listing_partner, self.audience = {}, {}, {}
+            # A fresh index per run: Hypothesis seeds `random` alike for every run, and Whoosh
+            # names its segments with `random`, so a second run in one folder reuses a name.
+            app.extensions["cpspartners_search"].close()
+            app.extensions["cpspartners_search"] = IndexReader(str(index_folder / f"run-{next(runs)}"))
+
+        @property
+        def specialist(self):
+            return db.session.get(User, specialist_id)
+
+        @rule(target=partners, vetted=st.booleans())
+        def register_partner(self, vetted):
+            n = next(_registrations)
+            staff, _created = accounts.register(
+                f"staff{n}@example.org", "a fine long password", "partner_staff", new_partner_name=f"Org {n}"
+            )
+            partner_id = staff.partner_id
+            if vetted:
+                for kind in ("agreement", "insurance", "background_check"):
+                    values = {"kind": kind, "subject": "", "note": ""}
+                    values.update(
+                        issued_on=date.today() - timedelta(days=30), expires_on=date.today() + timedelta(days=300)
+                    )
+                    upkeep.save_vetting(self.specialist, staff.partner, values)
+                self.vetted.add(partner_id)
+            self.partner_status[partner_id], self.staff[partner_id] = PARTNER_PENDING, staff.id
+            return partner_id
+
+        @rule(partner_id=partners)
+        def approve_partner(self, partner_id):
+            request = listings.open_request("partner", partner_id)
+            if request is not None:
+                listings.approve(self.specialist, request)
+                self.partner_status[partner_id] = PARTNER_ACTIVE
+
+        @rule(partner_id=partners)
+        def archive_partner(self, partner_id):
+            archived = self.partner_status[partner_id] == PARTNER_INACTIVE
+            with refused_when(archived):
+                upkeep.archive_partner(self.specialist, db.session.get(Partner, partner_id))
+                self.partner_status[partner_id] = PARTNER_INACTIVE
+
+        @rule(partner_id=partners)
+        def restore_partner(self, partner_id):
+            with refused_when(self.partner_status[partner_id] != PARTNER_INACTIVE):
+                upkeep.restore_partner(self.specialist, db.session.get(Partner, partner_id))
+                self.partner_status[partner_id] = PARTNER_ACTIVE
+
+        @rule(keep=partners, duplicate=partners)
+        def merge_partners(self, keep, duplicate):
+            with refused_when(keep == duplicate):
+                upkeep.merge_partners(
+                    self.specialist, db.session.get(Partner, keep), db.session.get(Partner, duplicate)
+                )
+                for listing, owner in self.listing_partner.items():
+                    if owner == duplicate:
+                        self.listing_partner[listing] = keep
+                if duplicate in self.vetted:
+                    self.vetted.add(keep)
+                self.partner_status[duplicate] = PARTNER_INACTIVE
+
+        @rule(target=listings, partner_id=partners, audience=st.sampled_from(["students", "classrooms"]))
+        def propose_listing(self, partner_id, audience):
+            staff = db.session.get(User, self.staff[partner_id])
+            values = {"title": "Welding night", "kind": "workshop", "audience": audience}
+            opp, _request = listings.create_opportunity(staff, db.session.get(Partner, partner_id), values)
+            self.listing_status[opp.id], self.listing_partner[opp.id] = OPPORTUNITY_PENDING_REVIEW, partner_id
+            self.audience[opp.id] = audience
+            return opp.id
+
+        @rule(listing_id=listings)
+        def approve_listing(self, listing_id):
+            request = listings.open_request("opportunity", listing_id)
+            if request is not None:
+                with refused_when(self.gate_shut(listing_id)):
+                    listings.approve(self.specialist, request)
+                    self.listing_status[listing_id] = OPPORTUNITY_PUBLISHED
+
+        @rule(listing_id=listings)
+        def archive_listing(self, listing_id):
+            with refused_when(self.listing_status[listing_id] == OPPORTUNITY_ARCHIVED):
+                upkeep.archive_opportunity(self.specialist, db.session.get(Opportunity, listing_id))
+                self.listing_status[listing_id] = OPPORTUNITY_ARCHIVED
+
+        @rule(listing_id=listings)
+        def restore_listing(self, listing_id):
+            archived = self.listing_status[listing_id] == OPPORTUNITY_ARCHIVED
+            with refused_when(not archived or self.gate_shut(listing_id)):
+                upkeep.restore_opportunity(self.specialist, db.session.get(Opportunity, listing_id))
+                self.listing_status[listing_id] = OPPORTUNITY_PUBLISHED
+
+        def gate_shut(self, listing_id):
+            """The publishing gate: a listing for students needs a fully vetted partner."""
+            return self.audience[listing_id] == "students" and self.listing_partner[listing_id] not in self.vetted
+
+        @invariant()
+        def everyone_agrees_on_what_is_public(self):
+            db.session.expire_all()  # read what was committed, not what the session remembers
+            expected = {
+                listing
+                for listing, status in self.listing_status.items()
+                if status == OPPORTUNITY_PUBLISHED
+                and self.partner_status[self.listing_partner[listing]] == PARTNER_ACTIVE
+            }
+            readers = public_listings_by_reader(set(self.listing_status))
+            assert readers == dict.fromkeys(readers, expected), readers
+            active = {partner for partner, status in self.partner_status.items() if status == PARTNER_ACTIVE}
+            readers = public_partners_by_reader(set(self.partner_status))
+            assert readers == dict.fromkeys(readers, active), readers
+
+    return PublicRule
+
+
+class refused_when:
+    """Run the block; when ``refused``, the service must raise ``ServiceError`` instead (and the
+    rest of the block, which updates the model, is skipped)."""
+
+    def __init__(self, refused):
+        self.refused = refused
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _traceback):
+        if self.refused:
+            assert kind is not None and issubclass(kind, ServiceError), "the service should have refused"
+            return True
+        return False
+
+
+def public_listings_by_reader(ids):
+    """{reader: the public listings among ``ids``}, for every reader of the rule."""
+    listed = {opp.id for opp in db.session.scalars(queries.filtered_opportunities(Filters()))}
+    loaded = {opp.id for opp in db.session.scalars(select(Opportunity).where(Opportunity.id.in_(ids)))}
+    with Session(db.engine) as session:
+        wanted = set(outbox.public_opportunity_ids(session))
+        records = {r.id for r in outbox.load_opportunities(session, sorted(ids)) if documents.is_public_opportunity(r)}
+    indexed = {int(key[2:]) for key in outbox.indexed_keys() if key.startswith("o:")}
+    return {
+        "directory": listed & ids,
+        "is_public": {i for i in loaded if db.session.get(Opportunity, i).is_public},
+        "search wants": wanted & ids,
+        "search records": records,
+        "index": indexed & ids,
+    }
+
+
+def public_partners_by_reader(ids):
+    """{reader: the public partners among ``ids``}, likewise."""
+    with Session(db.engine) as session:
+        wanted = set(outbox.public_partner_ids(session))
+        records = {r.id for r in outbox.load_partners(session, sorted(ids)) if documents.is_public_partner(r)}
+    return {
+        "directory": {p.id for p in db.session.scalars(queries.public_partners())} & ids,
+        "is_active": {i for i in ids if db.session.get(Partner, i).is_active},
+        "search wants": wanted & ids,
+        "search records": records,
+        "index": {int(key[2:]) for key in outbox.indexed_keys() if key.startswith("p:")} & ids,
+    }
+
+
+def test_every_reader_agrees_on_what_is_public_whatever_the_services_do(app, make_user, tmp_path):
+    machine = public_rule_machine(app, make_user("specialist").id, tmp_path)
+    run_state_machine_as_test(machine, settings=STATEFUL)
