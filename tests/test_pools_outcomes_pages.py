@@ -11,8 +11,8 @@ from cpspartners.extensions import db
 from cpspartners.models import Credential, SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.services import applications, feedback, pools, visit_requests
 from tests.conftest import csrf_token, post, sign_in_as
-from tests.test_outcomes import GOOD, completed  # noqa: F401  (fixture)
 from tests.test_applications_visits import make_request
+from tests.test_outcomes import GOOD, completed  # noqa: F401  (fixture)
 
 
 def as_user(app, user):
