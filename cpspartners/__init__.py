@@ -50,32 +50,38 @@ def create_app(test_config=None):
 
 
 def configure(app, test_config):
+    """Defaults, then instance/config.py and CPSPARTNERS_* variables (or ``test_config`` instead)."""
     app.config.from_object(config.Defaults)
+    # from_object shares the class's dict: a nested CPSPARTNERS_SQLALCHEMY_ENGINE_OPTIONS__x
+    # variable would otherwise change it for every app made in this process.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(config.Defaults.SQLALCHEMY_ENGINE_OPTIONS)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
-        app.config.update(config.from_environment())
+        app.config.from_prefixed_env("CPSPARTNERS")  # values parsed as JSON: "false" is False
     else:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        path = os.path.join(app.instance_path, "cpspartners.sqlite")
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + path
-    if app.config.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
-        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
-        uri = app.config["SQLALCHEMY_DATABASE_URI"]
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
     relaxed = bool(app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING"))
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = not relaxed
-    unsafe = app.config["SECRET_KEY"] in (None, "", config.DEFAULT_SECRET_KEY)
-    if unsafe and not (app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING")):
+    if app.config["SECRET_KEY"] in (None, "", config.DEFAULT_SECRET_KEY) and not relaxed:
         raise RuntimeError(
             "Refusing to start with the default SECRET_KEY: set CPSPARTNERS_SECRET_KEY "
             "or SECRET_KEY in instance/config.py."
         )
+
+
+def _database_uri(app):
+    """DATABASE_URL wins, then SQLALCHEMY_DATABASE_URI, then a SQLite file in the instance folder."""
+    uri = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        return "sqlite:///" + os.path.join(app.instance_path, "cpspartners.sqlite")
+    if uri.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        return "postgresql+psycopg://" + uri[len("postgresql://") :]
+    return uri
 
 
 @event.listens_for(Engine, "connect")
