@@ -4,7 +4,6 @@ from flask import Response, abort, current_app, flash, request
 from flask_babel import gettext as _
 
 from cpspartners.directory.filters import Filters, parse_page
-from cpspartners.extensions import db
 from cpspartners.formats.spreadsheets import to_csv
 from cpspartners.services import ServiceError
 from cpspartners.services.errors import NotAllowed
@@ -19,13 +18,6 @@ def csv_download(filename, header, rows):
     return Response(
         to_csv(header, rows), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=%s" % filename}
     )
-
-
-def get_or_404(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 def page_number():

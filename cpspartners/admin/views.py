@@ -1,6 +1,6 @@
 """Accounts and roles: admins manage every account; specialists approve pending staff accounts."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -21,13 +21,6 @@ from cpspartners.text import clean_query
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PICKABLE_PARTNERS = ("active", "pending")  # staff of a partner still in review can be linked to it
-
-
-def _user(user_id):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.route("/users")
@@ -59,7 +52,7 @@ def pending():
 @bp.route("/users/<int:user_id>")
 @policy.signed_in
 def user_detail(user_id):
-    user = _user(user_id)
+    user = db.get_or_404(User, user_id)
     policy.authorize(policy.can_view_user(current_user, user))
     # Staff looking at a student's account is logged (FERPA/SOPPA access log).
     log_student_record_access(current_user, user, request.path)
@@ -78,7 +71,7 @@ def user_detail(user_id):
 @bp.route("/users/<int:user_id>/approve", methods=["POST"])
 @policy.requires(policy.can_approve_accounts)
 def approve_user(user_id):
-    user = _user(user_id)
+    user = db.get_or_404(User, user_id)
     policy.authorize(policy.can_view_user(current_user, user))
     if ActionForm().validate_on_submit():
         try:
@@ -93,7 +86,7 @@ def approve_user(user_id):
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
 @policy.requires(policy.can_manage_users)
 def set_role(user_id):
-    user = _user(user_id)
+    user = db.get_or_404(User, user_id)
     form = RoleForm()
     if form.role.data == "partner_staff":
         partner_lookup.prepare(form.partner, form.partner_id, PICKABLE_PARTNERS)

@@ -18,7 +18,7 @@ from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import APPLICATION_STATES
 from cpspartners.services import applications, audit, messages
 from cpspartners.text import small_int
-from cpspartners.web import form_errors_flash, get_or_404, page_number, run
+from cpspartners.web import form_errors_flash, page_number, run
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -60,9 +60,7 @@ def apply_helpers():
 @bp.route("/apply/<slug>", methods=["POST"])
 @policy.requires(policy.is_student)
 def apply(slug):
-    opp = db.session.scalars(queries.public_opportunities().where(Opportunity.slug == slug)).first()
-    if opp is None:
-        abort(404)
+    opp = db.first_or_404(queries.public_opportunities().where(Opportunity.slug == slug))
     form = ApplyForm()
     if not form.validate_on_submit():
         return render_template("directory/opportunity_detail.html", opp=opp, today=date.today(), apply_form=form), 400
@@ -99,7 +97,7 @@ def withdraw(application_id):
 
 
 def _visible(application_id):
-    application = get_or_404(Application, application_id)
+    application = db.get_or_404(Application, application_id)
     if not applications.can_see(current_user, application):
         abort(403)
     return application

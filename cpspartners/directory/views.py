@@ -51,9 +51,7 @@ def opportunity_list():
 
 @bp.route("/opportunities/<slug>")
 def opportunity_detail(slug):
-    opp = db.session.scalars(queries.public_opportunities().where(Opportunity.slug == slug)).first()
-    if opp is None:
-        abort(404)
+    opp = db.first_or_404(queries.public_opportunities().where(Opportunity.slug == slug))
     return render_template("directory/opportunity_detail.html", opp=opp, today=date.today())
 
 
@@ -77,9 +75,7 @@ def partner_list():
 
 @bp.route("/partners/<slug>")
 def partner_detail(slug):
-    partner = db.session.scalars(select(Partner).where(Partner.slug == slug, Partner.status == "active")).first()
-    if partner is None:
-        abort(404)
+    partner = db.first_or_404(select(Partner).where(Partner.slug == slug, Partner.status == "active"))
     filters = Filters()
     page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
     stmt = queries.public_opportunities().where(Opportunity.partner_id == partner.id).order_by(Opportunity.title)

@@ -18,7 +18,6 @@ from cpspartners.newsletters.forms import AddListingForm, ItemForm, NewsletterFo
 from cpspartners.services import newsletter_delivery, newsletters
 from cpspartners.services.newsletters import NewsletterError
 from cpspartners.text import clean_query, small_int
-from cpspartners.web import get_or_404
 
 bp = Blueprint("newsletters", __name__, url_prefix="/newsletters")
 
@@ -74,7 +73,7 @@ def new():
 @bp.route("/<int:newsletter_id>")
 @policy.requires(policy.is_specialist)
 def edit(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     query = clean_query(request.args.get("q"))
     found = []
     if query and newsletter.status == "draft":
@@ -96,7 +95,7 @@ def edit(newsletter_id):
 
 
 def _change(newsletter_id, action, success):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     try:
         action(newsletter)
     except NewsletterError as error:
@@ -121,7 +120,7 @@ def item(newsletter_id, opp_id, how):
 def add(newsletter_id):
     form = AddListingForm()
     if not form.validate_on_submit():
-        get_or_404(Newsletter, newsletter_id)
+        db.get_or_404(Newsletter, newsletter_id)
         flash(
             " ".join(str(e) for e in form.opportunity_id.errors) or _("The form expired. Please submit it again."),
             "error",
@@ -133,7 +132,7 @@ def add(newsletter_id):
 @bp.route("/<int:newsletter_id>/note", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def note(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     form = NoteForm()
     if form.validate_on_submit():
         return _change(
@@ -155,7 +154,7 @@ def note(newsletter_id):
 @bp.route("/<int:newsletter_id>/preview")
 @policy.requires(policy.is_specialist)
 def preview(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     with force_locale(newsletter.language):
         # The same partial as the email; autoescaped, no inline style, so it is safe in the page.
         body = Markup(
@@ -174,7 +173,7 @@ def preview(newsletter_id):
 @bp.route("/<int:newsletter_id>.<any(html, txt):fmt>")
 @policy.requires(policy.is_specialist)
 def download(newsletter_id, fmt):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     html, text = newsletters.render(newsletter, request.host_url)
     body, mimetype = (html, "text/html") if fmt == "html" else (text, "text/plain")
     return Response(
@@ -187,7 +186,7 @@ def download(newsletter_id, fmt):
 @bp.route("/<int:newsletter_id>/send", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def send(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     if not ItemForm().validate_on_submit():
         return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
     try:

@@ -20,7 +20,7 @@ from cpspartners.outcomes.forms import CredentialForm, FeedbackForm
 from cpspartners.paging import PagerMixin
 from cpspartners.services import ServiceError, credentials, exports, feedback, outcomes
 from cpspartners.text import small_int
-from cpspartners.web import csv_download, get_or_404, run
+from cpspartners.web import csv_download, run
 
 bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 
@@ -162,7 +162,7 @@ def credential_queue():
 @bp.route("/credentials/<int:credential_id>/<any(confirm, reject):decision>", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def credential_decide(credential_id, decision):
-    credential = get_or_404(Credential, credential_id)
+    credential = db.get_or_404(Credential, credential_id)
     if ActionForm().validate_on_submit():
         try:
             outcomes.confirm_credential(current_user, credential, decision == "confirm")
@@ -214,7 +214,7 @@ def credential_new():
 @policy.signed_in
 def application_survey(application_id):
     return _survey(
-        get_or_404(Application, application_id),
+        db.get_or_404(Application, application_id),
         url_for("outcomes.application_survey", application_id=application_id),
     )
 
@@ -222,7 +222,7 @@ def application_survey(application_id):
 @bp.route("/survey/visits/<int:visit_id>", methods=["GET", "POST"])
 @policy.signed_in
 def visit_survey(visit_id):
-    return _survey(get_or_404(VisitRequest, visit_id), url_for("outcomes.visit_survey", visit_id=visit_id))
+    return _survey(db.get_or_404(VisitRequest, visit_id), url_for("outcomes.visit_survey", visit_id=visit_id))
 
 
 def _survey(experience, action):

@@ -4,7 +4,7 @@ Nothing here changes what the public sees: every save becomes a change request f
 partnership specialist to review (``services.listings``).
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -113,9 +113,7 @@ def new_opportunity():
 @bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
 @policy.signed_in
 def edit_opportunity(opp_id):
-    opp = db.session.get(Opportunity, opp_id)
-    if opp is None:
-        abort(404)
+    opp = db.get_or_404(Opportunity, opp_id)
     policy.authorize(policy.can_edit_opportunity(current_user, opp))
     pending = listings.open_request("opportunity", opp.id)
     form = _opportunity_form(pending.proposed if pending else listings.snapshot(opp))

@@ -24,13 +24,6 @@ from cpspartners.text import clean_query, small_int
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
-def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 def _page():
     return parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
 
@@ -67,7 +60,7 @@ def _subject_or_none(change):
 @bp.route("/changes/<int:visit_id>")
 @policy.requires(policy.can_review)
 def review(visit_id):
-    change = _get(ChangeRequest, visit_id)
+    change = db.get_or_404(ChangeRequest, visit_id)
     subject = _subject_or_none(change)
     if subject is None:
         abort(404)
@@ -88,14 +81,14 @@ def review(visit_id):
 @bp.route("/changes/<int:visit_id>/approve", methods=["POST"])
 @policy.requires(policy.can_review)
 def approve(visit_id):
-    change = _get(ChangeRequest, visit_id)
+    change = db.get_or_404(ChangeRequest, visit_id)
     if ActionForm().validate_on_submit() and _run(listings.approve, change, success=_("Approved and published.")):
         return redirect(url_for("review.queue"))
     return redirect(url_for("review.review", visit_id=visit_id))
 
 
 def _comment_action(visit_id, action, success):
-    change = _get(ChangeRequest, visit_id)
+    change = db.get_or_404(ChangeRequest, visit_id)
     form = CommentForm()
     if form.validate_on_submit():
         if _run(action, change, form.comment.data, success=success):
@@ -155,7 +148,7 @@ def partner_list():
 @bp.route("/partners/<int:partner_id>")
 @policy.requires(policy.is_specialist)
 def partner_detail(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     return render_template(
         "review/partner_detail.html",
         partner=partner,
@@ -184,7 +177,7 @@ def _verify(subject):
 @bp.route("/partners/<int:partner_id>/verify", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def verify_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     _verify(partner)
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
 
@@ -192,7 +185,7 @@ def verify_partner(partner_id):
 @bp.route("/partners/<int:partner_id>/archive", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def archive_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     if ActionForm().validate_on_submit():
         _run(upkeep.archive_partner, partner, success=_("The partner is archived."))
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
@@ -201,7 +194,7 @@ def archive_partner(partner_id):
 @bp.route("/partners/<int:partner_id>/restore", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def restore_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     if ActionForm().validate_on_submit():
         _run(upkeep.restore_partner, partner, success=_("The partner is restored."))
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
@@ -210,7 +203,7 @@ def restore_partner(partner_id):
 @bp.route("/partners/<int:partner_id>/merge", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def merge_partner(partner_id):
-    keep = _get(Partner, partner_id)
+    keep = db.get_or_404(Partner, partner_id)
     form = MergeForm()
     if form.validate_on_submit():
         duplicate = db.session.get(Partner, form.duplicate_id.data)
@@ -227,7 +220,7 @@ def merge_partner(partner_id):
 @bp.route("/opportunities/<int:opp_id>")
 @policy.requires(policy.is_specialist)
 def opportunity_detail(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     return render_template(
         "review/opportunity_detail.html",
         opp=opp,
@@ -241,7 +234,7 @@ def opportunity_detail(opp_id):
 @bp.route("/opportunities/<int:opp_id>/verify", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def verify_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     _verify(opp)
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
 
@@ -249,7 +242,7 @@ def verify_opportunity(opp_id):
 @bp.route("/opportunities/<int:opp_id>/archive", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def archive_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     if ActionForm().validate_on_submit():
         _run(upkeep.archive_opportunity, opp, success=_("The listing is archived."))
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
@@ -258,7 +251,7 @@ def archive_opportunity(opp_id):
 @bp.route("/opportunities/<int:opp_id>/restore", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def restore_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     if ActionForm().validate_on_submit():
         _run(upkeep.restore_opportunity, opp, success=_("The listing is published again."))
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
@@ -285,7 +278,7 @@ def _edit_form(form, obj, detail_url, template_title):
 @bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def edit_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(partner)))
     return _edit_form(
         form,
@@ -298,7 +291,7 @@ def edit_partner(partner_id):
 @bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def edit_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     form = OpportunityForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(opp)))
     return _edit_form(
         form, opp, url_for("review.opportunity_detail", opp_id=opp.id), _("Edit %(name)s", name=opp.title)
@@ -308,14 +301,14 @@ def edit_opportunity(opp_id):
 @bp.route("/partners/<int:partner_id>/vetting/new", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def new_vetting(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     return _vetting_form(partner, None)
 
 
 @bp.route("/vetting/<int:record_id>/edit", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def edit_vetting(record_id):
-    record = _get(VettingRecord, record_id)
+    record = db.get_or_404(VettingRecord, record_id)
     return _vetting_form(record.partner, record)
 
 
@@ -337,7 +330,7 @@ def _vetting_form(partner, record):
 @bp.route("/vetting/<int:record_id>/delete", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def delete_vetting(record_id):
-    record = _get(VettingRecord, record_id)
+    record = db.get_or_404(VettingRecord, record_id)
     partner_id = record.partner_id
     if ActionForm().validate_on_submit():
         _run(upkeep.delete_vetting, record, success=_("The record is deleted."))

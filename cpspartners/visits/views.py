@@ -31,7 +31,7 @@ from cpspartners.visits.forms import (
     RequestForm,
 )
 from cpspartners.visits.reassign import candidates as partners_to_offer
-from cpspartners.web import get_or_404, page_number, run
+from cpspartners.web import page_number, run
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -57,7 +57,7 @@ def _date_options(req):
 
 
 def _visible(visit_id):
-    req = get_or_404(VisitRequest, visit_id)
+    req = db.get_or_404(VisitRequest, visit_id)
     if visit_requests.side_of(current_user, req) is None:
         abort(403)
     return req
