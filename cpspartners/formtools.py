@@ -10,9 +10,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from cpspartners.text import strip_hidden
+
 TAG = re.compile(r"<\s*/?\s*[a-zA-Z!]")
-# Control characters other than tab and newlines, and the bidi overrides used to disguise text.
-HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 class PlainText:
@@ -27,7 +27,7 @@ class PlainText:
             return
         if TAG.search(value):
             raise ValidationError(_l("Please remove HTML tags, such as script tags: plain text only."))
-        if HIDDEN.search(value):
+        if strip_hidden(value) != value:
             raise ValidationError(_l("Please remove invisible control characters."))
 
 

@@ -4,7 +4,6 @@ Nothing the reader typed fails the request: unknown facet values are dropped wit
 an over-long query is cut with a note, repeated ``q`` uses the first.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -12,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from cpspartners.search.documents import GRADE_BANDS
 from cpspartners.search.index import MAX_QUERY_CHARS, SORTS
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS, codes
-from cpspartners.text import small_int
+from cpspartners.text import clean_query, small_int
 
 ALLOWED = {
     "kind": set(codes(OPPORTUNITY_KINDS)),
@@ -40,12 +39,6 @@ class SearchParams:
         return value in self.filters.get(facet, ())
 
 
-def clean_text(raw):
-    """Drop control and format characters (NUL, bidi overrides) and squeeze spaces."""
-    kept = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch in "\t\n")
-    return " ".join(kept.split())
-
-
 def _first(args, name, params):
     values = [value for value in args.getlist(name) if value != ""]
     if len(values) > 1:
@@ -55,7 +48,8 @@ def _first(args, name, params):
 
 def parse_search_args(args, max_page=10_000):
     params = SearchParams()
-    text = clean_text(_first(args, "q", params) or "")
+    # Uncapped here: a query cut below says so in a note.
+    text = clean_query(_first(args, "q", params), max_length=None)
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUERY_CHARS]
         params.notes.append(

@@ -25,7 +25,7 @@ from cpspartners.geo import miles_between
 from cpspartners.models import Opportunity, OpportunityCluster, OpportunityTag, Partner
 from cpspartners.models.queries import public_opportunities
 from cpspartners.search.documents import grade_bands
-from cpspartners.text import fold, like_contains
+from cpspartners.text import fold, like_contains, strip_hidden
 
 # What a class can host or visit.
 CLASSROOM_KINDS = ("guest_speaker", "workshop", "field_trip", "team_challenge", "mentoring")
@@ -76,9 +76,8 @@ class Found:
 def words_of(text):
     """Search words from what the teacher typed: folded, deduplicated, at most ``MAX_WORDS``."""
     seen = []
-    # Control characters (NUL above all, which PostgreSQL refuses) become spaces.
-    text = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text or "")
-    for word in fold(text).replace(",", " ").split():
+    # A hidden character (NUL above all, which PostgreSQL refuses) separates words.
+    for word in fold(strip_hidden(text or "", " ")).replace(",", " ").split():
         word = word.strip(".;:!?\"'()")[:40]
         if len(word) >= 2 and word not in seen:
             seen.append(word)
