@@ -3,7 +3,7 @@
 from flask import Response, abort, current_app, flash, request
 from flask_babel import gettext as _
 
-from cpspartners.directory.filters import Filters, parse_page
+from cpspartners import querystring
 from cpspartners.formats.spreadsheets import to_csv
 from cpspartners.services import ServiceError
 from cpspartners.services.errors import NotAllowed
@@ -21,7 +21,8 @@ def csv_download(filename, header, rows):
 
 
 def page_number():
-    return parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    """The request's page number (1 when it is not a valid one); list pages show no note for it."""
+    return querystring.page(request.args, [], current_app.config["MAX_PAGE"])
 
 
 def run(action, *args, success="", **kwargs):

@@ -1,13 +1,12 @@
 """Accounts and roles: admins manage every account; specialists approve pending staff accounts."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from cpspartners import partner_lookup, policy
 from cpspartners.admin.forms import RoleForm
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
 from cpspartners.models import User
@@ -17,6 +16,7 @@ from cpspartners.services import accounts as service
 from cpspartners.services.audit import log_student_record_access
 from cpspartners.taxonomy import ROLES, codes
 from cpspartners.text import clean_query
+from cpspartners.web import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,7 +33,7 @@ def users():
         stmt = stmt.where(User.role == role)
     if query:
         stmt = stmt.where(func.lower(User.email).contains(query.lower(), autoescape=True))
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     return render_template("admin/users.html", pagination=page_of(stmt, page, 50), role=role, query=query, roles=ROLES)
 
 
@@ -45,7 +45,7 @@ def pending():
         .where(User.is_approved.is_(False), User.role.in_(("teacher", "partner_staff")))
         .order_by(User.created_at, User.id)
     )
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     return render_template("admin/pending.html", pagination=page_of(stmt, page, 50), action_form=ActionForm())
 
 

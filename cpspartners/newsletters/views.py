@@ -9,7 +9,6 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from cpspartners import policy
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db, limiter
 from cpspartners.formtools import school_choices
 from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
@@ -18,6 +17,7 @@ from cpspartners.newsletters.forms import AddListingForm, ItemForm, NewsletterFo
 from cpspartners.services import newsletter_delivery, newsletters
 from cpspartners.services.newsletters import NewsletterError
 from cpspartners.text import clean_query, small_int
+from cpspartners.web import page_number
 
 bp = Blueprint("newsletters", __name__, url_prefix="/newsletters")
 
@@ -43,7 +43,7 @@ def scope_problem(scope, value):
 @bp.route("")
 @policy.requires(policy.is_specialist)
 def newsletter_list():
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     stmt = select(Newsletter).order_by(Newsletter.created_at.desc(), Newsletter.id.desc())
     return render_template("newsletters/list.html", pagination=page_of(stmt, page, current_app.config["PAGE_SIZE"]))
 

@@ -10,13 +10,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cpspartners import policy
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import options
 from cpspartners.models import ChangeRequest, Opportunity
 from cpspartners.models.queries import area_choices, page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
 from cpspartners.services import ServiceError, feedback, listings
+from cpspartners.web import page_number
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
 
@@ -40,7 +40,7 @@ def _requests_by_subject(subject_type, ids):
 @policy.requires(policy.is_partner_staff)
 def dashboard():
     partner = current_user.partner
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     stmt = (
         select(Opportunity)
         .where(Opportunity.partner_id == partner.id)

@@ -9,7 +9,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from cpspartners import policy
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
 from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
@@ -20,12 +19,9 @@ from cpspartners.review.forms import CommentForm, MergeForm, VerifyForm, Vetting
 from cpspartners.services import ServiceError, feedback, listings, upkeep
 from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
 from cpspartners.text import clean_query, small_int
+from cpspartners.web import page_number
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-
-
-def _page():
-    return parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
 
 
 def _run(action, *args, success):
@@ -47,7 +43,7 @@ def queue():
         .where(ChangeRequest.status.in_(("pending", "changes_requested")))
         .order_by(ChangeRequest.status.desc(), ChangeRequest.submitted_at, ChangeRequest.id)
     )
-    pagination = page_of(stmt, _page(), current_app.config["PAGE_SIZE"])
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     subjects = {(r.subject_type, r.subject_id): _subject_or_none(r) for r in pagination.items}
     return render_template("review/queue.html", pagination=pagination, subjects=subjects)
 
@@ -125,7 +121,7 @@ def reject(visit_id):
 def needs_verification():
     default = current_app.config["VERIFY_AFTER_DAYS"]
     days = small_int(request.args.get("days", ""), 1, 3650) or default
-    pagination = page_of(upkeep.needs_verification(days), _page(), current_app.config["PAGE_SIZE"])
+    pagination = page_of(upkeep.needs_verification(days), page_number(), current_app.config["PAGE_SIZE"])
     return render_template(
         "review/needs_verification.html",
         pagination=pagination,
@@ -141,7 +137,7 @@ def partner_list():
     stmt = select(Partner).order_by(Partner.name, Partner.id)
     if query:
         stmt = stmt.where(func.lower(Partner.name).contains(query.lower(), autoescape=True))
-    pagination = page_of(stmt, _page(), current_app.config["PAGE_SIZE"])
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("review/partner_list.html", pagination=pagination, query=query)
 
 
@@ -360,7 +356,7 @@ def audit_filters(args):
 def audit_log():
     stmt, selected = audit_filters(request.args)
     actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    pagination = page_of(stmt, _page(), current_app.config["AUDIT_PAGE_SIZE"])
+    pagination = page_of(stmt, page_number(), current_app.config["AUDIT_PAGE_SIZE"])
     return render_template(
         "review/audit.html",
         pagination=pagination,

@@ -18,7 +18,7 @@ from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import REQUEST_STATES
 from cpspartners.services import messages
 from cpspartners.services import visit_requests as visit_requests
-from cpspartners.taxonomy import CAREER_CLUSTERS, codes
+from cpspartners.taxonomy import CAREER_CLUSTERS
 from cpspartners.text import clean_query, small_int
 from cpspartners.visits import finder
 from cpspartners.visits.forms import (
@@ -66,20 +66,8 @@ def _visible(visit_id):
 @bp.route("/find")
 @policy.requires(policy.is_teacher)
 def find():
-    args, notes = request.args, []
-    words = finder.words_of(args.get("q", "")[:300])
-    cluster = args.get("cluster", "")
-    if cluster and cluster not in codes(CAREER_CLUSTERS):
-        notes.append(_("That career cluster is not known, so every cluster is shown."))
-        cluster = ""
-    subject = args.get("subject", "")
-    if subject and subject not in finder.SUBJECT_CLUSTERS:
-        notes.append(_("That subject is not known, so every subject is shown."))
-        subject = ""
-    grade = small_int(args.get("grade", ""), 0, 12)
-    if args.get("grade") and grade is None:
-        notes.append(_("Grades go from K (0) to 12, so every grade is shown."))
-    criteria = finder.Criteria(words=words, cluster=cluster, subject=subject, grade=grade)
+    notes = []
+    criteria = finder.criteria_from(request.args, notes)
     school = current_user.school
     found = finder.search(criteria, school, page_number(), current_app.config["PAGE_SIZE"])
     if found.words_ignored:
@@ -91,10 +79,10 @@ def find():
         page=found.page,
         pages=found.pages,
         notes=notes,
-        q=" ".join(words),
-        cluster=cluster,
-        subject=subject,
-        grade=grade,
+        q=" ".join(criteria.words),
+        cluster=criteria.cluster,
+        subject=criteria.subject,
+        grade=criteria.grade,
         school=school,
         subject_options=[(code, label) for code, label, _clusters in finder.SUBJECTS],
         cluster_options=[(code, label) for code, _name, label in CAREER_CLUSTERS],
