@@ -16,9 +16,6 @@ def slugify(text, max_length=80):
     return slug[:max_length].rstrip("-") or "item"
 
 
-GRADE_NAMES = {-1: "PK", 0: "K"}
-
-
 def parse_grade(value):
     """CPS grade labels to numbers: ``PK`` -> -1, ``K`` -> 0, ``7`` -> 7; anything else None."""
     value = (value or "").strip().upper()

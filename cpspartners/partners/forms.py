@@ -38,11 +38,6 @@ def _area_field():
     return SelectField(_l("Community area"), coerce=int, validate_choice=False)
 
 
-class LanguagesMixin:
-    def languages_value(self):
-        return ",".join(self.languages.data or ["en"])
-
-
 class PartnerForm(FlaskForm):
     name = _text(_l("Organization name"), 200, required=True)
     kind = SelectField(_l("Kind of organization"), choices=options(PARTNER_KINDS))
