@@ -10,6 +10,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from cpspartners.models.queries import school_choices
 from cpspartners.text import strip_hidden
 
 TAG = re.compile(r"<\s*/?\s*[a-zA-Z!]")
@@ -45,16 +46,9 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def school_choices():
-    from sqlalchemy import select
-
-    from cpspartners.extensions import db
-    from cpspartners.models import School
-
-    return options(
-        [(0, _l("Choose a school"))]
-        + list(db.session.execute(select(School.id, School.long_name).order_by(School.long_name)))
-    )
+def school_options():
+    """A school select's choices: "Choose a school" (0), then every school by name."""
+    return options([(0, _l("Choose a school"))] + list(school_choices()))
 
 
 def max_length(n):

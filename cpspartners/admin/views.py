@@ -16,7 +16,7 @@ from cpspartners.services import accounts as service
 from cpspartners.services.audit import log_student_record_access
 from cpspartners.taxonomy import ROLES, codes
 from cpspartners.text import clean_query
-from cpspartners.web import page_number
+from cpspartners.web import page_number, run
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -74,12 +74,7 @@ def approve_user(user_id):
     user = db.get_or_404(User, user_id)
     policy.authorize(policy.can_view_user(current_user, user))
     if ActionForm().validate_on_submit():
-        try:
-            service.approve_account(current_user, user)
-        except ServiceError as error:
-            flash(str(error), "error")
-        else:
-            flash(_("The account is approved."), "success")
+        run(service.approve_account, current_user, user, success=_("The account is approved."))
     return redirect(url_for("admin.pending"))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from cpspartners import policy
 from cpspartners.extensions import db, limiter
-from cpspartners.formtools import school_choices
+from cpspartners.formtools import school_options
 from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
 from cpspartners.models.queries import page_of, public_opportunities
 from cpspartners.newsletters.forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
@@ -213,7 +213,7 @@ def send(newsletter_id):
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def subscribe():
     form = SubscribeForm()
-    form.school_id.choices = school_choices()
+    form.school_id.choices = school_options()
     if form.validate_on_submit():
         school = form.school_id.data if form.school_id.data and db.session.get(School, form.school_id.data) else None
         newsletter_delivery.subscribe(form.email.data, form.language.data, school)

@@ -163,12 +163,8 @@ def credential_queue():
 def credential_decide(credential_id, decision):
     credential = db.get_or_404(Credential, credential_id)
     if ActionForm().validate_on_submit():
-        try:
-            outcomes.confirm_credential(current_user, credential, decision == "confirm")
-        except ServiceError as error:
-            flash(str(error), "error")
-        else:
-            flash(_("Credential confirmed.") if decision == "confirm" else _("Credential rejected."), "success")
+        done = _("Credential confirmed.") if decision == "confirm" else _("Credential rejected.")
+        run(outcomes.confirm_credential, current_user, credential, decision == "confirm", success=done)
     return redirect(url_for("outcomes.credential_queue"))
 
 

@@ -19,20 +19,9 @@ from cpspartners.review.forms import CommentForm, MergeForm, VerifyForm, Vetting
 from cpspartners.services import ServiceError, feedback, listings, upkeep
 from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
 from cpspartners.text import clean_query, small_int
-from cpspartners.web import page_number
+from cpspartners.web import page_number, run
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-
-
-def _run(action, *args, success):
-    """Call a service; flash its refusal (the page says why) or the success message."""
-    try:
-        action(current_user, *args)
-    except ServiceError as error:
-        flash(str(error), "error")
-        return False
-    flash(success, "success")
-    return True
 
 
 @bp.route("")
@@ -78,7 +67,9 @@ def review(visit_id):
 @policy.requires(policy.can_review)
 def approve(visit_id):
     change = db.get_or_404(ChangeRequest, visit_id)
-    if ActionForm().validate_on_submit() and _run(listings.approve, change, success=_("Approved and published.")):
+    if ActionForm().validate_on_submit() and run(
+        listings.approve, current_user, change, success=_("Approved and published.")
+    ):
         return redirect(url_for("review.queue"))
     return redirect(url_for("review.review", visit_id=visit_id))
 
@@ -87,7 +78,7 @@ def _comment_action(visit_id, action, success):
     change = db.get_or_404(ChangeRequest, visit_id)
     form = CommentForm()
     if form.validate_on_submit():
-        if _run(action, change, form.comment.data, success=success):
+        if run(action, current_user, change, form.comment.data, success=success):
             return redirect(url_for("review.queue"))
         return redirect(url_for("review.review", visit_id=visit_id))
     subject = _subject_or_none(change)
@@ -165,7 +156,14 @@ def _verify(subject):
     """Record a verification of a partner or a listing from the posted form (one place for both)."""
     form = VerifyForm()
     if form.validate_on_submit():
-        _run(upkeep.verify, subject, form.method.data, form.note.data or "", success=_("Verification recorded."))
+        run(
+            upkeep.verify,
+            current_user,
+            subject,
+            form.method.data,
+            form.note.data or "",
+            success=_("Verification recorded."),
+        )
     else:
         flash(_("The verification was not recorded: check the form."), "error")
 
@@ -183,7 +181,7 @@ def verify_partner(partner_id):
 def archive_partner(partner_id):
     partner = db.get_or_404(Partner, partner_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.archive_partner, partner, success=_("The partner is archived."))
+        run(upkeep.archive_partner, current_user, partner, success=_("The partner is archived."))
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
 
 
@@ -192,7 +190,7 @@ def archive_partner(partner_id):
 def restore_partner(partner_id):
     partner = db.get_or_404(Partner, partner_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.restore_partner, partner, success=_("The partner is restored."))
+        run(upkeep.restore_partner, current_user, partner, success=_("The partner is restored."))
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
 
 
@@ -206,7 +204,7 @@ def merge_partner(partner_id):
         if duplicate is None:
             flash(_("There is no partner with that number."), "error")
         else:
-            _run(upkeep.merge_partners, keep, duplicate, success=_("The partners are merged."))
+            run(upkeep.merge_partners, current_user, keep, duplicate, success=_("The partners are merged."))
     else:
         for message in form.duplicate_id.errors:
             flash(str(message), "error")
@@ -240,7 +238,7 @@ def verify_opportunity(opp_id):
 def archive_opportunity(opp_id):
     opp = db.get_or_404(Opportunity, opp_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.archive_opportunity, opp, success=_("The listing is archived."))
+        run(upkeep.archive_opportunity, current_user, opp, success=_("The listing is archived."))
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
 
 
@@ -249,7 +247,7 @@ def archive_opportunity(opp_id):
 def restore_opportunity(opp_id):
     opp = db.get_or_404(Opportunity, opp_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.restore_opportunity, opp, success=_("The listing is published again."))
+        run(upkeep.restore_opportunity, current_user, opp, success=_("The listing is published again."))
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
 
 
@@ -329,7 +327,7 @@ def delete_vetting(record_id):
     record = db.get_or_404(VettingRecord, record_id)
     partner_id = record.partner_id
     if ActionForm().validate_on_submit():
-        _run(upkeep.delete_vetting, record, success=_("The record is deleted."))
+        run(upkeep.delete_vetting, current_user, record, success=_("The record is deleted."))
     return redirect(url_for("review.partner_detail", partner_id=partner_id))
 
 
