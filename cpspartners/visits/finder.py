@@ -25,6 +25,7 @@ from cpspartners.extensions import db
 from cpspartners.geo import miles_between
 from cpspartners.models import Opportunity, OpportunityCluster, OpportunityTag, Partner
 from cpspartners.models.queries import public_opportunities
+from cpspartners.paging import PagerMixin
 from cpspartners.search.documents import grade_bands
 from cpspartners.taxonomy import CAREER_CLUSTERS, codes
 from cpspartners.text import fold, like_contains, strip_hidden
@@ -65,8 +66,8 @@ class Criteria:
 
 
 @dataclass
-class Found:
-    """One page of results and how many there are in all."""
+class Found(PagerMixin):
+    """One page of results and how many there are in all (the pager macro reads it)."""
 
     total: int
     page: int

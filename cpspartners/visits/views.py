@@ -74,10 +74,9 @@ def find():
         notes.append(_("Those words cannot be searched for (too common, or no letters), so every topic is shown."))
     return render_template(
         "visits/find.html",
+        found=found,
         results=found.results,
         total=found.total,
-        page=found.page,
-        pages=found.pages,
         notes=notes,
         q=" ".join(criteria.words),
         cluster=criteria.cluster,
