@@ -70,22 +70,28 @@ def edit_profile():
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(current))
     form.community_area_number.choices = area_options()
     if form.validate_on_submit():
-        try:
-            listings.submit_partner_change(current_user, partner, form.values())
-        except ServiceError as error:
-            flash(str(error), "info")
-        else:
-            flash(
-                _(
-                    "Thank you. Your changes were sent for review; the public page keeps the approved "
-                    "version until a specialist approves them."
-                ),
-                "success",
-            )
+        _send_for_review(listings.submit_partner_change, partner, form)
         return redirect(url_for("partners.dashboard"))
     return render_template(
         "partners/profile_form.html", form=form, partner=partner, pending=pending
     ), 200 if not form.errors else 400
+
+
+def _send_for_review(submit, obj, form):
+    """Send the edit of a live profile or listing for review, and say so. A refusal (such as
+    nothing changed) is news, not an error: the reader goes back to the dashboard either way."""
+    try:
+        submit(current_user, obj, form.values())
+    except ServiceError as error:
+        flash(str(error), "info")
+    else:
+        flash(
+            _(
+                "Thank you. Your changes were sent for review; the public page keeps the approved "
+                "version until a specialist approves them."
+            ),
+            "success",
+        )
 
 
 def _opportunity_form(values=None):
@@ -118,18 +124,7 @@ def edit_opportunity(opp_id):
     pending = listings.open_request("opportunity", opp.id)
     form = _opportunity_form(pending.proposed if pending else listings.snapshot(opp))
     if form.validate_on_submit():
-        try:
-            listings.submit_opportunity_change(current_user, opp, form.values())
-        except ServiceError as error:
-            flash(str(error), "info")
-        else:
-            flash(
-                _(
-                    "Thank you. Your changes were sent for review; the public page keeps the approved "
-                    "version until a specialist approves them."
-                ),
-                "success",
-            )
+        _send_for_review(listings.submit_opportunity_change, opp, form)
         return redirect(
             url_for("partners.dashboard") if policy.is_partner_staff(current_user) else url_for("review.queue")
         )
