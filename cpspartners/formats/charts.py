@@ -10,17 +10,22 @@ from markupsafe import Markup, escape
 BAR = "#0b4f8a"
 
 
-def bar_chart(title, description, items, value_text=str, width=560, bar_height=22, label_width=250):
-    """Horizontal bars: ``items`` is a list of (label, value) with value >= 0."""
-    top = max((value for _label, value in items), default=0) or 1
-    height = len(items) * (bar_height + 8) + 8
-    room = width - label_width - 70
-    out = [
+def _opening(title, description, width, height):
+    """The chart's <svg> tag, named by its title and described for screen readers."""
+    return [
         '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="%s-t %s-d" '
         'viewBox="0 0 %d %d">' % (slug(title), slug(title), width, height),
         '<title id="%s-t">%s</title><desc id="%s-d">%s</desc>'
         % (slug(title), escape(title), slug(title), escape(description)),
     ]
+
+
+def bar_chart(title, description, items, value_text=str, width=560, bar_height=22, label_width=250):
+    """Horizontal bars: ``items`` is a list of (label, value) with value >= 0."""
+    top = max((value for _label, value in items), default=0) or 1
+    height = len(items) * (bar_height + 8) + 8
+    room = width - label_width - 70
+    out = _opening(title, description, width, height)
     for index, (label, value) in enumerate(items):
         y = 8 + index * (bar_height + 8)
         length = round(room * value / top)
@@ -52,12 +57,7 @@ def column_chart(title, description, items, value_text=str, width=560, height=22
     count = max(len(items), 1)
     step = (width - 20) / count
     plot = height - 40
-    out = [
-        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="%s-t %s-d" '
-        'viewBox="0 0 %d %d">' % (slug(title), slug(title), width, height),
-        '<title id="%s-t">%s</title><desc id="%s-d">%s</desc>'
-        % (slug(title), escape(title), slug(title), escape(description)),
-    ]
+    out = _opening(title, description, width, height)
     for index, (label, value) in enumerate(items):
         x = 10 + index * step
         column = round(plot * value / top)
