@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from cpspartners import policy
+from cpspartners import policy, querystring
 from cpspartners.applications.forms import ApplyForm, MoveForm
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm, MessageForm
@@ -17,7 +17,6 @@ from cpspartners.models import Application, Opportunity, queries
 from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import APPLICATION_STATES
 from cpspartners.services import applications, audit, messages
-from cpspartners.text import small_int
 from cpspartners.web import form_errors_flash, page_number, run
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
@@ -107,14 +106,11 @@ def _visible(application_id):
 @policy.requires(policy.can_list_applications)
 def received():
     stmt = applications.visible_to(current_user)
-    opp_id = small_int(request.args.get("opportunity", ""), 1, 2_000_000_000)
-    state = request.args.get("state", "")
     notes = []
-    if request.args.get("opportunity") and opp_id is None:
-        notes.append(_("That opportunity number is not valid, so all opportunities are shown."))
-    if state and state not in APPLICATION_STATES:
-        notes.append(_("That state is not known, so every state is shown."))
-        state = ""
+    bad_number = _("That opportunity number is not valid, so all opportunities are shown.")
+    opp_id = querystring.number(request.args, "opportunity", 1, 2_000_000_000, notes, bad_number)
+    unknown_state = _("That state is not known, so every state is shown.")
+    state = querystring.choice(request.args, "state", APPLICATION_STATES, notes, unknown_state) or ""
     if opp_id:
         stmt = stmt.where(Application.opportunity_id == opp_id)
     if state:
