@@ -4,11 +4,9 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    TextAreaField,
-)
+from wtforms import DateField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from cpspartners.models.queries import school_choices
 from cpspartners.text import strip_hidden
@@ -49,6 +47,15 @@ def strip(value):
 def school_options():
     """A school select's choices: "Choose a school" (0), then every school by name."""
     return options([(0, _l("Choose a school"))] + list(school_choices()))
+
+
+def required_date(label):
+    """A date that must be given, typed as the browser's date box sends it (YYYY-MM-DD)."""
+    return DateField(
+        label,
+        validators=[InputRequired(_l("Enter a date as YYYY-MM-DD."))],
+        description=_l("Format: YYYY-MM-DD."),
+    )
 
 
 def max_length(n):
