@@ -104,13 +104,7 @@ def register():
             form.role.errors.append(str(error))
         else:
             if created:
-                send_email(
-                    user.email,
-                    "confirm",
-                    user.preferred_language,
-                    user=user,
-                    link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True),
-                )
+                _send_confirmation(user)
             else:
                 send_email(
                     user.email,
@@ -128,6 +122,12 @@ def register():
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 400
 
 
+def _send_confirmation(user):
+    """Email ``user`` the signed link that confirms their address."""
+    link = url_for("accounts.confirm", token=make_confirm_token(user), _external=True)
+    send_email(user.email, "confirm", user.preferred_language, user=user, link=link)
+
+
 @bp.route("/confirm/<token>")
 def confirm(token):
     user = user_from_confirm_token(token)
@@ -142,13 +142,7 @@ def confirm(token):
 @policy.signed_in
 def resend_confirmation():
     if current_user.email_confirmed_at is None:
-        send_email(
-            current_user.email,
-            "confirm",
-            current_user.preferred_language,
-            user=current_user,
-            link=url_for("accounts.confirm", token=make_confirm_token(current_user), _external=True),
-        )
+        _send_confirmation(current_user)
     flash(_("We sent the confirmation link again."), "success")
     return redirect(url_for("accounts.profile"))
 
