@@ -52,9 +52,12 @@ def create_app(test_config=None):
 def configure(app, test_config):
     """Defaults, then instance/config.py and the environment (or the test settings), then checks."""
     app.config.from_object(config.Defaults)
+    # from_object shares the class's dict: a nested CPSPARTNERS_SQLALCHEMY_ENGINE_OPTIONS__x
+    # variable would otherwise change it for every app made in this process.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(config.Defaults.SQLALCHEMY_ENGINE_OPTIONS)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
-        app.config.update(config.from_environment())
+        app.config.from_prefixed_env("CPSPARTNERS")  # values parsed as JSON: "false" is False
     else:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)

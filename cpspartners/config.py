@@ -1,10 +1,11 @@
 """Configuration: defaults here, then ``instance/config.py``, then ``CPSPARTNERS_*`` variables.
 
-Environment values are parsed as JSON where they look like JSON (numbers, booleans), so
-``CPSPARTNERS_PAGE_SIZE=50`` is an int and ``CPSPARTNERS_TESTING=true`` a bool.
+The variables are read by Flask's ``Config.from_prefixed_env``: values are parsed as JSON where
+they are JSON (numbers, booleans), so ``CPSPARTNERS_PAGE_SIZE=50`` is an int and
+``CPSPARTNERS_SESSION_COOKIE_SECURE=false`` is False; anything else stays a string. A double
+underscore sets one key of a dict: ``CPSPARTNERS_SQLALCHEMY_ENGINE_OPTIONS__pool_size=10``.
 """
 
-import json
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"
@@ -70,18 +71,3 @@ class Defaults:
     # Where uploaded import files wait between the dry run and the commit (default: instance/imports).
     IMPORT_UPLOAD_DIR = ""
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
-
-
-def from_environment(prefix="CPSPARTNERS_"):
-    """Return the settings found in ``CPSPARTNERS_*`` environment variables, prefix stripped."""
-    found = {}
-    for name, raw in os.environ.items():
-        if not name.startswith(prefix) or name == prefix + "TEST_DATABASE_URL":
-            continue
-        key = name[len(prefix) :]
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
-        found[key] = value
-    return found

@@ -4,15 +4,14 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    TextAreaField,
-)
+from wtforms import DateField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from cpspartners.models.queries import school_choices
+from cpspartners.text import strip_hidden
 
 TAG = re.compile(r"<\s*/?\s*[a-zA-Z!]")
-# Control characters other than tab and newlines, and the bidi overrides used to disguise text.
-HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 class PlainText:
@@ -27,7 +26,7 @@ class PlainText:
             return
         if TAG.search(value):
             raise ValidationError(_l("Please remove HTML tags, such as script tags: plain text only."))
-        if HIDDEN.search(value):
+        if strip_hidden(value) != value:
             raise ValidationError(_l("Please remove invisible control characters."))
 
 
@@ -45,15 +44,17 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def school_choices():
-    from sqlalchemy import select
+def school_options():
+    """A school select's choices: "Choose a school" (0), then every school by name."""
+    return options([(0, _l("Choose a school"))] + list(school_choices()))
 
-    from cpspartners.extensions import db
-    from cpspartners.models import School
 
-    return options(
-        [(0, _l("Choose a school"))]
-        + list(db.session.execute(select(School.id, School.long_name).order_by(School.long_name)))
+def required_date(label):
+    """A date that must be given, typed as the browser's date box sends it (YYYY-MM-DD)."""
+    return DateField(
+        label,
+        validators=[InputRequired(_l("Enter a date as YYYY-MM-DD."))],
+        description=_l("Format: YYYY-MM-DD."),
     )
 
 

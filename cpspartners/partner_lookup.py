@@ -27,7 +27,7 @@ MAX_NAME = 200
 def _clean(name):
     """What was typed, made safe to query with (it runs before the form is validated, so it takes
     anything; the form then says what is wrong), spaces collapsed for comparing names."""
-    return " ".join(clean_query(name, MAX_NAME).split())
+    return clean_query(name, MAX_NAME)
 
 
 def offered(name, statuses=(PARTNER_ACTIVE,), limit=MAX_OFFERED):

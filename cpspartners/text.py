@@ -16,9 +16,6 @@ def slugify(text, max_length=80):
     return slug[:max_length].rstrip("-") or "item"
 
 
-GRADE_NAMES = {-1: "PK", 0: "K"}
-
-
 def parse_grade(value):
     """CPS grade labels to numbers: ``PK`` -> -1, ``K`` -> 0, ``7`` -> 7; anything else None."""
     value = (value or "").strip().upper()
@@ -41,15 +38,31 @@ def small_int(value, low, high):
     return number if low <= number <= high else None
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# Characters that show nothing and are not text: control characters other than tab and line
+# breaks (C0, DEL and C1; NUL above all, which PostgreSQL refuses), lone surrogates (UTF-8 has
+# no bytes for them) and the bidi embeddings, overrides and isolates that make text read
+# otherwise than it is stored. Everything else is text: accents, right-to-left scripts and
+# their marks (U+200E, U+200F), and the joiners that emoji and Persian need (U+200C, U+200D).
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_hidden(text, replacement=""):
+    """``text`` with every hidden character (see ``_HIDDEN``) replaced by ``replacement``.
+
+    The one definition of "invisible control character": forms refuse text that this changes,
+    imports refuse such cells, and query strings are cleaned with it.
+    """
+    return _HIDDEN.sub(replacement, text)
 
 
 def clean_query(value, max_length=200):
-    """A free-text query parameter made safe to search with: control characters (NUL breaks
-    PostgreSQL) dropped, whitespace trimmed, length capped."""
+    """One line of typed text made safe to search or compare with: hidden characters dropped,
+    each run of whitespace (tabs, newlines) one space, ends trimmed, at most ``max_length``
+    characters (None: no limit). Anything but a string (a missing parameter) is ``""``."""
     if not isinstance(value, str):
         return ""
-    return _CONTROL.sub("", value).strip()[:max_length]
+    text = " ".join(strip_hidden(value).split())
+    return text if max_length is None else text[:max_length].rstrip()
 
 
 def like_contains(word):

@@ -1,10 +1,9 @@
 """Small helpers every feature's views share: CSV downloads, paging, calling a service."""
 
-from flask import Response, abort, current_app, flash, request
+from flask import Response, current_app, flash, request
 from flask_babel import gettext as _
 
-from cpspartners.directory.filters import Filters, parse_page
-from cpspartners.extensions import db
+from cpspartners import querystring
 from cpspartners.formats.spreadsheets import to_csv
 from cpspartners.services.errors import NotAllowed, NotFound, ServiceError
 
@@ -20,15 +19,9 @@ def csv_download(filename, header, rows):
     )
 
 
-def get_or_404(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 def page_number():
-    return parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    """The request's page number (1 when it is not a valid one); list pages show no note for it."""
+    return querystring.page(request.args, [], current_app.config["MAX_PAGE"])
 
 
 def run(action, *args, success="", **kwargs):

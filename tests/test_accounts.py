@@ -153,6 +153,16 @@ def test_switched_off_account_cannot_sign_in(client, make_user):
     assert response.status_code == 400
 
 
+def test_account_switched_off_while_signed_in_counts_as_signed_out(client_as):
+    client = client_as("teacher")
+    assert client.get("/visits/mine").status_code == 200
+    client.user.active = False
+    db.session.commit()
+    response = client.get("/visits/mine")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/account/sign-in")
+    assert not client.user.is_authenticated and client.user.get_id() == str(client.user.id)
+
+
 def test_remember_me_sets_a_persistent_httponly_cookie(client, make_user):
     user = make_user("student")
     response = post(client, "/account/sign-in", {"email": user.email, "password": TEST_PASSWORD, "remember": "y"})

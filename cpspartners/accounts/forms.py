@@ -24,6 +24,17 @@ def _password(label):
     )
 
 
+def _password_again(label):
+    """The second password box, which must match the field named ``password``."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Enter the password again.")),
+            EqualTo("password", _l("The two passwords are different.")),
+        ],
+    )
+
+
 def _email():
     return EmailField(
         _l("Email"),
@@ -62,13 +73,7 @@ class RegisterForm(FlaskForm):
     )
     email = _email()
     password = _password(_l("Password"))
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[
-            DataRequired(_l("Enter the password again.")),
-            EqualTo("password", _l("The two passwords are different.")),
-        ],
-    )
+    confirm = _password_again(_l("Password again"))
     school_id = SelectField(
         _l("School"), coerce=int, validate_choice=False, description=_l("Students and teachers: your CPS school.")
     )
@@ -128,13 +133,7 @@ class ResetRequestForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = _password(_l("New password"))
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(_l("Enter the password again.")),
-            EqualTo("password", _l("The two passwords are different.")),
-        ],
-    )
+    confirm = _password_again(_l("New password again"))
 
 
 class ProfileForm(FlaskForm):
@@ -151,10 +150,4 @@ class PasswordForm(FlaskForm):
         _l("Current password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
     )
     password = _password(_l("New password"))
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(_l("Enter the password again.")),
-            EqualTo("password", _l("The two passwords are different.")),
-        ],
-    )
+    confirm = _password_again(_l("New password again"))

@@ -24,7 +24,7 @@ from cpspartners.accounts.forms import (
     SignInForm,
 )
 from cpspartners.extensions import limiter
-from cpspartners.formtools import school_choices
+from cpspartners.formtools import school_options
 from cpspartners.mail import send_email
 from cpspartners.security import safe_next
 from cpspartners.services import ServiceError
@@ -123,7 +123,7 @@ def _send_registration_email(user, created):
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def register():
     form = RegisterForm()
-    form.school_id.choices = school_choices()
+    form.school_id.choices = school_options()
     if form.is_submitted() and form.role.data == "partner_staff" and not form.new_partner_name.data:
         partner_lookup.prepare(form.organization, form.partner_id)
     if form.validate_on_submit():

@@ -1,13 +1,12 @@
 """Accounts and roles: admins manage every account; specialists approve pending staff accounts."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from cpspartners import partner_lookup, policy
 from cpspartners.admin.forms import RoleForm
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
 from cpspartners.models import User
@@ -17,17 +16,11 @@ from cpspartners.services import accounts as service
 from cpspartners.services.audit import log_student_record_access
 from cpspartners.taxonomy import PARTNER_ACTIVE, PARTNER_PENDING, ROLES, codes
 from cpspartners.text import clean_query
+from cpspartners.web import page_number, run
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PICKABLE_PARTNERS = (PARTNER_ACTIVE, PARTNER_PENDING)  # staff of a partner still in review can be linked to it
-
-
-def _user(user_id):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.route("/users")
@@ -40,7 +33,7 @@ def users():
         stmt = stmt.where(policy.accounts_with_role(role))
     if query:
         stmt = stmt.where(func.lower(User.email).contains(query.lower(), autoescape=True))
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     return render_template("admin/users.html", pagination=page_of(stmt, page, 50), role=role, query=query, roles=ROLES)
 
 
@@ -48,14 +41,14 @@ def users():
 @policy.requires(policy.can_approve_accounts)
 def pending():
     stmt = select(User).where(policy.accounts_awaiting_approval()).order_by(User.created_at, User.id)
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     return render_template("admin/pending.html", pagination=page_of(stmt, page, 50), action_form=ActionForm())
 
 
 @bp.route("/users/<int:user_id>")
 @policy.signed_in
 def user_detail(user_id):
-    user = _user(user_id)
+    user = db.get_or_404(User, user_id)
     policy.authorize(policy.can_view_user(current_user, user))
     # Staff looking at a student's account is logged (FERPA/SOPPA access log).
     log_student_record_access(current_user, user, request.path)
@@ -74,22 +67,17 @@ def user_detail(user_id):
 @bp.route("/users/<int:user_id>/approve", methods=["POST"])
 @policy.requires(policy.can_approve_accounts)
 def approve_user(user_id):
-    user = _user(user_id)
+    user = db.get_or_404(User, user_id)
     policy.authorize(policy.can_view_user(current_user, user))
     if ActionForm().validate_on_submit():
-        try:
-            service.approve_account(current_user, user)
-        except ServiceError as error:
-            flash(str(error), "error")
-        else:
-            flash(_("The account is approved."), "success")
+        run(service.approve_account, current_user, user, success=_("The account is approved."))
     return redirect(url_for("admin.pending"))
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
 @policy.requires(policy.can_manage_users)
 def set_role(user_id):
-    user = _user(user_id)
+    user = db.get_or_404(User, user_id)
     form = RoleForm()
     if form.role.data == "partner_staff":
         partner_lookup.prepare(form.partner, form.partner_id, PICKABLE_PARTNERS)

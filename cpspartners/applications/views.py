@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from cpspartners import policy
+from cpspartners import policy, querystring
 from cpspartners.applications.forms import ApplyForm, MoveForm
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm, MessageForm
@@ -17,8 +17,7 @@ from cpspartners.models import Application, Opportunity, queries
 from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import APPLICATION_STATES
 from cpspartners.services import applications, audit, messages
-from cpspartners.text import small_int
-from cpspartners.web import form_errors_flash, get_or_404, page_number, run
+from cpspartners.web import form_errors_flash, page_number, run
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -60,9 +59,7 @@ def apply_helpers():
 @bp.route("/apply/<slug>", methods=["POST"])
 @policy.requires(policy.is_student)
 def apply(slug):
-    opp = db.session.scalars(queries.public_opportunities().where(Opportunity.slug == slug)).first()
-    if opp is None:
-        abort(404)
+    opp = db.first_or_404(queries.public_opportunities().where(Opportunity.slug == slug))
     form = ApplyForm()
     if not form.validate_on_submit():
         return render_template("directory/opportunity_detail.html", opp=opp, today=date.today(), apply_form=form), 400
@@ -99,7 +96,7 @@ def withdraw(application_id):
 
 
 def _visible(application_id):
-    application = get_or_404(Application, application_id)
+    application = db.get_or_404(Application, application_id)
     if not policy.can_see_application(current_user, application):
         abort(403)
     return application
@@ -107,13 +104,10 @@ def _visible(application_id):
 
 def _received_filters(args, notes):
     """``(opportunity id, state)`` from the query string; what it had to ignore goes into ``notes``."""
-    opp_id = small_int(args.get("opportunity", ""), 1, 2_000_000_000)
-    state = args.get("state", "")
-    if args.get("opportunity") and opp_id is None:
-        notes.append(_("That opportunity number is not valid, so all opportunities are shown."))
-    if state and state not in APPLICATION_STATES:
-        notes.append(_("That state is not known, so every state is shown."))
-        state = ""
+    bad_number = _("That opportunity number is not valid, so all opportunities are shown.")
+    opp_id = querystring.number(args, "opportunity", 1, 2_000_000_000, notes, bad_number)
+    unknown_state = _("That state is not known, so every state is shown.")
+    state = querystring.choice(args, "state", APPLICATION_STATES, notes, unknown_state) or ""
     return opp_id, state
 
 

@@ -6,14 +6,14 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from cpspartners.directory.filters import Filters, parse_filters, parse_page
+from cpspartners import querystring
+from cpspartners.directory.filters import Filters, parse_filters
 from cpspartners.extensions import db
 from cpspartners.i18n import LANG_COOKIE
 from cpspartners.models import CommunityArea, Opportunity, Partner, School, queries
 from cpspartners.security import safe_next
 from cpspartners.taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
 from cpspartners.templating import grade_range
-from cpspartners.text import small_int
 
 bp = Blueprint("directory", __name__)
 
@@ -51,50 +51,40 @@ def opportunity_list():
 
 @bp.route("/opportunities/<slug>")
 def opportunity_detail(slug):
-    opp = db.session.scalars(queries.public_opportunities().where(Opportunity.slug == slug)).first()
-    if opp is None:
-        abort(404)
+    opp = db.first_or_404(queries.public_opportunities().where(Opportunity.slug == slug))
     return render_template("directory/opportunity_detail.html", opp=opp, today=date.today())
 
 
 @bp.route("/partners")
 def partner_list():
-    filters = Filters()
-    kind = request.args.get("kind")
-    if kind and kind not in codes(PARTNER_KINDS):
-        filters.notes.append(_unknown_kind_note())
-        kind = None
-    page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
+    notes = []
+    kind = querystring.choice(request.args, "kind", codes(PARTNER_KINDS), notes, _unknown_value_note())
+    page = querystring.page(request.args, notes, current_app.config["MAX_PAGE"])
     pagination = queries.page_of(queries.public_partners(kind=kind), page, current_app.config["PAGE_SIZE"])
     return render_template(
         "directory/partner_list.html",
         pagination=pagination,
         kind=kind,
         partner_kinds=PARTNER_KINDS,
-        notes=filters.notes,
+        notes=notes,
     )
 
 
 @bp.route("/partners/<slug>")
 def partner_detail(slug):
-    partner = db.session.scalars(select(Partner).where(Partner.slug == slug, Partner.is_active)).first()
-    if partner is None:
-        abort(404)
-    filters = Filters()
-    page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
+    partner = db.first_or_404(select(Partner).where(Partner.slug == slug, Partner.is_active))
+    notes = []
+    page = querystring.page(request.args, notes, current_app.config["MAX_PAGE"])
     stmt = queries.public_opportunities().where(Opportunity.partner_id == partner.id).order_by(Opportunity.title)
     pagination = queries.page_of(stmt, page, current_app.config["PAGE_SIZE"])
-    return render_template("directory/partner_detail.html", partner=partner, pagination=pagination, notes=filters.notes)
+    return render_template("directory/partner_detail.html", partner=partner, pagination=pagination, notes=notes)
 
 
 @bp.route("/schools")
 def school_list():
-    filters = Filters()
-    area = request.args.get("area", "")
-    area_number = small_int(area, 1, 77)
-    if area and area_number is None:
-        filters.notes.append(_unknown_kind_note())
-    page = parse_page(request.args, filters, current_app.config["MAX_PAGE"])
+    notes = []
+    area_number = querystring.number(request.args, "area", 1, 77, notes, _unknown_value_note())
+    page = querystring.page(request.args, notes, current_app.config["MAX_PAGE"])
     stmt = select(School).order_by(School.long_name)
     if area_number:
         stmt = stmt.where(School.community_area_number == area_number)
@@ -104,7 +94,7 @@ def school_list():
         pagination=pagination,
         area=area_number,
         areas=queries.area_choices(),
-        notes=filters.notes,
+        notes=notes,
     )
 
 
@@ -152,5 +142,5 @@ def set_language(code):
     return response
 
 
-def _unknown_kind_note():
+def _unknown_value_note():
     return _l("A filter was ignored: that value is not one we know.")

@@ -10,6 +10,8 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from cpspartners.text import strip_hidden
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -215,6 +217,8 @@ def convert(cell, column):
     """(value, None) or (None, why) for one cell."""
     if looks_like_formula(cell):
         return None, "looks like a spreadsheet formula; type the plain value instead"
+    if strip_hidden(cell) != cell:  # the forms refuse these too: imports are no back door
+        return None, "has invisible control characters; remove them"
     if len(cell) > min(column.max_length, MAX_CELL):
         return None, "is too long (at most %d characters)" % column.max_length
     if cell == "":

@@ -1,5 +1,6 @@
 """People who use the site. Students give grade and school only: never a birth date."""
 
+from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cpspartners.extensions import db
@@ -7,7 +8,7 @@ from cpspartners.models._base import one_of, utcnow
 from cpspartners.taxonomy import ROLES, STUDENT_GRADES, codes
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     __tablename__ = "user"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -45,21 +46,10 @@ class User(db.Model):
         db.CheckConstraint("(role = 'partner_staff') = (partner_id IS NOT NULL)", name="partner_staff_partner"),
     )
 
-    # Flask-Login's user interface.
-    @property
-    def is_authenticated(self):
-        return True
-
     @property
     def is_active(self):
+        """Flask-Login refuses to sign in a deactivated account (UserMixin says always active)."""
         return self.active
-
-    @property
-    def is_anonymous(self):
-        return False
-
-    def get_id(self):
-        return str(self.id)
 
     def set_password(self, password):
         """Store a scrypt hash (werkzeug's default): never the password itself."""

@@ -9,16 +9,15 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from cpspartners import policy
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db, limiter
-from cpspartners.formtools import school_choices
+from cpspartners.formtools import school_options
 from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
 from cpspartners.models.queries import page_of, public_opportunities
 from cpspartners.newsletters.forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
 from cpspartners.services import newsletter_delivery, newsletters
 from cpspartners.services.errors import ServiceError
 from cpspartners.text import clean_query, small_int
-from cpspartners.web import get_or_404
+from cpspartners.web import page_number
 
 bp = Blueprint("newsletters", __name__, url_prefix="/newsletters")
 
@@ -44,7 +43,7 @@ def scope_problem(scope, value):
 @bp.route("")
 @policy.requires(policy.is_specialist)
 def newsletter_list():
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     stmt = select(Newsletter).order_by(Newsletter.created_at.desc(), Newsletter.id.desc())
     return render_template("newsletters/list.html", pagination=page_of(stmt, page, current_app.config["PAGE_SIZE"]))
 
@@ -74,7 +73,7 @@ def new():
 @bp.route("/<int:newsletter_id>")
 @policy.requires(policy.is_specialist)
 def edit(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     query = clean_query(request.args.get("q"))
     found = []
     if query and newsletter.status == "draft":
@@ -96,7 +95,7 @@ def edit(newsletter_id):
 
 
 def _change(newsletter_id, action, success):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     try:
         action(newsletter)
     except ServiceError as error:
@@ -121,7 +120,7 @@ def item(newsletter_id, opp_id, how):
 def add(newsletter_id):
     form = AddListingForm()
     if not form.validate_on_submit():
-        get_or_404(Newsletter, newsletter_id)
+        db.get_or_404(Newsletter, newsletter_id)
         flash(
             " ".join(str(e) for e in form.opportunity_id.errors) or _("The form expired. Please submit it again."),
             "error",
@@ -133,7 +132,7 @@ def add(newsletter_id):
 @bp.route("/<int:newsletter_id>/note", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def note(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     form = NoteForm()
     if form.validate_on_submit():
         return _change(
@@ -155,7 +154,7 @@ def note(newsletter_id):
 @bp.route("/<int:newsletter_id>/preview")
 @policy.requires(policy.is_specialist)
 def preview(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     with force_locale(newsletter.language):
         # The same partial as the email; autoescaped, no inline style, so it is safe in the page.
         body = Markup(
@@ -174,7 +173,7 @@ def preview(newsletter_id):
 @bp.route("/<int:newsletter_id>.<any(html, txt):fmt>")
 @policy.requires(policy.is_specialist)
 def download(newsletter_id, fmt):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     html, text = newsletters.render(newsletter, request.host_url)
     body, mimetype = (html, "text/html") if fmt == "html" else (text, "text/plain")
     return Response(
@@ -202,7 +201,7 @@ def _flash_queued(how, count):
 @bp.route("/<int:newsletter_id>/send", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def send(newsletter_id):
-    newsletter = get_or_404(Newsletter, newsletter_id)
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
     if not ItemForm().validate_on_submit():
         return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
     try:
@@ -218,7 +217,7 @@ def send(newsletter_id):
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def subscribe():
     form = SubscribeForm()
-    form.school_id.choices = school_choices()
+    form.school_id.choices = school_options()
     if form.validate_on_submit():
         school = form.school_id.data if form.school_id.data and db.session.get(School, form.school_id.data) else None
         newsletter_delivery.subscribe(form.email.data, form.language.data, school)

@@ -16,7 +16,7 @@ from cpspartners.models.queries import page_of
 from cpspartners.outcomes.forms import RUBRIC_QUESTIONS
 from cpspartners.services import feedback, notify
 from cpspartners.services.notify import text
-from cpspartners.web import form_errors_flash, get_or_404, page_number
+from cpspartners.web import form_errors_flash, page_number
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -99,7 +99,7 @@ def mark_all_read():
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @policy.signed_in
 def mark_read(notification_id):
-    notification = get_or_404(Notification, notification_id)
+    notification = db.get_or_404(Notification, notification_id)
     policy.authorize(policy.is_recipient(current_user, notification))
     form = ActionForm()
     if form.validate_on_submit():

@@ -3,7 +3,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     DecimalField,
     RadioField,
     SelectField,
@@ -12,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from cpspartners.formtools import PlainText, max_length, options, strip
+from cpspartners.formtools import PlainText, max_length, options, required_date, strip
 from cpspartners.models.outcomes import RUBRIC
 
 CREDENTIAL_OPTIONS = (
@@ -33,11 +32,7 @@ class CredentialForm(FlaskForm):
     credits = DecimalField(
         _l("College credits"), places=1, validators=[Optional(), NumberRange(0, 999, _l("Enter 0 to 999."))]
     )
-    earned_on = DateField(
-        _l("Earned on"),
-        validators=[InputRequired(_l("Enter a date as YYYY-MM-DD."))],
-        description=_l("Format: YYYY-MM-DD."),
-    )
+    earned_on = required_date(_l("Earned on"))
     evidence = TextAreaField(
         _l("Evidence"),
         filters=[strip],
@@ -62,27 +57,20 @@ RUBRIC_SCALE = options(
 )
 
 
+def _rating(question):
+    """One rubric question, answered 1 to 4."""
+    return RadioField(
+        RUBRIC_QUESTIONS[question],
+        choices=RUBRIC_SCALE,
+        validators=[InputRequired(_l("Choose a rating from 1 to 4."))],
+    )
+
+
 class FeedbackForm(FlaskForm):
-    relevance = RadioField(
-        RUBRIC_QUESTIONS["relevance"],
-        choices=RUBRIC_SCALE,
-        validators=[InputRequired(_l("Choose a rating from 1 to 4."))],
-    )
-    engagement = RadioField(
-        RUBRIC_QUESTIONS["engagement"],
-        choices=RUBRIC_SCALE,
-        validators=[InputRequired(_l("Choose a rating from 1 to 4."))],
-    )
-    organization = RadioField(
-        RUBRIC_QUESTIONS["organization"],
-        choices=RUBRIC_SCALE,
-        validators=[InputRequired(_l("Choose a rating from 1 to 4."))],
-    )
-    recommend = RadioField(
-        RUBRIC_QUESTIONS["recommend"],
-        choices=RUBRIC_SCALE,
-        validators=[InputRequired(_l("Choose a rating from 1 to 4."))],
-    )
+    relevance = _rating("relevance")
+    engagement = _rating("engagement")
+    organization = _rating("organization")
+    recommend = _rating("recommend")
     comment = TextAreaField(
         _l("Anything else? (optional)"), filters=[strip], validators=[Optional(), max_length(4000), PlainText()]
     )

@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cpspartners import policy
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm, options
 from cpspartners.models import Application, Credential, Feedback, Opportunity, Partner, VisitRequest
@@ -20,7 +19,7 @@ from cpspartners.outcomes.forms import CredentialForm, FeedbackForm
 from cpspartners.paging import PagerMixin
 from cpspartners.services import ServiceError, credentials, exports, feedback, outcomes
 from cpspartners.text import small_int
-from cpspartners.web import csv_download, get_or_404, run
+from cpspartners.web import csv_download, page_number, run
 
 bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 
@@ -42,7 +41,7 @@ def _filtered():
 @policy.requires(policy.is_specialist)
 def feedback_list():
     stmt, selected = _filtered()
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     partners = db.session.execute(
         select(Partner.id, Partner.name)
         .where(Partner.id.in_(select(Feedback.partner_id).distinct()))
@@ -131,7 +130,7 @@ def _report_args():
 @policy.requires(policy.is_specialist)
 def report():
     group, year, years, sort, descending, rows = _report_args()
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     return render_template(
         "outcomes/report.html",
         pagination=paginate_list(rows, page, PER_PAGE),
@@ -154,7 +153,7 @@ def export_csv():
 @bp.route("/credentials")
 @policy.requires(policy.is_specialist)
 def credential_queue():
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     pagination = page_of(credentials.claimed(), page, current_app.config["PAGE_SIZE"])
     return render_template("outcomes/credentials.html", pagination=pagination, form=ActionForm())
 
@@ -162,14 +161,10 @@ def credential_queue():
 @bp.route("/credentials/<int:credential_id>/<any(confirm, reject):decision>", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def credential_decide(credential_id, decision):
-    credential = get_or_404(Credential, credential_id)
+    credential = db.get_or_404(Credential, credential_id)
     if ActionForm().validate_on_submit():
-        try:
-            outcomes.confirm_credential(current_user, credential, decision == "confirm")
-        except ServiceError as error:
-            flash(str(error), "error")
-        else:
-            flash(_("Credential confirmed.") if decision == "confirm" else _("Credential rejected."), "success")
+        done = _("Credential confirmed.") if decision == "confirm" else _("Credential rejected.")
+        run(outcomes.confirm_credential, current_user, credential, decision == "confirm", success=done)
     return redirect(url_for("outcomes.credential_queue"))
 
 
@@ -219,7 +214,7 @@ def credential_new():
 @policy.signed_in
 def application_survey(application_id):
     return _survey(
-        get_or_404(Application, application_id),
+        db.get_or_404(Application, application_id),
         url_for("outcomes.application_survey", application_id=application_id),
     )
 
@@ -227,7 +222,7 @@ def application_survey(application_id):
 @bp.route("/survey/visits/<int:visit_id>", methods=["GET", "POST"])
 @policy.signed_in
 def visit_survey(visit_id):
-    return _survey(get_or_404(VisitRequest, visit_id), url_for("outcomes.visit_survey", visit_id=visit_id))
+    return _survey(db.get_or_404(VisitRequest, visit_id), url_for("outcomes.visit_survey", visit_id=visit_id))
 
 
 def _survey(experience, action):

@@ -1,5 +1,7 @@
 """The partner profile and opportunity forms (server-side validation, clear messages)."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,6 +17,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from cpspartners.formtools import PlainText, options, strip
+from cpspartners.services.listings import DATE_FIELDS, OPPORTUNITY_FIELDS
 from cpspartners.taxonomy import (
     AUDIENCES,
     CAREER_CLUSTERS,
@@ -36,11 +39,6 @@ def _text(label, max_length, required=False, area=False, description=None):
 
 def _area_field():
     return SelectField(_l("Community area"), coerce=int, validate_choice=False)
-
-
-class LanguagesMixin:
-    def languages_value(self):
-        return ",".join(self.languages.data or ["en"])
 
 
 class PartnerForm(FlaskForm):
@@ -88,6 +86,21 @@ class PartnerForm(FlaskForm):
             "community_area_number": self.community_area_number.data or None,
             "languages": ",".join(self.languages.data or ["en"]),
         }
+
+
+# Proposal fields the form does not hand over as typed (see OpportunityForm.values).
+CONVERTED_FIELDS = ("community_area_number", "languages", "clusters", "tags")
+# Optional text: an empty box is stored as "", never None.
+OPTIONAL_TEXT_FIELDS = (
+    "title_es",
+    "summary_es",
+    "description",
+    "description_es",
+    "location_name",
+    "address",
+    "schedule",
+    "stipend",
+)
 
 
 class OpportunityForm(FlaskForm):
@@ -167,49 +180,16 @@ class OpportunityForm(FlaskForm):
             raise ValidationError(_l("Use at most 10 tags."))
 
     def values(self):
-        data = {
-            name: self[name].data
-            for name in (
-                "title",
-                "title_es",
-                "kind",
-                "summary",
-                "summary_es",
-                "description",
-                "description_es",
-                "audience",
-                "grade_min",
-                "grade_max",
-                "modality",
-                "location_name",
-                "address",
-                "starts_on",
-                "ends_on",
-                "deadline",
-                "schedule",
-                "capacity",
-                "paid",
-                "stipend",
-                "transportation",
-            )
-        }
-        for name in (
-            "title_es",
-            "summary_es",
-            "description",
-            "description_es",
-            "location_name",
-            "address",
-            "schedule",
-            "stipend",
-        ):
+        """The proposal, in the fields and order of ``listings.OPPORTUNITY_FIELDS`` (a snapshot's)."""
+        data = {name: self[name].data for name in OPPORTUNITY_FIELDS if name not in CONVERTED_FIELDS}
+        for name in OPTIONAL_TEXT_FIELDS:
             data[name] = data[name] or ""
         data["community_area_number"] = self.community_area_number.data or None
         data["languages"] = ",".join(self.languages.data or ["en"])
         # Sorted like the live row returns them, so an unchanged list never shows up as a change.
         data["clusters"] = sorted(set(self.clusters.data or []))
         data["tags"] = sorted({t.strip().lower() for t in (self.tags.data or "").split(",") if t.strip()})
-        return data
+        return {name: data[name] for name in OPPORTUNITY_FIELDS}
 
 
 def form_data_from(values):
@@ -219,9 +199,7 @@ def form_data_from(values):
         data["languages"] = [c for c in data["languages"].split(",") if c]
     if "tags" in data and isinstance(data["tags"], list):
         data["tags"] = ", ".join(data["tags"])
-    from datetime import date
-
-    for name in ("starts_on", "ends_on", "deadline"):
+    for name in DATE_FIELDS:
         if isinstance(data.get(name), str):
             data[name] = date.fromisoformat(data[name])
     data["community_area_number"] = data.get("community_area_number") or 0

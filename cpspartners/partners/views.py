@@ -10,14 +10,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cpspartners import policy
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import options
 from cpspartners.models import ChangeRequest, Opportunity
 from cpspartners.models.queries import area_choices, page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
 from cpspartners.services import ServiceError, feedback, listings
-from cpspartners.web import get_or_404
+from cpspartners.web import page_number
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
 
@@ -42,7 +41,7 @@ def _requests_by_subject(subject_type, ids):
 @policy.requires(policy.is_partner_staff)
 def dashboard():
     partner = current_user.partner
-    page = parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
+    page = page_number()
     stmt = (
         select(Opportunity)
         .where(Opportunity.partner_id == partner.id)
@@ -120,7 +119,7 @@ def new_opportunity():
 @bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
 @policy.signed_in
 def edit_opportunity(opp_id):
-    opp = get_or_404(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     policy.authorize(policy.can_edit_opportunity(current_user, opp))
     pending = listings.open_request("opportunity", opp.id)
     form = _opportunity_form(pending.proposed if pending else listings.snapshot(opp))

@@ -14,7 +14,7 @@ from cpspartners.pools.forms import AllocationForm, AssignForm, PoolForm
 from cpspartners.services import pools
 from cpspartners.services.accounts import find_user_by_email
 from cpspartners.services.pools import Holder, PoolError
-from cpspartners.web import csv_download, get_or_404
+from cpspartners.web import csv_download
 
 bp = Blueprint("pools", __name__, url_prefix="/pools")
 
@@ -91,7 +91,7 @@ def pool_new():
 @bp.route("/<int:pool_id>", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def pool_detail(pool_id):
-    pool = get_or_404(SeatPool, pool_id)
+    pool = db.get_or_404(SeatPool, pool_id)
     form = AllocationForm()
     if form.is_submitted():
         partner_lookup.prepare(form.distributor, form.distributor_id)
@@ -113,13 +113,13 @@ def pool_detail(pool_id):
 
 
 def _own_allocation(allocation_id):
-    allocation = get_or_404(SeatAllocation, allocation_id)
+    allocation = db.get_or_404(SeatAllocation, allocation_id)
     policy.authorize(policy.can_distribute_seats(current_user, allocation))
     return allocation
 
 
 def _own_assignment(assignment_id):
-    assignment = get_or_404(SeatAssignment, assignment_id)
+    assignment = db.get_or_404(SeatAssignment, assignment_id)
     policy.authorize(policy.can_distribute_seats(current_user, assignment.allocation))
     return assignment
 

@@ -13,8 +13,9 @@ from cpspartners.models.engagement import split_codes
 from cpspartners.recommendations import candidates, ranking
 from cpspartners.recommendations.forms import StudentProfileForm, TeacherProfileForm
 from cpspartners.security import safe_next
-from cpspartners.services import ServiceError, engagement
+from cpspartners.services import engagement
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, label
+from cpspartners.web import run
 
 bp = Blueprint("recommendations", __name__, url_prefix="/for-you")
 
@@ -125,12 +126,7 @@ def _act(action, opportunity_id, message):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        action(current_user, opportunity_id)
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(message, "success")
+    run(action, current_user, opportunity_id, success=message)
     return redirect(safe_next(request.form.get("next") or url_for("recommendations.recommendations")))
 
 

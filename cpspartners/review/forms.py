@@ -2,14 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from cpspartners.formtools import (
-    PlainText,
-    options,
-    strip,
-)
+from cpspartners.formtools import PlainText, options, required_date, strip
 from cpspartners.taxonomy import VERIFICATION_METHODS, VETTING_KINDS
 
 
@@ -52,16 +48,8 @@ class VettingForm(FlaskForm):
         filters=[strip],
         validators=[Optional(), Length(max=200, message=_l("Use at most %(max)d characters.", max=200)), PlainText()],
     )
-    issued_on = DateField(
-        _l("Issued on"),
-        validators=[InputRequired(_l("Enter a date as YYYY-MM-DD."))],
-        description=_l("Format: YYYY-MM-DD."),
-    )
-    expires_on = DateField(
-        _l("Expires on"),
-        validators=[InputRequired(_l("Enter a date as YYYY-MM-DD."))],
-        description=_l("Format: YYYY-MM-DD."),
-    )
+    issued_on = required_date(_l("Issued on"))
+    expires_on = required_date(_l("Expires on"))
     note = TextAreaField(
         _l("Note"),
         filters=[strip],

@@ -9,7 +9,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from cpspartners import policy
-from cpspartners.directory.filters import Filters, parse_page
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
 from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, Partner, VettingRecord
@@ -20,25 +19,9 @@ from cpspartners.review.forms import CommentForm, MergeForm, VerifyForm, Vetting
 from cpspartners.services import ServiceError, feedback, listings, upkeep
 from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
 from cpspartners.text import clean_query, small_int
-from cpspartners.web import run
+from cpspartners.web import page_number, run
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-
-
-def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
-def _page():
-    return parse_page(request.args, Filters(), current_app.config["MAX_PAGE"])
-
-
-def _run(action, *args, success):
-    """Call a service as the signed-in specialist: ``web.run``, as a yes or no."""
-    return bool(run(action, current_user, *args, success=success))
 
 
 @bp.route("")
@@ -49,7 +32,7 @@ def queue():
         .where(ChangeRequest.status.in_(("pending", "changes_requested")))
         .order_by(ChangeRequest.status.desc(), ChangeRequest.submitted_at, ChangeRequest.id)
     )
-    pagination = page_of(stmt, _page(), current_app.config["PAGE_SIZE"])
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     subjects = {(r.subject_type, r.subject_id): _subject_or_none(r) for r in pagination.items}
     return render_template("review/queue.html", pagination=pagination, subjects=subjects)
 
@@ -62,7 +45,7 @@ def _subject_or_none(change):
 @bp.route("/changes/<int:change_id>")
 @policy.requires(policy.can_review)
 def review(change_id):
-    change = _get(ChangeRequest, change_id)
+    change = db.get_or_404(ChangeRequest, change_id)
     subject = _subject_or_none(change)
     if subject is None:
         abort(404)
@@ -83,17 +66,19 @@ def review(change_id):
 @bp.route("/changes/<int:change_id>/approve", methods=["POST"])
 @policy.requires(policy.can_review)
 def approve(change_id):
-    change = _get(ChangeRequest, change_id)
-    if ActionForm().validate_on_submit() and _run(listings.approve, change, success=_("Approved and published.")):
+    change = db.get_or_404(ChangeRequest, change_id)
+    if ActionForm().validate_on_submit() and run(
+        listings.approve, current_user, change, success=_("Approved and published.")
+    ):
         return redirect(url_for("review.queue"))
     return redirect(url_for("review.review", change_id=change_id))
 
 
 def _comment_action(change_id, action, success):
-    change = _get(ChangeRequest, change_id)
+    change = db.get_or_404(ChangeRequest, change_id)
     form = CommentForm()
     if form.validate_on_submit():
-        if _run(action, change, form.comment.data, success=success):
+        if run(action, current_user, change, form.comment.data, success=success):
             return redirect(url_for("review.queue"))
         return redirect(url_for("review.review", change_id=change_id))
     subject = _subject_or_none(change)
@@ -127,7 +112,7 @@ def reject(change_id):
 def needs_verification():
     default = current_app.config["VERIFY_AFTER_DAYS"]
     days = small_int(request.args.get("days", ""), 1, 3650) or default
-    pagination = page_of(upkeep.needs_verification(days), _page(), current_app.config["PAGE_SIZE"])
+    pagination = page_of(upkeep.needs_verification(days), page_number(), current_app.config["PAGE_SIZE"])
     return render_template(
         "review/needs_verification.html",
         pagination=pagination,
@@ -143,14 +128,14 @@ def partner_list():
     stmt = select(Partner).order_by(Partner.name, Partner.id)
     if query:
         stmt = stmt.where(func.lower(Partner.name).contains(query.lower(), autoescape=True))
-    pagination = page_of(stmt, _page(), current_app.config["PAGE_SIZE"])
+    pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("review/partner_list.html", pagination=pagination, query=query)
 
 
 @bp.route("/partners/<int:partner_id>")
 @policy.requires(policy.is_specialist)
 def partner_detail(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     return render_template(
         "review/partner_detail.html",
         partner=partner,
@@ -171,7 +156,14 @@ def _verify(subject):
     """Record a verification of a partner or a listing from the posted form (one place for both)."""
     form = VerifyForm()
     if form.validate_on_submit():
-        _run(upkeep.verify, subject, form.method.data, form.note.data or "", success=_("Verification recorded."))
+        run(
+            upkeep.verify,
+            current_user,
+            subject,
+            form.method.data,
+            form.note.data or "",
+            success=_("Verification recorded."),
+        )
     else:
         flash(_("The verification was not recorded: check the form."), "error")
 
@@ -179,7 +171,7 @@ def _verify(subject):
 @bp.route("/partners/<int:partner_id>/verify", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def verify_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     _verify(partner)
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
 
@@ -187,32 +179,32 @@ def verify_partner(partner_id):
 @bp.route("/partners/<int:partner_id>/archive", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def archive_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.archive_partner, partner, success=_("The partner is archived."))
+        run(upkeep.archive_partner, current_user, partner, success=_("The partner is archived."))
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
 
 
 @bp.route("/partners/<int:partner_id>/restore", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def restore_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.restore_partner, partner, success=_("The partner is restored."))
+        run(upkeep.restore_partner, current_user, partner, success=_("The partner is restored."))
     return redirect(url_for("review.partner_detail", partner_id=partner.id))
 
 
 @bp.route("/partners/<int:partner_id>/merge", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def merge_partner(partner_id):
-    keep = _get(Partner, partner_id)
+    keep = db.get_or_404(Partner, partner_id)
     form = MergeForm()
     if form.validate_on_submit():
         duplicate = db.session.get(Partner, form.duplicate_id.data)
         if duplicate is None:
             flash(_("There is no partner with that number."), "error")
         else:
-            _run(upkeep.merge_partners, keep, duplicate, success=_("The partners are merged."))
+            run(upkeep.merge_partners, current_user, keep, duplicate, success=_("The partners are merged."))
     else:
         for message in form.duplicate_id.errors:
             flash(str(message), "error")
@@ -222,7 +214,7 @@ def merge_partner(partner_id):
 @bp.route("/opportunities/<int:opp_id>")
 @policy.requires(policy.is_specialist)
 def opportunity_detail(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     return render_template(
         "review/opportunity_detail.html",
         opp=opp,
@@ -236,7 +228,7 @@ def opportunity_detail(opp_id):
 @bp.route("/opportunities/<int:opp_id>/verify", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def verify_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     _verify(opp)
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
 
@@ -244,18 +236,18 @@ def verify_opportunity(opp_id):
 @bp.route("/opportunities/<int:opp_id>/archive", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def archive_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.archive_opportunity, opp, success=_("The listing is archived."))
+        run(upkeep.archive_opportunity, current_user, opp, success=_("The listing is archived."))
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
 
 
 @bp.route("/opportunities/<int:opp_id>/restore", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def restore_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     if ActionForm().validate_on_submit():
-        _run(upkeep.restore_opportunity, opp, success=_("The listing is published again."))
+        run(upkeep.restore_opportunity, current_user, opp, success=_("The listing is published again."))
     return redirect(url_for("review.opportunity_detail", opp_id=opp.id))
 
 
@@ -280,7 +272,7 @@ def _edit_form(form, obj, detail_url, template_title):
 @bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def edit_partner(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(partner)))
     return _edit_form(
         form,
@@ -293,7 +285,7 @@ def edit_partner(partner_id):
 @bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def edit_opportunity(opp_id):
-    opp = _get(Opportunity, opp_id)
+    opp = db.get_or_404(Opportunity, opp_id)
     form = OpportunityForm(data=None if request.method == "POST" else form_data_from(listings.snapshot(opp)))
     return _edit_form(
         form, opp, url_for("review.opportunity_detail", opp_id=opp.id), _("Edit %(name)s", name=opp.title)
@@ -303,14 +295,14 @@ def edit_opportunity(opp_id):
 @bp.route("/partners/<int:partner_id>/vetting/new", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def new_vetting(partner_id):
-    partner = _get(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     return _vetting_form(partner, None)
 
 
 @bp.route("/vetting/<int:record_id>/edit", methods=["GET", "POST"])
 @policy.requires(policy.is_specialist)
 def edit_vetting(record_id):
-    record = _get(VettingRecord, record_id)
+    record = db.get_or_404(VettingRecord, record_id)
     return _vetting_form(record.partner, record)
 
 
@@ -332,10 +324,10 @@ def _vetting_form(partner, record):
 @bp.route("/vetting/<int:record_id>/delete", methods=["POST"])
 @policy.requires(policy.is_specialist)
 def delete_vetting(record_id):
-    record = _get(VettingRecord, record_id)
+    record = db.get_or_404(VettingRecord, record_id)
     partner_id = record.partner_id
     if ActionForm().validate_on_submit():
-        _run(upkeep.delete_vetting, record, success=_("The record is deleted."))
+        run(upkeep.delete_vetting, current_user, record, success=_("The record is deleted."))
     return redirect(url_for("review.partner_detail", partner_id=partner_id))
 
 
@@ -362,7 +354,7 @@ def audit_filters(args):
 def audit_log():
     stmt, selected = audit_filters(request.args)
     actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    pagination = page_of(stmt, _page(), current_app.config["AUDIT_PAGE_SIZE"])
+    pagination = page_of(stmt, page_number(), current_app.config["AUDIT_PAGE_SIZE"])
     return render_template(
         "review/audit.html",
         pagination=pagination,

@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from cpspartners import search
 from cpspartners.models import queries
-from cpspartners.search.params import SearchParams, clean_text, parse_search_args
+from cpspartners.search.params import SearchParams, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
+from cpspartners.text import clean_query
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
@@ -68,7 +69,7 @@ def results() -> tuple[str, int]:
 @bp.route("/suggest")
 def suggest() -> Response:
     """JSON completions for the search box: {"suggestions": [...]}. Plain strings, never HTML."""
-    text = clean_text(request.args.get("q", ""))[:100]
+    text = clean_query(request.args.get("q"), 100)
     response = jsonify({"suggestions": search.suggest(text) if text else []})
     response.headers["Cache-Control"] = "public, max-age=60"
     return response

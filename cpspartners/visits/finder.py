@@ -19,13 +19,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, any_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from cpspartners import querystring
 from cpspartners import search as search_index
 from cpspartners.extensions import db
 from cpspartners.geo import miles_between
 from cpspartners.models import Opportunity, OpportunityCluster, OpportunityTag, Partner
 from cpspartners.models.queries import public_opportunities
+from cpspartners.paging import PagerMixin
 from cpspartners.search.documents import grade_bands
-from cpspartners.text import fold, like_contains
+from cpspartners.taxonomy import CAREER_CLUSTERS, codes
+from cpspartners.text import fold, like_contains, strip_hidden
 
 # What a class can host or visit.
 CLASSROOM_KINDS = ("guest_speaker", "workshop", "field_trip", "team_challenge", "mentoring")
@@ -65,8 +68,8 @@ class Criteria:
 
 
 @dataclass
-class Found:
-    """One page of results and how many there are in all."""
+class Found(PagerMixin):
+    """One page of results and how many there are in all (the pager macro reads it)."""
 
     total: int
     page: int
@@ -78,13 +81,24 @@ class Found:
 def words_of(text):
     """Search words from what the teacher typed: folded, deduplicated, at most ``MAX_WORDS``."""
     seen = []
-    # Control characters (NUL above all, which PostgreSQL refuses) become spaces.
-    text = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text or "")
-    for word in fold(text).replace(",", " ").split():
+    # A hidden character (NUL above all, which PostgreSQL refuses) separates words.
+    for word in fold(strip_hidden(text or "", " ")).replace(",", " ").split():
         word = word.strip(".;:!?\"'()")[:40]
         if len(word) >= 2 and word not in seen:
             seen.append(word)
     return tuple(seen[:MAX_WORDS])
+
+
+def criteria_from(args, notes):
+    """``Criteria`` from the query string of the finder's form; what was ignored is noted."""
+    words = words_of((querystring.one(args, "q", notes) or "")[:300])
+    unknown_cluster = _l("That career cluster is not known, so every cluster is shown.")
+    cluster = querystring.choice(args, "cluster", codes(CAREER_CLUSTERS), notes, unknown_cluster)
+    unknown_subject = _l("That subject is not known, so every subject is shown.")
+    subject = querystring.choice(args, "subject", SUBJECT_CLUSTERS, notes, unknown_subject)
+    bad_grade = _l("Grades go from K (0) to 12, so every grade is shown.")
+    grade = querystring.number(args, "grade", 0, 12, notes, bad_grade)
+    return Criteria(words=words, cluster=cluster or "", subject=subject or "", grade=grade)
 
 
 def rank(rows, school_lat, school_lon):

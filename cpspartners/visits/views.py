@@ -18,7 +18,7 @@ from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import REQUEST_STATES
 from cpspartners.services import messages
 from cpspartners.services import visit_requests as visit_requests
-from cpspartners.taxonomy import CAREER_CLUSTERS, codes
+from cpspartners.taxonomy import CAREER_CLUSTERS
 from cpspartners.text import clean_query, small_int
 from cpspartners.visits import finder
 from cpspartners.visits.forms import (
@@ -31,7 +31,7 @@ from cpspartners.visits.forms import (
     RequestForm,
 )
 from cpspartners.visits.reassign import candidates as partners_to_offer
-from cpspartners.web import get_or_404, page_number, run
+from cpspartners.web import page_number, run
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -57,7 +57,7 @@ def _date_options(req):
 
 
 def _visible(visit_id):
-    req = get_or_404(VisitRequest, visit_id)
+    req = db.get_or_404(VisitRequest, visit_id)
     if policy.visit_side(current_user, req) is None:
         abort(403)
     return req
@@ -70,38 +70,20 @@ FIND_MENUS = {
 }
 
 
-def _find_criteria(args, notes):
-    """The finder's criteria from the query string; what it had to ignore goes into ``notes``."""
-    cluster = args.get("cluster", "")
-    if cluster and cluster not in codes(CAREER_CLUSTERS):
-        notes.append(_("That career cluster is not known, so every cluster is shown."))
-        cluster = ""
-    subject = args.get("subject", "")
-    if subject and subject not in finder.SUBJECT_CLUSTERS:
-        notes.append(_("That subject is not known, so every subject is shown."))
-        subject = ""
-    grade = small_int(args.get("grade", ""), 0, 12)
-    if args.get("grade") and grade is None:
-        notes.append(_("Grades go from K (0) to 12, so every grade is shown."))
-    words = finder.words_of(args.get("q", "")[:300])
-    return finder.Criteria(words=words, cluster=cluster, subject=subject, grade=grade)
-
-
 @bp.route("/find")
 @policy.requires(policy.is_teacher)
 def find():
     notes = []
-    criteria = _find_criteria(request.args, notes)
+    criteria = finder.criteria_from(request.args, notes)
     school = current_user.school
     found = finder.search(criteria, school, page_number(), current_app.config["PAGE_SIZE"])
     if found.words_ignored:
         notes.append(_("Those words cannot be searched for (too common, or no letters), so every topic is shown."))
     return render_template(
         "visits/find.html",
+        found=found,
         results=found.results,
         total=found.total,
-        page=found.page,
-        pages=found.pages,
         notes=notes,
         q=" ".join(criteria.words),
         cluster=criteria.cluster,

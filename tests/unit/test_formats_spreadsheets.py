@@ -107,6 +107,14 @@ def test_semicolon_separated_files_are_understood():
     assert row.values["name"] == "One"
 
 
+def test_cells_with_hidden_characters_are_refused_as_the_forms_refuse_them():
+    raw = 'external_id,name\nA,Escape\x1bhere\nB,abc\u202edcba\nC,"Two\nlines\tand tab"\nD,Niños ورشة 🐦\n'
+    rows = parse(raw.encode(), COLUMNS)
+    assert [bool(row.errors) for row in rows] == [True, True, False, False]
+    assert "invisible control characters" in rows[0].errors[0]
+    assert rows[2].values["name"] == "Two\nlines\tand tab"
+
+
 def test_huge_cells_are_rejected_not_stored():
     (row,) = parse(("external_id,name\nA," + "x" * 5000 + "\n").encode(), COLUMNS)
     assert any("too long" in e for e in row.errors)
