@@ -99,6 +99,9 @@ STATEFUL = settings(
     stateful_step_count=10,
     deadline=None,  # a step commits and writes the index: its time depends on the machine
     suppress_health_check=[HealthCheck.too_slow],
+    # The same examples on every run, so CI cannot be the first to meet a new one; widen the
+    # search by hand (derandomize=False, more examples) when the services change.
+    derandomize=True,
 )
 _registrations = count(1)
 
@@ -171,8 +174,9 @@ def public_rule_machine(app, specialist_id, index_folder):
                 for listing, owner in self.listing_partner.items():
                     if owner == duplicate:
                         self.listing_partner[listing] = keep
-                if duplicate in self.vetted:
+                if duplicate in self.vetted:  # the records move to keep with everything else
                     self.vetted.add(keep)
+                    self.vetted.discard(duplicate)
                 self.partner_status[duplicate] = PARTNER_INACTIVE
 
         @rule(target=listings, partner_id=partners, audience=st.sampled_from(["students", "classrooms"]))
