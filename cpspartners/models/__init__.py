@@ -1,6 +1,6 @@
 """The data model. Importing this package registers every table with the metadata."""
 
-from cpspartners.models.audit import AuditEntry, ChangeRequest
+from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from cpspartners.models.geo import CommunityArea, School
 from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
@@ -25,6 +25,7 @@ __all__ = [
     "partner_area",
     "User",
     "IndexOutbox",
+    "ImportRun",
     "SeatPool",
     "SeatAllocation",
     "SeatAssignment",

@@ -26,6 +26,8 @@ class AuditEntry(db.Model):
     subject_id = db.Column(db.Integer, nullable=False)
     changes = db.Column(db.JSON, nullable=False, default=dict)  # {field: [old, new]}
     note = db.Column(db.Text, nullable=False, default="")
+    # The spreadsheet import that made this change, if one did.
+    import_run_id = db.Column(db.Integer, db.ForeignKey("import_run.id", ondelete="SET NULL"), index=True)
 
     actor = db.relationship("User")
 
@@ -54,6 +56,10 @@ class ChangeRequest(db.Model):
     reviewed_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
     reviewed_at = db.Column(db.DateTime(timezone=True))
     reviewer_comment = db.Column(db.Text, nullable=False, default="")
+    # The subject's version and values when the partner opened the form: approving applies only
+    # the fields the partner changed from these, so a later correction is never reverted.
+    base_version = db.Column(db.Integer)
+    base = db.Column(db.JSON)
 
     submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
     reviewed_by = db.relationship("User", foreign_keys=[reviewed_by_id])
@@ -62,8 +68,46 @@ class ChangeRequest(db.Model):
         one_of("subject_type", REVIEW_SUBJECTS, "subject_type"),
         one_of("status", codes(REVIEW_STATUSES), "status"),
         db.Index("ix_change_request_subject", "subject_type", "subject_id"),
+        # One open request per object: a second submission edits the first.
+        db.Index(
+            "uq_change_request_open",
+            "subject_type",
+            "subject_id",
+            unique=True,
+            sqlite_where=db.text("status IN ('pending', 'changes_requested')"),
+            postgresql_where=db.text("status IN ('pending', 'changes_requested')"),
+        ),
     )
 
     @property
     def is_open(self):
         return self.status in ("pending", "changes_requested")
+
+
+IMPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class ImportRun(db.Model):
+    """One spreadsheet import: its commit token (applied once), progress and outcome."""
+
+    __tablename__ = "import_run"
+
+    id = db.Column(db.Integer, primary_key=True)
+    token = db.Column(db.String(64), nullable=False, unique=True)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    what = db.Column(db.String(20), nullable=False)  # partners | opportunities
+    filename = db.Column(db.String(255), nullable=False, default="")
+    state = db.Column(db.String(10), nullable=False, default="queued", index=True)
+    total_rows = db.Column(db.Integer, nullable=False, default=0)
+    done_rows = db.Column(db.Integer, nullable=False, default=0)
+    summary = db.Column(db.JSON, nullable=False, default=dict)  # counts by outcome, row reasons
+    error = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = db.Column(db.DateTime(timezone=True))
+
+    actor = db.relationship("User")
+
+    __table_args__ = (
+        one_of("what", ("partners", "opportunities"), "what"),
+        one_of("state", IMPORT_STATES, "state"),
+    )

@@ -89,6 +89,8 @@ class Opportunity(db.Model):
     college_credit = db.Column(db.Boolean, nullable=False, default=False)
     status = db.Column(db.String(16), nullable=False, default="draft", index=True)
     last_verified_at = db.Column(db.DateTime(timezone=True))
+    # Bumped by every save of the listing's content: a form that saw an older version is stale.
+    version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 

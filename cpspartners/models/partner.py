@@ -39,6 +39,16 @@ class Partner(db.Model):
     community_area_number = db.Column(db.Integer, db.ForeignKey("community_area.number"), index=True)
     languages = db.Column(db.String(60), nullable=False, default="en")  # comma-separated codes
     status = db.Column(db.String(10), nullable=False, default="pending", index=True)
+    # The vetting gate, kept by ``services.vetting`` alone (on every vetting write and by the daily
+    # ``flask vetting sweep``): True while the partner holds a current agreement, insurance
+    # certificate and background check, or carries a recorded exemption. ``vetted_until`` is the
+    # last day all three stay current, so the sweep finds who lapses today by an indexed date.
+    vetted = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false(), index=True)
+    vetted_until = db.Column(db.Date, index=True)
+    # A district-run programme's recorded reason to stand outside the gate ("" = none).
+    vetting_exemption = db.Column(db.String(300), nullable=False, default="", server_default="")
+    # Bumped by every save of the profile: a form that saw an older version is stale.
+    version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -27,6 +27,9 @@ class User(UserMixin, db.Model):
     active = db.Column(db.Boolean, nullable=False, default=True)
     # Part of the personal calendar link's signature: changing it revokes every old link.
     calendar_nonce = db.Column(db.String(32), nullable=False, default="", server_default="")
+    # Part of every session and remember-me cookie (``get_id``): bumping it on sign-out, a new
+    # password, deactivation or a role change ends every session the account has anywhere.
+    session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     # Set by the unsubscribe link at the foot of every newsletter.
     newsletter_opt_out = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 

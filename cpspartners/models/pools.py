@@ -82,6 +82,8 @@ class SeatAssignment(db.Model):
     status = db.Column(db.String(10), nullable=False, default="active", index=True)
     renewals = db.Column(db.Integer, nullable=False, default=0)
     reminded_on = db.Column(db.Date)
+    # A seat for a student is given by a code the student enters, never by looking up an email.
+    claim_code = db.Column(db.String(24), unique=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 
     allocation = db.relationship("SeatAllocation", back_populates="assignments")
