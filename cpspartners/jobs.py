@@ -80,6 +80,13 @@ def send_registration_email(user_id, created, base_url):
     return _in_app(base_url, emails.send_registration_email, user_id, created)
 
 
+def send_subscription_confirmation(subscriber_id, base_url):
+    """The link that confirms a family's newsletter subscription, unless it is confirmed already."""
+    from cpspartners.services import newsletter_delivery
+
+    return _in_app(base_url, newsletter_delivery.send_confirmation, subscriber_id)
+
+
 def send_newsletter(newsletter_id):
     from cpspartners import create_app
     from cpspartners.extensions import db

@@ -150,3 +150,20 @@ def test_when_the_queue_is_down_the_job_runs_after_the_response(app, make_user, 
     response = submit(app, "/account/reset", {"email": user.email})
     assert response.status_code == 302 and "Could not queue send_reset_link" in caplog.text
     assert smtp_server.last_to(user.email)
+
+
+def test_newsletter_subscription_answers_alike_and_mails_after_the_response(app, smtp_server, curie):
+    from datetime import UTC, datetime
+
+    from cpspartners.models import NewsletterSubscriber
+
+    confirmed = NewsletterSubscriber(email="known@example.org", language="en", confirmed_at=datetime.now(UTC))
+    db.session.add(confirmed)
+    db.session.commit()
+    form = {"language": "en", "school_id": str(curie.id)}
+    new = submit(app, "/newsletters/subscribe", {"email": "new@example.org", **form}, buffered=False)
+    assert new.status_code == 200 and smtp_server.messages == []  # the answer is out, the mail not yet
+    new.close()
+    known = submit(app, "/newsletters/subscribe", {"email": "known@example.org", **form})
+    assert answer(new) == answer(known)
+    assert smtp_server.attempts == ["new@example.org"]  # a confirmed address is not mailed again
