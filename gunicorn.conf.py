@@ -29,6 +29,15 @@ proxy_protocol = "v1"
 # small-memory machine set WEB_CONCURRENCY lower; gunicorn reads that variable for its default.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * _cores() + 1))
 
+
+def pre_fork(server, worker):
+    """Tell each worker how many serve with it (CPSPARTNERS_WORKERS, read into the app's config),
+    whatever set the count: this file, WEB_CONCURRENCY, -w, or TTIN/TTOU signals since. With more
+    than one, the app refuses rate-limit counters in memory, which each worker keeps alone
+    (cpspartners/security.py, check_rate_limit_storage)."""
+    os.environ["CPSPARTNERS_WORKERS"] = str(max(server.num_workers, server.cfg.workers))
+
+
 # The slowest pages are the specialists' full CSV exports: 6-10 s at 20,000 listings on two
 # shared cores, growing with the directory to an estimated 30-50 s at 100,000
 # (docs/benchmarks.md). gunicorn's default of 30 s would kill them; 60 s lets them finish and

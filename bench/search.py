@@ -118,6 +118,9 @@ def env_for(index_dir):
         CPSPARTNERS_SECRET_KEY="bench-only",
         CPSPARTNERS_SQLALCHEMY_DATABASE_URI="sqlite:///" + DB,
         CPSPARTNERS_SEARCH_INDEX_DIR=index_dir,
+        # Two workers may not keep rate limits in memory (the app refuses to start); /search has
+        # no limit, so Redis is never asked.
+        CPSPARTNERS_RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1",
     )
     return env
 

@@ -31,7 +31,11 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
     # Rate limits (Flask-Limiter syntax). Storage: memory unless CPSPARTNERS_RATELIMIT_STORAGE_URI is set.
+    # Memory counts in each process alone: with more than one worker it must be shared (Redis).
     RATELIMIT_STORAGE_URI = "memory://"
+    # How many processes serve the site at once. gunicorn.conf.py sets it for each worker
+    # (CPSPARTNERS_WORKERS); with more than one, production refuses memory rate-limit storage.
+    WORKERS = 1
     RATELIMIT_HEADERS_ENABLED = False
     SIGNIN_LIMIT_PER_ADDRESS = "20 per minute;100 per hour"
     SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"

@@ -2,8 +2,26 @@
 
 from flask import has_request_context, request
 from flask_babel import get_locale, refresh
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
 
 LANG_COOKIE = "lang"
+
+
+def _lazy_message_as_html(message: LazyString) -> Markup:
+    """A translated message is text: in a page its characters are escaped like any other text.
+
+    Flask-Babel's lazy strings say they are HTML already (their ``__html__`` returns them as they
+    are), so a message formatted with what someone typed, ``_l("We found no organization called
+    %(name)s", name=field.data)``, came back as markup wherever Jinja met it: a field's errors,
+    ``errors|join``, a notice. No message of ours holds markup on purpose, and escaping one that
+    holds none changes nothing on the page; the plain text (``str``: email, CSV, logs) keeps what
+    was typed. Set here, once, so it holds for every lazy message on every path.
+    """
+    return escape(str(message))
+
+
+LazyString.__html__ = _lazy_message_as_html  # type: ignore[method-assign]
 
 
 def select_locale():

@@ -1,4 +1,90 @@
-"""RQ jobs. A worker runs them with its own app: ``rq worker cpspartners --url $CPSPARTNERS_RQ_REDIS_URL``."""
+"""Jobs: work that leaves the request. ``later(job, *args)`` runs one of them.
+
+With ``RQ_REDIS_URL`` set, a job goes on the "cpspartners" queue, and a worker runs it with its
+own app: ``rq worker cpspartners --url $CPSPARTNERS_RQ_REDIS_URL``. Without it (or when Redis
+does not answer), the job runs in this process once the response has been sent
+(``response.call_on_close``): the person gets their answer first, and the answer is the same
+whatever the job will find.
+"""
+
+from flask import after_this_request, current_app, has_app_context, has_request_context
+
+QUEUE = "cpspartners"
+
+
+def later(job, *args):
+    """Run ``job(*args)`` outside the current request (its arguments must be plain values)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    redis_url = app.config.get("RQ_REDIS_URL")
+    if redis_url:
+        from redis import Redis
+        from redis.exceptions import RedisError
+        from rq import Queue
+
+        try:
+            Queue(QUEUE, connection=Redis.from_url(redis_url)).enqueue(job, *args)
+            return
+        except RedisError:
+            app.logger.exception("Could not queue %s; running it after the response instead", job.__name__)
+    if not has_request_context():  # a command: there is no response to wait for
+        _run_inline(app, job, args)
+        return
+
+    @after_this_request
+    def _after_sending(response):
+        response.call_on_close(lambda: _run_inline(app, job, args))
+        return response
+
+
+def _run_inline(app, job, args):
+    """Run a job in a fresh app context of ``app`` (its own database session); a failure is
+    logged, as a worker would, and never reaches the visitor, who already has their answer."""
+    with app.app_context():
+        try:
+            job(*args)
+        except Exception:
+            app.logger.exception("Job %s failed", job.__name__)
+
+
+def _in_app(base_url, work, *args):
+    """``work(*args)`` in a request context on ``base_url`` (for links in emails): in the current
+    app (run inline) or, in an RQ worker, in an app made for the job."""
+    if has_app_context():
+        with current_app.test_request_context(base_url=base_url):
+            return work(*args)
+    from cpspartners import create_app
+
+    with create_app().test_request_context(base_url=base_url):
+        return work(*args)
+
+
+def send_reset_link(email, base_url):
+    """A reset link to ``email`` if an account has it. The lookup happens here, in the job, so
+    the request does the same work for every address."""
+    from cpspartners.accounts import emails
+
+    return _in_app(base_url, emails.send_reset_link, email)
+
+
+def send_confirmation(user_id, base_url):
+    """The link that confirms an account's address (a new account, or "send it again")."""
+    from cpspartners.accounts import emails
+
+    return _in_app(base_url, emails.send_confirmation, user_id)
+
+
+def send_registration_email(user_id, created, base_url):
+    """After a registration: the confirmation link, or "you already have an account"."""
+    from cpspartners.accounts import emails
+
+    return _in_app(base_url, emails.send_registration_email, user_id, created)
+
+
+def send_subscription_confirmation(subscriber_id, base_url):
+    """The link that confirms a family's newsletter subscription, unless it is confirmed already."""
+    from cpspartners.services import newsletter_delivery
+
+    return _in_app(base_url, newsletter_delivery.send_confirmation, subscriber_id)
 
 
 def send_newsletter(newsletter_id):

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import request, url_for
 
+MEMORY_STORAGE = "memory://"
+
 # No inline script or style anywhere: every script and stylesheet comes from /static.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -52,5 +54,29 @@ def add_security_headers(response):
     return response
 
 
+def check_rate_limit_storage(app):
+    """Rate limits hold across workers: more than one worker needs shared counters.
+
+    Flask-Limiter's memory storage counts in each process alone, so with four workers "5 sign-ins
+    a minute per account" let 9 through. Production refuses to start that way (the workers fail
+    to boot and gunicorn exits, as with the default secret key); debugging or testing only warns.
+    """
+    workers = app.config.get("WORKERS") or 1
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or MEMORY_STORAGE)
+    if not isinstance(workers, int) or workers <= 1 or not storage.startswith(MEMORY_STORAGE):
+        return
+    message = (
+        f"Refusing to start {workers} workers with rate limits in memory: each worker would count "
+        "alone, and the sign-in, reset and registration limits would let several times too many "
+        "through. Set CPSPARTNERS_RATELIMIT_STORAGE_URI (or RATELIMIT_STORAGE_URI in "
+        "instance/config.py) to redis://127.0.0.1:6379/1, or run one worker (docs/deploy.md, Redis)."
+    )
+    if app.debug or app.testing:
+        app.logger.warning(message)
+        return
+    raise RuntimeError(message)
+
+
 def init_security(app):
+    check_rate_limit_storage(app)
     app.after_request(add_security_headers)

@@ -14,6 +14,7 @@ from itertools import count
 
 import pytest
 from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from cpspartners import create_app
@@ -87,9 +88,19 @@ def fresh_g_per_request(app):
         g.__dict__.clear()
 
 
+class ServerLikeClient(FlaskClient):
+    """Reads each response whole, then closes it, as a WSGI server does once it has sent it: work
+    a view leaves for after the response (``jobs.later``: the account emails) has run when the
+    call returns. Werkzeug's client would otherwise never close a response it was not asked to."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(_schema, tmp_path):
     app = create_app(config_for(_schema, SEARCH_INDEX_DIR=str(tmp_path / "search-index")))
+    app.test_client_class = ServerLikeClient
     fresh_g_per_request(app)
     with app.app_context():
         yield app

@@ -8,13 +8,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cpspartners import partner_lookup, policy
-from cpspartners.accounts.auth import (
-    make_confirm_token,
-    make_reset_token,
-    user_from_confirm_token,
-    user_from_reset_token,
-)
+from cpspartners import jobs, partner_lookup, policy
+from cpspartners.accounts.auth import user_from_confirm_token, user_from_reset_token
 from cpspartners.accounts.forms import (
     PasswordForm,
     ProfileForm,
@@ -25,7 +20,6 @@ from cpspartners.accounts.forms import (
 )
 from cpspartners.extensions import limiter
 from cpspartners.formtools import school_options
-from cpspartners.mail import send_email
 from cpspartners.security import safe_next
 from cpspartners.services import ServiceError
 from cpspartners.services import accounts as service
@@ -94,31 +88,6 @@ def _register_from(data):
     )
 
 
-def _send_confirmation(user):
-    """Mail ``user`` the link that confirms their address."""
-    send_email(
-        user.email,
-        "confirm",
-        user.preferred_language,
-        user=user,
-        link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True),
-    )
-
-
-def _send_registration_email(user, created):
-    """A new account gets its confirmation link; an address that already had one gets a reset link."""
-    if created:
-        _send_confirmation(user)
-    else:
-        send_email(
-            user.email,
-            "already_registered",
-            user.preferred_language,
-            user=user,
-            link=url_for("accounts.reset_request", _external=True),
-        )
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def register():
@@ -132,7 +101,9 @@ def register():
         except ServiceError as error:
             form.role.errors.append(str(error))
         else:
-            _send_registration_email(user, created)
+            # Mail leaves the request: the answer is the same, and as quick, for a new address
+            # and one that already has an account.
+            jobs.later(jobs.send_registration_email, user.id, created, request.url_root)
             # The same words either way: the form must not reveal which addresses have accounts.
             flash(
                 _("Thank you. We sent a message to that address: follow its link to confirm it, then sign in."),
@@ -156,7 +127,7 @@ def confirm(token):
 @policy.signed_in
 def resend_confirmation():
     if current_user.email_confirmed_at is None:
-        _send_confirmation(current_user)
+        jobs.later(jobs.send_confirmation, current_user.id, request.url_root)
     flash(_("We sent the confirmation link again."), "success")
     return redirect(url_for("accounts.profile"))
 
@@ -167,16 +138,9 @@ def resend_confirmation():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = service.find_user_by_email(form.email.data)
-        if user is not None and user.is_active:
-            send_email(
-                user.email,
-                "reset",
-                user.preferred_language,
-                user=user,
-                minutes=current_app.config["RESET_LINK_MAX_AGE"] // 60,
-                link=url_for("accounts.reset", token=make_reset_token(user), _external=True),
-            )
+        # The same work for every address: one job, which looks the account up and mails it a
+        # link if there is one. The answer cannot tell a known address from an unknown one.
+        jobs.later(jobs.send_reset_link, form.email.data, request.url_root)
         flash(_("If an account uses that address, we sent it a link to choose a new password."), "success")
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/reset_request.html", form=form), 200 if not form.errors else 400

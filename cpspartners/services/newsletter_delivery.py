@@ -103,19 +103,29 @@ def unsubscribe(token: str) -> bool:
 
 
 def subscribe(email: str, language: str, school_id: int | None = None) -> NewsletterSubscriber:
-    """Add (or refresh) a family address and email it a confirmation link (once it is saved).
+    """Add (or refresh) a family address; a job emails it a confirmation link (once it is saved).
 
     The answer is the same whether or not the address was already there, so the form does not
-    tell anyone who subscribes.
+    tell anyone who subscribes: the mail leaves the request (``jobs.later``), and whether a link
+    is due (not yet confirmed) is decided in the job.
     """
+    from cpspartners import jobs
+
     subscriber = _save_subscriber(email.strip().lower(), language, school_id)
-    if subscriber.confirmed_at is None:
-        token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).dumps(
-            {"s": subscriber.id, "e": subscriber.email}
-        )
-        link = url_for("newsletters.subscribe_confirm", token=token, _external=True)
-        send_email(subscriber.email, "newsletter_confirm", subscriber.language, link=link)
+    jobs.later(jobs.send_subscription_confirmation, subscriber.id, url_for("directory.home", _external=True))
     return subscriber
+
+
+def send_confirmation(subscriber_id: int) -> EmailMessage | None:
+    """Mail a family address the link that confirms its subscription, unless it is confirmed."""
+    subscriber = db.session.get(NewsletterSubscriber, subscriber_id)
+    if subscriber is None or subscriber.confirmed_at is not None:
+        return None
+    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT).dumps(
+        {"s": subscriber.id, "e": subscriber.email}
+    )
+    link = url_for("newsletters.subscribe_confirm", token=token, _external=True)
+    return send_email(subscriber.email, "newsletter_confirm", subscriber.language, link=link)
 
 
 @transaction

@@ -1,0 +1,60 @@
+"""The account emails: the confirmation link, the reset link, "you already have an account".
+
+They are sent by jobs (``cpspartners.jobs``), never in the request that asked for them, so a
+request takes the same time and answers alike whether or not an address has an account. A job
+runs with a request context on the base URL the request gave, for the links.
+"""
+
+from flask import current_app, url_for
+
+from cpspartners.accounts.auth import make_confirm_token, make_reset_token
+from cpspartners.extensions import db
+from cpspartners.mail import send_email
+from cpspartners.models import User
+from cpspartners.services import accounts as service
+
+
+def send_reset_link(email):
+    """Mail a reset link to ``email`` if an active account has it; otherwise nothing."""
+    user = service.find_user_by_email(email)
+    if user is None or not user.is_active:
+        return None
+    return send_email(
+        user.email,
+        "reset",
+        user.preferred_language,
+        user=user,
+        minutes=current_app.config["RESET_LINK_MAX_AGE"] // 60,
+        link=url_for("accounts.reset", token=make_reset_token(user), _external=True),
+    )
+
+
+def send_confirmation(user_id):
+    """Mail the link that confirms the account's address, unless it is confirmed already."""
+    user = db.session.get(User, user_id)
+    if user is None or user.email_confirmed_at is not None:
+        return None
+    return send_email(
+        user.email,
+        "confirm",
+        user.preferred_language,
+        user=user,
+        link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True),
+    )
+
+
+def send_registration_email(user_id, created):
+    """After a registration: a new account gets its confirmation link; an address that already had
+    an account gets a message saying so, with the way to reset its password."""
+    if created:
+        return send_confirmation(user_id)
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    return send_email(
+        user.email,
+        "already_registered",
+        user.preferred_language,
+        user=user,
+        link=url_for("accounts.reset_request", _external=True),
+    )
