@@ -113,3 +113,67 @@ def test_every_path_screens_the_answer(people, program):
     assert count(Application) == 0
     application = applications.apply(people["student"], program, ANSWER, send_anyway=True)
     assert EMAIL not in application.answer and PHONE not in application.answer
+
+
+# --- The audit log names students by record number -------------------------------------------------
+
+
+def test_specialists_never_see_a_students_email_in_the_audit_log_or_its_csv(app, people, program):
+    from cpspartners.services import accounts
+
+    student = people["student"]
+    accounts.update_profile(student, "Ana María Reyes", "es")  # the student is the actor
+    legacy = AuditEntry(  # an entry written before students were named by number
+        actor_id=student.id, actor_label=student.email, action="updated_profile", subject_type="user", subject_id=1
+    )
+    db.session.add(legacy)
+    db.session.commit()
+    specialist = as_(app, people["specialist"])
+    page = specialist.get("/review/audit").get_data(as_text=True)
+    assert "Student #%d" % student.id in page
+    assert student.email not in page
+    csv = specialist.get("/transfers/audit.csv").get_data(as_text=True)
+    assert "Student #%d" % student.id in csv and student.email not in csv
+    # The "Who" filter cannot test whether an address belongs to a student.
+    probe = specialist.get("/review/audit?actor=" + student.email).get_data(as_text=True)
+    assert "No entries match" in probe
+    assert "Student #%d" % student.id in specialist.get("/review/audit?actor=student+%23").get_data(as_text=True)
+    staff_probe = specialist.get("/review/audit?actor=staff@example.org")
+    assert staff_probe.status_code == 200
+
+
+# --- List views are access-logged like detail views -------------------------------------------------
+
+
+def _views(note_start):
+    return db.session.scalars(
+        select(AuditEntry.subject_id).where(
+            AuditEntry.subject_type == "student_record",
+            AuditEntry.action == "viewed",
+            AuditEntry.note.startswith(note_start),
+        )
+    ).all()
+
+
+def test_the_partners_applications_list_is_access_logged(app, people, program):
+    applications.apply(people["student"], program)
+    applications.apply(people["student2"], program)
+    assert as_(app, people["staff"]).get("/applications/received").status_code == 200
+    assert sorted(_views("/applications/received")) == sorted([people["student"].id, people["student2"].id])
+    logged = db.session.scalars(select(AuditEntry).where(AuditEntry.note.startswith("/applications/received"))).all()
+    assert {e.actor_id for e in logged} == {people["staff"].id}
+    as_(app, people["specialist"]).get("/applications/received?state=submitted")
+    assert len(_views("/applications/received?state=submitted")) == 2
+
+
+def test_the_specialists_credential_queue_is_access_logged(app, people, program):
+    from cpspartners.models.outcomes import CREDENTIAL_KINDS
+    from cpspartners.services import credentials
+
+    application = applications.apply(people["student"], program)
+    applications.move(application, "accepted", people["staff"])
+    applications.move(application, "completed", people["staff"])
+    kind = CREDENTIAL_KINDS[0][0] if isinstance(CREDENTIAL_KINDS[0], tuple) else CREDENTIAL_KINDS[0]
+    credentials.record_credential(people["staff"], application, kind, "CPR", None, TODAY, "card")
+    assert as_(app, people["specialist"]).get("/outcomes/credentials").status_code == 200
+    assert _views("/outcomes/credentials") == [people["student"].id]

@@ -162,7 +162,7 @@ def received():
     notes = []
     opp_id, state = _received_filters(request.args, notes)
     pagination = page_of(_received(opp_id, state), page_number(), current_app.config["PAGE_SIZE"])
-    return render_template(
+    page = render_template(
         "applications/partner_list.html",
         pagination=pagination,
         rows=[(applications.for_partner_view(a), a.opportunity) for a in pagination.items],
@@ -172,6 +172,9 @@ def received():
         state=state,
         states=STATE_LABELS,
     )
+    # Logged once the page is built: the log commits, which would expire the rows it shows.
+    audit.log_student_access(current_user, [a.student for a in pagination.items], request.full_path.rstrip("?"))
+    return page
 
 
 @bp.route("/<int:application_id>")
