@@ -177,3 +177,83 @@ def test_the_specialists_credential_queue_is_access_logged(app, people, program)
     credentials.record_credential(people["staff"], application, kind, "CPR", None, TODAY, "card")
     assert as_(app, people["specialist"]).get("/outcomes/credentials").status_code == 200
     assert _views("/outcomes/credentials") == [people["student"].id]
+
+
+# --- Seats go to students by a claim code -------------------------------------------------------------
+
+
+@pytest.fixture
+def allocation(people):
+    from cpspartners.models import SeatPool
+    from cpspartners.services import pools
+
+    pool = SeatPool(name="Certificates", provider=people["other_partner"], total_seats=10, validity_days=120)
+    db.session.add(pool)
+    db.session.commit()
+    return pools.allocate(pool.id, people["partner"].id, 3)
+
+
+def _assign(staff, allocation, data):
+    return post(staff, f"/pools/seats/{allocation.id}/assign", data, token_from="/pools/seats")
+
+
+def test_seat_assignment_never_tells_a_partner_whether_an_email_is_a_students(app, people, allocation):
+    from cpspartners.models import SeatAssignment
+
+    staff = as_(app, people["staff"])
+    answers = []
+    for email in (people["student"].email, "nobody-at-all@example.org"):
+        response = _assign(staff, allocation, {"student_email": email, "holder_language": "en"})
+        followed = staff.get(response.headers["Location"]).get_data(as_text=True)
+        answers.append((response.status_code, followed.replace(email, "EMAIL")))
+    assert answers[0] == answers[1]
+    assert count(SeatAssignment) == 0
+    page = staff.get("/pools/seats").get_data(as_text=True)
+    assert 'name="student_email"' not in page and "Reyes" not in page
+
+
+def test_a_student_claims_a_seat_with_the_code_and_the_partner_sees_the_first_name_only(app, people, allocation):
+    from cpspartners.models import SeatAssignment
+    from cpspartners.services import pools
+
+    staff = as_(app, people["staff"])
+    response = _assign(staff, allocation, {"for_whom": "student", "holder_name": "Ana R.", "holder_language": "en"})
+    seat = db.session.scalars(select(SeatAssignment)).one()
+    code = pools.shown_code(seat.claim_code)
+    assert seat.holder_user_id is None and len(seat.claim_code) == 10
+    assert set(seat.claim_code) <= set(pools.CODE_ALPHABET)
+    assert code in staff.get(response.headers["Location"]).get_data(as_text=True)
+    student = as_(app, people["student"])
+    claimed = post(student, "/pools/my-seats", {"code": code.lower().replace("-", " ")}, token_from="/pools/my-seats")
+    assert claimed.status_code == 302
+    db.session.refresh(seat)
+    assert seat.holder_user_id == people["student"].id and seat.holder_name == "" and seat.claim_code is None
+    assert "Certificates" in student.get("/pools/my-seats").get_data(as_text=True)
+    page = staff.get("/pools/seats").get_data(as_text=True)
+    assert "Ana" in page and "Reyes" not in page and people["student"].email not in page
+    # A used code does not work twice, for anyone.
+    again = post(as_(app, people["student2"]), "/pools/my-seats", {"code": code}, token_from="/pools/my-seats")
+    assert again.status_code == 400 and "does not match a seat" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("code", ["WRONG-CODE1", "ABCDE-FGHJK", "x" * 40, "<b>1</b>"])
+def test_a_wrong_code_gets_a_clear_4xx_in_the_students_language(app, people, allocation, code):
+    student = as_(app, people["student"], "es")
+    response = post(student, "/pools/my-seats", {"code": code}, token_from="/pools/my-seats")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "código" in html and "<b>1</b>" not in html
+
+
+def test_only_students_claim_seats(app, people):
+    assert as_(app, people["staff"]).get("/pools/my-seats").status_code == 403
+
+
+def test_family_seats_work_as_before(app, people, allocation):
+    from cpspartners.models import SeatAssignment
+
+    staff = as_(app, people["staff"])
+    data = {"for_whom": "family", "holder_name": "Familia Reyes", "holder_email": "mama@example.org"}
+    assert _assign(staff, allocation, {**data, "holder_language": "es"}).status_code == 302
+    seat = db.session.scalars(select(SeatAssignment)).one()
+    assert (seat.holder_name, seat.holder_email, seat.claim_code) == ("Familia Reyes", "mama@example.org", None)
