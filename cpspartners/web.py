@@ -24,13 +24,14 @@ def page_number():
     return querystring.page(request.args, [], current_app.config["MAX_PAGE"])
 
 
-def run(action, *args, success="", **kwargs):
+def run(action, *args, success="", handled=(), **kwargs):
     """Call a service. A refusal the person can act on is flashed (the page says why) and None
-    returned; NotAllowed and NotFound go on to the app's error handler (a 403 or 404 page).
+    returned; NotAllowed and NotFound go on to the app's error handler (a 403 or 404 page), and
+    the errors in ``handled`` to the caller, which shows them beside its form.
     Returns the service's result, or True when it returned nothing."""
     try:
         result = action(*args, **kwargs)
-    except (NotAllowed, NotFound):
+    except (NotAllowed, NotFound, *handled):
         raise
     except ServiceError as error:
         flash(str(error), "error")

@@ -357,6 +357,9 @@ MATRIX.update(
             lambda w, own: f"/pools/seats/assignments/{w.assignment(own).id}/renew",
             only("partner_staff", other={"partner_staff": "403"}),
         ),
+        # A student's seats and the claim-code form.
+        ("pools.my_seats", "GET"): (lambda w, own: "/pools/my-seats", only("student")),
+        ("pools.my_seats", "POST"): (lambda w, own: "/pools/my-seats", only("student")),
     }
 )
 

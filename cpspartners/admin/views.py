@@ -13,7 +13,7 @@ from cpspartners.models import User
 from cpspartners.models.queries import page_of
 from cpspartners.services import ServiceError
 from cpspartners.services import accounts as service
-from cpspartners.services.audit import log_student_record_access
+from cpspartners.services.audit import log_student_access, log_student_record_access
 from cpspartners.taxonomy import PARTNER_ACTIVE, PARTNER_PENDING, ROLES, codes
 from cpspartners.text import clean_query
 from cpspartners.web import page_number, run
@@ -33,8 +33,10 @@ def users():
         stmt = stmt.where(policy.accounts_with_role(role))
     if query:
         stmt = stmt.where(func.lower(User.email).contains(query.lower(), autoescape=True))
-    page = page_number()
-    return render_template("admin/users.html", pagination=page_of(stmt, page, 50), role=role, query=query, roles=ROLES)
+    pagination = page_of(stmt, page_number(), 50)
+    page = render_template("admin/users.html", pagination=pagination, role=role, query=query, roles=ROLES)
+    log_student_access(current_user, pagination.items, request.full_path.rstrip("?"))  # after: it commits
+    return page
 
 
 @bp.route("/pending")

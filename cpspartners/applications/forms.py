@@ -2,16 +2,20 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DecimalField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from cpspartners.formtools import (
     REQUIRED,
+    MessageForm,
     PlainText,
     max_length,
     options,
     strip,
 )
+
+# Shown (with the warning) only when a student's text held contact details.
+SEND_HIDDEN = _l("Send it with these details hidden")
 
 
 class ApplyForm(FlaskForm):
@@ -30,6 +34,15 @@ class ApplyForm(FlaskForm):
         ),
         validators=[Optional(), max_length(2000), PlainText()],
     )
+    send_anyway = BooleanField(SEND_HIDDEN)
+    contact_found = None  # what screening found, when the view sends the form back for it
+
+
+class ThreadMessageForm(MessageForm):
+    """A message in an application's thread; a student may send one with contact details hidden."""
+
+    send_anyway = BooleanField(SEND_HIDDEN)
+    contact_found = None
 
 
 MOVES = (

@@ -10,13 +10,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cpspartners import policy, querystring
-from cpspartners.applications.forms import ApplyForm, MoveForm
+from cpspartners.applications.forms import ApplyForm, MoveForm, ThreadMessageForm
 from cpspartners.extensions import db
-from cpspartners.formtools import ActionForm, MessageForm
+from cpspartners.formtools import ActionForm
 from cpspartners.models import Application, Opportunity, queries
 from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import APPLICATION_STATES
 from cpspartners.services import applications, audit, messages
+from cpspartners.services.student_text import ContactDetailsFound
 from cpspartners.web import form_errors_flash, page_number, run
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
@@ -62,8 +63,19 @@ def apply(slug):
     opp = db.first_or_404(queries.public_opportunities().where(Opportunity.slug == slug))
     form = ApplyForm()
     if not form.validate_on_submit():
-        return render_template("directory/opportunity_detail.html", opp=opp, today=date.today(), apply_form=form), 400
-    application = run(applications.apply, current_user, opp, form.answer.data or "", kind=form.kind.data)
+        return _apply_again(opp, form)
+    try:
+        application = run(
+            applications.apply,
+            current_user,
+            opp,
+            form.answer.data or "",
+            kind=form.kind.data,
+            send_anyway=form.send_anyway.data,
+            handled=(ContactDetailsFound,),
+        )
+    except ContactDetailsFound as found:
+        return _apply_again(opp, _warn(form, form.answer, found))
     if application:
         if application.state == "waitlisted":
             flash(_("All places are taken, so you are on the waitlist. We will tell you if a place opens."), "info")
@@ -73,6 +85,18 @@ def apply(slug):
             flash(_("Thank you. Your application was sent; the partner will answer here."), "success")
         return redirect(url_for("applications.mine"))
     return redirect(url_for("directory.opportunity_detail", slug=opp.slug))
+
+
+def _apply_again(opp, form):
+    return render_template("directory/opportunity_detail.html", opp=opp, today=date.today(), apply_form=form), 400
+
+
+def _warn(form, text_field, found):
+    """Nothing was sent: say beside the text what contact details it holds and why they may not
+    go to a partner, and offer to send it with them hidden."""
+    text_field.errors = [*text_field.errors, str(found)]
+    form.contact_found = found.screened
+    return form
 
 
 @bp.route("/mine")
@@ -138,7 +162,7 @@ def received():
     notes = []
     opp_id, state = _received_filters(request.args, notes)
     pagination = page_of(_received(opp_id, state), page_number(), current_app.config["PAGE_SIZE"])
-    return render_template(
+    page = render_template(
         "applications/partner_list.html",
         pagination=pagination,
         rows=[(applications.for_partner_view(a), a.opportunity) for a in pagination.items],
@@ -148,6 +172,9 @@ def received():
         state=state,
         states=STATE_LABELS,
     )
+    # Logged once the page is built: the log commits, which would expire the rows it shows.
+    audit.log_student_access(current_user, [a.student for a in pagination.items], request.full_path.rstrip("?"))
+    return page
 
 
 @bp.route("/<int:application_id>")
@@ -157,7 +184,7 @@ def detail(application_id):
     side = policy.application_side(current_user, application)
     if side == "partner":
         audit.log_student_record_access(current_user, application.student, "application %d" % application.id)
-    return _render_detail(application, side, MessageForm(), MoveForm())
+    return _render_detail(application, side, ThreadMessageForm(), MoveForm())
 
 
 def _render_detail(application, side, message_form, move_form, status=200):
@@ -182,11 +209,20 @@ def _render_detail(application, side, message_form, move_form, status=200):
 def send_message(application_id):
     application = _visible(application_id)
     side = policy.application_side(current_user, application)
-    form = MessageForm()
-    if form.validate_on_submit() and run(
-        messages.post, current_user, application, form.body.data, success=_("Your message was sent.")
-    ):
-        return redirect(url_for("applications.detail", application_id=application.id) + "#messages")
+    form = ThreadMessageForm()
+    try:
+        if form.validate_on_submit() and run(
+            messages.post,
+            current_user,
+            application,
+            form.body.data,
+            send_anyway=form.send_anyway.data,
+            success=_("Your message was sent."),
+            handled=(ContactDetailsFound,),
+        ):
+            return redirect(url_for("applications.detail", application_id=application.id) + "#messages")
+    except ContactDetailsFound as found:
+        _warn(form, form.body, found)
     return _render_detail(application, side, form, MoveForm(), 400)
 
 
@@ -208,4 +244,4 @@ def move(application_id):
         ):
             flash(_("The student has been told."), "info")
         return redirect(url_for("applications.detail", application_id=application.id))
-    return _render_detail(application, side, MessageForm(), form, 400)
+    return _render_detail(application, side, ThreadMessageForm(), form, 400)

@@ -19,7 +19,8 @@ class AuditEntry(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     actor_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    # The actor's email at the time, so the entry still says who it was if the account goes.
+    # Who it was, kept if the account goes: a staff member's email at the time; a student's record
+    # number ("Student #12"), never a student's email (services.audit.label_for).
     actor_label = db.Column(db.String(254), nullable=False, default="")
     action = db.Column(db.String(40), nullable=False, index=True)
     subject_type = db.Column(db.String(20), nullable=False)

@@ -64,6 +64,14 @@ class SeatAllocation(db.Model):
 HOLDER_RULE = "(holder_user_id IS NOT NULL) <> (holder_name <> '')"
 
 
+def holder_label(holder, holder_name):
+    """What the distributor sees of a holder: the name it gave, or a student account's first
+    name only, as partners see on applications (never the full name, never the email)."""
+    if holder is None:
+        return holder_name
+    return (holder.name or "").split(" ")[0]
+
+
 class SeatAssignment(db.Model):
     """One seat held by one student or family, from ``starts_on`` to ``expires_on`` inclusive."""
 
@@ -98,7 +106,7 @@ class SeatAssignment(db.Model):
 
     @property
     def holder_display(self):
-        return self.holder.name if self.holder is not None else self.holder_name
+        return holder_label(self.holder, self.holder_name)
 
 
 class SeatWaitlistEntry(db.Model):
@@ -119,6 +127,10 @@ class SeatWaitlistEntry(db.Model):
 
     allocation = db.relationship("SeatAllocation")
     holder = db.relationship("User")
+
+    @property
+    def holder_display(self):
+        return holder_label(self.holder, self.holder_name)
 
     __table_args__ = (
         one_of("status", ("waiting", "assigned", "withdrawn"), "status"),

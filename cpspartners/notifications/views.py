@@ -56,7 +56,7 @@ def unread_count():
 def workflow_links(user):
     """The main-menu entries for the workflows this person takes part in."""
     if policy.is_student(user):
-        return [("applications.mine", _("My applications"))]
+        return [("applications.mine", _("My applications")), ("pools.my_seats", _("My seats"))]
     if policy.is_teacher(user):
         return [("visits.find", _("Find a speaker")), ("visits.mine", _("My requests"))]
     if policy.is_partner_staff(user):

@@ -17,7 +17,7 @@ from cpspartners.models.outcomes import CREDENTIAL_KINDS, RESPONDENT_ROLES, RUBR
 from cpspartners.models.queries import page_of
 from cpspartners.outcomes.forms import CredentialForm, FeedbackForm
 from cpspartners.paging import PagerMixin
-from cpspartners.services import ServiceError, credentials, exports, feedback, outcomes
+from cpspartners.services import ServiceError, audit, credentials, exports, feedback, outcomes
 from cpspartners.text import small_int
 from cpspartners.web import csv_download, page_number, run
 
@@ -155,7 +155,9 @@ def export_csv():
 def credential_queue():
     page = page_number()
     pagination = page_of(credentials.claimed(), page, current_app.config["PAGE_SIZE"])
-    return render_template("outcomes/credentials.html", pagination=pagination, form=ActionForm())
+    page = render_template("outcomes/credentials.html", pagination=pagination, form=ActionForm())
+    audit.log_student_access(current_user, [c.student for c in pagination.items], request.full_path.rstrip("?"))
+    return page
 
 
 @bp.route("/credentials/<int:credential_id>/<any(confirm, reject):decision>", methods=["POST"])

@@ -81,17 +81,43 @@ class AllocationForm(FlaskForm):
         partner_lookup.check_choice(field, _l("Choose the distributor from the list."))
 
 
+FOR_WHOM = (
+    ("family", _l("A family: reminders go to an adult's email")),
+    ("student", _l("A student with an account: you get a code to give them")),
+)
+
+
 class AssignForm(FlaskForm):
-    student_email = EmailField(
-        _l("Student account email"),
+    """A seat for a family (name and an adult's email) or a student (a name, and a code the
+    student enters in their account). There is no field for a student's email: a partner must
+    not learn whether an address belongs to a student."""
+
+    # Not sent (an older page, a script): a family, which then needs an adult's email.
+    for_whom = RadioField(_l("Who is the seat for?"), default="family", choices=options(FOR_WHOM))
+    holder_name = StringField(
+        _l("Name, as you know them"),
         filters=[strip],
-        validators=[Optional(), Email(_l("Enter a valid email address.")), max_length(254)],
-        description=_l("For a student with an account. Otherwise fill in the family below."),
+        validators=[DataRequired(_l("Write the student's or the family's name.")), max_length(120), PlainText()],
     )
-    holder_name = StringField(_l("Family name"), filters=[strip], validators=[Optional(), max_length(120), PlainText()])
     holder_email = EmailField(
-        _l("Adult's email for reminders"),
+        _l("Adult's email for reminders (families)"),
         filters=[strip],
         validators=[Optional(), Email(_l("Enter a valid email address.")), max_length(254)],
     )
     holder_language = SelectField(_l("Language for reminders"), choices=options(LANGUAGE_OPTIONS))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and self.for_whom.data == "family" and not self.holder_email.data:
+            self.holder_email.errors = [_l("Give an adult's email for the family's reminders.")]
+            return False
+        return valid
+
+
+class ClaimForm(FlaskForm):
+    code = StringField(
+        _l("Seat code"),
+        filters=[strip],
+        description=_l("The code the organization gave you, for example ABCDE-FGHJK."),
+        validators=[DataRequired(_l("Type the code you were given.")), max_length(40), PlainText()],
+    )

@@ -2,6 +2,7 @@
 distributors' staff assign seats to families or students, renew, release and see the waitlist."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,9 +11,9 @@ from cpspartners import partner_lookup, policy
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
 from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
-from cpspartners.pools.forms import AllocationForm, AssignForm, PoolForm
+from cpspartners.pools.forms import AllocationForm, AssignForm, ClaimForm, PoolForm
 from cpspartners.services import pools
-from cpspartners.services.accounts import find_user_by_email
+from cpspartners.services.errors import RuleBroken
 from cpspartners.services.pools import Holder, PoolError
 from cpspartners.web import csv_download
 
@@ -148,40 +149,39 @@ def distributor_seats():
         active={a.id: [s for s in a.assignments if s.status == "active"] for a in allocations},
         form=AssignForm(),
         action_form=ActionForm(),
+        shown_code=pools.shown_code,
     )
 
 
-def _student_holder(email):
-    """``(holder, problem)`` for the student account with that email address."""
-    student = find_user_by_email(email)
-    if not policy.is_student_account(student):
-        return None, _("No student account has that email address.")
-    return Holder(user_id=student.id, language=student.preferred_language), None
-
-
 def _holder_from(form):
-    """``(holder, problem)``: who the seat is for (a student account, or a family by name and
-    an adult's email), or why the form cannot say."""
+    """``(holder, problem)``: who the seat is for (a family by name and an adult's email, or a
+    student by name, who claims it with a code), or why the form cannot say. Nothing here looks
+    an account up: the answer is the same whatever address is typed."""
     if not form.validate_on_submit():
         errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return None, errors or _("The form expired. Please submit it again.")
-    if form.student_email.data:
-        return _student_holder(form.student_email.data)
-    if form.holder_name.data and form.holder_email.data:
-        return Holder(
-            name=form.holder_name.data, email=form.holder_email.data, language=form.holder_language.data
-        ), None
-    return None, _("Give a student account's email, or a family name with an adult's email.")
+    email = form.holder_email.data if form.for_whom.data == "family" else ""
+    return Holder(name=form.holder_name.data, email=email, language=form.holder_language.data), None
 
 
 def _assign(allocation, holder):
-    """Give ``holder`` a seat, or a place on the waitlist when none is free; flash which."""
+    """Give ``holder`` a seat, or a place on the waitlist when none is free; flash which (and
+    the code to hand a student)."""
     try:
         result = pools.assign(allocation.id, holder)
     except PoolError as error:
         flash(str(error), "error")
         return
-    if isinstance(result, SeatAssignment):
+    if isinstance(result, SeatAssignment) and result.claim_code:
+        flash(
+            _(
+                "Seat assigned. Give %(name)s this code: %(code)s. They enter it in their account under “My seats”.",
+                name=result.holder_name,
+                code=pools.shown_code(result.claim_code),
+            ),
+            "success",
+        )
+    elif isinstance(result, SeatAssignment):
         flash(_("Seat assigned."), "success")
     else:
         flash(_("No seat is free: added to the waitlist."), "success")
@@ -217,3 +217,22 @@ def seat_change(assignment_id, how):
     except PoolError as error:
         flash(str(error), "error")
     return redirect(url_for("pools.distributor_seats"))
+
+
+@bp.route("/my-seats", methods=["GET", "POST"])
+@policy.requires(policy.is_student)
+def my_seats():
+    """A student's seats, and the form to claim one with the code a distributor gave them."""
+    form = ClaimForm()
+    if form.validate_on_submit():
+        try:
+            seat = pools.claim(current_user, form.code.data)
+        except RuleBroken as error:
+            form.code.errors.append(str(error))
+        else:
+            pool_name = seat.allocation.pool.localized("name", str(get_locale()))
+            until = format_date(seat.expires_on, "long")
+            flash(_("The seat is yours: %(pool)s, until %(date)s.", pool=pool_name, date=until), "success")
+            return redirect(url_for("pools.my_seats"))
+    seats = pools.seats_of(current_user)
+    return render_template("pools/my_seats.html", form=form, seats=seats), 400 if form.errors else 200

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from cpspartners import policy
 from cpspartners.extensions import db
@@ -16,7 +17,7 @@ from cpspartners.models.queries import page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
 from cpspartners.partners.views import area_options
 from cpspartners.review.forms import CommentForm, MergeForm, VerifyForm, VettingForm
-from cpspartners.services import ServiceError, feedback, listings, upkeep
+from cpspartners.services import ServiceError, audit, feedback, listings, upkeep
 from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
 from cpspartners.text import clean_query, small_int
 from cpspartners.web import page_number, run
@@ -337,13 +338,17 @@ def audit_filters(args):
     action = clean_query(args.get("action"), 40)
     actor = clean_query(args.get("actor"), 254)
     subject_id = small_int(args.get("subject_id", ""), 1, 2_000_000_000)
-    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    stmt = (
+        select(AuditEntry)
+        .options(selectinload(AuditEntry.actor))  # to name a student actor by number (audit.shown_actor)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
     if subject_type:
         stmt = stmt.where(AuditEntry.subject_type == subject_type)
     if action:
         stmt = stmt.where(AuditEntry.action == action)
     if actor:
-        stmt = stmt.where(func.lower(AuditEntry.actor_label).contains(actor.lower(), autoescape=True))
+        stmt = stmt.where(audit.actor_matches(actor))
     if subject_id:
         stmt = stmt.where(AuditEntry.subject_id == subject_id)
     return stmt, {"subject_type": subject_type, "action": action, "actor": actor, "subject_id": subject_id or ""}
@@ -358,6 +363,7 @@ def audit_log():
     return render_template(
         "review/audit.html",
         pagination=pagination,
+        shown_actor=audit.shown_actor,
         subject_types=AUDIT_SUBJECTS,
         actions=actions,
         selected=selected,

@@ -15,6 +15,7 @@ from sqlalchemy import Select, or_, select, update
 from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Opportunity, User
+from cpspartners.services import student_text
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from cpspartners.services.notify import Page, notify, partner_staff
@@ -56,17 +57,24 @@ def give_back_seat(opportunity_id: int) -> None:
 
 @transaction
 def apply(
-    student: User, opportunity: Opportunity, answer: str = "", kind: str = "apply", today: date | None = None
+    student: User,
+    opportunity: Opportunity,
+    answer: str = "",
+    kind: str = "apply",
+    today: date | None = None,
+    send_anyway: bool = False,
 ) -> Application:
-    """Apply (or express interest). Returns the application, submitted or waitlisted."""
+    """Apply (or express interest). Returns the application, submitted or waitlisted.
+
+    An answer holding contact details is refused (``student_text.ContactDetailsFound``) unless
+    ``send_anyway``, and then stored masked."""
     check_can_apply(student, opportunity, today or date.today())
+    answer = student_text.for_partner(student, (answer or "").strip(), send_anyway)
     if db.session.scalar(
         select(Application.id).where(Application.opportunity_id == opportunity.id, Application.student_id == student.id)
     ):
         raise Conflict(_l("You have already applied for this."))
-    application = Application(
-        opportunity_id=opportunity.id, student_id=student.id, kind=kind, answer=(answer or "").strip()
-    )
+    application = Application(opportunity_id=opportunity.id, student_id=student.id, kind=kind, answer=answer)
     if kind == "apply" and opportunity.capacity is not None:
         application.holds_seat = take_seat(opportunity.id)
         application.state = "submitted" if application.holds_seat else "waitlisted"

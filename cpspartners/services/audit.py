@@ -1,8 +1,11 @@
 """Audit entries: who changed what, with old and new values. Written, never edited."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, func, not_, or_
 
 from cpspartners import policy
 from cpspartners.extensions import db
@@ -41,7 +44,7 @@ def record(
     """Add an audit entry to the current transaction (the service running it commits)."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
-        actor_label=getattr(actor, "email", "") or "system",
+        actor_label=label_for(actor),
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -52,10 +55,47 @@ def record(
     return entry
 
 
+# --- Who did it, as the audit log shows it ---------------------------------------------------------
+# The data inventory (docs/data-inventory.md): a student's email is seen by the student and by
+# admins on the account's own page, by nobody in the audit log. A student is named there by
+# record number; staff by their email, so specialists can tell who did what.
+
+
+def label_for(actor: User | None) -> str:
+    """What an entry keeps as its actor: a staff member's email, a student's record number."""
+    if actor is None:
+        return "system"
+    if policy.is_student_account(actor):
+        return "Student #%d" % actor.id
+    return actor.email or "system"
+
+
+def shown_actor(entry: AuditEntry) -> str:
+    """The actor of ``entry`` as the audit page and its CSV show it (entries written before
+    students were labelled by number still carry the email: it is not shown)."""
+    if entry.actor is not None and policy.is_student_account(entry.actor):
+        return _("Student #%(id)d", id=entry.actor.id)
+    return entry.actor_label
+
+
+def actor_matches(text: str) -> ColumnElement[bool]:
+    """Entries whose actor's label contains ``text`` (the "Who" filter). A student actor's old
+    email label never matches, so the filter cannot test whether an address is a student's."""
+    student_actor = AuditEntry.actor.has(policy.accounts_with_role("student"))
+    label = func.lower(AuditEntry.actor_label).contains(text.lower(), autoescape=True)
+    old_email = AuditEntry.actor_label.contains("@")
+    return and_(label, or_(AuditEntry.actor_id.is_(None), not_(student_actor), not_(old_email)))
+
+
 @transaction
+def log_student_access(actor: User, students: Iterable[User | None], where: str) -> list[AuditEntry]:
+    """Record that a staff member saw students' records (FERPA/SOPPA access log): one entry per
+    student shown, whether on a detail page (one student) or a list page (the page's students)."""
+    shown = {s.id: s for s in students if s is not None and policy.is_student_account(s)}
+    return [record(actor, "viewed", "student_record", student_id, note=where) for student_id in shown]
+
+
 def log_student_record_access(actor: User, student: User | None, where: str) -> AuditEntry | None:
-    """Record that a staff member looked at a student's account (FERPA/SOPPA access log)."""
-    if student is None or not policy.is_student_account(student):
-        return None
-    entry = record(actor, "viewed", "student_record", student.id, note=where)
-    return entry
+    """``log_student_access`` for one student's page."""
+    entries = log_student_access(actor, [student], where)
+    return entries[0] if entries else None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, Feedback, Opportunity, Partner
 from cpspartners.models.outcomes import RUBRIC
+from cpspartners.services import audit
 from cpspartners.services.imports import OPPORTUNITY_COLUMNS, PARTNER_COLUMNS
 
 BATCH = 1000
@@ -111,7 +112,7 @@ def audit_csv(stmt: Select[tuple[AuditEntry]]) -> Sheet:
         return "; ".join("%s: %s -> %s" % (name, pair[0], pair[1]) for name, pair in (entry.changes or {}).items())
 
     return header, (
-        [e.at.isoformat(), e.actor_label, e.action, e.subject_type, e.subject_id, changes(e), e.note]
+        [e.at.isoformat(), audit.shown_actor(e), e.action, e.subject_type, e.subject_id, changes(e), e.note]
         for e in db.session.scalars(stmt)
     )
 

@@ -7,6 +7,7 @@ from sqlalchemy import Select, select
 from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import Application, Message, User, VisitRequest
+from cpspartners.services import student_text
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import Page, notify, partner_staff
@@ -21,8 +22,11 @@ def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
 
 
 @transaction
-def post(sender: User, thread: Application | VisitRequest, body: str | None) -> Message:
-    """Add a message and tell the other side; one transaction."""
+def post(sender: User, thread: Application | VisitRequest, body: str | None, send_anyway: bool = False) -> Message:
+    """Add a message and tell the other side; one transaction.
+
+    A student's message holding contact details is refused (``student_text.ContactDetailsFound``)
+    unless ``send_anyway``, and then stored masked."""
     side = policy.thread_side(sender, thread)
     if side is None:
         raise NotAllowed(_l("This conversation is not yours."))
@@ -31,6 +35,7 @@ def post(sender: User, thread: Application | VisitRequest, body: str | None) -> 
         raise RuleBroken(_l("Write a message first."))
     if len(body) > MAX_LENGTH:
         raise RuleBroken(_l("Use at most %(max)d characters.", max=MAX_LENGTH))
+    body = student_text.for_partner(sender, body, send_anyway)
     is_application = isinstance(thread, Application)
     message = Message(
         sender_id=sender.id,

@@ -5,6 +5,7 @@ the pool when allocating), so two distributors' staff assigning the last seat at
 cannot both get it on PostgreSQL; SQLite serialises writers anyway.
 """
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,10 +14,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
-from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry, User
 from cpspartners.services._base import transaction
-from cpspartners.services.errors import NotFound, RuleBroken
+from cpspartners.services.errors import NotAllowed, NotFound, RuleBroken
 
 
 class PoolError(RuleBroken):
@@ -85,6 +87,13 @@ def allocate(pool_id: int, distributor_id: int, seats: int) -> SeatAllocation:
 
 @dataclass(frozen=True)
 class Holder:
+    """Who a seat is for: a family (a name and an adult's email for reminders), or a student,
+    known to the distributor by name only, who claims the seat with a code (``claim``).
+
+    A distributor never names a student's account: looking one up by email would tell a partner
+    whether an address belongs to a student, and then the student's name. ``user_id`` is for the
+    seats given before codes, and for tests."""
+
     user_id: int | None = None
     name: str = ""
     email: str = ""
@@ -99,18 +108,50 @@ class Holder:
         }
 
 
+# Codes a student types from a note or a message: no 0/O, 1/I/L, or U (no words by accident).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_LENGTH = 10  # 30**10 ≈ 6e14: guessing one is hopeless; shown as two groups of five
+
+
+def new_claim_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def shown_code(code: str) -> str:
+    """``ABCDEFGHJK`` as it is printed for a person: ``ABCDE-FGHJK``."""
+    return code[:5] + "-" + code[5:] if code else ""
+
+
+def typed_code(text: str) -> str:
+    """A code as a student typed it (any case, spaces or dashes) in its stored form."""
+    return "".join(c for c in (text or "").upper() if c.isalnum())[:24]
+
+
+def waits_for_claim(holder_user_id: int | None, holder_email: str) -> bool:
+    """The one rule for which seats are a student's, to be claimed with a code: a seat held by a
+    name with no account and no adult's email (a family always gives an adult's email)."""
+    return holder_user_id is None and not holder_email
+
+
+def _code_if_claimable(fields: dict[str, Any]) -> dict[str, Any]:
+    claimable = waits_for_claim(fields.get("holder_user_id"), fields.get("holder_email", ""))
+    return {**fields, "claim_code": new_claim_code() if claimable else None}
+
+
 @transaction
 def assign(allocation_id: int, holder: Holder, today: date | None = None) -> SeatAssignment | SeatWaitlistEntry:
     """A seat if one is free, else a place on the waitlist. Returns the assignment or the entry."""
     today = today or date.today()
     if not holder.user_id and not holder.name.strip():
-        raise PoolError(_l("Give the student's account or the family's name."))
+        raise PoolError(_l("Give the student's or the family's name."))
     allocation = _locked(SeatAllocation, allocation_id)
     if not allocation.pool.is_open:
         raise PoolError(_l("This pool is closed."))
     result: SeatAssignment | SeatWaitlistEntry
     if active_count(allocation.id) < allocation.seats:
-        result = SeatAssignment(allocation_id=allocation.id, **_validity(allocation, today), **holder.fields())
+        result = SeatAssignment(
+            allocation_id=allocation.id, **_validity(allocation, today), **_code_if_claimable(holder.fields())
+        )
     else:
         result = SeatWaitlistEntry(allocation_id=allocation.id, **holder.fields())
     db.session.add(result)
@@ -171,14 +212,51 @@ def promote_waitlist(allocation: SeatAllocation, today: date) -> list[SeatAssign
 def _seat_for(entry: SeatWaitlistEntry, allocation: SeatAllocation, today: date) -> SeatAssignment:
     """The seat a waiting person gets; their waitlist entry is done."""
     entry.status = "assigned"
-    return SeatAssignment(
-        allocation_id=allocation.id,
-        holder_user_id=entry.holder_user_id,
-        holder_name=entry.holder_name,
-        holder_email=entry.holder_email,
-        holder_language=entry.holder_language,
-        **_validity(allocation, today),
+    holder = {
+        "holder_user_id": entry.holder_user_id,
+        "holder_name": entry.holder_name,
+        "holder_email": entry.holder_email,
+        "holder_language": entry.holder_language,
+    }
+    return SeatAssignment(allocation_id=allocation.id, **_code_if_claimable(holder), **_validity(allocation, today))
+
+
+WRONG_CODE = _l(
+    "That code does not match a seat waiting to be claimed. Check it with the organization that gave it to you."
+)
+
+
+@transaction
+def claim(student: User, code: str, today: date | None = None) -> SeatAssignment:
+    """The seat whose code ``student`` typed becomes theirs; the code is used up. The name the
+    distributor gave is dropped: the seat now belongs to the account."""
+    if not policy.is_student_account(student):
+        raise NotAllowed(_l("Only students claim seats with a code."))
+    wanted = typed_code(code)
+    assignment = (
+        db.session.scalars(select(SeatAssignment).where(SeatAssignment.claim_code == wanted).with_for_update()).first()
+        if len(wanted) == CODE_LENGTH
+        else None
     )
+    if assignment is None or assignment.holder_user_id is not None:
+        raise RuleBroken(WRONG_CODE)
+    if assignment.status != "active" or assignment.expires_on < (today or date.today()):
+        raise RuleBroken(_l("That seat has expired or was given back. Ask the organization that gave you the code."))
+    assignment.holder_user_id = student.id
+    assignment.holder_name = ""
+    assignment.holder_email = ""
+    assignment.holder_language = student.preferred_language
+    assignment.claim_code = None
+    return assignment
+
+
+def seats_of(student: User) -> Sequence[SeatAssignment]:
+    """The seats a student holds, newest first."""
+    return db.session.scalars(
+        select(SeatAssignment)
+        .where(SeatAssignment.holder_user_id == student.id)
+        .order_by(SeatAssignment.expires_on.desc(), SeatAssignment.id.desc())
+    ).all()
 
 
 @transaction
