@@ -5,14 +5,16 @@ sessions end server-side when they should; the district's messages say they are 
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from cpspartners import policy
 from cpspartners.accounts.auth import make_reset_token
 from cpspartners.calendars import personal
 from cpspartners.extensions import db
-from cpspartners.models import Application, Notification, User, VisitRequest
-from cpspartners.services import accounts, applications, feedback, messages, visit_requests
+from cpspartners.models import Application, Notification, Opportunity, User, VisitRequest
+from cpspartners.services import accounts, applications, feedback, messages, outbox, visit_requests
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from tests.conftest import TEST_PASSWORD, csrf_token, post, sign_in_as
 
@@ -182,6 +184,51 @@ def test_a_specialist_cannot_revoke_a_students_account_from_the_page(app, crew, 
     response = post(specialist, f"/admin/users/{world['student'].id}/revoke")
     assert response.status_code == 403
     assert db.session.get(User, world["student"].id).is_approved
+
+
+def test_a_revoked_account_keeps_no_notifications_and_is_emailed_none(crew, make_user):
+    world, (staff, _visit) = crew
+    person = staff["approved"]
+    colleague = make_user("partner_staff", partner=world["partner"])
+    applications.apply(make_user("student"), world["opp"], answer="Me too")
+    assert notified(person) == notified(colleague) == 1
+    accounts.revoke_approval(make_user("specialist"), person)
+    assert notified(person) == 0
+    assert outbox.recipients_waiting(100) == [colleague.id]
+    # Switched off: the queued notification stays on the account but is never emailed.
+    accounts.set_role(make_user("admin"), colleague, "partner_staff", world["partner"].id, active=False)
+    assert notified(colleague) == 1 and outbox.recipients_waiting(100) == []
+
+
+SIDE_ROLES = ("student", "teacher", "partner_staff", "specialist", "admin")
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(role=st.sampled_from(SIDE_ROLES), approved=st.booleans(), active=st.booleans(), own=st.booleans())
+def test_no_account_out_of_good_standing_has_a_side(role, approved, active, own):
+    """Whatever the account, if it is not in good standing no workflow check lets it in; if it
+    is, the owner or the partner's staff do get in (the rule is not simply "nobody")."""
+    user = User(id=7, role=role, is_approved=approved, active=active, partner_id=3 if role == "partner_staff" else None)
+    user.school_id = 1 if role in ("student", "teacher") else None
+    owner = 7 if own else 8
+    application = Application(id=1, student_id=owner, opportunity=Opportunity(id=1, partner_id=3 if own else 4))
+    visit = VisitRequest(id=1, teacher_id=owner, partner_id=3 if own else 4)
+    sides = (
+        policy.application_side(user, application),
+        policy.visit_side(user, visit),
+        policy.survey_role(user, application),
+        policy.survey_role(user, visit),
+        policy.can_record_credential(user, application) or None,
+        policy.is_partner_account(user)
+        or policy.is_teacher_account(user)
+        or policy.is_specialist_account(user)
+        or None,
+    )
+    if not policy.in_good_standing(user):
+        assert sides == (None,) * len(sides)
+        assert not active or (role in policy.WAIT_FOR_APPROVAL and not approved)
+    elif own or role in policy.STAFF:
+        assert policy.application_side(user, application) or policy.visit_side(user, visit)
 
 
 # --- Point 8: sessions -----------------------------------------------------------------------

@@ -4,12 +4,12 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from cpspartners import policy
 from cpspartners.extensions import db
-from cpspartners.models import ChangeRequest, Partner, User
+from cpspartners.models import ChangeRequest, Notification, Partner, User
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import record
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
@@ -168,7 +168,14 @@ def revoke_approval(actor: User, user: User) -> None:
         raise Conflict(_l("That account is not approved."))
     user.is_approved = False
     end_sessions(user)
+    _forget_notifications(user)
     record(actor, "revoked_approval", "user", user.id, {"is_approved": [True, False]})
+
+
+def _forget_notifications(user: User) -> None:
+    """What the account was told in the role it no longer holds (students' activity, requests)
+    must not stay readable, or be emailed, once that role is gone."""
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
 
 
 ROLE_FIELDS = ("role", "partner_id", "active", "school_id", "grade")
@@ -191,6 +198,8 @@ def set_role(
     changes = {f: [before[f], getattr(user, f)] for f in ROLE_FIELDS if before[f] != getattr(user, f)}
     if changes:
         end_sessions(user)  # a session keeps no rights the account no longer has
+        if "role" in changes or "partner_id" in changes:
+            _forget_notifications(user)
         record(actor, "changed_role", "user", user.id, changes)
     return changes
 
