@@ -13,7 +13,7 @@ from cpspartners import policy
 from cpspartners.accounts.auth import make_reset_token
 from cpspartners.calendars import personal
 from cpspartners.extensions import db
-from cpspartners.models import Application, Notification, Opportunity, User, VisitRequest
+from cpspartners.models import Application, AuditEntry, Notification, Opportunity, User, VisitRequest
 from cpspartners.services import accounts, applications, feedback, messages, outbox, visit_requests
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from tests.conftest import TEST_PASSWORD, csrf_token, post, sign_in_as
@@ -131,6 +131,12 @@ def test_revoked_teacher_is_told_nothing_and_sees_no_requests(crew, make_user):
     world, (staff, visit) = crew
     specialist, teacher = make_user("specialist"), world["teacher"]
     accounts.revoke_approval(specialist, teacher)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "revoked_approval")).one()
+    assert (entry.actor_id, entry.subject_id, entry.changes) == (
+        specialist.id,
+        teacher.id,
+        {"is_approved": [True, False]},
+    )
     assert policy.visit_side(teacher, visit) is None
     with pytest.raises(NotAllowed):
         visit_requests.create(teacher, world["partner"], "Drones", 9, 25, [date.today() + timedelta(days=20)])
