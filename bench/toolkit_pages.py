@@ -61,7 +61,7 @@ def main():
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
         for label, path in (
             ("GET /transfers/opportunities.csv", "/transfers/opportunities.csv"),
             ("GET /transfers/partners.csv", "/transfers/partners.csv"),

@@ -6,9 +6,11 @@ matters, the object; ``requires`` turns one of them into a view decorator. Anony
 are sent to sign in; signed-in people without the right get a 403.
 
 Two layers. The ``is_*`` checks views use also want an approved, active account. The workflow
-checks services use (``*_account``, the sides of an application or a visit) read identity and
-role only: a view has already let the person in, and the command line and jobs act for accounts
-as they are. A few return SQL conditions, so lists and recipients follow the same rules.
+checks services use (``*_account``, the sides of an application or a visit) want an account in
+good standing (``in_good_standing``: active, and approved if its role waits for approval), so a
+pending, revoked or switched-off account acts for nobody on any path: pages, services, calendar
+feeds, the command line and jobs. A few return SQL conditions, so lists and notification
+recipients follow the same rules.
 """
 
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from typing import ParamSpec, TypeAlias, TypeVar
 
 from flask import abort
 from flask_login import AnonymousUserMixin, current_user
-from sqlalchemy import ColumnElement, and_, false, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from cpspartners.extensions import login_manager
 from cpspartners.models import Application, Notification, Opportunity, Partner, SeatAllocation, User, VisitRequest
@@ -166,16 +168,31 @@ def signed_in(view: Callable[P, R]) -> Callable[P, R]:
     return wrapped
 
 
-# --- Workflow checks for services: identity and role, approval aside ---------------------------
+# --- Workflow checks for services: an account in good standing, in its role ------------------
+
+
+def in_good_standing(user: MaybePerson) -> bool:
+    """Active, and approved if the role waits for approval: the only accounts that act for a
+    partner, a school or themselves. Revoking an approval or switching an account off takes it
+    out of every workflow check below (and of ``staff_of``) on the next request."""
+    if user is None or not getattr(user, "active", False):
+        return False
+    return bool(user.is_approved) or user.role not in WAIT_FOR_APPROVAL
 
 
 def _holds(user: MaybePerson, *roles: str) -> bool:
+    """``user`` acts in one of ``roles``: the role, in good standing."""
+    return _is_role(user, *roles) and in_good_standing(user)
+
+
+def _is_role(user: MaybePerson, *roles: str) -> bool:
+    """Identity only, whatever the account's state: for describing an account, not for acting."""
     return user is not None and getattr(user, "role", None) in roles
 
 
 def is_student_account(user: MaybePerson) -> bool:
     """A student's account, whatever its state (staff reading one is logged)."""
-    return _holds(user, "student")
+    return _is_role(user, "student")
 
 
 def is_teacher_account(user: MaybePerson) -> bool:
@@ -204,7 +221,8 @@ def can_request_visits(user: MaybePerson) -> bool:
 
 
 def _is(user: MaybePerson, user_id: int | None) -> bool:
-    return user is not None and getattr(user, "id", None) == user_id
+    """``user`` is the account ``user_id``, in good standing."""
+    return user is not None and getattr(user, "id", None) == user_id and in_good_standing(user)
 
 
 def application_side(user: MaybePerson, application: Application) -> str | None:
@@ -232,6 +250,12 @@ def visit_side(user: MaybePerson, req: VisitRequest) -> str | None:
     if is_specialist_account(user):
         return "specialist"
     return None
+
+
+def writes_for_district(sender: MaybePerson) -> bool:
+    """Messages from specialists and admins are the district's (labelled so to every reader,
+    never as the partner's), whatever the account's state now."""
+    return _is_role(sender, *STAFF)
 
 
 def thread_side(user: MaybePerson, thread: Application | VisitRequest) -> str | None:
@@ -274,9 +298,14 @@ def is_approved_account(user: User) -> bool:
     return bool(user.is_approved)
 
 
+def needs_approval(user: User) -> bool:
+    """A teacher's or partner-staff account: a specialist approves it, and may revoke that."""
+    return user.role in WAIT_FOR_APPROVAL
+
+
 def awaits_approval(user: User) -> bool:
     """A teacher or partner-staff account no specialist has approved yet."""
-    return user.role in WAIT_FOR_APPROVAL and not user.is_approved
+    return needs_approval(user) and not user.is_approved
 
 
 # --- The same rules as SQL conditions on User or Application ----------------------------------
@@ -285,21 +314,27 @@ def awaits_approval(user: User) -> bool:
 def applications_visible_to(user: Person) -> ColumnElement[bool]:
     """The applications ``user`` may list (Application joined to its Opportunity): their own,
     their partner's, or all of them for specialists."""
-    if is_student_account(user):
+    if _holds(user, "student"):
         return Application.student_id == user.id
     if _holds(user, "partner_staff"):
         return Opportunity.partner_id == user.partner_id
     return true() if is_specialist_account(user) else false()
 
 
+def accounts_in_good_standing() -> ColumnElement[bool]:
+    """``in_good_standing`` as a condition on User."""
+    return and_(User.active.is_(True), or_(User.is_approved.is_(True), User.role.not_in(WAIT_FOR_APPROVAL)))
+
+
 def staff_of(partner_id: int) -> ColumnElement[bool]:
-    """The accounts that speak for a partner (told of its applications and requests)."""
-    return and_(User.partner_id == partner_id, User.role == "partner_staff")
+    """The accounts that speak for a partner (told of its applications and requests): its
+    approved, active staff only."""
+    return and_(User.partner_id == partner_id, User.role == "partner_staff", accounts_in_good_standing())
 
 
 def specialist_accounts() -> ColumnElement[bool]:
-    """Specialists' and admins' accounts (told of requests nobody answered)."""
-    return User.role.in_(STAFF)
+    """Specialists' and admins' active accounts (told of requests nobody answered)."""
+    return and_(User.role.in_(STAFF), accounts_in_good_standing())
 
 
 def accounts_awaiting_approval() -> ColumnElement[bool]:

@@ -106,6 +106,7 @@ AUDIT_ACTIONS = (
     ("password_reset", _l("Password changed")),
     ("updated_profile", _l("Profile updated")),
     ("approved_account", _l("Account approved")),
+    ("revoked_approval", _l("Approval withdrawn")),
     ("changed_role", _l("Role changed")),
     ("created_account", _l("Account created")),
     ("submitted", _l("Sent for review")),

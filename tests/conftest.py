@@ -246,7 +246,7 @@ def make_user(app, curie, make_partner):
 def sign_in_as(client, user):
     """Put ``user`` in the client's session (what a successful sign-in does)."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()  # "id:session_version", as login_user stores it
         session["_fresh"] = True
     return client
 
@@ -324,6 +324,7 @@ def people(app, make_partner, curie):
     other_partner = make_partner(name="Austin Builders")
 
     def user(email, role, **extra):
+        extra.setdefault("is_approved", True)  # approved accounts: pending ones act for nobody
         person = User(email=email, role=role, name=extra.pop("name", email.split("@")[0].title()), **extra)
         db.session.add(person)
         return person

@@ -160,7 +160,7 @@ def test_account_switched_off_while_signed_in_counts_as_signed_out(client_as):
     db.session.commit()
     response = client.get("/visits/mine")
     assert response.status_code == 302 and response.headers["Location"].startswith("/account/sign-in")
-    assert not client.user.is_authenticated and client.user.get_id() == str(client.user.id)
+    assert not client.user.is_authenticated and client.user.get_id() == "%d:0" % client.user.id
 
 
 def test_remember_me_sets_a_persistent_httponly_cookie(client, make_user):

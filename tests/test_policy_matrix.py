@@ -30,15 +30,22 @@ from cpspartners.models import (
 )
 from tests.conftest import csrf_token, sign_in_as
 
-ROLES = ("anonymous", "student", "teacher", "partner_staff", "specialist", "admin")
+ACTIVE_ROLES = ("student", "teacher", "partner_staff", "specialist", "admin")
+# Accounts that act for nobody: waiting for approval (or with it withdrawn), and switched off.
+# A pending account is signed in but holds no role's rights; a switched-off one is a visitor.
+PENDING = ("pending_teacher", "pending_partner_staff")
+DEACTIVATED = tuple(f"deactivated_{role}" for role in ACTIVE_ROLES)
+ROLES = ("anonymous", *ACTIVE_ROLES, *PENDING, *DEACTIVATED)
+SIGNED_OUT = ("anonymous", *DEACTIVATED)
 EVERYONE = dict.fromkeys(ROLES, "ok")
-SIGNED_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
+SIGNED_IN = {role: "login" if role in SIGNED_OUT else "ok" for role in ROLES}
 
 
 def only(*allowed, other=None):
-    """Cells for a route limited to ``allowed`` roles; ``other`` overrides cells for other objects."""
+    """Cells for a route limited to ``allowed`` roles; ``other`` overrides cells for other objects.
+    Pending accounts get a 403 and switched-off ones are sent to sign in, like visitors."""
     own = {role: ("ok" if role in allowed else "403") for role in ROLES}
-    own["anonymous"] = "login"
+    own.update(dict.fromkeys(SIGNED_OUT, "login"))
     return {"own": own, "other": {**own, **(other or {})}}
 
 
@@ -87,7 +94,7 @@ MATRIX = {
     # Anyone holding the link may confirm; visitors are then sent on to sign in.
     ("accounts.confirm", "GET"): (
         lambda w, own: f"/account/confirm/{make_confirm_token(w.account(own))}",
-        same({**EVERYONE, "anonymous": "login"}),
+        same({**EVERYONE, **dict.fromkeys(SIGNED_OUT, "login")}),
     ),
     ("accounts.resend_confirmation", "POST"): (lambda w, own: "/account/confirm", same(SIGNED_IN)),
     ("accounts.reset_request", "GET"): (lambda w, own: "/account/reset", same(EVERYONE)),
@@ -195,6 +202,10 @@ MATRIX = {
     ),
     ("admin.approve_user", "POST"): (
         lambda w, own: f"/admin/users/{w.account(own).id}/approve",
+        only(*STAFF, other={"specialist": "403"}),
+    ),
+    ("admin.revoke_approval", "POST"): (
+        lambda w, own: f"/admin/users/{w.account(own).id}/revoke",
         only(*STAFF, other={"specialist": "403"}),
     ),
     ("admin.set_role", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/role", only("admin")),
@@ -366,7 +377,8 @@ MATRIX.update(
 
 class World:
     """Two partners with an opportunity, a change request and a vetting record each, and one
-    user per role; the partner-staff user works for partner A ("own")."""
+    user per role; the partner-staff users (approved, pending, switched off) work for partner A
+    ("own")."""
 
     def __init__(self, make_partner, make_opportunity, curie):
         self.school = curie
@@ -378,22 +390,26 @@ class World:
             db.session.add(change)
             self.changes[own] = change
         self.users = {}
-        for role in ROLES[1:]:
+        for name in ROLES[1:]:
+            role = name.removeprefix("pending_").removeprefix("deactivated_")
             user = User(
-                email=f"{role}@matrix.example",
+                email=f"{name}@matrix.example",
                 role=role,
-                is_approved=True,
+                is_approved=name not in PENDING,
+                active=name not in DEACTIVATED,
                 school_id=curie.id if role in ("student", "teacher") else None,
                 grade=9 if role == "student" else None,
                 partner=self.partners[True] if role == "partner_staff" else None,
             )
             db.session.add(user)
-            self.users[role] = user
+            self.users[name] = user
+        # The pending teacher's account is the "own" account specialists look at, and it asked
+        # for the "other" visit: waiting for approval, it must not see even its own request.
         self.accounts = {
-            True: User(email="pending-teacher@matrix.example", role="teacher", school_id=curie.id),
+            True: self.users["pending_teacher"],
             False: User(email="student@other.example", role="student", school_id=curie.id, grade=7),
         }
-        db.session.add_all(self.accounts.values())
+        db.session.add(self.accounts[False])
         db.session.commit()
         students = {True: self.users["student"], False: self.accounts[False]}
         teachers = {True: self.users["teacher"], False: self.accounts[True]}

@@ -23,17 +23,29 @@ def init_auth(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        from cpspartners.models import User
-
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+        return user_from_session_id(user_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
         # A relative path only: safe_next checks it again on the way back.
         return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+
+
+def user_from_session_id(session_id):
+    """The account a session or remember-me cookie names (``User.get_id``: "id:version"), or None
+    when the version is not the account's current one (signed out, new password, role changed,
+    switched off, approval revoked) or the account is switched off. Ids without a version, from
+    before versions existed, are refused too: their owners sign in once more."""
+    from cpspartners import policy
+    from cpspartners.models import User
+
+    user_id, _, version = str(session_id or "").partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or (user.session_version or 0) != int(version) or not policy.is_signed_in(user):
+        return None
+    return user
 
 
 def _serializer(salt):

@@ -68,6 +68,8 @@ def sign_in():
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
+    if policy.is_signed_in(current_user):
+        service.sign_out(current_user)  # every copy of this session and its remember-me cookie too
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("directory.home"))
@@ -176,6 +178,13 @@ def profile():
     ), 200 if not form.errors else 400
 
 
+def _keep_this_session():
+    """A new password ends every session; the one that just proved it continues, under the new
+    session version (and keeps "remember me" if this browser had it)."""
+    remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    login_user(current_user._get_current_object(), remember=bool(remembered))
+
+
 @bp.route("/password", methods=["POST"])
 @policy.signed_in
 def change_password():
@@ -187,6 +196,7 @@ def change_password():
         except ServiceError as error:
             password_form.current.errors.append(str(error))
         else:
+            _keep_this_session()
             flash(_("Your password is changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form), 400

@@ -76,6 +76,17 @@ def approve_user(user_id):
     return redirect(url_for("admin.pending"))
 
 
+@bp.route("/users/<int:user_id>/revoke", methods=["POST"])
+@policy.requires(policy.can_approve_accounts)
+def revoke_approval(user_id):
+    """Withdraw an approval: the account acts for nobody from its next request."""
+    user = db.get_or_404(User, user_id)
+    policy.authorize(policy.can_view_user(current_user, user))
+    if ActionForm().validate_on_submit():
+        run(service.revoke_approval, current_user, user, success=_("The approval is withdrawn."))
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
 @policy.requires(policy.can_manage_users)
 def set_role(user_id):

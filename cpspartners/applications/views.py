@@ -196,6 +196,7 @@ def _render_detail(application, side, message_form, move_form, status=200):
         application=application,
         side=side,
         thread=thread,
+        district=messages.from_district(thread),
         view=applications.for_partner_view(application),
         message_form=message_form,
         move_form=move_form,

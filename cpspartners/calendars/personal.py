@@ -91,10 +91,15 @@ def _application_entries(
 
 
 def _accepted_visits(user: User, first: date, last: date) -> Sequence[VisitRequest]:
-    """Accepted visits the person takes part in: as the teacher, or as staff of the partner."""
-    sides = [VisitRequest.teacher_id == user.id]
+    """Accepted visits the person takes part in: as the teacher, or as staff of the partner
+    (approved, active accounts only: a revoked one's feed shows no requests)."""
+    sides = []
+    if policy.is_teacher_account(user):
+        sides.append(VisitRequest.teacher_id == user.id)
     if policy.is_partner_account(user):
         sides.append(VisitRequest.partner_id == user.partner_id)
+    if not sides:
+        return []
     return db.session.scalars(
         select(VisitRequest).where(
             or_(*sides), VisitRequest.state == "accepted", VisitRequest.visit_date.between(first, last)

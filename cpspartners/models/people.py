@@ -54,6 +54,12 @@ class User(UserMixin, db.Model):
         """Flask-Login refuses to sign in a deactivated account (UserMixin says always active)."""
         return self.active
 
+    def get_id(self):
+        """What Flask-Login keeps in the session and the remember-me cookie: the id and the
+        session version, so bumping the version (``services.accounts.end_sessions``) makes every
+        copy the account handed out worthless."""
+        return "%d:%d" % (self.id, self.session_version or 0)
+
     def set_password(self, password):
         """Store a scrypt hash (werkzeug's default): never the password itself."""
         self.password_hash = generate_password_hash(password, method="scrypt")

@@ -4,12 +4,12 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from cpspartners import policy
 from cpspartners.extensions import db
-from cpspartners.models import ChangeRequest, Partner, User
+from cpspartners.models import ChangeRequest, Notification, Partner, User
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import record
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
@@ -98,8 +98,25 @@ def confirm_email(user: User) -> User:
 
 
 @transaction
+def end_sessions(user: User) -> None:
+    """Every session and remember-me cookie ``user`` has, anywhere, stops working on its next
+    request: their ids carry the old ``session_version`` (``User.get_id``), the loader refuses it.
+
+    The one switch for sign-out, a new password, deactivation, a role change and a revoked
+    approval."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+@transaction
+def sign_out(user: User) -> None:
+    """Signing out signs the person out everywhere, copied cookies included."""
+    end_sessions(user)
+
+
+@transaction
 def reset_password(user: User, password: str) -> None:
     user.set_password(password)
+    end_sessions(user)
     record(user, "password_reset", "user", user.id)
 
 
@@ -140,6 +157,27 @@ def approve_account(actor: User, user: User) -> None:
     record(actor, "approved_account", "user", user.id, {"is_approved": [False, True]})
 
 
+@transaction
+def revoke_approval(actor: User, user: User) -> None:
+    """A specialist withdraws a teacher's or partner-staff account's approval: from the next
+    request it acts for nobody (``policy.in_good_standing``) and its sessions end. It waits in
+    the approval queue again, where it can be approved anew."""
+    if not policy.needs_approval(user):
+        raise RuleBroken(_l("Only teacher and partner-staff accounts wait for approval."))
+    if not policy.is_approved_account(user):
+        raise Conflict(_l("That account is not approved."))
+    user.is_approved = False
+    end_sessions(user)
+    _forget_notifications(user)
+    record(actor, "revoked_approval", "user", user.id, {"is_approved": [True, False]})
+
+
+def _forget_notifications(user: User) -> None:
+    """What the account was told in the role it no longer holds (students' activity, requests)
+    must not stay readable, or be emailed, once that role is gone."""
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+
+
 ROLE_FIELDS = ("role", "partner_id", "active", "school_id", "grade")
 
 
@@ -159,6 +197,9 @@ def set_role(
         user.is_approved = True
     changes = {f: [before[f], getattr(user, f)] for f in ROLE_FIELDS if before[f] != getattr(user, f)}
     if changes:
+        end_sessions(user)  # a session keeps no rights the account no longer has
+        if "role" in changes or "partner_id" in changes:
+            _forget_notifications(user)
         record(actor, "changed_role", "user", user.id, changes)
     return changes
 

@@ -1,6 +1,8 @@
 """Messages between a partner and a student (about an application) or a teacher (about a
 request). They stay on the site: nobody sees anyone else's email address or phone number."""
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
@@ -19,6 +21,11 @@ def thread_of(thread: Application | VisitRequest) -> Select[tuple[Message]]:
     """The messages of one application or request, oldest first (a select)."""
     column = Message.application_id if isinstance(thread, Application) else Message.visit_id
     return select(Message).where(column == thread.id).order_by(Message.created_at, Message.id)
+
+
+def from_district(thread: Iterable[Message]) -> set[int]:
+    """The ids of the messages the district's staff wrote: shown as from Chicago Public Schools."""
+    return {message.id for message in thread if policy.writes_for_district(message.sender)}
 
 
 @transaction

@@ -50,14 +50,15 @@ class Page:
 
 
 def notify(users: Iterable[User | None], kind: str, page: Page | None = None, **params: object) -> None:
-    """Queue a notification for each user (deduplicated), in the caller's transaction."""
+    """Queue a notification for each user in good standing (deduplicated), in the caller's transaction."""
     if kind not in MESSAGES:
         raise KeyError(kind)
     if page is not None and page.endpoint not in current_app.view_functions:
         raise KeyError(page.endpoint)  # a typo here would only show as a dead link much later
     seen = set()
     for user in users:
-        if user is None or user.id in seen:
+        # Pending, revoked and switched-off accounts are told nothing, whoever lists them.
+        if user is None or user.id in seen or not policy.in_good_standing(user):
             continue
         seen.add(user.id)
         db.session.add(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.mail import send_email
 from cpspartners.models import Notification, User
@@ -19,11 +20,12 @@ from cpspartners.services.notify import text, url_of
 
 
 def recipients_waiting(limit: int) -> Sequence[int]:
-    """Ids of people with notifications not yet emailed (active accounts only)."""
+    """Ids of people with notifications not yet emailed (accounts in good standing only: one
+    switched off or whose approval was withdrawn since is not emailed what was queued before)."""
     return db.session.scalars(
         select(Notification.user_id)
         .join(User, User.id == Notification.user_id)
-        .where(Notification.emailed_at.is_(None), User.active.is_(True))
+        .where(Notification.emailed_at.is_(None), policy.accounts_in_good_standing())
         .group_by(Notification.user_id)
         .order_by(Notification.user_id)
         .limit(limit)

@@ -194,6 +194,7 @@ def _render_detail(req, status=200, **given):
     forms = {name: given.get(name) or form_class() for name, form_class in DETAIL_FORMS.items()}
     forms["accept_form"].visit_date.choices = _date_options(req)
     partner_q, offered = _reassign_choices(req, side, forms["reassign_form"])
+    thread = db.session.scalars(messages.thread_of(req)).all()
     return render_template(
         "visits/detail.html",
         req=req,
@@ -201,7 +202,8 @@ def _render_detail(req, status=200, **given):
         today=date.today(),
         partner_q=partner_q,
         offered=offered,
-        thread=db.session.scalars(messages.thread_of(req)).all(),
+        thread=thread,
+        district=messages.from_district(thread),
         action_form=ActionForm(),
         **forms,
     ), status
