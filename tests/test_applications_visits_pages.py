@@ -73,7 +73,7 @@ def test_a_student_applies_and_follows_the_application(app, people, program):
     assert "Robotics internship" in mine and "Withdraw" in mine
     again = student.get(f"/opportunities/{program.slug}").get_data(as_text=True)
     assert "You already applied for this" in again
-    assert post(student, f"/applications/apply/{program.slug}", {"kind": "apply"}).status_code == 302
+    assert post(student, f"/applications/apply/{program.slug}", {"kind": "apply"}).status_code == 409
     assert count(Application) == 1
     post(student, f"/applications/{application.id}/withdraw")
     assert db.session.get(Application, application.id).state == "withdrawn"
@@ -98,8 +98,10 @@ def test_bad_applications_are_refused_next_to_the_field(app, people, program, da
 
 def test_clear_messages_for_grade_deadline_and_full(app, people, program, make_opportunity):
     young = as_(app, people["young"])
-    assert "you cannot apply with your grade" in young.get(f"/opportunities/{program.slug}").get_data(as_text=True)
-    assert post(young, f"/applications/apply/{program.slug}", {"kind": "apply"}).status_code == 302
+    assert "This opportunity is for grades 9 to 12" in young.get(f"/opportunities/{program.slug}").get_data(
+        as_text=True
+    )
+    assert post(young, f"/applications/apply/{program.slug}", {"kind": "apply"}).status_code == 400
     assert count(Application) == 0
     closed = make_opportunity(partner=people["partner"], deadline=TODAY - timedelta(days=1))
     student = as_(app, people["student"])

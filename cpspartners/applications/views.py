@@ -17,6 +17,7 @@ from cpspartners.models import Application, Opportunity, queries
 from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import APPLICATION_STATES
 from cpspartners.services import applications, audit, messages
+from cpspartners.services.errors import RuleBroken
 from cpspartners.services.student_text import ContactDetailsFound
 from cpspartners.web import form_errors_flash, page_number, run
 
@@ -36,18 +37,26 @@ STATE_LABELS = {
 @bp.app_context_processor
 def apply_helpers():
     def application_box(opp):
-        """What the opportunity page shows about applying, for the current visitor."""
-        if not policy.is_student(current_user):
-            return {"mode": "sign_in" if not policy.is_signed_in(current_user) else "not_student"}
-        existing = db.session.scalar(
-            select(Application).where(Application.opportunity_id == opp.id, Application.student_id == current_user.id)
-        )
+        """What the opportunity page shows about applying, for the current visitor: the form, or
+        why there is none (``applications.refusal``, the rule the service itself applies)."""
+        today = date.today()
+        existing = None
+        if policy.is_student(current_user):
+            existing = db.session.scalar(
+                select(Application).where(
+                    Application.opportunity_id == opp.id, Application.student_id == current_user.id
+                )
+            )
         if existing is not None:
             return {"mode": "applied", "application": existing}
-        if not opp.grade_min <= (current_user.grade or -1) <= opp.grade_max:
-            return {"mode": "wrong_grade"}
-        if not opp.takes_applications(date.today()):
-            return {"mode": "closed"}
+        closed = applications.closed_reason(opp, today)
+        if closed is not None:
+            return {"mode": "closed", "reason": closed}
+        if not policy.is_student(current_user):
+            return {"mode": "sign_in" if not policy.is_signed_in(current_user) else "not_student"}
+        reason = applications.refusal(current_user, opp, today)
+        if reason is not None:
+            return {"mode": "refused", "reason": reason}
         return {"mode": "form", "full": not opp.has_seat_left}
 
     return {
@@ -55,6 +64,25 @@ def apply_helpers():
         "new_apply_form": ApplyForm,
         "application_state_label": lambda code: STATE_LABELS.get(code, code),
     }
+
+
+@bp.app_template_global()
+def card_flag(opp, school=None):
+    """What a result card says about applying, or None: "Closed" (for everyone), or "You cannot
+    apply" with the reason, for a signed-in student or, for a visitor who chose a ``school``
+    (nearest-school search), when it is offered only at other schools. A global, not a context
+    processor, because the card macro is imported without the template's context."""
+    today = date.today()
+    closed = applications.closed_reason(opp, today)
+    if closed is not None:
+        return {"closed": True, "label": _l("Closed"), "reason": closed}
+    if policy.is_student(current_user):
+        reason = applications.refusal(current_user, opp, today)
+    elif school is not None:
+        reason = applications.school_refusal(opp, school.id)
+    else:
+        reason = None
+    return None if reason is None else {"closed": False, "label": _l("You cannot apply"), "reason": reason}
 
 
 @bp.route("/apply/<slug>", methods=["POST"])
@@ -65,26 +93,21 @@ def apply(slug):
     if not form.validate_on_submit():
         return _apply_again(opp, form)
     try:
-        application = run(
-            applications.apply,
-            current_user,
-            opp,
-            form.answer.data or "",
-            kind=form.kind.data,
-            send_anyway=form.send_anyway.data,
-            handled=(ContactDetailsFound,),
+        application = applications.apply(
+            current_user, opp, form.answer.data or "", kind=form.kind.data, send_anyway=form.send_anyway.data
         )
     except ContactDetailsFound as found:
         return _apply_again(opp, _warn(form, form.answer, found))
-    if application:
-        if application.state == "waitlisted":
-            flash(_("All places are taken, so you are on the waitlist. We will tell you if a place opens."), "info")
-        elif application.kind == "interest":
-            flash(_("Thank you. The partner knows you are interested."), "success")
-        else:
-            flash(_("Thank you. Your application was sent; the partner will answer here."), "success")
-        return redirect(url_for("applications.mine"))
-    return redirect(url_for("directory.opportunity_detail", slug=opp.slug))
+    except RuleBroken as refused:  # not eligible, closed, already applied: the page says why, with a 4xx
+        flash(str(refused), "error")
+        return render_template("directory/opportunity_detail.html", opp=opp, today=date.today()), refused.status
+    if application.state == "waitlisted":
+        flash(_("All places are taken, so you are on the waitlist. We will tell you if a place opens."), "info")
+    elif application.kind == "interest":
+        flash(_("Thank you. The partner knows you are interested."), "success")
+    else:
+        flash(_("Thank you. Your application was sent; the partner will answer here."), "success")
+    return redirect(url_for("applications.mine"))
 
 
 def _apply_again(opp, form):

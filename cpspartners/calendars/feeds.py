@@ -15,7 +15,7 @@ def _at_or_near(school):
     """Opportunities offered at the school, then those nearby (each once)."""
     offered = queries.opportunities_at_school(school.id, limit=500)
     nearby = queries.opportunities_near(
-        school.latitude, school.longitude, limit=500, exclude_ids={o.id for o in offered}
+        school.latitude, school.longitude, limit=500, exclude_ids={o.id for o in offered}, school_id=school.id
     )
     return offered + [opp for opp, _miles in nearby]
 

@@ -75,7 +75,7 @@ def partner_detail(slug):
     partner = db.first_or_404(select(Partner).where(Partner.slug == slug, Partner.is_active))
     notes = []
     page = querystring.page(request.args, notes, current_app.config["MAX_PAGE"])
-    stmt = queries.public_opportunities().where(Opportunity.partner_id == partner.id).order_by(Opportunity.title)
+    stmt = queries.open_first(queries.public_opportunities().where(Opportunity.partner_id == partner.id), date.today())
     pagination = queries.page_of(stmt, page, current_app.config["PAGE_SIZE"])
     return render_template("directory/partner_detail.html", partner=partner, pagination=pagination, notes=notes)
 
@@ -102,7 +102,9 @@ def school_list():
 def school_detail(school_id):
     school = db.get_or_404(School, school_id)
     offered = queries.opportunities_at_school(school.id)
-    nearby = queries.opportunities_near(school.latitude, school.longitude, exclude_ids={o.id for o in offered})
+    nearby = queries.opportunities_near(
+        school.latitude, school.longitude, exclude_ids={o.id for o in offered}, school_id=school.id
+    )
     return render_template("directory/school_detail.html", school=school, offered=offered, nearby=nearby)
 
 

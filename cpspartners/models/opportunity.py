@@ -1,6 +1,6 @@
 """Opportunities: the experiences partners offer students, classrooms and families."""
 
-from sqlalchemy import event, inspect, or_
+from sqlalchemy import and_, event, false, inspect, or_, select
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Session
 
@@ -206,6 +206,38 @@ class Opportunity(db.Model):
     def open_for_applications(self, today):
         """A student who applies now gets a seat: it takes applications and is not full."""
         return self.takes_applications(today) & self.has_seat_left
+
+    # Who may apply, beyond the listing's own state: each one definition, composed in ``admits``.
+
+    @hybrid_method
+    def fits_grade(self, grade):
+        """``grade`` is in the listing's range; no grade (not a student) fits none."""
+        return grade is not None and self.grade_min <= grade <= self.grade_max
+
+    @fits_grade.inplace.expression
+    @classmethod
+    def _fits_grade_clause(cls, grade):
+        if grade is None:
+            return false()
+        return and_(cls.grade_min <= grade, cls.grade_max >= grade)
+
+    @hybrid_method
+    def offered_at(self, school_id):
+        """Citywide (no named schools), or ``school_id`` is one of the schools it is offered at."""
+        return not self.schools or any(school.id == school_id for school in self.schools)
+
+    @offered_at.inplace.expression
+    @classmethod
+    def _offered_at_clause(cls, school_id):
+        named = select(opportunity_school.c.school_id).where(opportunity_school.c.opportunity_id == cls.id)
+        return or_(~named.exists(), named.where(opportunity_school.c.school_id == school_id).exists())
+
+    @hybrid_method
+    def admits(self, grade, school_id, today):
+        """A student in ``grade`` at ``school_id`` may apply on ``today``: it takes applications,
+        the grade fits and it is offered at their school. Full still admits (to the waitlist).
+        ``services.applications.refusal`` says which part fails, in words."""
+        return self.takes_applications(today) & self.fits_grade(grade) & self.offered_at(school_id)
 
     def __repr__(self):
         return f"<Opportunity {self.id} {self.slug}>"

@@ -3,13 +3,15 @@
 The rules themselves are the hybrid properties on the models, each defined once and working
 both on a loaded row and in SQL: ``Partner.is_active``, ``Opportunity.is_public`` (published,
 by an active partner), ``Opportunity.takes_applications(today)`` (public, deadline not passed)
-and ``Opportunity.open_for_applications(today)`` (and not full). Every caller that lists public
-rows starts from a query here or calls one of those; none restates a status.
+and ``Opportunity.open_for_applications(today)`` (and not full), and who may apply:
+``Opportunity.admits(grade, school_id, today)`` (``admitting`` here, for a student). Every caller
+that lists public rows starts from a query here or calls one of those; none restates a status.
+Lists put what takes applications before what is closed (``open_first``).
 """
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from cpspartners.extensions import db
 from cpspartners.geo import bounding_box, miles_between
@@ -47,8 +49,24 @@ def filtered_opportunities(filters, today=None):
         stmt = stmt.where(Opportunity.modality == filters.modality)
     if filters.open_only:
         stmt = stmt.where(Opportunity.deadline_open(today))
+    return open_first(stmt, today)
+
+
+def open_first(stmt, today):
+    """``stmt`` (public rows: a query from here) with what takes applications on ``today`` first,
+    then what is closed; each by soonest deadline, rolling admission last (as search sorts them).
+    Closed listings never come before open ones.
+
+    The rows are public, so ``takes_applications`` comes down to ``deadline_open`` here: ordering
+    by that alone spares the database the partner half of the rule once per row."""
+    closed = case((Opportunity.deadline_open(today), 0), else_=1)
     # NULL deadlines (rolling admission) sort last on both SQLite and PostgreSQL.
-    return stmt.order_by(Opportunity.deadline.is_(None), Opportunity.deadline, Opportunity.id)
+    return stmt.order_by(closed, Opportunity.deadline.is_(None), Opportunity.deadline, Opportunity.id)
+
+
+def admitting(student, today):
+    """The SQL condition "``student`` may apply to it on ``today``": ``Opportunity.admits``."""
+    return Opportunity.admits(student.grade, student.school_id, today)
 
 
 def page_of(stmt, page, per_page):
@@ -71,15 +89,18 @@ def public_partners(kind=None, area=None):
 
 def opportunities_at_school(school_id, limit=50):
     stmt = public_opportunities().join(opportunity_school).where(opportunity_school.c.school_id == school_id)
-    return db.session.scalars(stmt.order_by(Opportunity.title).limit(limit)).all()
+    return db.session.scalars(open_first(stmt, date.today()).limit(limit)).all()
 
 
-def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=()):
-    """Public in-person opportunities within ``miles``, nearest first, with their distance."""
+def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=None):
+    """Public in-person opportunities within ``miles``, nearest first, with their distance; near a
+    school (``school_id``), only those offered there (``Opportunity.offered_at``)."""
     min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
     stmt = public_opportunities().where(
         Opportunity.latitude.between(min_lat, max_lat), Opportunity.longitude.between(min_lon, max_lon)
     )
+    if school_id is not None:
+        stmt = stmt.where(Opportunity.offered_at(school_id))
     found = []
     for opp in db.session.scalars(stmt):
         if opp.id in exclude_ids:

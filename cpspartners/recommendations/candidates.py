@@ -36,10 +36,11 @@ from cpspartners.models import (
     opportunity_school,
 )
 from cpspartners.models.engagement import split_codes
-from cpspartners.models.queries import public_opportunities
+from cpspartners.models.queries import admitting, public_opportunities
 from cpspartners.recommendations import ranking
 
 _lock = threading.Lock()
+RECHECK_SPARE = 8  # extra offers ranked, so the database re-check rarely leaves the list short
 
 
 def today() -> date:
@@ -236,5 +237,15 @@ def recommendations_for(
     user: User, limit: int = 10, text_scores: Mapping[int, Any] | None = None, on: date | None = None
 ) -> list[ranking.Recommendation]:
     """Ranked ``ranking.Recommendation`` list for ``user``. ``text_scores``: offer id -> score in
-    [0, 1] from the search index for the user's free words, when the caller has one."""
-    return candidate_index().recommend(seeker_for(user), on or today(), limit, text_scores)
+    [0, 1] from the search index for the user's free words, when the caller has one.
+
+    The ranking's hard rules already leave out what the seeker cannot take up, on offers cached
+    for a few seconds; the result is then re-checked in the database against the one rule (for a
+    student, ``Opportunity.admits``: open, grade, school), so a listing edited, closed or
+    restricted meanwhile is never offered."""
+    day = on or today()
+    ranked = candidate_index().recommend(seeker_for(user), day, limit + RECHECK_SPARE, text_scores)
+    rule = admitting(user, day) if user.role == ranking.STUDENT else Opportunity.takes_applications(day)
+    ids = [r.offer_id for r in ranked]
+    allowed = set(db.session.scalars(select(Opportunity.id).where(Opportunity.id.in_(ids), rule))) if ids else set()
+    return [r for r in ranked if r.offer_id in allowed][:limit]

@@ -71,11 +71,23 @@ class Outcome(PagerMixin):
     nothing_to_search: bool = False
 
 
-def _in_order(model: Any, ids: list[int], options: Sequence[Any] = ()) -> list[Any]:
+def _in_order(model: Any, ids: list[int], options: Sequence[Any] = (), where: Any = None) -> list[Any]:
+    """The rows of ``ids`` in that order; those gone, or failing ``where``, left out."""
     if not ids:
         return []
-    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
+    stmt = select(model).where(model.id.in_(ids)).options(*options)
+    if where is not None:
+        stmt = stmt.where(where)
+    rows = {row.id: row for row in db.session.scalars(stmt)}
     return [rows[i] for i in ids if i in rows]
+
+
+def _lagging(kind: str, ids: list[int], shown: list[Any]) -> int:
+    """How many hits the database no longer shows the public (the index lags); logged for repair."""
+    stale = sorted(set(ids) - {row.id for row in shown})
+    if stale:
+        log.warning("Search index lags: %s %s no longer public; `flask search check` repairs it", kind, stale)
+    return len(stale)
 
 
 def _hit(opp: Opportunity, terms: dict[str, set[str]], locale: str, school: School | None) -> Hit:
@@ -116,21 +128,25 @@ def run(params: SearchParams, locale: str = "en", today: date | None = None, per
     )
     try:
         result = reader().search(request)
-        outcome.partners = (
-            _in_order(Partner, [int(k[2:]) for k in reader().partners(params.text)])
-            if params.text and not params.filters
-            else []
-        )
+        partner_ids = [int(k[2:]) for k in reader().partners(params.text)] if params.text and not params.filters else []
         if params.text and result.total < 5:
             outcome.did_you_mean = reader().did_you_mean(params.text)
     except Exception:  # a broken index must not break the page: say so, and log it for repair
         log.exception("Search failed for a query")
         outcome.failed = True
         return outcome
+    # Hits are re-checked against the public rule as they are loaded: an index that lags behind
+    # the database (a worker killed between the commit and the index write) never shows a listing
+    # or a partner the public may no longer see, nor its snippet.
+    outcome.partners = _in_order(Partner, partner_ids, where=Partner.is_active)
+    _lagging("partners", partner_ids, outcome.partners)
     with_partner = selectinload(Opportunity.partner)
-    opps = _in_order(Opportunity, [int(key[2:]) for key in result.keys], (with_partner,))
+    ids = [int(key[2:]) for key in result.keys]
+    opps = _in_order(Opportunity, ids, (with_partner,), where=Opportunity.is_public)
     outcome.hits = [_hit(opp, result.terms, locale, outcome.school) for opp in opps]
-    outcome.total, outcome.page, outcome.pages = result.total, result.page, result.pages
+    # The total leaves out what this page found stale; pages further on may hold a few more.
+    outcome.total = max(result.total - _lagging("opportunities", ids, opps), len(opps))
+    outcome.page, outcome.pages = result.page, result.pages
     outcome.facets, outcome.open_count = result.facets, result.open_count
     outcome.nothing_to_search = bool(params.text) and not result.parsed
     return outcome

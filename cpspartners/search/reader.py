@@ -171,7 +171,7 @@ class IndexReader:
         pages = max(1, -(-total // request.per_page))
         page = min(max(1, request.page), pages)
         wanted = page * request.per_page
-        docnums = self._rank(searcher, cache, match, final, total, request, wanted)
+        docnums = self._open_first(searcher, cache, match, final, final & open_mask, request, wanted)
         docnums = docnums[(page - 1) * request.per_page : wanted]
         # Searcher copies stored_fields from its reader with setattr, which whoosh's types cannot show.
         keys = [searcher.stored_fields(d)["key"] for d in docnums]  # type: ignore[attr-defined]
@@ -207,6 +207,26 @@ class IndexReader:
             query=q,
             terms=query_terms(q),
         )
+
+    def _open_first(
+        self,
+        searcher: Searcher,
+        cache: ReaderCache,
+        match: Match | None,
+        final: int,
+        still_open: int,
+        request: SearchRequest,
+        wanted: int,
+    ) -> list[int]:
+        """The first ``wanted`` of ``final`` in the request's order, with every listing still open
+        before any closed one, whatever the sort: a closed listing never outranks an open one.
+        The closed ones are ranked only when the page reaches past the open ones."""
+        open_total = still_open.bit_count()
+        out = self._rank(searcher, cache, match, still_open, open_total, request, wanted)
+        closed = final & ~still_open
+        if len(out) < wanted and closed:
+            out += self._rank(searcher, cache, match, closed, closed.bit_count(), request, wanted - len(out))
+        return out
 
     def _rank(
         self,

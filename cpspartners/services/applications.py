@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select, update
 
@@ -93,22 +94,48 @@ def apply(
 
 
 def check_can_apply(student: User, opportunity: Opportunity, today: date) -> None:
-    """Refuse unless ``student`` may apply on ``today``: ``Opportunity.takes_applications`` and
-    the grade fits. A full listing still takes applications, onto its waitlist."""
+    """Refuse unless ``student`` may apply on ``today`` (``refusal`` says why not). A full
+    listing still takes applications, onto its waitlist."""
     if not policy.is_student_account(student):
         raise NotAllowed(_l("Only students can apply."))
+    reason = refusal(student, opportunity, today)
+    if reason is not None:
+        raise RuleBroken(reason)
+
+
+def closed_reason(opportunity: Opportunity, today: date) -> LazyString | None:
+    """Why nobody may apply to ``opportunity`` on ``today`` (not public, deadline passed), or None."""
     if not opportunity.is_public:
-        raise RuleBroken(_l("This opportunity is not open."))
-    if not opportunity.grade_min <= (student.grade or -1) <= opportunity.grade_max:
-        raise RuleBroken(
-            _l(
-                "This opportunity is for grades %(low)d to %(high)d.",
-                low=opportunity.grade_min,
-                high=opportunity.grade_max,
-            )
-        )
+        return _l("This opportunity is not open.")
     if not opportunity.takes_applications(today):
-        raise RuleBroken(_l("The deadline for this opportunity has passed."))
+        return _l("The deadline for this opportunity has passed.")
+    return None
+
+
+def refusal(student: User, opportunity: Opportunity, today: date) -> LazyString | None:
+    """Why ``student`` may not apply to ``opportunity`` on ``today``, or None when they may.
+
+    The one eligibility rule, in words: None exactly when ``Opportunity.admits`` holds (the same
+    rule in SQL, for lists: ``queries.admitting``). Pages use it to say why there is no form.
+    """
+    closed = closed_reason(opportunity, today)
+    if closed is not None:
+        return closed
+    if not opportunity.fits_grade(student.grade):
+        return _l(
+            "This opportunity is for grades %(low)d to %(high)d.", low=opportunity.grade_min, high=opportunity.grade_max
+        )
+    return school_refusal(opportunity, student.school_id)
+
+
+def school_refusal(opportunity: Opportunity, school_id: int | None) -> LazyString | None:
+    """Why students of ``school_id`` may not apply (it is offered only at other schools), or None."""
+    if opportunity.offered_at(school_id):
+        return None
+    return _l(
+        "This opportunity is only for students at %(schools)s.",
+        schools=", ".join(school.long_name for school in opportunity.schools),
+    )
 
 
 @transaction
