@@ -348,6 +348,42 @@ def ask_confirmations_command():
     click.echo(f"{len(due)} visits to confirm")
 
 
+vetting_cli = AppGroup("vetting", help="The vetting gate: the daily sweep and the violators report.")
+
+
+@vetting_cli.command("sweep")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
+def vetting_sweep_command(today):
+    """Hide listings for students of partners whose records lapsed, and tell them (cron, daily)."""
+    from cpspartners.services import vetting
+
+    result = vetting.sweep(today.date() if today else None)
+    click.echo(
+        "%d partners checked, %d no longer vetted, %d vetted again"
+        % (result.checked, len(result.lapsed or []), len(result.renewed or []))
+    )
+
+
+@vetting_cli.command("violators")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Judge as if it were this date.")
+def vetting_violators_command(today):
+    """List listings for students that students can see although the partner is not vetted
+    (exit status 1 if any), then partners whose published listings for students the gate hides."""
+    from cpspartners.services import vetting
+
+    day = today.date() if today else None
+    found = vetting.violators(day)
+    for opp in found:
+        reasons = ", ".join(str(gap) for gap in vetting.blockers(opp.partner, day))
+        click.echo(f"VISIBLE TO STUDENTS: listing {opp.id} {opp.slug} of partner {opp.partner_id}: {reasons}")
+    for partner, count, gaps in vetting.held_back(day):
+        reasons = ", ".join(str(gap) for gap in gaps) or "flag not yet refreshed (run the sweep)"
+        click.echo(f"hidden: {count} listings for students of partner {partner.id} {partner.name}: {reasons}")
+    if found:
+        raise click.ClickException(f"{len(found)} listings for students visible without a vetted partner")
+    click.echo("no listing for students is visible without a vetted partner")
+
+
 # Every command group, for create_app to register.
 GROUPS = (
     seed_cli,
@@ -359,4 +395,5 @@ GROUPS = (
     newsletters_cli,
     notifications_cli,
     requests_cli,
+    vetting_cli,
 )

@@ -51,8 +51,9 @@ CAREER_CLUSTERS = (
 )
 CLUSTER_BY_NAME = {name: code for code, name, _label in CAREER_CLUSTERS}
 
+AUDIENCE_STUDENTS = "students"  # the audience the vetting gate covers (``audience_needs_vetting``)
 AUDIENCES = (
-    ("students", _l("Students")),
+    (AUDIENCE_STUDENTS, _l("Students")),
     ("classrooms", _l("Classrooms and teachers")),
     ("families", _l("Families")),
 )
@@ -123,6 +124,8 @@ AUDIT_ACTIONS = (
     ("merged_into", _l("Merged into another partner")),
     ("moved", _l("Moved to another partner")),
     ("viewed", _l("Viewed")),
+    ("exempted", _l("Vetting exemption recorded")),
+    ("unexempted", _l("Vetting exemption removed")),
 )
 
 VETTING_KINDS = (

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 
 from cpspartners import create_app
 from cpspartners.extensions import db
-from cpspartners.models import Opportunity, Partner, School, User
+from cpspartners.models import Opportunity, Partner, School, User, VettingRecord
 
 REFERENCE_TABLES = {"community_area", "school"}  # real data, loaded once per run
 PG_URL = os.environ.get("CPSPARTNERS_TEST_DATABASE_URL")
@@ -134,9 +134,27 @@ def es_client(app):
 _numbers = count(1)
 
 
+def give_current_vetting(partner, today=None):
+    """A current agreement, insurance certificate and background check, and the flag refreshed:
+    what a partner needs before students may see its listings (``services.vetting``)."""
+    from cpspartners.services import vetting
+
+    today = today or date.today()
+    for kind in ("agreement", "insurance", "background_check"):
+        partner.vetting_records.append(
+            VettingRecord(kind=kind, issued_on=today - timedelta(days=30), expires_on=today + timedelta(days=335))
+        )
+    vetting.refresh(partner, today)
+    db.session.commit()
+    return partner
+
+
 @pytest.fixture
 def make_partner(app):
-    def make(**overrides):
+    """A partner; ``vetted=True`` (the default) gives it current vetting records, so its
+    listings for students are public, as most tests expect. ``vetted=False`` for none."""
+
+    def make(vetted=True, **overrides):
         n = next(_numbers)
         values = {
             "name": f"Test Partner {n}",
@@ -149,6 +167,8 @@ def make_partner(app):
         partner = Partner(**values)
         db.session.add(partner)
         db.session.commit()
+        if vetted:
+            give_current_vetting(partner)
         return partner
 
     return make

@@ -193,6 +193,14 @@ MATRIX = {
         lambda w, own: f"/review/vetting/{w.vetting(own).id}/delete",
         only(*STAFF),
     ),
+    ("review.exempt_partner", "POST"): (
+        lambda w, own: f"/review/partners/{w.partner(own).id}/exemption",
+        only(*STAFF),
+    ),
+    ("review.unexempt_partner", "POST"): (
+        lambda w, own: f"/review/partners/{w.partner(own).id}/exemption/remove",
+        only(*STAFF),
+    ),
     ("review.audit_log", "GET"): (lambda w, own: "/review/audit", only(*STAFF)),
     ("admin.users", "GET"): (lambda w, own: "/admin/users", only("admin")),
     ("admin.pending", "GET"): (lambda w, own: "/admin/pending", only(*STAFF)),

@@ -9,7 +9,14 @@ from itertools import count, product
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +25,7 @@ from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, User, queries
 from cpspartners.search import documents, outbox
 from cpspartners.search.reader import IndexReader
-from cpspartners.services import ServiceError, accounts, listings, upkeep
+from cpspartners.services import ServiceError, accounts, listings, upkeep, vetting
 from cpspartners.taxonomy import (
     OPPORTUNITY_ARCHIVED,
     OPPORTUNITY_PENDING_REVIEW,
@@ -96,7 +103,7 @@ def test_applications_rules_agree_in_python_and_sql(app, make_partner, make_oppo
 
 STATEFUL = settings(
     max_examples=25,
-    stateful_step_count=10,
+    stateful_step_count=12,
     deadline=None,  # a step commits and writes the index: its time depends on the machine
     suppress_health_check=[HealthCheck.too_slow],
     # The same examples on every run, so CI cannot be the first to meet a new one; widen the
@@ -106,8 +113,12 @@ STATEFUL = settings(
 _registrations = count(1)
 
 
-def public_rule_machine(app, specialist_id, index_folder):
-    """The state machine class, bound to the specialist who reviews and keeps the directory."""
+VETTING_KINDS = ("agreement", "insurance", "background_check")
+
+
+def public_rule_machine(app, specialist_id, index_folder, clock):
+    """The state machine class, bound to the specialist who reviews and keeps the directory.
+    ``clock`` is a one-item list holding the date ``vetting.clock()`` answers (days pass)."""
     runs = count(1)
 
     class PublicRule(RuleBasedStateMachine):
@@ -116,7 +127,10 @@ def public_rule_machine(app, specialist_id, index_folder):
 
         def __init__(self):
             super().__init__()
-            self.partner_status, self.vetted, self.staff = {}, set(), {}
+            self.partner_status, self.staff = {}, {}
+            # The model of the gate: each partner's records as (kind, issued, expires), and who is exempt.
+            self.records, self.exempt = {}, set()
+            # The clock only moves forward, also from one run to the next: rows of earlier runs stay.
             self.listing_status, self.listing_partner, self.audience = {}, {}, {}
             # A fresh index per run: Hypothesis seeds `random` alike for every run, and Whoosh
             # names its segments with `random`, so a second run in one folder reuses a name.
@@ -127,23 +141,80 @@ def public_rule_machine(app, specialist_id, index_folder):
         def specialist(self):
             return db.session.get(User, specialist_id)
 
-        @rule(target=partners, vetted=st.booleans())
-        def register_partner(self, vetted):
+        @initialize(target=partners)
+        def a_vetted_partner_showing_a_listing_to_students(self):
+            """Every run starts where the gate matters: records to delete or let expire."""
+            partner_id = self.register_partner(vetted=True, approved=True)
+            self.publish_student_listing(partner_id)
+            return partner_id
+
+        @rule(target=partners, vetted=st.booleans(), approved=st.booleans())
+        def register_partner(self, vetted, approved):
             n = next(_registrations)
             staff, _created = accounts.register(
                 f"staff{n}@example.org", "a fine long password", "partner_staff", new_partner_name=f"Org {n}"
             )
             partner_id = staff.partner_id
+            self.records[partner_id] = []
             if vetted:
-                for kind in ("agreement", "insurance", "background_check"):
-                    values = {"kind": kind, "subject": "", "note": ""}
-                    values.update(
-                        issued_on=date.today() - timedelta(days=30), expires_on=date.today() + timedelta(days=300)
-                    )
-                    upkeep.save_vetting(self.specialist, staff.partner, values)
-                self.vetted.add(partner_id)
+                for kind in VETTING_KINDS:
+                    self.save_record(partner_id, kind, -30, 300)
             self.partner_status[partner_id], self.staff[partner_id] = PARTNER_PENDING, staff.id
+            if approved:  # a shortcut to the states worth testing: an active partner at once
+                self.approve_partner(partner_id)
             return partner_id
+
+        def save_record(self, partner_id, kind, starts_in, lasts):
+            issued = self.today + timedelta(days=starts_in)
+            values = {"kind": kind, "subject": "", "note": "", "issued_on": issued}
+            values["expires_on"] = issued + timedelta(days=lasts)
+            upkeep.save_vetting(self.specialist, db.session.get(Partner, partner_id), values)
+            self.records[partner_id].append((kind, values["issued_on"], values["expires_on"]))
+
+        @property
+        def today(self):
+            return clock[0]
+
+        def vetted(self, partner_id):
+            """The model's answer: exempt, or each kind has a record current today."""
+            current = {kind for kind, issued, expires in self.records[partner_id] if issued <= self.today <= expires}
+            return partner_id in self.exempt or current >= set(VETTING_KINDS)
+
+        @rule(
+            partner_id=partners,
+            kind=st.sampled_from(VETTING_KINDS),
+            starts_in=st.sampled_from([-5, 0, 1]),
+            lasts=st.sampled_from([0, 1, 2, 30]),
+        )
+        def add_vetting_record(self, partner_id, kind, starts_in, lasts):
+            self.save_record(partner_id, kind, starts_in, lasts)
+
+        @rule(partner_id=partners, kind=st.sampled_from(VETTING_KINDS))
+        def delete_a_vetting_record(self, partner_id, kind):
+            partner = db.session.get(Partner, partner_id)
+            kept = [r for r in partner.vetting_records if r.kind == kind]
+            if kept:
+                gone = kept[0]
+                self.records[partner_id].remove((gone.kind, gone.issued_on, gone.expires_on))
+                upkeep.delete_vetting(self.specialist, gone)
+
+        @rule(days=st.sampled_from([1, 2, 31]))
+        def days_pass_and_the_sweep_runs(self, days):
+            clock[0] = self.today + timedelta(days=days)
+            vetting.sweep(self.today)
+            assert vetting.sweep(self.today).checked == 0  # idempotent: nothing left due
+
+        @rule(partner_id=partners)
+        def grant_exemption(self, partner_id):
+            with refused_when(partner_id in self.exempt):
+                vetting.grant_exemption(self.specialist, db.session.get(Partner, partner_id), "District-run")
+                self.exempt.add(partner_id)
+
+        @rule(partner_id=partners)
+        def remove_exemption(self, partner_id):
+            with refused_when(partner_id not in self.exempt):
+                vetting.remove_exemption(self.specialist, db.session.get(Partner, partner_id))
+                self.exempt.discard(partner_id)
 
         @rule(partner_id=partners)
         def approve_partner(self, partner_id):
@@ -174,9 +245,9 @@ def public_rule_machine(app, specialist_id, index_folder):
                 for listing, owner in self.listing_partner.items():
                     if owner == duplicate:
                         self.listing_partner[listing] = keep
-                if duplicate in self.vetted:  # the records move to keep with everything else
-                    self.vetted.add(keep)
-                    self.vetted.discard(duplicate)
+                # The records move to keep with everything else; an exemption stays where it was.
+                self.records[keep] += self.records[duplicate]
+                self.records[duplicate] = []
                 self.partner_status[duplicate] = PARTNER_INACTIVE
 
         @rule(target=listings, partner_id=partners, audience=st.sampled_from(["students", "classrooms"]))
@@ -187,6 +258,13 @@ def public_rule_machine(app, specialist_id, index_folder):
             self.listing_status[opp.id], self.listing_partner[opp.id] = OPPORTUNITY_PENDING_REVIEW, partner_id
             self.audience[opp.id] = audience
             return opp.id
+
+        @rule(target=listings, partner_id=partners)
+        def publish_student_listing(self, partner_id):
+            """Proposed and approved in one step: a shortcut to a published listing for students."""
+            listing_id = self.propose_listing(partner_id, "students")
+            self.approve_listing(listing_id)
+            return listing_id
 
         @rule(listing_id=listings)
         def approve_listing(self, listing_id):
@@ -211,7 +289,17 @@ def public_rule_machine(app, specialist_id, index_folder):
 
         def gate_shut(self, listing_id):
             """The publishing gate: a listing for students needs a fully vetted partner."""
-            return self.audience[listing_id] == "students" and self.listing_partner[listing_id] not in self.vetted
+            return self.audience[listing_id] == "students" and not self.vetted(self.listing_partner[listing_id])
+
+        @invariant()
+        def no_student_listing_visible_without_a_vetted_active_partner(self):
+            db.session.expire_all()
+            mine = Opportunity.id.in_(list(self.listing_status))
+            for opp in db.session.scalars(
+                select(Opportunity).where(mine, Opportunity.is_public, Opportunity.needs_vetting)
+            ):
+                assert opp.partner.is_active and vetting.blockers(opp.partner, self.today) == [], opp
+            assert [opp for opp in vetting.violators(self.today) if opp.id in self.listing_status] == []
 
         @invariant()
         def everyone_agrees_on_what_is_public(self):
@@ -221,6 +309,7 @@ def public_rule_machine(app, specialist_id, index_folder):
                 for listing, status in self.listing_status.items()
                 if status == OPPORTUNITY_PUBLISHED
                 and self.partner_status[self.listing_partner[listing]] == PARTNER_ACTIVE
+                and not self.gate_shut(listing)
             }
             readers = public_listings_by_reader(set(self.listing_status))
             assert readers == dict.fromkeys(readers, expected), readers
@@ -279,6 +368,8 @@ def public_partners_by_reader(ids):
     }
 
 
-def test_every_reader_agrees_on_what_is_public_whatever_the_services_do(app, make_user, tmp_path):
-    machine = public_rule_machine(app, make_user("specialist").id, tmp_path)
+def test_every_reader_agrees_on_what_is_public_whatever_the_services_do(app, make_user, tmp_path, monkeypatch):
+    clock = [TODAY]
+    monkeypatch.setattr(vetting, "clock", lambda: clock[0])
+    machine = public_rule_machine(app, make_user("specialist").id, tmp_path, clock)
     run_state_machine_as_test(machine, settings=STATEFUL)

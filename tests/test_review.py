@@ -30,7 +30,12 @@ OPP_FORM = {
 
 
 def vet(partner, missing=(), expired=()):
+    """Give ``partner`` exactly these records (replacing any) and refresh its vetting flag."""
+    from cpspartners.services import vetting
+
     today = date.today()
+    partner.vetting_records.clear()
+    db.session.flush()
     for kind in ("agreement", "insurance", "background_check"):
         if kind in missing:
             continue
@@ -38,6 +43,7 @@ def vet(partner, missing=(), expired=()):
         db.session.add(
             VettingRecord(partner=partner, kind=kind, issued_on=today - timedelta(days=400), expires_on=expires)
         )
+    vetting.refresh(partner, today)
     db.session.commit()
 
 
@@ -99,12 +105,13 @@ def test_publishing_gate_names_exactly_what_is_missing(client_as, client):
     [request] = open_requests()
     specialist = client_as("specialist")
     page = specialist.get(f"/review/changes/{request.id}").get_data(as_text=True)
-    assert "Certificate of insurance, Background check" in page
+    expired_on = (date.today() - timedelta(days=1)).isoformat()
+    assert f"Certificate of insurance (missing), Background check (expired {expired_on})" in page
     assert "Partnership agreement" not in page.split("current records for:")[1].split(".")[0]
     response = post(specialist, f"/review/changes/{request.id}/approve")
     assert response.status_code == 302
     follow = specialist.get(response.headers["Location"]).get_data(as_text=True)
-    assert "current records for: Certificate of insurance, Background check" in follow
+    assert f"current records for: Certificate of insurance (missing), Background check (expired {expired_on})" in follow
     opp = db.session.scalars(select(Opportunity)).one()
     assert opp.status == "pending_review"
     assert db.session.get(ChangeRequest, request.id).status == "pending"

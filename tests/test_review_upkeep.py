@@ -90,7 +90,7 @@ def test_archive_and_restore_through_the_gate(client_as, make_opportunity, clien
     assert "current records for: Partnership agreement / MOU" in page
     db.session.refresh(opp)
     assert opp.status == "archived"
-    vet(opp.partner, missing=("insurance", "background_check"))
+    vet(opp.partner)
     post(specialist, f"/review/opportunities/{opp.id}/restore")
     db.session.refresh(opp)
     assert opp.status == "published"
@@ -134,7 +134,7 @@ def test_merge_with_itself_or_a_missing_partner_changes_nothing(client_as, make_
 
 def test_vetting_records_create_edit_delete_are_audited(client_as, make_partner):
     specialist = client_as("specialist")
-    partner = make_partner()
+    partner = make_partner(vetted=False)
     path = f"/review/partners/{partner.id}/vetting/new"
     bad = post(
         specialist, path, {"kind": "insurance", "issued_on": "2026-05-01", "expires_on": "2025-01-01"}, token_from=path
@@ -285,9 +285,9 @@ def test_specialist_edit_waits_for_a_pending_partner_change(client_as):
     assert partner.name not in ("Partner's idea", "Specialist's idea")
 
 
-def test_specialist_edit_of_a_published_listing_passes_the_gate(client_as, make_opportunity):
+def test_specialist_edit_of_a_published_listing_passes_the_gate(client_as, make_partner, make_opportunity):
     specialist = client_as("specialist")
-    opp = make_opportunity(audience="families", title="For families")
+    opp = make_opportunity(partner=make_partner(vetted=False), audience="families", title="For families")
     path = f"/review/opportunities/{opp.id}/edit"
     form = {
         "title": "For students now",

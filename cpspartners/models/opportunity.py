@@ -1,6 +1,6 @@
 """Opportunities: the experiences partners offer students, classrooms and families."""
 
-from sqlalchemy import and_, event, false, inspect, or_, select
+from sqlalchemy import and_, event, false, inspect, not_, or_, select
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Session
 
@@ -8,6 +8,7 @@ from cpspartners.extensions import db
 from cpspartners.models._base import one_of, utcnow
 from cpspartners.models.partner import Partner
 from cpspartners.taxonomy import (
+    AUDIENCE_STUDENTS,
     AUDIENCES,
     CAREER_CLUSTERS,
     GRADE_MAX,
@@ -18,6 +19,13 @@ from cpspartners.taxonomy import (
     OPPORTUNITY_STATUSES,
     codes,
 )
+
+
+def audience_needs_vetting(audience):
+    """The one decision of what the vetting gate covers: listings aimed at students. Takes a
+    value or the column, so the publishing gate and the public rule ask the same question."""
+    return audience == AUDIENCE_STUDENTS
+
 
 opportunity_school = db.Table(
     "opportunity_school",
@@ -172,9 +180,27 @@ class Opportunity(db.Model):
         return cls.partner.has(Partner.is_active)
 
     @hybrid_property
+    def needs_vetting(self):
+        """Aimed at students, so shown only while its partner is vetted (``audience_needs_vetting``)."""
+        return audience_needs_vetting(self.audience)
+
+    @hybrid_property
+    def vetting_gate_open(self):
+        """Not aimed at students, or its partner is vetted: ``Partner.vetted``, kept by
+        ``services.vetting`` from the records and any recorded exemption."""
+        return not self.needs_vetting or (self.partner is not None and bool(self.partner.vetted))
+
+    @vetting_gate_open.inplace.expression
+    @classmethod
+    def _vetting_gate_open_clause(cls):
+        return or_(not_(cls.needs_vetting), cls.partner.has(Partner.vetted.is_(True)))
+
+    @hybrid_property
     def is_public(self):
-        """What anyone may see: published, by an active partner."""
-        return (self.status == OPPORTUNITY_PUBLISHED) & self.partner_is_active
+        """What anyone may see: published, by an active partner, and by a vetted one when it
+        is for students. Every reader (directory, search, recommendations, applications,
+        reminders) goes through this, so an expired record hides the listing everywhere."""
+        return (self.status == OPPORTUNITY_PUBLISHED) & self.partner_is_active & self.vetting_gate_open
 
     @hybrid_method
     def deadline_open(self, today):

@@ -15,7 +15,7 @@ from cpspartners.formtools import options
 from cpspartners.models import ChangeRequest, Opportunity
 from cpspartners.models.queries import area_choices, page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
-from cpspartners.services import ServiceError, feedback, listings
+from cpspartners.services import ServiceError, feedback, listings, vetting
 from cpspartners.web import page_number
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
@@ -57,6 +57,7 @@ def dashboard():
         partner_request=_requests_by_subject("partner", [partner.id]).get(partner.id),
         requests=_requests_by_subject("opportunity", [o.id for o in opportunities]),
         missing=listings.missing_vetting(partner),
+        hidden_from_students=vetting.hidden_from_students,
         scorecard=feedback.scorecard(partner_id=partner.id),
     )
 

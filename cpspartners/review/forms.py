@@ -21,6 +21,19 @@ class CommentForm(FlaskForm):
     )
 
 
+class ExemptionForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the exemption"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Give the reason for the exemption.")),
+            Length(max=300, message=_l("Use at most %(max)d characters.", max=300)),
+            PlainText(),
+        ],
+        description=_l("For district-run programmes only. It is shown here and kept in the audit log."),
+    )
+
+
 class VerifyForm(FlaskForm):
     method = SelectField(_l("How you checked"), choices=options(VERIFICATION_METHODS))
     note = TextAreaField(

@@ -16,8 +16,8 @@ from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, Partner, 
 from cpspartners.models.queries import page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
 from cpspartners.partners.views import area_options
-from cpspartners.review.forms import CommentForm, MergeForm, VerifyForm, VettingForm
-from cpspartners.services import ServiceError, audit, feedback, listings, upkeep
+from cpspartners.review.forms import CommentForm, ExemptionForm, MergeForm, VerifyForm, VettingForm
+from cpspartners.services import ServiceError, audit, feedback, listings, upkeep, vetting
 from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
 from cpspartners.text import clean_query, small_int
 from cpspartners.web import page_number, run
@@ -143,14 +143,38 @@ def partner_detail(partner_id):
         today=date.today(),
         opportunities=partner.opportunities.order_by(Opportunity.title).limit(200).all(),
         missing=listings.missing_vetting(partner),
+        hidden_from_students=vetting.hidden_from_students,
         action_form=ActionForm(),
         verify_form=VerifyForm(),
         merge_form=MergeForm(),
+        exemption_form=ExemptionForm(),
         scorecard=feedback.scorecard(partner_id=partner.id),
         responses=db.session.scalars(
             feedback.responses_visible_to(current_user, partner_id=partner.id).limit(50)
         ).all(),
     )
+
+
+@bp.route("/partners/<int:partner_id>/exemption", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def exempt_partner(partner_id):
+    partner = db.get_or_404(Partner, partner_id)
+    form = ExemptionForm()
+    if form.validate_on_submit():
+        run(vetting.grant_exemption, current_user, partner, form.reason.data, success=_("The exemption is recorded."))
+    else:
+        for message in form.reason.errors:
+            flash(str(message), "error")
+    return redirect(url_for("review.partner_detail", partner_id=partner.id))
+
+
+@bp.route("/partners/<int:partner_id>/exemption/remove", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def unexempt_partner(partner_id):
+    partner = db.get_or_404(Partner, partner_id)
+    if ActionForm().validate_on_submit():
+        run(vetting.remove_exemption, current_user, partner, success=_("The exemption is removed."))
+    return redirect(url_for("review.partner_detail", partner_id=partner.id))
 
 
 def _verify(subject):
@@ -220,6 +244,7 @@ def opportunity_detail(opp_id):
         "review/opportunity_detail.html",
         opp=opp,
         blockers=listings.publishing_blockers(opp),
+        hidden_from_students=vetting.hidden_from_students,
         action_form=ActionForm(),
         verify_form=VerifyForm(),
         pending=listings.open_request("opportunity", opp.id),

@@ -25,6 +25,7 @@ from cpspartners.models import (
     partner_area,
 )
 from cpspartners.seed.demo_content import KIND_TEMPLATES, MISSIONS, MISSIONS_ES, NOUNS, PARTNER_PATTERNS, TOPICS
+from cpspartners.services import vetting
 from cpspartners.taxonomy import OPPORTUNITY_KINDS
 from cpspartners.text import slugify
 
@@ -205,19 +206,34 @@ def seed_partners(rng, total, areas, today, progress):
     return [p["row"] for p in made], len(new)
 
 
+KINDS = ("agreement", "insurance", "background_check")
+
+
 def vetting_rows(rng, partner_id, today):
-    """A partner's agreement, insurance and background check, each missing now and then."""
+    """A partner's agreement, insurance and background check, so the demo shows the gate at work:
+    about 70% of partners hold all three current, 10% have one expiring within six weeks (the
+    sweep will hide their listings for students that day), 10% never filed one, 7% let one
+    expire in the last three months, and 3% (new partners) have none yet."""
+    profile = rng.random()
+    odd = rng.choice(KINDS)  # the record that is expiring, missing or expired
     rows = []
-    for kind in ("agreement", "insurance", "background_check"):
-        if rng.random() < 0.08:
-            continue  # some partners are missing a record, as in life
-        issued = today - timedelta(days=rng.randint(30, 700))
+    for kind in KINDS:
+        issued = today - timedelta(days=rng.randint(10, 330))
+        expires = issued + timedelta(days=365)
+        if profile >= 0.97 or (0.80 <= profile < 0.90 and kind == odd):
+            continue
+        if 0.70 <= profile < 0.80 and kind == odd:
+            expires = today + timedelta(days=rng.randint(1, 42))
+            issued = expires - timedelta(days=365)
+        elif 0.90 <= profile < 0.97 and kind == odd:
+            expires = today - timedelta(days=rng.randint(1, 90))
+            issued = expires - timedelta(days=365)
         rows.append(
             {
                 "partner_id": partner_id,
                 "kind": kind,
                 "issued_on": issued,
-                "expires_on": issued + timedelta(days=365 * rng.choice((1, 2))),
+                "expires_on": expires,
                 "subject": "Program staff" if kind == "background_check" else "",
             }
         )
@@ -279,6 +295,8 @@ def seed_demo(opportunities=DEFAULT_OPPORTUNITIES, seed=2026, today=None, progre
     try:
         partners, new_partners = seed_partners(rng, partner_count_for(opportunities), areas, today, progress)
         new_opps = seed_opportunities(random.Random(seed + 1), opportunities, partners, today, progress)
+        # Bulk inserts set no flags: the gate is computed from the records just written.
+        vetting.refresh_all(today, [p["id"] for p in partners])
         db.session.commit()
     except Exception:
         db.session.rollback()

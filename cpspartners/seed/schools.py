@@ -9,10 +9,16 @@ import os
 
 from cpspartners.extensions import db
 from cpspartners.models import CommunityArea, Opportunity, Partner, School
+from cpspartners.services import vetting
 from cpspartners.taxonomy import CLUSTER_BY_NAME
 from cpspartners.text import parse_grade, slugify
 
 CPS_CTE_PARTNER = "cps-cte"
+CPS_CTE_EXEMPTION = (
+    "District-run programme: CPS CTE courses are taught by CPS staff in CPS schools, covered by the "
+    "district's own employment screening and insurance, so no outside partner agreement, certificate "
+    "or background check applies."
+)
 
 
 def read_csv(data_dir, name):
@@ -107,6 +113,9 @@ def cps_partner():
     partner.status = "active"
     db.session.add(partner)
     db.session.flush()
+    # Not a silent bypass of the vetting gate: a recorded exemption, audited, that a specialist
+    # can see and remove on the partner's review page.
+    vetting.set_exemption(None, partner, CPS_CTE_EXEMPTION)
     return partner
 
 

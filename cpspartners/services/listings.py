@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Opportunity, Partner, User
+from cpspartners.models.opportunity import audience_needs_vetting
+from cpspartners.services import vetting
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import diff, jsonable, record
 from cpspartners.services.errors import Conflict, NotFound, RuleBroken
@@ -27,8 +28,6 @@ from cpspartners.taxonomy import (
     PARTNER_ACTIVE,
     PARTNER_INACTIVE,
     PARTNER_PENDING,
-    VETTING_KINDS,
-    label,
 )
 from cpspartners.text import slugify
 
@@ -72,7 +71,6 @@ OPPORTUNITY_FIELDS = (
     "tags",
 )
 DATE_FIELDS = ("starts_on", "ends_on", "deadline")
-REQUIRED_VETTING = tuple(code for code, _label in VETTING_KINDS)
 
 
 def snapshot(obj: Partner | Opportunity) -> dict[str, Any]:
@@ -148,18 +146,16 @@ def submit_opportunity_change(user: User, opp: Opportunity, values: Mapping[str,
     )
 
 
-def missing_vetting(partner: Partner, today: date | None = None) -> list[LazyString]:
-    """Labels of the vetting records a partner lacks or has let expire (empty when all is well)."""
-    today = today or date.today()
-    current = {r.kind for r in partner.vetting_records if r.is_current(today)}
-    return [label(VETTING_KINDS, kind) for kind in REQUIRED_VETTING if kind not in current]
+def missing_vetting(partner: Partner, today: date | None = None) -> list[vetting.Gap]:
+    """The vetting records a partner lacks or has let expire, with dates (``vetting.gaps``)."""
+    return vetting.gaps(partner, today)
 
 
-def publishing_blockers(opp: Opportunity, audience: str | None = None, today: date | None = None) -> list[LazyString]:
-    """Why a listing may not be published: students need a fully vetted partner."""
-    if (audience or opp.audience) != "students":
+def publishing_blockers(opp: Opportunity, audience: str | None = None, today: date | None = None) -> list[vetting.Gap]:
+    """Why a listing may not be published: one for students needs a vetted (or exempt) partner."""
+    if not audience_needs_vetting(audience or opp.audience):
         return []
-    return missing_vetting(opp.partner, today)
+    return vetting.blockers(opp.partner, today)
 
 
 def check_publishable(opp: Opportunity, today: date | None = None) -> None:
@@ -192,6 +188,7 @@ def approve(reviewer: User, request: ChangeRequest, today: date | None = None) -
             check_publishable(obj, today)
     elif request.is_new or obj.status == PARTNER_PENDING:
         obj.status = PARTNER_ACTIVE
+    vetting.refresh(obj if isinstance(obj, Partner) else obj.partner, today)
     _decide(reviewer, request, "approved", "")
     changes = diff(before, snapshot(obj))
     if before_status != obj.status:
@@ -269,5 +266,6 @@ def edit_directly(
     if subject_type == "opportunity" and obj.status == OPPORTUNITY_PUBLISHED:
         db.session.flush()
         check_publishable(obj, today)
+    vetting.refresh(obj if isinstance(obj, Partner) else obj.partner, today)
     record(actor, "updated", subject_type, obj.id, changes, note="edited by a specialist")
     return changes

@@ -38,6 +38,10 @@ MESSAGES = {
     "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
     "message_new": _l("New message about \u201c%(title)s\u201d."),
+    "vetting_lapsed": _l(
+        "%(partner)s is no longer vetted: %(records)s. Its %(count)s published listings for students are "
+        "hidden from students until the records are current."
+    ),
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Opportunity, Partner, User, Verification, VettingRecord
+from cpspartners.services import vetting
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import jsonable, record
 from cpspartners.services.errors import Conflict, RuleBroken
@@ -69,6 +70,7 @@ def restore_opportunity(actor: User, opp: Opportunity) -> None:
     """Back to published, through the same publishing gate as an approval."""
     if opp.status != OPPORTUNITY_ARCHIVED:
         raise Conflict(_l("Only archived listings can be restored."))
+    vetting.refresh(opp.partner)
     check_publishable(opp)
     record(actor, "restored", "opportunity", opp.id, {"status": [OPPORTUNITY_ARCHIVED, OPPORTUNITY_PUBLISHED]})
     opp.status = OPPORTUNITY_PUBLISHED
@@ -88,6 +90,7 @@ def restore_partner(actor: User, partner: Partner) -> None:
         raise Conflict(_l("Only archived partners can be restored."))
     record(actor, "restored", "partner", partner.id, {"status": [PARTNER_INACTIVE, PARTNER_ACTIVE]})
     partner.status = PARTNER_ACTIVE
+    vetting.refresh(partner)
 
 
 @transaction
@@ -106,6 +109,9 @@ def merge_partners(actor: User, keep: Partner, duplicate: Partner) -> dict[str, 
     record(actor, "merged", "partner", keep.id, merged)
     into = {"status": [before, PARTNER_INACTIVE], "merged_into": [None, keep.id]}
     record(actor, "merged_into", "partner", duplicate.id, into)
+    # The records moved: the keeper may be vetted now, the duplicate no longer is.
+    vetting.refresh(keep)
+    vetting.refresh(duplicate)
     for opp_id in moved["opportunities"]:
         record(actor, "moved", "opportunity", opp_id, {"partner_id": [duplicate.id, keep.id]})
     return moved
@@ -117,9 +123,9 @@ def _move_to(keep: Partner, duplicate: Partner) -> dict[str, list[int]]:
     for opp in duplicate.opportunities.all():
         opp.partner = keep
         moved["opportunities"].append(opp.id)
-    for vetting in list(duplicate.vetting_records):
-        vetting.partner = keep
-        moved["vetting_records"].append(vetting.id)
+    for vetting_record in list(duplicate.vetting_records):
+        vetting_record.partner = keep
+        moved["vetting_records"].append(vetting_record.id)
     for verification in list(duplicate.verifications):
         verification.partner = keep
     for user in db.session.scalars(select(User).where(User.partner_id == duplicate.id)):
@@ -163,6 +169,7 @@ def save_vetting(
     record(
         actor, "created" if creating else "updated", "vetting_record", record_.id, changes, note=f"partner {partner.id}"
     )
+    vetting.refresh(partner)
     return record_
 
 
@@ -177,4 +184,6 @@ def delete_vetting(actor: User, record_: VettingRecord) -> None:
         {f: [v, None] for f, v in old.items()},
         note=f"partner {record_.partner_id}",
     )
-    db.session.delete(record_)
+    partner = record_.partner
+    partner.vetting_records.remove(record_)  # delete-orphan: the row goes at the flush
+    vetting.refresh(partner)
