@@ -179,6 +179,7 @@ def claim_version(obj: Partner | Opportunity, seen: int | None = None) -> bool:
     follows compares against the latest values. Only content writes call this: bookkeeping such
     as ``seats_taken`` must not make an open form stale.
     """
+    db.session.flush()  # the reload below must not drop what the caller set on ``obj`` already
     table = type(obj).__table__
     stmt = update(table).where(table.c.id == obj.id)
     if seen is not None:
