@@ -111,6 +111,7 @@ AUDIT_ACTIONS = (
     ("changed_role", _l("Role changed")),
     ("created_account", _l("Account created")),
     ("submitted", _l("Sent for review")),
+    ("revised", _l("Revised a request waiting for review")),
     ("created", _l("Created")),
     ("updated", _l("Updated")),
     ("deleted", _l("Deleted")),

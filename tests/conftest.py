@@ -10,6 +10,7 @@ import tempfile
 from datetime import date, timedelta
 from email import message_from_bytes
 from email.policy import default as email_policy
+from html import unescape
 from itertools import count
 
 import pytest
@@ -225,6 +226,8 @@ def pg_admin_engine():
 
 TEST_PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# The hidden fields that say what an edit form showed (listings.Seen): a browser sends them back.
+_SEEN = re.compile(r'<input[^>]*name="(version|loaded|request_token)"[^>]*value="([^"]*)"')
 
 
 def csrf_token(client, path="/account/sign-in"):
@@ -236,9 +239,15 @@ def csrf_token(client, path="/account/sign-in"):
 
 
 def post(client, path, data=None, token_from="/account/sign-in", **kwargs):
-    """POST a form with a valid CSRF token, as the browser would after loading the page."""
+    """POST a form with a valid CSRF token, as the browser would after loading the page (with the
+    page's hidden version fields too, unless ``data`` gives them)."""
     payload = dict(data or {})
-    payload.setdefault("csrf_token", csrf_token(client, token_from))
+    html = client.get(token_from).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {token_from}"
+    payload.setdefault("csrf_token", match.group(1))
+    for name, value in _SEEN.findall(html):
+        payload.setdefault(name, unescape(value))
     return client.post(path, data=payload, **kwargs)
 
 

@@ -280,7 +280,7 @@ def test_specialist_edit_waits_for_a_pending_partner_change(client_as):
         {"name": "Specialist's idea", "kind": "nonprofit", "community_area_number": "0"},
         token_from=path,
     )
-    assert response.status_code == 400 and "waiting for review" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "waiting for review" in response.get_data(as_text=True)
     db.session.refresh(partner)
     assert partner.name not in ("Partner's idea", "Specialist's idea")
 

@@ -1,5 +1,6 @@
 """The partner profile and opportunity forms (server-side validation, clear messages)."""
 
+import json
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -8,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -17,7 +19,8 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from cpspartners.formtools import PlainText, options, strip
-from cpspartners.services.listings import DATE_FIELDS, OPPORTUNITY_FIELDS
+from cpspartners.services.audit import jsonable
+from cpspartners.services.listings import DATE_FIELDS, OPPORTUNITY_FIELDS, Seen, Stale
 from cpspartners.taxonomy import (
     AUDIENCES,
     CAREER_CLUSTERS,
@@ -41,7 +44,53 @@ def _area_field():
     return SelectField(_l("Community area"), coerce=int, validate_choice=False)
 
 
-class PartnerForm(FlaskForm):
+STALE_FORM = _l("This form is out of date. Open the page again and make your changes there.")
+
+
+class Versioned:
+    """Hidden fields saying what the form showed when it was opened (see ``listings.Seen``), so a
+    save over someone else's newer one is refused instead of silently overwriting it."""
+
+    version = HiddenField(_l("Form"), validators=[InputRequired(STALE_FORM)])
+    loaded = HiddenField()
+    request_token = HiddenField()
+
+    def validate_version(self, field):
+        if not str(field.data).isdigit():
+            raise ValidationError(STALE_FORM)
+
+    def stamp(self, version, values, request=""):
+        """Record what the form shows: the subject's version, its values, the open request."""
+        self.version.data = str(version)
+        self.loaded.data = json.dumps({k: jsonable(v) for k, v in values.items()})
+        self.request_token.data = request
+
+    def seen(self):
+        try:
+            values = json.loads(self.loaded.data or "")
+        except ValueError:
+            values = None
+        return Seen(
+            version=int(self.version.data),
+            request=self.request_token.data or "",
+            values=values if isinstance(values, dict) else None,
+        )
+
+    def after_stale(self, error: Stale):
+        """A fresh form of the same kind for the page that says the save was stale: fields the
+        person changed keep their input, the others show the values saved since."""
+        seen = self.seen().values
+        posted = {k: jsonable(v) for k, v in self.values().items()}
+        merged = {
+            f: posted[f] if seen is None or f not in error.current or posted[f] != seen.get(f) else error.current[f]
+            for f in posted
+        }
+        form = type(self)(formdata=None, data=form_data_from(merged))
+        form.stamp(error.version, error.current, error.request)
+        return form
+
+
+class PartnerForm(Versioned, FlaskForm):
     name = _text(_l("Organization name"), 200, required=True)
     kind = SelectField(_l("Kind of organization"), choices=options(PARTNER_KINDS))
     mission = _text(_l("Mission (English)"), 4000, area=True)
@@ -103,7 +152,7 @@ OPTIONAL_TEXT_FIELDS = (
 )
 
 
-class OpportunityForm(FlaskForm):
+class OpportunityForm(Versioned, FlaskForm):
     title = _text(_l("Title (English)"), 200, required=True)
     title_es = _text(_l("Title (Spanish)"), 200)
     kind = SelectField(_l("Kind of opportunity"), choices=options(OPPORTUNITY_KINDS))

@@ -62,20 +62,36 @@ def dashboard():
     )
 
 
-def _send_for_review(submit, subject, values):
-    """Send an edit for a specialist's review with ``submit``, and say what happened to it."""
+def _send_for_review(submit, subject, form, template, **page):
+    """Send an edit for a specialist's review with ``submit`` and say what happened to it; a
+    stale form comes back (409) with what changed since it was opened and the person's input."""
+    seen = form.seen()
     try:
-        submit(current_user, subject, values)
+        submit(current_user, subject, form.values(), seen=seen)
+    except listings.Stale as error:
+        form = form.after_stale(error)
+        form.community_area_number.choices = area_options()
+        return render_template(template, form=form, stale=error, **page), 409
     except ServiceError as error:
         flash(str(error), "info")
     else:
-        flash(
-            _(
-                "Thank you. Your changes were sent for review; the public page keeps the approved "
-                "version until a specialist approves them."
-            ),
-            "success",
-        )
+        if seen.request:
+            flash(
+                _(
+                    "You updated your request waiting for review; the specialist sees the new version. "
+                    "The public page keeps the approved version until a specialist approves it."
+                ),
+                "success",
+            )
+        else:
+            flash(
+                _(
+                    "Thank you. Your changes were sent for review; the public page keeps the approved "
+                    "version until a specialist approves them."
+                ),
+                "success",
+            )
+    return None
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -86,17 +102,24 @@ def edit_profile():
     pending = listings.open_request("partner", partner.id)
     current = pending.proposed if pending else listings.snapshot(partner)
     form = PartnerForm(data=None if request.method == "POST" else form_data_from(current))
+    if request.method == "GET":
+        form.stamp(partner.version, current, listings.request_token(pending))
     form.community_area_number.choices = area_options()
+    page = {"partner": partner, "pending": pending}
     if form.validate_on_submit():
-        _send_for_review(listings.submit_partner_change, partner, form.values())
-        return redirect(url_for("partners.dashboard"))
-    return render_template(
-        "partners/profile_form.html", form=form, partner=partner, pending=pending
-    ), 200 if not form.errors else 400
+        refused = _send_for_review(listings.submit_partner_change, partner, form, "partners/profile_form.html", **page)
+        return refused or redirect(url_for("partners.dashboard"))
+    return render_template("partners/profile_form.html", form=form, **page), 200 if not form.errors else 400
 
 
-def _opportunity_form(values=None):
+def _opportunity_form(opp=None, pending=None):
+    """The listing form: a new one, or an edit starting from the open request or the live row."""
+    values = None if opp is None else pending.proposed if pending else listings.snapshot(opp)
     form = OpportunityForm(data=None if request.method == "POST" or values is None else form_data_from(values))
+    if opp is None:
+        del form.version  # nothing to be stale against yet
+    elif request.method == "GET":
+        form.stamp(opp.version, values, listings.request_token(pending))
     form.community_area_number.choices = area_options()
     return form
 
@@ -123,12 +146,12 @@ def edit_opportunity(opp_id):
     opp = db.get_or_404(Opportunity, opp_id)
     policy.authorize(policy.can_edit_opportunity(current_user, opp))
     pending = listings.open_request("opportunity", opp.id)
-    form = _opportunity_form(pending.proposed if pending else listings.snapshot(opp))
+    form = _opportunity_form(opp, pending)
+    page = {"opp": opp, "pending": pending}
     if form.validate_on_submit():
-        _send_for_review(listings.submit_opportunity_change, opp, form.values())
-        return redirect(
+        submit = listings.submit_opportunity_change
+        refused = _send_for_review(submit, opp, form, "partners/opportunity_form.html", **page)
+        return refused or redirect(
             url_for("partners.dashboard") if policy.is_partner_staff(current_user) else url_for("review.queue")
         )
-    return render_template(
-        "partners/opportunity_form.html", form=form, opp=opp, pending=pending
-    ), 200 if not form.errors else 400
+    return render_template("partners/opportunity_form.html", form=form, **page), 200 if not form.errors else 400

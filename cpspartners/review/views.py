@@ -19,6 +19,7 @@ from cpspartners.partners.views import area_options
 from cpspartners.review.forms import CommentForm, ExemptionForm, MergeForm, VerifyForm, VettingForm
 from cpspartners.services import ServiceError, audit, feedback, listings, upkeep, vetting
 from cpspartners.taxonomy import AUDIT_SUBJECTS, codes
+from cpspartners.templating import field_label
 from cpspartners.text import clean_query, small_int
 from cpspartners.web import page_number, run
 
@@ -58,6 +59,7 @@ def review(change_id):
         change=change,
         subject=subject,
         rows=listings.review_rows(change),
+        revisions=listings.revisions(change),
         blockers=blockers,
         action_form=ActionForm(),
         comment_form=CommentForm(),
@@ -68,9 +70,16 @@ def review(change_id):
 @policy.requires(policy.can_review)
 def approve(change_id):
     change = db.get_or_404(ChangeRequest, change_id)
-    if ActionForm().validate_on_submit() and run(
-        listings.approve, current_user, change, success=_("Approved and published.")
-    ):
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("review.review", change_id=change_id))
+    # The conflicting fields the reviewer chose to take from the partner; the others keep the
+    # value someone else saved since the partner opened the form.
+    conflicts = listings.conflicts(change) if change.is_open else []
+    take = [name for name in request.form.getlist("take") if name in conflicts]
+    if run(listings.approve, current_user, change, take=take, success=_("Approved and published.")):
+        kept = [str(field_label(name)) for name in conflicts if name not in take]
+        if kept:
+            flash(_("These fields kept their current value: %(fields)s.", fields=", ".join(kept)), "info")
         return redirect(url_for("review.queue"))
     return redirect(url_for("review.review", change_id=change_id))
 
@@ -90,6 +99,7 @@ def _comment_action(change_id, action, success):
         change=change,
         subject=subject,
         rows=listings.review_rows(change),
+        revisions=listings.revisions(change),
         blockers=[],
         action_form=ActionForm(),
         comment_form=form,
@@ -279,20 +289,23 @@ def restore_opportunity(opp_id):
 
 def _edit_form(form, obj, detail_url, template_title):
     """Shared GET/POST handling for a specialist's direct edit of a partner or opportunity."""
+    if request.method == "GET":
+        form.stamp(obj.version, listings.snapshot(obj))
     form.community_area_number.choices = area_options()
+    page = {"obj": obj, "title": template_title, "cancel_url": detail_url}
     if form.validate_on_submit():
         try:
-            listings.edit_directly(current_user, obj, form.values())
+            listings.edit_directly(current_user, obj, form.values(), seen=form.seen())
+        except listings.Stale as error:
+            form = form.after_stale(error)
+            form.community_area_number.choices = area_options()
+            return render_template("review/edit_form.html", form=form, stale=error, **page), 409
         except ServiceError as error:
             flash(str(error), "error")
-            return render_template(
-                "review/edit_form.html", form=form, obj=obj, title=template_title, cancel_url=detail_url
-            ), 400
+            return render_template("review/edit_form.html", form=form, **page), error.status
         flash(_("Saved and published."), "success")
         return redirect(detail_url)
-    return render_template(
-        "review/edit_form.html", form=form, obj=obj, title=template_title, cancel_url=detail_url
-    ), 200 if not form.errors else 400
+    return render_template("review/edit_form.html", form=form, **page), 200 if not form.errors else 400
 
 
 @bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
