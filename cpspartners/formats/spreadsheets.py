@@ -80,13 +80,18 @@ def decode(raw):
     """UTF-8 text from an upload, with or without a BOM; anything else is a clear error."""
     if not raw or not raw.strip():
         raise ImportFileError(_l("The file is empty."))
-    if raw[:4096].count(b"\x00") > 8:  # one stray NUL is a bad cell, said on its row
-        raise ImportFileError(_l("This does not look like a CSV file (it contains binary data)."))
+    head = raw[:4096]
+    binary = ImportFileError(_l("This does not look like a CSV file (it contains binary data)."))
+    # A NUL in the header line, or many, is a binary file; one stray NUL in a cell is said on its row.
+    if b"\x00" in head.split(b"\n", 1)[0] or head.count(b"\x00") > 8:
+        raise binary
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
+        if b"\x00" in head:
+            raise binary from None
         bad = []
         for number, line in enumerate(raw.split(b"\n"), start=1):
             try:
