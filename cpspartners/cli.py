@@ -151,7 +151,9 @@ def _echo_plan(planned, show):
         % (planned.count("create"), planned.count("update"), planned.count("unchanged"), planned.count("reject"))
     )
     for row in [r for r in planned.rows if r.action == "reject"][:show]:
-        click.echo("  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(str(r) for r in row.reasons)))
+        click.echo(
+            "  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(str(r) for r in row.reasons))
+        )
 
 
 pools_cli = AppGroup("pools", help="Seat and licence pools: the daily sweep and usage reports.")

@@ -4,6 +4,7 @@ Without ``RQ_REDIS_URL`` (the default) ``enqueue`` runs the job at once, in the 
 """
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 
 def enqueue(name, *args, timeout=3600):
@@ -32,7 +33,7 @@ def _import_here(run_id, upload_dir):
         return
     raw = uploads.load(upload_dir, run.actor_id or 0, run.token)
     if raw is None:
-        imports.failed(run, "The uploaded file is gone. Upload it again.")
+        imports.failed(run, str(_l("The uploaded file is gone. Upload it again.")))
         return
     imports.execute(run, raw)
     uploads.discard(upload_dir, run.actor_id or 0, run.token)

@@ -58,7 +58,7 @@ class Column:
     # A list column stored joined with commas in a column of this many characters (0: no limit).
     joined_length: int = 0
     # A format rule from ``fieldrules`` for a non-empty value (the text, or a list's items).
-    rule: Callable[[object], object] | None = None
+    rule: Callable[..., object] | None = None
 
 
 @dataclass

@@ -10,7 +10,6 @@ from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, User
 from cpspartners.services._base import transaction
 
-
 # The spreadsheet import whose rows the current session is writing (see ``import_run``).
 _IMPORT_RUN = "cpspartners.import_run_id"
 

@@ -211,6 +211,7 @@ class Step:
     values: dict
     obj: Any = None
     partner: Partner | None = None
+    schools: list = field(default_factory=list)
 
 
 @dataclass
@@ -260,14 +261,13 @@ def plan_batch(context: Context, rows: list[Row]) -> list[Step]:
         else:
             context.seen[key] = row.number
     existing = load_existing(model, [r.values["external_id"] for r in rows if r.values.get("external_id")])
-    partners = (
-        load_partners({r.values.get("partner_external_id") for r in rows} - {None}) if what == "opportunities" else {}
-    )
+    wanted = {r.values["partner_external_id"] for r in rows if r.values.get("partner_external_id")}
+    partners = load_partners(wanted) if what == "opportunities" else {}
     steps = []
     for row in rows:
         external_id = row.values.get("external_id") or ""
         reasons = list(row.errors)
-        partner = partners.get(row.values.get("partner_external_id")) if what == "opportunities" else None
+        partner = partners.get(row.values.get("partner_external_id") or "")
         if not reasons:
             reasons.extend(cross_checks(context, row.values, partner))
         if reasons:
@@ -284,7 +284,8 @@ def plan_batch(context: Context, rows: list[Row]) -> list[Step]:
             planned.reasons = write_checks(what, planned, current, values, partner)
             if planned.reasons:
                 planned.action = "reject"
-        steps.append(Step(planned, values, current, partner))
+        schools = [context.schools[i] for i in values.get("school_ids") or []]
+        steps.append(Step(planned, values, current, partner, schools))
     return steps
 
 
@@ -486,7 +487,7 @@ def write_batch(run: ImportRun, actor: User | None, steps: list[Step]) -> None:
         created = [step for step in steps if step.row.action == "create"]
         slugs = unique_slugs(run.what, created)
         for step in created:
-            step.obj = build(run.what, step, slugs[step.row.external_id], context_schools(step))
+            step.obj = build(run.what, step, slugs[step.row.external_id], step.schools)
             db.session.add(step.obj)
     with import_run(run.id):
         db.session.flush()
@@ -496,11 +497,6 @@ def write_batch(run: ImportRun, actor: User | None, steps: list[Step]) -> None:
             if step.row.action == "update":
                 update(actor, step)
         run.done_rows += len(steps)
-
-
-def context_schools(step: Step) -> list[School]:
-    ids = step.values.get("school_ids") or []
-    return db.session.scalars(select(School).where(School.id.in_(ids))).all() if ids else []
 
 
 def build(what: str, step: Step, slug: str, schools: list[School]) -> Partner | Opportunity:
@@ -553,7 +549,7 @@ def update(actor: User | None, step: Step) -> None:
     # Columns the edit form's snapshot leaves out, with their real old values for the audit entry.
     extra = {name: [jsonable(old), jsonable(new)] for name, (old, new) in changes.items() if name not in fields}
     if "school_ids" in changes:
-        obj.schools = context_schools(step)
+        obj.schools = step.schools
     if "partner_id" in changes:
         obj.partner = db.session.get(Partner, changes["partner_id"][1])
     if values:
@@ -573,7 +569,7 @@ def unique_slugs(what: str, steps: list[Step]) -> dict[str, str]:
         )
         for step in steps
     }
-    taken = set()
+    taken: set[str] = set()
     values = list(set(wanted.values()))
     for start_ in range(0, len(values), 900):
         chunk = values[start_ : start_ + 900]

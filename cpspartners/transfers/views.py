@@ -11,7 +11,7 @@ from cpspartners.extensions import db
 from cpspartners.formats.spreadsheets import ImportFileError
 from cpspartners.models import ImportRun
 from cpspartners.review.views import audit_filters
-from cpspartners.services import ServiceError, exports, imports, upkeep
+from cpspartners.services import exports, imports, upkeep
 from cpspartners.text import small_int
 from cpspartners.transfers import uploads
 from cpspartners.transfers.forms import ImportCommitForm, ImportForm
@@ -69,6 +69,7 @@ def import_upload():
     if not form.validate_on_submit():
         return render_template("transfers/import.html", form=form), 400 if form.errors else 200
     raw = form.file.data.read()
+    form.file.data.close()  # a large upload is a temporary file: let it go now
     try:
         planned = imports.plan(form.what.data, raw)
     except ImportFileError as error:
