@@ -489,8 +489,9 @@ def write_batch(run: ImportRun, actor: User | None, steps: list[Step]) -> None:
         for step in created:
             step.obj = build(run.what, step, slugs[step.row.external_id], step.schools)
             db.session.add(step.obj)
-    with import_run(run.id):
-        db.session.flush()
+    db.session.flush()  # one INSERT pass for the batch; the new rows have ids from here on
+    # No flush per row (a lazy load would flush each audit entry alone): one at the commit.
+    with import_run(run.id), db.session.no_autoflush:
         for step in created:
             record_creation(run, actor, step)
         for step in steps:
