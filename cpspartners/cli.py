@@ -91,29 +91,57 @@ def create_admin_command(email, name, password):
 import_cli = AppGroup("import", help="Import partners or opportunities from a CSV file (Google Sheets export).")
 
 
+def _import(what, raw, dry_run, show, filename=""):
+    """The dry run with a progress bar, its report, then (unless ``dry_run``) the import."""
+    from cpspartners.formats.spreadsheets import ImportFileError
+    from cpspartners.services import imports
+
+    lines = max(raw.count(b"\n"), 1)
+    try:
+        with click.progressbar(length=lines, label="Checking") as bar:
+            planned = imports.plan(what, raw, progress=bar.update)
+    except ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    _echo_plan(planned, show)
+    if not planned.ok:
+        raise click.ClickException("Nothing was written: fix the rejected rows and run it again.")
+    if dry_run:
+        click.echo("Dry run: nothing written.")
+        return
+    # The import checks every row again, then writes them: two passes over the rows.
+    with click.progressbar(length=2 * planned.total, label="Importing") as bar:
+        run = imports.import_file(what, raw, filename=filename, progress=bar.update)
+    if run.state != "done":
+        raise click.ClickException("Import %d failed: %s" % (run.id, run.error))
+    click.echo("Written: %(create)d created, %(update)d updated, %(unchanged)d unchanged." % run.summary)
+
+
+@import_cli.command("partners")
+@click.argument("path", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Only show what would happen; write nothing.")
+@click.option("--show", type=int, default=20, show_default=True, help="How many rejected rows to list.")
+def import_partners_command(path, dry_run, show):
+    """Import partners from a CSV file (checked first; nothing is written if a row is rejected)."""
+    _import("partners", path.read(), dry_run, show, path.name)
+
+
+@import_cli.command("opportunities")
+@click.argument("path", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Only show what would happen; write nothing.")
+@click.option("--show", type=int, default=20, show_default=True, help="How many rejected rows to list.")
+def import_opportunities_command(path, dry_run, show):
+    """Import opportunities from a CSV file (checked first; nothing is written if a row is rejected)."""
+    _import("opportunities", path.read(), dry_run, show, path.name)
+
+
 @import_cli.command("run")
 @click.argument("what", type=click.Choice(["partners", "opportunities"]))
 @click.argument("path", type=click.File("rb"))
 @click.option("--commit", is_flag=True, help="Write the changes. Without it, only show what would happen.")
 @click.option("--show", type=int, default=20, show_default=True, help="How many rejected rows to list.")
 def import_command(what, path, commit, show):
-    """Dry-run (default) or commit an import; all or nothing."""
-    from cpspartners.formats.spreadsheets import ImportFileError
-    from cpspartners.services import imports
-
-    try:
-        planned = imports.plan(what, path.read())
-    except ImportFileError as error:
-        raise click.ClickException(str(error)) from error
-    _echo_plan(planned, show)
-    if not planned.ok:
-        raise click.ClickException("Nothing was written: fix the rejected rows and run it again.")
-    if commit:
-        with click.progressbar(length=len(planned.rows), label="Importing") as bar:
-            counts = imports.apply(planned, bar.update)
-        click.echo("Written: %(create)d created, %(update)d updated, %(unchanged)d unchanged." % counts)
-    else:
-        click.echo("Dry run: nothing written. Add --commit to write.")
+    """The older spelling: a dry run unless --commit (``flask import partners|opportunities`` writes unless --dry-run)."""
+    _import(what, path.read(), not commit, show, path.name)
 
 
 def _echo_plan(planned, show):
@@ -123,7 +151,9 @@ def _echo_plan(planned, show):
         % (planned.count("create"), planned.count("update"), planned.count("unchanged"), planned.count("reject"))
     )
     for row in [r for r in planned.rows if r.action == "reject"][:show]:
-        click.echo("  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(row.reasons)))
+        click.echo(
+            "  line %d (%s): %s" % (row.number, row.external_id or "no id", "; ".join(str(r) for r in row.reasons))
+        )
 
 
 pools_cli = AppGroup("pools", help="Seat and licence pools: the daily sweep and usage reports.")

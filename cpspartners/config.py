@@ -74,4 +74,7 @@ class Defaults:
     NEWSLETTER_DELIVERY_KEEP_DAYS = 30
     # Where uploaded import files wait between the dry run and the commit (default: instance/imports).
     IMPORT_UPLOAD_DIR = ""
+    # The largest import upload (the rest of the site keeps MAX_CONTENT_LENGTH): 100,000 rows of
+    # listings with descriptions fit. Bigger files go through `flask import`.
+    IMPORT_MAX_BYTES = 100 * 1024 * 1024
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")

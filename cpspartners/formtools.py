@@ -1,6 +1,6 @@
 """Validators and helpers shared by every form."""
 
-import re
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -8,10 +8,8 @@ from wtforms import DateField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from cpspartners.fieldrules import plain_text_problem
 from cpspartners.models.queries import school_choices
-from cpspartners.text import strip_hidden
-
-TAG = re.compile(r"<\s*/?\s*[a-zA-Z!]")
 
 
 class PlainText:
@@ -22,12 +20,22 @@ class PlainText:
 
     def __call__(self, form, field):
         value = field.data or ""
-        if not isinstance(value, str):
-            return
-        if TAG.search(value):
-            raise ValidationError(_l("Please remove HTML tags, such as script tags: plain text only."))
-        if strip_hidden(value) != value:
-            raise ValidationError(_l("Please remove invisible control characters."))
+        problem = plain_text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValidationError(problem)
+
+
+class Rule:
+    """A field checked by one of ``fieldrules``' functions, the same one imports call."""
+
+    def __init__(self, problem: Callable[[str], object]):
+        self.problem = problem
+
+    def __call__(self, form, field):
+        value = field.data
+        problem = self.problem(value) if isinstance(value, str) and value else None
+        if problem:
+            raise ValidationError(problem)
 
 
 def options(pairs):

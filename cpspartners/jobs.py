@@ -8,12 +8,14 @@ whatever the job will find.
 """
 
 from flask import after_this_request, current_app, has_app_context, has_request_context
+from flask_babel import lazy_gettext as _l
 
 QUEUE = "cpspartners"
 
 
-def later(job, *args):
-    """Run ``job(*args)`` outside the current request (its arguments must be plain values)."""
+def later(job, *args, timeout=None):
+    """Run ``job(*args)`` outside the current request (its arguments must be plain values);
+    ``timeout`` (seconds) lets a worker run a long job, such as a large import, to its end."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     redis_url = app.config.get("RQ_REDIS_URL")
     if redis_url:
@@ -22,7 +24,7 @@ def later(job, *args):
         from rq import Queue
 
         try:
-            Queue(QUEUE, connection=Redis.from_url(redis_url)).enqueue(job, *args)
+            Queue(QUEUE, connection=Redis.from_url(redis_url)).enqueue(job, *args, job_timeout=timeout)
             return
         except RedisError:
             app.logger.exception("Could not queue %s; running it after the response instead", job.__name__)
@@ -85,6 +87,33 @@ def send_subscription_confirmation(subscriber_id, base_url):
     from cpspartners.services import newsletter_delivery
 
     return _in_app(base_url, newsletter_delivery.send_confirmation, subscriber_id)
+
+
+def _import_here(run_id, upload_dir):
+    from cpspartners.extensions import db
+    from cpspartners.models import ImportRun
+    from cpspartners.services import imports
+    from cpspartners.transfers import uploads
+
+    run = db.session.get(ImportRun, run_id)
+    if run is None or run.state != "queued":
+        return
+    raw = uploads.load(upload_dir, run.actor_id or 0, run.token)
+    if raw is None:
+        imports.failed(run, str(_l("The uploaded file is gone. Upload it again.")))
+        return
+    imports.execute(run, raw)
+    uploads.discard(upload_dir, run.actor_id or 0, run.token)
+
+
+def run_import(run_id, upload_dir):
+    """A spreadsheet import in the background; its page shows the run's progress."""
+    if has_app_context():
+        return _import_here(run_id, upload_dir)
+    from cpspartners import create_app
+
+    with create_app().app_context():
+        return _import_here(run_id, upload_dir)
 
 
 def send_newsletter(newsletter_id):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cpspartners.extensions import db
-from cpspartners.models import AuditEntry, Partner
+from cpspartners.models import AuditEntry, ImportRun, Partner
 from cpspartners.services.audit import record
 from tests.conftest import csrf_token
 from tests.test_transfers_imports import PARTNERS
@@ -53,13 +53,14 @@ def test_dry_run_then_commit_then_same_file_changes_nothing(specialist, app):
     assert not os.listdir(app.config["IMPORT_UPLOAD_DIR"])  # the stored upload is gone after the commit
     again = upload(specialist, PARTNERS).text
     assert "Unchanged: 2" in again and "Import these 0 rows" in again
-    # Replaying the old token does nothing.
+    # Replaying the old token applies nothing again: it shows the first run's result.
     replay = specialist.post(
         "/transfers/import/commit",
         data={"csrf_token": csrf_token(specialist, "/transfers/import"), "what": "partners", "token": token},
         follow_redirects=True,
     )
-    assert "no longer available" in replay.text
+    assert "Imported: 2 created, 0 updated, 0 unchanged." in replay.text
+    assert partners() == 2 and db.session.scalar(select(func.count()).select_from(ImportRun)) == 1
 
 
 def test_update_shows_old_and_new_values(specialist):
@@ -115,7 +116,7 @@ def test_not_a_csv_name_no_file_and_too_large_files(specialist, app):
     )
     assert no_file.status_code == 400 and "Choose a CSV file." in no_file.text
     assert "Upload a .csv file" in upload(specialist, PARTNERS, name="sheet.xlsx").text
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+    app.config["IMPORT_MAX_BYTES"] = 1000
     response = upload(specialist, PARTNERS + b"x" * 2000)
     assert response.status_code == 413
     assert "too large" in response.text

@@ -16,9 +16,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from cpspartners.formtools import PlainText, options, strip
+from cpspartners.fieldrules import email_problem, phone_problem, tags_problem, url_problem
+from cpspartners.formtools import PlainText, Rule, options, strip
 from cpspartners.services.audit import jsonable
 from cpspartners.services.listings import DATE_FIELDS, OPPORTUNITY_FIELDS, Seen, Stale
 from cpspartners.taxonomy import (
@@ -101,7 +102,7 @@ class PartnerForm(Versioned, FlaskForm):
         validators=[
             Optional(),
             Length(max=300),
-            URL(require_tld=True, message=_l("Enter a web address starting with https://.")),
+            Rule(url_problem),
         ],
     )
     contact_email = EmailField(
@@ -110,10 +111,12 @@ class PartnerForm(Versioned, FlaskForm):
         validators=[
             Optional(),
             Length(max=254),
-            Email(_l("Enter an email address like name@example.org."), check_deliverability=False),
+            Rule(email_problem),
         ],
     )
-    contact_phone = _text(_l("Contact phone"), 20)
+    contact_phone = StringField(
+        _l("Contact phone"), filters=[strip], validators=[Optional(), Length(max=20), Rule(phone_problem)]
+    )
     address = _text(_l("Address"), 200)
     community_area_number = _area_field()
     languages = SelectMultipleField(_l("Languages spoken"), choices=options(LANGUAGES))
@@ -222,11 +225,9 @@ class OpportunityForm(Versioned, FlaskForm):
             raise ValidationError(_l("The end date must be on or after the start date."))
 
     def validate_tags(self, field):
-        tags = [t.strip() for t in (field.data or "").split(",") if t.strip()]
-        if any(len(t) > 40 for t in tags):
-            raise ValidationError(_l("Each tag can have at most 40 characters."))
-        if len(tags) > 10:
-            raise ValidationError(_l("Use at most 10 tags."))
+        problem = tags_problem(t.strip() for t in (field.data or "").split(","))
+        if problem:
+            raise ValidationError(problem)
 
     def values(self):
         """The proposal, in the fields and order of ``listings.OPPORTUNITY_FIELDS`` (a snapshot's)."""

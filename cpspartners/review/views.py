@@ -376,6 +376,7 @@ def audit_filters(args):
     action = clean_query(args.get("action"), 40)
     actor = clean_query(args.get("actor"), 254)
     subject_id = small_int(args.get("subject_id", ""), 1, 2_000_000_000)
+    import_run = small_int(args.get("import_run", ""), 1, 2_000_000_000)  # the rows one import changed
     stmt = (
         select(AuditEntry)
         .options(selectinload(AuditEntry.actor))  # to name a student actor by number (audit.shown_actor)
@@ -389,6 +390,8 @@ def audit_filters(args):
         stmt = stmt.where(audit.actor_matches(actor))
     if subject_id:
         stmt = stmt.where(AuditEntry.subject_id == subject_id)
+    if import_run:
+        stmt = stmt.where(AuditEntry.import_run_id == import_run)
     return stmt, {"subject_type": subject_type, "action": action, "actor": actor, "subject_id": subject_id or ""}
 
 

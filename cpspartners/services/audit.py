@@ -1,6 +1,7 @@
 """Audit entries: who changed what, with old and new values. Written, never edited."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +12,19 @@ from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, User
 from cpspartners.services._base import transaction
+
+# The spreadsheet import whose rows the current session is writing (see ``import_run``).
+_IMPORT_RUN = "cpspartners.import_run_id"
+
+
+@contextmanager
+def import_run(run_id: int) -> Iterator[None]:
+    """Tie every entry ``record`` adds meanwhile to that import, whichever service adds it."""
+    db.session.info[_IMPORT_RUN] = run_id
+    try:
+        yield
+    finally:
+        db.session.info.pop(_IMPORT_RUN, None)
 
 
 def jsonable(value: Any) -> Any:
@@ -50,6 +64,7 @@ def record(
         subject_id=subject_id,
         changes=changes or {},
         note=note or "",
+        import_run_id=db.session.info.get(_IMPORT_RUN),
     )
     db.session.add(entry)
     return entry

@@ -23,10 +23,11 @@ class ImportForm(FlaskForm):
             FileRequired(_l("Choose a CSV file.")),
             FileAllowed(["csv", "txt"], _l("Upload a .csv file (in Google Sheets: File > Download > CSV).")),
         ],
-        description=_l("UTF-8 CSV with a header row, at most 2 MB."),
+        description=_l("UTF-8 CSV with a header row, at most 100 MB (about 100,000 rows)."),
     )
 
 
 class ImportCommitForm(FlaskForm):
     what = HiddenField()
     token = HiddenField()
+    filename = HiddenField()

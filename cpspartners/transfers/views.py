@@ -6,16 +6,27 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from cpspartners import policy
+from cpspartners import jobs, policy
+from cpspartners.extensions import db
 from cpspartners.formats.spreadsheets import ImportFileError
+from cpspartners.models import ImportRun
 from cpspartners.review.views import audit_filters
-from cpspartners.services import ServiceError, exports, imports, upkeep
+from cpspartners.services import exports, imports, upkeep
 from cpspartners.text import small_int
 from cpspartners.transfers import uploads
 from cpspartners.transfers.forms import ImportCommitForm, ImportForm
 from cpspartners.web import csv_download
 
 bp = Blueprint("transfers", __name__, url_prefix="/transfers")
+
+
+@bp.url_value_preprocessor
+def larger_import_uploads(endpoint, _values):
+    """The import page takes files of 100,000 rows; every other page keeps MAX_CONTENT_LENGTH.
+
+    Set here because URL preprocessors run before the CSRF check reads the body."""
+    if endpoint == "transfers.import_upload":
+        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
 
 
 @bp.route("/partners.csv")
@@ -58,6 +69,7 @@ def import_upload():
     if not form.validate_on_submit():
         return render_template("transfers/import.html", form=form), 400 if form.errors else 200
     raw = form.file.data.read()
+    form.file.data.close()  # a large upload is a temporary file: let it go now
     try:
         planned = imports.plan(form.what.data, raw)
     except ImportFileError as error:
@@ -65,12 +77,13 @@ def import_upload():
     token = uploads.save(upload_dir(), current_user.id, raw) if planned.ok else None
     # Rejections first; a 100,000-row file shows its first thousand changes, the counts cover all.
     shown = sorted((r for r in planned.rows if r.action != "unchanged"), key=lambda r: r.action != "reject")[:SHOWN]
+    filename = form.file.data.filename or ""
     return render_template(
         "transfers/import_report.html",
         plan=planned,
-        filename=form.file.data.filename,
+        filename=filename,
         shown=shown,
-        commit_form=ImportCommitForm(what=form.what.data, token=token),
+        commit_form=ImportCommitForm(what=form.what.data, token=token, filename=filename[:255]),
     )
 
 
@@ -79,20 +92,26 @@ def import_upload():
 def import_commit():
     form = ImportCommitForm()
     what = form.what.data if form.what.data in imports.SPECS else None
-    raw = uploads.load(upload_dir(), current_user.id, form.token.data) if what else None
-    if not form.validate_on_submit() or raw is None:
+    token = form.token.data if form.validate_on_submit() and uploads.TOKEN.match(form.token.data or "") else None
+    done = imports.find_run(token) if token and what else None
+    if done is not None and done.actor_id == current_user.id:
+        return redirect(url_for("transfers.import_run", run_id=done.id))  # posted twice: applied once
+    if done is not None or not token or not what or uploads.load(upload_dir(), current_user.id, token) is None:
         flash(_("That import is no longer available. Upload the file again."), "error")
         return redirect(url_for("transfers.import_upload"))
-    try:
-        # The dry run again, on the stored file: the directory may have changed since.
-        planned = imports.plan(what, raw)
-        counts = imports.apply(planned)
-    except (ImportFileError, ServiceError):
-        flash(_("Nothing was imported: the file no longer passes the checks. Upload it again to see why."), "error")
-        return redirect(url_for("transfers.import_upload"))
-    uploads.discard(upload_dir(), current_user.id, form.token.data)
-    flash(_("Imported: %(create)d created, %(update)d updated, %(unchanged)d unchanged.", **counts), "success")
-    return redirect(url_for("transfers.import_upload"))
+    run, fresh = imports.start(current_user, what, token, form.filename.data or "")
+    if fresh:
+        # On the worker when one runs, else in this process after the answer is sent: either way
+        # the run's page shows the progress.
+        jobs.later(jobs.run_import, run.id, upload_dir(), timeout=3600)
+    return redirect(url_for("transfers.import_run", run_id=run.id))
+
+
+@bp.route("/import/runs/<int:run_id>")
+@policy.requires(policy.is_specialist)
+def import_run(run_id):
+    run = db.get_or_404(ImportRun, run_id)
+    return render_template("transfers/import_run.html", run=run, running=run.state in ("queued", "running"))
 
 
 @bp.route("/import/template-<any(partners, opportunities):what>.csv")
