@@ -71,14 +71,10 @@ class Outcome(PagerMixin):
     nothing_to_search: bool = False
 
 
-def _in_order(model: Any, ids: list[int], options: Sequence[Any] = (), where: Any = None) -> list[Any]:
-    """The rows of ``ids`` in that order; those gone, or failing ``where``, left out."""
+def _in_order(model: Any, ids: list[int], options: Sequence[Any] = ()) -> list[Any]:
     if not ids:
         return []
-    stmt = select(model).where(model.id.in_(ids)).options(*options)
-    if where is not None:
-        stmt = stmt.where(where)
-    rows = {row.id: row for row in db.session.scalars(stmt)}
+    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -138,11 +134,13 @@ def run(params: SearchParams, locale: str = "en", today: date | None = None, per
     # Hits are re-checked against the public rule as they are loaded: an index that lags behind
     # the database (a worker killed between the commit and the index write) never shows a listing
     # or a partner the public may no longer see, nor its snippet.
-    outcome.partners = _in_order(Partner, partner_ids, where=Partner.is_active)
+    # The rule is read on the loaded rows (each partner comes with its listing), which costs less
+    # than adding it to the SELECT, which cost a few ms a search (docs/benchmarks.md).
+    outcome.partners = [partner for partner in _in_order(Partner, partner_ids) if partner.is_active]
     _lagging("partners", partner_ids, outcome.partners)
     with_partner = selectinload(Opportunity.partner)
     ids = [int(key[2:]) for key in result.keys]
-    opps = _in_order(Opportunity, ids, (with_partner,), where=Opportunity.is_public)
+    opps = [opp for opp in _in_order(Opportunity, ids, (with_partner,)) if opp.is_public]
     outcome.hits = [_hit(opp, result.terms, locale, outcome.school) for opp in opps]
     # The total leaves out what this page found stale; pages further on may hold a few more.
     outcome.total = max(result.total - _lagging("opportunities", ids, opps), len(opps))
