@@ -202,11 +202,6 @@ def parse(raw, columns, max_rows=100_000):
     return list(iter_rows(raw, columns, max_rows))
 
 
-def count_rows(raw):
-    """How many lines an upload has after its header: the denominator of a progress bar."""
-    return max(raw.count(b"\n") - (0 if raw.endswith(b"\n") else -1) - 1, 0)
-
-
 def check_header(names, columns):
     """Refuse a header with repeated, missing (required) or unknown columns, naming them all."""
     known = {column.name for column in columns}
