@@ -14,18 +14,20 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    multiple,
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cpspartners import policy
 from cpspartners.directory.filters import Filters
 from cpspartners.extensions import db
-from cpspartners.models import Opportunity, Partner, User, queries
+from cpspartners.models import Application, Notification, Opportunity, Partner, School, User, queries
 from cpspartners.search import documents, outbox
 from cpspartners.search.reader import IndexReader
-from cpspartners.services import ServiceError, accounts, listings, upkeep, vetting
+from cpspartners.services import ServiceError, accounts, applications, imports, listings, upkeep, vetting
 from cpspartners.taxonomy import (
     OPPORTUNITY_ARCHIVED,
     OPPORTUNITY_PENDING_REVIEW,
@@ -116,7 +118,7 @@ _registrations = count(1)
 VETTING_KINDS = ("agreement", "insurance", "background_check")
 
 
-def public_rule_machine(app, specialist_id, index_folder, clock):
+def public_rule_machine(app, specialist_id, index_folder, clock, school_ids=(), student_ids=()):
     """The state machine class, bound to the specialist who reviews and keeps the directory.
     ``clock`` is a one-item list holding the date ``vetting.clock()`` answers (days pass)."""
     runs = count(1)
@@ -132,10 +134,14 @@ def public_rule_machine(app, specialist_id, index_folder, clock):
             self.records, self.exempt = {}, set()
             # The clock only moves forward, also from one run to the next: rows of earlier runs stay.
             self.listing_status, self.listing_partner, self.audience = {}, {}, {}
+            # Who may apply: each listing's grades and the schools it is offered at (None: citywide);
+            # each staff account's standing; the applications made, as (student, listing) pairs.
+            self.grades, self.offered, self.staff_ok, self.applied = {}, {}, {}, set()
             # A fresh index per run: Hypothesis seeds `random` alike for every run, and Whoosh
             # names its segments with `random`, so a second run in one folder reuses a name.
             app.extensions["cpspartners_search"].close()
             app.extensions["cpspartners_search"] = IndexReader(str(index_folder / f"run-{next(runs)}"))
+            self.schools, self.students = school_ids, student_ids
 
         @property
         def specialist(self):
@@ -160,6 +166,10 @@ def public_rule_machine(app, specialist_id, index_folder, clock):
                 for kind in VETTING_KINDS:
                     self.save_record(partner_id, kind, -30, 300)
             self.partner_status[partner_id], self.staff[partner_id] = PARTNER_PENDING, staff.id
+            self.staff_ok[partner_id] = False  # partner staff wait for a specialist's approval
+            partner = db.session.get(Partner, partner_id)
+            partner.external_id = f"ORG-{n}"  # what a spreadsheet names it by
+            db.session.commit()
             if approved:  # a shortcut to the states worth testing: an active partner at once
                 self.approve_partner(partner_id)
             return partner_id
@@ -256,8 +266,91 @@ def public_rule_machine(app, specialist_id, index_folder, clock):
             values = {"title": "Welding night", "kind": "workshop", "audience": audience}
             opp, _request = listings.create_opportunity(staff, db.session.get(Partner, partner_id), values)
             self.listing_status[opp.id], self.listing_partner[opp.id] = OPPORTUNITY_PENDING_REVIEW, partner_id
-            self.audience[opp.id] = audience
+            self.audience[opp.id], self.grades[opp.id], self.offered[opp.id] = audience, (opp.grade_min, 12), None
             return opp.id
+
+        @rule(target=listings, partner_id=partners, published=st.booleans())
+        def import_listing(self, partner_id, published):
+            """A specialist's spreadsheet: grades 9-12, offered at one school only. Published only
+            through the gate: for an unvetted or inactive partner the row is refused."""
+            n = next(_registrations)
+            partner = db.session.get(Partner, partner_id)
+            status = "published" if published else "draft"
+            school = self.schools[0]
+            raw = (
+                "external_id,partner_external_id,kind,title,audience,grade_min,grade_max,school_ids,status\r\n"
+                f"OPP-{n},{partner.external_id},workshop,Imported {n},students,9,12,{school},{status}\r\n"
+            ).encode()
+            gate_shut = published and not (
+                self.vetted(partner_id) and self.partner_status[partner_id] == PARTNER_ACTIVE
+            )
+            run = imports.import_file("opportunities", raw, self.specialist)
+            if published and not self.vetted(partner_id):
+                assert run.state == "failed", "an import published a listing for students of an unvetted partner"
+            if run.state != "done":
+                assert gate_shut, run.error  # refused, and nothing written
+                assert db.session.scalar(select(Opportunity.id).where(Opportunity.external_id == f"OPP-{n}")) is None
+                return multiple()
+            opp_id = db.session.scalar(select(Opportunity.id).where(Opportunity.external_id == f"OPP-{n}"))
+            self.listing_status[opp_id] = OPPORTUNITY_PUBLISHED if published else "draft"
+            self.listing_partner[opp_id], self.audience[opp_id] = partner_id, "students"
+            self.grades[opp_id], self.offered[opp_id] = (9, 12), {school}
+            return opp_id
+
+        @rule(listing_id=listings, audience=st.sampled_from(["students", "classrooms"]))
+        def edit_audience_directly(self, listing_id, audience):
+            """A specialist's correction through the edit form's service, at the version it saw."""
+            opp = db.session.get(Opportunity, listing_id)
+            waiting = listings.open_request("opportunity", listing_id) is not None
+            unchanged = self.audience[listing_id] == audience
+            published = self.listing_status[listing_id] == OPPORTUNITY_PUBLISHED
+            gated = published and audience == "students" and not self.vetted(self.listing_partner[listing_id])
+            with refused_when(waiting or unchanged or gated):
+                listings.edit_directly(
+                    self.specialist, opp, {"audience": audience}, seen=listings.Seen(version=opp.version)
+                )
+                self.audience[listing_id] = audience
+
+        @rule(listing_id=listings)
+        def reject_listing(self, listing_id):
+            request = listings.open_request("opportunity", listing_id)
+            if request is not None:
+                was_new = request.is_new
+                listings.reject(self.specialist, request, "Not for us")
+                if was_new:
+                    self.listing_status[listing_id] = "draft"
+
+        @rule(partner_id=partners)
+        def approve_staff(self, partner_id):
+            staff = db.session.get(User, self.staff[partner_id])
+            with refused_when(self.staff_ok[partner_id]):
+                accounts.approve_account(self.specialist, staff)
+                self.staff_ok[partner_id] = True
+
+        @rule(partner_id=partners)
+        def revoke_staff(self, partner_id):
+            staff = db.session.get(User, self.staff[partner_id])
+            with refused_when(not self.staff_ok[partner_id]):
+                accounts.revoke_approval(self.specialist, staff)
+                self.staff_ok[partner_id] = False
+
+        @rule(listing_id=listings, who=st.integers(0, 3))
+        def a_student_applies(self, listing_id, who):
+            """Students in grades 7 and 10 at two schools: applied exactly when the model says they
+            may (public, the grade fits, offered at their school) and have not yet."""
+            student = db.session.get(User, self.students[who])
+            low, high = self.grades[listing_id]
+            may = (
+                listing_id in self.expected_public()
+                and low <= student.grade <= high
+                and (self.offered[listing_id] is None or student.school_id in self.offered[listing_id])
+                and (student.id, listing_id) not in self.applied
+            )
+            with refused_when(not may):
+                applications.apply(
+                    student, db.session.get(Opportunity, listing_id), "I like welding.", today=self.today
+                )
+                self.applied.add((student.id, listing_id))
 
         @rule(target=listings, partner_id=partners)
         def publish_student_listing(self, partner_id):
@@ -301,16 +394,46 @@ def public_rule_machine(app, specialist_id, index_folder, clock):
                 assert opp.partner.is_active and vetting.blockers(opp.partner, self.today) == [], opp
             assert [opp for opp in vetting.violators(self.today) if opp.id in self.listing_status] == []
 
-        @invariant()
-        def everyone_agrees_on_what_is_public(self):
-            db.session.expire_all()  # read what was committed, not what the session remembers
-            expected = {
+        def expected_public(self):
+            return {
                 listing
                 for listing, status in self.listing_status.items()
                 if status == OPPORTUNITY_PUBLISHED
                 and self.partner_status[self.listing_partner[listing]] == PARTNER_ACTIVE
                 and not self.gate_shut(listing)
             }
+
+        @invariant()
+        def only_staff_in_good_standing_reach_student_data(self):
+            db.session.expire_all()
+            for partner_id, staff_id in self.staff.items():
+                staff = db.session.get(User, staff_id)
+                ok = self.staff_ok[partner_id]
+                assert policy.in_good_standing(staff) == ok
+                listed = select(Application.id).join(Opportunity).where(policy.applications_visible_to(staff))
+                mine = set(db.session.scalars(listed))
+                # staff.partner_id, not partner_id: a merge moves the duplicate's staff to the partner kept
+                theirs = {
+                    a.id
+                    for a in db.session.scalars(select(Application))
+                    if a.opportunity.partner_id == staff.partner_id
+                }
+                assert mine == (theirs if ok else set()), (partner_id, ok)
+                for application in db.session.scalars(select(Application).where(Application.id.in_(theirs))):
+                    assert policy.application_side(staff, application) == ("partner" if ok else None)
+                if not ok:  # nothing about students' activity waits for an account that may not see it
+                    assert db.session.scalar(select(func.count()).where(Notification.user_id == staff_id)) == 0
+
+        @invariant()
+        def applications_are_those_the_model_allowed(self):
+            mine = Application.opportunity_id.in_(list(self.listing_status))  # earlier runs' rows stay
+            made = {(a.student_id, a.opportunity_id) for a in db.session.scalars(select(Application).where(mine))}
+            assert made == self.applied
+
+        @invariant()
+        def everyone_agrees_on_what_is_public(self):
+            db.session.expire_all()  # read what was committed, not what the session remembers
+            expected = self.expected_public()
             readers = public_listings_by_reader(set(self.listing_status))
             assert readers == dict.fromkeys(readers, expected), readers
             active = {partner for partner, status in self.partner_status.items() if status == PARTNER_ACTIVE}
@@ -371,5 +494,7 @@ def public_partners_by_reader(ids):
 def test_every_reader_agrees_on_what_is_public_whatever_the_services_do(app, make_user, tmp_path, monkeypatch):
     clock = [TODAY]
     monkeypatch.setattr(vetting, "clock", lambda: clock[0])
-    machine = public_rule_machine(app, make_user("specialist").id, tmp_path, clock)
+    schools = list(db.session.scalars(select(School.id).order_by(School.id).limit(2)))
+    students = [make_user("student", grade=grade, school_id=school).id for school in schools for grade in (7, 10)]
+    machine = public_rule_machine(app, make_user("specialist").id, tmp_path, clock, schools, students)
     run_state_machine_as_test(machine, settings=STATEFUL)
