@@ -21,6 +21,7 @@ from cpspartners.extensions import db
 from cpspartners.models import (
     Application,
     ChangeRequest,
+    ImportRun,
     Notification,
     Opportunity,
     Partner,
@@ -321,6 +322,7 @@ SPECIALIST_ONLY_TOOLS = {
     ("transfers.import_upload", "GET"): lambda w, own: "/transfers/import",
     ("transfers.import_upload", "POST"): lambda w, own: "/transfers/import",
     ("transfers.import_commit", "POST"): lambda w, own: "/transfers/import/commit",
+    ("transfers.import_run", "GET"): lambda w, own: f"/transfers/import/runs/{w.import_run.id}",
     ("transfers.import_template", "GET"): lambda w, own: "/transfers/import/template-partners.csv",
     ("transfers.partners_csv", "GET"): lambda w, own: "/transfers/partners.csv",
     ("transfers.opportunities_csv", "GET"): lambda w, own: "/transfers/opportunities.csv",
@@ -418,6 +420,8 @@ class World:
             False: User(email="student@other.example", role="student", school_id=curie.id, grade=7),
         }
         db.session.add(self.accounts[False])
+        self.import_run = ImportRun(token="matrix-run", what="partners", state="done")  # any specialist's
+        db.session.add(self.import_run)
         db.session.commit()
         students = {True: self.users["student"], False: self.accounts[False]}
         teachers = {True: self.users["teacher"], False: self.accounts[True]}
