@@ -138,9 +138,11 @@ def run(params: SearchParams, locale: str = "en", today: date | None = None, per
     # than adding it to the SELECT, which cost a few ms a search (docs/benchmarks.md).
     outcome.partners = [partner for partner in _in_order(Partner, partner_ids) if partner.is_active]
     _lagging("partners", partner_ids, outcome.partners)
-    with_partner = selectinload(Opportunity.partner)
+    # Each card asks whether the reader may apply (``card_flag``), which reads the schools a
+    # listing is offered at: one query for the page, not one per card.
+    loads = (selectinload(Opportunity.partner), selectinload(Opportunity.schools))
     ids = [int(key[2:]) for key in result.keys]
-    opps = [opp for opp in _in_order(Opportunity, ids, (with_partner,)) if opp.is_public]
+    opps = [opp for opp in _in_order(Opportunity, ids, loads) if opp.is_public]
     outcome.hits = [_hit(opp, result.terms, locale, outcome.school) for opp in opps]
     # The total leaves out what this page found stale; pages further on may hold a few more.
     outcome.total = max(result.total - _lagging("opportunities", ids, opps), len(opps))
