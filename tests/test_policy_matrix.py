@@ -635,7 +635,9 @@ class World:
         return self._incident
 
     def throwaway_student(self):
-        student = User(email=f"gone{User.query.count()}@matrix.example", role="student", school_id=self.school.id, grade=8)
+        student = User(
+            email=f"gone{User.query.count()}@matrix.example", role="student", school_id=self.school.id, grade=8
+        )
         db.session.add(student)
         db.session.commit()
         return student

@@ -8,6 +8,7 @@ from cpspartners.models.opportunity import Opportunity, OpportunityCluster, Oppo
 from cpspartners.models.outcomes import Credential, Feedback
 from cpspartners.models.partner import Partner, Verification, VettingRecord, partner_area
 from cpspartners.models.people import User
+from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.models.privacy import (
     AnonymisedOutcome,
     DeletionCertificate,
@@ -15,7 +16,6 @@ from cpspartners.models.privacy import (
     Incident,
     RightsRequest,
 )
-from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.models.search import IndexOutbox
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 

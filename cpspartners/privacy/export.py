@@ -84,8 +84,6 @@ def as_json(student: Any, language: str) -> str:
         "student": student.id,
         "language": language,
         "generated_at": datetime.now().astimezone().isoformat(),
-        "sections": [
-            {"key": s.key, "title": str(s.title), "note": str(s.note), "rows": s.rows} for s in sections
-        ],
+        "sections": [{"key": s.key, "title": str(s.title), "note": str(s.note), "rows": s.rows} for s in sections],
     }
     return json.dumps(payload, ensure_ascii=False, indent=2, default=str)

@@ -13,7 +13,17 @@ AGENCIES = (
 FTC = ("1-877-438-4338", "IdentityTheft.gov")
 PRIVACY_OFFICE = ("CPS Office of Student Privacy", "privacy@cps.edu", "773-553-1000")
 # Markers the template emits before each required part, so a test can find every one.
-REQUIRED = ("[date]", "[data]", "[contact]", "[agencies]", "[ftc]", "[fraud-alert]", "[freeze]", "[count]", "[operator]")
+REQUIRED = (
+    "[date]",
+    "[data]",
+    "[contact]",
+    "[agencies]",
+    "[ftc]",
+    "[fraud-alert]",
+    "[freeze]",
+    "[count]",
+    "[operator]",
+)
 
 
 def breach_notice(incident, affected_count, language):

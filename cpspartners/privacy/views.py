@@ -5,7 +5,7 @@ import os
 from datetime import UTC, datetime, time
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
@@ -49,15 +49,23 @@ LABELS = {
         "confirm": _l("The family was told"),
         "fulfil": _l("Carry out"),
     },
-    "family_state_label": {"pending": _l("Waiting for the school"), "confirmed": _l("Confirmed"), "revoked": _l("Removed")},
+    "family_state_label": {
+        "pending": _l("Waiting for the school"),
+        "confirmed": _l("Confirmed"),
+        "revoked": _l("Removed"),
+    },
     "at_deletion_label": inventory.AT_DELETION_LABELS,
 }
+
+
+def _lookup(table):
+    return lambda code: table.get(code, code)
 
 
 @bp.context_processor
 def labels():
     """Code-to-words helpers for the privacy templates, and the time a copy is made."""
-    helpers = {name: (lambda table: lambda code: table.get(code, code))(table) for name, table in LABELS.items()}
+    helpers = {name: _lookup(table) for name, table in LABELS.items()}
     return {**helpers, "now_utc": lambda: datetime.now(UTC)}
 
 
@@ -245,7 +253,8 @@ def family_copy_json(token):
 @policy.requires(policy.can_handle_rights_requests)
 def requests_list():
     open_requests = db.session.scalars(
-        select(RightsRequest).where(RightsRequest.state.in_(("received", "decided", "corrected", "denied")))
+        select(RightsRequest)
+        .where(RightsRequest.state.in_(("received", "decided", "corrected", "denied")))
         .order_by(RightsRequest.due_at)
     ).all()
     links = db.session.scalars(select(FamilyLink).where(FamilyLink.state == "pending").order_by(FamilyLink.id)).all()
@@ -281,7 +290,11 @@ def confirm_link(link_id):
 
 
 def _day(value, end=False):
-    return datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
+    """The start (or end) of a day as the district counts it (Chicago time), in UTC."""
+    zone = get_timezone()
+    moment = datetime.combine(value, time.max if end else time.min)
+    local = zone.localize(moment) if hasattr(zone, "localize") else moment.replace(tzinfo=zone)
+    return local.astimezone(UTC)
 
 
 @bp.route("/incidents", methods=["GET", "POST"])

@@ -121,11 +121,17 @@ def open_request(
 
 
 # Correction workflow: received -> decided -> corrected | denied -> confirmed (S8).
-CORRECTION_STEPS = {"decide": ("received", "decided"), "correct": ("decided", "corrected"), "deny": ("decided", "denied")}
+CORRECTION_STEPS = {
+    "decide": ("received", "decided"),
+    "correct": ("decided", "corrected"),
+    "deny": ("decided", "denied"),
+}
 
 
 @transaction
-def advance_correction(actor: User, request: RightsRequest, step: str, note: str = "", now: datetime | None = None) -> None:
+def advance_correction(
+    actor: User, request: RightsRequest, step: str, note: str = "", now: datetime | None = None
+) -> None:
     """Move a correction one step; ``correct`` changes the student's field, audited old and new."""
     if not policy.can_handle_rights_requests(actor):
         raise NotAllowed(_l("You cannot handle privacy requests."))
@@ -167,7 +173,9 @@ def _apply_correction(actor: User, request: RightsRequest) -> None:
         raise RuleBroken(_l("The language must be en or es."))
     old = getattr(student, request.field)
     setattr(student, request.field, value)
-    audit.record(actor, "corrected", "student_record", student.id, audit.diff({request.field: old}, {request.field: value}))
+    audit.record(
+        actor, "corrected", "student_record", student.id, audit.diff({request.field: old}, {request.field: value})
+    )
 
 
 @transaction
@@ -181,7 +189,11 @@ def fulfil(actor: User | None, request: RightsRequest, now: datetime | None = No
         if actor is not None and not policy.can_erase_students(actor):
             raise NotAllowed(_l("Only the privacy officer deletes a student's records."))
         _log(actor, request, "received", "fulfilled")
-        request.state, request.closed_at, request.handled_by_id = "fulfilled", now or utcnow(), getattr(actor, "id", None)
+        request.state, request.closed_at, request.handled_by_id = (
+            "fulfilled",
+            now or utcnow(),
+            getattr(actor, "id", None),
+        )
         if request.student is not None:
             erase_student(request.student, "request", request_id=request.id, now=now, folder=export_dir())
         return
@@ -276,12 +288,9 @@ def _erase_table(name: str, student_id: int) -> int:
         if entry.owner and table.c[entry.owner].nullable:
             values[entry.owner] = None
         if name == "audit_entry":
-            values.update(actor_id=None, actor_label="Deleted student")
-            # Keep staff actors' labels: only rows the student did lose the actor.
-            count = db.session.execute(update(table).where(where, table.c.actor_id == student_id).values(values))
-            values.pop("actor_id"), values.pop("actor_label")
-            rest = db.session.execute(update(table).where(where).values(values))
-            return int(rest.rowcount)  # type: ignore[attr-defined]
+            # Rows the student did lose their actor; staff actors of the other rows stay named.
+            mine = and_(where, table.c.actor_id == student_id)
+            db.session.execute(update(table).where(mine).values(actor_id=None, actor_label="Deleted student"))
         result = db.session.execute(update(table).where(where).values(values))
         return int(result.rowcount)  # type: ignore[attr-defined]
     result = db.session.execute(delete(table).where(where))
@@ -314,7 +323,9 @@ def export_dir() -> str:
     """Where copies sent in answer to a request are kept as proof (PRIVACY_EXPORT_DIR)."""
     from flask import current_app
 
-    return str(current_app.config.get("PRIVACY_EXPORT_DIR") or os.path.join(current_app.instance_path, "privacy-exports"))
+    return str(
+        current_app.config.get("PRIVACY_EXPORT_DIR") or os.path.join(current_app.instance_path, "privacy-exports")
+    )
 
 
 def remove_student_files(folder: str, student_id: int) -> int:
@@ -389,17 +400,19 @@ def sweep(now: datetime | None = None, folder: str = "") -> dict[str, int]:
         if name == "user":
             done["user"] = _sweep_accounts(table, entry, now, folder)
             continue
-        for column, field in entry.fields.items():
-            if field.retention and field.retention.keep < entry.retention.keep:
-                blank = _blank(table, [column])
-                expired = and_(_expired(table, field.retention, now), table.c[column] != blank[column])
-                result = db.session.execute(update(table).where(expired).values(blank))
-                done[f"{name}.{column}"] = int(result.rowcount)  # type: ignore[attr-defined]
         expired = _expired(table, entry.retention, now)
         if entry.at_deletion == inventory.KEEP_COUNTS:
             _keep_counts(expired)
         result = db.session.execute(delete(table).where(expired))
         done[name] = int(result.rowcount)  # type: ignore[attr-defined]
+        # Blanking a column is not a change of the record: keep the clocks (onupdate) as they are.
+        unchanged = {c.name: c for c in table.columns if c.onupdate is not None}
+        for column, field in entry.fields.items():
+            if field.retention and field.retention.keep < entry.retention.keep:
+                blank = _blank(table, [column])
+                due = and_(_expired(table, field.retention, now), table.c[column] != blank[column])
+                result = db.session.execute(update(table).where(due).values({**blank, **unchanged}))
+                done[f"{name}.{column}"] = int(result.rowcount)  # type: ignore[attr-defined]
     if folder:
         done["files"] = _sweep_files(folder, now)
     return done
