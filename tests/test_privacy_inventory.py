@@ -75,3 +75,39 @@ def test_the_markdown_inventory_points_at_the_code():
     with open("docs/data-inventory.md", encoding="utf-8") as handle:
         text = handle.read()
     assert "cpspartners/privacy/inventory.py" in text and "/privacy/data" in text
+
+
+FORBIDDEN = ("dob", "birth", "ssn", "address", "phone", "geo", "photo", "race", "gender", "ethnic")
+
+
+def test_no_table_about_students_collects_what_it_must_not(app):
+    """S2: least data. Family contacts on seats are adults' (holder_email), never a child's."""
+    for name, table in inventory.TABLES.items():
+        if table.owner in ("", "recipient"):
+            continue
+        for column in db.metadata.tables[name].columns:
+            assert not any(word in column.name.lower() for word in FORBIDDEN), f"{name}.{column.name}"
+
+
+def test_public_pages_never_show_a_student(app, client, make_user, make_opportunity, curie):
+    """F3: no student's name on any page an anonymous visitor reaches, even after applying."""
+    from cpspartners.models import Application
+
+    opp = make_opportunity()
+    student = make_user("student", name="Quillon Varnavsky")
+    db.session.add(Application(opportunity_id=opp.id, student_id=student.id, state="accepted"))
+    db.session.commit()
+    for path in (
+        "/",
+        "/opportunities",
+        f"/opportunities/{opp.slug}",
+        "/partners",
+        f"/partners/{opp.partner.slug}",
+        "/schools",
+        f"/schools/{curie.id}",
+        "/search?q=robotics",
+        "/privacy",
+        "/privacy/data",
+    ):
+        page = client.get(path).get_data(as_text=True)
+        assert "Quillon" not in page and "Varnavsky" not in page, path

@@ -338,3 +338,13 @@ def test_flask_privacy_sweep_runs(app):
     result = app.test_cli_runner().invoke(args=["privacy", "sweep", "--now", "2030-01-01"])
     assert result.exit_code == 0, result.output
     assert "past their retention" in result.output
+
+
+def test_parent_facing_emails_exist_in_english_and_spanish(app):
+    """A5: the notices to parents (the copy link, the breach notice) in both languages."""
+    from cpspartners.mail import render_message
+
+    with app.test_request_context():
+        english = render_message("privacy_family_copy", "en", url="https://x.example/l")
+        spanish = render_message("privacy_family_copy", "es", url="https://x.example/l")
+    assert english[0] != spanish[0] and "https://x.example/l" in spanish[1] and "Abra este enlace" in spanish[1]
