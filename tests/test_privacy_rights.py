@@ -348,3 +348,51 @@ def test_parent_facing_emails_exist_in_english_and_spanish(app):
         english = render_message("privacy_family_copy", "en", url="https://x.example/l")
         spanish = render_message("privacy_family_copy", "es", url="https://x.example/l")
     assert english[0] != spanish[0] and "https://x.example/l" in spanish[1] and "Abra este enlace" in spanish[1]
+
+
+def test_account_settings_lead_a_student_to_their_records_and_to_closing(client_as):
+    page = client_as("student").get("/account").get_data(as_text=True)
+    assert "/privacy/mine" in page and "/privacy/mine/close" in page
+    assert "/privacy/mine/close" not in client_as("teacher").get("/account").get_data(as_text=True)
+
+
+def test_a_student_names_a_parent_and_a_specialist_confirms_it(app, client_as):
+    student = client_as("student")
+    response = post(
+        student, "/privacy/mine/family", {"email": "Mom@Example.org", "language": "es"}, token_from="/privacy/mine"
+    )
+    assert response.status_code == 302
+    link = db.session.scalars(select(FamilyLink)).one()
+    assert (link.parent_email, link.parent_language, link.state) == ("mom@example.org", "es", "pending")
+    assert privacy.confirmed_links("mom@example.org") == []  # nothing reaches the parent yet
+    specialist = client_as("specialist")
+    assert "mom@example.org" in specialist.get("/privacy/requests").get_data(as_text=True)
+    post(specialist, f"/privacy/family-links/{link.id}/confirm", {}, token_from="/privacy/requests")
+    db.session.expire_all()
+    assert db.session.get(FamilyLink, link.id).state == "confirmed"
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "family_link_confirmed")).one()
+
+
+def test_a_bad_correction_is_refused_in_the_students_language_and_writes_nothing(app, make_user, es_client):
+    from tests.conftest import sign_in_as
+
+    sign_in_as(es_client, make_user("student"))
+    response = post(
+        es_client, "/privacy/mine/corrections", {"field": "email", "value": "x"}, token_from="/privacy/mine"
+    )
+    assert response.status_code == 400
+    response = post(es_client, "/privacy/mine/corrections", {"field": "name", "value": ""}, token_from="/privacy/mine")
+    assert response.status_code == 400 and "obligatorio" in response.get_data(as_text=True)
+    assert db.session.scalars(select(RightsRequest)).all() == []
+
+
+def test_a_grade_correction_outside_the_grades_is_refused_at_the_correct_step(app, make_user):
+    student = make_user("student")
+    staff = make_user("specialist")
+    request = privacy.open_request(student, "correction", field="grade", value="3")
+    privacy.advance_correction(staff, request, "decide")
+    with pytest.raises(RuleBroken):
+        privacy.advance_correction(staff, request, "correct")
+    db.session.expire_all()
+    assert db.session.get(User, student.id).grade == 10
+    assert db.session.get(RightsRequest, request.id).state == "decided"
