@@ -77,4 +77,7 @@ class Defaults:
     # The largest import upload (the rest of the site keeps MAX_CONTENT_LENGTH): 100,000 rows of
     # listings with descriptions fit. Bigger files go through `flask import`.
     IMPORT_MAX_BYTES = 100 * 1024 * 1024
+    # Uploads larger than this (about 2,500 rows) are checked in the background, not in the upload
+    # request: the dry run of 100,000 rows takes tens of seconds (docs/benchmarks.md, Imports).
+    IMPORT_CHECK_INLINE_BYTES = 1024 * 1024
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
