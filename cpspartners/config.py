@@ -41,6 +41,7 @@ class Defaults:
     SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     RESET_LIMIT = "5 per minute;20 per hour"
     REGISTER_LIMIT = "10 per minute;50 per hour"
+    CLAIM_LIMIT = "10 per minute;30 per hour"  # seat claim codes tried, per student account
     # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
     RESET_LINK_MAX_AGE = 3600
     CONFIRM_LINK_MAX_AGE = 7 * 24 * 3600
