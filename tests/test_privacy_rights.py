@@ -28,7 +28,7 @@ from cpspartners.models import (
     User,
 )
 from cpspartners.privacy import export, inventory
-from cpspartners.services import audit, privacy
+from cpspartners.services import accounts, audit, privacy
 from cpspartners.services.errors import RuleBroken
 from tests.conftest import post
 
@@ -95,6 +95,8 @@ def full_student(app, make_user, make_opportunity, curie):
     db.session.add(NewsletterDelivery(newsletter_id=newsletter.id, recipient="u:%d" % student.id))
     db.session.commit()
     audit.log_student_record_access(staff, student, "applications.detail")
+    accounts.update_profile(student, NAME + " Jr", "en")  # an audited change naming the student
+    accounts.update_profile(student, NAME, "en")
     correction = privacy.open_request(student, "correction", field="name", value="Zyxwanda Q. Quorrible")
     privacy.advance_correction(staff, correction, "decide")
     privacy.advance_correction(staff, correction, "correct")

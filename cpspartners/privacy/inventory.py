@@ -314,7 +314,8 @@ TABLES: dict[str, Table] = {
         Retention(5 * YEAR, _l("the entry"), clock="at", where="subject_type = 'student_record'"),
         ANONYMISE,
         {
-            **cols("id at action subject_type subject_id note import_run_id", _l("Who did what, when"), STAFF),
+            **cols("id at action subject_type subject_id import_run_id", _l("Who did what, when"), STAFF),
+            "note": Field(_l("A note on the entry (the page a record was opened on)"), STAFF, at_deletion=DELETE),
             **cols("actor_id actor_label", _l("Who acted (a student as a record number)"), STAFF),
             "changes": Field(_l("Old and new values of a change"), STAFF, at_deletion=DELETE),
         },

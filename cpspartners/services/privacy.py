@@ -226,7 +226,8 @@ def student_rows(name: str, student_id: int) -> Any:
     if name == "newsletter_delivery":
         return table.c.recipient == "u:%d" % student_id
     if name == "audit_entry":
-        about = and_(table.c.subject_type == "student_record", table.c.subject_id == student_id)
+        # The student's record and the student's account (profile changes carry old names).
+        about = and_(table.c.subject_type.in_(("student_record", "user")), table.c.subject_id == student_id)
         return or_(about, table.c.actor_id == student_id)
     if name == "message":
         threads = select(Application.id).where(Application.student_id == student_id)
