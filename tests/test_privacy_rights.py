@@ -253,6 +253,7 @@ def test_closing_the_account_leaves_no_trace_of_the_student(app, full_student, c
     assert _text_hits(needles) == []
     assert _file_hits(folder, needles) == []
     assert _file_hits(app.config["SEARCH_INDEX_DIR"], needles) == []
+    assert _file_hits(app.config.get("IMPORT_UPLOAD_DIR") or os.path.join(app.instance_path, "imports"), needles) == []
     assert db.session.get(User, student_id) is None
     certificate = db.session.scalars(select(DeletionCertificate)).one()
     assert certificate.reason == "closed" and certificate.files_removed == 1
@@ -398,3 +399,16 @@ def test_a_grade_correction_outside_the_grades_is_refused_at_the_correct_step(ap
     db.session.expire_all()
     assert db.session.get(User, student.id).grade == 10
     assert db.session.get(RightsRequest, request.id).state == "decided"
+
+
+def test_the_sweep_removes_saved_copies_past_their_keep_days(app, tmp_path):
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    old, fresh = folder / "student-1-request-1.json", folder / "student-2-request-2.json"
+    old.write_text("{}")
+    fresh.write_text("{}")
+    now = datetime(2030, 3, 1, tzinfo=UTC)
+    os.utime(old, (0, (now - timedelta(days=46)).timestamp()))
+    os.utime(fresh, (0, (now - timedelta(days=44)).timestamp()))
+    assert privacy.sweep(now=now, folder=str(folder))["files"] == 1
+    assert not old.exists() and fresh.exists()
