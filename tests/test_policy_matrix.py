@@ -61,6 +61,8 @@ SEEKERS = ("student", "teacher")
 # (endpoint, method): (url builder(world, own), cells)
 MATRIX = {
     ("directory.home", "GET"): (lambda w, own: "/", same(EVERYONE)),
+    ("health.live", "GET"): (lambda w, own: "/health/live", same(EVERYONE)),
+    ("health.ready", "GET"): (lambda w, own: "/health/ready", same(EVERYONE)),
     ("directory.opportunity_list", "GET"): (lambda w, own: "/opportunities", same(EVERYONE)),
     ("directory.opportunity_detail", "GET"): (lambda w, own: f"/opportunities/{w.opp(own).slug}", same(EVERYONE)),
     ("directory.partner_list", "GET"): (lambda w, own: "/partners", same(EVERYONE)),
