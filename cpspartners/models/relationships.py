@@ -20,7 +20,7 @@ class Prospect(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(200), nullable=False)
     kind = db.Column(db.String(20), nullable=False, default="nonprofit")
-    stage = db.Column(db.String(12), nullable=False, default="first_contact", index=True)
+    stage = db.Column(db.String(16), nullable=False, default="first_contact", index=True)
     # The organisation's contact person, as they gave it for work: not a student's or family's.
     contact_name = db.Column(db.String(120), nullable=False, default="")
     contact_email = db.Column(db.String(254), nullable=False, default="")

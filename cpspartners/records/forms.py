@@ -16,5 +16,5 @@ class ShareForm(FlaskForm):
         _l("Who it is for (only you see this)"),
         filters=[strip],
         validators=[Optional(), max_length(80), PlainText()],
-        description=_l("For example: my counsellor."),
+        description=_l("For example: my counselor."),
     )

@@ -64,9 +64,9 @@ class ContactForm(FlaskForm):
 
 class ProspectForm(FlaskForm):
     name = StringField(
-        _l("Organisation"), filters=[strip], validators=[DataRequired(REQUIRED), max_length(200), PlainText()]
+        _l("Organization"), filters=[strip], validators=[DataRequired(REQUIRED), max_length(200), PlainText()]
     )
-    kind = SelectField(_l("Kind of organisation"), choices=options(PARTNER_KINDS), default="nonprofit")
+    kind = SelectField(_l("Kind of organization"), choices=options(PARTNER_KINDS), default="nonprofit")
     contact_name = StringField(
         _l("Contact person"), filters=[strip], validators=[Optional(), max_length(120), PlainText()]
     )

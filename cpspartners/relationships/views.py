@@ -129,7 +129,7 @@ def new_prospect():
             form.contact_name.data or "",
             form.contact_email.data or "",
             form.notes.data or "",
-            success=_("The organisation is in the pipeline."),
+            success=_("The organization is in the pipeline."),
         )
         if prospect:
             return redirect(url_for("relationships.prospect_detail", prospect_id=prospect.id))

@@ -133,9 +133,9 @@ def create_prospect(
 ) -> Prospect:
     _require_specialist(actor)
     if not name.strip():
-        raise RuleBroken(_l("Give the organisation's name."))
+        raise RuleBroken(_l("Give the organization's name."))
     if kind not in codes(PARTNER_KINDS):
-        raise RuleBroken(_l("Choose the kind of organisation."))
+        raise RuleBroken(_l("Choose the kind of organization."))
     prospect = Prospect(
         name=name.strip(),
         kind=kind,
@@ -163,9 +163,9 @@ def advance(actor: User, prospect: Prospect, to_stage: str, today: date | None =
     db.session.refresh(prospect, with_for_update=True)  # two clicks at once move it once
     if to_stage == "closed":
         if prospect.stage in ("active", "closed"):
-            raise Conflict(_l("This organisation can no longer be closed."))
+            raise Conflict(_l("This organization can no longer be closed."))
     elif to_stage != next_stage(prospect):
-        raise Conflict(_l("The organisation is not at the step before that one."))
+        raise Conflict(_l("The organization is not at the step before that one."))
     if to_stage == "vetting":
         _open_partner(actor, prospect)
     if to_stage == "active":

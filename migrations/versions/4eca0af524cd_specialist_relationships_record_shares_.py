@@ -46,7 +46,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('stage', sa.String(length=12), nullable=False),
+    sa.Column('stage', sa.String(length=16), nullable=False),
     sa.Column('contact_name', sa.String(length=120), nullable=False),
     sa.Column('contact_email', sa.String(length=254), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
