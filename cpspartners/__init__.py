@@ -27,6 +27,9 @@ FEATURES = (
     "equity",
     "calendars",
     "admin",
+    "records",
+    "relationships",
+    "events",
     "health",
     "moved",
 )
