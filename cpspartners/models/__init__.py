@@ -2,6 +2,7 @@
 
 from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
+from cpspartners.models.events import EventSignup
 from cpspartners.models.geo import CommunityArea, School
 from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
 from cpspartners.models.opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
@@ -16,6 +17,8 @@ from cpspartners.models.privacy import (
     Incident,
     RightsRequest,
 )
+from cpspartners.models.record import RecordShare
+from cpspartners.models.relationships import Contact, FollowUp, Prospect, contact_staff
 from cpspartners.models.search import IndexOutbox
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 
@@ -58,4 +61,10 @@ __all__ = [
     "FamilyLink",
     "Incident",
     "RightsRequest",
+    "EventSignup",
+    "RecordShare",
+    "Contact",
+    "FollowUp",
+    "Prospect",
+    "contact_staff",
 ]

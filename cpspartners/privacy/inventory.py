@@ -320,6 +320,36 @@ TABLES: dict[str, Table] = {
             "changes": Field(_l("Old and new values of a change"), STAFF, at_deletion=DELETE),
         },
     ),
+    "record_share": Table(
+        _l("Links a student made to show their record"),
+        "student_id",
+        Retention(YEAR, _l("the link was made (a link works 90 days at most)")),
+        DELETE,
+        {
+            **cols("id student_id created_at", RECORD_KEEPING, STUDENT),
+            "token_hash": Field(_l("Checking a link (only a hash of it is kept)"), NOBODY),
+            "label": Field(_l("The student's own name for the link"), STUDENT),
+            **cols(
+                "expires_at revoked_at views last_viewed_at",
+                _l("When the link stops working and how often it was opened"),
+                STUDENT,
+            ),
+        },
+    ),
+    "event_signup": Table(
+        _l("Places at community events"),
+        "user_id",
+        Retention(5 * YEAR, _l("it was last changed (outcome reports)"), clock="updated_at"),
+        DELETE,
+        {
+            **cols("id opportunity_id user_id created_at updated_at", RECORD_KEEPING, _l("The person; staff")),
+            **cols(
+                "state holds_place attended marked_by_id reminded_at",
+                _l("A place or the waiting list, its reminder, and whether the person came"),
+                _l("The person; the event's partner staff and specialists (viewing is logged)"),
+            ),
+        },
+    ),
     "rights_request": Table(
         _l("Requests to see, correct or delete records"),
         "student_id",
@@ -397,6 +427,10 @@ NOT_PERSONAL = {
     "verification": "who on staff verified a listing",
     "newsletter": "a newsletter a specialist wrote",
     "speaker_request": "a teacher's request for a visit to a class; no student is named",
+    "contact": "the specialists' log of meetings with partner organisations; the form asks for no students",
+    "follow_up": "a task a staff member owes after a meeting",
+    "prospect": "an organisation being recruited and its work contact (an adult, not a family)",
+    "contact_staff": "which staff accounts attended a meeting",
 }
 
 # Outside services that receive personal data (SOPPA 85/27(a)(2): operators and subcontractors).

@@ -269,6 +269,10 @@ def _erase_table(name: str, student_id: int) -> int:
     entry = inventory.TABLES[name]
     if entry.at_deletion == inventory.KEEP_COUNTS:
         _keep_counts(where)
+    if name == "event_signup":
+        places = db.session.scalars(select(table.c.opportunity_id).where(where, table.c.holds_place.is_(True)))
+        for opportunity_id in list(places):
+            give_back_seat(opportunity_id)
     if entry.at_deletion == inventory.ANONYMISE:
         wiped = [c for c in entry.fields if entry.at_deletion_of(c) == inventory.DELETE]
         values = _blank(table, wiped)

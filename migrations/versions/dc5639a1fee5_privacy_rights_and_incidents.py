@@ -1,7 +1,7 @@
 """privacy rights and incidents
 
 Revision ID: dc5639a1fee5
-Revises: 632facd4d9d4
+Revises: 4eca0af524cd
 Create Date: 2026-12-02 04:19:29.834424
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'dc5639a1fee5'
-down_revision = '632facd4d9d4'
+down_revision = '4eca0af524cd'
 branch_labels = None
 depends_on = None
 
