@@ -16,12 +16,15 @@ from cpspartners.models import (
     Credential,
     DeletionCertificate,
     Dismissal,
+    EventSignup,
     FamilyLink,
     Feedback,
     Message,
     Newsletter,
     NewsletterDelivery,
     Notification,
+    Opportunity,
+    RecordShare,
     RightsRequest,
     SavedOpportunity,
     StudentProfile,
@@ -67,6 +70,7 @@ def full_student(app, make_user, make_opportunity, curie):
     db.session.add(done)
     db.session.flush()
     newsletter = Newsletter(subject="News", audience="students")
+    opp.seats_taken = 1  # the event place below
     db.session.add_all(
         [
             StudentProfile(user_id=student.id, free_words="quorrible welding"),
@@ -88,6 +92,13 @@ def full_student(app, make_user, make_opportunity, curie):
             ),
             Credential(student_id=student.id, kind="certification", name="OSHA 10", earned_on=date(2026, 6, 1)),
             FamilyLink(student_id=student.id, parent_email="parent.quorrible@example.org", state="confirmed"),
+            RecordShare(
+                student_id=student.id,
+                token_hash="f" * 64,
+                label="For Quorrible college",
+                expires_at=datetime.now(UTC) + timedelta(days=7),
+            ),
+            EventSignup(opportunity_id=opp.id, user_id=student.id, holds_place=True),
             newsletter,
         ]
     )
@@ -163,6 +174,8 @@ def test_the_copy_holds_every_inventory_field_that_has_a_value(app, full_student
         "newsletter_delivery",
         "audit_entry",
         "rights_request",
+        "record_share",
+        "event_signup",
     ):
         assert name in sections, name
         assert set(sections[name]["rows"][0]) == set(inventory.TABLES[name].fields)
@@ -255,6 +268,7 @@ def test_closing_the_account_leaves_no_trace_of_the_student(app, full_student, c
     assert _file_hits(app.config["SEARCH_INDEX_DIR"], needles) == []
     assert _file_hits(app.config.get("IMPORT_UPLOAD_DIR") or os.path.join(app.instance_path, "imports"), needles) == []
     assert db.session.get(User, student_id) is None
+    assert sum(db.session.scalars(select(Opportunity.seats_taken))) == 0  # the event place is given back
     certificate = db.session.scalars(select(DeletionCertificate)).one()
     assert certificate.reason == "closed" and certificate.files_removed == 1
     assert certificate.counts["application"] == 1 and certificate.counts["user"] == 1

@@ -39,7 +39,10 @@ def register_section(provider: Provider) -> Provider:
 
 
 # Columns never shown even in the person's own copy: secrets, not information about them.
-WITHHELD = {("user", "password_hash"): _l("(kept as a one-way hash; not shown)")}
+WITHHELD = {
+    ("user", "password_hash"): _l("(kept as a one-way hash; not shown)"),
+    ("record_share", "token_hash"): _l("(kept as a one-way hash; not shown)"),
+}
 
 
 def _value(value: Any) -> Any:
