@@ -41,6 +41,8 @@ class Defaults:
     SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     RESET_LIMIT = "5 per minute;20 per hour"
     REGISTER_LIMIT = "10 per minute;50 per hour"
+    # The open data API (/api/hsds), per address: generous for a harvester, a brake on a runaway loop.
+    HSDS_LIMIT = "300 per minute"
     # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
     RESET_LINK_MAX_AGE = 3600
     CONFIRM_LINK_MAX_AGE = 7 * 24 * 3600
