@@ -55,6 +55,15 @@ MINIMAL_SERVICE = {
         "last_modified": {"type": "string", "format": "date-time"},
     },
 }
+EXTENSIONS = [
+    "400, 404, 429 and 503 answers with an Error body on every operation; 304 for conditional GET",
+    "lang=en|es on every operation, beside Accept-Language",
+    "format is json or ndjson; list answers also as application/x-ndjson, one record a line",
+    "page and per_page at least 1; per_page above %d is cut to %d" % (MAX_PER_PAGE, MAX_PER_PAGE),
+    "minimal=true items on /services are MinimalService (id, last_modified)",
+    "/service_at_locations/{id} answers a service_at_location (the official file names service.json)",
+    "proximity is not supported (a 400); postcode matches a school location's ZIP code",
+]
 LANG = {
     "name": "lang",
     "in": "query",
@@ -157,7 +166,7 @@ def document(base_url: str, schemas_url: str) -> dict:
         },
     }
     doc["servers"] = [{"url": base_url, "description": "This site"}]
-    doc["x-cpspartners-extensions"] = __doc__.split("declared:", 1)[1].strip()
+    doc["x-cpspartners-extensions"] = EXTENSIONS
     _declare(doc)
     _point_refs(doc, schemas_url)
     return doc

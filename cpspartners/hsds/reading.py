@@ -47,7 +47,8 @@ class Page:
         }
 
 
-def _loads(full: bool) -> tuple:
+def listing_loads(full: bool) -> tuple:
+    """What a page of services reads besides the rows: the partner; for full records, schools and clusters."""
     loads = [selectinload(Opportunity.partner)]
     if full:
         loads += [selectinload(Opportunity.schools), selectinload(Opportunity.cluster_rows)]
@@ -98,7 +99,7 @@ def page_of(stmt: Select, params: ApiParams, options: tuple = ()) -> Page:
 
 
 def service_page(params: ApiParams) -> Page:
-    return page_of(services(params), params, _loads(False))
+    return page_of(services(params), params, listing_loads(False))
 
 
 def stream(stmt: Select, options: tuple = ()) -> Iterator[Any]:
@@ -119,7 +120,7 @@ def find_service(hsds_id: str) -> Opportunity | None:
     row_id = ids.lookup("service", hsds_id)
     if row_id is None:
         return None
-    stmt = queries.public_opportunities().where(Opportunity.id == row_id).options(*_loads(True))
+    stmt = queries.public_opportunities().where(Opportunity.id == row_id).options(*listing_loads(True))
     opp = db.session.scalar(stmt)
     return opp if opp is not None and ids.service(opp.slug) == ids.parse(hsds_id) else None
 
@@ -142,7 +143,7 @@ def find_organization(hsds_id: str) -> Partner | None:
 
 def services_of(partner: Partner, full: bool) -> list[Opportunity]:
     stmt = queries.public_opportunities().where(Opportunity.partner_id == partner.id).order_by(Opportunity.id)
-    return list(db.session.scalars(stmt.options(*_loads(full))))
+    return list(db.session.scalars(stmt.options(*listing_loads(full))))
 
 
 # Services at locations: each public listing at each school it is offered at, and at its own place.
@@ -187,7 +188,9 @@ def _load_pairs(rows) -> list[tuple[Opportunity, School | None]]:
     opp_ids = {opp_id for opp_id, _school in rows}
     opps = {
         opp.id: opp
-        for opp in db.session.scalars(select(Opportunity).where(Opportunity.id.in_(opp_ids)).options(*_loads(True)))
+        for opp in db.session.scalars(
+            select(Opportunity).where(Opportunity.id.in_(opp_ids)).options(*listing_loads(True))
+        )
     }
     schools = {school.id: school for opp in opps.values() for school in opp.schools}
     return [(opps[opp_id], schools.get(school_id) if school_id else None) for opp_id, school_id in rows]
@@ -198,7 +201,9 @@ def find_service_at_location(hsds_id: str) -> tuple[Opportunity, School | None] 
     if found is None:
         return None
     opp_id, school_id = found  # type: ignore[misc]
-    opp = db.session.scalar(queries.public_opportunities().where(Opportunity.id == opp_id).options(*_loads(True)))
+    opp = db.session.scalar(
+        queries.public_opportunities().where(Opportunity.id == opp_id).options(*listing_loads(True))
+    )
     if opp is None:
         return None
     school = next((s for s in opp.schools if s.id == school_id), None)

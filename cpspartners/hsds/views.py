@@ -143,7 +143,7 @@ def services() -> Response:
     chosen = params.parse(request.args)
     locale, links = _locale(chosen), _links()
     if chosen.format == "ndjson":
-        rows = reading.stream(reading.services(chosen), reading._loads(False))
+        rows = reading.stream(reading.services(chosen), reading.listing_loads(False))
         render = (
             mapping.service_minimal if chosen.minimal else (lambda opp: mapping.service_list_item(opp, locale, links))
         )
