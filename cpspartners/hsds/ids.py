@@ -5,18 +5,18 @@ survive a re-seed and a search-index rebuild: a partner's and a listing's slug (
 when the row is made), a school's CPS id, a taxonomy's name and a term's code. So no column holds
 the ids and no migration was needed; a listing keeps its id as long as it keeps its slug.
 
-Going back (``/services/{id}``) needs a map from id to row. ``Resolver`` keeps one per app for
-partners and listings (ids of every row, public or not: the public rule is applied by the caller
-on the row it loads), built on first use and built again only when a lookup misses and the
-tables' size changed, so an unknown id costs one small query, not a scan.
+Going back (``/services/{id}``) needs a map from id to row. ``Resolver`` keeps one per app and
+entity (ids of every row, public or not: the public rule is applied by the caller on the row it
+loads), read on first use; a lookup that misses reads only the rows edited or added since.
 """
 
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, opportunity_school
@@ -70,58 +70,62 @@ def parse(value: str) -> str | None:
 
 
 @dataclass
-class _Maps:
-    signature: tuple = ()
-    by_id: dict[str, dict[str, object]] = field(default_factory=dict)
+class _Map:
+    """One entity's ids, and how far through the table they were read."""
+
+    by_id: dict[str, object] = field(default_factory=dict)
+    seen_until: datetime | None = None  # the latest ``updated_at`` read
+    last_id: int = 0  # the highest row id read
 
 
 class Resolver:
-    """id -> row for partners, listings and listing-at-place pairs; built again when a lookup
-    misses and the tables changed since (their sizes, last ids, last edits)."""
+    """id -> row for partners, listings and listing-at-place pairs. Each entity's map is read
+    when first asked for, and on a miss catches up with the rows edited or added since it was
+    last read (one query; slugs never change, so nothing read goes wrong, and a row gone or no
+    longer public is refused by the caller's query)."""
 
     def __init__(self) -> None:
-        self._maps = _Maps()
+        self._maps: dict[str, _Map] = {}
         self._lock = threading.Lock()
 
     def find(self, entity: str, hsds_id: str) -> object | None:
-        found = self._maps.by_id.get(entity, {}).get(hsds_id)
-        if found is None and self._refresh():
-            found = self._maps.by_id.get(entity, {}).get(hsds_id)
+        current = self._maps.get(entity)
+        found = current.by_id.get(hsds_id) if current is not None else None
+        if found is None:
+            with self._lock:
+                found = self._catch_up(entity).by_id.get(hsds_id)
         return found
 
-    def _signature(self) -> tuple:
-        counts = [
-            tuple(db.session.execute(select(func.count(), func.max(model.id), func.max(model.updated_at))).one())
-            for model in (Partner, Opportunity)
-        ]
-        links = db.session.scalar(select(func.count()).select_from(opportunity_school))
-        return (*counts, links)
+    def _catch_up(self, entity: str) -> _Map:
+        current = self._maps.setdefault(entity, _Map())
+        model = Partner if entity == "organization" else Opportunity
+        stmt = select(model.id, model.slug, model.updated_at)
+        if entity == "service_at_location":
+            stmt = stmt.add_columns(Opportunity.modality, Opportunity.address)
+        if current.seen_until is not None:
+            stmt = stmt.where(or_(model.updated_at >= current.seen_until, model.id > current.last_id))
+        rows = db.session.execute(stmt).all()
+        for row in rows:
+            current.seen_until = max(current.seen_until or row.updated_at, row.updated_at)
+            current.last_id = max(current.last_id, row.id)
+        if entity == "service_at_location":
+            self._places(current, rows)
+        else:
+            current.by_id.update((make(entity, row.slug), row.id) for row in rows)
+        return current
 
-    def _refresh(self) -> bool:
-        """Build the maps again if the tables changed since; True if they were built."""
-        signature = self._signature()
-        if signature == self._maps.signature:
-            return False
-        maps = _Maps(signature=signature)
-        maps.by_id["organization"] = {
-            organization(slug): pk for pk, slug in db.session.execute(select(Partner.id, Partner.slug))
-        }
-        places: dict[str, object] = {}
-        slugs = {}
-        rows = db.session.execute(select(Opportunity.id, Opportunity.slug, Opportunity.modality, Opportunity.address))
-        for pk, slug, modality, address in rows:
-            slugs[pk] = slug
-            if modality != "virtual" and address:
-                places[service_at_location(slug, place_location(slug))] = (pk, None)
-        maps.by_id["service"] = {service(slug): pk for pk, slug in slugs.items()}
-        for pk, school_id in db.session.execute(
-            select(opportunity_school.c.opportunity_id, opportunity_school.c.school_id)
-        ):
-            places[service_at_location(slugs[pk], school_location(school_id))] = (pk, school_id)
-        maps.by_id["service_at_location"] = places
-        with self._lock:
-            self._maps = maps
-        return True
+    @staticmethod
+    def _places(current: _Map, rows: list) -> None:
+        slugs = {row.id: row.slug for row in rows}
+        for row in rows:
+            if row.modality != "virtual" and row.address:
+                current.by_id[service_at_location(row.slug, place_location(row.slug))] = (row.id, None)
+        links = select(opportunity_school.c.opportunity_id, opportunity_school.c.school_id)
+        if len(slugs) <= 900:  # a catch-up: only the listings read now (all of them the first time)
+            links = links.where(opportunity_school.c.opportunity_id.in_(list(slugs)))
+        for opp_id, school_id in db.session.execute(links):
+            if opp_id in slugs:
+                current.by_id[service_at_location(slugs[opp_id], school_location(school_id))] = (opp_id, school_id)
 
 
 def resolver() -> Resolver:

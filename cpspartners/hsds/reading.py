@@ -3,19 +3,22 @@ statement here starts from ``public_opportunities()`` or ``public_partners()``, 
 exactly what the directory shows. Filters combine with AND; pages come in the HSDS page shape.
 """
 
+import itertools
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, false, func, literal, select, union_all
-from sqlalchemy.orm import selectinload
+from flask import current_app
+from sqlalchemy import Integer, Select, bindparam, event, false, func, literal, select, union_all
+from sqlalchemy.orm import Session, selectinload
 
 from cpspartners import search
 from cpspartners.extensions import db
 from cpspartners.hsds import ids, vocabulary
 from cpspartners.hsds.params import ApiParams
-from cpspartners.models import Opportunity, Partner, School, opportunity_school, queries
+from cpspartners.models import Opportunity, OpportunityCluster, Partner, School, opportunity_school, queries
 
 SEARCH_PARTNERS_LIMIT = 2000  # organizations a search may match: more than the directory holds by far
 STREAM_BATCH = 500
@@ -98,8 +101,86 @@ def page_of(stmt: Select, params: ApiParams, options: tuple = ()) -> Page:
     return Page(rows, count(stmt), params.page, params.per_page)
 
 
+# A page of /services: the public listing ids, read once through ``public_opportunities()`` and
+# kept for ``HSDS_LIST_SECONDS``, narrowed by each filter's ids, sliced, and the page's rows
+# loaded by id and read against the rule again (``is_public``), as search does with its hits.
+# So a page costs a slice and one small query, not a count and an OFFSET over 100,000 rows that
+# each ask the rule (docs/benchmarks.md, "HSDS API"). A write in this process forgets the ids at
+# once; one in another process is seen within the TTL, and a listing that stopped being public
+# meanwhile is never shown (the re-check drops it).
+
+_PUBLIC_IDS = "cpspartners_hsds_public_ids"
+_changes = itertools.count()
+_generation = [0]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_public_ids(session, _context) -> None:
+    watched = (Opportunity, Partner, OpportunityCluster)
+    if any(isinstance(obj, watched) for obj in (*session.new, *session.dirty, *session.deleted)):
+        _generation[0] = next(_changes) + 1
+
+
+@dataclass
+class _PublicIds:
+    ids: list[int]
+    read_at: float
+    generation: int
+
+
+def public_ids() -> list[int]:
+    """Every public listing's id, in id order."""
+    cached = current_app.extensions.get(_PUBLIC_IDS)
+    fresh_for = current_app.config["HSDS_LIST_SECONDS"]
+    if cached is None or cached.generation != _generation[0] or time.monotonic() - cached.read_at > fresh_for:
+        generation = _generation[0]
+        stmt = queries.public_opportunities().with_only_columns(Opportunity.id).order_by(Opportunity.id)
+        cached = _PublicIds(list(db.session.scalars(stmt)), time.monotonic(), generation)
+        current_app.extensions[_PUBLIC_IDS] = cached
+    return cached.ids
+
+
+def _ids_where(*clauses) -> set[int]:
+    return set(db.session.scalars(select(Opportunity.id).where(*clauses)))
+
+
+def narrowing(params: ApiParams) -> list[set[int]]:
+    """Each filter of ``params`` as the set of listing ids it admits (ANDed by the caller)."""
+    sets: list[set[int]] = []
+    if params.search:
+        sets.append(set(_search_ids(params.search)))
+    if params.taxonomy_term_id:
+        term = vocabulary.TERM_BY_ID.get(params.taxonomy_term_id)
+        sets.append(_ids_where(vocabulary.term_clause(term)) if term else set())
+    if params.taxonomy_id:
+        taxonomy = vocabulary.TAXONOMY_BY_ID.get(params.taxonomy_id)
+        if taxonomy is None:
+            sets.append(set())
+        elif taxonomy.name == "career_clusters_2024":
+            sets.append(set(db.session.scalars(select(OpportunityCluster.opportunity_id).distinct())))
+    if params.organization_id:
+        partner_id = ids.lookup("organization", params.organization_id)
+        sets.append(_ids_where(Opportunity.partner_id == partner_id) if partner_id else set())
+    if params.modified_after:
+        sets.append(_ids_where(Opportunity.updated_at >= params.modified_after))
+    return sets
+
+
 def service_page(params: ApiParams) -> Page:
-    return page_of(services(params), params, listing_loads(False))
+    matching = public_ids()
+    for admitted in sorted(narrowing(params), key=len):
+        matching = [i for i in matching if i in admitted]
+    start = (params.page - 1) * params.per_page
+    shown = matching[start : start + params.per_page]
+    rows = {
+        opp.id: opp
+        for opp in db.session.scalars(
+            select(Opportunity).where(Opportunity.id.in_(shown)).options(*listing_loads(False))
+        )
+    }
+    # Read against the rule again: what stopped being public since the ids were read is left out.
+    loaded = [rows[i] for i in shown if i in rows and rows[i].is_public]
+    return Page(loaded, len(matching) - (len(shown) - len(loaded)), params.page, params.per_page)
 
 
 def stream(stmt: Select, options: tuple = ()) -> Iterator[Any]:
