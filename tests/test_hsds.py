@@ -325,3 +325,13 @@ def test_the_guide_for_people_in_both_languages_is_linked_from_every_page(app, c
     spanish = es_client.get(API + "/guide").get_data(as_text=True)
     assert "Open data: the directory as an API" in english and "/api/hsds/services?search=robotics" in english
     assert "Datos abiertos" in spanish and "/api/hsds/services?search=robotics" in spanish
+
+
+def test_a_listing_unpublished_by_another_process_never_shows_on_a_page(app, client, make_opportunity):
+    keep, gone = make_opportunity(), make_opportunity()
+    assert get_json(client, "/services")["total_items"] == 2  # the public ids are read and kept
+    with db.engine.begin() as conn:  # another worker's write: this process hears nothing of it
+        conn.execute(Opportunity.__table__.update().where(Opportunity.id == gone.id).values(status="draft"))
+    page = get_json(client, "/services")
+    assert [s["id"] for s in page["contents"]] == [ids.service(keep.slug)] and page["total_items"] == 1
+    get_json(client, "/services/" + ids.service(gone.slug), status=404)

@@ -6,7 +6,7 @@ exactly what the directory shows. Filters combine with AND; pages come in the HS
 import itertools
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,26 +122,38 @@ def _forget_public_ids(session, _context) -> None:
 
 
 @dataclass
-class _PublicIds:
-    ids: list[int]
+class _Kept:
+    value: Any
     read_at: float
     generation: int
 
 
+def _kept(key: str, read: Callable[[], Any]) -> Any:
+    """``read()``, kept per app until a write in this process or ``HSDS_LIST_SECONDS`` pass."""
+    kept = current_app.extensions.setdefault(_PUBLIC_IDS, {})
+    found = kept.get(key)
+    fresh_for = current_app.config["HSDS_LIST_SECONDS"]
+    if found is None or found.generation != _generation[0] or time.monotonic() - found.read_at > fresh_for:
+        generation = _generation[0]
+        found = kept[key] = _Kept(read(), time.monotonic(), generation)
+    return found.value
+
+
 def public_ids() -> list[int]:
     """Every public listing's id, in id order."""
-    cached = current_app.extensions.get(_PUBLIC_IDS)
-    fresh_for = current_app.config["HSDS_LIST_SECONDS"]
-    if cached is None or cached.generation != _generation[0] or time.monotonic() - cached.read_at > fresh_for:
-        generation = _generation[0]
-        stmt = queries.public_opportunities().with_only_columns(Opportunity.id).order_by(Opportunity.id)
-        cached = _PublicIds(list(db.session.scalars(stmt)), time.monotonic(), generation)
-        current_app.extensions[_PUBLIC_IDS] = cached
-    return cached.ids
+    stmt = queries.public_opportunities().with_only_columns(Opportunity.id).order_by(Opportunity.id)
+    return _kept("public", lambda: list(db.session.scalars(stmt)))
 
 
 def _ids_where(*clauses) -> set[int]:
     return set(db.session.scalars(select(Opportunity.id).where(*clauses)))
+
+
+def _term_ids(term: vocabulary.Term) -> set[int]:
+    if term.taxonomy == "career_clusters_2024":  # by the cluster's own index, not a subquery a row
+        stmt = select(OpportunityCluster.opportunity_id).where(OpportunityCluster.cluster == term.code)
+        return set(db.session.scalars(stmt))
+    return _ids_where(vocabulary.term_clause(term))
 
 
 def narrowing(params: ApiParams) -> list[set[int]]:
@@ -151,13 +163,14 @@ def narrowing(params: ApiParams) -> list[set[int]]:
         sets.append(set(_search_ids(params.search)))
     if params.taxonomy_term_id:
         term = vocabulary.TERM_BY_ID.get(params.taxonomy_term_id)
-        sets.append(_ids_where(vocabulary.term_clause(term)) if term else set())
+        sets.append(_kept("term:" + term.id, lambda: _term_ids(term)) if term else set())
     if params.taxonomy_id:
         taxonomy = vocabulary.TAXONOMY_BY_ID.get(params.taxonomy_id)
         if taxonomy is None:
             sets.append(set())
         elif taxonomy.name == "career_clusters_2024":
-            sets.append(set(db.session.scalars(select(OpportunityCluster.opportunity_id).distinct())))
+            clustered = select(OpportunityCluster.opportunity_id).distinct()
+            sets.append(_kept("clustered", lambda: set(db.session.scalars(clustered))))
     if params.organization_id:
         partner_id = ids.lookup("organization", params.organization_id)
         sets.append(_ids_where(Opportunity.partner_id == partner_id) if partner_id else set())
@@ -175,7 +188,10 @@ def service_page(params: ApiParams) -> Page:
     rows = {
         opp.id: opp
         for opp in db.session.scalars(
-            select(Opportunity).where(Opportunity.id.in_(shown)).options(*listing_loads(False))
+            select(Opportunity)
+            .where(Opportunity.id.in_(shown))
+            .options(*listing_loads(False))
+            .execution_options(populate_existing=True)  # the rows as they are now, not as last seen
         )
     }
     # Read against the rule again: what stopped being public since the ids were read is left out.
