@@ -41,6 +41,9 @@ class Defaults:
     SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     RESET_LIMIT = "5 per minute;20 per hour"
     REGISTER_LIMIT = "10 per minute;50 per hour"
+    # The app's log lines: "text" (time level logger [request id] message) or "json", one object
+    # a line, for a log collector. gunicorn's access log carries the same request id.
+    LOG_FORMAT = "text"
     CLAIM_LIMIT = "10 per minute;30 per hour"  # seat claim codes tried, per student account
     # The open data API (/api/hsds), per address: generous for a harvester, a brake on a runaway loop.
     HSDS_LIMIT = "300 per minute"
