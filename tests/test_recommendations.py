@@ -186,3 +186,28 @@ def test_free_words_are_matched_through_the_search_index(app, client_as, make_op
     page = client.get("/for-you").text
     assert "Drone pilots club" in page
     assert "Matches the words in your profile" in page
+
+
+def test_spanish_reasons_name_the_interest_and_the_distance_in_spanish(client_as, make_opportunity, curie):
+    """ "tu interés en soldadura", never "welding"; "0,4 millas", never "0.4"; the tags on the
+    profile page in Spanish too. The account's language decides, with no cookie at all."""
+    make_opportunity(
+        title="Welding basics",
+        title_es="Soldadura básica",
+        tags=["welding"],
+        grade_min=9,
+        grade_max=12,
+        modality="in_person",
+        latitude=curie.latitude + 0.006,  # about 0.4 miles north of the school
+        longitude=curie.longitude,
+    )
+    client = client_as("student", preferred_language="es")
+    db.session.add(StudentProfile(user_id=client.user.id, tags="welding"))
+    db.session.commit()
+    page = client.get("/for-you").text
+    assert '<html lang="es">' in page
+    assert "Coincide con tu interés en soldadura" in page
+    assert "welding" not in page
+    assert "A 0,4 millas de" in page
+    profile = client.get("/for-you/profile").text
+    assert "soldadura" in profile and "ciberseguridad" in profile and ">cybersecurity<" not in profile

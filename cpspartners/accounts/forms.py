@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from cpspartners import partner_lookup
-from cpspartners.formtools import PlainText, chosen_values, options, strip
+from cpspartners.formtools import PlainText, chosen_values, options, page_language, strip
 from cpspartners.taxonomy import STUDENT_GRADES
 
 PASSWORD_HELP = _l("At least 10 characters.")
@@ -97,7 +97,7 @@ class RegisterForm(FlaskForm):
         filters=[strip],
         validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
     )
-    language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
+    language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS), default=page_language)
 
     def validate_school_id(self, field):
         valid = chosen_values(field)

@@ -17,6 +17,7 @@ from cpspartners.formtools import (
     PlainText,
     max_length,
     options,
+    page_language,
     strip,
 )
 
@@ -43,7 +44,7 @@ class NewsletterForm(FlaskForm):
         validators=[Optional(), max_length(40), PlainText()],
         description=_l("Leave empty for citywide."),
     )
-    language = SelectField(_l("Language"), choices=options(LANGUAGE_OPTIONS))
+    language = SelectField(_l("Language"), choices=options(LANGUAGE_OPTIONS), default=page_language)
 
 
 class NoteForm(FlaskForm):
@@ -77,5 +78,5 @@ class SubscribeForm(FlaskForm):
             max_length(254),
         ],
     )
-    language = SelectField(_l("Language of the newsletter"), choices=options(LANGUAGE_OPTIONS))
+    language = SelectField(_l("Language of the newsletter"), choices=options(LANGUAGE_OPTIONS), default=page_language)
     school_id = SelectField(_l("School (optional)"), coerce=int, validators=[Optional()])

@@ -208,7 +208,7 @@ def seat_change(assignment_id, how):
     try:
         if how == "renew":
             pools.renew(assignment.id)
-            flash(_("Seat renewed until %(date)s.", date=assignment.expires_on.isoformat()), "success")
+            flash(_("Seat renewed until %(date)s.", date=format_date(assignment.expires_on, "long")), "success")
         else:
             promoted = pools.release(assignment.id)
             flash(

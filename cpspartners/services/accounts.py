@@ -134,6 +134,15 @@ def update_profile(user: User, name: str, language: str) -> None:
 
 
 @transaction
+def set_language(user: User, language: str) -> None:
+    """The language chosen on a page becomes the account's: its pages and its email follow."""
+    if language not in ("en", "es") or user.preferred_language == language:
+        return
+    record(user, "updated_profile", "user", user.id, {"preferred_language": [user.preferred_language, language]})
+    user.preferred_language = language
+
+
+@transaction
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise RuleBroken(_l("Your current password is not right."))
