@@ -51,6 +51,10 @@ CAREER_CLUSTERS = (
 )
 CLUSTER_BY_NAME = {name: code for code, name, _label in CAREER_CLUSTERS}
 
+# Rows of the made-up demo directory carry external ids that start with this (``flask seed
+# demo`` writes them, ``demo-p-00001``): the pages mark them "Demo" so nobody takes one for real.
+DEMO_ID_PREFIX = "demo-"
+
 AUDIENCE_STUDENTS = "students"  # the audience the vetting gate covers (``audience_needs_vetting``)
 AUDIENCES = (
     (AUDIENCE_STUDENTS, _l("Students")),
