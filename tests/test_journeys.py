@@ -33,3 +33,40 @@ def test_the_demo_seed_marks_its_rows_and_writes_no_real_looking_address(app):
     # A bilingual partner writes its listings in Spanish too.
     bilingual = [o for o in listings if "es" in o.partner.language_codes]
     assert bilingual and all(o.title_es for o in bilingual)
+
+
+def test_a_teacher_can_request_every_classroom_listing_from_lists_and_its_page(client_as, make_opportunity):
+    speaker = make_opportunity(slug="nurses-talk", kind="guest_speaker", title="Nurses talk")
+    internship = make_opportunity(slug="an-internship", kind="internship", title="An internship")
+    teacher = client_as("teacher")
+    request_link = "/visits/new?opportunity=%d" % speaker.id
+    listing = teacher.get("/opportunities?kind=guest_speaker").text
+    assert request_link in listing
+    assert request_link in teacher.get("/opportunities/nurses-talk").text
+    assert "/visits/new?opportunity=%d" % internship.id not in teacher.get("/opportunities/an-internship").text
+    assert teacher.get(request_link).status_code == 200
+    # The home page's "Find a guest speaker" takes a teacher to the finder, speakers only.
+    assert "/visits/find?kind=guest_speaker" in teacher.get("/").text
+
+
+def test_students_and_visitors_see_no_request_control(client, client_as, make_opportunity):
+    speaker = make_opportunity(slug="nurses-talk", kind="guest_speaker")
+    for who in (client, client_as("student")):
+        assert "/visits/new?opportunity=%d" % speaker.id not in who.get("/opportunities?kind=guest_speaker").text
+
+
+def test_the_newsletter_sign_up_is_linked_where_families_look(client, make_opportunity):
+    make_opportunity(slug="family-night", audience="families", kind="community_event")
+    home = client.get("/").text
+    assert home.count('href="/newsletters/subscribe"') >= 2  # the families' entry point and the footer
+    assert 'href="/newsletters/subscribe"' in client.get("/partners").text  # the footer, everywhere
+    assert "newsletter for families" in client.get("/opportunities/family-night").text
+
+
+def test_a_students_school_is_chosen_for_them_in_search(client_as, curie):
+    student = client_as("student")
+    page = student.get("/search?q=robot").text
+    assert 'value="%d" selected' % curie.id in page or '<option selected value="%d"' % curie.id in page
+    # An explicit "no school" stays a choice.
+    page = student.get("/search?q=robot&school=").text
+    assert 'value="%d" selected' % curie.id not in page

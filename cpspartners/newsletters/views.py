@@ -216,7 +216,9 @@ def send(newsletter_id):
 @bp.route("/subscribe", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def subscribe():
-    form = SubscribeForm()
+    # A signed-in student or teacher subscribes for their own school unless they pick another.
+    school = current_user.school_id if current_user.is_authenticated else None
+    form = SubscribeForm(data={"school_id": school} if school and request.method == "GET" else None)
     form.school_id.choices = school_options()
     if form.validate_on_submit():
         school = form.school_id.data if form.school_id.data and db.session.get(School, form.school_id.data) else None
