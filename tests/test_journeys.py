@@ -70,3 +70,43 @@ def test_a_students_school_is_chosen_for_them_in_search(client_as, curie):
     # An explicit "no school" stays a choice.
     page = student.get("/search?q=robot&school=").text
     assert 'value="%d" selected' % curie.id not in page
+
+
+def test_a_specialist_adds_the_missing_records_on_the_review_and_approves(client_as):
+    """Approve was refused with "add the partner's records" and no way back: now the records
+    are typed on the review page, saved together, and the same page approves."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from cpspartners.models import ChangeRequest, Opportunity, VettingRecord
+    from tests.conftest import post
+    from tests.test_review import OPP_FORM, vet
+
+    staff = client_as("partner_staff")
+    vet(staff.user.partner, missing=("insurance", "background_check"))
+    post(staff, "/partner/opportunities/new", OPP_FORM, token_from="/partner/opportunities/new")
+    change = db.session.scalars(select(ChangeRequest)).one()
+    specialist = client_as("specialist")
+    review = f"/review/changes/{change.id}"
+    page = specialist.get(review).text
+    assert 'action="%s/records"' % review in page and "insurance-issued_on" in page
+    today, later = date.today(), date.today() + timedelta(days=365)
+    records = {
+        "insurance-subject": "Policy 123",
+        "insurance-issued_on": today.isoformat(),
+        "insurance-expires_on": later.isoformat(),
+        "background_check-subject": "All staff",
+        "background_check-issued_on": today.isoformat(),
+        "background_check-expires_on": "",  # one missing date: nothing is saved, both forms stay
+    }
+    refused = post(specialist, review + "/records", records, token_from=review)
+    assert refused.status_code == 400 and "Policy 123" in refused.text
+    assert db.session.scalar(select(VettingRecord).where(VettingRecord.kind == "insurance")) is None
+    records["background_check-expires_on"] = later.isoformat()
+    saved = post(specialist, review + "/records", records, token_from=review)
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(review + "#decide")
+    back = specialist.get(review).text
+    assert "You can approve now" in back and 'action="%s/records"' % review not in back
+    assert post(specialist, review + "/approve", token_from=review).status_code == 302
+    assert db.session.scalars(select(Opportunity)).one().status == "published"

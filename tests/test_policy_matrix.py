@@ -126,6 +126,10 @@ MATRIX = {
         only(*STAFF),
     ),
     ("review.reject", "POST"): (lambda w, own: f"/review/changes/{w.change(own).id}/reject", only(*STAFF)),
+    ("review.add_missing_records", "POST"): (
+        lambda w, own: f"/review/changes/{w.change(own).id}/records",
+        only(*STAFF),
+    ),
     ("review.needs_verification", "GET"): (lambda w, own: "/review/needs-verification", only(*STAFF)),
     ("review.partner_list", "GET"): (lambda w, own: "/review/partners", only(*STAFF)),
     ("review.partner_detail", "GET"): (lambda w, own: f"/review/partners/{w.partner(own).id}", only(*STAFF)),
