@@ -213,6 +213,8 @@ def test_a_teacher_finds_a_guest_speaker_and_sends_a_request(
     walk.type_into("#f-q", "zephyr engineers")
     walk.enter()  # the topic, guest speakers only, nearest first
     assert walk.page.locator("main .card .badge").first.inner_text()  # results are there
+    # Cards carry no list bullets beside them.
+    assert walk.page.eval_on_selector("main ul.cards", "e => getComputedStyle(e).listStyleType") == "none"
     walk.enter("main a.button[href^='/visits/new']")
     walk.tab_to("#grade")
     walk.page.keyboard.type("9")  # a focused drop-down picks the option typed
@@ -259,3 +261,20 @@ def test_nothing_scrolls_sideways_at_320px(live_server, page_factory, journeys):
             if sizes[0] > sizes[1]:
                 wide[f"{path} [{lang}]"] = sizes
     assert wide == {}
+
+
+def test_the_partner_dashboard_is_cards_on_a_phone(live_server, page_factory, journeys):
+    """At 390 px the listings table clipped its Edit links: now each row is a card that fits."""
+    page = page_factory(lang="en", width=390, base_url=live_server.url)
+    page.goto(live_server.url + "/account/sign-in")
+    page.fill("#email", "journey-staff-en@browser.example.org")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    page.goto(live_server.url + "/partner")
+    edit = page.locator("main a[href$='/edit']:has-text('Edit')").first
+    box = edit.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    sizes = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert sizes[0] <= sizes[1]
+    assert page.eval_on_selector("main tbody tr", "e => getComputedStyle(e).display") == "block"
