@@ -110,3 +110,34 @@ def test_a_specialist_adds_the_missing_records_on_the_review_and_approves(client
     assert "You can approve now" in back and 'action="%s/records"' % review not in back
     assert post(specialist, review + "/approve", token_from=review).status_code == 302
     assert db.session.scalars(select(Opportunity)).one().status == "published"
+
+
+def test_in_development_mail_goes_to_the_local_outbox_page_and_the_log(_schema, tmp_path, caplog):
+    from cpspartners import create_app
+    from tests.conftest import config_for
+
+    app = create_app(config_for(_schema, SEARCH_INDEX_DIR=str(tmp_path / "index"), DEV_OUTBOX=True, MAIL_SERVER=""))
+    app.instance_path = str(tmp_path)  # the outbox file goes beside this test, not in instance/
+    with app.app_context():
+        from cpspartners.mail import send_email
+
+        send_email("ana@example.org", "newsletter_confirm", "es", link="http://localhost/n/confirm/abc")
+        page = app.test_client().get("/dev/outbox").text
+    assert "ana@example.org" in page and 'href="http://localhost/n/confirm/abc"' in page
+    assert "Email not sent" in caplog.text
+
+
+def test_the_outbox_is_refused_outside_debug_and_testing(_schema, tmp_path):
+    import pytest
+
+    from cpspartners import create_app
+    from tests.conftest import config_for
+
+    settings = config_for(_schema, SEARCH_INDEX_DIR=str(tmp_path / "index"), DEV_OUTBOX=True)
+    settings.update(TESTING=False, DEBUG=False, SECRET_KEY="a real secret for this test")
+    with pytest.raises(RuntimeError, match="DEV_OUTBOX"):
+        create_app(settings)
+
+
+def test_without_the_outbox_there_is_no_outbox_page(client):
+    assert client.get("/dev/outbox").status_code == 404
