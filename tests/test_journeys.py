@@ -141,3 +141,31 @@ def test_the_outbox_is_refused_outside_debug_and_testing(_schema, tmp_path):
 
 def test_without_the_outbox_there_is_no_outbox_page(client):
     assert client.get("/dev/outbox").status_code == 404
+
+
+def test_a_student_changes_school_and_grade_and_it_is_audited(client_as, curie):
+    from sqlalchemy import select
+
+    from cpspartners.models import AuditEntry, School
+    from tests.conftest import post
+
+    other = db.session.scalars(select(School).where(School.id != curie.id)).first()
+    student = client_as("student")
+    page = student.get("/account").text
+    assert 'action="/account/school"' in page
+    response = post(
+        student, "/account/school", {"school-school_id": other.id, "school-grade": 11}, token_from="/account"
+    )
+    assert response.status_code == 302
+    db.session.refresh(student.user)
+    assert (student.user.school_id, student.user.grade) == (other.id, 11)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.subject_id == student.user.id)).one()
+    assert entry.changes == {"school_id": [curie.id, other.id], "grade": [10, 11]}
+    bad = post(student, "/account/school", {"school-school_id": other.id, "school-grade": 13}, token_from="/account")
+    assert bad.status_code == 400
+    db.session.refresh(student.user)
+    assert student.user.grade == 11
+
+
+def test_only_students_have_the_school_form(client_as):
+    assert 'action="/account/school"' not in client_as("teacher").get("/account").text

@@ -98,6 +98,7 @@ MATRIX = {
         same({**EVERYONE, **dict.fromkeys(SIGNED_OUT, "login")}),
     ),
     ("accounts.resend_confirmation", "POST"): (lambda w, own: "/account/confirm", same(SIGNED_IN)),
+    ("accounts.change_school", "POST"): (lambda w, own: "/account/school", only("student")),
     ("accounts.reset_request", "GET"): (lambda w, own: "/account/reset", same(EVERYONE)),
     ("accounts.reset_request", "POST"): (lambda w, own: "/account/reset", same(EVERYONE)),
     ("accounts.reset", "GET"): (lambda w, own: f"/account/reset/{make_reset_token(w.account(own))}", same(EVERYONE)),

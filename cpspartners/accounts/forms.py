@@ -145,6 +145,23 @@ class ProfileForm(FlaskForm):
     language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
 
 
+class SchoolForm(FlaskForm):
+    """A student's school and grade, which change when they move up or move school."""
+
+    school_id = SelectField(_l("School"), coerce=int, validate_choice=False)
+    grade = SelectField(
+        _l("Grade"), coerce=int, choices=options([(g, str(g)) for g in STUDENT_GRADES]), validate_choice=False
+    )
+
+    def validate_school_id(self, field):
+        if field.data not in chosen_values(field):
+            raise ValidationError(_l("Choose a school from the list."))
+
+    def validate_grade(self, field):
+        if field.data not in STUDENT_GRADES:
+            raise ValidationError(_l("Choose your grade (6 to 12)."))
+
+
 class PasswordForm(FlaskForm):
     current = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
