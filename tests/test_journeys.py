@@ -169,3 +169,23 @@ def test_a_student_changes_school_and_grade_and_it_is_audited(client_as, curie):
 
 def test_only_students_have_the_school_form(client_as):
     assert 'action="/account/school"' not in client_as("teacher").get("/account").text
+
+
+def test_seat_holders_are_told_in_their_language_how_to_use_their_seat(app, make_partner, make_user, smtp_server):
+    from cpspartners.models import Notification
+    from cpspartners.services import notify, pool_reminders, pools
+
+    pool = pools.create_pool("Museum pass", "Pase al museo", make_partner().id, 5, 30, 7)
+    allocation = pools.allocate(pool.id, make_partner(name="Pilsen Library").id, 2)
+    family = pools.assign(allocation.id, pools.Holder(name="Rosa", email="rosa@example.org", language="es"))
+    student = make_user("student", preferred_language="es", email="lu@example.org")
+    seat = pools.assign(allocation.id, pools.Holder(user_id=student.id))
+    note = db.session.query(Notification).filter_by(user_id=student.id, kind="seat_given").one()
+    assert "Tienes un cupo" in notify.text(note) and "Mis cupos" in notify.text(note)
+    with app.test_request_context(base_url="http://localhost"):
+        assert pool_reminders.send_seat_given([family.id, seat.id]) == 2
+    to_family = smtp_server.last_to("rosa@example.org")
+    assert "Tienes un cupo en Pase al museo" in to_family["Subject"]
+    body = to_family.get_content()
+    assert "Pilsen Library te dio un cupo" in body and "Cómo usarlo" in body
+    assert "/pools/my-seats" in smtp_server.last_to("lu@example.org").get_content()

@@ -39,6 +39,7 @@ MESSAGES = {
     "request_flagged": _l("The request \u201c%(topic)s\u201d has had no answer for %(days)s days."),
     "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
+    "seat_given": _l("You have a seat in %(pool)s from %(distributor)s. See it and how to use it in My seats."),
     "message_new": _l("New message about \u201c%(title)s\u201d."),
     "vetting_lapsed": _l(
         "%(partner)s is no longer vetted: %(records)s. Its %(count)s published listings for students are "
