@@ -189,3 +189,26 @@ def test_seat_holders_are_told_in_their_language_how_to_use_their_seat(app, make
     body = to_family.get_content()
     assert "Pilsen Library te dio un cupo" in body and "Cómo usarlo" in body
     assert "/pools/my-seats" in smtp_server.last_to("lu@example.org").get_content()
+
+
+def test_newsletters_choose_schools_and_areas_by_name(client_as, curie):
+    from sqlalchemy import select
+
+    from cpspartners.models import CommunityArea, Newsletter
+    from tests.conftest import post
+
+    specialist = client_as("specialist")
+    area = db.session.scalars(select(CommunityArea).where(CommunityArea.name == "Lower West Side")).one()
+
+    def compose(scope, value):
+        data = {"subject": "Picks", "audience": "families", "scope": scope, "scope_value": value, "language": "en"}
+        return post(specialist, "/newsletters/new", data, token_from="/newsletters/new")
+
+    assert compose("school", curie.long_name.upper()).status_code == 302
+    assert compose("area", "lower west side").status_code == 302
+    stored = [(n.scope, n.scope_value) for n in db.session.scalars(select(Newsletter).order_by(Newsletter.id))]
+    assert stored == [("school", str(curie.id)), ("area", str(area.number))]
+    listing = specialist.get("/newsletters").text
+    assert curie.long_name in listing and "Lower West Side" in listing
+    close = compose("area", "West Side")
+    assert close.status_code == 400 and "Did you mean" in close.text and "Lower West Side" in close.text
