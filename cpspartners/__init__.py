@@ -31,6 +31,7 @@ FEATURES = (
     "relationships",
     "events",
     "health",
+    "privacy",
     "moved",
 )
 
