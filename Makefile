@@ -17,7 +17,10 @@ help:  ## this list
 
 run: install db  ## install, migrate, seed real schools, the demo directory and demo accounts, serve on :5000
 	@# Plain HTTP on this machine only, so the cookies cannot be Secure-only here (they are in production).
+	@# No mail server here: mail goes to the log and to a local outbox page (debug only, refused elsewhere).
+	@echo "Mail in development: http://127.0.0.1:5000/dev/outbox (and in this log)"
 	CPSPARTNERS_SESSION_COOKIE_SECURE=false CPSPARTNERS_REMEMBER_COOKIE_SECURE=false \
+	  CPSPARTNERS_DEBUG=true CPSPARTNERS_DEV_OUTBOX=true \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 install: $(VENV)/.installed translations secret  ## the virtualenv with the exact versions in requirements.lock

@@ -90,6 +90,8 @@ def _secure_defaults(app):
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = not relaxed
+    if app.config.get("DEV_OUTBOX") and not relaxed:
+        raise RuntimeError("Refusing to start with DEV_OUTBOX on outside debug and testing: it shows mail on a page.")
     unsafe = app.config["SECRET_KEY"] in (None, "", config.DEFAULT_SECRET_KEY)
     if unsafe and not relaxed:
         raise RuntimeError(
@@ -135,6 +137,8 @@ def register_blueprints(app):
 
     for feature in FEATURES:
         app.register_blueprint(import_module(f"cpspartners.{feature}.views").bp)
+    if app.config.get("DEV_OUTBOX"):  # development only: ``_secure_defaults`` refuses it elsewhere
+        app.register_blueprint(import_module("cpspartners.devmail.views").bp)
 
 
 def register_commands(app):

@@ -72,6 +72,11 @@ class Defaults:
     NOTIFICATION_BATCH_SIZE = 100
     # `flask seed users` refuses unless this is on or the app runs in debug/testing.
     DEMO_USERS = False
+    # Development only: mail that no server sends is also kept for the page /dev/outbox (the last
+    # OUTBOX_KEEP messages, in <instance>/dev-outbox.jsonl). The app refuses to start with it on
+    # outside debug and testing, so production never shows anyone's mail on a page.
+    DEV_OUTBOX = False
+    OUTBOX_KEEP = 50
     RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).

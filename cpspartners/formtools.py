@@ -74,6 +74,14 @@ def max_length(n):
 LANGUAGE_OPTIONS = (("en", _l("English")), ("es", _l("Spanish")))
 
 
+def page_language():
+    """The page's language as a drop-down's default: a Spanish reader is offered Spanish first."""
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "en")
+    return locale if locale in ("en", "es") else "en"
+
+
 class ActionForm(FlaskForm):
     """A button that changes state: nothing to fill in but the CSRF token."""
 

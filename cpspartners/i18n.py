@@ -1,4 +1,6 @@
-"""Language choice: an explicit choice (cookie) wins, then Accept-Language, then English."""
+"""Language choice: an explicit choice (cookie) wins, then the signed-in person's account, then
+Accept-Language, then English. A choice made on a page is saved on the account too
+(``directory.set_language``), so the account and this browser agree."""
 
 from flask import has_request_context, request
 from flask_babel import get_locale, refresh
@@ -33,7 +35,19 @@ def select_locale():
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in supported:
         return chosen
+    account = _account_language()
+    if account in supported:
+        return account
     return request.accept_languages.best_match(supported) or supported[0]
+
+
+def _account_language():
+    """The signed-in person's language, read without loading anything a visitor lacks."""
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return current_user.preferred_language
+    return None
 
 
 def init_i18n(app, babel):

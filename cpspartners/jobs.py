@@ -150,3 +150,10 @@ def send_newsletter(newsletter_id):
             return newsletter_delivery.send(newsletter)
         except NewsletterError:  # already sent, or another run (the cron command) is sending it
             return 0
+
+
+def send_seat_given(assignment_ids, base_url):
+    """Tell the new holders of these seats that they have one and how to use it (their language)."""
+    from cpspartners.services import pool_reminders
+
+    return _in_app(base_url, pool_reminders.send_seat_given, list(assignment_ids))

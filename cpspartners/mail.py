@@ -5,6 +5,8 @@ sending belongs in a ``flask`` command or a job, never in a request; there ``sen
 sends many prepared messages over one SMTP connection.
 """
 
+import json
+import os
 import smtplib
 from email.message import EmailMessage
 
@@ -34,7 +36,9 @@ def send_email(to, template, language="en", **context):
     message.set_content(body)
     message["Content-Language"] = language  # after set_content, which drops Content-* headers
     if not config.get("MAIL_SERVER"):
-        current_app.logger.info("Email not sent (no MAIL_SERVER configured):\n%s", message)
+        # A warning, so it shows under `make run` too (Flask logs info only in debug).
+        current_app.logger.warning("Email not sent (no MAIL_SERVER configured):\n%s", message)
+        keep_in_dev_outbox(message)
         return message
     try:
         with _connect(config) as smtp:
@@ -43,6 +47,38 @@ def send_email(to, template, language="en", **context):
         # The person's action already succeeded; a mail outage must not turn it into a 500.
         current_app.logger.exception("Could not send email %r to %s", subject, to)
     return message
+
+
+def outbox_path():
+    return os.path.join(current_app.instance_path, "dev-outbox.jsonl")
+
+
+def keep_in_dev_outbox(message):
+    """In development (``DEV_OUTBOX``), keep the message for /dev/outbox: a file, so a job run in
+    another process shows there too; only the last ``OUTBOX_KEEP`` are kept."""
+    if not current_app.config.get("DEV_OUTBOX"):
+        return
+    part = message.get_body(("plain",)) if message.is_multipart() else message
+    entry = {
+        "to": str(message["To"]),
+        "subject": str(message["Subject"]),
+        "language": str(message["Content-Language"] or ""),
+        "body": part.get_content() if part is not None else "",
+    }
+    path = outbox_path()
+    kept = read_dev_outbox()[-(current_app.config["OUTBOX_KEEP"] - 1) :] if os.path.exists(path) else []
+    with open(path, "w", encoding="utf-8") as handle:
+        for item in [*kept, entry]:
+            handle.write(json.dumps(item) + "\n")
+
+
+def read_dev_outbox():
+    """The kept messages, oldest first; none when the file is missing or unreadable."""
+    try:
+        with open(outbox_path(), encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+    except (OSError, ValueError):
+        return []
 
 
 def _connect(config):
@@ -74,9 +110,10 @@ def build_message(to, subject, text, html=None, language="en", headers=None):
 def _log_batch(messages, on_result):
     """With no mail server, each message is logged and counts as accepted."""
     for message in messages:
-        current_app.logger.info(
+        current_app.logger.warning(
             "Email not sent (no MAIL_SERVER configured): %s to %s", message["Subject"], message["To"]
         )
+        keep_in_dev_outbox(message)
         if on_result:
             on_result(message, True)
     return len(messages)

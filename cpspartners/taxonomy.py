@@ -51,6 +51,10 @@ CAREER_CLUSTERS = (
 )
 CLUSTER_BY_NAME = {name: code for code, name, _label in CAREER_CLUSTERS}
 
+# Rows of the made-up demo directory carry external ids that start with this (``flask seed
+# demo`` writes them, ``demo-p-00001``): the pages mark them "Demo" so nobody takes one for real.
+DEMO_ID_PREFIX = "demo-"
+
 AUDIENCE_STUDENTS = "students"  # the audience the vetting gate covers (``audience_needs_vetting``)
 AUDIENCES = (
     (AUDIENCE_STUDENTS, _l("Students")),
@@ -127,6 +131,7 @@ AUDIT_ACTIONS = (
     ("viewed", _l("Viewed")),
     ("exempted", _l("Vetting exemption recorded")),
     ("unexempted", _l("Vetting exemption removed")),
+    ("credential_claimed", _l("Credential recorded for a student")),
     ("shared", _l("Shared by the student with a link")),
     ("share_revoked", _l("Link stopped by the student")),
     ("viewed_by_link", _l("Opened with the student's link")),
@@ -165,6 +170,8 @@ LANGUAGES = (
 GRADE_MIN, GRADE_MAX = 0, 12
 STUDENT_GRADES = tuple(range(6, 13))
 
+# Interest tags: the code is stored (and matched against listings' tags); the label is shown.
+# The labels are English words too, so a tag reads the same in English as its code.
 INTEREST_TAGS = (
     "welding",
     "robotics",
@@ -206,6 +213,48 @@ INTEREST_TAGS = (
     "fashion",
     "mental health",
     "space",
+)
+INTEREST_TAG_LABELS = (
+    ("welding", _l("welding")),
+    ("robotics", _l("robotics")),
+    ("coding", _l("coding")),
+    ("cybersecurity", _l("cybersecurity")),
+    ("nursing", _l("nursing")),
+    ("medicine", _l("medicine")),
+    ("law", _l("law")),
+    ("journalism", _l("journalism")),
+    ("film", _l("film")),
+    ("music", _l("music")),
+    ("visual arts", _l("visual arts")),
+    ("dance", _l("dance")),
+    ("theater", _l("theater")),
+    ("cooking", _l("cooking")),
+    ("baking", _l("baking")),
+    ("carpentry", _l("carpentry")),
+    ("electrical", _l("electrical")),
+    ("plumbing", _l("plumbing")),
+    ("automotive", _l("automotive")),
+    ("aviation", _l("aviation")),
+    ("architecture", _l("architecture")),
+    ("engineering", _l("engineering")),
+    ("environment", _l("environment")),
+    ("climate", _l("climate")),
+    ("gardening", _l("gardening")),
+    ("animals", _l("animals")),
+    ("finance", _l("finance")),
+    ("entrepreneurship", _l("entrepreneurship")),
+    ("marketing", _l("marketing")),
+    ("teaching", _l("teaching")),
+    ("sports", _l("sports")),
+    ("public health", _l("public health")),
+    ("government", _l("government")),
+    ("community organizing", _l("community organizing")),
+    ("data science", _l("data science")),
+    ("game design", _l("game design")),
+    ("photography", _l("photography")),
+    ("fashion", _l("fashion")),
+    ("mental health", _l("mental health")),
+    ("space", _l("space")),
 )
 
 

@@ -1,10 +1,13 @@
 """Template helpers: taxonomy labels, grade ranges, bilingual text and page links."""
 
+import re
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask import request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from cpspartners import policy, taxonomy
 
@@ -33,6 +36,12 @@ def text_lang(obj, field):
     if locale == "es" and getattr(obj, field + "_es", ""):
         return "es"
     return "en"
+
+
+def english_only(obj):
+    """True on a Spanish page for a listing written only in English: the page marks it
+    ``lang="en"`` and says so, rather than passing English off as the page's language."""
+    return str(get_locale()) == "es" and not getattr(obj, "title_es", "")
 
 
 def page_url(page, **extra):
@@ -70,7 +79,32 @@ def field_label(name):
         unbound = getattr(form_class, name, None)
         if unbound is not None and hasattr(unbound, "args") and unbound.args:
             return unbound.args[0]
+    if name in AUDIT_FIELD_LABELS:
+        return AUDIT_FIELD_LABELS[name]
     return name.replace("_", " ")
+
+
+# Fields the audit log records that no partner form names: accounts, merges, credentials.
+AUDIT_FIELD_LABELS = {
+    "is_approved": _l("Approved"),
+    "role": _l("Role"),
+    "preferred_language": _l("Preferred language"),
+    "name": _l("Name"),
+    "partner_id": _l("Partner"),
+    "status": _l("Status"),
+    "method": _l("Method"),
+    "credential": _l("Credential"),
+    "vetting_exemption": _l("Vetting exemption"),
+    "vetting_records": _l("Vetting records"),
+    "merged_from": _l("Merged from"),
+    "merged_into": _l("Merged into"),
+    "opportunities": _l("Opportunities"),
+    "staff": _l("Staff"),
+    "school_id": _l("School"),
+    "grade": _l("Grade"),
+    "active": _l("Account switched on"),
+    "items": _l("Items"),
+}
 
 
 CODED_FIELDS = {
@@ -79,6 +113,9 @@ CODED_FIELDS = {
     "modality": (taxonomy.MODALITIES,),
     "clusters": (taxonomy.CAREER_CLUSTERS,),
     "languages": (taxonomy.LANGUAGES,),
+    "preferred_language": (taxonomy.LANGUAGES,),
+    "role": (taxonomy.ROLES,),
+    "status": (taxonomy.OPPORTUNITY_STATUSES, taxonomy.PARTNER_STATUSES, taxonomy.REVIEW_STATUSES),
 }
 
 
@@ -104,7 +141,20 @@ def field_value(name, value):
         return ", ".join(str(_code_label(name, code)) for code in codes_)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return format_date(date.fromisoformat(value), "medium")  # dates in diffs read as the reader writes them
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        try:
+            return format_datetime(datetime.fromisoformat(value), "short")
+        except ValueError:
+            return value
+    if isinstance(value, float):
+        return format_decimal(value)
     return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 # Template globals that turn a code into words, and the taxonomy table each one reads.
@@ -122,6 +172,7 @@ LABEL_GLOBALS = {
     "credential_kind_label": taxonomy.CREDENTIAL_KIND_LABELS,
     "audit_subject_label": taxonomy.AUDIT_SUBJECTS,
     "audit_action_label": taxonomy.AUDIT_ACTIONS,
+    "interest_label": taxonomy.INTEREST_TAG_LABELS,
 }
 
 
@@ -137,6 +188,8 @@ def init_templating(app):
         grade_range=grade_range,
         locale_text=locale_text,
         text_lang=text_lang,
+        english_only=english_only,
+        format_currency=format_currency,
         page_url=page_url,
         format_date=format_date,
         format_decimal=format_decimal,

@@ -60,3 +60,58 @@ def test_catalogue_covers_every_marked_string():
     for _file, _line, message, _comments, _context in extract_from_dir(ROOT, method_map, keywords=keywords):
         found.add(message if isinstance(message, str) else message[0])
     assert sorted(found - known) == []
+
+
+def test_a_signed_in_person_reads_the_language_of_their_account(client_as):
+    client = client_as("student", preferred_language="es")
+    assert '<html lang="es">' in client.get("/", headers={"Accept-Language": "en"}).text
+
+
+def test_choosing_a_language_on_a_page_updates_the_account(client_as):
+    from cpspartners.extensions import db
+    from cpspartners.models import AuditEntry
+
+    client = client_as("teacher")
+    assert client.user.preferred_language == "en"
+    client.get("/language/es?next=/")
+    db.session.refresh(client.user)
+    assert client.user.preferred_language == "es"
+    entry = db.session.query(AuditEntry).filter_by(subject_id=client.user.id, action="updated_profile").one()
+    assert entry.changes == {"preferred_language": ["en", "es"]}
+
+
+def test_language_drop_downs_start_on_the_pages_language(es_client):
+    register = es_client.get("/account/register").text
+    assert '<option selected value="es">' in register or '<option value="es" selected>' in register
+    subscribe = es_client.get("/newsletters/subscribe").text
+    assert '<option selected value="es">' in subscribe or '<option value="es" selected>' in subscribe
+
+
+def test_dates_in_notifications_follow_the_readers_locale(app, make_user):
+    from datetime import date
+
+    from cpspartners.extensions import db
+    from cpspartners.models import Notification
+    from cpspartners.services import notify
+
+    user = make_user("teacher", preferred_language="es")
+    note = Notification(user_id=user.id, kind="request_accepted", params={"topic": "Robots", "date": "2027-01-12"})
+    db.session.add(note)
+    db.session.commit()
+    assert "12 de enero de 2027" in notify.text(note)
+    assert "January 12, 2027" in notify.text(note, "en")
+    assert date(2027, 1, 12).isoformat() not in notify.text(note)
+
+
+def test_audit_lines_read_in_spanish(app):
+    from flask_babel import refresh
+
+    from cpspartners.templating import field_label, field_value
+
+    with app.test_request_context(headers={"Cookie": "lang=es"}):
+        refresh()
+        assert str(field_label("is_approved")) == "Aprobado"
+        assert field_value("preferred_language", "es") == "Español"
+        assert "2027" in field_value("expires_on", "2027-01-12") and "-01-" not in field_value(
+            "expires_on", "2027-01-12"
+        )

@@ -74,8 +74,8 @@ def test_compose_edit_reorder_remove_add_and_note(specialist, listings):
 
 
 def test_bad_scope_and_html_in_subject_are_refused(specialist, listings):
-    assert "Enter a community area number" in compose(specialist, scope="area", scope_value="99").text
-    assert "Enter the id of a CPS school" in compose(specialist, scope="school", scope_value="abc").text
+    assert "Type the name of a Chicago community area" in compose(specialist, scope="area", scope_value="99").text
+    assert "Type the name of a CPS school" in compose(specialist, scope="school", scope_value="abc").text
     assert "plain text only" in compose(specialist, subject="<script>alert(1)</script>").text
     assert db.session.scalars(select(Newsletter)).all() == []
 
@@ -108,7 +108,8 @@ def test_send_button_marks_for_the_cron_and_the_command_delivers(
     newsletter = db.session.scalars(select(Newsletter)).one()
     base = f"/newsletters/{newsletter.id}"
     response = post(specialist, f"{base}/send", token_from=base, follow_redirects=True)
-    assert "will go to 1 recipients within minutes" in response.text
+    # One recipient, in the singular; and no command shown to a person.
+    assert "will go to 1 recipient within a few minutes" in response.text and "flask" not in response.text
     assert smtp_server.messages == []  # nothing is sent inside the request
     db.session.refresh(newsletter)
     assert newsletter.status == "sending"

@@ -133,6 +133,7 @@ MATRIX = {
         same({**EVERYONE, **dict.fromkeys(SIGNED_OUT, "login")}),
     ),
     ("accounts.resend_confirmation", "POST"): (lambda w, own: "/account/confirm", same(SIGNED_IN)),
+    ("accounts.change_school", "POST"): (lambda w, own: "/account/school", only("student")),
     ("accounts.reset_request", "GET"): (lambda w, own: "/account/reset", same(EVERYONE)),
     ("accounts.reset_request", "POST"): (lambda w, own: "/account/reset", same(EVERYONE)),
     ("accounts.reset", "GET"): (lambda w, own: f"/account/reset/{make_reset_token(w.account(own))}", same(EVERYONE)),
@@ -161,6 +162,10 @@ MATRIX = {
         only(*STAFF),
     ),
     ("review.reject", "POST"): (lambda w, own: f"/review/changes/{w.change(own).id}/reject", only(*STAFF)),
+    ("review.add_missing_records", "POST"): (
+        lambda w, own: f"/review/changes/{w.change(own).id}/records",
+        only(*STAFF),
+    ),
     ("review.needs_verification", "GET"): (lambda w, own: "/review/needs-verification", only(*STAFF)),
     ("review.partner_list", "GET"): (lambda w, own: "/review/partners", only(*STAFF)),
     ("review.partner_detail", "GET"): (lambda w, own: f"/review/partners/{w.partner(own).id}", only(*STAFF)),

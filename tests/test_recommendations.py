@@ -186,3 +186,63 @@ def test_free_words_are_matched_through_the_search_index(app, client_as, make_op
     page = client.get("/for-you").text
     assert "Drone pilots club" in page
     assert "Matches the words in your profile" in page
+
+
+def test_spanish_reasons_name_the_interest_and_the_distance_in_spanish(client_as, make_opportunity, curie):
+    """ "tu interés en soldadura", never "welding"; "0,4 millas", never "0.4"; the tags on the
+    profile page in Spanish too. The account's language decides, with no cookie at all."""
+    make_opportunity(
+        title="Welding basics",
+        title_es="Soldadura básica",
+        tags=["welding"],
+        grade_min=9,
+        grade_max=12,
+        modality="in_person",
+        latitude=curie.latitude + 0.006,  # about 0.4 miles north of the school
+        longitude=curie.longitude,
+    )
+    client = client_as("student", preferred_language="es")
+    db.session.add(StudentProfile(user_id=client.user.id, tags="welding"))
+    db.session.commit()
+    page = client.get("/for-you").text
+    assert '<html lang="es">' in page
+    assert "Coincide con tu interés en soldadura" in page
+    assert "welding" not in page
+    assert "A 0,4 millas de" in page
+    profile = client.get("/for-you/profile").text
+    assert "soldadura" in profile and "ciberseguridad" in profile and ">cybersecurity<" not in profile
+
+
+def test_top_suggestions_hold_no_two_near_identical_items(client_as, make_opportunity, make_partner, curie):
+    """Three copies of one partner's "Robotics workshop" (case, a number) are one card; the same
+    title from another partner, and other titles, still show."""
+    from cpspartners.recommendations import candidates, ranking
+
+    partner, other = make_partner(), make_partner()
+    copies = [
+        make_opportunity(title=title, partner=partner, schools=[curie], kind="workshop")
+        for title in ("Robotics workshop", "ROBOTICS Workshop (2)", "Robotics workshop 3")
+    ]
+    make_opportunity(title="Robotics workshop", partner=other, schools=[curie], kind="workshop")
+    make_opportunity(title="Welding day", partner=other, schools=[curie], kind="workshop")
+    for role in ("teacher", "student"):
+        client = client_as(role)
+        ranked = candidates.recommendations_for(client.user, limit=4)
+        keys = [ranking.near_duplicate_key(o.title, o.partner_id) for o in map(_opportunity, ranked)]
+        assert len(keys) == len(set(keys))
+        assert sum(1 for r in ranked if r.offer_id in {c.id for c in copies}) == 1
+        assert len(ranked) == 3  # one copy, the other partner's workshop, the welding day
+
+
+def _opportunity(recommendation):
+    from cpspartners.models import Opportunity
+
+    return db.session.get(Opportunity, recommendation.offer_id)
+
+
+def test_near_duplicate_key_ignores_case_accents_numbers_and_punctuation():
+    from cpspartners.recommendations.ranking import near_duplicate_key
+
+    assert near_duplicate_key("Robótica: Taller (2)", 7) == near_duplicate_key("robotica taller", 7)
+    assert near_duplicate_key("Robotics", 7) != near_duplicate_key("Robotics", 8)
+    assert near_duplicate_key("Robotics", 7) != near_duplicate_key("Welding", 7)

@@ -3,6 +3,7 @@ specialist approves; the publishing gate names exactly what is missing."""
 
 from datetime import date, timedelta
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from cpspartners.extensions import db
@@ -105,7 +106,8 @@ def test_publishing_gate_names_exactly_what_is_missing(client_as, client):
     [request] = open_requests()
     specialist = client_as("specialist")
     page = specialist.get(f"/review/changes/{request.id}").get_data(as_text=True)
-    expired_on = (date.today() - timedelta(days=1)).isoformat()
+    # Dates read as the reader writes them ("January 12, 2027"), never ISO.
+    expired_on = format_date(date.today() - timedelta(days=1), "long", locale="en")
     assert f"Certificate of insurance (missing), Background check (expired {expired_on})" in page
     assert "Partnership agreement" not in page.split("current records for:")[1].split(".")[0]
     response = post(specialist, f"/review/changes/{request.id}/approve")

@@ -97,7 +97,7 @@ def test_a_record_expires_the_sweep_hides_the_listings_that_day_and_tells_people
     assert {n.user_id for n in told} == {staff.id, specialist.id}
     for_staff = next(n for n in told if n.user_id == staff.id)
     assert for_staff.endpoint == "partners.dashboard"
-    assert "Certificate of insurance (expired %s)" % last_day.isoformat() in for_staff.params["records"]
+    assert "Certificate of insurance (expired %s)" % long_date(last_day) in for_staff.params["records"]
 
     again = vetting.sweep(last_day + timedelta(days=1))  # idempotent: nothing due, nothing sent
     assert (again.checked, again.lapsed) == (0, [])
@@ -173,7 +173,7 @@ def test_pages_say_why_a_published_listing_is_hidden(client_as, make_partner, ma
     dashboard = staff.get("/partner").get_data(as_text=True)
     assert "cannot be published until" not in dashboard.split("Your opportunities")[1]
     assert "Hidden from students" in dashboard
-    assert "Certificate of insurance (expired %s)" % expired.isoformat() in dashboard
+    assert "Certificate of insurance (expired %s)" % long_date(expired) in dashboard
     specialist = client_as("specialist")
     detail = specialist.get(f"/review/opportunities/{opp.id}").get_data(as_text=True)
     assert "Published, but hidden from students" in detail and "Partnership agreement / MOU (missing)" in detail
@@ -283,3 +283,10 @@ def test_demo_seed_shows_the_gate_and_leaves_no_violator(app):
     ).all()
     assert hidden, "the demo shows published listings for students held back by the gate"
     assert not db.session.scalar(select(User.id).limit(1))  # the demo seed makes no accounts
+
+
+def long_date(day):
+    """A date as the English pages write it ("January 12, 2027"): never ISO."""
+    from babel.dates import format_date
+
+    return format_date(day, "long", locale="en")

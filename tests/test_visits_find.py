@@ -121,16 +121,17 @@ def test_substrings_are_no_longer_words(listings, curie):
 
 
 def test_other_criteria_order_and_paging_stay_with_the_database(listings, curie):
-    # Nearest in person first, then virtual; the internship (a tag "coding" too) never.
+    # Guest speakers first, then nearest in person, then virtual; the internship (a tag
+    # "coding" too) never.
     assert titles("coding", curie) == [
-        "Coding club workshop",
         "Nurses talk to your class",
+        "Coding club workshop",
         "Community garden challenge",
     ]
     first, second = found("coding", curie, 1, 2), found("coding", curie, 2, 2)
     assert (first.total, first.pages, len(first.results)) == (3, 2, 2)
     assert [opp.title for opp, _m, _v in second.results] == ["Community garden challenge"] and second.page == 2
-    assert second.results[0][2] is True and first.results[0][1] == 2.0
+    assert second.results[0][2] is True and first.results[1][1] == 2.0
     assert titles("engineers", curie, grade=7) == ["Bridge engineers visit"]
     assert titles("engineers", curie, grade=10) == []
     assert titles("engineers", curie, cluster="010200") == ["Bridge engineers visit"]
@@ -250,3 +251,8 @@ def test_empty_index_falls_back_to_like(app, listings, curie, caplog):
     with caplog.at_level(logging.WARNING):
         assert titles("engineers", curie) == ["Bridge engineers visit"]
     assert "holds no opportunities" in caplog.text
+
+
+def test_the_finder_filters_by_kind(listings, curie):
+    assert titles("coding", curie, kind="guest_speaker") == ["Nurses talk to your class"]
+    assert titles("coding", curie, kind="workshop") == ["Coding club workshop"]

@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from cpspartners import partner_lookup
-from cpspartners.formtools import PlainText, chosen_values, options, strip
+from cpspartners.formtools import PlainText, chosen_values, options, page_language, strip
 from cpspartners.taxonomy import STUDENT_GRADES
 
 PASSWORD_HELP = _l("At least 10 characters.")
@@ -97,7 +97,7 @@ class RegisterForm(FlaskForm):
         filters=[strip],
         validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters.")), PlainText()],
     )
-    language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
+    language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS), default=page_language)
 
     def validate_school_id(self, field):
         valid = chosen_values(field)
@@ -143,6 +143,23 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters.")), PlainText()],
     )
     language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS))
+
+
+class SchoolForm(FlaskForm):
+    """A student's school and grade, which change when they move up or move school."""
+
+    school_id = SelectField(_l("School"), coerce=int, validate_choice=False)
+    grade = SelectField(
+        _l("Grade"), coerce=int, choices=options([(g, str(g)) for g in STUDENT_GRADES]), validate_choice=False
+    )
+
+    def validate_school_id(self, field):
+        if field.data not in chosen_values(field):
+            raise ValidationError(_l("Choose a school from the list."))
+
+    def validate_grade(self, field):
+        if field.data not in STUDENT_GRADES:
+            raise ValidationError(_l("Choose your grade (6 to 12)."))
 
 
 class PasswordForm(FlaskForm):

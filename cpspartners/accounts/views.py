@@ -16,13 +16,16 @@ from cpspartners.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
     ResetRequestForm,
+    SchoolForm,
     SignInForm,
 )
 from cpspartners.extensions import limiter
 from cpspartners.formtools import school_options
+from cpspartners.i18n import LANG_COOKIE
 from cpspartners.security import safe_next
 from cpspartners.services import ServiceError
 from cpspartners.services import accounts as service
+from cpspartners.web import run
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -172,10 +175,31 @@ def profile():
     if form.validate_on_submit():
         service.update_profile(current_user, form.name.data or "", form.language.data)
         flash(_("Your profile is saved."), "success")
-        return redirect(url_for("accounts.profile"))
+        response = redirect(url_for("accounts.profile"))
+        # The pages follow the account's language at once, not only its email.
+        response.set_cookie(
+            LANG_COOKIE,
+            form.language.data,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure,
+        )
+        return response
     return render_template(
-        "accounts/profile.html", form=form, password_form=password_form
+        "accounts/profile.html", form=form, password_form=password_form, school_form=_school_form()
     ), 200 if not form.errors else 400
+
+
+def _school_form():
+    """A student's school and grade, filled in with the current ones; None for everyone else."""
+    if not policy.is_student(current_user):
+        return None
+    form = SchoolForm(
+        prefix="school", formdata=None, data={"school_id": current_user.school_id, "grade": current_user.grade}
+    )
+    form.school_id.choices = school_options()
+    return form
 
 
 def _keep_this_session():
@@ -183,6 +207,22 @@ def _keep_this_session():
     session version (and keeps "remember me" if this browser had it)."""
     remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
     login_user(current_user._get_current_object(), remember=bool(remembered))
+
+
+@bp.route("/school", methods=["POST"])
+@policy.requires(policy.is_student)
+def change_school():
+    form = SchoolForm(prefix="school")
+    form.school_id.choices = school_options()
+    if form.validate_on_submit():
+        if run(service.change_school, current_user, form.school_id.data, form.grade.data):
+            flash(_("Your school and grade are saved. Your suggestions now follow them."), "success")
+            return redirect(url_for("recommendations.recommendations"))
+        return redirect(url_for("accounts.profile"))
+    profile_form = ProfileForm(obj=current_user, data={"language": current_user.preferred_language}, formdata=None)
+    return render_template(
+        "accounts/profile.html", form=profile_form, password_form=PasswordForm(prefix="pw"), school_form=form
+    ), 400
 
 
 @bp.route("/password", methods=["POST"])

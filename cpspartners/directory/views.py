@@ -1,9 +1,11 @@
-"""Public pages. Views parse input, call a query, and render; nothing here writes."""
+"""Public pages. Views parse input, call a query, and render; only the language switch writes
+(a signed-in person's language, through the accounts service)."""
 
 from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from cpspartners import querystring
@@ -12,8 +14,10 @@ from cpspartners.extensions import db
 from cpspartners.i18n import LANG_COOKIE
 from cpspartners.models import CommunityArea, Opportunity, Partner, School, queries
 from cpspartners.security import safe_next
+from cpspartners.services import accounts
 from cpspartners.taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
 from cpspartners.templating import grade_range
+from cpspartners.web import run
 
 bp = Blueprint("directory", __name__)
 
@@ -134,9 +138,15 @@ def about():
 
 @bp.route("/language/<code>")
 def set_language(code):
-    """Remember the reader's language in a cookie and go back where they were."""
+    """Remember the reader's language in a cookie (and on a signed-in account) and go back.
+
+    A GET, as the link in every page's header is; what it changes on an account is only the
+    language the same person could set on their account page, which they can switch back.
+    """
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
+    if current_user.is_authenticated:
+        run(accounts.set_language, current_user, code)
     response = redirect(safe_next(request.args.get("next")))
     response.set_cookie(
         LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure

@@ -11,6 +11,7 @@ from cpspartners.taxonomy import (
     AUDIENCE_STUDENTS,
     AUDIENCES,
     CAREER_CLUSTERS,
+    DEMO_ID_PREFIX,
     GRADE_MAX,
     GRADE_MIN,
     MODALITIES,
@@ -149,6 +150,11 @@ class Opportunity(db.Model):
     @property
     def language_codes(self):
         return [code for code in self.languages.split(",") if code]
+
+    @property
+    def is_demo(self):
+        """A made-up demo listing (``DEMO_ID_PREFIX``), shown with a "Demo" mark."""
+        return (self.external_id or "").startswith(DEMO_ID_PREFIX)
 
     @property
     def citywide(self):

@@ -5,6 +5,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from cpspartners.extensions import db
 from cpspartners.models._base import one_of, utcnow
 from cpspartners.taxonomy import (
+    DEMO_ID_PREFIX,
     PARTNER_ACTIVE,
     PARTNER_KINDS,
     PARTNER_STATUSES,
@@ -81,6 +82,11 @@ class Partner(db.Model):
     @property
     def language_codes(self):
         return [code for code in self.languages.split(",") if code]
+
+    @property
+    def is_demo(self):
+        """Made up by ``flask seed demo``, not a real organization (``DEMO_ID_PREFIX``)."""
+        return (self.external_id or "").startswith(DEMO_ID_PREFIX)
 
     def __repr__(self):
         return f"<Partner {self.id} {self.slug}>"

@@ -17,6 +17,7 @@ from cpspartners.formtools import (
     PlainText,
     max_length,
     options,
+    page_language,
     strip,
 )
 
@@ -38,12 +39,13 @@ class NewsletterForm(FlaskForm):
     audience = SelectField(_l("Audience"), choices=options(AUDIENCE_OPTIONS))
     scope = SelectField(_l("Scope"), choices=options(SCOPE_OPTIONS))
     scope_value = StringField(
-        _l("School id, network name or community area number"),
+        _l("School, network or community area, by name"),
         filters=[strip],
-        validators=[Optional(), max_length(40), PlainText()],
+        # A school's full name is long; what is stored is its number (``resolve_scope``).
+        validators=[Optional(), max_length(200), PlainText()],
         description=_l("Leave empty for citywide."),
     )
-    language = SelectField(_l("Language"), choices=options(LANGUAGE_OPTIONS))
+    language = SelectField(_l("Language"), choices=options(LANGUAGE_OPTIONS), default=page_language)
 
 
 class NoteForm(FlaskForm):
@@ -77,5 +79,5 @@ class SubscribeForm(FlaskForm):
             max_length(254),
         ],
     )
-    language = SelectField(_l("Language of the newsletter"), choices=options(LANGUAGE_OPTIONS))
+    language = SelectField(_l("Language of the newsletter"), choices=options(LANGUAGE_OPTIONS), default=page_language)
     school_id = SelectField(_l("School (optional)"), coerce=int, validators=[Optional()])

@@ -2,7 +2,7 @@
 families' public subscribe, confirm and unsubscribe pages."""
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -24,20 +24,71 @@ bp = Blueprint("newsletters", __name__, url_prefix="/newsletters")
 
 def scope_problem(scope, value):
     """Why the scope value does not fit the scope (None if it does)."""
+    return resolve_scope(scope, value)[1]
+
+
+def _close_names(column, text, limit=5):
+    """Up to ``limit`` names in ``column`` containing ``text``, for "did you mean"."""
+    if not text:
+        return []
+    return db.session.scalars(
+        select(column).where(func.lower(column).contains(text.lower(), autoescape=True)).distinct().limit(limit)
+    ).all()
+
+
+def _did_you_mean(message, close):
+    return message + (" " + _("Did you mean: %(names)s?", names="; ".join(close)) if close else "")
+
+
+def resolve_scope(scope, value):
+    """``(stored value, problem)``: a school or community area chosen by its name (its number
+    still works) is stored by its number, a network by its name; problem None when it fits."""
+    value = (value or "").strip()
     if scope == "citywide":
-        return None
+        return "", None
     if scope == "school":
-        number = small_int(value or "", 1, 2_000_000_000)
-        if number is None or db.session.get(School, number) is None:
-            return _("Enter the id of a CPS school.")
-    elif scope == "network":
-        if not value or db.session.scalar(select(func.count()).select_from(School).where(School.network == value)) == 0:
-            return _("Enter the name of a CPS network exactly as in the school list.")
-    elif scope == "area":
-        number = small_int(value or "", 1, 77)
-        if number is None or db.session.get(CommunityArea, number) is None:
-            return _("Enter a community area number from 1 to 77.")
-    return None
+        number = small_int(value, 1, 2_000_000_000)
+        school = db.session.get(School, number) if number else None
+        if school is None and value:
+            school = db.session.scalars(
+                select(School).where(
+                    (func.lower(School.long_name) == value.lower()) | (func.lower(School.short_name) == value.lower())
+                )
+            ).first()
+        if school is None:
+            close = _close_names(School.long_name, value)
+            return value, _did_you_mean(_("Type the name of a CPS school as the school list writes it."), close)
+        return str(school.id), None
+    if scope == "network":
+        network = db.session.scalars(select(School.network).where(func.lower(School.network) == value.lower())).first()
+        if not value or not network:
+            return value, _did_you_mean(_("Type the name of a CPS network."), _close_names(School.network, value))
+        return network, None
+    if scope == "area":
+        number = small_int(value, 1, 77)
+        area = db.session.get(CommunityArea, number) if number else None
+        if area is None and value:
+            area = db.session.scalars(
+                select(CommunityArea).where(func.lower(CommunityArea.name) == value.lower())
+            ).first()
+        if area is None:
+            close = _close_names(CommunityArea.name, value)
+            return value, _did_you_mean(_("Type the name of a Chicago community area, such as Pilsen."), close)
+        return str(area.number), None
+    return value, None
+
+
+@bp.app_template_global()
+def newsletter_scope_name(newsletter):
+    """The school, network or community area a newsletter goes to, by name (stored by number)."""
+    value = newsletter.scope_value
+    if newsletter.scope == "school" and value.isdigit():
+        school = db.session.get(School, int(value))
+        return school.long_name if school else value
+    if newsletter.scope == "area" and value.isdigit():
+        area = db.session.get(CommunityArea, int(value))
+        return area.name if area else value
+    return value
 
 
 @bp.route("")
@@ -53,7 +104,7 @@ def newsletter_list():
 def new():
     form = NewsletterForm()
     if form.validate_on_submit():
-        problem = scope_problem(form.scope.data, form.scope_value.data)
+        scope_value, problem = resolve_scope(form.scope.data, form.scope_value.data)
         if problem:
             form.scope_value.errors.append(problem)
         else:
@@ -61,11 +112,19 @@ def new():
                 form.subject.data,
                 form.audience.data,
                 form.scope.data,
-                form.scope_value.data if form.scope.data != "citywide" else "",
+                scope_value,
                 form.language.data,
                 created_by=current_user,
             )
-            flash(_("Draft created with %(n)d proposed listings.", n=len(newsletter.items)), "success")
+            count = len(newsletter.items)
+            flash(
+                ngettext(
+                    "Draft created with %(num)d proposed listing.",
+                    "Draft created with %(num)d proposed listings.",
+                    count,
+                ),
+                "success",
+            )
             return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
     return render_template("newsletters/new.html", form=form), 400 if form.errors else 200
 
@@ -186,13 +245,17 @@ def download(newsletter_id, fmt):
 def _flash_queued(how, count):
     """Say when the newsletter goes out: now (a queue is running) or at the scheduled send."""
     if how == "queued":
-        flash(_("Sending to %(n)d recipients has started.", n=count), "success")
-    else:
         flash(
-            _(
-                "The newsletter will go to %(n)d recipients within minutes (the server's scheduled "
-                "`flask newsletters send-pending` sends it).",
-                n=count,
+            ngettext("Sending to %(num)d recipient has started.", "Sending to %(num)d recipients has started.", count),
+            "success",
+        )
+    else:
+        # The scheduled job that sends it is the server's business, not the specialist's.
+        flash(
+            ngettext(
+                "The newsletter will go to %(num)d recipient within a few minutes.",
+                "The newsletter will go to %(num)d recipients within a few minutes.",
+                count,
             ),
             "success",
         )
@@ -216,7 +279,9 @@ def send(newsletter_id):
 @bp.route("/subscribe", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def subscribe():
-    form = SubscribeForm()
+    # A signed-in student or teacher subscribes for their own school unless they pick another.
+    school = current_user.school_id if current_user.is_authenticated else None
+    form = SubscribeForm(data={"school_id": school} if school and request.method == "GET" else None)
     form.school_id.choices = school_options()
     if form.validate_on_submit():
         school = form.school_id.data if form.school_id.data and db.session.get(School, form.school_id.data) else None

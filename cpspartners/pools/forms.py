@@ -17,6 +17,7 @@ from cpspartners.formtools import (
     PlainText,
     max_length,
     options,
+    page_language,
     strip,
 )
 
@@ -104,7 +105,9 @@ class AssignForm(FlaskForm):
         filters=[strip],
         validators=[Optional(), Email(_l("Enter a valid email address.")), max_length(254)],
     )
-    holder_language = SelectField(_l("Language for reminders"), choices=options(LANGUAGE_OPTIONS))
+    holder_language = SelectField(
+        _l("Language for reminders"), choices=options(LANGUAGE_OPTIONS), default=page_language
+    )
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

@@ -1,13 +1,13 @@
 """Seat and licence pools: specialists create pools and allocate seats to distributors; the
 distributors' staff assign seats to families or students, renew, release and see the waitlist."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from cpspartners import partner_lookup, policy
+from cpspartners import jobs, partner_lookup, policy
 from cpspartners.extensions import db, limiter
 from cpspartners.formtools import ActionForm
 from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
@@ -172,6 +172,8 @@ def _assign(allocation, holder):
     except PoolError as error:
         flash(str(error), "error")
         return
+    if isinstance(result, SeatAssignment):
+        jobs.later(jobs.send_seat_given, [result.id], request.url_root)
     if isinstance(result, SeatAssignment) and result.claim_code:
         flash(
             _(
@@ -182,7 +184,7 @@ def _assign(allocation, holder):
             "success",
         )
     elif isinstance(result, SeatAssignment):
-        flash(_("Seat assigned."), "success")
+        flash(_("Seat assigned. We tell them by email, in their language, how to use it."), "success")
     else:
         flash(_("No seat is free: added to the waitlist."), "success")
 
@@ -208,9 +210,11 @@ def seat_change(assignment_id, how):
     try:
         if how == "renew":
             pools.renew(assignment.id)
-            flash(_("Seat renewed until %(date)s.", date=assignment.expires_on.isoformat()), "success")
+            flash(_("Seat renewed until %(date)s.", date=format_date(assignment.expires_on, "long")), "success")
         else:
             promoted = pools.release(assignment.id)
+            if promoted:
+                jobs.later(jobs.send_seat_given, [seat.id for seat in promoted], request.url_root)
             flash(
                 _("Seat released.") + (" " + _("The first person waiting now has it.") if promoted else ""), "success"
             )

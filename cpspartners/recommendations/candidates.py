@@ -242,10 +242,18 @@ def recommendations_for(
     The ranking's hard rules already leave out what the seeker cannot take up, on offers cached
     for a few seconds; the result is then re-checked in the database against the one rule (for a
     student, ``Opportunity.admits``: open, grade, school), so a listing edited, closed or
-    restricted meanwhile is never offered."""
+    restricted meanwhile is never offered. Near-identical listings (same partner, same title
+    but for case and numbers) are shown once: the best-ranked of them."""
     day = on or today()
-    ranked = candidate_index().recommend(seeker_for(user), day, limit + RECHECK_SPARE, text_scores)
+    ranked = candidate_index().recommend(seeker_for(user), day, 2 * limit + RECHECK_SPARE, text_scores)
     rule = admitting(user, day) if user.role == ranking.STUDENT else Opportunity.takes_applications(day)
     ids = [r.offer_id for r in ranked]
-    allowed = set(db.session.scalars(select(Opportunity.id).where(Opportunity.id.in_(ids), rule))) if ids else set()
-    return [r for r in ranked if r.offer_id in allowed][:limit]
+    rows = (
+        db.session.execute(
+            select(Opportunity.id, Opportunity.title, Opportunity.partner_id).where(Opportunity.id.in_(ids), rule)
+        ).all()
+        if ids
+        else []
+    )
+    keys = {row.id: ranking.near_duplicate_key(row.title, row.partner_id) for row in rows}
+    return ranking.without_near_duplicates([r for r in ranked if r.offer_id in keys], keys)[:limit]

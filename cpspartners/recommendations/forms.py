@@ -8,7 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from cpspartners.formtools import PlainText, options
 from cpspartners.models.engagement import GRADE_BANDS
-from cpspartners.taxonomy import CAREER_CLUSTERS, INTEREST_TAGS, LANGUAGES
+from cpspartners.taxonomy import CAREER_CLUSTERS, INTEREST_TAG_LABELS, LANGUAGES
 
 
 class CheckboxList(SelectMultipleField):
@@ -20,7 +20,7 @@ class CheckboxList(SelectMultipleField):
 
 class StudentProfileForm(FlaskForm):
     clusters = CheckboxList(_l("Career areas you like"), choices=options(CAREER_CLUSTERS))
-    tags = CheckboxList(_l("Interests"), choices=options([(tag, tag) for tag in INTEREST_TAGS]))
+    tags = CheckboxList(_l("Interests"), choices=options(INTEREST_TAG_LABELS))
     free_words = StringField(
         _l("Anything else you are into? A few words"),
         validators=[Optional(), Length(max=200), PlainText()],

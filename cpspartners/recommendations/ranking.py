@@ -36,6 +36,8 @@ by one in plain Python (:func:`score_offer`, the reference definition of the sco
 scores and their reasons. Build the index once per process and reuse it.
 """
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -89,6 +91,7 @@ __all__ = [
     "diversify",
     "eligible",
     "grade_fits",
+    "near_duplicate_key",
     "popularity_points",
     "reason_text",
     "recommend",
@@ -97,7 +100,33 @@ __all__ = [
     "score_offer",
     "similar_signals",
     "text_points",
+    "without_near_duplicates",
 ]
+
+
+def near_duplicate_key(title: str, partner_id: int) -> tuple[str, int]:
+    """What makes two listings the same card to a reader: the partner and the title, without
+    case, accents, numbers or punctuation ("Robotics Workshop (2)" is "robotics workshop")."""
+    folded = unicodedata.normalize("NFKD", title or "")
+    letters = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    return " ".join(re.sub(r"[^a-z]+", " ", letters).split()), partner_id
+
+
+def without_near_duplicates(
+    ranked: Iterable[Recommendation], key_of: Mapping[int, tuple[str, int]]
+) -> list[Recommendation]:
+    """``ranked`` keeping only the best of each near-identical group (``key_of``: offer id ->
+    ``near_duplicate_key``); an offer with no key is kept. Order is kept."""
+    seen: set[tuple[str, int]] = set()
+    kept = []
+    for item in ranked:
+        key = key_of.get(item.offer_id)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(item)
+    return kept
 
 
 def _index(offers: OfferIndex | Iterable[Offer]) -> OfferIndex:

@@ -1,6 +1,7 @@
 """The "For you" page for students, "Suggested for your classes" for teachers, and their profiles."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from cpspartners.recommendations import candidates, ranking
 from cpspartners.recommendations.forms import StudentProfileForm, TeacherProfileForm
 from cpspartners.security import safe_next
 from cpspartners.services import engagement
-from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, label
+from cpspartners.taxonomy import CAREER_CLUSTERS, INTEREST_TAG_LABELS, LANGUAGES, label
 from cpspartners.web import run
 
 bp = Blueprint("recommendations", __name__, url_prefix="/for-you")
@@ -26,6 +27,10 @@ def describe(name, value):
         return str(label(CAREER_CLUSTERS, value))
     if name == "language":
         return str(label(LANGUAGES, value))
+    if name == "interest":
+        return str(label(INTEREST_TAG_LABELS, value))
+    if name == "miles" and isinstance(value, (int, float)):
+        return format_decimal(value, format="#,##0.0")  # "0,4" in Spanish, "0.4" in English
     return value
 
 

@@ -47,6 +47,12 @@ def _subject_or_none(change):
 @bp.route("/changes/<int:change_id>")
 @policy.requires(policy.can_review)
 def review(change_id):
+    change, subject, blockers = _review_subject(change_id)
+    return _review_page(change, subject, blockers, _gap_forms(blockers))
+
+
+def _review_subject(change_id):
+    """The change, what it changes, and what stops it being published (missing records)."""
     change = db.get_or_404(ChangeRequest, change_id)
     subject = _subject_or_none(change)
     if subject is None:
@@ -54,6 +60,20 @@ def review(change_id):
     blockers = []
     if change.subject_type == "opportunity":
         blockers = listings.publishing_blockers(subject, audience=change.proposed.get("audience"))
+    return change, subject, blockers
+
+
+def _gap_forms(blockers, formdata=None):
+    """One record form per missing kind, each with its own prefix so their fields keep apart."""
+    forms = []
+    for gap in blockers:
+        form = VettingForm(formdata=formdata, prefix=gap.kind, meta={"csrf": False})
+        form.kind.data = gap.kind  # the kind is the gap's, not a choice
+        forms.append((gap, form))
+    return forms
+
+
+def _review_page(change, subject, blockers, gap_forms, status=200):
     return render_template(
         "review/review.html",
         change=change,
@@ -61,9 +81,34 @@ def review(change_id):
         rows=listings.review_rows(change),
         revisions=listings.revisions(change),
         blockers=blockers,
+        gap_forms=gap_forms,
         action_form=ActionForm(),
         comment_form=CommentForm(),
-    )
+    ), status
+
+
+@bp.route("/changes/<int:change_id>/records", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def add_missing_records(change_id):
+    """Add the partner's missing vetting records from the review itself, and come back to it:
+    the specialist approves on the same page once the records are in."""
+    change, subject, blockers = _review_subject(change_id)
+    if not blockers:
+        return redirect(url_for("review.review", change_id=change_id))
+    gap_forms = _gap_forms(blockers, request.form)
+    csrf_ok = ActionForm().validate_on_submit()
+    valid = [form.validate() for _gap, form in gap_forms]  # every form, so each shows its errors
+    if not csrf_ok:
+        flash(_("The form expired. Please submit it again."), "error")
+    elif all(valid):
+        try:
+            upkeep.save_vetting_records(current_user, subject.partner, [form.values() for _gap, form in gap_forms])
+        except ServiceError as error:
+            gap_forms[0][1].expires_on.errors.append(str(error))
+        else:
+            flash(_("The records are saved. You can approve now."), "success")
+            return redirect(url_for("review.review", change_id=change_id, _anchor="decide"))
+    return _review_page(change, subject, blockers, gap_forms, 400)
 
 
 @bp.route("/changes/<int:change_id>/approve", methods=["POST"])

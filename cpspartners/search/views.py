@@ -5,8 +5,9 @@ from datetime import date
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from cpspartners import search
+from cpspartners import policy, search
 from cpspartners.models import queries
 from cpspartners.search.params import SearchParams, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
@@ -53,6 +54,10 @@ def _note_school_problems(params: SearchParams, outcome: search.Outcome) -> None
 @bp.route("")
 def results() -> tuple[str, int]:
     params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
+    if "school" not in request.args and policy.is_student(current_user):
+        # A signed-in student's school is the one distances are from, unless they chose another
+        # (an empty choice, "school=", is a choice too).
+        params.school = current_user.school_id
     outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
     _note_school_problems(params, outcome)
     return render_template(

@@ -58,7 +58,7 @@ def _partner_words(rng, n, name, area, noun):
         "website": "https://example.org/%s" % slugify(name, 40),
         "contact_email": "hello-%d@example.org" % n,
         "contact_phone": "312555%04d" % (n % 10000),
-        "address": "%d W Demo St" % rng.randint(100, 9900),
+        "address": "%d W Demo St (demo address)" % rng.randint(100, 9900),
     }
 
 
@@ -152,7 +152,9 @@ def make_opportunity(rng, n, partner, schools_by_band, today):
     kind = OPPORTUNITY_KINDS[n % len(OPPORTUNITY_KINDS)][0]
     *texts, (lo, hi), audience = KIND_TEMPLATES[kind]
     cluster, topic, topic_es, tags = rng.choice(TOPICS)
-    spanish = rng.random() < 0.3
+    # A bilingual partner writes its listings in both languages; others, now and then. The draw
+    # comes first and always happens, so the same seed keeps giving the same rows after it.
+    spanish = rng.random() < 0.3 or "es" in partner["languages"].split(",")
     row = {"external_id": "demo-o-%06d" % n, "partner_id": partner["id"], "kind": kind}
     row.update(grade_min=lo, grade_max=hi, audience=audience)
     at_schools, verified = _add_facts(row, rng, partner, schools_by_band, today)

@@ -150,7 +150,7 @@ PARTNER_PATTERNS = (
     ("nonprofit", "Chicago {noun} Alliance of {area}"),
     ("employer", "{area} {noun} Works"),
     ("employer", "Lakefront {noun} Group ({area})"),
-    ("college", "{area} Campus, City Colleges {noun} Institute"),
+    ("college", "{area} {noun} Demo College"),  # not a City Colleges campus: those are real
     ("philanthropy", "{area} {noun} Fund"),
     ("government", "{area} {noun} Office"),
     ("union", "{noun} Trades Local, {area} Hall"),

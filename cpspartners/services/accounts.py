@@ -9,10 +9,11 @@ from werkzeug.security import generate_password_hash
 
 from cpspartners import policy
 from cpspartners.extensions import db
-from cpspartners.models import ChangeRequest, Notification, Partner, User
+from cpspartners.models import ChangeRequest, Notification, Partner, School, User
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import record
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
+from cpspartners.taxonomy import STUDENT_GRADES
 from cpspartners.text import slugify
 
 
@@ -131,6 +132,33 @@ def update_profile(user: User, name: str, language: str) -> None:
     user.preferred_language = language
     if changes:
         record(user, "updated_profile", "user", user.id, changes)
+
+
+@transaction
+def change_school(user: User, school_id: int, grade: int) -> None:
+    """A student moves school or up a grade: audited, and read live wherever their school and
+    grade are shown (the partner's and the specialist's application views, the teacher's)."""
+    if user.role != "student":
+        raise NotAllowed(_l("Only students give a school and a grade here."))
+    if grade not in STUDENT_GRADES or db.session.get(School, school_id) is None:
+        raise RuleBroken(_l("Choose a school from the list and a grade from 6 to 12."))
+    changes = {}
+    if user.school_id != school_id:
+        changes["school_id"] = [user.school_id, school_id]
+    if user.grade != grade:
+        changes["grade"] = [user.grade, grade]
+    if changes:
+        user.school_id, user.grade = school_id, grade
+        record(user, "updated_profile", "user", user.id, changes)
+
+
+@transaction
+def set_language(user: User, language: str) -> None:
+    """The language chosen on a page becomes the account's: its pages and its email follow."""
+    if language not in ("en", "es") or user.preferred_language == language:
+        return
+    record(user, "updated_profile", "user", user.id, {"preferred_language": [user.preferred_language, language]})
+    user.preferred_language = language
 
 
 @transaction

@@ -6,10 +6,12 @@ notification is shown or emailed, so it always points where the route is now.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask import current_app, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date, format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from werkzeug.routing import BuildError
@@ -37,6 +39,7 @@ MESSAGES = {
     "request_flagged": _l("The request \u201c%(topic)s\u201d has had no answer for %(days)s days."),
     "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
+    "seat_given": _l("You have a seat in %(pool)s from %(distributor)s. See it and how to use it in My seats."),
     "message_new": _l("New message about \u201c%(title)s\u201d."),
     "event_confirmed": _l("You have a place at \u201c%(title)s\u201d."),
     "event_waitlisted": _l("\u201c%(title)s\u201d is full: you are on the waitlist."),
@@ -112,7 +115,21 @@ def specialists() -> Sequence[User]:
 def text(notification: Notification, locale: str | None = None) -> str:
     """The notification as a sentence in ``locale`` (default: the recipient's language)."""
     with force_locale(locale or notification.user.preferred_language):
-        return str(MESSAGES[notification.kind]) % notification.params
+        return str(MESSAGES[notification.kind]) % _shown_params(notification.params)
+
+
+def _shown_params(params: Mapping[str, str]) -> dict[str, str]:
+    """Stored parameters as the reader's locale writes them: a date kept as "2027-01-12" reads
+    "12 de enero de 2027" in Spanish, a count "1.250". Call inside the reader's ``force_locale``."""
+    shown = dict(params)
+    for name, value in params.items():
+        if name == "date":
+            # A free-text date from an older row stays as it was written.
+            with suppress(TypeError, ValueError):
+                shown[name] = format_date(date.fromisoformat(value), "long")
+        elif name in ("count", "days", "grade") and str(value).isdigit():
+            shown[name] = format_decimal(int(value))
+    return shown
 
 
 def url_of(notification: Notification, external: bool = False) -> str:

@@ -31,6 +31,43 @@ def reminder_for(assignment: SeatAssignment) -> tuple[str, str, str, str] | None
     return email, language, subject.strip(), body.strip() + "\n"
 
 
+def seat_given_for(assignment: SeatAssignment) -> tuple[str, str, str, str] | None:
+    """(email, language, subject, body) telling a holder they have a seat and how to use it,
+    in their language; None when there is nobody to write to (a seat waiting for its code)."""
+    holder = assignment.holder
+    email = holder.email if holder is not None else assignment.holder_email
+    language = holder.preferred_language if holder is not None else assignment.holder_language
+    if not email:
+        return None
+    pool = assignment.allocation.pool
+    with force_locale(language):
+        text = render_template(
+            "email/seat_given.txt",
+            pool_name=pool.localized("name", language),
+            starts_on=assignment.starts_on,
+            expires_on=assignment.expires_on,
+            distributor=assignment.allocation.distributor.name,
+            name=assignment.holder_display,
+            for_student=holder is not None,
+        )
+    subject, _, body = text.strip().partition("\n")
+    return email, language, subject.strip(), body.strip() + "\n"
+
+
+def send_seat_given(assignment_ids: list[int]) -> int:
+    """Tell each new holder of these seats, one message each over one connection."""
+    from cpspartners.extensions import db
+
+    messages = []
+    for assignment_id in assignment_ids:
+        assignment = db.session.get(SeatAssignment, assignment_id)
+        found = seat_given_for(assignment) if assignment is not None and assignment.status == "active" else None
+        if found:
+            email, language, subject, body = found
+            messages.append(build_message(email, subject, body, language=language))
+    return send_batch(messages) if messages else 0
+
+
 def send_due(today: date | None = None) -> int:
     """Send every due reminder; mark them reminded (also those with no address, so they stop coming up)."""
     today = today or date.today()

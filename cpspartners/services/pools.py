@@ -19,6 +19,7 @@ from cpspartners.extensions import db
 from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry, User
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import NotAllowed, NotFound, RuleBroken
+from cpspartners.services.notify import Page, notify
 
 
 class PoolError(RuleBroken):
@@ -152,6 +153,7 @@ def assign(allocation_id: int, holder: Holder, today: date | None = None) -> Sea
         result = SeatAssignment(
             allocation_id=allocation.id, **_validity(allocation, today), **_code_if_claimable(holder.fields())
         )
+        _tell_account(holder.user_id, allocation)
     else:
         result = SeatWaitlistEntry(allocation_id=allocation.id, **holder.fields())
     db.session.add(result)
@@ -212,6 +214,7 @@ def promote_waitlist(allocation: SeatAllocation, today: date) -> list[SeatAssign
 def _seat_for(entry: SeatWaitlistEntry, allocation: SeatAllocation, today: date) -> SeatAssignment:
     """The seat a waiting person gets; their waitlist entry is done."""
     entry.status = "assigned"
+    _tell_account(entry.holder_user_id, allocation)
     holder = {
         "holder_user_id": entry.holder_user_id,
         "holder_name": entry.holder_name,
@@ -219,6 +222,16 @@ def _seat_for(entry: SeatWaitlistEntry, allocation: SeatAllocation, today: date)
         "holder_language": entry.holder_language,
     }
     return SeatAssignment(allocation_id=allocation.id, **_code_if_claimable(holder), **_validity(allocation, today))
+
+
+def _tell_account(user_id: int | None, allocation: SeatAllocation) -> None:
+    """A student account that gets a seat is told on the site (and by email, ``send_seat_given``)."""
+    if user_id is None:
+        return
+    user = db.session.get(User, user_id)
+    notify(
+        [user], "seat_given", Page("pools.my_seats"), pool=allocation.pool.name, distributor=allocation.distributor.name
+    )
 
 
 WRONG_CODE = _l(

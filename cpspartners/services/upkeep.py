@@ -1,6 +1,6 @@
 """Specialist upkeep: verify, archive and restore, merge duplicates, vetting records."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -171,6 +171,13 @@ def save_vetting(
     )
     vetting.refresh(partner)
     return record_
+
+
+@transaction
+def save_vetting_records(actor: User, partner: Partner, records: Sequence[Mapping[str, Any]]) -> list[VettingRecord]:
+    """Several new records at once (the review page's "add the missing records"): all saved, or
+    none when one is refused, so the review never shows half of what was typed as saved."""
+    return [save_vetting(actor, partner, values) for values in records]
 
 
 @transaction

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -54,9 +55,9 @@ class Gap:
     def __str__(self) -> str:
         name = label(VETTING_KINDS, self.kind)
         if self.starts_on is not None:
-            return str(_l("%(record)s (starts %(date)s)", record=name, date=self.starts_on.isoformat()))
+            return str(_l("%(record)s (starts %(date)s)", record=name, date=format_date(self.starts_on, "long")))
         if self.expired_on is not None:
-            return str(_l("%(record)s (expired %(date)s)", record=name, date=self.expired_on.isoformat()))
+            return str(_l("%(record)s (expired %(date)s)", record=name, date=format_date(self.expired_on, "long")))
         return str(_l("%(record)s (missing)", record=name))
 
 

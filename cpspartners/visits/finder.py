@@ -30,8 +30,15 @@ from cpspartners.search.documents import grade_bands
 from cpspartners.taxonomy import CAREER_CLUSTERS, codes
 from cpspartners.text import fold, like_contains, strip_hidden
 
-# What a class can host or visit.
+# What a class can host or visit. Guest speakers come first in the finder: "Find a speaker" is
+# what teachers come for, and the home page's "Find a guest speaker" lands here.
 CLASSROOM_KINDS = ("guest_speaker", "workshop", "field_trip", "team_challenge", "mentoring")
+FIRST_KIND = "guest_speaker"
+
+
+def requestable(opp):
+    """A teacher may ask for this listing as a visit: public and of a classroom kind."""
+    return opp is not None and opp.is_public and opp.kind in CLASSROOM_KINDS
 
 
 # School subjects and the career clusters whose partners usually fit them.
@@ -65,6 +72,7 @@ class Criteria:
     cluster: str = ""
     subject: str = ""
     grade: int | None = None
+    kind: str = ""  # one of CLASSROOM_KINDS, or "" for all of them
 
 
 @dataclass
@@ -98,7 +106,9 @@ def criteria_from(args, notes):
     subject = querystring.choice(args, "subject", SUBJECT_CLUSTERS, notes, unknown_subject)
     bad_grade = _l("Grades go from K (0) to 12, so every grade is shown.")
     grade = querystring.number(args, "grade", 0, 12, notes, bad_grade)
-    return Criteria(words=words, cluster=cluster or "", subject=subject or "", grade=grade)
+    unknown_kind = _l("That kind of visit is not known, so every kind is shown.")
+    kind = querystring.choice(args, "kind", CLASSROOM_KINDS, notes, unknown_kind)
+    return Criteria(words=words, cluster=cluster or "", subject=subject or "", grade=grade, kind=kind or "")
 
 
 def rank(rows, school_lat, school_lon):
@@ -155,7 +165,7 @@ def topic_ids(criteria):
     thousands. Those facets hold a superset of what the criteria allow (a grade's band holds
     every range around it); the database still checks each criterion exactly.
     """
-    narrow = [("kind", CLASSROOM_KINDS)]
+    narrow = [("kind", (criteria.kind,) if criteria.kind else CLASSROOM_KINDS)]
     if criteria.cluster:
         narrow.append(("cluster", (criteria.cluster,)))
     if criteria.subject in SUBJECT_CLUSTERS:
@@ -177,6 +187,8 @@ def candidates(criteria, ids=None):
     # Joined for its name (matched by the words) and its address (the fallback place).
     stmt = public_opportunities().join(Partner, Opportunity.partner_id == Partner.id)
     stmt = stmt.where(Opportunity.kind.in_(CLASSROOM_KINDS))
+    if criteria.kind:
+        stmt = stmt.where(Opportunity.kind == criteria.kind)
     if criteria.cluster:
         stmt = stmt.where(_in_clusters(OpportunityCluster.cluster == criteria.cluster))
     if criteria.subject in SUBJECT_CLUSTERS:
@@ -189,7 +201,9 @@ def candidates(criteria, ids=None):
         stmt = _words_like(stmt, criteria.words)
     lat = func.coalesce(Opportunity.latitude, Partner.latitude)
     lon = func.coalesce(Opportunity.longitude, Partner.longitude)
-    return stmt.with_only_columns(Opportunity.id, lat.label("lat"), lon.label("lon"), Opportunity.modality)
+    return stmt.with_only_columns(
+        Opportunity.id, lat.label("lat"), lon.label("lon"), Opportunity.modality, Opportunity.kind
+    )
 
 
 def _topic_candidates(criteria, use_index):
@@ -208,7 +222,8 @@ def _topic_candidates(criteria, use_index):
 
 
 def _nearest_first(inner, school):
-    """Order expressions for ``inner``: the ``rank`` group, the flat-earth distance, the id."""
+    """Order expressions for ``inner``: guest speakers first, then the ``rank`` group, the
+    flat-earth distance, the id."""
     shrink = cos(radians(school.latitude))
     group = case((inner.c.modality == "virtual", 1), (or_(inner.c.lat.is_(None), inner.c.lon.is_(None)), 2), else_=0)
     flat = case(
@@ -219,7 +234,7 @@ def _nearest_first(inner, school):
         ),
         else_=0,
     )
-    return group, flat, inner.c.id
+    return case((inner.c.kind == FIRST_KIND, 0), else_=1), group, flat, inner.c.id
 
 
 def _page_rows(inner, school, page, per_page):
@@ -252,4 +267,7 @@ def search(criteria, school, page, per_page, use_index=True):
     page = min(max(page, 1), pages)
     chosen = rank(_page_rows(inner, school, page, per_page), school.latitude, school.longitude)
     found = _opportunities_by_id([opp_id for opp_id, _m, _v in chosen])
+    # The page came in the database's order, guest speakers first; ``rank`` orders by place
+    # alone, so a stable sort puts the speakers back in front, nearest first among them.
+    chosen.sort(key=lambda item: found[item[0]].kind != FIRST_KIND)
     return Found(total, page, pages, [(found[opp_id], miles, virtual) for opp_id, miles, virtual in chosen], ignored)

@@ -18,7 +18,7 @@ from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import REQUEST_STATES
 from cpspartners.services import messages
 from cpspartners.services import visit_requests as visit_requests
-from cpspartners.taxonomy import CAREER_CLUSTERS
+from cpspartners.taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 from cpspartners.text import clean_query, small_int
 from cpspartners.visits import finder
 from cpspartners.visits.forms import (
@@ -67,6 +67,7 @@ FIND_MENUS = {
     "subject_options": [(code, label) for code, label, _clusters in finder.SUBJECTS],
     "cluster_options": [(code, label) for code, _name, label in CAREER_CLUSTERS],
     "grade_options": [(g, "K" if g == 0 else str(g)) for g in range(0, 13)],
+    "kind_options": [(code, label) for code, label in OPPORTUNITY_KINDS if code in finder.CLASSROOM_KINDS],
 }
 
 
@@ -89,6 +90,7 @@ def find():
         cluster=criteria.cluster,
         subject=criteria.subject,
         grade=criteria.grade,
+        kind=criteria.kind,
         school=school,
         **FIND_MENUS,
     )
@@ -97,9 +99,27 @@ def find():
 def _requestable(opp_id):
     """A published classroom opportunity of an active partner, or a 404."""
     opp = db.session.get(Opportunity, opp_id) if opp_id else None
-    if opp is None or not opp.is_public or opp.kind not in finder.CLASSROOM_KINDS:
+    if not finder.requestable(opp):
         abort(404)
     return opp
+
+
+@bp.app_template_global()
+def speaker_finder_url():
+    """Where "Find a guest speaker" leads: a teacher's finder (request buttons, nearest to their
+    school, speakers first), or the public list of guest speakers for everyone else."""
+    if policy.is_teacher(current_user):
+        return url_for("visits.find", kind="guest_speaker")
+    return url_for("directory.opportunity_list", kind="guest_speaker")
+
+
+@bp.app_template_global()
+def visit_request_url(opp):
+    """Where the signed-in teacher asks for ``opp`` as a visit, or "": every listing a teacher
+    can request has the control on its page and its card (a global: cards are macros)."""
+    if policy.is_teacher(current_user) and finder.requestable(opp):
+        return url_for("visits.new_request", opportunity=opp.id)
+    return ""
 
 
 def _create_request(opp, form):

@@ -1,0 +1,1 @@
+"""Development only: the local outbox page, where mail that no server sends can be read."""
