@@ -12,6 +12,7 @@ Lists put what takes applications before what is closed (``open_first``).
 from datetime import date
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from cpspartners.extensions import db
 from cpspartners.geo import bounding_box, miles_between
@@ -19,8 +20,14 @@ from cpspartners.models import CommunityArea, Opportunity, OpportunityCluster, P
 
 
 def public_opportunities():
-    """Published opportunities whose partner is active: what anyone may see."""
-    return select(Opportunity).where(Opportunity.is_public)
+    """Published opportunities whose partner is active: what anyone may see. Each row's partner
+    and schools come with the page in one more query each, not one per row: every card names its
+    partner, and for a student says whether they may apply, which reads the schools."""
+    return (
+        select(Opportunity)
+        .where(Opportunity.is_public)
+        .options(selectinload(Opportunity.partner), selectinload(Opportunity.schools))
+    )
 
 
 def filtered_opportunities(filters, today=None):
