@@ -2,11 +2,11 @@
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from cpspartners import querystring
+from cpspartners import querystring, school_lookup
 from cpspartners.directory.filters import Filters, parse_filters
 from cpspartners.extensions import db
 from cpspartners.i18n import LANG_COOKIE
@@ -33,7 +33,10 @@ def home():
 
 @bp.route("/opportunities")
 def opportunity_list():
-    filters = parse_filters(request.args, current_app.config["MAX_PAGE"])
+    school = school_lookup.resolve(request.args.get("school"))
+    filters = parse_filters(school_lookup.with_school_id(request.args, school), current_app.config["MAX_PAGE"])
+    if school.note:
+        filters.notes.append(school.note)
     pagination = queries.page_of(queries.filtered_opportunities(filters), filters.page, current_app.config["PAGE_SIZE"])
     return render_template(
         "directory/opportunity_list.html",
@@ -44,7 +47,7 @@ def opportunity_list():
         modalities=MODALITIES,
         grade_options=[(grade, grade_range(grade, grade)) for grade in STUDENT_GRADES],
         areas=queries.area_choices(),
-        schools=queries.school_choices(),
+        school=school,
         today=date.today(),
     )
 
@@ -96,6 +99,15 @@ def school_list():
         areas=queries.area_choices(),
         notes=notes,
     )
+
+
+@bp.route("/schools/suggest")
+def school_suggest():
+    """JSON names for a school field's suggestions: {"suggestions": [...]}. Plain strings."""
+    names = [name for _id, name in school_lookup.matching(request.args.get("q", ""))]
+    response = jsonify({"suggestions": names})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.route("/schools/<int:school_id>")

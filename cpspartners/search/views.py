@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from cpspartners import search
+from cpspartners import school_lookup, search
 from cpspartners.models import queries
 from cpspartners.search.params import SearchParams, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
@@ -52,7 +52,10 @@ def _note_school_problems(params: SearchParams, outcome: search.Outcome) -> None
 
 @bp.route("")
 def results() -> tuple[str, int]:
-    params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
+    school = school_lookup.resolve(request.args.get("school"))
+    params = parse_search_args(school_lookup.with_school_id(request.args, school), current_app.config["MAX_PAGE"])
+    if school.note:
+        params.notes.append(school.note)
     outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
     _note_school_problems(params, outcome)
     return render_template(
@@ -61,7 +64,7 @@ def results() -> tuple[str, int]:
         params=params,
         facet_labels=facet_labels(),
         sort_labels=SORT_LABELS,
-        schools=queries.school_choices(),
+        school=school,
         today=date.today(),
     ), 503 if outcome.failed else 200
 
