@@ -46,6 +46,7 @@ def world(app, make_opportunity, make_partner, make_user, curie):
     """A growing directory: ``grow(n)`` adds ``n`` public listings, each by its own partner, at
     Curie, in one area, with a student's application, save and notification per listing."""
     app.config["PAGE_SIZE"] = 20  # 3N rows fit on one page: the page shows every row made
+    app.config["RECOMMEND_CACHE_SECONDS"] = 0  # "For you" sees the rows just made, not a kept list
     other_school = db.session.scalars(db.select(School).where(School.id != curie.id)).first()
     student = make_user("student", school_id=curie.id, grade=10)
     staff = make_user("partner_staff")
