@@ -27,6 +27,12 @@ FEATURES = (
     "equity",
     "calendars",
     "admin",
+    "hsds",
+    "records",
+    "relationships",
+    "events",
+    "health",
+    "privacy",
     "moved",
 )
 
@@ -106,6 +112,7 @@ def register_extensions(app):
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
     from cpspartners.accounts.auth import init_auth
     from cpspartners.caching import init_caching
+    from cpspartners.health.requests import init_app as init_request_ids
     from cpspartners.i18n import init_i18n
     from cpspartners.search import init_app as init_search
     from cpspartners.security import init_security
@@ -121,6 +128,7 @@ def register_extensions(app):
     init_security(app)
     init_caching(app)
     init_search(app)
+    init_request_ids(app)
 
 
 def register_blueprints(app):

@@ -2,6 +2,7 @@
 
 from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
+from cpspartners.models.events import EventSignup
 from cpspartners.models.geo import CommunityArea, School
 from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
 from cpspartners.models.opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
@@ -9,6 +10,15 @@ from cpspartners.models.outcomes import Credential, Feedback
 from cpspartners.models.partner import Partner, Verification, VettingRecord, partner_area
 from cpspartners.models.people import User
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.models.privacy import (
+    AnonymisedOutcome,
+    DeletionCertificate,
+    FamilyLink,
+    Incident,
+    RightsRequest,
+)
+from cpspartners.models.record import RecordShare
+from cpspartners.models.relationships import Contact, FollowUp, Prospect, contact_staff
 from cpspartners.models.search import IndexOutbox
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 
@@ -46,4 +56,15 @@ __all__ = [
     "TeacherProfile",
     "Dismissal",
     "SavedOpportunity",
+    "AnonymisedOutcome",
+    "DeletionCertificate",
+    "FamilyLink",
+    "Incident",
+    "RightsRequest",
+    "EventSignup",
+    "RecordShare",
+    "Contact",
+    "FollowUp",
+    "Prospect",
+    "contact_staff",
 ]
