@@ -48,10 +48,25 @@ graceful_timeout = 60
 
 # Recycle each worker after 5,000 to 5,500 requests: any slow growth of a long-lived process
 # is bounded, and the jitter keeps the workers from all restarting at the same moment. A new
-# worker pays once for its first search (opening the index, about 0.5 s at 100,000 listings)
-# and its first "For you" page (loading the candidates, about 6 s at 100,000).
+# worker warms itself before it takes a request (post_worker_init below), so no visitor pays for
+# opening the index (about 0.5 s at 100,000 listings) or loading the "For you" candidates
+# (seconds at 100,000).
 max_requests = 5000
 max_requests_jitter = 500
+
+
+def post_worker_init(worker):
+    """Before the worker's first request: open the search index and fill its caches, read what the
+    home and areas pages keep, and build the recommendation candidates
+    (cpspartners/directory/listing.py, ``warm``). A failure is logged and the worker serves
+    anyway: each of those is built again on the first request that needs it."""
+    from cpspartners.directory.listing import warm
+
+    try:
+        warm(worker.wsgi)
+    except Exception:
+        worker.log.exception("Warming the worker failed; it will fill its caches on demand")
+
 
 # Not preloaded: each worker imports and builds the app after the fork. Then `kill -HUP`
 # (`systemctl reload`) starts new workers on the code now on disk and retires the old ones

@@ -113,6 +113,7 @@ def register_extensions(app):
     """Bind the extensions, then the app's own set-up: i18n, templates, auth, security, search."""
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
     from cpspartners.accounts.auth import init_auth
+    from cpspartners.caching import init_caching
     from cpspartners.health.requests import init_app as init_request_ids
     from cpspartners.i18n import init_i18n
     from cpspartners.search import init_app as init_search
@@ -127,6 +128,7 @@ def register_extensions(app):
     init_templating(app)
     init_auth(app)
     init_security(app)
+    init_caching(app)
     init_search(app)
     init_request_ids(app)
 

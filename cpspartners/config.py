@@ -77,6 +77,7 @@ class Defaults:
     # outside debug and testing, so production never shows anyone's mail on a page.
     DEV_OUTBOX = False
     OUTBOX_KEEP = 50
+    HOME_CACHE_SECONDS = 60  # how long a worker keeps the home page's counts (directory/listing.py)
     RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).

@@ -70,6 +70,7 @@ MATRIX = {
     ("directory.partner_list", "GET"): (lambda w, own: "/partners", same(EVERYONE)),
     ("directory.partner_detail", "GET"): (lambda w, own: f"/partners/{w.partner(own).slug}", same(EVERYONE)),
     ("directory.school_list", "GET"): (lambda w, own: "/schools", same(EVERYONE)),
+    ("directory.school_suggest", "GET"): (lambda w, own: "/schools/suggest?q=curie", same(EVERYONE)),
     ("directory.school_detail", "GET"): (lambda w, own: f"/schools/{w.school.id}", same(EVERYONE)),
     ("directory.area_list", "GET"): (lambda w, own: "/areas", same(EVERYONE)),
     ("directory.area_detail", "GET"): (lambda w, own: "/areas/31", same(EVERYONE)),

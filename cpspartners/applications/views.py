@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cpspartners import policy, querystring
 from cpspartners.applications.forms import ApplyForm, MoveForm, ThreadMessageForm
@@ -125,7 +126,11 @@ def _warn(form, text_field, found):
 @bp.route("/mine")
 @policy.requires(policy.is_student)
 def mine():
-    stmt = applications.visible_to(current_user).order_by(Application.created_at.desc(), Application.id.desc())
+    stmt = (
+        applications.visible_to(current_user)
+        .options(selectinload(Application.opportunity))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    )
     pagination = page_of(stmt, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("applications/mine.html", pagination=pagination, action_form=ActionForm())
 
@@ -160,7 +165,10 @@ def _received_filters(args, notes):
 
 def _received(opp_id, state):
     """The applications this person may see, newest first, narrowed to one opportunity or state."""
-    stmt = applications.visible_to(current_user)
+    # Each row shows its listing and student: loaded for the whole page, not row by row.
+    stmt = applications.visible_to(current_user).options(
+        selectinload(Application.opportunity), selectinload(Application.student)
+    )
     if opp_id:
         stmt = stmt.where(Application.opportunity_id == opp_id)
     if state:

@@ -3,12 +3,14 @@
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from cpspartners import querystring
+from cpspartners import querystring, school_lookup
+from cpspartners.directory import listing
 from cpspartners.directory.filters import Filters, parse_filters
 from cpspartners.extensions import db
 from cpspartners.i18n import LANG_COOKIE
@@ -24,21 +26,17 @@ bp = Blueprint("directory", __name__)
 
 @bp.route("/")
 def home():
-    counts = {
-        "opportunities": db.session.scalar(select(func.count()).select_from(queries.public_opportunities().subquery())),
-        "partners": db.session.scalar(select(func.count()).select_from(Partner).where(Partner.is_active)),
-        "schools": db.session.scalar(select(func.count()).select_from(School)),
-    }
-    soon = db.session.scalars(
-        queries.filtered_opportunities(Filters(open_only=True)).where(Opportunity.deadline.is_not(None)).limit(6)
-    ).all()
+    counts, soon = listing.home_page(date.today())
     return render_template("directory/home.html", counts=counts, soon=soon, kinds=OPPORTUNITY_KINDS)
 
 
 @bp.route("/opportunities")
 def opportunity_list():
-    filters = parse_filters(request.args, current_app.config["MAX_PAGE"])
-    pagination = queries.page_of(queries.filtered_opportunities(filters), filters.page, current_app.config["PAGE_SIZE"])
+    school = school_lookup.resolve(request.args.get("school"))
+    filters = parse_filters(school_lookup.with_school_id(request.args, school), current_app.config["MAX_PAGE"])
+    if school.note:
+        filters.notes.append(school.note)
+    pagination = listing.opportunity_page(filters, current_app.config["PAGE_SIZE"], date.today())
     return render_template(
         "directory/opportunity_list.html",
         filters=filters,
@@ -48,7 +46,7 @@ def opportunity_list():
         modalities=MODALITIES,
         grade_options=[(grade, grade_range(grade, grade)) for grade in STUDENT_GRADES],
         areas=queries.area_choices(),
-        schools=queries.school_choices(),
+        school=school,
         today=date.today(),
     )
 
@@ -102,20 +100,29 @@ def school_list():
     )
 
 
+@bp.route("/schools/suggest")
+def school_suggest():
+    """JSON names for a school field's suggestions: {"suggestions": [...]}. Plain strings."""
+    names = [name for _id, name in school_lookup.matching(request.args.get("q", ""))]
+    response = jsonify({"suggestions": names})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @bp.route("/schools/<int:school_id>")
 def school_detail(school_id):
     school = db.get_or_404(School, school_id)
-    offered = queries.opportunities_at_school(school.id)
-    nearby = queries.opportunities_near(
-        school.latitude, school.longitude, exclude_ids={o.id for o in offered}, school_id=school.id
-    )
+    offered, nearby = listing.school_page(school, date.today())
     return render_template("directory/school_detail.html", school=school, offered=offered, nearby=nearby)
 
 
 @bp.route("/areas")
 def area_list():
-    areas = db.session.scalars(select(CommunityArea).order_by(CommunityArea.name)).all()
-    counts = queries.count_public_opportunities_by_area()
+    # Each row counts its schools: loaded with the areas, not one query per area.
+    areas = db.session.scalars(
+        select(CommunityArea).order_by(CommunityArea.name).options(selectinload(CommunityArea.schools))
+    ).all()
+    counts = listing.area_counts(date.today())
     return render_template("directory/area_list.html", areas=areas, counts=counts)
 
 

@@ -12,6 +12,7 @@ Lists put what takes applications before what is closed (``open_first``).
 from datetime import date
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from cpspartners.extensions import db
 from cpspartners.geo import bounding_box, miles_between
@@ -19,8 +20,14 @@ from cpspartners.models import CommunityArea, Opportunity, OpportunityCluster, P
 
 
 def public_opportunities():
-    """Published opportunities whose partner is active: what anyone may see."""
-    return select(Opportunity).where(Opportunity.is_public)
+    """Published opportunities whose partner is active: what anyone may see. Each row's partner
+    and schools come with the page in one more query each, not one per row: every card names its
+    partner, and for a student says whether they may apply, which reads the schools."""
+    return (
+        select(Opportunity)
+        .where(Opportunity.is_public)
+        .options(selectinload(Opportunity.partner), selectinload(Opportunity.schools))
+    )
 
 
 def filtered_opportunities(filters, today=None):
@@ -101,15 +108,20 @@ def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=
     )
     if school_id is not None:
         stmt = stmt.where(Opportunity.offered_at(school_id))
+    # Places first, rows after: a box in a dense neighborhood holds thousands of listings at
+    # 100,000, and only the nearest ``limit`` are shown.
+    places = db.session.execute(stmt.with_only_columns(Opportunity.id, Opportunity.latitude, Opportunity.longitude))
     found = []
-    for opp in db.session.scalars(stmt):
-        if opp.id in exclude_ids:
+    for opp_id, opp_lat, opp_lon in places:
+        if opp_id in exclude_ids:
             continue
-        distance = miles_between(lat, lon, opp.latitude, opp.longitude)
+        distance = miles_between(lat, lon, opp_lat, opp_lon)
         if distance <= miles:
-            found.append((distance, opp.id, opp))
-    found.sort(key=lambda item: (item[0], item[1]))
-    return [(opp, distance) for distance, _id, opp in found[:limit]]
+            found.append((distance, opp_id))
+    found.sort()
+    nearest = found[:limit]
+    rows = {opp.id: opp for opp in db.session.scalars(stmt.where(Opportunity.id.in_([i for _d, i in nearest])))}
+    return [(rows[opp_id], distance) for distance, opp_id in nearest if opp_id in rows]
 
 
 def school_choices():

@@ -5,6 +5,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cpspartners import policy, search
 from cpspartners.extensions import db
@@ -53,9 +54,11 @@ def _profile_word_scores():
 @policy.requires(policy.is_seeker)
 def recommendations():
     ranked = candidates.recommendations_for(current_user, limit=12, text_scores=_profile_word_scores())
-    rows = {
-        o.id: o for o in db.session.scalars(select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked])))
-    }
+    # Each card names its partner and says whether the student may apply (the schools): loaded
+    # with the page, not one query per card.
+    stmt = select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked]))
+    loads = (selectinload(Opportunity.partner), selectinload(Opportunity.schools))
+    rows = {o.id: o for o in db.session.scalars(stmt.options(*loads))}
     items = [(rows[r.offer_id], [reason_words(reason) for reason in r.reasons]) for r in ranked if r.offer_id in rows]
     has_profile = db.session.get(
         StudentProfile if policy.is_student_account(current_user) else TeacherProfile, current_user.id

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from cpspartners import policy, search
+from cpspartners import policy, school_lookup, search
 from cpspartners.models import queries
 from cpspartners.search.params import SearchParams, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
@@ -53,11 +53,15 @@ def _note_school_problems(params: SearchParams, outcome: search.Outcome) -> None
 
 @bp.route("")
 def results() -> tuple[str, int]:
-    params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
-    if "school" not in request.args and policy.is_student(current_user):
+    typed = request.args.get("school")
+    if typed is None and policy.is_student(current_user) and current_user.school_id:
         # A signed-in student's school is the one distances are from, unless they chose another
         # (an empty choice, "school=", is a choice too).
-        params.school = current_user.school_id
+        typed = str(current_user.school_id)
+    school = school_lookup.resolve(typed)
+    params = parse_search_args(school_lookup.with_school_id(request.args, school), current_app.config["MAX_PAGE"])
+    if school.note:
+        params.notes.append(school.note)
     outcome = search.run(params, locale=str(get_locale()), today=date.today(), per_page=current_app.config["PAGE_SIZE"])
     _note_school_problems(params, outcome)
     return render_template(
@@ -66,7 +70,7 @@ def results() -> tuple[str, int]:
         params=params,
         facet_labels=facet_labels(),
         sort_labels=SORT_LABELS,
-        schools=queries.school_choices(),
+        school=school,
         today=date.today(),
     ), 503 if outcome.failed else 200
 

@@ -24,6 +24,7 @@ from cpspartners.models import (
     opportunity_school,
     partner_area,
 )
+from cpspartners.models.statistics import DIRECTORY_TABLES, analyze
 from cpspartners.seed.demo_content import KIND_TEMPLATES, MISSIONS, MISSIONS_ES, NOUNS, PARTNER_PATTERNS, TOPICS
 from cpspartners.services import vetting
 from cpspartners.taxonomy import OPPORTUNITY_KINDS
@@ -303,4 +304,5 @@ def seed_demo(opportunities=DEFAULT_OPPORTUNITIES, seed=2026, today=None, progre
     except Exception:
         db.session.rollback()
         raise
+    analyze(DIRECTORY_TABLES)
     return {"partners": new_partners, "opportunities": new_opps}

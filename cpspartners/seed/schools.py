@@ -9,6 +9,7 @@ import os
 
 from cpspartners.extensions import db
 from cpspartners.models import CommunityArea, Opportunity, Partner, School
+from cpspartners.models.statistics import DIRECTORY_TABLES, SCHOOL_TABLES, analyze
 from cpspartners.services import vetting
 from cpspartners.taxonomy import CLUSTER_BY_NAME
 from cpspartners.text import parse_grade, slugify
@@ -217,4 +218,5 @@ def seed_schools(data_dir):
         "CTE programmes": load_cte_programs(data_dir),
     }
     db.session.commit()
+    analyze(SCHOOL_TABLES + DIRECTORY_TABLES)  # the CTE programmes are partners and listings
     return counts

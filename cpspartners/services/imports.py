@@ -35,6 +35,7 @@ from cpspartners.fieldrules import email_problem, phone_problem, tags_problem, u
 from cpspartners.formats.spreadsheets import Column, ImportFileError, Row, fold, iter_rows
 from cpspartners.i18n import freeze
 from cpspartners.models import ChangeRequest, CommunityArea, ImportRun, Opportunity, Partner, School, User
+from cpspartners.models.statistics import DIRECTORY_TABLES, analyze
 from cpspartners.services import listings
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.audit import import_run, jsonable, record
@@ -493,6 +494,8 @@ def execute(run: ImportRun, raw: bytes, progress: Callable[[int], object] = lamb
         return failed(run, str(_l("The import stopped on an unexpected error. Nothing more was written.")))
     run.state, run.summary, run.finished_at = "done", counts, utcnow()
     db.session.commit()
+    if counts["create"] or counts["update"]:
+        analyze(DIRECTORY_TABLES + ("audit_entry", "change_request"))
     return run
 
 

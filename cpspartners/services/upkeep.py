@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from cpspartners.extensions import db
@@ -54,6 +55,7 @@ def needs_verification(days: int, today_utc: datetime | None = None) -> Select[t
             or_(Opportunity.last_verified_at.is_(None), Opportunity.last_verified_at < cutoff),
         )
         .order_by(Opportunity.last_verified_at.is_not(None), Opportunity.last_verified_at, Opportunity.id)
+        .options(selectinload(Opportunity.partner))  # each row names its partner: one query a page
     )
 
 

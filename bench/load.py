@@ -1,0 +1,307 @@
+"""Surge benchmark: a steady rate of requests in the mix of an application window, loopback only.
+
+    .venv/bin/python bench/load.py                       # 70 requests/s for 60 s, then the ceiling
+    .venv/bin/python bench/load.py --rate 70 --seconds 60 --steps 100,140,200 --step-seconds 20
+
+Starts the site under gunicorn as bench/web.py does (docs/deploy.md's command, 100,000 listings),
+makes 40 student accounts in the bench database once, then sends requests at fixed times (an
+open loop: a late answer does not slow the sending, and each latency counts from the moment the
+request was due, so queueing shows). The mix: two thirds browsing and list pages (home, the list
+with filters and pages, listings, partners, schools, areas), a third searches, and 3% sign-ins
+(form, then POST) and applications (a signed-in student's listing page, then POST). Each
+connection starts with a PROXY line naming a different address, as the proxy in front would
+send, so the per-address sign-in limits count visitors, not the benchmark.
+
+Reports the rate answered, p50/p95/p99, errors (5xx and failed connections), refusals (4xx) and
+requests dropped (still due 30 s after the run should have ended: the run stays bounded). Then,
+if the rate held, each of ``--steps`` upwards, else each of ``--lower`` downwards, for
+``--step-seconds`` each, and the highest rate whose p95 stayed within 250 ms with no errors. The load generator runs on the same cores as the site: its CPU time is reported.
+"""
+
+import argparse
+import http.client
+import random
+import re
+import resource
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+
+import web
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+WORDS = [
+    "welding",
+    "robotics",
+    "nursing",
+    "coding",
+    "film",
+    "music",
+    "science",
+    "internship",
+    "salud",
+    "arte",
+    "mentoring",
+    "law",
+    "cooking",
+    "design",
+    "data",
+    "paid internship",
+    "guest speaker",
+    "college",
+]
+KINDS = ["internship", "workshop", "guest_speaker", "field_trip", "mentoring", "apprenticeship"]
+STUDENTS = 40
+MAX_LATE = 30  # seconds past the end of a run after which requests still due are dropped
+PASSWORD = "bench-student-pass"
+
+
+def setup(port):
+    """Listings and partners to visit, and the bench students (made once)."""
+    web.os.environ.update(web.env())
+    from sqlalchemy import select
+
+    from cpspartners import create_app
+    from cpspartners.extensions import db
+    from cpspartners.models import Opportunity, Partner, School, User
+
+    app = create_app()
+    with app.app_context():
+        slugs = list(db.session.scalars(select(Opportunity.slug).where(Opportunity.is_public).limit(3000)))
+        partners = list(db.session.scalars(select(Partner.slug).where(Partner.is_active).limit(500)))
+        schools = list(db.session.scalars(select(School.id).limit(200)))
+        for n in range(STUDENTS):
+            email = f"bench-student-{n}@example.org"
+            if db.session.scalar(select(User.id).where(User.email == email)) is None:
+                user = User(
+                    email=email, role="student", name=f"Bench {n}", school_id=schools[n], grade=11, is_approved=True
+                )
+                user.set_password(PASSWORD)
+                db.session.add(user)
+        db.session.commit()
+    return {"slugs": slugs, "partners": partners, "schools": schools}
+
+
+class Client:
+    """One keep-alive connection, opened with a PROXY line for ``address``; a cookie jar."""
+
+    def __init__(self, port, address):
+        self.port, self.address, self.cookies, self.conn = port, address, {}, None
+
+    def _connect(self):
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.conn.connect()
+        self.conn.sock.sendall(f"PROXY TCP4 {self.address} 127.0.0.1 40000 {self.port}\r\n".encode())
+
+    def request(self, method, path, form=None):
+        if self.conn is None:
+            self._connect()
+        headers = {"Accept-Encoding": "gzip"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn = None
+            raise
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn = None
+        return response.status, data, response.getheader("Content-Encoding")
+
+
+def text_of(data, encoding):
+    import gzip
+
+    return (gzip.decompress(data) if encoding == "gzip" else data).decode("utf-8", "replace")
+
+
+def browse(rng, world):
+    choice = rng.random()
+    if choice < 0.15:
+        return "/"
+    if choice < 0.55:
+        args = {}
+        if rng.random() < 0.5:
+            args["kind"] = rng.choice(KINDS)
+        if rng.random() < 0.3:
+            args["area"] = rng.randint(1, 77)
+        if rng.random() < 0.15:
+            args["grade"] = rng.randint(6, 12)
+        if rng.random() < 0.4:
+            args["page"] = rng.randint(2, 40)
+        return "/opportunities?" + urllib.parse.urlencode(args)
+    if choice < 0.8:
+        return "/opportunities/" + rng.choice(world["slugs"])
+    if choice < 0.9:
+        return "/partners/" + rng.choice(world["partners"])
+    if choice < 0.95:
+        return "/schools/%d" % rng.choice(world["schools"])
+    return "/areas/%d" % rng.randint(1, 77)
+
+
+def searching(rng):
+    args = {"q": rng.choice(WORDS)}
+    if rng.random() < 0.4:
+        args["kind"] = rng.choice(KINDS)
+    if rng.random() < 0.2:
+        args["sort"] = "deadline"
+    return "/search?" + urllib.parse.urlencode(args)
+
+
+def sign_in_and_apply(client, rng, world, record, due):
+    """Sign in as a bench student; half the time then apply to a listing (form, then POST)."""
+    status, data, enc = client.request("GET", "/account/sign-in")
+    record(due, status)
+    token = CSRF.search(text_of(data, enc))
+    n = rng.randrange(STUDENTS)
+    form = {
+        "csrf_token": token.group(1) if token else "",
+        "email": f"bench-student-{n}@example.org",
+        "password": PASSWORD,
+    }
+    status, _data, _enc = client.request("POST", "/account/sign-in", form)
+    record(time.perf_counter(), status)
+    if rng.random() < 0.5:
+        slug = rng.choice(world["slugs"])
+        status, data, enc = client.request("GET", "/opportunities/" + slug)
+        record(time.perf_counter(), status)
+        token = CSRF.search(text_of(data, enc))
+        if token:
+            form = {"csrf_token": token.group(1), "kind": "interest", "answer": ""}
+            status, _data, _enc = client.request("POST", "/applications/apply/" + slug, form)
+            record(time.perf_counter(), status)
+    client.cookies.clear()
+
+
+def run_at(port, world, rate, seconds, threads=24):
+    """Send ``rate`` requests/s for ``seconds``; (latencies ms, errors, refusals, sent)."""
+    start = time.perf_counter() + 0.5
+    due_times = [start + i / rate for i in range(int(rate * seconds))]
+    lock = threading.Lock()
+    latencies, counts = [], {"errors": 0, "refused": 0, "dropped": 0}
+    give_up = start + seconds + MAX_LATE
+    cursor = iter(range(len(due_times)))
+
+    def record(due, status):
+        with lock:
+            latencies.append((time.perf_counter() - due) * 1000)
+            if status >= 500:
+                counts["errors"] += 1
+            elif status >= 400:
+                counts["refused"] += 1
+
+    def worker(n):
+        rng = random.Random(n)
+        client = Client(port, f"10.{n}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+        while True:
+            with lock:
+                index = next(cursor, None)
+            if index is None:
+                return
+            due = due_times[index]
+            if time.perf_counter() > give_up:  # far behind: bounded, and it says how many it dropped
+                with lock:
+                    counts["dropped"] += 1
+                continue
+            time.sleep(max(0.0, due - time.perf_counter()))
+            pick = rng.random()
+            try:
+                if pick < 0.03:
+                    sign_in_and_apply(client, rng, world, record, due)
+                else:
+                    path = searching(rng) if pick < 0.36 else browse(rng, world)
+                    status, _data, _enc = client.request("GET", path)
+                    record(due, status)
+            except (OSError, http.client.HTTPException):
+                with lock:
+                    counts["errors"] += 1
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    counts["wall"] = time.perf_counter() - start
+    return latencies, counts
+
+
+def summary(label, latencies, counts):
+    """Prints a row; True when it held: p95 within 250 ms, no errors, nothing dropped."""
+    p = web.percentile
+    line = (
+        f"| {label} | {len(latencies) / counts['wall']:.1f} | {statistics.median(latencies):.0f} | "
+        f"{p(latencies, 95):.0f} | {p(latencies, 99):.0f} | {counts['errors']} | {counts['refused']} | "
+        f"{counts['dropped']} |"
+    )
+    print(line, flush=True)
+    return p(latencies, 95) <= 250 and not counts["errors"] and not counts["dropped"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=70)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--steps", default="100,140,200")
+    parser.add_argument("--lower", default="40,20,10", help="rates tried, downwards, when --rate fails")
+    parser.add_argument("--step-seconds", type=int, default=20)
+    args = parser.parse_args()
+    web.search_bench.ensure_db(100_000)
+    world = setup(web.SITE_PORT)
+    print("command:", " ".join(sys.argv))
+    print("load average before:", web.loadavg())
+    py = web.os.path.dirname(sys.executable)
+    site = web.serve(
+        [
+            web.os.path.join(py, "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{web.SITE_PORT}",
+            "--access-logfile",
+            "/dev/null",
+            "wsgi:app",
+        ],
+        web.SITE_PORT,
+        web.ROOT,
+    )
+    try:
+        cpu0 = web.cpu_of(site.pid)
+        print("| rate asked | answered/s | p50 ms | p95 ms | p99 ms | errors | refused (4xx) | dropped |")
+        print("|---|---|---|---|---|---|---|---|")
+        latencies, counts = run_at(web.SITE_PORT, world, args.rate, args.seconds)
+        held = summary(f"{args.rate:.0f}/s for {args.seconds} s", latencies, counts)
+        best = args.rate if held else None
+        # Up from the asked rate while it holds; down from it until one holds.
+        steps = args.steps if held else args.lower
+        for rate in [float(r) for r in steps.split(",") if r]:
+            latencies, counts = run_at(web.SITE_PORT, world, rate, args.step_seconds)
+            step_held = summary(f"{rate:.0f}/s for {args.step_seconds} s", latencies, counts)
+            if step_held:
+                best = max(best or 0, rate)
+            if step_held != held:  # going up, it failed; going down, it held
+                break
+        print("highest rate held with p95 <= 250 ms and no errors:", best)
+        print("load average after:", web.loadavg())
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(
+            "CPU seconds: site %.1f, load generator %.1f"
+            % (web.cpu_of(site.pid) - cpu0, usage.ru_utime + usage.ru_stime)
+        )
+    finally:
+        site.terminate()
+        site.wait(timeout=90)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Web benchmark: the site's public pages against a bare floor app, under gunicorn, with wrk.
+
+    .venv/bin/python bench/web.py                      # SQLite, bench/.data/bench.sqlite
+    .venv/bin/python bench/web.py --seconds 5 --rounds 2 --connections 8
+
+1. Seeds (once) or reuses the 100,000-listing database of bench/search.py and its index.
+2. In the process, warm: each public page GET ``--repeat`` times; p50/p95 per page; the first
+   request of a fresh app after ``warm`` (what a new worker's first visitor waits).
+3. Starts the site under gunicorn as docs/deploy.md says (``gunicorn -c gunicorn.conf.py
+   wsgi:app``, its worker count; only the port changed) and the floor (bench/floor_app.py: a
+   Flask-SQLAlchemy paginated list through a Jinja layout) with the same workers, then drives
+   each page and the floor with ``wrk`` (loopback), ``--rounds`` rounds in alternating order.
+   Reports requests/s, p50/p99, bytes, and each as a share of the floor's requests/s in the
+   same round; the load average before and after, and the CPU time the servers used.
+Needs ``wrk`` (Debian: ``apt-get install -y wrk``) and Redis on 127.0.0.1 (rate limits with
+several workers; keys prefixed ``perf-bench``).
+"""
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, ROOT)
+
+import search as search_bench
+
+DATA = search_bench.DATA
+INDEX = os.path.join(DATA, "index-seed")
+PAGES = [
+    "/",
+    "/opportunities",
+    "/opportunities?page=50",
+    "/opportunities?kind=internship&area=31",
+    "/opportunities?grade=10",
+    "/opportunities?school=609756",
+    "/search?q=welding",
+    "/search?q=paid+internship&kind=internship",
+    "/search?q=science&sort=deadline",
+    "/partners",
+    "/areas",
+    "/areas/31",
+    "/schools/609756",
+]
+SITE_PORT, FLOOR_PORT = 8731, 8732
+
+
+def env():
+    values = search_bench.env_for(INDEX)
+    values["CPSPARTNERS_RATELIMIT_KEY_PREFIX"] = "perf-bench"
+    return values
+
+
+def percentile(values, p):
+    return search_bench.percentile(values, p)
+
+
+def in_process(repeat):
+    """p50/p95 of each page in the process, warm; and a fresh app's first request after warming."""
+    os.environ.update(env())
+    from cpspartners import create_app
+    from cpspartners.directory.listing import warm
+
+    app = create_app()
+    started = time.perf_counter()
+    warm(app)
+    warm_s = time.perf_counter() - started
+    client = app.test_client()
+    first = {}
+    for path in ("/opportunities?kind=workshop", "/search?q=robotics", "/"):
+        t = time.perf_counter()
+        client.get(path)
+        first[path] = (time.perf_counter() - t) * 1000
+    rows = []
+    for path in PAGES:
+        client.get(path)
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - t) * 1000)
+        rows.append((path, response.status_code, statistics.median(times), percentile(times, 95)))
+    return warm_s, first, rows
+
+
+def serve(cmd, port, cwd):
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):  # workers warm before they accept: up to a minute or two at 100,000
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+            return proc
+        except urllib.error.HTTPError as error:  # up, but broken: say so rather than wait
+            proc.terminate()
+            raise RuntimeError("server on port %d answers %s" % (port, error.code)) from error
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError("server on port %d did not start" % port)
+
+
+def wrk(url, seconds, connections):
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url], capture_output=True, text=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", out))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, lat.get("50", "?"), lat.get("99", "?"), int(errors.group(1)) if errors else 0
+
+
+def read_file(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def loadavg():
+    return read_file("/proc/loadavg").strip()
+
+
+def cpu_of(pid):
+    """User+system seconds of a process and its children so far (from /proc)."""
+    total = 0.0
+    for task in [pid] + children(pid):
+        try:
+            fields = read_file(f"/proc/{task}/stat").rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
+
+
+def children(pid):
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in found]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    search_bench.ensure_db(100_000)
+    print("\n".join(search_bench.machine()))
+    print("command:", " ".join(sys.argv))
+    warm_s, first, rows = in_process(args.repeat)
+    print(f"\n## In process, warm ({args.repeat} requests each); warm-up {warm_s:.1f} s")
+    for path, ms in first.items():
+        print(f"first request after warm-up {path}: {ms:.1f} ms")
+    print("| page | status | p50 ms | p95 ms |\n|---|---|---|---|")
+    for path, status, p50, p95 in rows:
+        print(f"| `{path}` | {status} | {p50:.1f} | {p95:.1f} |")
+    py = os.path.dirname(sys.executable)
+    site = serve(
+        [
+            os.path.join(py, "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{SITE_PORT}",
+            "--access-logfile",
+            "/dev/null",
+            "wsgi:app",
+        ],
+        SITE_PORT,
+        ROOT,
+    )
+    workers = len(children(site.pid))
+    floor = serve(
+        [os.path.join(py, "gunicorn"), "-w", str(workers), "--bind", f"127.0.0.1:{FLOOR_PORT}", "floor_app:app"],
+        FLOOR_PORT,
+        os.path.join(ROOT, "bench"),
+    )
+    try:
+        print(f"\n## gunicorn, {workers} workers each; wrk -t1 -c{args.connections} -d{args.seconds}s")
+        print("load average before:", loadavg())
+        cpu0 = {"site": cpu_of(site.pid), "floor": cpu_of(floor.pid)}
+        print("| round | page | req/s | p50 | p99 | non-2xx | KB | share of floor |\n|---|---|---|---|---|---|---|---|")
+        for n in range(args.rounds):
+            floor_first = n % 2 == 0
+            if floor_first:
+                floor_rate = wrk(f"http://127.0.0.1:{FLOOR_PORT}/?page=50", args.seconds, args.connections)
+            results = [
+                (path, wrk(f"http://127.0.0.1:{SITE_PORT}{path}", args.seconds, args.connections))
+                for path in (PAGES if floor_first else PAGES[::-1])
+            ]
+            if not floor_first:
+                floor_rate = wrk(f"http://127.0.0.1:{FLOOR_PORT}/?page=50", args.seconds, args.connections)
+            size = len(urllib.request.urlopen(f"http://127.0.0.1:{FLOOR_PORT}/?page=50").read()) / 1024
+            print(
+                f"| {n + 1} | floor | {floor_rate[0]:.0f} | {floor_rate[1]} | {floor_rate[2]} | {floor_rate[3]} | {size:.1f} | 100% |"
+            )
+            for path, (rate, p50, p99, bad) in results:
+                size = len(urllib.request.urlopen(f"http://127.0.0.1:{SITE_PORT}{path}").read()) / 1024
+                print(
+                    f"| {n + 1} | `{path}` | {rate:.0f} | {p50} | {p99} | {bad} | {size:.1f} | {rate / floor_rate[0]:.0%} |"
+                )
+        print("load average after:", loadavg())
+        print(
+            "CPU seconds used: site %.1f, floor %.1f; this process %.1f"
+            % (
+                cpu_of(site.pid) - cpu0["site"],
+                cpu_of(floor.pid) - cpu0["floor"],
+                resource.getrusage(resource.RUSAGE_SELF).ru_utime,
+            )
+        )
+    finally:
+        for proc in (site, floor):
+            proc.terminate()
+            proc.wait(timeout=90)
+
+
+if __name__ == "__main__":
+    main()

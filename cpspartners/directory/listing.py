@@ -1,0 +1,188 @@
+"""The opportunity list and the home page from what is already indexed or kept, not from SQL.
+
+At 100,000 listings, the list page spent about 100 ms in SQL on every visit: a sort of every
+public row (what takes applications first, by deadline) and a ``count(*)`` over the public join.
+The search index already keeps the public listings with their facets, deadlines and "still
+open" as bitsets, so a page of the list is the search page with no words, sorted by deadline:
+the same order as ``queries.open_first`` (open first, soonest deadline, rolling admission last),
+except that listings with the same deadline come in the index's order rather than by id.
+Its 20 keys are then loaded by id and re-checked against the public rule (``search.run``), so a
+lagging index never shows what the database would not; it may, for a moment, miss a listing
+just published, as search does.
+
+Filters the index does not hold (a grade, a school) and an index that is missing or broken go to
+the database (``queries.filtered_opportunities``).
+
+What every visitor sees alike on the home page (its counts, the ids of the listings closing
+soon), the areas page (listings per area) and a school's page (the ids offered there and nearby)
+is kept ``HOME_CACHE_SECONDS`` (config, 60 by default) in each process (``kept``): a minute's lag
+in "12,345 opportunities", or in a listing newly published showing up there, is harmless. The
+rows are loaded by id and re-checked against the public rule on each request, so an archived
+listing leaves those pages at once.
+"""
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from cpspartners import search
+from cpspartners.directory.filters import Filters
+from cpspartners.extensions import db
+from cpspartners.models import Opportunity, Partner, School, queries
+from cpspartners.paging import PagerMixin
+from cpspartners.search.params import SearchParams
+from cpspartners.search.storage import current_path
+
+HOME_SOON = 6
+# Filters of the list page by the index facet that holds them.
+INDEX_FACETS = {"kind": "kind", "cluster": "cluster", "area": "area", "modality": "modality"}
+
+
+@dataclass
+class IndexPage(PagerMixin):
+    """A page of the list answered by the index: what the pager and the list macro read."""
+
+    items: list = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+def index_can_answer(filters: Filters) -> bool:
+    """The index holds every filter used, and there is an index to ask."""
+    if filters.grade is not None or filters.school:
+        return False
+    return os.path.exists(current_path(search.reader().root))
+
+
+def page_from_index(filters: Filters, per_page: int, today: date) -> IndexPage | None:
+    """The list page for ``filters`` from the search index, or None if it cannot answer."""
+    if not index_can_answer(filters):
+        return None
+    facets = {facet: [str(getattr(filters, name))] for name, facet in INDEX_FACETS.items() if getattr(filters, name)}
+    params = SearchParams(text="", filters=facets, open_only=filters.open_only, sort="deadline", page=filters.page)
+    outcome = search.run(params, today=today, per_page=per_page)
+    if outcome.failed:
+        return None
+    return IndexPage([hit.opportunity for hit in outcome.hits], outcome.total, outcome.page, outcome.pages)
+
+
+def opportunity_page(filters: Filters, per_page: int, today: date):
+    """The list page for ``filters``: from the index when it can answer, else from the database."""
+    page = page_from_index(filters, per_page, today)
+    if page is not None:
+        return page
+    return queries.page_of(queries.filtered_opportunities(filters, today), filters.page, per_page)
+
+
+def kept(name: str, compute: Callable[[], Any], today: date) -> Any:
+    """``compute()``, kept by this process for ``HOME_CACHE_SECONDS`` under ``name`` (and only for
+    ``today``): what every visitor of a page sees alike, and may see a minute late."""
+    store = current_app.extensions.setdefault("cpspartners_kept", {})
+    now, ttl = time.monotonic(), current_app.config["HOME_CACHE_SECONDS"]
+    found = store.get(name)
+    if found is None or now - found[0] >= ttl or found[1] != today:
+        found = store[name] = (now, today, compute())
+    return found[2]
+
+
+def forget_kept() -> None:
+    """Drop what ``kept`` holds (a test that changed the directory; a worker warming up)."""
+    current_app.extensions.pop("cpspartners_kept", None)
+
+
+def by_id_in_order(ids: list[int]) -> list[Opportunity]:
+    """The listings ``ids`` that are still public, in that order: kept ids re-checked on each request."""
+    stmt = queries.public_opportunities().where(Opportunity.id.in_(ids))
+    rows = {opp.id: opp for opp in db.session.scalars(stmt)} if ids else {}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _index_outcome(open_only: bool, per_page: int, today: date) -> search.Outcome | None:
+    """The whole public directory as the index sees it (no words, no filters), or None."""
+    if not index_can_answer(Filters()):
+        return None
+    params = SearchParams(text="", open_only=open_only, sort="deadline")
+    outcome = search.run(params, today=today, per_page=per_page)
+    return None if outcome.failed else outcome
+
+
+def _home_facts(today: date) -> tuple[dict, list]:
+    """Counts and the ids closing soonest: from the index when there is one (a count of the
+    public listings over 100,000 rows took seconds on a busy machine), else from SQL."""
+    counts = {
+        "partners": db.session.scalar(select(func.count()).select_from(Partner).where(Partner.is_active)),
+        "schools": db.session.scalar(select(func.count()).select_from(School)),
+    }
+    everything = _index_outcome(False, 1, today)
+    still_open = _index_outcome(True, HOME_SOON * 2, today) if everything is not None else None
+    if everything is not None and still_open is not None:
+        counts["opportunities"] = everything.total
+        dated = [hit.opportunity.id for hit in still_open.hits if hit.opportunity.deadline is not None]
+        return counts, dated[:HOME_SOON]
+    public = queries.public_opportunities().subquery()
+    counts["opportunities"] = db.session.scalar(select(func.count()).select_from(public))
+    soon = queries.filtered_opportunities(Filters(open_only=True), today).where(Opportunity.deadline.is_not(None))
+    return counts, list(db.session.scalars(soon.with_only_columns(Opportunity.id).limit(HOME_SOON)))
+
+
+def home_page(today: date) -> tuple[dict, list]:
+    """The home page's counts and its listings closing soon (still public, in deadline order)."""
+    counts, ids = kept("home", lambda: _home_facts(today), today)
+    return counts, by_id_in_order(ids)
+
+
+def area_counts(today: date) -> dict:
+    """{area number: public listings there}, for the table of areas."""
+
+    def counts() -> dict:
+        everything = _index_outcome(False, 1, today)
+        if everything is None:
+            return queries.count_public_opportunities_by_area()
+        return {int(area): n for area, n in everything.facets.get("area", {}).items() if area}
+
+    return kept("area-counts", counts, today)
+
+
+def school_page(school: School, today: date) -> tuple[list, list]:
+    """(listings offered at ``school``, [(listing, miles)] nearby), as the school page shows them."""
+
+    def ids() -> tuple[list, list]:
+        offered = queries.opportunities_at_school(school.id)
+        exclude = {opp.id for opp in offered}
+        near = queries.opportunities_near(school.latitude, school.longitude, exclude_ids=exclude, school_id=school.id)
+        return [opp.id for opp in offered], [(opp.id, miles) for opp, miles in near]
+
+    offered_ids, near = kept(f"school-{school.id}", ids, today)
+    miles = dict(near)
+    nearby = by_id_in_order([opp_id for opp_id, _miles in near])
+    return by_id_in_order(offered_ids), [(opp, miles[opp.id]) for opp in nearby]
+
+
+WARM_PAGES = ("/", "/opportunities", "/search?q=science", "/areas")
+
+
+def warm(app) -> None:
+    """What a worker does once before its first visitor: fill what ``kept`` holds and the school
+    names, build the recommendation candidates, then render a few pages in the process (which
+    opens the search index and fills its caches, and compiles the templates)."""
+    from cpspartners import school_lookup
+    from cpspartners.recommendations.candidates import candidate_index
+
+    with app.app_context():
+        today = date.today()
+        forget_kept()
+        home_page(today)
+        area_counts(today)
+        school_lookup.names()
+        candidate_index()
+        db.session.remove()
+    client = app.test_client()
+    for path in WARM_PAGES:
+        client.get(path)

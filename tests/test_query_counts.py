@@ -1,0 +1,159 @@
+"""No page's SQL grows with the rows it shows (no N+1): each page is counted with N rows, then 3N.
+
+Every statement sent to the database during one request is counted (SQLAlchemy's
+``before_cursor_execute``). A relationship loaded row by row shows up as a count that grows;
+one loaded with ``selectinload`` or a join stays the same however many rows the page lists.
+"""
+
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from cpspartners.extensions import db
+from cpspartners.models import Application, Notification, SavedOpportunity, School
+from tests.conftest import sign_in_as
+
+N = 3
+
+
+@contextmanager
+def counting():
+    statements = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def count_of(client, path):
+    """Statements for one GET of ``path`` (after a first GET, so one-off caches are warm)."""
+    assert client.get(path).status_code == 200, path
+    with counting() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(statements), statements
+
+
+@pytest.fixture
+def world(app, make_opportunity, make_partner, make_user, curie):
+    """A growing directory: ``grow(n)`` adds ``n`` public listings, each by its own partner, at
+    Curie, in one area, with a student's application, save and notification per listing."""
+    app.config["PAGE_SIZE"] = 20  # 3N rows fit on one page: the page shows every row made
+    app.config["RECOMMEND_CACHE_SECONDS"] = 0  # "For you" sees the rows just made, not a kept list
+    other_school = db.session.scalars(db.select(School).where(School.id != curie.id)).first()
+    student = make_user("student", school_id=curie.id, grade=10)
+    staff = make_user("partner_staff")
+    specialist = make_user("specialist")
+    state = {"made": 0}
+
+    def grow(n):
+        for _ in range(n):
+            state["made"] += 1
+            mine = state["made"] % 2 == 0  # half by the staff member's partner, half by others
+            partner = staff.partner if mine else make_partner(community_area_number=curie.community_area_number)
+            opp = make_opportunity(
+                partner=partner,
+                title=f"Robotics lab {state['made']}",
+                schools=[curie, other_school],
+                community_area_number=curie.community_area_number,
+                latitude=curie.latitude,
+                longitude=curie.longitude,
+                modality="in_person",
+                deadline=date.today() + timedelta(days=10 + state["made"]),
+            )
+            db.session.add(Application(opportunity=opp, student=student, answer="I like robots."))
+            db.session.add(SavedOpportunity(user_id=student.id, opportunity_id=opp.id))
+            db.session.add(Notification(user_id=student.id, kind="application_accepted", params={"title": opp.title}))
+        db.session.commit()
+
+    return {"grow": grow, "student": student, "staff": staff, "specialist": specialist, "school": curie}
+
+
+PUBLIC = [
+    "/",
+    "/opportunities",
+    "/opportunities?school={school}",
+    "/opportunities?area={area}",
+    "/partners",
+    "/partners/{partner}",
+    "/schools/{school}",
+    "/areas",
+    "/areas/{area}",
+    "/search?q=robotics",
+    "/search?q=robotics&sort=deadline",
+]
+SIGNED_IN = {
+    # A student's cards also say whether they may apply (grade, school): read for every row.
+    "student": PUBLIC + ["/for-you", "/for-you/saved", "/applications/mine", "/notifications"],
+    "staff": ["/partner", "/applications/received"],
+    "specialist": ["/review", "/review/partners", "/review/needs-verification"],
+}
+
+
+def paths(world, templates):
+    staff_partner = world["staff"].partner
+    values = {
+        "school": world["school"].id,
+        "area": world["school"].community_area_number,
+        "partner": staff_partner.slug,
+    }
+    return [template.format(**values) for template in templates]
+
+
+def counts_for(client, path_list):
+    return {path: count_of(client, path) for path in path_list}
+
+
+def assert_constant(small, large):
+    grown = {
+        path: (small[path][0], large[path][0])
+        for path in small
+        if large[path][0] > small[path][0]  # fewer is fine: a cache filled since
+    }
+    details = {path: [sql[:100] for sql in large[path][1][-3:]] for path in grown}
+    assert not grown, f"queries grew with rows ({N} -> {3 * N}): {grown}; last statements: {details}"
+
+
+def test_public_pages_do_not_grow_with_rows(app, world):
+    world["grow"](N)
+    client = app.test_client()
+    small = counts_for(client, paths(world, PUBLIC))
+    world["grow"](2 * N)
+    large = counts_for(client, paths(world, PUBLIC))
+    assert_constant(small, large)
+
+
+@pytest.mark.parametrize("who", sorted(SIGNED_IN))
+def test_signed_in_pages_do_not_grow_with_rows(app, world, who):
+    world["grow"](N)
+    client = sign_in_as(app.test_client(), world[who])
+    small = counts_for(client, paths(world, SIGNED_IN[who]))
+    world["grow"](2 * N)
+    large = counts_for(client, paths(world, SIGNED_IN[who]))
+    assert_constant(small, large)
+
+
+def test_the_counter_sees_a_page_that_grows(app, world):
+    """The check itself can fail: loading each listing's partner one by one on purpose grows."""
+    from sqlalchemy.orm import lazyload
+
+    from cpspartners.models import Opportunity
+
+    def per_row():
+        db.session.expire_all()
+        stmt = db.select(Opportunity).options(lazyload(Opportunity.partner))
+        with counting() as statements:
+            [opp.partner.name for opp in db.session.scalars(stmt).all()]
+        return len(statements)
+
+    world["grow"](N)
+    small = per_row()
+    world["grow"](2 * N)
+    assert per_row() > small
