@@ -3,11 +3,19 @@
 from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from cpspartners.models.geo import CommunityArea, School
-from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
+from cpspartners.models.licences import LicenceRequest
+from cpspartners.models.newsletter import (
+    Newsletter,
+    NewsletterDelivery,
+    NewsletterItem,
+    NewsletterStory,
+    NewsletterSubscriber,
+)
 from cpspartners.models.opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
 from cpspartners.models.outcomes import Credential, Feedback
 from cpspartners.models.partner import Partner, Verification, VettingRecord, partner_area
 from cpspartners.models.people import User
+from cpspartners.models.places import Place
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.models.search import IndexOutbox
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
@@ -34,6 +42,9 @@ __all__ = [
     "NewsletterDelivery",
     "NewsletterItem",
     "NewsletterSubscriber",
+    "NewsletterStory",
+    "LicenceRequest",
+    "Place",
     "Application",
     "Message",
     "Notification",
