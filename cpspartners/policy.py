@@ -71,6 +71,17 @@ def can_distribute_seats(user: Person, allocation: SeatAllocation) -> bool:
     return is_partner_staff(user) and allocation.distributor_id == user.partner_id
 
 
+def can_answer_licence_requests(user: Person) -> bool:
+    """Partner staff answer the families' licence requests made to their own organization
+    (each answer is checked against the allocation with ``can_distribute_seats``)."""
+    return is_partner_staff(user)
+
+
+def can_see_licence_report(user: Person) -> bool:
+    """Specialists see requests, waits, assignments and use by community area."""
+    return is_specialist(user)
+
+
 def is_student(user: Person) -> bool:
     return _approved(user, "student")
 

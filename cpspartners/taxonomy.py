@@ -60,6 +60,13 @@ AUDIENCES = (
     ("families", _l("Families")),
 )
 
+# The city's learning places (``models.places``), by kind.
+PLACE_KINDS = (
+    ("library", _l("Library branch")),
+    ("park", _l("Park")),
+    ("tech_centre", _l("Computer and training centre")),
+)
+
 MODALITIES = (
     ("in_person", _l("In person")),
     ("virtual", _l("Virtual")),

@@ -29,7 +29,10 @@ class Newsletter(db.Model):
     claimed_until = db.Column(db.DateTime(timezone=True))  # a sending run holds it until then
 
     stories = db.relationship(
-        "NewsletterStory", cascade="all, delete-orphan", order_by="NewsletterStory.position", back_populates="newsletter"
+        "NewsletterStory",
+        cascade="all, delete-orphan",
+        order_by="NewsletterStory.position",
+        back_populates="newsletter",
     )
     items = db.relationship(
         "NewsletterItem", cascade="all, delete-orphan", order_by="NewsletterItem.position", back_populates="newsletter"
@@ -67,7 +70,9 @@ class NewsletterStory(db.Model):
     __tablename__ = "newsletter_story"
 
     id = db.Column(db.Integer, primary_key=True)
-    newsletter_id = db.Column(db.Integer, db.ForeignKey("newsletter.id", ondelete="CASCADE"), nullable=False, index=True)
+    newsletter_id = db.Column(
+        db.Integer, db.ForeignKey("newsletter.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     position = db.Column(db.Integer, nullable=False, default=0)
     title = db.Column(db.String(200), nullable=False)
     body = db.Column(db.Text, nullable=False)

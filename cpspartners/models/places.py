@@ -5,22 +5,21 @@ Each row keeps its source and the source's date, so a page can say how old the f
 Connect Chicago is a historical directory (about 2013-2016), not a list of what is open today.
 """
 
-from flask_babel import lazy_gettext as _l
-
 from cpspartners.extensions import db
 from cpspartners.models._base import one_of
+from cpspartners.taxonomy import PLACE_KINDS, codes
 
 # source code -> (kind, publisher and dataset, date of the copy, historical?)
 PLACE_SOURCES = {
     "cpl": ("library", "Chicago Public Library, City of Chicago Data Portal (x8fc-8rcq)", "2026-04-15", False),
     "cpd": ("park", "Chicago Park District, City of Chicago Data Portal (ejsh-fztr)", "2026-04-16", False),
-    "connect": ("tech_centre", "Connect Chicago Locations - Historical, City of Chicago Data Portal", "2013-2016", True),
+    "connect": (
+        "tech_centre",
+        "Connect Chicago Locations - Historical, City of Chicago Data Portal",
+        "2013-2016",
+        True,
+    ),
 }
-PLACE_KINDS = (
-    ("library", _l("Library branch")),
-    ("park", _l("Park")),
-    ("tech_centre", _l("Computer and training centre")),
-)
 
 
 class Place(db.Model):
@@ -47,13 +46,13 @@ class Place(db.Model):
     accessibility = db.Column(db.Text, nullable=False, default="")
     assistive_technology = db.Column(db.String(300), nullable=False, default="")
     facilities = db.Column(db.String(300), nullable=False, default="")  # parks: the clear facility names
-    public_computers = db.Column(db.Integer)
+    public_computers = db.Column(db.String(60), nullable=False, default="")  # as given: "16 PCs", "25+"
 
     community_area = db.relationship("CommunityArea")
 
     __table_args__ = (
         one_of("source", tuple(PLACE_SOURCES), "source"),
-        one_of("kind", tuple(code for code, _label in PLACE_KINDS), "kind"),
+        one_of("kind", codes(PLACE_KINDS), "kind"),
         db.UniqueConstraint("source", "source_key", name="uq_place_source_key"),
     )
 

@@ -50,6 +50,12 @@ def _note_school_problems(params: SearchParams, outcome: search.Outcome) -> None
         params.notes.append(_l("Choose a school to sort by distance; results are sorted by deadline meanwhile."))
 
 
+def _places_near(outcome: search.Outcome) -> list:
+    """The learning places nearest the chosen school, listed beside the results."""
+    school = outcome.school
+    return queries.places_near(school.latitude, school.longitude, limit=5) if school is not None else []
+
+
 @bp.route("")
 def results() -> tuple[str, int]:
     params = parse_search_args(request.args, current_app.config["MAX_PAGE"])
@@ -63,6 +69,8 @@ def results() -> tuple[str, int]:
         sort_labels=SORT_LABELS,
         schools=queries.school_choices(),
         today=date.today(),
+        places=[(place, None) for place in queries.places_matching((params.text or "").split())],
+        places_near=_places_near(outcome),
     ), 503 if outcome.failed else 200
 
 

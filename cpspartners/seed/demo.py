@@ -27,7 +27,6 @@ from cpspartners.models import (
 from cpspartners.seed.demo_content import KIND_TEMPLATES, MISSIONS, MISSIONS_ES, NOUNS, PARTNER_PATTERNS, TOPICS
 from cpspartners.services import vetting
 from cpspartners.taxonomy import OPPORTUNITY_KINDS
-
 from cpspartners.text import slugify
 
 DEFAULT_PARTNERS = 300

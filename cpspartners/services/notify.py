@@ -37,6 +37,7 @@ MESSAGES = {
     "request_flagged": _l("The request \u201c%(topic)s\u201d has had no answer for %(days)s days."),
     "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
+    "licence_requested": _l("A family confirmed a request for a licence from \u201c%(pool)s\u201d."),
     "message_new": _l("New message about \u201c%(title)s\u201d."),
     "vetting_lapsed": _l(
         "%(partner)s is no longer vetted: %(records)s. Its %(count)s published listings for students are "

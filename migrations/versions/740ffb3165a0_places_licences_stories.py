@@ -58,7 +58,7 @@ def upgrade():
     sa.Column('accessibility', sa.Text(), nullable=False),
     sa.Column('assistive_technology', sa.String(length=300), nullable=False),
     sa.Column('facilities', sa.String(length=300), nullable=False),
-    sa.Column('public_computers', sa.Integer(), nullable=True),
+    sa.Column('public_computers', sa.String(length=60), nullable=False),
     sa.CheckConstraint("kind IN ('library', 'park', 'tech_centre')", name=op.f('ck_place_kind')),
     sa.CheckConstraint("source IN ('cpl', 'cpd', 'connect')", name=op.f('ck_place_source')),
     sa.ForeignKeyConstraint(['community_area_number'], ['community_area.number'], name=op.f('fk_place_community_area_number_community_area')),
