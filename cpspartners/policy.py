@@ -343,6 +343,12 @@ def staff_of(partner_id: int) -> ColumnElement[bool]:
     return and_(User.partner_id == partner_id, User.role == "partner_staff", accounts_in_good_standing())
 
 
+def partner_staff_in_good_standing() -> ColumnElement[bool]:
+    """Every partner's approved, active staff (the partners' newsletter readers): ``staff_of``
+    for all partners at once."""
+    return and_(User.partner_id.is_not(None), User.role == "partner_staff", accounts_in_good_standing())
+
+
 def specialist_accounts() -> ColumnElement[bool]:
     """Specialists' and admins' active accounts (told of requests nobody answered)."""
     return and_(User.role.in_(STAFF), accounts_in_good_standing())

@@ -19,7 +19,7 @@ OPPORTUNITY_KINDS = (
     ("civic_project", _l("Civic \u201cInquiry to Action\u201d project")),
     ("mentoring", _l("Mentoring")),
     ("community_event", _l("Community event")),
-    ("digital_literacy", _l("Digital-literacy training")),
+    ("digital_literacy", _l("Digital access and digital-literacy training")),
     ("adult_upskilling", _l("Adult upskilling and career certificates")),
 )
 

@@ -38,8 +38,8 @@ def _area(value, known):
     return number if number in known else None
 
 
-def _upsert(source, key, fields, known_areas):
-    place = Place.query.filter_by(source=source, source_key=str(key)).one_or_none()
+def _upsert(source, key, fields, known_areas, existing):
+    place = existing.get((source, str(key)))
     if place is None:
         place = Place(source=source, source_key=str(key))
         db.session.add(place)
@@ -114,11 +114,12 @@ def seed_places(data_dir):
     known_areas = set(db.session.scalars(db.select(CommunityArea.number)))
     if not known_areas:
         raise LookupError("Load the community areas first: flask seed schools")
+    existing = {(p.source, p.source_key): p for p in db.session.scalars(db.select(Place))}  # one query, not 957
     counts = {}
     for source, filename, key, build in LOADERS:
         rows = [row for row in read_csv(data_dir, filename) if row["latitude"] and row["longitude"]]
         for row in rows:
-            _upsert(source, row[key], build(row), known_areas)
+            _upsert(source, row[key], build(row), known_areas, existing)
         counts[filename] = len(rows)
     db.session.commit()
     return counts
