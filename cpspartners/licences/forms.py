@@ -35,5 +35,6 @@ class LicenceRequestForm(FlaskForm):
         _l("Your community area (optional)"),
         coerce=int,
         validators=[Optional()],
+        validate_choice=False,  # the service checks the area, with words the family understands
         description=_l("Only counted, so the district sees which neighborhoods the licences reach."),
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -33,6 +33,11 @@ OPEN_STATUSES = ("unconfirmed", "requested")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _base_url() -> str:
+    """Where links in the emails point: this request's site, or SITE_URL from a command."""
+    return request.host_url if has_request_context() else current_app.config["SITE_URL"]
 
 
 def open_allocations() -> Sequence[SeatAllocation]:
@@ -70,7 +75,7 @@ def request_licence(
     req.name, req.language, req.community_area_number = name.strip(), language, area_number
     db.session.add(req)
     db.session.flush()
-    jobs.later(jobs.send_licence_confirmation, req.id, url_for("directory.home", _external=True))
+    jobs.later(jobs.send_licence_confirmation, req.id, _base_url())
     return req
 
 
@@ -127,7 +132,7 @@ def grant(actor: Person, request_id: int, today: date | None = None) -> SeatAssi
     holder = pools.Holder(name=req.name, email=req.email, language=req.language)
     result = pools.assign(req.allocation_id, holder, today)
     req.status, req.handled_at = "handled", _now()
-    jobs.later(jobs.send_licence_notice, req.id, url_for("directory.home", _external=True))
+    jobs.later(jobs.send_licence_notice, req.id, _base_url())
     return result
 
 
