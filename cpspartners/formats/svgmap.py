@@ -140,7 +140,8 @@ def path_data(shape, project, tolerance=0.6):
 MARKERS = {
     "library": '<circle cx="%(x)g" cy="%(y)g" r="3.2" fill="#ffffff" stroke="#1a1a1a" stroke-width="1.2">',
     "tech_centre": '<rect x="%(x0)g" y="%(y0)g" width="6" height="6" fill="#ffd23f" stroke="#1a1a1a" stroke-width="1">',
-    "park": '<path d="M%(x)g,%(top)gL%(right)g,%(bottom)gL%(x0)g,%(bottom)gZ" fill="#2e8b57" stroke="#1a1a1a" '
+    # A polygon, not a path: the areas are the map's only paths.
+    "park": '<polygon points="%(x)g,%(top)g %(right)g,%(bottom)g %(x0)g,%(bottom)g" fill="#2e8b57" stroke="#1a1a1a" '
     'stroke-width="0.8">',
 }
 
@@ -148,7 +149,7 @@ MARKERS = {
 def marker(kind, x, y, label):
     """One place on the map, its name as a tooltip."""
     spots = {"x": x, "y": y, "x0": x - 3, "y0": y - 3, "top": y - 3.5, "right": x + 3, "bottom": y + 2.5}
-    tag = "circle" if kind == "library" else "rect" if kind == "tech_centre" else "path"
+    tag = "circle" if kind == "library" else "rect" if kind == "tech_centre" else "polygon"
     return (MARKERS[kind] % spots) + "<title>%s</title></%s>" % (escape(label), tag)
 
 
