@@ -190,6 +190,15 @@ def pools_expire_command(today):
     click.echo("%d seats expired, %d people moved from the waitlist to a seat" % (len(lapsed), len(promoted)))
 
 
+@pools_cli.command("prune-requests")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
+def pools_prune_requests_command(today):
+    """Delete families' licence requests past their keeping time (docs/data-inventory.md; daily cron)."""
+    from cpspartners.services import licences
+
+    click.echo("%d licence requests deleted" % licences.prune(today.date() if today else None))
+
+
 @pools_cli.command("report")
 def pools_report_command():
     """Usage of every pool as CSV on standard output."""

@@ -87,7 +87,10 @@ def test_search_finds_the_family_programmes(programmes, client, words):
 
 def test_spanish_search_for_free_internet_finds_chicago_connected(programmes, es_client):
     html = es_client.get("/search", query_string={"q": "internet gratis"}).get_data(as_text=True)
-    assert 'href="/opportunities/chicago-connected-free-home-internet" lang="es">Chicago Connected: <mark>internet</mark>' in html
+    assert (
+        'href="/opportunities/chicago-connected-free-home-internet" lang="es">Chicago Connected: <mark>internet</mark>'
+        in html
+    )
 
 
 def test_home_page_family_entry_point_leads_to_the_programmes(programmes, client, es_client):

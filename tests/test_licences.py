@@ -189,3 +189,23 @@ def test_specialists_see_requests_waits_and_use_by_community_area(client, alloca
     html = client_as("specialist").get("/licences/report").get_data(as_text=True)
     assert "Austin" in html and "Licences in use: 1" in html
     assert "a@example.org" not in html  # counts, never the families' addresses
+
+
+def test_requests_are_pruned_when_their_keeping_time_is_over(client, allocation, smtp_server, staff, app):
+    ask(client, allocation, email="never@example.org")
+    held = confirmed_request(client, allocation, smtp_server, email="held@example.org")
+    licences.grant(staff.user, held.id, today=date(2026, 1, 1))
+    confirmed_request(client, allocation, smtp_server, email="waiting@example.org")  # stays: not answered
+    today = date.today()
+    assert licences.prune(today) == 0  # nothing is old yet
+    unconfirmed = db.session.scalars(select(LicenceRequest).where(LicenceRequest.email == "never@example.org")).one()
+    unconfirmed.created_at -= timedelta(days=31)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["pools", "prune-requests", "--today", today.isoformat()])
+    assert "1 licence requests deleted" in result.output
+    # The held licence ends 2026-04-30; once expired, its request goes a year later. Not before.
+    pools.expire(date(2026, 5, 1))
+    assert licences.prune(date(2027, 4, 29)) == 0
+    assert licences.prune(date(2027, 6, 1)) == 1
+    left = set(db.session.scalars(select(LicenceRequest.email)))
+    assert "waiting@example.org" in left and "never@example.org" not in left

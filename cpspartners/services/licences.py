@@ -248,6 +248,43 @@ def renew_by_holder(req: LicenceRequest, today: date | None = None) -> SeatAssig
     return pools.renew(seat.id, today)
 
 
+# --- Retention (docs/data-inventory.md) ----------------------------------------------------------
+
+UNCONFIRMED_KEEP = timedelta(days=30)
+ANSWERED_KEEP = timedelta(days=365)
+
+
+def _last_day(req: LicenceRequest) -> date | None:
+    """The day after which an answered request is only history: its licence ended, or the answer."""
+    seat = seat_of(req)
+    if seat is not None and seat.status == "active":
+        return None
+    if req.status == "handled" and seat is None and waiting_entry(req) is not None:
+        return None  # still waiting for a seat
+    answered = req.handled_at.date() if req.handled_at else req.created_at.date()
+    return max(answered, seat.expires_on) if seat is not None else answered
+
+
+@transaction
+def prune(today: date | None = None) -> int:
+    """Delete requests never confirmed after 30 days, and answered ones a year after their
+    licence (or the answer) ended. For a daily cron; returns how many went."""
+    today = today or date.today()
+    gone = 0
+    for req in db.session.scalars(select(LicenceRequest).order_by(LicenceRequest.id)).all():
+        if req.status == "unconfirmed":
+            old = req.created_at.date() < today - UNCONFIRMED_KEEP
+        elif req.status == "requested":
+            old = False
+        else:
+            last = _last_day(req)
+            old = last is not None and last < today - ANSWERED_KEEP
+        if old:
+            db.session.delete(req)
+            gone += 1
+    return gone
+
+
 # --- The specialists' counts ---------------------------------------------------------------------
 
 
