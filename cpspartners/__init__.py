@@ -28,6 +28,7 @@ FEATURES = (
     "calendars",
     "admin",
     "licences",
+    "health",
     "moved",
 )
 
@@ -106,6 +107,7 @@ def register_extensions(app):
     """Bind the extensions, then the app's own set-up: i18n, templates, auth, security, search."""
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
     from cpspartners.accounts.auth import init_auth
+    from cpspartners.health.requests import init_app as init_request_ids
     from cpspartners.i18n import init_i18n
     from cpspartners.search import init_app as init_search
     from cpspartners.security import init_security
@@ -120,6 +122,7 @@ def register_extensions(app):
     init_auth(app)
     init_security(app)
     init_search(app)
+    init_request_ids(app)
 
 
 def register_blueprints(app):

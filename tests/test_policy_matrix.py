@@ -61,6 +61,8 @@ SEEKERS = ("student", "teacher")
 # (endpoint, method): (url builder(world, own), cells)
 MATRIX = {
     ("directory.home", "GET"): (lambda w, own: "/", same(EVERYONE)),
+    ("health.live", "GET"): (lambda w, own: "/health/live", same(EVERYONE)),
+    ("health.ready", "GET"): (lambda w, own: "/health/ready", same(EVERYONE)),
     ("directory.opportunity_list", "GET"): (lambda w, own: "/opportunities", same(EVERYONE)),
     ("directory.opportunity_detail", "GET"): (lambda w, own: f"/opportunities/{w.opp(own).slug}", same(EVERYONE)),
     ("directory.partner_list", "GET"): (lambda w, own: "/partners", same(EVERYONE)),
@@ -406,6 +408,12 @@ MATRIX.update(
         ),
         ("newsletters.story_image", "GET"): (lambda w, own: f"/newsletters/images/{w.story_image()}", same(EVERYONE)),
         # A student's seats and the claim-code form.
+        # An import's check page is its uploader's alone: another specialist's token is not found.
+        ("transfers.import_check", "GET"): (
+            lambda w, own: f"/transfers/import/check/{w.import_check(own)}",
+            only("specialist", "admin", other={"specialist": "404", "admin": "404"})
+            | {"own": only("specialist", "admin")["own"] | {"admin": "404"}},
+        ),
         ("pools.my_seats", "GET"): (lambda w, own: "/pools/my-seats", only("student")),
         ("pools.my_seats", "POST"): (lambda w, own: "/pools/my-seats", only("student")),
     }
@@ -632,6 +640,21 @@ class World:
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=newsletter_delivery.CONFIRM_SALT).dumps(
             {"s": subscriber.id, "e": subscriber.email}
         )
+
+    def import_check(self, own):
+        """A stored upload and its report: the specialist's own, or someone else's."""
+        import tempfile
+
+        from flask import current_app
+
+        from cpspartners.transfers import checks, uploads
+
+        base = current_app.config.get("IMPORT_UPLOAD_DIR") or tempfile.mkdtemp(prefix="cps-uploads-")
+        current_app.config["IMPORT_UPLOAD_DIR"] = base
+        owner = self.users["specialist"].id if own else self.accounts[False].id
+        token = uploads.save(base, owner, b"external_id,name,kind\nP-1,A partner,nonprofit\n")
+        checks.check(base, owner, token, "partners", "matrix.csv")
+        return token
 
     @staticmethod
     def school_today():
