@@ -203,9 +203,9 @@ def test_requests_are_pruned_when_their_keeping_time_is_over(client, allocation,
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["pools", "prune-requests", "--today", today.isoformat()])
     assert "1 licence requests deleted" in result.output
-    # The held licence ends 2026-04-30; once expired, its request goes a year later. Not before.
+    # The held licence ended 2026-04-30 but was answered today: the request goes a year after the later.
     pools.expire(date(2026, 5, 1))
-    assert licences.prune(date(2027, 4, 29)) == 0
-    assert licences.prune(date(2027, 6, 1)) == 1
+    assert licences.prune(today + timedelta(days=364)) == 0
+    assert licences.prune(today + timedelta(days=367)) == 1
     left = set(db.session.scalars(select(LicenceRequest.email)))
     assert "waiting@example.org" in left and "never@example.org" not in left
