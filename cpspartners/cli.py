@@ -1,4 +1,4 @@
-"""``flask seed schools|demo|users`` fill the database; ``flask users create-admin`` makes the first admin."""
+"""``flask seed schools|places|programmes|demo|users`` fill the database; ``flask users create-admin`` makes the first admin."""
 
 from datetime import date
 

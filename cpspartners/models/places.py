@@ -27,7 +27,7 @@ class Place(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     source = db.Column(db.String(10), nullable=False)
-    source_key = db.Column(db.String(20), nullable=False)  # the id in the source (park number, location id...)
+    source_key = db.Column(db.String(40), nullable=False)  # the id in the source (park number, location id...)
     kind = db.Column(db.String(12), nullable=False, index=True)
     name = db.Column(db.String(200), nullable=False)
     organization_type = db.Column(db.String(80), nullable=False, default="")

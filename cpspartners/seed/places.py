@@ -52,7 +52,8 @@ def _upsert(source, key, fields, known_areas, existing):
 
 def _library(row):
     return {
-        "name": f"{row['branch_name']} Library",
+        # "Woodson Regional Library" already says so; "Albany Park" becomes "Albany Park Library".
+        "name": row["branch_name"] if row["branch_name"].endswith("Library") else f"{row['branch_name']} Library",
         "organization_type": "Chicago Public Library",
         "address": row["address"],
         "zip": row["zip"],

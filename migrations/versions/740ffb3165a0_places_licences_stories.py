@@ -40,7 +40,7 @@ def upgrade():
     op.create_table('place',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=10), nullable=False),
-    sa.Column('source_key', sa.String(length=20), nullable=False),
+    sa.Column('source_key', sa.String(length=40), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('organization_type', sa.String(length=80), nullable=False),
