@@ -28,7 +28,12 @@ FEATURES = (
     "calendars",
     "admin",
     "licences",
+    "hsds",
+    "records",
+    "relationships",
+    "events",
     "health",
+    "privacy",
     "moved",
 )
 

@@ -45,6 +45,11 @@ class Defaults:
     # a line, for a log collector. gunicorn's access log carries the same request id.
     LOG_FORMAT = "text"
     CLAIM_LIMIT = "10 per minute;30 per hour"  # seat claim codes tried, per student account
+    # The open data API (/api/hsds), per address: generous for a harvester, a brake on a runaway loop.
+    HSDS_LIMIT = "300 per minute"
+    # How long /api/hsds/services may reuse the public listing ids it read (writes in the same
+    # process are seen at once; rows are re-read against the rule as each page is loaded).
+    HSDS_LIST_SECONDS = 30
     # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
     RESET_LINK_MAX_AGE = 3600
     CONFIRM_LINK_MAX_AGE = 7 * 24 * 3600
@@ -86,6 +91,12 @@ class Defaults:
     # The largest import upload (the rest of the site keeps MAX_CONTENT_LENGTH): 100,000 rows of
     # listings with descriptions fit. Bigger files go through `flask import`.
     IMPORT_MAX_BYTES = 100 * 1024 * 1024
+    # Copies of a student's records sent in answer to a request, kept as proof for
+    # PRIVACY_EXPORT_KEEP_DAYS (default: instance/privacy-exports); erasing the student removes them.
+    PRIVACY_EXPORT_DIR = ""
+    PRIVACY_EXPORT_KEEP_DAYS = 45
+    # How long a parent's emailed link to a student's copy works, in seconds.
+    FAMILY_LINK_MAX_AGE = 7 * 24 * 3600
     # Uploads larger than this (about 2,500 rows) are checked in the background, not in the upload
     # request: the dry run of 100,000 rows takes tens of seconds (docs/benchmarks.md, Imports).
     IMPORT_CHECK_INLINE_BYTES = 1024 * 1024

@@ -136,6 +136,9 @@ AUDIT_ACTIONS = (
     ("viewed", _l("Viewed")),
     ("exempted", _l("Vetting exemption recorded")),
     ("unexempted", _l("Vetting exemption removed")),
+    ("shared", _l("Shared by the student with a link")),
+    ("share_revoked", _l("Link stopped by the student")),
+    ("viewed_by_link", _l("Opened with the student's link")),
 )
 
 VETTING_KINDS = (
@@ -212,6 +215,32 @@ INTEREST_TAGS = (
     "fashion",
     "mental health",
     "space",
+)
+
+
+CREDENTIAL_KIND_LABELS = (
+    ("certification", _l("Certification")),
+    ("college_credit", _l("College credit")),
+    ("other", _l("Other credential")),
+)
+
+CONTACT_KINDS = (
+    ("one_on_one", _l("One-on-one conversation")),
+    ("community_meeting", _l("Community meeting")),
+    ("roundtable", _l("Strategy roundtable")),
+    ("planning_meeting", _l("Project planning meeting")),
+    ("site_visit", _l("Site visit")),
+)
+
+# The outreach pipeline, in order: the last step is an active, vetted partner.
+PROSPECT_STAGES = (
+    ("first_contact", _l("First contact")),
+    ("conversation", _l("Conversation")),
+    ("proposal", _l("Proposal")),
+    ("agreement", _l("Agreement")),
+    ("vetting", _l("Vetting records")),
+    ("active", _l("Active partner")),
+    ("closed", _l("Not going ahead")),
 )
 
 

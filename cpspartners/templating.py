@@ -118,6 +118,9 @@ LABEL_GLOBALS = {
     "language_label": taxonomy.LANGUAGES,
     "vetting_label": taxonomy.VETTING_KINDS,
     "role_label": taxonomy.ROLES,
+    "contact_kind_label": taxonomy.CONTACT_KINDS,
+    "stage_label": taxonomy.PROSPECT_STAGES,
+    "credential_kind_label": taxonomy.CREDENTIAL_KIND_LABELS,
     "audit_subject_label": taxonomy.AUDIT_SUBJECTS,
     "audit_action_label": taxonomy.AUDIT_ACTIONS,
 }
@@ -140,6 +143,7 @@ def init_templating(app):
         format_decimal=format_decimal,
         format_datetime=format_datetime,
         home_endpoint=policy.home_endpoint,
+        can_use_own_privacy=policy.can_use_own_privacy,
         status_label=status_label,
         review_status_label=review_status_label,
         field_label=field_label,

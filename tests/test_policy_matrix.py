@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from cpspartners.accounts.auth import make_confirm_token, make_reset_token
 from cpspartners.extensions import db
+from cpspartners.hsds import ids as hsds_ids
+from cpspartners.hsds import vocabulary as hsds_vocabulary
 from cpspartners.models import (
     Application,
     ChangeRequest,
@@ -75,6 +77,37 @@ MATRIX = {
     ("directory.set_language", "GET"): (lambda w, own: "/language/es?next=/", same(EVERYONE)),
     ("search.results", "GET"): (lambda w, own: "/search?q=robotics&kind=workshop", same(EVERYONE)),
     ("search.suggest", "GET"): (lambda w, own: "/search/suggest?q=rob", same(EVERYONE)),
+    ("hsds.root", "GET"): (lambda w, own: "/api/hsds/", same(EVERYONE)),
+    ("hsds.openapi_document", "GET"): (lambda w, own: "/api/hsds/openapi.json", same(EVERYONE)),
+    ("hsds.schema", "GET"): (lambda w, own: "/api/hsds/schemas/compiled/service_list.json", same(EVERYONE)),
+    ("hsds.guide", "GET"): (lambda w, own: "/api/hsds/guide", same(EVERYONE)),
+    ("hsds.services", "GET"): (lambda w, own: "/api/hsds/services", same(EVERYONE)),
+    ("hsds.service_detail", "GET"): (
+        lambda w, own: "/api/hsds/services/" + hsds_ids.service(w.opp(own).slug),
+        same(EVERYONE),
+    ),
+    ("hsds.organizations", "GET"): (lambda w, own: "/api/hsds/organizations", same(EVERYONE)),
+    ("hsds.organization_detail", "GET"): (
+        lambda w, own: "/api/hsds/organizations/" + hsds_ids.organization(w.partner(own).slug),
+        same(EVERYONE),
+    ),
+    ("hsds.service_at_locations", "GET"): (lambda w, own: "/api/hsds/service_at_locations", same(EVERYONE)),
+    # The world's listings have no place or school, so no service at a location: a 404 for
+    # everyone alike (tests/test_hsds.py fetches real ones).
+    ("hsds.service_at_location_detail", "GET"): (
+        lambda w, own: "/api/hsds/service_at_locations/" + hsds_ids.service_at_location(w.opp(own).slug, "x"),
+        same(dict.fromkeys(EVERYONE, "404")),
+    ),
+    ("hsds.taxonomies", "GET"): (lambda w, own: "/api/hsds/taxonomies", same(EVERYONE)),
+    ("hsds.taxonomy_detail", "GET"): (
+        lambda w, own: "/api/hsds/taxonomies/" + hsds_vocabulary.TAXONOMIES[0].id,
+        same(EVERYONE),
+    ),
+    ("hsds.taxonomy_terms", "GET"): (lambda w, own: "/api/hsds/taxonomy_terms", same(EVERYONE)),
+    ("hsds.taxonomy_term_detail", "GET"): (
+        lambda w, own: "/api/hsds/taxonomy_terms/" + hsds_vocabulary.TAXONOMIES[0].terms[0].id,
+        same(EVERYONE),
+    ),
     ("calendars.school_calendar", "GET"): (lambda w, own: f"/calendar/schools/{w.school.id}.ics", same(EVERYONE)),
     ("recommendations.recommendations", "GET"): (lambda w, own: "/for-you", only(*SEEKERS)),
     ("recommendations.profile", "GET"): (lambda w, own: "/for-you/profile", only(*SEEKERS)),
@@ -352,6 +385,29 @@ SPECIALIST_ONLY_TOOLS = {
     ("pools.pool_new", "POST"): lambda w, own: "/pools/new",
     ("pools.pool_detail", "GET"): lambda w, own: f"/pools/{w.allocation(own).pool_id}",
     ("pools.pool_detail", "POST"): lambda w, own: f"/pools/{w.allocation(own).pool_id}",
+    # The specialist's relationships (issue 16): the log, follow-ups, the pipeline, their CSV.
+    ("relationships.new_partner_contact", "GET"): lambda w, own: (
+        f"/relationships/partners/{w.partner(own).id}/contacts/new"
+    ),
+    ("relationships.new_partner_contact", "POST"): lambda w, own: (
+        f"/relationships/partners/{w.partner(own).id}/contacts/new"
+    ),
+    ("relationships.new_prospect_contact", "GET"): lambda w, own: (
+        f"/relationships/prospects/{w.prospect().id}/contacts/new"
+    ),
+    ("relationships.new_prospect_contact", "POST"): lambda w, own: (
+        f"/relationships/prospects/{w.prospect().id}/contacts/new"
+    ),
+    ("relationships.my_follow_ups", "GET"): lambda w, own: "/relationships/follow-ups",
+    ("relationships.follow_up_done", "POST"): lambda w, own: f"/relationships/follow-ups/{w.follow_up().id}/done",
+    ("relationships.prospects", "GET"): lambda w, own: "/relationships/prospects",
+    ("relationships.new_prospect", "GET"): lambda w, own: "/relationships/prospects/new",
+    ("relationships.new_prospect", "POST"): lambda w, own: "/relationships/prospects/new",
+    ("relationships.prospect_detail", "GET"): lambda w, own: f"/relationships/prospects/{w.prospect().id}",
+    ("relationships.advance", "POST"): lambda w, own: f"/relationships/prospects/{w.prospect().id}/stage/closed",
+    ("relationships.contacts_csv", "GET"): lambda w, own: "/relationships/contacts.csv",
+    ("relationships.follow_ups_csv", "GET"): lambda w, own: "/relationships/follow-ups.csv",
+    ("relationships.prospects_csv", "GET"): lambda w, own: "/relationships/prospects.csv",
 }
 MATRIX.update({key: (build, only(*STAFF)) for key, build in SPECIALIST_ONLY_TOOLS.items()})
 MATRIX.update(
@@ -416,6 +472,73 @@ MATRIX.update(
         ),
         ("pools.my_seats", "GET"): (lambda w, own: "/pools/my-seats", only("student")),
         ("pools.my_seats", "POST"): (lambda w, own: "/pools/my-seats", only("student")),
+        # My record (issue 16): "own" is the matrix student's link, "other" another student's.
+        ("records.mine", "GET"): (lambda w, own: "/my-record", only("student")),
+        ("records.share", "POST"): (lambda w, own: "/my-record/links", only("student")),
+        ("records.revoke", "POST"): (
+            lambda w, own: f"/my-record/links/{w.share(own)[0].id}/stop",
+            only("student", other={"student": "403"}),
+        ),
+        # Whoever holds a live link sees the record, signed in or not.
+        ("records.shared", "GET"): (lambda w, own: f"/my-record/shared/{w.share(own)[1]}", same(EVERYONE)),
+        # Community events: "own" is the own partner's event and the matrix student's sign-up.
+        ("events.sign_up", "POST"): (lambda w, own: f"/events/{w.event(own).slug}/sign-up", only(*ACTIVE_ROLES)),
+        ("events.mine", "GET"): (lambda w, own: "/events/mine", same(SIGNED_IN)),
+        ("events.cancel", "POST"): (
+            lambda w, own: f"/events/signups/{w.signup(own).id}/cancel",
+            only("student", other={"student": "403"}),
+        ),
+        ("events.signup_calendar", "GET"): (
+            lambda w, own: f"/events/signups/{w.signup(own).id}.ics",
+            only("student", other={"student": "403"}),
+        ),
+        ("events.attendance", "GET"): (
+            lambda w, own: f"/events/{w.event(own).id}/attendance",
+            only(*PARTNER_OR_STAFF, other={"partner_staff": "403"}),
+        ),
+        ("events.mark", "POST"): (
+            lambda w, own: f"/events/signups/{w.signup(own).id}/attendance/came",
+            only(*PARTNER_OR_STAFF, other={"partner_staff": "403"}),
+        ),
+    }
+)
+
+# Privacy (issue 15): the notice and inventory are public; a student's own records; a parent's
+# emailed link; the specialists' request queue; the privacy officer's incidents and erasure.
+MATRIX.update(
+    {
+        ("privacy.notice", "GET"): (lambda w, own: "/privacy", same(EVERYONE)),
+        ("privacy.data", "GET"): (lambda w, own: "/privacy/data", same(EVERYONE)),
+        ("privacy.mine", "GET"): (lambda w, own: "/privacy/mine", only("student")),
+        ("privacy.copy_html", "GET"): (lambda w, own: "/privacy/mine/copy", only("student")),
+        ("privacy.copy_json", "GET"): (lambda w, own: "/privacy/mine/copy.json", only("student")),
+        ("privacy.ask_correction", "POST"): (lambda w, own: "/privacy/mine/corrections", only("student")),
+        ("privacy.add_family", "POST"): (lambda w, own: "/privacy/mine/family", only("student")),
+        ("privacy.close", "GET"): (lambda w, own: "/privacy/mine/close", only("student")),
+        # Without the box ticked the form comes back (400): the cell is allowed, nothing is erased.
+        ("privacy.close", "POST"): (lambda w, own: "/privacy/mine/close", only("student")),
+        ("privacy.family_request", "GET"): (lambda w, own: "/privacy/family", same(EVERYONE)),
+        ("privacy.family_request", "POST"): (lambda w, own: "/privacy/family", same(EVERYONE)),
+        # Whoever holds the emailed link reads the copy (the signed link is the credential).
+        ("privacy.family_copy", "GET"): (lambda w, own: f"/privacy/family/{w.family_token()}", same(EVERYONE)),
+        ("privacy.family_copy_json", "GET"): (
+            lambda w, own: f"/privacy/family/{w.family_token()}.json",
+            same(EVERYONE),
+        ),
+        ("privacy.requests_list", "GET"): (lambda w, own: "/privacy/requests", only(*STAFF)),
+        ("privacy.request_step", "POST"): (
+            lambda w, own: f"/privacy/requests/{w.rights_request().id}/decide",
+            only(*STAFF),
+        ),
+        ("privacy.confirm_link", "POST"): (
+            lambda w, own: f"/privacy/family-links/{w.family_link().id}/confirm",
+            only(*STAFF),
+        ),
+        ("privacy.incidents", "GET"): (lambda w, own: "/privacy/incidents", only("admin")),
+        ("privacy.incidents", "POST"): (lambda w, own: "/privacy/incidents", only("admin")),
+        ("privacy.incident", "GET"): (lambda w, own: f"/privacy/incidents/{w.incident().id}", only("admin")),
+        # A fresh student each cell: the admin's cell really erases one.
+        ("privacy.erase", "POST"): (lambda w, own: f"/privacy/erase/{w.throwaway_student().id}", only("admin")),
     }
 )
 
@@ -640,6 +763,110 @@ class World:
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=newsletter_delivery.CONFIRM_SALT).dumps(
             {"s": subscriber.id, "e": subscriber.email}
         )
+
+    def rights_request(self):
+        from cpspartners.services import privacy
+
+        return privacy.open_request(self.accounts[False], "correction", field="name", value="Ana")
+
+    def family_link(self):
+        from cpspartners.models import FamilyLink
+
+        link = FamilyLink(student_id=self.accounts[False].id, parent_email=f"p{FamilyLink.query.count()}@example.org")
+        db.session.add(link)
+        db.session.commit()
+        return link
+
+    def family_token(self):
+        from flask import current_app
+        from itsdangerous import URLSafeTimedSerializer
+
+        from cpspartners.privacy.views import FAMILY_SALT
+
+        link = self.family_link()
+        link.state = "confirmed"
+        db.session.commit()
+        return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FAMILY_SALT).dumps({"l": link.id})
+
+    def incident(self):
+        from datetime import UTC, datetime
+
+        from cpspartners.models import Incident
+
+        if not hasattr(self, "_incident"):
+            now = datetime.now(UTC)
+            self._incident = Incident(
+                title="Drill", discovered_at=now, window_start=now, window_end=now, parent_notice_due=now
+            )
+            db.session.add(self._incident)
+            db.session.commit()
+        return self._incident
+
+    def throwaway_student(self):
+        student = User(
+            email=f"gone{User.query.count()}@matrix.example", role="student", school_id=self.school.id, grade=8
+        )
+        db.session.add(student)
+        db.session.commit()
+        return student
+
+    def prospect(self):
+        from cpspartners.models import Prospect
+
+        if not hasattr(self, "_prospect"):
+            self._prospect = Prospect(name="Matrix prospect", kind="nonprofit")
+            db.session.add(self._prospect)
+            db.session.commit()
+        return self._prospect
+
+    def follow_up(self):
+        from cpspartners.models import Contact, FollowUp
+
+        contact = Contact(partner=self.partners[True], kind="one_on_one", held_on=self.school_today())
+        follow_up = FollowUp(contact=contact, task="Call", due_on=self.school_today(), owner=self.users["specialist"])
+        db.session.add_all([contact, follow_up])
+        db.session.commit()
+        return follow_up
+
+    def share(self, own):
+        """A live link to the matrix student's record ("own") or another student's, and its token."""
+        from cpspartners.services import records
+
+        if not hasattr(self, "_shares"):
+            self._shares = {
+                o: records.share_record(self.users["student"] if o else self.accounts[False], 30) for o in (True, False)
+            }
+        return self._shares[own]
+
+    def event(self, own):
+        if not hasattr(self, "_events"):
+            self._events = {
+                o: Opportunity(
+                    partner=self.partners[o],
+                    kind="community_event",
+                    title="Town hall",
+                    slug=f"matrix-town-hall-{int(o)}",
+                    status="published",
+                    starts_on=self.school_today() + timedelta(days=3),
+                )
+                for o in (True, False)
+            }
+            db.session.add_all(self._events.values())
+            db.session.commit()
+        return self._events[own]
+
+    def signup(self, own):
+        from cpspartners.models import EventSignup
+
+        if not hasattr(self, "_signups"):
+            students = {True: self.users["student"], False: self.accounts[False]}
+            self._signups = {
+                o: EventSignup(opportunity=self.event(o), user=students[o], state="confirmed", holds_place=True)
+                for o in (True, False)
+            }
+            db.session.add_all(self._signups.values())
+            db.session.commit()
+        return self._signups[own]
 
     def import_check(self, own):
         """A stored upload and its report: the specialist's own, or someone else's."""

@@ -2,6 +2,7 @@
 
 from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
+from cpspartners.models.events import EventSignup
 from cpspartners.models.geo import CommunityArea, School
 from cpspartners.models.licences import LicenceRequest
 from cpspartners.models.newsletter import (
@@ -17,6 +18,15 @@ from cpspartners.models.partner import Partner, Verification, VettingRecord, par
 from cpspartners.models.people import User
 from cpspartners.models.places import Place
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.models.privacy import (
+    AnonymisedOutcome,
+    DeletionCertificate,
+    FamilyLink,
+    Incident,
+    RightsRequest,
+)
+from cpspartners.models.record import RecordShare
+from cpspartners.models.relationships import Contact, FollowUp, Prospect, contact_staff
 from cpspartners.models.search import IndexOutbox
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 
@@ -57,4 +67,15 @@ __all__ = [
     "TeacherProfile",
     "Dismissal",
     "SavedOpportunity",
+    "AnonymisedOutcome",
+    "DeletionCertificate",
+    "FamilyLink",
+    "Incident",
+    "RightsRequest",
+    "EventSignup",
+    "RecordShare",
+    "Contact",
+    "FollowUp",
+    "Prospect",
+    "contact_staff",
 ]

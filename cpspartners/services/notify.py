@@ -39,6 +39,10 @@ MESSAGES = {
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
     "licence_requested": _l("A family confirmed a request for a licence from \u201c%(pool)s\u201d."),
     "message_new": _l("New message about \u201c%(title)s\u201d."),
+    "event_confirmed": _l("You have a place at \u201c%(title)s\u201d."),
+    "event_waitlisted": _l("\u201c%(title)s\u201d is full: you are on the waitlist."),
+    "event_place_opened": _l("A place opened at \u201c%(title)s\u201d: it is yours."),
+    "event_reminder": _l("Reminder: \u201c%(title)s\u201d is on %(date)s."),
     "vetting_lapsed": _l(
         "%(partner)s is no longer vetted: %(records)s. Its %(count)s published listings for students are "
         "hidden from students until the records are current."

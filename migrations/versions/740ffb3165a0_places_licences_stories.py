@@ -1,7 +1,7 @@
 """Learning places, family licence requests, newsletter stories; two new kinds, two audiences
 
 Revision ID: 740ffb3165a0
-Revises: 632facd4d9d4
+Revises: dc5639a1fee5
 Create Date: 2026-12-02 04:15:29.983589
 
 """
@@ -30,7 +30,7 @@ def _recheck(table, name, column, values):
 
 # revision identifiers, used by Alembic.
 revision = '740ffb3165a0'
-down_revision = '632facd4d9d4'
+down_revision = 'dc5639a1fee5'
 branch_labels = None
 depends_on = None
 
