@@ -63,9 +63,11 @@ secret:  ## a random secret key for this machine's instance folder, made once
 	@mkdir -p instance
 	@test -f instance/config.py || $(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > instance/config.py
 
-db: install  ## migrate, then seed real schools, the demo directory and demo accounts
+db: install  ## migrate, then seed real schools, places, family programmes, the demo directory and demo accounts
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed schools
+	$(BIN)/flask seed places
+	$(BIN)/flask seed programmes
 	$(BIN)/flask seed demo
 	CPSPARTNERS_DEMO_USERS=true $(BIN)/flask seed users
 

@@ -27,6 +27,7 @@ FEATURES = (
     "equity",
     "calendars",
     "admin",
+    "licences",
     "hsds",
     "records",
     "relationships",

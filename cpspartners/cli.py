@@ -1,4 +1,4 @@
-"""``flask seed schools|demo|users`` fill the database; ``flask users create-admin`` makes the first admin."""
+"""``flask seed schools|places|programmes|demo|users`` fill the database; ``flask users create-admin`` makes the first admin."""
 
 from datetime import date
 
@@ -7,6 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cpspartners.seed.demo import DEFAULT_OPPORTUNITIES, MAX_OPPORTUNITIES, partner_count_for, seed_demo
+from cpspartners.seed.places import seed_places
+from cpspartners.seed.programmes import seed_programmes
 from cpspartners.seed.schools import seed_schools
 from cpspartners.seed.users import seed_users
 
@@ -45,6 +47,25 @@ def seed_demo_command(scale, seed_value, today):
     click.echo(f"{counts['partners']:>6} new partners\n{counts['opportunities']:>6} new opportunities")
     # Bulk Core inserts skip session events, so the index is rebuilt from the database.
     rebuild_index_with_progress()
+
+
+@seed_cli.command("places")
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False), help="Folder with the CSV files.")
+def seed_places_command(data_dir):
+    """Load library branches, parks and Connect Chicago centres (after schools; safe to run again)."""
+    try:
+        counts = seed_places(data_dir or current_app.config["DATA_DIR"])
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    for what, count in counts.items():
+        click.echo(f"{count:>6} {what}")
+
+
+@seed_cli.command("programmes")
+def seed_programmes_command():
+    """Add Chicago Connected, Coursera and the Parent Universities with their family listings (safe to run again)."""
+    for what, count in seed_programmes().items():
+        click.echo(f"{count:>6} {what}")
 
 
 @seed_cli.command("users")
@@ -212,6 +233,15 @@ def pools_expire_command(today):
     click.echo("%d seats expired, %d people moved from the waitlist to a seat" % (len(lapsed), len(promoted)))
 
 
+@pools_cli.command("prune-requests")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
+def pools_prune_requests_command(today):
+    """Delete families' licence requests past their keeping time (docs/data-inventory.md; daily cron)."""
+    from cpspartners.services import licences
+
+    click.echo("%d licence requests deleted" % licences.prune(today.date() if today else None))
+
+
 @pools_cli.command("report")
 def pools_report_command():
     """Usage of every pool as CSV on standard output."""
@@ -320,7 +350,9 @@ def pools_remind_command(today):
     """Email the holders of seats about to expire, in their language, and mark them reminded."""
     from cpspartners.services import pool_reminders
 
-    sent = pool_reminders.send_due(today.date() if today else None)
+    # Links in the reminders (a family's licence page) point at the site.
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        sent = pool_reminders.send_due(today.date() if today else None)
     click.echo("%d reminders sent" % sent)
 
 

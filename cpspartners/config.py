@@ -53,6 +53,11 @@ class Defaults:
     # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
     RESET_LINK_MAX_AGE = 3600
     CONFIRM_LINK_MAX_AGE = 7 * 24 * 3600
+    # A licence holder's own page: the link in each notice and reminder is made fresh, so a year covers a licence.
+    LICENCE_LINK_MAX_AGE = 365 * 24 * 3600
+    # Newsletter story images: where they are kept (default instance/story-images) and how big they may be.
+    STORY_IMAGE_DIR = ""
+    STORY_IMAGE_MAX_BYTES = 1024 * 1024
     # Outgoing mail. With no MAIL_SERVER, messages are written to the log instead of sent.
     MAIL_SERVER = ""
     MAIL_PORT = 25

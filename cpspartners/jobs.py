@@ -89,6 +89,27 @@ def send_subscription_confirmation(subscriber_id, base_url):
     return _in_app(base_url, newsletter_delivery.send_confirmation, subscriber_id)
 
 
+def send_licence_confirmation(request_id, base_url):
+    """The link that confirms a family's licence request, unless it is confirmed already."""
+    from cpspartners.services import licences
+
+    return _in_app(base_url, licences.send_confirmation, request_id)
+
+
+def send_licence_notice(request_id, base_url):
+    """The distributor's answer to a licence request: how to start and when it expires."""
+    from cpspartners.models import LicenceRequest
+    from cpspartners.services import licences
+
+    def notice(ident):
+        from cpspartners.extensions import db
+
+        req = db.session.get(LicenceRequest, ident)
+        return licences.notice_for(req) if req is not None else None
+
+    return _in_app(base_url, notice, request_id)
+
+
 def _import_here(run_id, upload_dir):
     from cpspartners.extensions import db
     from cpspartners.models import ImportRun

@@ -82,6 +82,17 @@ def can_distribute_seats(user: Person, allocation: SeatAllocation) -> bool:
     return is_partner_staff(user) and allocation.distributor_id == user.partner_id
 
 
+def can_answer_licence_requests(user: Person) -> bool:
+    """Partner staff answer the families' licence requests made to their own organization
+    (each answer is checked against the allocation with ``can_distribute_seats``)."""
+    return is_partner_staff(user)
+
+
+def can_see_licence_report(user: Person) -> bool:
+    """Specialists see requests, waits, assignments and use by community area."""
+    return is_specialist(user)
+
+
 def is_student(user: Person) -> bool:
     return _approved(user, "student")
 
@@ -406,6 +417,12 @@ def staff_of(partner_id: int) -> ColumnElement[bool]:
     """The accounts that speak for a partner (told of its applications and requests): its
     approved, active staff only."""
     return and_(User.partner_id == partner_id, User.role == "partner_staff", accounts_in_good_standing())
+
+
+def partner_staff_in_good_standing() -> ColumnElement[bool]:
+    """Every partner's approved, active staff (the partners' newsletter readers): ``staff_of``
+    for all partners at once."""
+    return and_(User.partner_id.is_not(None), User.role == "partner_staff", accounts_in_good_standing())
 
 
 def specialist_accounts() -> ColumnElement[bool]:

@@ -19,6 +19,8 @@ OPPORTUNITY_KINDS = (
     ("civic_project", _l("Civic \u201cInquiry to Action\u201d project")),
     ("mentoring", _l("Mentoring")),
     ("community_event", _l("Community event")),
+    ("digital_literacy", _l("Digital access and digital-literacy training")),
+    ("adult_upskilling", _l("Adult upskilling and career certificates")),
 )
 
 PARTNER_KINDS = (
@@ -60,6 +62,13 @@ AUDIENCES = (
     (AUDIENCE_STUDENTS, _l("Students")),
     ("classrooms", _l("Classrooms and teachers")),
     ("families", _l("Families")),
+)
+
+# The city's learning places (``models.places``), by kind.
+PLACE_KINDS = (
+    ("library", _l("Library branch")),
+    ("park", _l("Park")),
+    ("tech_centre", _l("Computer and training centre")),
 )
 
 MODALITIES = (

@@ -163,6 +163,7 @@ LABEL_GLOBALS = {
     "partner_kind_label": taxonomy.PARTNER_KINDS,
     "cluster_label": taxonomy.CAREER_CLUSTERS,
     "modality_label": taxonomy.MODALITIES,
+    "place_kind_label": taxonomy.PLACE_KINDS,
     "audience_label": taxonomy.AUDIENCES,
     "language_label": taxonomy.LANGUAGES,
     "vetting_label": taxonomy.VETTING_KINDS,

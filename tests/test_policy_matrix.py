@@ -442,6 +442,33 @@ MATRIX.update(
             lambda w, own: f"/pools/seats/assignments/{w.assignment(own).id}/renew",
             only("partner_staff", other={"partner_staff": "403"}),
         ),
+        # Issue 16: families' programmes, learning places, licence requests, newsletter stories.
+        ("directory.families", "GET"): (lambda w, own: "/families", same(EVERYONE)),
+        ("directory.place_list", "GET"): (lambda w, own: "/places?kind=library", same(EVERYONE)),
+        ("directory.place_detail", "GET"): (lambda w, own: f"/places/{w.place().id}", same(EVERYONE)),
+        ("licences.ask", "GET"): (lambda w, own: "/licences", same(EVERYONE)),
+        ("licences.ask", "POST"): (lambda w, own: "/licences", same(EVERYONE)),
+        ("licences.confirm", "GET"): (
+            lambda w, own: f"/licences/confirm/{w.licence_token(own, 'confirm')}",
+            same(EVERYONE),
+        ),
+        ("licences.holder", "GET"): (lambda w, own: f"/licences/mine/{w.licence_token(own, 'holder')}", same(EVERYONE)),
+        ("licences.renew", "POST"): (
+            lambda w, own: f"/licences/mine/{w.licence_token(own, 'holder')}/renew",
+            same(EVERYONE),
+        ),
+        ("licences.manage", "GET"): (lambda w, own: "/licences/manage", only("partner_staff")),
+        ("licences.answer", "POST"): (
+            lambda w, own: f"/licences/manage/{w.licence_request(own).id}/grant",
+            only("partner_staff", other={"partner_staff": "403"}),
+        ),
+        ("licences.report", "GET"): (lambda w, own: "/licences/report", only(*STAFF)),
+        ("newsletters.add_story", "POST"): (lambda w, own: f"/newsletters/{w.newsletter().id}/stories", only(*STAFF)),
+        ("newsletters.remove_story", "POST"): (
+            lambda w, own: f"/newsletters/{w.newsletter().id}/stories/1/remove",
+            only(*STAFF),
+        ),
+        ("newsletters.story_image", "GET"): (lambda w, own: f"/newsletters/images/{w.story_image()}", same(EVERYONE)),
         # A student's seats and the claim-code form.
         # An import's check page is its uploader's alone: another specialist's token is not found.
         ("transfers.import_check", "GET"): (
@@ -657,6 +684,55 @@ class World:
         db.session.add(seat)
         db.session.commit()
         return seat
+
+    def place(self):
+        from cpspartners.models import Place
+
+        if not hasattr(self, "_place"):
+            self._place = Place(
+                source="cpl", source_key="Matrix", kind="library", name="Matrix Library", latitude=41.9, longitude=-87.7
+            )
+            db.session.add(self._place)
+            db.session.commit()
+        return self._place
+
+    def licence_request(self, own):
+        """A confirmed family request to the partner's own (or the other partner's) allocation."""
+        from cpspartners.models import LicenceRequest
+
+        req = LicenceRequest(
+            allocation=self.allocation(own), name="Family", email=f"family{own}@example.org", status="requested"
+        )
+        db.session.add(req)
+        db.session.commit()
+        return req
+
+    def licence_token(self, own, purpose):
+        from cpspartners.accounts.auth import sign
+        from cpspartners.services import licences
+
+        req = self.licence_request(own)
+        salt = licences.CONFIRM_SALT if purpose == "confirm" else licences.HOLDER_SALT
+        if purpose == "confirm":
+            req.status = "unconfirmed"
+            db.session.commit()
+        return sign(salt, {"r": req.id, "e": req.email})
+
+    def story_image(self):
+        """A stored story image (one the site made: a random hex name)."""
+        import os
+        import tempfile
+
+        from flask import current_app
+
+        from cpspartners.services import newsletters
+
+        if not current_app.config.get("STORY_IMAGE_DIR"):
+            current_app.config["STORY_IMAGE_DIR"] = tempfile.mkdtemp(prefix="cps-story-")
+        name = "0" * 32 + ".png"
+        with open(os.path.join(newsletters.image_dir(), name), "wb") as handle:
+            handle.write(b"\x89PNG\r\n\x1a\n")
+        return name
 
     def credential(self):
         from cpspartners.models import Credential

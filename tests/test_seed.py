@@ -58,11 +58,14 @@ def test_demo_is_deterministic_and_idempotent(app):
 
 
 def test_demo_covers_every_kind_some_spanish_and_real_schools(app):
+    from cpspartners.seed.demo import DEMO_KINDS
     from cpspartners.taxonomy import OPPORTUNITY_KINDS
 
     seed_demo(opportunities=240, seed=3)
     kinds = set(db.session.scalars(select(Opportunity.kind).distinct()))
-    assert kinds == {code for code, _ in OPPORTUNITY_KINDS}
+    assert kinds == {code for code, _ in DEMO_KINDS}
+    # The adult kinds come from the real family programmes (``flask seed programmes``), not the demo.
+    assert {code for code, _ in OPPORTUNITY_KINDS} - kinds == {"digital_literacy", "adult_upskilling"}
     assert db.session.scalar(select(func.count()).where(Opportunity.title_es != "")) > 20
     assert db.session.scalar(select(func.count()).select_from(OpportunityCluster)) >= 240
     assert count(VettingRecord) > 300

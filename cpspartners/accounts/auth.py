@@ -74,6 +74,17 @@ def _load(salt, token, max_age):
     return data if isinstance(data, dict) else None
 
 
+def sign(salt, payload):
+    """A timed, signed link token for ``payload`` (a dict): the same machinery as the account
+    confirmation links, for other confirmations (a family's licence request)."""
+    return _serializer(salt).dumps(payload)
+
+
+def signed_payload(salt, token, max_age):
+    """What ``sign`` put in a token, or None for a tampered, expired or malformed one."""
+    return _load(salt, token, max_age)
+
+
 def user_from_reset_token(token):
     from cpspartners.models import User
 

@@ -14,10 +14,18 @@ from cpspartners.directory import listing
 from cpspartners.directory.filters import Filters, parse_filters
 from cpspartners.extensions import db
 from cpspartners.i18n import LANG_COOKIE
-from cpspartners.models import CommunityArea, Opportunity, Partner, School, queries
+from cpspartners.models import CommunityArea, Opportunity, Partner, Place, School, queries
 from cpspartners.security import safe_next
 from cpspartners.services import accounts
-from cpspartners.taxonomy import CAREER_CLUSTERS, MODALITIES, OPPORTUNITY_KINDS, PARTNER_KINDS, STUDENT_GRADES, codes
+from cpspartners.taxonomy import (
+    CAREER_CLUSTERS,
+    MODALITIES,
+    OPPORTUNITY_KINDS,
+    PARTNER_KINDS,
+    PLACE_KINDS,
+    STUDENT_GRADES,
+    codes,
+)
 from cpspartners.templating import grade_range
 from cpspartners.web import run
 
@@ -113,7 +121,46 @@ def school_suggest():
 def school_detail(school_id):
     school = db.get_or_404(School, school_id)
     offered, nearby = listing.school_page(school, date.today())
-    return render_template("directory/school_detail.html", school=school, offered=offered, nearby=nearby)
+    places = queries.places_near(school.latitude, school.longitude)
+    return render_template("directory/school_detail.html", school=school, offered=offered, nearby=nearby, places=places)
+
+
+@bp.route("/families")
+def families():
+    """What the city and CPS offer families: home internet, digital-literacy training, learning
+    licences, and the libraries and computer centres near them."""
+    listings = db.session.scalars(queries.family_opportunities().limit(20)).all()
+    return render_template("directory/families.html", listings=listings)
+
+
+@bp.route("/places")
+def place_list():
+    notes = []
+    kind = querystring.choice(request.args, "kind", codes(PLACE_KINDS), notes, _unknown_value_note())
+    area = querystring.number(request.args, "area", 1, 77, notes, _unknown_value_note())
+    page = querystring.page(request.args, notes, current_app.config["MAX_PAGE"])
+    words = (request.args.get("q") or "").split()[:6]
+    pagination = queries.page_of(queries.places_query(words, kind, area), page, 50)
+    return render_template(
+        "directory/place_list.html",
+        pagination=pagination,
+        kind=kind,
+        area=area,
+        q=" ".join(words),
+        rows=[(place, None) for place in pagination.items],
+        place_kinds=PLACE_KINDS,
+        areas=queries.area_choices(),
+        notes=notes,
+    )
+
+
+@bp.route("/places/<int:place_id>")
+def place_detail(place_id):
+    place = db.get_or_404(Place, place_id)
+    listings = db.session.scalars(
+        queries.public_opportunities().where(Opportunity.place_id == place.id).limit(20)
+    ).all()
+    return render_template("directory/place_detail.html", place=place, listings=listings)
 
 
 @bp.route("/areas")

@@ -11,8 +11,9 @@ from datetime import date
 from sqlalchemy import func, select, union
 
 from cpspartners.extensions import db
-from cpspartners.models import CommunityArea, Opportunity, School, opportunity_school
+from cpspartners.models import CommunityArea, Opportunity, Place, School, opportunity_school
 from cpspartners.models.queries import public_opportunities
+from cpspartners.taxonomy import PLACE_KINDS, label
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,13 @@ def listings_by_month(months=12, today=None):
         if key in counts:
             counts[key] += 1
     return [(key, counts[key]) for key in keys]
+
+
+def place_points(kinds):
+    """The places of ``kinds`` as map points: parks first, so the fewer libraries and centres stay on top."""
+    if not kinds:
+        return []
+    order = {"park": 0, "tech_centre": 1, "library": 2}
+    rows = db.session.scalars(select(Place).where(Place.kind.in_(kinds)).order_by(Place.id)).all()
+    rows.sort(key=lambda p: order[p.kind])
+    return [(p.longitude, p.latitude, p.kind, "%s (%s)" % (p.name, label(PLACE_KINDS, p.kind))) for p in rows]

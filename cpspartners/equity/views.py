@@ -12,7 +12,7 @@ from cpspartners import policy
 from cpspartners.equity import figures
 from cpspartners.formats.charts import bar_chart, column_chart
 from cpspartners.formats.svgmap import choropleth, shapes_from_geojson
-from cpspartners.taxonomy import OPPORTUNITY_KINDS
+from cpspartners.taxonomy import OPPORTUNITY_KINDS, PLACE_KINDS, codes
 from cpspartners.web import csv_download
 
 bp = Blueprint("equity", __name__, url_prefix="/equity")
@@ -30,7 +30,19 @@ def per_100_text(value):
     return _("no students") if value is None else format_decimal(value, "0.0")
 
 
-def area_map(rows):
+LAYER_KINDS = codes(PLACE_KINDS)
+DEFAULT_LAYERS = ("library", "tech_centre")
+
+
+def chosen_layers(args):
+    """The place layers asked for (``layer=library&layer=park``); the default when the form was
+    not sent, none when it was sent with every box cleared (``layers=1`` marks it sent)."""
+    if "layers" not in args:
+        return list(DEFAULT_LAYERS)
+    return [kind for kind in LAYER_KINDS if kind in args.getlist("layer")]
+
+
+def area_map(rows, points=()):
     """The choropleth of opportunities per 100 students, one shape per community area."""
     return choropleth(
         area_shapes(current_app.config["DATA_DIR"]),
@@ -41,6 +53,7 @@ def area_map(rows):
         ),
         value_text=per_100_text,
         legend_title=_("Opportunities per 100 students"),
+        points=points,
     )
 
 
@@ -69,11 +82,16 @@ def dashboard():
     if sort not in figures.SORTS:
         sort = "per_100"
     rows, kinds, months = figures.area_rows(), figures.listings_by_kind(), figures.listings_by_month()
+    layers = chosen_layers(request.args)
+    points = figures.place_points(layers)
     return render_template(
         "equity/equity.html",
         rows=figures.sorted_rows(rows, sort),
         sort=sort,
-        svg=area_map(rows),
+        svg=area_map(rows, points),
+        layers=layers,
+        layer_kinds=PLACE_KINDS,
+        layer_counts={kind: sum(1 for p in points if p[2] == kind) for kind in layers},
         by_kind=kind_chart(kinds),
         by_month=month_chart(months),
         kinds=kinds,

@@ -136,8 +136,34 @@ def path_data(shape, project, tolerance=0.6):
     return "".join(parts)
 
 
-def choropleth(shapes, values, title, description, value_text, width=480, legend_title=""):
-    """The SVG map. ``values``: {area number: number or None}; ``value_text(number)`` formats one."""
+# Marker shapes for a layer of places, by kind: told apart by shape, not only by colour.
+MARKERS = {
+    "library": '<circle cx="%(x)g" cy="%(y)g" r="3.2" fill="#ffffff" stroke="#1a1a1a" stroke-width="1.2">',
+    "tech_centre": '<rect x="%(x0)g" y="%(y0)g" width="6" height="6" fill="#ffd23f" stroke="#1a1a1a" stroke-width="1">',
+    # A polygon, not a path: the areas are the map's only paths.
+    "park": '<polygon points="%(x)g,%(top)g %(right)g,%(bottom)g %(x0)g,%(bottom)g" fill="#2e8b57" stroke="#1a1a1a" '
+    'stroke-width="0.8">',
+}
+
+
+def marker(kind, x, y, label):
+    """One place on the map, its name as a tooltip."""
+    spots = {"x": x, "y": y, "x0": x - 3, "y0": y - 3, "top": y - 3.5, "right": x + 3, "bottom": y + 2.5}
+    tag = "circle" if kind == "library" else "rect" if kind == "tech_centre" else "polygon"
+    return (MARKERS[kind] % spots) + "<title>%s</title></%s>" % (escape(label), tag)
+
+
+def points_layer(points, project):
+    """``points``: (lon, lat, kind, label) tuples, drawn over the areas in the given order."""
+    if not points:
+        return ""
+    drawn = [marker(kind, *project(lon, lat), label) for lon, lat, kind, label in points if kind in MARKERS]
+    return '<g class="places">' + "".join(drawn) + "</g>"
+
+
+def choropleth(shapes, values, title, description, value_text, width=480, legend_title="", points=()):
+    """The SVG map. ``values``: {area number: number or None}; ``value_text(number)`` formats one;
+    ``points``: an optional layer of places over the areas (``points_layer``)."""
     project = Projection(shapes, width)
     bounds = bins_for(values.values())
     legend_height = 28 * (len(bounds) + 1) + 24
@@ -155,6 +181,7 @@ def choropleth(shapes, values, title, description, value_text, width=480, legend
             % (path_data(shape, project), colour_for(value, bounds), escape(label))
         )
     out.append("</g>")
+    out.append(points_layer(points, project))
     out.append(legend(bounds, project.height + 12, value_text, legend_title))
     out.append("</svg>")
     return Markup("".join(out))

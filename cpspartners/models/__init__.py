@@ -4,11 +4,19 @@ from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from cpspartners.models.events import EventSignup
 from cpspartners.models.geo import CommunityArea, School
-from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
+from cpspartners.models.licences import LicenceRequest
+from cpspartners.models.newsletter import (
+    Newsletter,
+    NewsletterDelivery,
+    NewsletterItem,
+    NewsletterStory,
+    NewsletterSubscriber,
+)
 from cpspartners.models.opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
 from cpspartners.models.outcomes import Credential, Feedback
 from cpspartners.models.partner import Partner, Verification, VettingRecord, partner_area
 from cpspartners.models.people import User
+from cpspartners.models.places import Place
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.models.privacy import (
     AnonymisedOutcome,
@@ -44,6 +52,9 @@ __all__ = [
     "NewsletterDelivery",
     "NewsletterItem",
     "NewsletterSubscriber",
+    "NewsletterStory",
+    "LicenceRequest",
+    "Place",
     "Application",
     "Message",
     "Notification",

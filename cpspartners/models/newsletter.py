@@ -5,7 +5,7 @@ from sqlalchemy import CheckConstraint
 from cpspartners.extensions import db
 from cpspartners.models._base import one_of, utcnow
 
-AUDIENCE_CODES = ("students", "teachers", "families")
+AUDIENCE_CODES = ("students", "teachers", "families", "partners", "schools")
 SCOPE_CODES = ("citywide", "school", "network", "area")
 
 
@@ -28,6 +28,12 @@ class Newsletter(db.Model):
     recipient_total = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     claimed_until = db.Column(db.DateTime(timezone=True))  # a sending run holds it until then
 
+    stories = db.relationship(
+        "NewsletterStory",
+        cascade="all, delete-orphan",
+        order_by="NewsletterStory.position",
+        back_populates="newsletter",
+    )
     items = db.relationship(
         "NewsletterItem", cascade="all, delete-orphan", order_by="NewsletterItem.position", back_populates="newsletter"
     )
@@ -52,6 +58,39 @@ class NewsletterItem(db.Model):
 
     newsletter = db.relationship("Newsletter", back_populates="items")
     opportunity = db.relationship("Opportunity")
+
+
+class NewsletterStory(db.Model):
+    """A short story the specialist writes beside the listings, with an optional image.
+
+    A story that names a student records who consented and who recorded it, when: the database
+    refuses one without (``consent_recorded``), whatever the form does.
+    """
+
+    __tablename__ = "newsletter_story"
+
+    id = db.Column(db.Integer, primary_key=True)
+    newsletter_id = db.Column(
+        db.Integer, db.ForeignKey("newsletter.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position = db.Column(db.Integer, nullable=False, default=0)
+    title = db.Column(db.String(200), nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    image_name = db.Column(db.String(80), nullable=False, default="")  # the stored file's random name
+    image_alt = db.Column(db.String(200), nullable=False, default="")
+    names_student = db.Column(db.Boolean, nullable=False, default=False)
+    consent_by = db.Column(db.String(120), nullable=False, default="")  # the parent, guardian or adult student
+    consent_recorded_at = db.Column(db.DateTime(timezone=True))
+    consent_recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    newsletter = db.relationship("Newsletter", back_populates="stories")
+
+    __table_args__ = (
+        CheckConstraint(
+            "NOT names_student OR (consent_by <> '' AND consent_recorded_at IS NOT NULL)", name="consent_recorded"
+        ),
+    )
 
 
 class NewsletterDelivery(db.Model):

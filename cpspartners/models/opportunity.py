@@ -83,6 +83,8 @@ class Opportunity(db.Model):
     latitude = db.Column(db.Float)
     longitude = db.Column(db.Float)
     community_area_number = db.Column(db.Integer, db.ForeignKey("community_area.number"), index=True)
+    # A city learning place (library, park, training centre) the partner picked instead of typing an address.
+    place_id = db.Column(db.Integer, db.ForeignKey("place.id", ondelete="SET NULL"), index=True)
     starts_on = db.Column(db.Date)
     ends_on = db.Column(db.Date)
     schedule = db.Column(db.String(300), nullable=False, default="")
@@ -105,6 +107,7 @@ class Opportunity(db.Model):
 
     partner = db.relationship("Partner", back_populates="opportunities")
     community_area = db.relationship("CommunityArea")
+    place = db.relationship("Place")
     schools = db.relationship("School", secondary=opportunity_school, order_by="School.long_name")
     cluster_rows = db.relationship(
         "OpportunityCluster", cascade="all, delete-orphan", order_by="OpportunityCluster.cluster"

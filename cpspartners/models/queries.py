@@ -16,7 +16,15 @@ from sqlalchemy.orm import selectinload
 
 from cpspartners.extensions import db
 from cpspartners.geo import bounding_box, miles_between
-from cpspartners.models import CommunityArea, Opportunity, OpportunityCluster, Partner, School, opportunity_school
+from cpspartners.models import (
+    CommunityArea,
+    Opportunity,
+    OpportunityCluster,
+    Partner,
+    Place,
+    School,
+    opportunity_school,
+)
 
 
 def public_opportunities():
@@ -138,3 +146,54 @@ def count_public_opportunities_by_area():
     listed = public_opportunities().subquery()
     stmt = select(listed.c.community_area_number, func.count()).group_by(listed.c.community_area_number)
     return dict(db.session.execute(stmt).all())
+
+
+def family_opportunities():
+    """Public listings for families (Chicago Connected, learning licences...), soonest first."""
+    return open_first(public_opportunities().where(Opportunity.audience == "families"), date.today())
+
+
+# The city's learning places are public data: every row may be shown (with its source's date).
+
+
+def places_near(lat, lon, miles=1.5, limit=8, kinds=None):
+    """[(place, miles)] within ``miles`` of a point, nearest first (``kinds`` narrows them)."""
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
+    stmt = select(Place).where(Place.latitude.between(min_lat, max_lat), Place.longitude.between(min_lon, max_lon))
+    if kinds:
+        stmt = stmt.where(Place.kind.in_(kinds))
+    found = [(miles_between(lat, lon, p.latitude, p.longitude), p.id, p) for p in db.session.scalars(stmt)]
+    found = sorted(item for item in found if item[0] <= miles)
+    return [(place, distance) for distance, _id, place in found[:limit]]
+
+
+PLACE_TEXT = (Place.name, Place.organization_type, Place.training_types, Place.training_description, Place.facilities)
+
+
+def _place_text():
+    text = PLACE_TEXT[0]
+    for column in PLACE_TEXT[1:]:
+        text = text + " " + column
+    return func.lower(text)
+
+
+def places_query(words=(), kind=None, area=None):
+    """Places whose name, type, training or facilities contain every word (any case), by name.
+    Read from the database itself, so a list never disagrees with it (places are not indexed)."""
+    stmt = select(Place)
+    for word in list(words)[:6]:
+        cleaned = "".join(ch for ch in word.lower() if ch not in "%_\\")
+        if cleaned:
+            stmt = stmt.where(_place_text().like("%" + cleaned + "%"))
+    if kind:
+        stmt = stmt.where(Place.kind == kind)
+    if area:
+        stmt = stmt.where(Place.community_area_number == area)
+    return stmt.order_by(Place.name, Place.id)
+
+
+def places_matching(words, limit=6):
+    """The first few places for a search's words (none for an empty search)."""
+    if not any(w.strip() for w in words):
+        return []
+    return db.session.scalars(places_query(words).limit(limit)).all()

@@ -2,7 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -21,7 +23,13 @@ from cpspartners.formtools import (
     strip,
 )
 
-AUDIENCE_OPTIONS = (("students", _l("Students")), ("teachers", _l("Teachers")), ("families", _l("Families")))
+AUDIENCE_OPTIONS = (
+    ("students", _l("Students")),
+    ("teachers", _l("Teachers")),
+    ("families", _l("Families")),
+    ("partners", _l("Partners (their approved staff)")),
+    ("schools", _l("Schools (their teachers)")),
+)
 
 
 SCOPE_OPTIONS = (
@@ -81,3 +89,32 @@ class SubscribeForm(FlaskForm):
     )
     language = SelectField(_l("Language of the newsletter"), choices=options(LANGUAGE_OPTIONS), default=page_language)
     school_id = SelectField(_l("School (optional)"), coerce=int, validators=[Optional()])
+
+
+class StoryForm(FlaskForm):
+    title = StringField(
+        _l("Story title"),
+        filters=[strip],
+        validators=[DataRequired(_l("Write a title.")), max_length(200), PlainText()],
+    )
+    body = TextAreaField(
+        _l("Story text"),
+        filters=[strip],
+        validators=[DataRequired(_l("Write the story.")), max_length(1500), PlainText()],
+        description=_l("A short text, up to 1,500 characters."),
+    )
+    image = FileField(_l("Image (optional)"), description=_l("PNG or JPEG, under 1 MB. Its metadata is removed."))
+    image_alt = StringField(
+        _l("What the image shows"),
+        filters=[strip],
+        validators=[Optional(), max_length(200), PlainText()],
+        description=_l("For readers who cannot see it. Needed with an image."),
+    )
+    names_student = BooleanField(_l("The story or the image names or shows a student"))
+    consent_by = StringField(
+        _l("Who gave consent"),
+        filters=[strip],
+        validators=[Optional(), max_length(120), PlainText()],
+        description=_l("The parent or guardian (or the student, if 18 or older)."),
+    )
+    consent_confirmed = BooleanField(_l("I have their consent to name or show the student in this newsletter"))

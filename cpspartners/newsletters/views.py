@@ -1,7 +1,20 @@
 """Newsletters: list, compose, edit (reorder, remove, add, note), preview, download, send; and the
 families' public subscribe, confirm and unsubscribe pages."""
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,13 +26,21 @@ from cpspartners.extensions import db, limiter
 from cpspartners.formtools import school_options
 from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
 from cpspartners.models.queries import page_of, public_opportunities
-from cpspartners.newsletters.forms import AddListingForm, ItemForm, NewsletterForm, NoteForm, SubscribeForm
+from cpspartners.newsletters.forms import (
+    AddListingForm,
+    ItemForm,
+    NewsletterForm,
+    NoteForm,
+    StoryForm,
+    SubscribeForm,
+)
 from cpspartners.services import newsletter_delivery, newsletters
 from cpspartners.services.errors import ServiceError
 from cpspartners.text import clean_query, small_int
-from cpspartners.web import page_number
+from cpspartners.web import page_number, run
 
 bp = Blueprint("newsletters", __name__, url_prefix="/newsletters")
+IMAGE_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg)")
 
 
 def scope_problem(scope, value):
@@ -91,6 +112,15 @@ def newsletter_scope_name(newsletter):
     return value
 
 
+def _audience_scope_problem(form):
+    """A partners' or schools' newsletter with a scope it cannot have: said beside the scope."""
+    allowed = newsletters.AUDIENCE_SCOPES.get(form.audience.data)
+    if allowed and form.scope.data not in allowed:
+        form.scope.errors.append(newsletters.scope_refusal(form.audience.data))
+        return True
+    return False
+
+
 @bp.route("")
 @policy.requires(policy.is_specialist)
 def newsletter_list():
@@ -107,8 +137,9 @@ def new():
         scope_value, problem = resolve_scope(form.scope.data, form.scope_value.data)
         if problem:
             form.scope_value.errors.append(problem)
-        else:
-            newsletter = newsletters.create_draft(
+        elif not _audience_scope_problem(form):
+            newsletter = run(
+                newsletters.create_draft,
                 form.subject.data,
                 form.audience.data,
                 form.scope.data,
@@ -116,17 +147,18 @@ def new():
                 form.language.data,
                 created_by=current_user,
             )
-            count = len(newsletter.items)
-            flash(
-                ngettext(
-                    "Draft created with %(num)d proposed listing.",
-                    "Draft created with %(num)d proposed listings.",
-                    count,
-                ),
-                "success",
-            )
-            return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
-    return render_template("newsletters/new.html", form=form), 400 if form.errors else 200
+            if newsletter:
+                count = len(newsletter.items)
+                flash(
+                    ngettext(
+                        "Draft created with %(num)d proposed listing.",
+                        "Draft created with %(num)d proposed listings.",
+                        count,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
+    return render_template("newsletters/new.html", form=form), 400 if form.errors or form.is_submitted() else 200
 
 
 @bp.route("/<int:newsletter_id>")
@@ -150,6 +182,7 @@ def edit(newsletter_id):
         note_form=NoteForm(obj=newsletter),
         add_form=AddListingForm(),
         item_form=ItemForm(),
+        story_form=StoryForm(),
     )
 
 
@@ -207,7 +240,56 @@ def note(newsletter_id):
         note_form=form,
         add_form=AddListingForm(),
         item_form=ItemForm(),
+        story_form=StoryForm(),
     ), 400
+
+
+@bp.route("/<int:newsletter_id>/stories", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def add_story(newsletter_id):
+    newsletter = db.get_or_404(Newsletter, newsletter_id)
+    form = StoryForm()
+    if form.validate_on_submit():
+        upload = form.image.data
+        draft = newsletters.StoryDraft(
+            title=form.title.data,
+            body=form.body.data,
+            image=upload.read() if upload else b"",
+            image_alt=form.image_alt.data or "",
+            names_student=form.names_student.data,
+            consent_by=form.consent_by.data or "",
+            consent_confirmed=form.consent_confirmed.data,
+        )
+        if run(newsletters.add_story, newsletter, current_user, draft, success=_("Story added.")):
+            return redirect(url_for("newsletters.edit", newsletter_id=newsletter.id))
+    return render_template(
+        "newsletters/edit.html",
+        newsletter=newsletter,
+        query="",
+        found=[],
+        note_form=NoteForm(obj=newsletter),
+        add_form=AddListingForm(),
+        item_form=ItemForm(),
+        story_form=form,
+    ), 400
+
+
+@bp.route("/<int:newsletter_id>/stories/<int:story_id>/remove", methods=["POST"])
+@policy.requires(policy.is_specialist)
+def remove_story(newsletter_id, story_id):
+    if not ItemForm().validate_on_submit():
+        return _change(newsletter_id, lambda n: None, _("Nothing changed."))
+    return _change(newsletter_id, lambda n: newsletters.remove_story(n, story_id), _("Story removed."))
+
+
+@bp.route("/images/<name>")
+def story_image(name):
+    """A story's image, for the newsletter pages and emails (only names the site made itself)."""
+    if not IMAGE_NAME.fullmatch(name):
+        abort(404)
+    response = send_from_directory(newsletters.image_dir(), name, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/<int:newsletter_id>/preview")
@@ -222,6 +304,7 @@ def preview(newsletter_id):
                 newsletter=newsletter,
                 top=2,
                 items=[i.opportunity for i in newsletter.items],
+                stories=list(newsletter.stories),
                 lang=newsletter.language,
                 unsubscribe_url="#",
             )

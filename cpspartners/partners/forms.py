@@ -141,7 +141,7 @@ class PartnerForm(Versioned, FlaskForm):
 
 
 # Proposal fields the form does not hand over as typed (see OpportunityForm.values).
-CONVERTED_FIELDS = ("community_area_number", "languages", "clusters", "tags")
+CONVERTED_FIELDS = ("community_area_number", "place_id", "languages", "clusters", "tags")
 # Optional text: an empty box is stored as "", never None.
 OPTIONAL_TEXT_FIELDS = (
     "title_es",
@@ -193,6 +193,12 @@ class OpportunityForm(Versioned, FlaskForm):
         ],
     )
     modality = SelectField(_l("Where it happens"), choices=options(MODALITIES))
+    place_id = SelectField(
+        _l("At a library, park or computer centre"),
+        coerce=int,
+        validate_choice=False,
+        description=_l("Pick the place instead of typing its name and address below."),
+    )
     location_name = _text(_l("Place name"), 200)
     address = _text(_l("Address"), 200)
     community_area_number = _area_field()
@@ -216,6 +222,13 @@ class OpportunityForm(Versioned, FlaskForm):
         if field.data and field.data not in range(1, 78):
             raise ValidationError(_l("Choose a community area from the list."))
 
+    def validate_place_id(self, field):
+        from cpspartners.extensions import db
+        from cpspartners.models import Place
+
+        if field.data and db.session.get(Place, field.data) is None:
+            raise ValidationError(_l("Choose a place from the list."))
+
     def validate_grade_max(self, field):
         if isinstance(self.grade_min.data, int) and isinstance(field.data, int) and field.data < self.grade_min.data:
             raise ValidationError(_l("The highest grade must not be below the lowest grade."))
@@ -235,6 +248,7 @@ class OpportunityForm(Versioned, FlaskForm):
         for name in OPTIONAL_TEXT_FIELDS:
             data[name] = data[name] or ""
         data["community_area_number"] = self.community_area_number.data or None
+        data["place_id"] = self.place_id.data or None
         data["languages"] = ",".join(self.languages.data or ["en"])
         # Sorted like the live row returns them, so an unchanged list never shows up as a change.
         data["clusters"] = sorted(set(self.clusters.data or []))
@@ -253,4 +267,5 @@ def form_data_from(values):
         if isinstance(data.get(name), str):
             data[name] = date.fromisoformat(data[name])
     data["community_area_number"] = data.get("community_area_number") or 0
+    data["place_id"] = data.get("place_id") or 0
     return data

@@ -8,14 +8,16 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.formtools import options
-from cpspartners.models import ChangeRequest, Opportunity
+from cpspartners.models import ChangeRequest, Opportunity, Place
 from cpspartners.models.queries import area_choices, page_of
 from cpspartners.partners.forms import OpportunityForm, PartnerForm, form_data_from
 from cpspartners.services import ServiceError, feedback, listings, vetting
+from cpspartners.taxonomy import PLACE_KINDS, label
 from cpspartners.web import page_number
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
@@ -24,6 +26,19 @@ bp = Blueprint("partners", __name__, url_prefix="/partner")
 def area_options():
     """The community-area menu, with a first entry that asks for a choice."""
     return options([(0, _("Choose a community area"))] + list(area_choices()))
+
+
+def place_options():
+    """The learning-place menu: none, then each place by name with its kind and area."""
+    rows = db.session.scalars(
+        select(Place).options(selectinload(Place.community_area)).order_by(Place.name, Place.id)
+    ).all()
+    return options([(0, _("Not at one of these places"))] + [(p.id, _place_label(p)) for p in rows])
+
+
+def _place_label(place):
+    area = place.community_area.name if place.community_area else ""
+    return ", ".join(str(part) for part in (place.name, label(PLACE_KINDS, place.kind), area) if part)
 
 
 def _requests_by_subject(subject_type, ids):
@@ -121,6 +136,7 @@ def _opportunity_form(opp=None, pending=None):
     elif request.method == "GET":
         form.stamp(opp.version, values, listings.request_token(pending))
     form.community_area_number.choices = area_options()
+    form.place_id.choices = place_options()
     return form
 
 

@@ -293,6 +293,48 @@ TABLES: dict[str, Table] = {
             NOBODY,
         ),
     ),
+    "licence_request": Table(
+        _l("Families' requests for a learning licence"),
+        "",
+        Retention(
+            2 * YEAR,
+            _l(
+                "the request was made; a daily prune deletes it sooner: 30 days if never confirmed, "
+                "a year after the answer or the end of the licence"
+            ),
+        ),
+        DELETE,
+        {
+            **cols("id allocation_id status created_at confirmed_at handled_at", RECORD_KEEPING, STAFF),
+            **cols(
+                "name email language",
+                _l("The adult the licence is for, the confirmed address its notices go to, and their language"),
+                _l("The organization the family asked; specialists see counts only"),
+            ),
+            "community_area_number": Field(
+                _l("Optional: counting which neighbourhoods the licences reach"), _l("Specialists, as counts")
+            ),
+        },
+    ),
+    "newsletter_story": Table(
+        _l("Newsletter stories"),
+        "",
+        Retention(2 * YEAR, _l("the story was written")),
+        DELETE,
+        {
+            **cols("id newsletter_id position created_at", RECORD_KEEPING, STAFF),
+            **cols(
+                "title body image_name image_alt names_student",
+                _l("A short story beside the listings; its image is kept without its metadata"),
+                _l("Everyone who receives the newsletter"),
+            ),
+            **cols(
+                "consent_by consent_recorded_at consent_recorded_by_id",
+                _l("Who consented to naming or showing a student, when, and who recorded it"),
+                STAFF,
+            ),
+        },
+    ),
     "newsletter_subscriber": Table(
         _l("Family newsletter subscriptions"),
         "",
@@ -446,7 +488,7 @@ SERVICES = (
     },
     {
         "name": _l("The hosting and its database"),
-        "config": ("SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "IMPORT_UPLOAD_DIR"),
+        "config": ("SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "IMPORT_UPLOAD_DIR", "STORY_IMAGE_DIR"),
         "receives": _l("Everything on this page, stored and backed up"),
         "why": _l("Running the site"),
         "agreement": _l("District data centre or a hosting operator under a SOPPA agreement"),

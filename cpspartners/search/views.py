@@ -51,6 +51,12 @@ def _note_school_problems(params: SearchParams, outcome: search.Outcome) -> None
         params.notes.append(_l("Choose a school to sort by distance; results are sorted by deadline meanwhile."))
 
 
+def _places_near(outcome: search.Outcome) -> list:
+    """The learning places nearest the chosen school, listed beside the results."""
+    school = outcome.school
+    return queries.places_near(school.latitude, school.longitude, limit=5) if school is not None else []
+
+
 @bp.route("")
 def results() -> tuple[str, int]:
     typed = request.args.get("school")
@@ -72,6 +78,8 @@ def results() -> tuple[str, int]:
         sort_labels=SORT_LABELS,
         school=school,
         today=date.today(),
+        places=[(place, None) for place in queries.places_matching((params.text or "").split())],
+        places_near=_places_near(outcome),
     ), 503 if outcome.failed else 200
 
 

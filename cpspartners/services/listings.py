@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cpspartners.extensions import db
-from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, Partner, User
+from cpspartners.models import AuditEntry, ChangeRequest, Opportunity, Partner, Place, User
 from cpspartners.models.opportunity import audience_needs_vetting
 from cpspartners.services import vetting
 from cpspartners.services._base import transaction, utcnow
@@ -64,6 +64,7 @@ OPPORTUNITY_FIELDS = (
     "grade_min",
     "grade_max",
     "modality",
+    "place_id",
     "location_name",
     "address",
     "community_area_number",
@@ -93,6 +94,22 @@ def _apply(obj: Partner | Opportunity, values: Mapping[str, Any]) -> None:
         if field in DATE_FIELDS and isinstance(value, str):
             value = date.fromisoformat(value)
         setattr(obj, field, value)
+    if isinstance(obj, Opportunity) and values.get("place_id"):
+        locate_at_place(obj, db.session.get(Place, values["place_id"]))
+
+
+def locate_at_place(opp: Opportunity, place: Place | None) -> None:
+    """A listing held at one of the city's learning places takes its name, address, area and
+    point from the place (the partner picked it instead of typing them), so it is on the map
+    and in "near my school" like any located listing."""
+    if place is None:
+        opp.place_id = None
+        return
+    opp.place_id = place.id
+    opp.location_name = place.name
+    opp.address = place.address
+    opp.community_area_number = place.community_area_number
+    opp.latitude, opp.longitude = place.latitude, place.longitude
 
 
 def open_request(subject_type: str, subject_id: int) -> ChangeRequest | None:

@@ -21,14 +21,22 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.mail import build_message, send_batch, send_email
-from cpspartners.models import Newsletter, NewsletterDelivery, NewsletterSubscriber, School, User
+from cpspartners.models import (
+    Newsletter,
+    NewsletterDelivery,
+    NewsletterSubscriber,
+    Partner,
+    School,
+    User,
+    partner_area,
+)
 from cpspartners.services import newsletters
 from cpspartners.services._base import transaction
 from cpspartners.services.newsletters import NewsletterError
 
 CONFIRM_SALT = "cpspartners.newsletter-confirm"
 UNSUBSCRIBE_SALT = "cpspartners.newsletter-unsubscribe"
-ROLE_FOR_AUDIENCE = {"students": "student", "teachers": "teacher"}
+ROLE_FOR_AUDIENCE = {"students": "student", "teachers": "teacher", "schools": "teacher"}
 BATCH = 200  # messages per SMTP connection and per commit
 # How long a sending run holds a newsletter without finishing a batch: longer than a slow batch
 # (200 messages, MAIL_TIMEOUT each step), so a live run is never overtaken.
@@ -51,9 +59,26 @@ def _school_filter(column: Any, scope: str, value: str) -> ColumnElement[bool] |
     return None
 
 
+def _partner_area_filter(scope: str, value: str) -> ColumnElement[bool] | None:
+    """Partners' staff for an area's newsletter: their partner works there or is based there."""
+    if scope != "area":
+        return None
+    area = int(value)
+    works_there = select(partner_area.c.partner_id).where(partner_area.c.community_area_number == area)
+    based_there = select(Partner.id).where(Partner.community_area_number == area)
+    return or_(User.partner_id.in_(works_there), User.partner_id.in_(based_there))
+
+
 def recipients(newsletter: Newsletter) -> list[tuple[str, dict[str, int]]]:
     """[(email, unsubscribe token payload)] for this newsletter's audience, scope and language."""
-    if newsletter.audience in ROLE_FOR_AUDIENCE:
+    if newsletter.audience == "partners":
+        stmt = select(User.id, User.email).where(
+            policy.partner_staff_in_good_standing(),
+            User.newsletter_opt_out.is_(False),
+            User.preferred_language == newsletter.language,
+        )
+        condition, kind = _partner_area_filter(newsletter.scope, newsletter.scope_value), "u"
+    elif newsletter.audience in ROLE_FOR_AUDIENCE:
         stmt = select(User.id, User.email).where(
             policy.approved_accounts(ROLE_FOR_AUDIENCE[newsletter.audience]),
             User.newsletter_opt_out.is_(False),
@@ -175,8 +200,8 @@ def queue(newsletter: Newsletter) -> str:
 def _mark_sending(newsletter: Newsletter) -> None:
     if newsletter.status != "draft":
         raise NewsletterError(_l("This newsletter has already been sent or is being sent."))
-    if not newsletter.items:
-        raise NewsletterError(_l("Add at least one listing before sending."))
+    if not newsletter.items and not newsletter.stories:
+        raise NewsletterError(_l("Add at least one listing or story before sending."))
     newsletter.status = "sending"
     newsletter.recipient_total = len(recipients(newsletter))
 

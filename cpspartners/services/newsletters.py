@@ -4,19 +4,41 @@ let the specialist reorder, remove and annotate them, render HTML and plain text
 Sending is done by a command or a queued job (see ``send``), never inside a request.
 """
 
+import os
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Newsletter, NewsletterItem, Opportunity, School, User, opportunity_school
+from cpspartners.formats import images
+from cpspartners.models import (
+    Newsletter,
+    NewsletterItem,
+    NewsletterStory,
+    Opportunity,
+    School,
+    User,
+    opportunity_school,
+)
 from cpspartners.models.queries import public_opportunities
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import RuleBroken
 
-AUDIENCE_TO_LISTING = {"students": ("students",), "teachers": ("classrooms",), "families": ("families", "students")}
+AUDIENCE_TO_LISTING = {
+    "students": ("students",),
+    "teachers": ("classrooms",),
+    "families": ("families", "students"),
+    # Partners hear of every kind of listing; a school's teachers of what their classes and students can join.
+    "partners": ("students", "classrooms", "families"),
+    "schools": ("classrooms", "students"),
+}
+# The scopes each audience can have: partners by where they work, schools never citywide.
+AUDIENCE_SCOPES = {"partners": ("citywide", "area"), "schools": ("school", "network", "area")}
+STORY_TITLE_MAX, STORY_BODY_MAX, STORY_CONSENT_MAX = 200, 1500, 120
 FRESH_DAYS = 120  # verified within this many days counts as "verified"
 
 
@@ -71,7 +93,9 @@ def create_draft(
 ) -> Newsletter:
     """A draft newsletter holding the proposed listings, in one transaction."""
     if audience not in AUDIENCE_TO_LISTING:
-        raise NewsletterError(_l("Choose students, teachers or families."))
+        raise NewsletterError(_l("Choose students, teachers, families, partners or schools."))
+    if scope not in AUDIENCE_SCOPES.get(audience, (scope,)):
+        raise NewsletterError(scope_refusal(audience))
     proposed = propose(audience, scope, scope_value, today)
     newsletter = Newsletter(
         subject=subject.strip(),
@@ -84,6 +108,13 @@ def create_draft(
     newsletter.items = [NewsletterItem(opportunity=opp, position=n) for n, opp in enumerate(proposed)]
     db.session.add(newsletter)
     return newsletter
+
+
+def scope_refusal(audience: str) -> str:
+    """Why a scope does not fit ``audience`` (see ``AUDIENCE_SCOPES``), in words."""
+    if audience == "partners":
+        return str(_l("A newsletter for partners goes citywide or to one community area."))
+    return str(_l("A newsletter for schools goes to one school, network or community area."))
 
 
 def _editable(newsletter: Newsletter) -> None:
@@ -144,7 +175,103 @@ def render(newsletter: Newsletter, base_url: str, unsubscribe_url: str = "") -> 
         context = {
             "newsletter": newsletter,
             "items": [i.opportunity for i in newsletter.items],
+            "stories": list(newsletter.stories),
             "lang": newsletter.language,
             "unsubscribe_url": unsubscribe_url,
         }
         return (render_template("email/newsletter.html", **context), render_template("email/newsletter.txt", **context))
+
+
+# --- Stories beside the listings ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryDraft:
+    """What the specialist wrote: a short text, an optional image (its bytes and alt text) and,
+    when a student is named, who consented; ``consent_confirmed`` is the recorded checkbox."""
+
+    title: str
+    body: str
+    image: bytes = b""
+    image_alt: str = ""
+    names_student: bool = False
+    consent_by: str = ""
+    consent_confirmed: bool = False
+
+
+IMAGE_REFUSALS = {
+    "too_big": _l("The image is too large: keep it under 1 MB."),
+    "type": _l("The image must be a PNG or JPEG file."),
+    "dimensions": _l("The image is too large: keep each side under 6,000 pixels."),
+    "broken": _l("The image file is damaged or incomplete."),
+    "empty": _l("The image file is empty."),
+}
+
+
+def _check_story(draft: StoryDraft) -> None:
+    if not draft.title.strip() or not draft.body.strip():
+        raise NewsletterError(_l("A story needs a title and a text."))
+    if len(draft.title) > STORY_TITLE_MAX or len(draft.body) > STORY_BODY_MAX:
+        raise NewsletterError(_l("Keep the story short: a title under 200 characters and a text under 1,500."))
+    if draft.image and not draft.image_alt.strip():
+        raise NewsletterError(_l("Describe the image for readers who cannot see it."))
+    if draft.names_student and not (draft.consent_confirmed and draft.consent_by.strip()):
+        raise NewsletterError(
+            _l("A story that names a student needs the consent recorded: who consented, and the checkbox.")
+        )
+    if len(draft.consent_by) > STORY_CONSENT_MAX:
+        raise NewsletterError(_l("Keep the name of who consented under 120 characters."))
+
+
+def image_dir() -> str:
+    from flask import current_app
+
+    return current_app.config.get("STORY_IMAGE_DIR") or os.path.join(current_app.instance_path, "story-images")
+
+
+def _store_image(data: bytes) -> str:
+    """Clean and save an image under a random name; returns the name. Refusals raise."""
+    from flask import current_app
+
+    try:
+        extension, cleaned = images.clean(data, current_app.config["STORY_IMAGE_MAX_BYTES"])
+    except images.BadImage as error:
+        raise NewsletterError(IMAGE_REFUSALS[str(error)]) from error
+    name = "%s.%s" % (secrets.token_hex(16), extension)
+    os.makedirs(image_dir(), exist_ok=True)
+    with open(os.path.join(image_dir(), name), "wb") as handle:
+        handle.write(cleaned)
+    return name
+
+
+@transaction
+def add_story(newsletter: Newsletter, author: User | None, draft: StoryDraft) -> NewsletterStory:
+    """A story at the end of the newsletter. The consent, when a student is named, is recorded
+    with who recorded it and when; the database refuses a named student without it."""
+    _editable(newsletter)
+    _check_story(draft)
+    name = _store_image(draft.image) if draft.image else ""
+    story = NewsletterStory(
+        title=draft.title.strip(),
+        body=draft.body.strip(),
+        image_name=name,
+        image_alt=draft.image_alt.strip() if name else "",
+        names_student=draft.names_student,
+        consent_by=draft.consent_by.strip() if draft.names_student else "",
+        consent_recorded_at=datetime.now(UTC) if draft.names_student else None,
+        consent_recorded_by_id=author.id if author is not None and draft.names_student else None,
+        position=len(newsletter.stories),
+    )
+    newsletter.stories.append(story)
+    return story
+
+
+@transaction
+def remove_story(newsletter: Newsletter, story_id: int) -> None:
+    _editable(newsletter)
+    story = next((s for s in newsletter.stories if s.id == story_id), None)
+    if story is None:
+        raise NewsletterError(_l("That story is not in this newsletter."))
+    newsletter.stories.remove(story)
+    for position, remaining in enumerate(newsletter.stories):
+        remaining.position = position

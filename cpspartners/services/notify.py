@@ -40,6 +40,7 @@ MESSAGES = {
     "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
     "seat_given": _l("You have a seat in %(pool)s from %(distributor)s. See it and how to use it in My seats."),
+    "licence_requested": _l("A family confirmed a request for a licence from \u201c%(pool)s\u201d."),
     "message_new": _l("New message about \u201c%(title)s\u201d."),
     "event_confirmed": _l("You have a place at \u201c%(title)s\u201d."),
     "event_waitlisted": _l("\u201c%(title)s\u201d is full: you are on the waitlist."),

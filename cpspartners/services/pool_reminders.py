@@ -26,6 +26,7 @@ def reminder_for(assignment: SeatAssignment) -> tuple[str, str, str, str] | None
             expires_on=assignment.expires_on,
             distributor=assignment.allocation.distributor.name,
             name=assignment.holder_display,
+            renew_link=_renew_link(assignment),
         )
     subject, _, body = text.strip().partition("\n")
     return email, language, subject.strip(), body.strip() + "\n"
@@ -66,6 +67,14 @@ def send_seat_given(assignment_ids: list[int]) -> int:
             email, language, subject, body = found
             messages.append(build_message(email, subject, body, language=language))
     return send_batch(messages) if messages else 0
+
+
+def _renew_link(assignment: SeatAssignment) -> str:
+    """A family that asked on the site renews on its own licence page (needs a request context)."""
+    from cpspartners.services import licences
+
+    req = licences.request_of(assignment)
+    return licences.holder_link(req) if req is not None else ""
 
 
 def send_due(today: date | None = None) -> int:
