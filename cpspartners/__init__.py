@@ -27,6 +27,7 @@ FEATURES = (
     "equity",
     "calendars",
     "admin",
+    "consent",
     "moved",
 )
 
@@ -105,6 +106,7 @@ def register_extensions(app):
     """Bind the extensions, then the app's own set-up: i18n, templates, auth, security, search."""
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
     from cpspartners.accounts.auth import init_auth
+    from cpspartners.accounts.sessions import init_sessions
     from cpspartners.i18n import init_i18n
     from cpspartners.search import init_app as init_search
     from cpspartners.security import init_security
@@ -117,6 +119,7 @@ def register_extensions(app):
     init_i18n(app, babel)
     init_templating(app)
     init_auth(app)
+    init_sessions(app)
     init_security(app)
     init_search(app)
 

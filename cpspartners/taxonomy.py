@@ -127,6 +127,17 @@ AUDIT_ACTIONS = (
     ("viewed", _l("Viewed")),
     ("exempted", _l("Vetting exemption recorded")),
     ("unexempted", _l("Vetting exemption removed")),
+    ("consent_given", _l("Consent given")),
+    ("consent_revoked", _l("Consent revoked")),
+    ("marked_eligible", _l("Marked an eligible student")),
+    ("unmarked_eligible", _l("Eligible-student mark removed")),
+    ("agreement_recorded", _l("Data agreement recorded")),
+    ("disclosure_refused", _l("Details withheld: no consent or agreement")),
+    ("two_factor_enrolled", _l("Second step set up")),
+    ("recovery_code_used", _l("Recovery code used")),
+    ("recovery_codes_renewed", _l("New recovery codes")),
+    ("ended_sessions", _l("Sessions ended")),
+    ("exported", _l("Exported")),
 )
 
 VETTING_KINDS = (

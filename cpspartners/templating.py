@@ -139,6 +139,7 @@ def init_templating(app):
         format_decimal=format_decimal,
         format_datetime=format_datetime,
         home_endpoint=policy.home_endpoint,
+        needs_second_factor=policy.needs_second_factor,
         status_label=status_label,
         review_status_label=review_status_label,
         field_label=field_label,

@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table with the metadata."""
 
 from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
+from cpspartners.models.consent import Consent, ConsentEligibility, Disclosure, PartnerDataAgreement
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from cpspartners.models.geo import CommunityArea, School
 from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
@@ -10,6 +11,7 @@ from cpspartners.models.partner import Partner, Verification, VettingRecord, par
 from cpspartners.models.people import User
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.models.search import IndexOutbox
+from cpspartners.models.second_factor import RecoveryCode
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 
 __all__ = [
@@ -46,4 +48,9 @@ __all__ = [
     "TeacherProfile",
     "Dismissal",
     "SavedOpportunity",
+    "Consent",
+    "ConsentEligibility",
+    "Disclosure",
+    "PartnerDataAgreement",
+    "RecoveryCode",
 ]
