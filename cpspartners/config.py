@@ -54,6 +54,7 @@ class Defaults:
     SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     RESET_LIMIT = "5 per minute;20 per hour"
     REGISTER_LIMIT = "10 per minute;50 per hour"
+    CLAIM_LIMIT = "10 per minute;30 per hour"  # seat claim codes tried, per student account
     # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
     RESET_LINK_MAX_AGE = 3600
     CONFIRM_LINK_MAX_AGE = 7 * 24 * 3600
@@ -90,4 +91,7 @@ class Defaults:
     # The largest import upload (the rest of the site keeps MAX_CONTENT_LENGTH): 100,000 rows of
     # listings with descriptions fit. Bigger files go through `flask import`.
     IMPORT_MAX_BYTES = 100 * 1024 * 1024
+    # Uploads larger than this (about 2,500 rows) are checked in the background, not in the upload
+    # request: the dry run of 100,000 rows takes tens of seconds (docs/benchmarks.md, Imports).
+    IMPORT_CHECK_INLINE_BYTES = 1024 * 1024
     DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")

@@ -62,3 +62,28 @@ def _translations_dir():
     import os
 
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations")
+
+
+def freeze(message: object) -> object:
+    """A message as plain JSON data that can be translated later, in the reader's language.
+
+    Work that leaves the request (a large import's dry run) has no reader: a lazy message it turns
+    into text there comes out in the default language. ``freeze`` keeps the message id and its
+    values instead (``{"msgid": ..., "values": {...}}``, values frozen in turn), and ``thaw`` gives
+    the text in the locale of whoever reads it. Plain text passes through as it is.
+    """
+    if isinstance(message, LazyString) and getattr(message._func, "__name__", "") == "gettext" and message._args:
+        return {"msgid": message._args[0], "values": {k: freeze(v) for k, v in message._kwargs.items()}}
+    if isinstance(message, str | int | float | bool) or message is None:
+        return message
+    return str(message)
+
+
+def thaw(frozen: object) -> object:
+    """The text of a ``freeze``d message in the current locale."""
+    from flask_babel import gettext
+
+    if isinstance(frozen, dict) and "msgid" in frozen:
+        values = {k: thaw(v) for k, v in (frozen.get("values") or {}).items()}
+        return gettext(frozen["msgid"], **values)
+    return frozen

@@ -106,6 +106,24 @@ def _import_here(run_id, upload_dir):
     uploads.discard(upload_dir, run.actor_id or 0, run.token)
 
 
+def check_import(user_id, token, what, filename, upload_dir, locale):
+    """The dry run of a large upload, in the uploader's language; its page shows the report."""
+    from flask_babel import force_locale
+
+    from cpspartners.transfers import checks
+
+    def work():
+        with force_locale(locale):
+            return checks.check(upload_dir, user_id, token, what, filename)
+
+    if has_app_context():
+        return work()
+    from cpspartners import create_app
+
+    with create_app().app_context():
+        return work()
+
+
 def run_import(run_id, upload_dir):
     """A spreadsheet import in the background; its page shows the run's progress."""
     if has_app_context():

@@ -263,3 +263,16 @@ def test_family_seats_work_as_before(app, people, allocation):
     assert _assign(staff, allocation, {**data, "holder_language": "es"}).status_code == 302
     seat = db.session.scalars(select(SeatAssignment)).one()
     assert (seat.holder_name, seat.holder_email, seat.claim_code) == ("Familia Reyes", "mama@example.org", None)
+
+
+def test_claim_codes_are_rate_limited_per_student_account(app, people, allocation):
+    app.config["CLAIM_LIMIT"] = "3 per minute"
+    statuses = []
+    for n in range(5):  # a new visitor and address each time: the limit follows the account
+        student = as_(app, people["student"])
+        student.environ_base["REMOTE_ADDR"] = "10.0.1.%d" % (n + 1)
+        statuses.append(post(student, "/pools/my-seats", {"code": "WRONG-CODE%d" % n}, token_from="/pools/my-seats"))
+    assert [r.status_code for r in statuses] == [400, 400, 400, 429, 429]
+    assert "Too many attempts" in statuses[-1].get_data(as_text=True)
+    other = as_(app, people["student2"])  # another student is not held back
+    assert post(other, "/pools/my-seats", {"code": "WRONG-CODE9"}, token_from="/pools/my-seats").status_code == 400

@@ -420,6 +420,12 @@ MATRIX.update(
             only("partner_staff", other={"partner_staff": "403"}),
         ),
         # A student's seats and the claim-code form.
+        # An import's check page is its uploader's alone: another specialist's token is not found.
+        ("transfers.import_check", "GET"): (
+            lambda w, own: f"/transfers/import/check/{w.import_check(own)}",
+            only("specialist", "admin", other={"specialist": "404", "admin": "404"})
+            | {"own": only("specialist", "admin")["own"] | {"admin": "404"}},
+        ),
         ("pools.my_seats", "GET"): (lambda w, own: "/pools/my-seats", only("student")),
         ("pools.my_seats", "POST"): (lambda w, own: "/pools/my-seats", only("student")),
     }
@@ -597,6 +603,21 @@ class World:
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=newsletter_delivery.CONFIRM_SALT).dumps(
             {"s": subscriber.id, "e": subscriber.email}
         )
+
+    def import_check(self, own):
+        """A stored upload and its report: the specialist's own, or someone else's."""
+        import tempfile
+
+        from flask import current_app
+
+        from cpspartners.transfers import checks, uploads
+
+        base = current_app.config.get("IMPORT_UPLOAD_DIR") or tempfile.mkdtemp(prefix="cps-uploads-")
+        current_app.config["IMPORT_UPLOAD_DIR"] = base
+        owner = self.users["specialist"].id if own else self.accounts[False].id
+        token = uploads.save(base, owner, b"external_id,name,kind\nP-1,A partner,nonprofit\n")
+        checks.check(base, owner, token, "partners", "matrix.csv")
+        return token
 
     @staticmethod
     def school_today():

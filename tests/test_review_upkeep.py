@@ -304,3 +304,31 @@ def test_specialist_edit_of_a_published_listing_passes_the_gate(client_as, make_
     assert "current records for: Partnership agreement / MOU" in response.get_data(as_text=True)
     db.session.refresh(opp)
     assert (opp.title, opp.audience) == ("For families", "families")
+
+
+def test_approving_an_old_request_never_brings_back_what_was_archived_since(app, make_user, make_partner):
+    import pytest
+
+    from cpspartners.models import Partner
+    from cpspartners.services import listings, upkeep
+    from cpspartners.services.errors import Conflict
+
+    specialist, staff = make_user("specialist"), make_user("partner_staff")
+    newcomer = make_partner(name="Newcomer", status="pending")
+    asked = listings.submit_partner_change(staff, newcomer, {"mission": "Radio for teens"})
+    listing = make_partner(name="Listed")
+    opp, new_listing = listings.create_opportunity(
+        staff, listing, {"title": "Radio club", "summary": "Weekly", "kind": "workshop"}
+    )
+    upkeep.archive_partner(specialist, newcomer)
+    upkeep.archive_opportunity(specialist, opp)
+    for request, message in ((asked, "This partner was archived"), (new_listing, "This listing was archived")):
+        with pytest.raises(Conflict, match=message):
+            listings.approve(specialist, request)
+        db.session.rollback()
+    db.session.expire_all()
+    kept = db.session.get(Partner, newcomer.id)
+    assert kept.status == "inactive" and kept.mission != "Radio for teens"
+    assert db.session.get(Opportunity, opp.id).status == "archived"
+    upkeep.restore_partner(specialist, db.session.get(Partner, newcomer.id))
+    assert listings.approve(specialist, db.session.merge(asked)).mission == "Radio for teens"  # restored: it applies

@@ -180,3 +180,76 @@ def test_needs_verification_and_audit_exports_follow_the_filters(specialist, mak
     assert len(rows) == 2 and rows[1][2] == "archived" and "status: active -> archived" in rows[1][5]
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 2
     assert 'href="/transfers/audit.csv?action=archived"' in specialist.get("/review/audit?action=archived").text
+
+
+# A large upload is checked in the background: the same report, on its own page.
+
+
+@pytest.fixture
+def in_background(app):
+    app.config["IMPORT_CHECK_INLINE_BYTES"] = 0  # every upload counts as large
+
+
+def test_a_background_check_shows_the_same_report_and_commits(specialist, app, in_background):
+    response = upload(specialist, PARTNERS)
+    assert response.status_code == 302 and "/transfers/import/check/" in response.location
+    page = specialist.get(response.location)
+    assert page.status_code == 200 and "To create: 2" in page.text and "Import these 2 rows" in page.text
+    assert partners() == 0
+    done, _token = commit(specialist, page.text)
+    assert "Imported: 2 created, 0 updated, 0 unchanged." in done.text and partners() == 2
+    assert not os.listdir(app.config["IMPORT_UPLOAD_DIR"])  # upload and report both gone
+
+
+def test_a_background_check_that_has_not_finished_says_so_then_stalls(specialist, app, in_background):
+    import time
+
+    from cpspartners.transfers import checks, uploads
+
+    base, user_id = app.config["IMPORT_UPLOAD_DIR"], specialist.user.id
+    token = uploads.save(base, user_id, PARTNERS)
+    checks.begin(base, user_id, token, "partners", "sheet.csv")
+    page = specialist.get("/transfers/import/check/" + token).text
+    assert '<meta http-equiv="refresh" content="3">' in page and "Checking every row" in page
+    assert 'name="token"' not in page  # nothing to commit while the check runs
+    stale = uploads.load_report(base, user_id, token) | {"started": time.time() - checks.STALE_SECONDS - 1}
+    uploads.save_report(base, user_id, token, stale)
+    page = specialist.get("/transfers/import/check/" + token).text
+    assert "http-equiv" not in page and "The check did not finish." in page
+
+
+def test_a_background_check_reports_rejections_in_the_readers_language(specialist, app, in_background):
+    raw = b"external_id,name,kind,community_area\nP-1,Good,nonprofit,31\nP-1,Twice,nonprofit,99\n"
+    location = upload(specialist, raw).location  # the job runs in English, the upload's language
+    token = location.rsplit("/", 1)[1]
+    english = specialist.get(location).text
+    assert "Rejected: 1" in english and "already appears on line 2" in english and "between 1 and 77" in english
+    assert 'name="token"' not in english
+    assert uploads_left(app) == [token]  # the rejected file itself is dropped, only its report stays
+    specialist.set_cookie("lang", "es")
+    spanish = specialist.get(location).text
+    assert "ya aparece en la línea 2" in spanish and "entre 1 y 77" in spanish
+    forced = specialist.post(
+        "/transfers/import/commit",
+        data={"csrf_token": csrf_token(specialist, "/transfers/import"), "what": "partners", "token": token},
+        follow_redirects=True,
+    )
+    assert partners() == 0 and forced.status_code == 200
+
+
+def uploads_left(app):
+    return sorted({name.split("-", 1)[1].rsplit(".", 1)[0] for name in os.listdir(app.config["IMPORT_UPLOAD_DIR"])})
+
+
+def test_an_unreadable_large_file_gets_its_message_on_the_check_page(specialist, in_background):
+    location = upload(specialist, b"\x89PNG\r\n\x1a\n\x00\x00\x00binary").location
+    page = specialist.get(location)
+    assert page.status_code == 400 and "binary data" in page.text and 'name="token"' not in page.text
+
+
+def test_someone_elses_or_a_made_up_check_page_is_not_found(specialist, client_as, in_background):
+    location = upload(specialist, PARTNERS).location
+    other = client_as("specialist")
+    assert other.get(location).status_code == 404
+    assert specialist.get("/transfers/import/check/" + "A" * 32).status_code == 404
+    assert specialist.get("/transfers/import/check/..%2F..%2Fetc").status_code == 404

@@ -1,14 +1,14 @@
 """Seat and licence pools: specialists create pools and allocate seats to distributors; the
 distributors' staff assign seats to families or students, renew, release and see the waitlist."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from cpspartners import partner_lookup, policy
-from cpspartners.extensions import db
+from cpspartners.extensions import db, limiter
 from cpspartners.formtools import ActionForm
 from cpspartners.models import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
 from cpspartners.pools.forms import AllocationForm, AssignForm, ClaimForm, PoolForm
@@ -219,8 +219,15 @@ def seat_change(assignment_id, how):
     return redirect(url_for("pools.distributor_seats"))
 
 
+def _claimant_key():
+    return "claim:%d" % current_user.id
+
+
 @bp.route("/my-seats", methods=["GET", "POST"])
 @policy.requires(policy.is_student)
+# Per account, after the permission check: guessing codes from one account stops quickly, and a
+# school's shared address (a whole class claiming at once) is not what is counted.
+@limiter.limit(lambda: current_app.config["CLAIM_LIMIT"], methods=["POST"], key_func=_claimant_key)
 def my_seats():
     """A student's seats, and the form to claim one with the code a distributor gave them."""
     form = ClaimForm()

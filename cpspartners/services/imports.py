@@ -33,6 +33,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from cpspartners.extensions import db
 from cpspartners.fieldrules import email_problem, phone_problem, tags_problem, url_problem
 from cpspartners.formats.spreadsheets import Column, ImportFileError, Row, fold, iter_rows
+from cpspartners.i18n import freeze
 from cpspartners.models import ChangeRequest, CommunityArea, ImportRun, Opportunity, Partner, School, User
 from cpspartners.services import listings
 from cpspartners.services._base import transaction, utcnow
@@ -58,6 +59,7 @@ from cpspartners.text import slugify
 logger = logging.getLogger(__name__)
 BATCH = 1000  # rows planned, written and committed together
 KEEP = 1000  # rows of each sort a plan keeps to show; the counts cover all
+SHOWN = 1000  # rows a report keeps (rejections first): the check page shows them
 
 
 def length(model: type[Partner] | type[Opportunity], name: str) -> int:
@@ -397,6 +399,51 @@ def differences(obj: Partner | Opportunity, values: Mapping[str, Any]) -> dict[s
 
 
 # The run: a token recorded once, the dry run again, then the writes.
+
+
+def report(planned: ImportPlan, filename: str = "", shown: int = SHOWN) -> dict[str, Any]:
+    """A dry run as plain JSON data (kept beside the upload, read by the check page).
+
+    Rejections first, then the rows that would change; a 100,000-row file keeps its first
+    ``shown`` of them and the counts of all. Messages are frozen (``i18n.freeze``), so the page
+    shows them in the reader's language whichever process and locale did the check.
+    """
+    rows = sorted((r for r in planned.rows if r.action != "unchanged"), key=lambda r: r.action != "reject")[:shown]
+    return {
+        "state": "checked",
+        "what": planned.what,
+        "filename": filename,
+        "counts": dict(planned.counts),
+        "rows": [
+            {
+                "number": r.number,
+                "external_id": r.external_id,
+                "action": r.action,
+                "reasons": [freeze(reason) for reason in r.reasons],
+                "changes": {name: plain(value) for name, value in r.changes.items()} if r.action == "update" else {},
+            }
+            for r in rows
+        ],
+    }
+
+
+def file_report(what: str, filename: str, error: ImportFileError) -> dict[str, Any]:
+    """The report of a file that cannot be read at all."""
+    return {
+        "state": "unreadable",
+        "what": what,
+        "filename": filename,
+        "error": freeze(error.args[0] if error.args else ""),
+    }
+
+
+def plain(value: Any) -> Any:
+    """A value of a planned change as JSON: lists and pairs element by element, dates as text."""
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def find_run(token: str) -> ImportRun | None:

@@ -389,6 +389,13 @@ def approve(
     db.session.refresh(request)  # a revision or decision that committed while we waited counts
     if not request.is_open:
         raise Conflict(_l("This request was already decided."))
+    if obj.status in (OPPORTUNITY_ARCHIVED, PARTNER_INACTIVE):
+        # Archived since the request was sent: approving must not bring it back as a side effect.
+        raise Conflict(
+            _l("This listing was archived after the request was sent. Restore it first, or reject the request.")
+            if request.subject_type == "opportunity"
+            else _l("This partner was archived after the request was sent. Restore it first, or reject the request.")
+        )
     before = snapshot(obj)
     before_status = obj.status
     changed, conflicting = merge_plan(request, before)

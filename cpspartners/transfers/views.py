@@ -2,18 +2,18 @@
 
 import os
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from cpspartners import jobs, policy
 from cpspartners.extensions import db
-from cpspartners.formats.spreadsheets import ImportFileError
 from cpspartners.models import ImportRun
 from cpspartners.review.views import audit_filters
 from cpspartners.services import exports, imports, upkeep
 from cpspartners.text import small_int
-from cpspartners.transfers import uploads
+from cpspartners.transfers import checks, uploads
 from cpspartners.transfers.forms import ImportCommitForm, ImportForm
 from cpspartners.web import csv_download
 
@@ -55,9 +55,6 @@ def audit_csv():
     return csv_download("audit-log.csv", *exports.audit_csv(stmt))
 
 
-SHOWN = 1000
-
-
 def upload_dir():
     return current_app.config.get("IMPORT_UPLOAD_DIR") or os.path.join(current_app.instance_path, "imports")
 
@@ -70,21 +67,43 @@ def import_upload():
         return render_template("transfers/import.html", form=form), 400 if form.errors else 200
     raw = form.file.data.read()
     form.file.data.close()  # a large upload is a temporary file: let it go now
-    try:
-        planned = imports.plan(form.what.data, raw)
-    except ImportFileError as error:
-        return render_template("transfers/import.html", form=form, file_error=str(error)), 400
-    token = uploads.save(upload_dir(), current_user.id, raw) if planned.ok else None
-    # Rejections first; a 100,000-row file shows its first thousand changes, the counts cover all.
-    shown = sorted((r for r in planned.rows if r.action != "unchanged"), key=lambda r: r.action != "reject")[:SHOWN]
-    filename = form.file.data.filename or ""
+    what, filename = form.what.data, (form.file.data.filename or "")[:255]
+    base, user_id = upload_dir(), current_user.id
+    token = uploads.save(base, user_id, raw)
+    if len(raw) > current_app.config["IMPORT_CHECK_INLINE_BYTES"]:
+        # A large file is checked in the background (tens of seconds at 100,000 rows): the person
+        # gets the check page at once, and it shows the report when the check is done.
+        checks.begin(base, user_id, token, what, filename)
+        jobs.later(jobs.check_import, user_id, token, what, filename, base, str(get_locale()), timeout=3600)
+        return redirect(url_for("transfers.import_check", token=token))
+    report = checks.Report(checks.check(base, user_id, token, what, filename))
+    if report.state == "unreadable":
+        uploads.discard(base, user_id, token)
+        return render_template("transfers/import.html", form=form, file_error=report.error), 400
+    return render_report(report, token)
+
+
+@bp.route("/import/check/<token>")
+@policy.requires(policy.is_specialist)
+def import_check(token):
+    data = uploads.load_report(upload_dir(), current_user.id, token)
+    if data is None:  # malformed, someone else's, or swept
+        abort(404)
+    report = checks.Report(data)
+    if report.state in ("checking", "stalled"):
+        return render_template("transfers/import_checking.html", report=report, token=token)
+    return render_report(report, token)
+
+
+def render_report(report, token):
+    status = 400 if report.state == "unreadable" else 200
     return render_template(
         "transfers/import_report.html",
-        plan=planned,
-        filename=filename,
-        shown=shown,
-        commit_form=ImportCommitForm(what=form.what.data, token=token, filename=filename[:255]),
-    )
+        plan=report,
+        filename=report.filename,
+        shown=report.rows,
+        commit_form=ImportCommitForm(what=report.what, token=token if report.ok else None, filename=report.filename),
+    ), status
 
 
 @bp.route("/import/commit", methods=["POST"])
