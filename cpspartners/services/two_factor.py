@@ -56,6 +56,11 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").replace(" ", "").encode()).hexdigest()
 
 
+def recovery_code_row(user: User, code: str) -> RecoveryCode:
+    """A stored (hashed) recovery code for ``code`` (the demo accounts' known one)."""
+    return RecoveryCode(user_id=user.id, code_hash=_hash(code))
+
+
 def _new_codes(user: User) -> list[str]:
     """Fresh recovery codes (shown once), replacing any the account had."""
     for old in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, School, User
 from cpspartners.services import applications, feedback, messages, visit_requests
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, pass_second_factor
 from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
@@ -124,6 +124,7 @@ def sign_in(page, live_server, role):
     page.fill("#password", password)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    pass_second_factor(page, email)
     assert "/account/sign-in" not in page.url, f"{role} could not sign in: {page.locator('main').inner_text()[:300]}"
 
 
