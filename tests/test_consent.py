@@ -68,6 +68,8 @@ def test_partner_sees_waiting_for_consent_until_consent_and_agreement_are_on_rec
     assert "Waiting for consent" not in page and "Ana" in page and "I build robots" in page
     download = staff.get(f"/applications/{applied.id}/download")
     assert download.status_code == 200 and "I build robots" in download.get_data(as_text=True)
+    # F5: the page and the file say not to pass it on; the file names the account that took it.
+    assert "34 CFR 99.33" in page and f"account {people['staff'].id}" in download.get_data(as_text=True)
     actions = [d["action"] for d in consent.disclosures_for_student(people["student"])]
     assert actions == ["viewed", "downloaded"]
     # Another partner's staff never see it, consent or not.

@@ -1,9 +1,10 @@
 """Students apply and follow their applications; partner staff decide on them; both sides
 message each other through the site. Partners see only ``applications.for_partner_view``."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -251,7 +252,9 @@ def download(application_id):
     if not _disclose(application, "downloaded"):
         abort(403)
     view = applications.for_partner_view(application, current_user)
-    body = render_template("applications/download.txt", application=application, view=view)
+    # Marked with who downloaded it and when (F5): a copy that travels says where it came from.
+    now = format_datetime(datetime.now(UTC), "short")
+    body = render_template("applications/download.txt", application=application, view=view, now=now)
     response = current_app.response_class(body, mimetype="text/plain")
     response.headers["Content-Disposition"] = "attachment; filename=application-%d.txt" % application.id
     return response
