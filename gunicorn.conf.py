@@ -67,5 +67,6 @@ preload_app = False
 # Logs to standard output and error, for systemd's journal (or the container's log).
 accesslog = "-"
 errorlog = "-"
-# gunicorn's default format plus the time taken, in seconds (%(L)s).
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
+# gunicorn's default format plus the time taken, in seconds (%(L)s), and the request id the app
+# sent back (the proxy's X-Request-ID when it sent one), which the app's own log lines carry too.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s %({x-request-id}o)s'

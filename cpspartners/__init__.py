@@ -28,6 +28,10 @@ FEATURES = (
     "calendars",
     "admin",
     "consent",
+    "records",
+    "relationships",
+    "events",
+    "health",
     "moved",
 )
 
@@ -107,6 +111,7 @@ def register_extensions(app):
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
     from cpspartners.accounts.auth import init_auth
     from cpspartners.accounts.sessions import init_sessions
+    from cpspartners.health.requests import init_app as init_request_ids
     from cpspartners.i18n import init_i18n
     from cpspartners.search import init_app as init_search
     from cpspartners.security import init_security
@@ -122,6 +127,7 @@ def register_extensions(app):
     init_sessions(app)
     init_security(app)
     init_search(app)
+    init_request_ids(app)
 
 
 def register_blueprints(app):

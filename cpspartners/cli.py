@@ -414,6 +414,21 @@ def vetting_violators_command(today):
     click.echo("no listing for students is visible without a vetted partner")
 
 
+events_cli = AppGroup("events", help="Community events: sign-up reminders (for a daily cron).")
+
+
+@events_cli.command("remind")
+@click.option("--days", type=click.IntRange(0, 14), default=2, show_default=True, help="Remind this many days ahead.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date.")
+def events_remind_command(days, today):
+    """Tell everyone with a place at an event in the next DAYS days, once each (safe to run
+    again: a place reminded is marked). The notifications are emailed by `flask notifications send`."""
+    from cpspartners.services import events
+
+    count = events.send_reminders(today.date() if today else None, days)
+    click.echo("%d event reminders queued" % count)
+
+
 # Every command group, for create_app to register.
 GROUPS = (
     seed_cli,
@@ -426,4 +441,5 @@ GROUPS = (
     notifications_cli,
     requests_cli,
     vetting_cli,
+    events_cli,
 )

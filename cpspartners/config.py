@@ -54,6 +54,9 @@ class Defaults:
     SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     RESET_LIMIT = "5 per minute;20 per hour"
     REGISTER_LIMIT = "10 per minute;50 per hour"
+    # The app's log lines: "text" (time level logger [request id] message) or "json", one object
+    # a line, for a log collector. gunicorn's access log carries the same request id.
+    LOG_FORMAT = "text"
     CLAIM_LIMIT = "10 per minute;30 per hour"  # seat claim codes tried, per student account
     # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
     RESET_LINK_MAX_AGE = 3600

@@ -85,5 +85,7 @@ def thaw(frozen: object) -> object:
 
     if isinstance(frozen, dict) and "msgid" in frozen:
         values = {k: thaw(v) for k, v in (frozen.get("values") or {}).items()}
-        return gettext(frozen["msgid"], **values)
+        # Looked up outside the call: Babel's extractor would take a literal inside it for a message.
+        message_id = frozen["msgid"]
+        return gettext(message_id, **values)
     return frozen

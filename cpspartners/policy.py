@@ -23,7 +23,18 @@ from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from cpspartners.extensions import login_manager
-from cpspartners.models import Application, Notification, Opportunity, Partner, SeatAllocation, User, VisitRequest
+from cpspartners.models import (
+    Application,
+    EventSignup,
+    Notification,
+    Opportunity,
+    Partner,
+    RecordShare,
+    SeatAllocation,
+    User,
+    VisitRequest,
+)
+from cpspartners.taxonomy import ROLES, codes
 
 STAFF = ("specialist", "admin")
 SELF_SERVICE_ROLES = ("student", "teacher", "partner_staff")  # the accounts people make themselves
@@ -336,6 +347,43 @@ def can_record_credential(user: MaybePerson, application: Application | None) ->
         and application is not None
         and application.opportunity.partner_id == user.partner_id  # type: ignore[union-attr]
     )
+
+
+def keeps_own_record(user: MaybePerson) -> bool:
+    """A student, in good standing, reads their own record and decides who else may."""
+    return _holds(user, "student")
+
+
+def owns_share(user: MaybePerson, share: RecordShare) -> bool:
+    """Only the student a record link shows may revoke it."""
+    return keeps_own_record(user) and _is(user, share.student_id)
+
+
+def keeps_relationships(user: MaybePerson) -> bool:
+    """Specialists and admins keep the log of contacts, follow-ups and the outreach pipeline."""
+    return is_specialist_account(user)
+
+
+def signs_up_for_events(user: MaybePerson) -> bool:
+    """Any account in good standing may sign up for a community event (pending ones wait)."""
+    return _holds(user, *codes(ROLES))
+
+
+def owns_signup(user: MaybePerson, signup: EventSignup) -> bool:
+    """A sign-up is cancelled, and its .ics fetched, by the person who made it."""
+    return _is(user, signup.user_id)
+
+
+def takes_attendance(user: MaybePerson, opportunity: Opportunity) -> bool:
+    """The event's own partner staff, or specialists, mark who came."""
+    return is_specialist_account(user) or (
+        _holds(user, "partner_staff") and user.partner_id == opportunity.partner_id  # type: ignore[union-attr]
+    )
+
+
+def is_event_host(user: Person) -> bool:
+    """Approved partner staff and specialists: the people who may open an event's attendance list."""
+    return is_partner_staff(user) or is_specialist(user)
 
 
 def approved_on_registration(role: str) -> bool:

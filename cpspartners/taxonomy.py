@@ -138,6 +138,9 @@ AUDIT_ACTIONS = (
     ("recovery_codes_renewed", _l("New recovery codes")),
     ("ended_sessions", _l("Sessions ended")),
     ("exported", _l("Exported")),
+    ("shared", _l("Shared by the student with a link")),
+    ("share_revoked", _l("Link stopped by the student")),
+    ("viewed_by_link", _l("Opened with the student's link")),
 )
 
 VETTING_KINDS = (
@@ -214,6 +217,32 @@ INTEREST_TAGS = (
     "fashion",
     "mental health",
     "space",
+)
+
+
+CREDENTIAL_KIND_LABELS = (
+    ("certification", _l("Certification")),
+    ("college_credit", _l("College credit")),
+    ("other", _l("Other credential")),
+)
+
+CONTACT_KINDS = (
+    ("one_on_one", _l("One-on-one conversation")),
+    ("community_meeting", _l("Community meeting")),
+    ("roundtable", _l("Strategy roundtable")),
+    ("planning_meeting", _l("Project planning meeting")),
+    ("site_visit", _l("Site visit")),
+)
+
+# The outreach pipeline, in order: the last step is an active, vetted partner.
+PROSPECT_STAGES = (
+    ("first_contact", _l("First contact")),
+    ("conversation", _l("Conversation")),
+    ("proposal", _l("Proposal")),
+    ("agreement", _l("Agreement")),
+    ("vetting", _l("Vetting records")),
+    ("active", _l("Active partner")),
+    ("closed", _l("Not going ahead")),
 )
 
 

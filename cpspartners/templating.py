@@ -117,6 +117,9 @@ LABEL_GLOBALS = {
     "language_label": taxonomy.LANGUAGES,
     "vetting_label": taxonomy.VETTING_KINDS,
     "role_label": taxonomy.ROLES,
+    "contact_kind_label": taxonomy.CONTACT_KINDS,
+    "stage_label": taxonomy.PROSPECT_STAGES,
+    "credential_kind_label": taxonomy.CREDENTIAL_KIND_LABELS,
     "audit_subject_label": taxonomy.AUDIT_SUBJECTS,
     "audit_action_label": taxonomy.AUDIT_ACTIONS,
 }

@@ -61,6 +61,8 @@ SEEKERS = ("student", "teacher")
 # (endpoint, method): (url builder(world, own), cells)
 MATRIX = {
     ("directory.home", "GET"): (lambda w, own: "/", same(EVERYONE)),
+    ("health.live", "GET"): (lambda w, own: "/health/live", same(EVERYONE)),
+    ("health.ready", "GET"): (lambda w, own: "/health/ready", same(EVERYONE)),
     ("directory.opportunity_list", "GET"): (lambda w, own: "/opportunities", same(EVERYONE)),
     ("directory.opportunity_detail", "GET"): (lambda w, own: f"/opportunities/{w.opp(own).slug}", same(EVERYONE)),
     ("directory.partner_list", "GET"): (lambda w, own: "/partners", same(EVERYONE)),
@@ -391,6 +393,29 @@ SPECIALIST_ONLY_TOOLS = {
     ("pools.pool_new", "POST"): lambda w, own: "/pools/new",
     ("pools.pool_detail", "GET"): lambda w, own: f"/pools/{w.allocation(own).pool_id}",
     ("pools.pool_detail", "POST"): lambda w, own: f"/pools/{w.allocation(own).pool_id}",
+    # The specialist's relationships (issue 16): the log, follow-ups, the pipeline, their CSV.
+    ("relationships.new_partner_contact", "GET"): lambda w, own: (
+        f"/relationships/partners/{w.partner(own).id}/contacts/new"
+    ),
+    ("relationships.new_partner_contact", "POST"): lambda w, own: (
+        f"/relationships/partners/{w.partner(own).id}/contacts/new"
+    ),
+    ("relationships.new_prospect_contact", "GET"): lambda w, own: (
+        f"/relationships/prospects/{w.prospect().id}/contacts/new"
+    ),
+    ("relationships.new_prospect_contact", "POST"): lambda w, own: (
+        f"/relationships/prospects/{w.prospect().id}/contacts/new"
+    ),
+    ("relationships.my_follow_ups", "GET"): lambda w, own: "/relationships/follow-ups",
+    ("relationships.follow_up_done", "POST"): lambda w, own: f"/relationships/follow-ups/{w.follow_up().id}/done",
+    ("relationships.prospects", "GET"): lambda w, own: "/relationships/prospects",
+    ("relationships.new_prospect", "GET"): lambda w, own: "/relationships/prospects/new",
+    ("relationships.new_prospect", "POST"): lambda w, own: "/relationships/prospects/new",
+    ("relationships.prospect_detail", "GET"): lambda w, own: f"/relationships/prospects/{w.prospect().id}",
+    ("relationships.advance", "POST"): lambda w, own: f"/relationships/prospects/{w.prospect().id}/stage/closed",
+    ("relationships.contacts_csv", "GET"): lambda w, own: "/relationships/contacts.csv",
+    ("relationships.follow_ups_csv", "GET"): lambda w, own: "/relationships/follow-ups.csv",
+    ("relationships.prospects_csv", "GET"): lambda w, own: "/relationships/prospects.csv",
 }
 MATRIX.update({key: (build, only(*STAFF)) for key, build in SPECIALIST_ONLY_TOOLS.items()})
 MATRIX.update(
@@ -428,6 +453,34 @@ MATRIX.update(
         ),
         ("pools.my_seats", "GET"): (lambda w, own: "/pools/my-seats", only("student")),
         ("pools.my_seats", "POST"): (lambda w, own: "/pools/my-seats", only("student")),
+        # My record (issue 16): "own" is the matrix student's link, "other" another student's.
+        ("records.mine", "GET"): (lambda w, own: "/my-record", only("student")),
+        ("records.share", "POST"): (lambda w, own: "/my-record/links", only("student")),
+        ("records.revoke", "POST"): (
+            lambda w, own: f"/my-record/links/{w.share(own)[0].id}/stop",
+            only("student", other={"student": "403"}),
+        ),
+        # Whoever holds a live link sees the record, signed in or not.
+        ("records.shared", "GET"): (lambda w, own: f"/my-record/shared/{w.share(own)[1]}", same(EVERYONE)),
+        # Community events: "own" is the own partner's event and the matrix student's sign-up.
+        ("events.sign_up", "POST"): (lambda w, own: f"/events/{w.event(own).slug}/sign-up", only(*ACTIVE_ROLES)),
+        ("events.mine", "GET"): (lambda w, own: "/events/mine", same(SIGNED_IN)),
+        ("events.cancel", "POST"): (
+            lambda w, own: f"/events/signups/{w.signup(own).id}/cancel",
+            only("student", other={"student": "403"}),
+        ),
+        ("events.signup_calendar", "GET"): (
+            lambda w, own: f"/events/signups/{w.signup(own).id}.ics",
+            only("student", other={"student": "403"}),
+        ),
+        ("events.attendance", "GET"): (
+            lambda w, own: f"/events/{w.event(own).id}/attendance",
+            only(*PARTNER_OR_STAFF, other={"partner_staff": "403"}),
+        ),
+        ("events.mark", "POST"): (
+            lambda w, own: f"/events/signups/{w.signup(own).id}/attendance/came",
+            only(*PARTNER_OR_STAFF, other={"partner_staff": "403"}),
+        ),
     }
 )
 
@@ -603,6 +656,64 @@ class World:
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=newsletter_delivery.CONFIRM_SALT).dumps(
             {"s": subscriber.id, "e": subscriber.email}
         )
+
+    def prospect(self):
+        from cpspartners.models import Prospect
+
+        if not hasattr(self, "_prospect"):
+            self._prospect = Prospect(name="Matrix prospect", kind="nonprofit")
+            db.session.add(self._prospect)
+            db.session.commit()
+        return self._prospect
+
+    def follow_up(self):
+        from cpspartners.models import Contact, FollowUp
+
+        contact = Contact(partner=self.partners[True], kind="one_on_one", held_on=self.school_today())
+        follow_up = FollowUp(contact=contact, task="Call", due_on=self.school_today(), owner=self.users["specialist"])
+        db.session.add_all([contact, follow_up])
+        db.session.commit()
+        return follow_up
+
+    def share(self, own):
+        """A live link to the matrix student's record ("own") or another student's, and its token."""
+        from cpspartners.services import records
+
+        if not hasattr(self, "_shares"):
+            self._shares = {
+                o: records.share_record(self.users["student"] if o else self.accounts[False], 30) for o in (True, False)
+            }
+        return self._shares[own]
+
+    def event(self, own):
+        if not hasattr(self, "_events"):
+            self._events = {
+                o: Opportunity(
+                    partner=self.partners[o],
+                    kind="community_event",
+                    title="Town hall",
+                    slug=f"matrix-town-hall-{int(o)}",
+                    status="published",
+                    starts_on=self.school_today() + timedelta(days=3),
+                )
+                for o in (True, False)
+            }
+            db.session.add_all(self._events.values())
+            db.session.commit()
+        return self._events[own]
+
+    def signup(self, own):
+        from cpspartners.models import EventSignup
+
+        if not hasattr(self, "_signups"):
+            students = {True: self.users["student"], False: self.accounts[False]}
+            self._signups = {
+                o: EventSignup(opportunity=self.event(o), user=students[o], state="confirmed", holds_place=True)
+                for o in (True, False)
+            }
+            db.session.add_all(self._signups.values())
+            db.session.commit()
+        return self._signups[own]
 
     def import_check(self, own):
         """A stored upload and its report: the specialist's own, or someone else's."""

@@ -3,6 +3,7 @@
 from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
 from cpspartners.models.consent import Consent, ConsentEligibility, Disclosure, PartnerDataAgreement
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
+from cpspartners.models.events import EventSignup
 from cpspartners.models.geo import CommunityArea, School
 from cpspartners.models.newsletter import Newsletter, NewsletterDelivery, NewsletterItem, NewsletterSubscriber
 from cpspartners.models.opportunity import Opportunity, OpportunityCluster, OpportunityTag, opportunity_school
@@ -10,6 +11,8 @@ from cpspartners.models.outcomes import Credential, Feedback
 from cpspartners.models.partner import Partner, Verification, VettingRecord, partner_area
 from cpspartners.models.people import User
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.models.record import RecordShare
+from cpspartners.models.relationships import Contact, FollowUp, Prospect, contact_staff
 from cpspartners.models.search import IndexOutbox
 from cpspartners.models.second_factor import RecoveryCode
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
@@ -53,4 +56,10 @@ __all__ = [
     "Disclosure",
     "PartnerDataAgreement",
     "RecoveryCode",
+    "EventSignup",
+    "RecordShare",
+    "Contact",
+    "FollowUp",
+    "Prospect",
+    "contact_staff",
 ]

@@ -56,13 +56,21 @@ def unread_count():
 def workflow_links(user):
     """The main-menu entries for the workflows this person takes part in."""
     if policy.is_student(user):
-        return [("applications.mine", _("My applications")), ("pools.my_seats", _("My seats"))]
+        return [
+            ("applications.mine", _("My applications")),
+            ("pools.my_seats", _("My seats")),
+            ("records.mine", _("My record")),
+        ]
     if policy.is_teacher(user):
         return [("visits.find", _("Find a speaker")), ("visits.mine", _("My requests"))]
     if policy.is_partner_staff(user):
         return [("applications.received", _("Applications")), ("visits.received", _("Requests"))]
     if policy.is_specialist(user):
-        return [("applications.received", _("Applications")), ("visits.flagged", _("Flagged requests"))]
+        return [
+            ("applications.received", _("Applications")),
+            ("visits.flagged", _("Flagged requests")),
+            ("relationships.my_follow_ups", _("My follow-ups")),
+        ]
     return []
 
 

@@ -319,6 +319,21 @@ def create_opportunity(user: User, partner: Partner, values: Mapping[str, Any]) 
 
 
 @transaction
+def create_partner(user: User, values: Mapping[str, Any]) -> tuple[Partner, ChangeRequest]:
+    """A new partner: saved as pending (not public) with a change request a specialist approves
+    in the review queue, like a partner proposed at registration."""
+    partner = Partner(
+        status=PARTNER_PENDING, slug="%s-%s" % (slugify(values.get("name", ""), 90), secrets.token_hex(3))
+    )
+    _apply(partner, values)
+    db.session.add(partner)
+    db.session.flush()
+    request = _submit(user, "partner", partner, values, is_new=True)
+    record(user, "created", "partner", partner.id, {"status": [None, PARTNER_PENDING]})
+    return partner, request
+
+
+@transaction
 def submit_opportunity_change(
     user: User, opp: Opportunity, values: Mapping[str, Any], seen: Seen | None = None
 ) -> ChangeRequest:

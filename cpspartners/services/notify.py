@@ -41,6 +41,10 @@ MESSAGES = {
     "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
     "message_new": _l("New message about \u201c%(title)s\u201d."),
+    "event_confirmed": _l("You have a place at \u201c%(title)s\u201d."),
+    "event_waitlisted": _l("\u201c%(title)s\u201d is full: you are on the waitlist."),
+    "event_place_opened": _l("A place opened at \u201c%(title)s\u201d: it is yours."),
+    "event_reminder": _l("Reminder: \u201c%(title)s\u201d is on %(date)s."),
     "vetting_lapsed": _l(
         "%(partner)s is no longer vetted: %(records)s. Its %(count)s published listings for students are "
         "hidden from students until the records are current."

@@ -13,7 +13,7 @@ from sqlalchemy import Row, distinct, func, select, union_all
 
 from cpspartners import policy
 from cpspartners.extensions import db
-from cpspartners.models import Application, CommunityArea, Credential, School, User
+from cpspartners.models import Application, CommunityArea, Credential, EventSignup, Opportunity, School, User
 from cpspartners.models.outcomes import CREDENTIAL_KINDS
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
@@ -47,6 +47,8 @@ class OutcomeRow:
     students_with_experience_or_credential: int
     hours: float
     credentials: dict  # kind -> count
+    # Students who attended a community event that year (marked by staff or the partner).
+    events_attended: int = 0
 
     @property
     def share(self) -> float | None:
@@ -71,7 +73,27 @@ def report(group: str, year_label: str) -> list[OutcomeRow]:
         .join(School, School.id == User.school_id)
         .where(Credential.status == "confirmed", Credential.earned_on.between(first, last))
     ).subquery()
-    anyone = union_all(select(completed.c.sid, completed.c.grp), select(confirmed.c.sid, confirmed.c.grp)).subquery()
+    attended = (
+        select(User.id.label("sid"), key.label("grp"))
+        .join(EventSignup, EventSignup.user_id == User.id)
+        .join(Opportunity, Opportunity.id == EventSignup.opportunity_id)
+        .join(School, School.id == User.school_id)
+        .where(
+            policy.accounts_with_role("student"),
+            EventSignup.attended.is_(True),
+            Opportunity.starts_on.between(first, last),
+        )
+    ).subquery()
+    anyone = union_all(
+        select(completed.c.sid, completed.c.grp),
+        select(confirmed.c.sid, confirmed.c.grp),
+        select(attended.c.sid, attended.c.grp),
+    ).subquery()
+    at_events = dict(
+        db.session.execute(select(attended.c.grp, func.count(distinct(attended.c.sid))).group_by(attended.c.grp))
+        .tuples()
+        .all()
+    )
     reached = dict(
         db.session.execute(select(completed.c.grp, func.count(distinct(completed.c.sid))).group_by(completed.c.grp))
         .tuples()
@@ -105,6 +127,7 @@ def report(group: str, year_label: str) -> list[OutcomeRow]:
                 either.get(grp, 0),
                 float(hours.get(grp, 0) or 0),
                 {kind: credentials.get(grp, {}).get(kind, 0) for kind in CREDENTIAL_KINDS},
+                at_events.get(grp, 0),
             )
         )
     return rows
@@ -145,12 +168,15 @@ def confirm_credential(
 
 
 def csv_rows(rows: Iterable[OutcomeRow]) -> tuple[list[str], list[list[Any]]]:
-    header = ["group", "enrolment", "students_reached", "students_with_experience_or_credential", "share", "hours"] + [
-        "credentials_" + kind for kind in CREDENTIAL_KINDS
-    ]
+    header = (
+        ["group", "enrolment", "students_reached", "students_with_experience_or_credential", "share", "hours"]
+        + ["credentials_" + kind for kind in CREDENTIAL_KINDS]
+        + ["events_attended"]
+    )
     body = [
         [r.label, r.enrolment, r.students_reached, r.students_with_experience_or_credential, r.share, r.hours]
         + [r.credentials[kind] for kind in CREDENTIAL_KINDS]
+        + [r.events_attended]
         for r in rows
     ]
     return header, body

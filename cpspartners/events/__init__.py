@@ -1,0 +1,1 @@
+"""Community events: sign-ups with places and a waitlist, reminders, .ics, attendance."""

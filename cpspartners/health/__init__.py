@@ -1,0 +1,1 @@
+"""cpspartners.health: liveness and readiness for a load balancer, and request ids in the logs."""

@@ -1,0 +1,1 @@
+"""My record: a student sees their experiences, hours and credentials, and shares them by a link."""

@@ -1,0 +1,1 @@
+"""The specialist's relationships: contacts with partners and prospects, follow-ups, the outreach pipeline."""
