@@ -32,6 +32,7 @@ FEATURES = (
     "relationships",
     "events",
     "health",
+    "privacy",
     "moved",
 )
 

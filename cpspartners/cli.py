@@ -414,6 +414,24 @@ def vetting_violators_command(today):
     click.echo("no listing for students is visible without a vetted partner")
 
 
+privacy_cli = AppGroup("privacy", help="Retention: delete or anonymise what passed its time (docs/privacy.md).")
+
+
+@privacy_cli.command("sweep")
+@click.option("--now", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as if it were this date (UTC).")
+def privacy_sweep_command(now):
+    """Apply the data inventory's retention periods (cron, daily)."""
+    from datetime import UTC
+
+    from cpspartners.services import privacy
+
+    done = privacy.sweep(now.replace(tzinfo=UTC) if now else None, folder=privacy.export_dir())
+    for what, count in sorted(done.items()):
+        if count:
+            click.echo(f"{what}: {count}")
+    click.echo("%d rows and files past their retention" % sum(done.values()))
+
+
 events_cli = AppGroup("events", help="Community events: sign-up reminders (for a daily cron).")
 
 
@@ -442,4 +460,5 @@ GROUPS = (
     requests_cli,
     vetting_cli,
     events_cli,
+    privacy_cli,
 )

@@ -94,6 +94,12 @@ class Defaults:
     # The largest import upload (the rest of the site keeps MAX_CONTENT_LENGTH): 100,000 rows of
     # listings with descriptions fit. Bigger files go through `flask import`.
     IMPORT_MAX_BYTES = 100 * 1024 * 1024
+    # Copies of a student's records sent in answer to a request, kept as proof for
+    # PRIVACY_EXPORT_KEEP_DAYS (default: instance/privacy-exports); erasing the student removes them.
+    PRIVACY_EXPORT_DIR = ""
+    PRIVACY_EXPORT_KEEP_DAYS = 45
+    # How long a parent's emailed link to a student's copy works, in seconds.
+    FAMILY_LINK_MAX_AGE = 7 * 24 * 3600
     # Uploads larger than this (about 2,500 rows) are checked in the background, not in the upload
     # request: the dry run of 100,000 rows takes tens of seconds (docs/benchmarks.md, Imports).
     IMPORT_CHECK_INLINE_BYTES = 1024 * 1024

@@ -133,6 +133,34 @@ def can_view_user(user: Person, target: User) -> bool:
     return is_admin(user) or (is_specialist(user) and target.role in WAIT_FOR_APPROVAL)
 
 
+# --- Privacy rights (issue 15; docs/privacy.md) -----------------------------------------------
+
+
+def can_use_own_privacy(user: MaybePerson) -> bool:
+    """A student sees, copies, corrects and deletes their own records (an account in good standing)."""
+    return _holds(user, "student")
+
+
+def can_handle_rights_requests(user: MaybePerson) -> bool:
+    """Specialists answer access and correction requests and confirm family links."""
+    return _holds(user, *STAFF) and bool(getattr(user, "is_approved", False))
+
+
+def can_confirm_family_links(user: MaybePerson) -> bool:
+    """A specialist confirms a parent against the school's records before the parent sees anything."""
+    return can_handle_rights_requests(user)
+
+
+def can_erase_students(user: MaybePerson) -> bool:
+    """The district's privacy officer (an admin) carries out deletion requests."""
+    return _holds(user, "admin") and bool(getattr(user, "is_approved", False))
+
+
+def can_manage_incidents(user: MaybePerson) -> bool:
+    """The privacy officer (an admin) records incidents and drafts the notices."""
+    return can_erase_students(user)
+
+
 def home_endpoint(user: Person) -> str:
     """Where the header's "my area" link goes for this person."""
     if is_admin(user):

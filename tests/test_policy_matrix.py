@@ -484,6 +484,45 @@ MATRIX.update(
     }
 )
 
+# Privacy (issue 15): the notice and inventory are public; a student's own records; a parent's
+# emailed link; the specialists' request queue; the privacy officer's incidents and erasure.
+MATRIX.update(
+    {
+        ("privacy.notice", "GET"): (lambda w, own: "/privacy", same(EVERYONE)),
+        ("privacy.data", "GET"): (lambda w, own: "/privacy/data", same(EVERYONE)),
+        ("privacy.mine", "GET"): (lambda w, own: "/privacy/mine", only("student")),
+        ("privacy.copy_html", "GET"): (lambda w, own: "/privacy/mine/copy", only("student")),
+        ("privacy.copy_json", "GET"): (lambda w, own: "/privacy/mine/copy.json", only("student")),
+        ("privacy.ask_correction", "POST"): (lambda w, own: "/privacy/mine/corrections", only("student")),
+        ("privacy.add_family", "POST"): (lambda w, own: "/privacy/mine/family", only("student")),
+        ("privacy.close", "GET"): (lambda w, own: "/privacy/mine/close", only("student")),
+        # Without the box ticked the form comes back (400): the cell is allowed, nothing is erased.
+        ("privacy.close", "POST"): (lambda w, own: "/privacy/mine/close", only("student")),
+        ("privacy.family_request", "GET"): (lambda w, own: "/privacy/family", same(EVERYONE)),
+        ("privacy.family_request", "POST"): (lambda w, own: "/privacy/family", same(EVERYONE)),
+        # Whoever holds the emailed link reads the copy (the signed link is the credential).
+        ("privacy.family_copy", "GET"): (lambda w, own: f"/privacy/family/{w.family_token()}", same(EVERYONE)),
+        ("privacy.family_copy_json", "GET"): (
+            lambda w, own: f"/privacy/family/{w.family_token()}.json",
+            same(EVERYONE),
+        ),
+        ("privacy.requests_list", "GET"): (lambda w, own: "/privacy/requests", only(*STAFF)),
+        ("privacy.request_step", "POST"): (
+            lambda w, own: f"/privacy/requests/{w.rights_request().id}/decide",
+            only(*STAFF),
+        ),
+        ("privacy.confirm_link", "POST"): (
+            lambda w, own: f"/privacy/family-links/{w.family_link().id}/confirm",
+            only(*STAFF),
+        ),
+        ("privacy.incidents", "GET"): (lambda w, own: "/privacy/incidents", only("admin")),
+        ("privacy.incidents", "POST"): (lambda w, own: "/privacy/incidents", only("admin")),
+        ("privacy.incident", "GET"): (lambda w, own: f"/privacy/incidents/{w.incident().id}", only("admin")),
+        # A fresh student each cell: the admin's cell really erases one.
+        ("privacy.erase", "POST"): (lambda w, own: f"/privacy/erase/{w.throwaway_student().id}", only("admin")),
+    }
+)
+
 
 class World:
     """Two partners with an opportunity, a change request and a vetting record each, and one
@@ -656,6 +695,52 @@ class World:
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=newsletter_delivery.CONFIRM_SALT).dumps(
             {"s": subscriber.id, "e": subscriber.email}
         )
+
+    def rights_request(self):
+        from cpspartners.services import privacy
+
+        return privacy.open_request(self.accounts[False], "correction", field="name", value="Ana")
+
+    def family_link(self):
+        from cpspartners.models import FamilyLink
+
+        link = FamilyLink(student_id=self.accounts[False].id, parent_email=f"p{FamilyLink.query.count()}@example.org")
+        db.session.add(link)
+        db.session.commit()
+        return link
+
+    def family_token(self):
+        from flask import current_app
+        from itsdangerous import URLSafeTimedSerializer
+
+        from cpspartners.privacy.views import FAMILY_SALT
+
+        link = self.family_link()
+        link.state = "confirmed"
+        db.session.commit()
+        return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FAMILY_SALT).dumps({"l": link.id})
+
+    def incident(self):
+        from datetime import UTC, datetime
+
+        from cpspartners.models import Incident
+
+        if not hasattr(self, "_incident"):
+            now = datetime.now(UTC)
+            self._incident = Incident(
+                title="Drill", discovered_at=now, window_start=now, window_end=now, parent_notice_due=now
+            )
+            db.session.add(self._incident)
+            db.session.commit()
+        return self._incident
+
+    def throwaway_student(self):
+        student = User(
+            email=f"gone{User.query.count()}@matrix.example", role="student", school_id=self.school.id, grade=8
+        )
+        db.session.add(student)
+        db.session.commit()
+        return student
 
     def prospect(self):
         from cpspartners.models import Prospect

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import cpspartners.consent.export_sections  # noqa: F401  (adds the disclosure log to the copy)
 from cpspartners import policy
 from cpspartners.consent.forms import AgreementForm, EligibilityForm, GiveConsentForm, PaperConsentForm
 from cpspartners.extensions import db

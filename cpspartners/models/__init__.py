@@ -11,6 +11,13 @@ from cpspartners.models.outcomes import Credential, Feedback
 from cpspartners.models.partner import Partner, Verification, VettingRecord, partner_area
 from cpspartners.models.people import User
 from cpspartners.models.pools import SeatAllocation, SeatAssignment, SeatPool, SeatWaitlistEntry
+from cpspartners.models.privacy import (
+    AnonymisedOutcome,
+    DeletionCertificate,
+    FamilyLink,
+    Incident,
+    RightsRequest,
+)
 from cpspartners.models.record import RecordShare
 from cpspartners.models.relationships import Contact, FollowUp, Prospect, contact_staff
 from cpspartners.models.search import IndexOutbox
@@ -56,6 +63,11 @@ __all__ = [
     "Disclosure",
     "PartnerDataAgreement",
     "RecoveryCode",
+    "AnonymisedOutcome",
+    "DeletionCertificate",
+    "FamilyLink",
+    "Incident",
+    "RightsRequest",
     "EventSignup",
     "RecordShare",
     "Contact",

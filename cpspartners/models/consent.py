@@ -125,9 +125,11 @@ event.listen(Disclosure, "before_delete", _refuse)
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_changes(state):
-    """``session.execute(update(Disclosure)...)`` / ``delete(...)`` skip the mapper events above."""
+    """``session.execute(update(Disclosure)...)`` / ``delete(Disclosure)`` skip the mapper events
+    above. A statement on the bare table (Core) is the erasure of a student's records
+    (``services.privacy.erase_student``, ``services.consent.erase_disclosures_of``): FERPA keeps
+    the log as long as the record it describes, and no longer."""
     if not (state.is_update or state.is_delete):
         return
-    table = getattr(state.statement, "table", None)
-    if table is not None and getattr(table, "name", None) == Disclosure.__tablename__:
+    if any(mapper.class_ is Disclosure for mapper in state.all_mappers):
         _refuse()

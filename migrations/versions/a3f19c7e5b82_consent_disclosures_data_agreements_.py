@@ -4,7 +4,7 @@ New tables only, and three nullable columns on user: staff enrol a second factor
 next sign-in.
 
 Revision ID: a3f19c7e5b82
-Revises: 4eca0af524cd
+Revises: dc5639a1fee5
 Create Date: 2026-12-02 04:21:52.772409
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3f19c7e5b82'
-down_revision = '4eca0af524cd'
+down_revision = 'dc5639a1fee5'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Privacy of minors: the data inventory, the rights of families and students, incidents."""
