@@ -101,3 +101,37 @@ def test_a_partner_account_cannot_read_more_than_its_hourly_share(app, people, m
     staff = sign_in_as(app.test_client(), people["staff"])
     codes = [staff.get(f"/applications/{application.id}").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+EXTERNAL = re.compile(r'<(script|iframe|img|link|embed|object)\b[^>]*(?:src|href)="(?:https?:)?//', re.I)
+
+
+def test_no_page_loads_anything_from_another_site(app, people, make_opportunity):
+    """S4: no third-party script, pixel, frame or font on any page a student, partner or visitor sees."""
+    opp = make_opportunity(partner=people["partner"])
+    visitor = app.test_client()
+    student = sign_in_as(app.test_client(), people["student"])
+    staff = sign_in_as(app.test_client(), people["staff"])
+    for client, path in (
+        (visitor, "/"),
+        (visitor, f"/opportunities/{opp.slug}"),
+        (visitor, "/account/register"),
+        (student, "/applications/mine"),
+        (student, "/account"),
+        (staff, "/applications/received"),
+    ):
+        html = client.get(path).get_data(as_text=True)
+        assert not EXTERNAL.search(html), (path, EXTERNAL.search(html))
+    assert "script-src 'self'" in visitor.get("/").headers["Content-Security-Policy"]
+
+
+def test_student_registration_has_no_click_wrap_and_student_pages_no_outside_sign_up(app, people, make_opportunity):
+    """S13: no third-party terms to accept, no partner's own sign-up form or link for students."""
+    html = app.test_client().get("/account/register").get_data(as_text=True)
+    assert not re.search(r'type="checkbox"[^>]*name="(terms|agree|tos)', html)
+    opp = make_opportunity(partner=people["partner"])
+    student = sign_in_as(app.test_client(), people["student"])
+    for path in ("/applications/mine", f"/opportunities/{opp.slug}", "/for-you"):
+        page = student.get(path).get_data(as_text=True)
+        forms = re.findall(r'<form[^>]*action="([^"]*)"', page)
+        assert all(not action.startswith(("http:", "https:", "//")) for action in forms), (path, forms)
