@@ -207,3 +207,17 @@ def test_no_bulk_export_route_for_partners(app):
         if r.rule.startswith("/applications") and (r.rule.endswith(".csv") or "export" in r.rule)
     ]
     assert bulk == []
+
+
+def test_erasing_the_student_takes_consents_marks_and_the_disclosure_log_with_it(app, people, applied):
+    """The log lives as long as the record it describes (99.32), and goes with it (S9)."""
+    from cpspartners.models import ConsentEligibility
+    from cpspartners.services import privacy
+
+    consent_on_record(people["student"], people["partner"])
+    consent.mark_eligible(people["specialist"], people["student"], "age_18")
+    consent.log_disclosure(people["staff"], [applied], "viewed")
+    student_id = people["student"].id
+    privacy.erase_student(people["student"], "closed")
+    for model in (Consent, ConsentEligibility, Disclosure):
+        assert db.session.scalars(select(model).where(model.student_id == student_id)).all() == [], model
