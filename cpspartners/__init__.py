@@ -28,6 +28,7 @@ FEATURES = (
     "calendars",
     "admin",
     "consent",
+    "hsds",
     "records",
     "relationships",
     "events",

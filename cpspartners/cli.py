@@ -88,7 +88,9 @@ def create_admin_command(email, name, password):
     click.echo(f"Admin account {user.email} created.")
 
 
-import_cli = AppGroup("import", help="Import partners or opportunities from a CSV file (Google Sheets export).")
+import_cli = AppGroup(
+    "import", help="Import partners or opportunities from a CSV file (Google Sheets export), or an HSDS directory."
+)
 
 
 def _import(what, raw, dry_run, show, filename=""):
@@ -142,6 +144,47 @@ def import_opportunities_command(path, dry_run, show):
 def import_command(what, path, commit, show):
     """The older spelling: a dry run unless --commit (``flask import partners|opportunities`` writes unless --dry-run)."""
     _import(what, path.read(), not commit, show, path.name)
+
+
+@import_cli.command("hsds")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="Only show what would happen; write nothing.")
+@click.option("--as", "actor_email", help="The partnership specialist the change requests come from.")
+@click.option("--show", type=int, default=20, show_default=True, help="How many records to list.")
+def import_hsds_command(path, dry_run, actor_email, show):
+    """Bring in an HSDS 3.0 directory (a JSON package or a folder of CSV tables) as change requests for review."""
+    from sqlalchemy import func, select
+
+    from cpspartners.extensions import db
+    from cpspartners.hsds import incoming
+    from cpspartners.models import User
+    from cpspartners.services import ServiceError, hsds_imports
+
+    try:
+        package = incoming.read(path)
+    except (incoming.PackageError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    report = hsds_imports.plan(package)
+    click.echo(hsds_imports.summary(report))
+    listed = [row for row in report.rows if row.action != "unchanged"][:show]
+    for row in listed:
+        why = "; ".join(row.reasons or row.notes or sorted(row.changes))
+        click.echo("  %s %s %s (%s): %s" % (row.action, row.entity, row.publisher_id, row.name, why))
+    if not report.ok:
+        raise click.ClickException("Nothing was written: fix the rejected records and run it again.")
+    if dry_run:
+        click.echo("Dry run: nothing written.")
+        return
+    if not actor_email:
+        raise click.ClickException("Name the specialist the change requests come from: --as EMAIL.")
+    actor = db.session.scalar(select(User).where(func.lower(User.email) == actor_email.strip().lower()))
+    if actor is None:
+        raise click.ClickException("No account with the email %s." % actor_email)
+    try:
+        done = hsds_imports.apply(actor, package)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Written for review: " + hsds_imports.summary(done))
 
 
 def _echo_plan(planned, show):

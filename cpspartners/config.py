@@ -58,6 +58,11 @@ class Defaults:
     # a line, for a log collector. gunicorn's access log carries the same request id.
     LOG_FORMAT = "text"
     CLAIM_LIMIT = "10 per minute;30 per hour"  # seat claim codes tried, per student account
+    # The open data API (/api/hsds), per address: generous for a harvester, a brake on a runaway loop.
+    HSDS_LIMIT = "300 per minute"
+    # How long /api/hsds/services may reuse the public listing ids it read (writes in the same
+    # process are seen at once; rows are re-read against the rule as each page is loaded).
+    HSDS_LIST_SECONDS = 30
     # Signed links in emails (itsdangerous, signed with SECRET_KEY), lifetimes in seconds.
     RESET_LINK_MAX_AGE = 3600
     CONFIRM_LINK_MAX_AGE = 7 * 24 * 3600

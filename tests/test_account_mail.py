@@ -20,8 +20,11 @@ RQ_TEST_REDIS = os.environ.get("CPSPARTNERS_TEST_RQ_REDIS_URL", "redis://127.0.0
 
 
 def answer(response):
-    """What a visitor can see of a response, apart from the cookies (session, CSRF token)."""
-    headers = sorted((name, value) for name, value in response.headers.items() if name.lower() != "set-cookie")
+    """What a visitor can see of a response, apart from the cookies (session, CSRF token) and the
+    request id (new for every request, whoever asks: it tells nothing about the address)."""
+    headers = sorted(
+        (name, value) for name, value in response.headers.items() if name.lower() not in ("set-cookie", "x-request-id")
+    )
     return response.status_code, headers, response.get_data()
 
 

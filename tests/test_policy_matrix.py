@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from cpspartners.accounts.auth import make_confirm_token, make_reset_token
 from cpspartners.extensions import db
+from cpspartners.hsds import ids as hsds_ids
+from cpspartners.hsds import vocabulary as hsds_vocabulary
 from cpspartners.models import (
     Application,
     ChangeRequest,
@@ -75,6 +77,37 @@ MATRIX = {
     ("directory.set_language", "GET"): (lambda w, own: "/language/es?next=/", same(EVERYONE)),
     ("search.results", "GET"): (lambda w, own: "/search?q=robotics&kind=workshop", same(EVERYONE)),
     ("search.suggest", "GET"): (lambda w, own: "/search/suggest?q=rob", same(EVERYONE)),
+    ("hsds.root", "GET"): (lambda w, own: "/api/hsds/", same(EVERYONE)),
+    ("hsds.openapi_document", "GET"): (lambda w, own: "/api/hsds/openapi.json", same(EVERYONE)),
+    ("hsds.schema", "GET"): (lambda w, own: "/api/hsds/schemas/compiled/service_list.json", same(EVERYONE)),
+    ("hsds.guide", "GET"): (lambda w, own: "/api/hsds/guide", same(EVERYONE)),
+    ("hsds.services", "GET"): (lambda w, own: "/api/hsds/services", same(EVERYONE)),
+    ("hsds.service_detail", "GET"): (
+        lambda w, own: "/api/hsds/services/" + hsds_ids.service(w.opp(own).slug),
+        same(EVERYONE),
+    ),
+    ("hsds.organizations", "GET"): (lambda w, own: "/api/hsds/organizations", same(EVERYONE)),
+    ("hsds.organization_detail", "GET"): (
+        lambda w, own: "/api/hsds/organizations/" + hsds_ids.organization(w.partner(own).slug),
+        same(EVERYONE),
+    ),
+    ("hsds.service_at_locations", "GET"): (lambda w, own: "/api/hsds/service_at_locations", same(EVERYONE)),
+    # The world's listings have no place or school, so no service at a location: a 404 for
+    # everyone alike (tests/test_hsds.py fetches real ones).
+    ("hsds.service_at_location_detail", "GET"): (
+        lambda w, own: "/api/hsds/service_at_locations/" + hsds_ids.service_at_location(w.opp(own).slug, "x"),
+        same(dict.fromkeys(EVERYONE, "404")),
+    ),
+    ("hsds.taxonomies", "GET"): (lambda w, own: "/api/hsds/taxonomies", same(EVERYONE)),
+    ("hsds.taxonomy_detail", "GET"): (
+        lambda w, own: "/api/hsds/taxonomies/" + hsds_vocabulary.TAXONOMIES[0].id,
+        same(EVERYONE),
+    ),
+    ("hsds.taxonomy_terms", "GET"): (lambda w, own: "/api/hsds/taxonomy_terms", same(EVERYONE)),
+    ("hsds.taxonomy_term_detail", "GET"): (
+        lambda w, own: "/api/hsds/taxonomy_terms/" + hsds_vocabulary.TAXONOMIES[0].terms[0].id,
+        same(EVERYONE),
+    ),
     ("calendars.school_calendar", "GET"): (lambda w, own: f"/calendar/schools/{w.school.id}.ics", same(EVERYONE)),
     ("recommendations.recommendations", "GET"): (lambda w, own: "/for-you", only(*SEEKERS)),
     ("recommendations.profile", "GET"): (lambda w, own: "/for-you/profile", only(*SEEKERS)),
