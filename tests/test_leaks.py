@@ -26,8 +26,14 @@ def test_signed_in_pages_are_not_cached_and_public_ones_are_not_forced(app, peop
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
 
 
+# Addresses whose ``name`` is a file's, not a person's: the HSDS schema files.
+NOT_A_PERSON = {"/api/hsds/schemas/<path:name>"}
+
+
 def test_no_route_takes_an_email_or_a_name_in_its_address(app):
     for rule in app.url_map.iter_rules():
+        if rule.rule in NOT_A_PERSON:
+            continue
         assert not {"email", "name", "first_name"} & set(rule.arguments), rule.rule
 
 
