@@ -28,6 +28,7 @@ FEATURES = (
     "calendars",
     "admin",
     "licences",
+    "consent",
     "hsds",
     "records",
     "relationships",
@@ -114,6 +115,7 @@ def register_extensions(app):
     """Bind the extensions, then the app's own set-up: i18n, templates, auth, security, search."""
     from cpspartners import models  # noqa: F401  (models must be imported before migrations look)
     from cpspartners.accounts.auth import init_auth
+    from cpspartners.accounts.sessions import init_sessions
     from cpspartners.caching import init_caching
     from cpspartners.health.requests import init_app as init_request_ids
     from cpspartners.i18n import init_i18n
@@ -128,6 +130,7 @@ def register_extensions(app):
     init_i18n(app, babel)
     init_templating(app)
     init_auth(app)
+    init_sessions(app)
     init_security(app)
     init_caching(app)
     init_search(app)

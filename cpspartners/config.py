@@ -30,6 +30,19 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    # Session timeouts in seconds (ASVS 7.3.1, 7.3.2; docs/consent-and-sessions.md). Past the
+    # inactivity limit, or the absolute one after signing in, the server signs the person out.
+    # The page warns SESSION_WARNING_SECONDS before the inactivity limit and offers to stay
+    # signed in with one key press (WCAG 2.2.1 asks for at least 20 seconds).
+    SESSION_IDLE_TIMEOUT = 30 * 60
+    SESSION_ABSOLUTE_TIMEOUT = 12 * 3600
+    SESSION_WARNING_SECONDS = 120
+    # How many applications one partner account may open or download per hour (ASVS X8).
+    PARTNER_APPLICATION_LIMIT = "120 per hour"
+    # Specialists' downloads of what students wrote (survey comments): per account.
+    STAFF_EXPORT_LIMIT = "10 per hour"
+    # Second-factor attempts per signed-in account.
+    SECOND_FACTOR_LIMIT = "5 per minute;20 per hour"
     # Rate limits (Flask-Limiter syntax). Storage: memory unless CPSPARTNERS_RATELIMIT_STORAGE_URI is set.
     # Memory counts in each process alone: with more than one worker it must be shared (Redis).
     RATELIMIT_STORAGE_URI = "memory://"

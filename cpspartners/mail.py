@@ -36,8 +36,12 @@ def send_email(to, template, language="en", **context):
     message.set_content(body)
     message["Content-Language"] = language  # after set_content, which drops Content-* headers
     if not config.get("MAIL_SERVER"):
-        # A warning, so it shows under `make run` too (Flask logs info only in debug).
-        current_app.logger.warning("Email not sent (no MAIL_SERVER configured):\n%s", message)
+        # Logs carry no addresses and no bodies (they hold names and links): the subject only, as a
+        # warning so it shows under `make run`; the message itself goes to the development outbox
+        # (/dev/outbox, when DEV_OUTBOX is on) and, in debug, to the debug log.
+        if current_app.debug:
+            current_app.logger.debug("Email not sent (no MAIL_SERVER configured):\n%s", message.get_content())
+        current_app.logger.warning("Email not sent (no MAIL_SERVER configured): %r", subject)
         keep_in_dev_outbox(message)
         return message
     try:
@@ -45,7 +49,7 @@ def send_email(to, template, language="en", **context):
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
         # The person's action already succeeded; a mail outage must not turn it into a 500.
-        current_app.logger.exception("Could not send email %r to %s", subject, to)
+        current_app.logger.exception("Could not send email %r", subject)
     return message
 
 
@@ -110,9 +114,7 @@ def build_message(to, subject, text, html=None, language="en", headers=None):
 def _log_batch(messages, on_result):
     """With no mail server, each message is logged and counts as accepted."""
     for message in messages:
-        current_app.logger.warning(
-            "Email not sent (no MAIL_SERVER configured): %s to %s", message["Subject"], message["To"]
-        )
+        current_app.logger.warning("Email not sent (no MAIL_SERVER configured): %r", message["Subject"])
         keep_in_dev_outbox(message)
         if on_result:
             on_result(message, True)
@@ -126,7 +128,7 @@ def _send_one(smtp, message):
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
         if smtp.sock is None:  # a 421 answer: the server closed the connection, not this address's fault
             raise
-        current_app.logger.exception("Refused: %r to %s", message["Subject"], message["To"])
+        current_app.logger.exception("Refused: %r", message["Subject"])
         return False
     return True
 

@@ -14,6 +14,7 @@ recipients follow the same rules.
 """
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import ParamSpec, TypeAlias, TypeVar
 
@@ -289,6 +290,55 @@ def application_side(user: MaybePerson, application: Application) -> str | None:
 def can_see_application(user: MaybePerson, application: Application) -> bool:
     """Either side of an application may open it."""
     return application_side(user, application) is not None
+
+
+def can_see_application_details(user: MaybePerson, application: Application, today: date | None = None) -> bool:
+    """THE rule for disclosing an application (FERPA 99.30, SOPPA 85/26(2)): the student's
+    first name, grade, school, answer and messages. The student sees their own; district staff
+    (specialists, admins) are school officials; a partner's staff see them only while an
+    accepted consent is on record and the partner's data agreement is in force
+    (``consent.rules.disclosure_basis``). Pages, downloads, notifications and text shown to
+    partners all ask this; revoking consent takes effect on the partner's next request."""
+    from cpspartners.consent import rules
+
+    side = application_side(user, application)
+    if side is None:
+        return False
+    if side == "student" or is_specialist_account(user):
+        return True
+    return rules.disclosure_basis(application.student_id, application.opportunity.partner_id, today) is not None
+
+
+def is_applicant(user: MaybePerson, application: Application) -> bool:
+    """The student whose application it is (and a parent at their side, on their account):
+    they give and revoke consent on the application's page."""
+    return application_side(user, application) == "student"
+
+
+def can_revoke_consent(user: MaybePerson, application: Application) -> bool:
+    """The applicant, or district staff acting on a family's request."""
+    return is_applicant(user, application) or is_specialist_account(user)
+
+
+def can_manage_consent_records(user: Person) -> bool:
+    """Specialists record data agreements, paper consent forms and the school's eligibility mark."""
+    return is_specialist(user)
+
+
+def needs_second_factor(user: MaybePerson) -> bool:
+    """Accounts that reach applicants or every record sign in with a second factor (ASVS 6.3.2):
+    specialists, admins, and partner staff in good standing (they read applications)."""
+    return is_specialist_account(user) or is_partner_account(user)
+
+
+def can_end_sessions(user: Person, target: User) -> bool:
+    """Admins sign any account out everywhere (ASVS 7.4.5)."""
+    return is_admin(user) and can_view_user(user, target)
+
+
+def can_export_student_data(user: Person) -> bool:
+    """Staff downloads that hold what students wrote: specialists only, scoped, audited, limited."""
+    return is_specialist(user)
 
 
 def visit_side(user: MaybePerson, req: VisitRequest) -> str | None:

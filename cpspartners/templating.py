@@ -196,6 +196,7 @@ def init_templating(app):
         format_decimal=format_decimal,
         format_datetime=format_datetime,
         home_endpoint=policy.home_endpoint,
+        needs_second_factor=policy.needs_second_factor,
         can_use_own_privacy=policy.can_use_own_privacy,
         status_label=status_label,
         review_status_label=review_status_label,

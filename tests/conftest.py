@@ -272,11 +272,77 @@ def make_user(app, curie, make_partner):
     return make
 
 
+def consent_on_record(student, partner, given_by="parent"):
+    """What a partner needs before its staff see a student's applications: a data agreement in
+    force and a parent's consent (``policy.can_see_application_details``)."""
+    from cpspartners.models import Consent, PartnerDataAgreement
+
+    today = date.today()
+    if not db.session.scalar(db.select(PartnerDataAgreement.id).where(PartnerDataAgreement.partner_id == partner.id)):
+        db.session.add(
+            PartnerDataAgreement(
+                partner_id=partner.id,
+                version="IL-NDPA 1.0",
+                signer_name="Director",
+                signed_on=today - timedelta(days=10),
+                expires_on=today + timedelta(days=355),
+            )
+        )
+    consent = Consent(
+        student_id=student.id,
+        partner_id=partner.id,
+        purpose="test",
+        given_by=given_by,
+        signer_name="Parent of %d" % student.id,
+        method="paper",
+    )
+    db.session.add(consent)
+    db.session.commit()
+    return consent
+
+
+@pytest.fixture
+def consent_for_people(request):
+    """For test files written before consent was asked: when a test uses ``people``, every
+    student there has a parent's consent on record for both partners, with data agreements, so
+    the partners see their applications as before. Used with ``pytest.mark.usefixtures``."""
+    if "people" not in request.fixturenames:
+        return
+    people = request.getfixturevalue("people")
+    for key in ("student", "student2", "student3", "young"):
+        for partner in (people["partner"], people["other_partner"]):
+            consent_on_record(people[key], partner)
+
+
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the second factor test staff accounts enrol
+
+
+def enrol_second_factor(user, secret=TEST_TOTP_SECRET):
+    """Give a staff account its TOTP secret, as enrolling does (``services.two_factor.enrol``)."""
+    from cpspartners.models._base import utcnow
+
+    if not user.totp_secret:
+        user.totp_secret = secret
+        user.totp_enrolled_at = utcnow()
+        db.session.commit()
+    return user
+
+
 def sign_in_as(client, user):
-    """Put ``user`` in the client's session (what a successful sign-in does)."""
+    """Put ``user`` in the client's session (what a successful sign-in does): for accounts that
+    need a second factor, an enrolled TOTP secret and the second step passed, as the two steps
+    of the sign-in form leave it (``accounts.sessions``)."""
+    from cpspartners import policy
+    from cpspartners.accounts import sessions
+
+    second_factor = policy.needs_second_factor(user)
+    if second_factor:
+        enrol_second_factor(user)
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()  # "id:session_version", as login_user stores it
         session["_fresh"] = True
+        if second_factor:
+            session[sessions.SECOND_FACTOR_KEY] = user.get_id()
     return client
 
 

@@ -13,7 +13,7 @@ from cpspartners.models import Notification, Opportunity, User
 from cpspartners.services import applications, visit_requests
 from cpspartners.services.errors import NotAllowed, RuleBroken
 from cpspartners.services.notify import text
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, consent_on_record
 
 TODAY = date.today()
 
@@ -30,6 +30,7 @@ def notes_for(user):
 
 
 def test_apply_takes_a_seat_and_tells_the_partner(people, program):
+    consent_on_record(people["student"], program.partner)  # so the partner may be told grade and school
     application = applications.apply(people["student"], program, "I love robots")
     assert application.state == "submitted" and application.holds_seat
     assert program.seats_taken == 1

@@ -20,6 +20,9 @@ from cpspartners.services import applications, visit_requests
 from cpspartners.visits import finder
 from tests.conftest import post, sign_in_as
 
+# Consent is on record for the people fixture's students (tests/test_consent.py tests without it).
+pytestmark = pytest.mark.usefixtures("consent_for_people")
+
 TODAY = date.today()
 
 

@@ -16,7 +16,7 @@ from cpspartners.extensions import db
 from cpspartners.models import Application, AuditEntry, Notification, Opportunity, User, VisitRequest
 from cpspartners.services import accounts, applications, feedback, messages, outbox, visit_requests
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
-from tests.conftest import TEST_PASSWORD, csrf_token, post, sign_in_as
+from tests.conftest import TEST_PASSWORD, consent_on_record, csrf_token, post, sign_in_as
 
 RATINGS = dict.fromkeys(("relevance", "engagement", "organization", "recommend"), 3)
 
@@ -124,7 +124,8 @@ def test_only_approved_active_staff_are_told_of_student_activity(crew, make_user
     visit_requests.create(world["teacher"], world["partner"], "Drones", 9, 25, [date.today() + timedelta(days=20)])
     messages.post(world["teacher"], visit, "Bus at nine")
     assert {who: notified(person) for who, person in staff.items()} == {"approved": 4, "pending": 0, "deactivated": 0}
-    assert notified(staff["approved"], "application_new") == 1 and notified(staff["approved"], "request_new") == 1
+    # No consent is on record yet: the partner is told of the application without its details.
+    assert notified(staff["approved"], "application_waiting") == 1 and notified(staff["approved"], "request_new") == 1
 
 
 def test_revoked_teacher_is_told_nothing_and_sees_no_requests(crew, make_user):
@@ -367,6 +368,7 @@ def test_the_districts_messages_are_labelled_as_the_district(app, crew, make_use
     world, (staff, visit) = crew
     application, student, teacher = world["application"], world["student"], world["teacher"]
     specialist = make_user("specialist")
+    consent_on_record(student, world["partner"])  # the partner writes only once consent is on record
     messages.post(specialist, application, "The district checked your application.")
     messages.post(staff["approved"], application, "Welcome aboard.")
     messages.post(specialist, visit, "Bus passes are arranged.")

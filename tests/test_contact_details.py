@@ -15,6 +15,9 @@ from cpspartners.screening import MASK
 from cpspartners.services import applications
 from tests.conftest import post, sign_in_as
 
+# Consent is on record for the people fixture's students (tests/test_consent.py tests without it).
+pytestmark = pytest.mark.usefixtures("consent_for_people")
+
 TODAY = date.today()
 EMAIL, PHONE = "ana.reyes2009@gmail.com", "312 555 0199"
 ANSWER = f"I love robots. Write to {EMAIL} or call {PHONE}."

@@ -259,6 +259,44 @@ MATRIX = {
         only(*STAFF, other={"specialist": "403"}),
     ),
     ("admin.set_role", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/role", only("admin")),
+    ("admin.end_sessions", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/end-sessions", only("admin")),
+    # Second factor and sessions: every signed-in account may reach these pages (they send
+    # those who need no second step on); new recovery codes are for those who have one.
+    ("accounts.two_factor", "GET"): (lambda w, own: "/account/two-factor", same(SIGNED_IN)),
+    ("accounts.two_factor", "POST"): (lambda w, own: "/account/two-factor", same(SIGNED_IN)),
+    ("accounts.two_factor_enrol", "GET"): (lambda w, own: "/account/two-factor/enrol", same(SIGNED_IN)),
+    ("accounts.two_factor_enrol", "POST"): (lambda w, own: "/account/two-factor/enrol", same(SIGNED_IN)),
+    ("accounts.new_recovery_codes", "POST"): (
+        lambda w, own: "/account/two-factor/recovery-codes",
+        only(*PARTNER_OR_STAFF),
+    ),
+    ("accounts.session_ping", "POST"): (lambda w, own: "/account/session", same(SIGNED_IN)),
+    # The warning script's question: JSON, a 401 for those not signed in (never a redirect).
+    ("accounts.session_status", "GET"): (
+        lambda w, own: "/account/session",
+        same({role: "401" if role in SIGNED_OUT else "ok" for role in ROLES}),
+    ),
+    # Consent: the applicant gives it on their application; they or district staff revoke it;
+    # district staff record paper forms, the eligibility mark and partners' data agreements.
+    ("consent.give", "POST"): (
+        lambda w, own: f"/consent/applications/{w.application(own).id}/give",
+        only("student", other={"student": "403"}),
+    ),
+    ("consent.revoke", "POST"): (
+        lambda w, own: f"/consent/applications/{w.application(own).id}/revoke",
+        only("student", *STAFF, other={"student": "403"}),
+    ),
+    ("consent.paper", "POST"): (lambda w, own: f"/consent/applications/{w.application(own).id}/paper", only(*STAFF)),
+    ("consent.mark_eligible", "POST"): (
+        lambda w, own: f"/consent/applications/{w.application(own).id}/eligible",
+        only(*STAFF),
+    ),
+    ("consent.unmark_eligible", "POST"): (
+        lambda w, own: f"/consent/applications/{w.application(own).id}/not-eligible",
+        only(*STAFF),
+    ),
+    ("consent.agreements", "GET"): (lambda w, own: f"/consent/partners/{w.partner(own).id}/agreements", only(*STAFF)),
+    ("consent.agreements", "POST"): (lambda w, own: f"/consent/partners/{w.partner(own).id}/agreements", only(*STAFF)),
     # Applications: "own" = the matrix student's application to the own partner's listing;
     # "other" = another student's application to the other partner's listing.
     ("applications.apply", "POST"): (lambda w, own: f"/applications/apply/{w.opp(own).slug}", only("student")),
@@ -272,6 +310,9 @@ MATRIX = {
         lambda w, own: f"/applications/{w.application(own).id}",
         only("student", *PARTNER_OR_STAFF, other={"student": "403", "partner_staff": "403"}),
     ),
+    # The matrix world has no consent on record: the partner's own staff are refused the file
+    # (tests/test_consent.py shows the download once consent and an agreement are there).
+    ("applications.download", "GET"): (lambda w, own: f"/applications/{w.application(own).id}/download", only(*STAFF)),
     ("applications.send_message", "POST"): (
         lambda w, own: f"/applications/{w.application(own).id}/messages",
         only("student", *PARTNER_OR_STAFF, other={"student": "403", "partner_staff": "403"}),

@@ -14,7 +14,7 @@ LAW = os.environ.get("CPSPARTNERS_LAW_TABLE", LAW if os.path.exists(LAW) else "/
 DOC = os.path.join(ROOT, "docs", "privacy.md")
 ROW = re.compile(r"^\|\s*([SFCAX]\d+)\s*\|(.*)$")
 # Rows the consent and access work (privaccess) fills in when it merges; empty this set then.
-PENDING_PRIVACCESS = {"S3", "S4", "S13", "F1", "F2", "F5", "F6", "A3", "X2", "X3", "X4", "X6", "X7", "X8"}
+PENDING_PRIVACCESS: set[str] = set()
 
 
 def _rows(path):

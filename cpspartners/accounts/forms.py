@@ -6,11 +6,18 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from cpspartners import partner_lookup
+from cpspartners.accounts import passwords
 from cpspartners.formtools import PlainText, chosen_values, options, page_language, strip
 from cpspartners.taxonomy import STUDENT_GRADES
 
 PASSWORD_HELP = _l("At least 10 characters.")
 LANGUAGE_PAIRS = (("en", "English"), ("es", "Español"))
+
+
+def not_common(form, field):
+    """ASVS 6.2.4: not one of the 10,000 most common passwords (``accounts.passwords``)."""
+    if field.data and passwords.is_common(field.data):
+        raise ValidationError(_l("That password is one of the most common ones. Choose another."))
 
 
 def _password(label):
@@ -19,6 +26,7 @@ def _password(label):
         validators=[
             DataRequired(_l("Enter a password.")),
             Length(min=10, max=200, message=_l("Use 10 to 200 characters.")),
+            not_common,
         ],
         description=PASSWORD_HELP,
     )
@@ -168,3 +176,20 @@ class PasswordForm(FlaskForm):
     )
     password = _password(_l("New password"))
     confirm = _password_again(_l("New password again"))
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        filters=[strip],
+        validators=[DataRequired(_l("Type the code.")), Length(max=20)],
+        description=_l("6 digits, or a recovery code like 1a2b3-4c5d6."),
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("The 6-digit code your app shows"),
+        filters=[strip],
+        validators=[DataRequired(_l("Type the code.")), Length(max=20)],
+    )

@@ -2,15 +2,17 @@
 
 import secrets
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cpspartners import jobs, partner_lookup, policy
+from cpspartners.accounts import sessions
 from cpspartners.accounts.auth import user_from_confirm_token, user_from_reset_token
 from cpspartners.accounts.forms import (
+    EnrolForm,
     PasswordForm,
     ProfileForm,
     RegisterForm,
@@ -18,14 +20,16 @@ from cpspartners.accounts.forms import (
     ResetRequestForm,
     SchoolForm,
     SignInForm,
+    TwoFactorForm,
 )
 from cpspartners.extensions import limiter
-from cpspartners.formtools import school_options
+from cpspartners.formtools import ActionForm, school_options
 from cpspartners.i18n import LANG_COOKIE
 from cpspartners.security import safe_next
 from cpspartners.services import ServiceError
 from cpspartners.services import accounts as service
-from cpspartners.web import run
+from cpspartners.services import two_factor as second_factor
+from cpspartners.web import form_errors_flash, run
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -62,6 +66,11 @@ def sign_in():
             _waste_a_password_check(form.password.data)
         elif user.check_password(form.password.data) and user.is_active:
             login_user(user, remember=form.remember.data)
+            sessions.start(user)
+            if policy.needs_second_factor(user):
+                # Signed in for the second step only: sessions.guard lets nothing else through.
+                session[sessions.NEXT_KEY] = next_url
+                return redirect(url_for("accounts.two_factor" if user.totp_secret else "accounts.two_factor_enrol"))
             flash(_("You are signed in."), "success")
             return redirect(next_url or url_for(policy.home_endpoint(user)))
         # One message for every failure: it must not tell which addresses have accounts.
@@ -204,9 +213,99 @@ def _school_form():
 
 def _keep_this_session():
     """A new password ends every session; the one that just proved it continues, under the new
-    session version (and keeps "remember me" if this browser had it)."""
+    session version (and keeps "remember me" if this browser had it), its second step passed."""
     remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
-    login_user(current_user._get_current_object(), remember=bool(remembered))
+    user = current_user._get_current_object()
+    had_second_factor = bool(session.get(sessions.SECOND_FACTOR_KEY))
+    login_user(user, remember=bool(remembered))
+    if had_second_factor:
+        sessions.passed(user)
+
+
+def _after_second_step(user):
+    next_url = safe_next(session.get(sessions.NEXT_KEY), fallback="")
+    sessions.passed(user)
+    flash(_("You are signed in."), "success")
+    return redirect(next_url or url_for(policy.home_endpoint(user)))
+
+
+def _per_account():
+    return "second-factor:%s" % getattr(current_user, "id", "")
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@policy.signed_in
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], methods=["POST"], key_func=_per_account)
+def two_factor():
+    """The second step of signing in, for accounts that have enrolled an app."""
+    user = current_user._get_current_object()
+    if not policy.needs_second_factor(user) or sessions.has_passed(user):
+        return redirect(url_for(policy.home_endpoint(user)))
+    if not user.totp_secret:
+        return redirect(url_for("accounts.two_factor_enrol"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        if second_factor.verify(user, form.code.data):
+            return _after_second_step(user)
+        form.code.errors.append(_("That code is not right, or was used already. Type the code your app shows now."))
+    return render_template("accounts/two_factor.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/two-factor/enrol", methods=["GET", "POST"])
+@policy.signed_in
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_LIMIT"], methods=["POST"], key_func=_per_account)
+def two_factor_enrol():
+    """Staff accounts without a second factor set one up before anything else (forced)."""
+    user = current_user._get_current_object()
+    if not policy.needs_second_factor(user) or user.totp_secret:
+        return redirect(url_for("accounts.two_factor" if user.totp_secret else "accounts.profile"))
+    # The secret waits in the signed session until a code proves the app has it.
+    secret = session.get("_2fa_secret") or second_factor.new_secret()
+    session["_2fa_secret"] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.enrol(user, secret, form.code.data)
+        except ServiceError as error:
+            form.code.errors.append(str(error))
+        else:
+            session.pop("_2fa_secret", None)
+            next_url = safe_next(session.get(sessions.NEXT_KEY), fallback="") or url_for(policy.home_endpoint(user))
+            sessions.passed(user)
+            return render_template("accounts/recovery_codes.html", codes=codes, next_url=next_url)
+    uri = second_factor.provisioning_uri(user, secret)
+    return render_template(
+        "accounts/two_factor_enrol.html", form=form, secret=secret, uri=uri
+    ), 200 if not form.errors else 400
+
+
+@bp.route("/two-factor/recovery-codes", methods=["POST"])
+@policy.requires(policy.needs_second_factor)
+def new_recovery_codes():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        form_errors_flash(form)
+        return redirect(url_for("accounts.profile"))
+    codes = second_factor.new_recovery_codes(current_user)
+    return render_template("accounts/recovery_codes.html", codes=codes, next_url=url_for("accounts.profile"))
+
+
+@bp.route("/session", methods=["POST"])
+@policy.signed_in
+def session_ping():
+    """ "Stay signed in": the request itself is the activity (sessions.guard); JSON for the script,
+    back to the page without it."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"signed_in": True, "remaining": sessions.remaining(current_app.config)})
+    return redirect(safe_next(request.form.get("next"), fallback=url_for(policy.home_endpoint(current_user))))
+
+
+@bp.route("/session")
+def session_status():
+    """How long this session has left (not counted as activity), for the warning script."""
+    if not policy.is_signed_in(current_user):
+        return jsonify({"signed_in": False, "remaining": 0}), 401
+    return jsonify({"signed_in": True, "remaining": sessions.remaining(current_app.config)})
 
 
 @bp.route("/school", methods=["POST"])

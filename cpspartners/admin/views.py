@@ -104,3 +104,15 @@ def set_role(user_id):
             flash(_("The account is saved."), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/user_detail.html", user=user, form=form, action_form=ActionForm()), 400
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@policy.requires(policy.can_manage_users)
+def end_sessions(user_id):
+    """Sign an account out everywhere (a lost laptop, a suspected stolen password): every session
+    and remember-me cookie it has stops working on its next request."""
+    user = db.get_or_404(User, user_id)
+    policy.authorize(policy.can_end_sessions(current_user, user))
+    if ActionForm().validate_on_submit():
+        run(service.end_sessions_of, current_user, user, success=_("Every session of this account is ended."))
+    return redirect(url_for("admin.user_detail", user_id=user.id))

@@ -1,9 +1,10 @@
 """Students apply and follow their applications; partner staff decide on them; both sides
 message each other through the site. Partners see only ``applications.for_partner_view``."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,12 +13,13 @@ from sqlalchemy.orm import selectinload
 
 from cpspartners import policy, querystring
 from cpspartners.applications.forms import ApplyForm, MoveForm, ThreadMessageForm
-from cpspartners.extensions import db
+from cpspartners.consent.views import consent_box
+from cpspartners.extensions import db, limiter
 from cpspartners.formtools import ActionForm
 from cpspartners.models import Application, Opportunity, queries
 from cpspartners.models.queries import page_of
 from cpspartners.models.workflow import APPLICATION_STATES
-from cpspartners.services import applications, audit, messages
+from cpspartners.services import applications, audit, consent, messages
 from cpspartners.services.errors import RuleBroken
 from cpspartners.services.student_text import ContactDetailsFound
 from cpspartners.web import form_errors_flash, page_number, run
@@ -193,10 +195,11 @@ def received():
     notes = []
     opp_id, state = _received_filters(request.args, notes)
     pagination = page_of(_received(opp_id, state), page_number(), current_app.config["PAGE_SIZE"])
+    rows = [(applications.for_partner_view(a, current_user), a.opportunity) for a in pagination.items]
     page = render_template(
         "applications/partner_list.html",
         pagination=pagination,
-        rows=[(applications.for_partner_view(a), a.opportunity) for a in pagination.items],
+        rows=rows,
         notes=notes,
         opportunities=_opportunity_menu(),
         opp_id=opp_id,
@@ -204,22 +207,70 @@ def received():
         states=STATE_LABELS,
     )
     # Logged once the page is built: the log commits, which would expire the rows it shows.
-    audit.log_student_access(current_user, [a.student for a in pagination.items], request.full_path.rstrip("?"))
+    shown = [a for a, (view, _opp) in zip(pagination.items, rows, strict=True) if view["details"]]
+    audit.log_student_access(current_user, [a.student for a in shown], request.full_path.rstrip("?"))
+    consent.log_disclosure(current_user, shown, "listed")
     return page
+
+
+def _partner_limit():
+    return current_app.config["PARTNER_APPLICATION_LIMIT"]
+
+
+def _per_account():
+    return "application-reads:%s" % getattr(current_user, "id", request.remote_addr)
+
+
+def _not_partner_staff():
+    """The per-hour limit on applications read is the partner side's (X8: no scraping)."""
+    return not policy.is_partner_staff(current_user)
+
+
+def _disclose(application, action):
+    """Log the disclosure (or the refusal) of one application to the reader; True when the rule
+    lets them see its details."""
+    where = "application %d" % application.id
+    if not policy.can_see_application_details(current_user, application):
+        consent.log_refusal(current_user, application, where)
+        return False
+    if policy.application_side(current_user, application) == "partner":
+        audit.log_student_record_access(current_user, application.student, where)
+        consent.log_disclosure(current_user, [application], action)
+    return True
 
 
 @bp.route("/<int:application_id>")
 @policy.signed_in
+@limiter.limit(_partner_limit, key_func=_per_account, exempt_when=_not_partner_staff)
 def detail(application_id):
     application = _visible(application_id)
     side = policy.application_side(current_user, application)
     if side == "partner":
-        audit.log_student_record_access(current_user, application.student, "application %d" % application.id)
+        _disclose(application, "viewed")
     return _render_detail(application, side, ThreadMessageForm(), MoveForm())
 
 
+@bp.route("/<int:application_id>/download")
+@policy.requires(policy.can_list_applications)
+@limiter.limit(_partner_limit, key_func=_per_account, exempt_when=_not_partner_staff)
+def download(application_id):
+    """One application as a text file, for the partner's own records: one at a time, never a
+    bulk export; refused until consent is on record, and logged as a disclosure."""
+    application = _visible(application_id)
+    if not _disclose(application, "downloaded"):
+        abort(403)
+    view = applications.for_partner_view(application, current_user)
+    # Marked with who downloaded it and when (F5): a copy that travels says where it came from.
+    now = format_datetime(datetime.now(UTC), "short")
+    body = render_template("applications/download.txt", application=application, view=view, now=now)
+    response = current_app.response_class(body, mimetype="text/plain")
+    response.headers["Content-Disposition"] = "attachment; filename=application-%d.txt" % application.id
+    return response
+
+
 def _render_detail(application, side, message_form, move_form, status=200):
-    thread = db.session.scalars(messages.thread_of(application)).all()
+    details = policy.can_see_application_details(current_user, application)
+    thread = db.session.scalars(messages.thread_of(application)).all() if details else []
     moves = [to for (frm, to), who in applications.TRANSITIONS.items() if frm == application.state and who == "partner"]
     move_form.to_state.choices = [c for c in move_form.to_state.choices if c.value in moves]
     return render_template(
@@ -228,7 +279,11 @@ def _render_detail(application, side, message_form, move_form, status=200):
         side=side,
         thread=thread,
         district=messages.from_district(thread),
-        view=applications.for_partner_view(application),
+        view=applications.for_partner_view(application, current_user),
+        details=details,
+        consent_box=consent_box(application)
+        if side == "student" or policy.can_manage_consent_records(current_user)
+        else None,
         message_form=message_form,
         move_form=move_form,
         moves=moves,

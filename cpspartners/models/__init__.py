@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table with the metadata."""
 
 from cpspartners.models.audit import AuditEntry, ChangeRequest, ImportRun
+from cpspartners.models.consent import Consent, ConsentEligibility, Disclosure, PartnerDataAgreement
 from cpspartners.models.engagement import Dismissal, SavedOpportunity, StudentProfile, TeacherProfile
 from cpspartners.models.events import EventSignup
 from cpspartners.models.geo import CommunityArea, School
@@ -28,6 +29,7 @@ from cpspartners.models.privacy import (
 from cpspartners.models.record import RecordShare
 from cpspartners.models.relationships import Contact, FollowUp, Prospect, contact_staff
 from cpspartners.models.search import IndexOutbox
+from cpspartners.models.second_factor import RecoveryCode
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 
 __all__ = [
@@ -67,6 +69,11 @@ __all__ = [
     "TeacherProfile",
     "Dismissal",
     "SavedOpportunity",
+    "Consent",
+    "ConsentEligibility",
+    "Disclosure",
+    "PartnerDataAgreement",
+    "RecoveryCode",
     "AnonymisedOutcome",
     "DeletionCertificate",
     "FamilyLink",

@@ -32,6 +32,11 @@ class User(UserMixin, db.Model):
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     # Set by the unsubscribe link at the foot of every newsletter.
     newsletter_opt_out = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # The second factor (TOTP, RFC 6238) of staff accounts: the shared secret in base32, when it
+    # was enrolled, and the last time step accepted (a code is never accepted twice).
+    totp_secret = db.Column(db.String(64))
+    totp_enrolled_at = db.Column(db.DateTime(timezone=True))
+    totp_last_step = db.Column(db.BigInteger)
 
     school = db.relationship("School")
     partner = db.relationship("Partner")

@@ -10,14 +10,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cpspartners import policy
-from cpspartners.extensions import db
+from cpspartners.extensions import db, limiter
 from cpspartners.formtools import ActionForm, options
 from cpspartners.models import Application, Credential, Feedback, Opportunity, Partner, VisitRequest
 from cpspartners.models.outcomes import CREDENTIAL_KINDS, RESPONDENT_ROLES, RUBRIC
 from cpspartners.models.queries import page_of
 from cpspartners.outcomes.forms import CredentialForm, FeedbackForm
 from cpspartners.paging import PagerMixin
-from cpspartners.services import ServiceError, audit, credentials, exports, feedback, outcomes
+from cpspartners.services import ServiceError, audit, credentials, exports, feedback, outcomes, staff_exports
 from cpspartners.text import small_int
 from cpspartners.web import csv_download, page_number, run
 
@@ -59,10 +59,15 @@ def feedback_list():
 
 
 @bp.route("/feedback.csv")
-@policy.requires(policy.is_specialist)
+@policy.requires(policy.can_export_student_data)
+@limiter.limit(lambda: current_app.config["STAFF_EXPORT_LIMIT"], key_func=lambda: "export:%s" % current_user.id)
 def feedback_csv():
+    """Survey answers hold what students wrote: scoped by the page's filters, audited, limited."""
     stmt, _selected = _filtered()
-    return csv_download("feedback-responses.csv", *exports.feedback_csv(stmt))
+    header, rows = exports.feedback_csv(stmt)
+    rows = list(rows)
+    staff_exports.log_export(current_user, "feedback-responses.csv", len(rows), request.query_string.decode()[:200])
+    return csv_download("feedback-responses.csv", header, rows)
 
 
 @bp.route("/scorecards")
@@ -171,7 +176,10 @@ def credential_decide(credential_id, decision):
 
 
 def _application_label(application):
-    # Partners see a first name, grade and school: never a student's contact details.
+    # Partners see a first name, grade and school: never a student's contact details, and only
+    # once the consent the district requires is on record (the one rule, in policy).
+    if not policy.can_see_application_details(current_user, application):
+        return "%s · %s" % (application.opportunity.title, _("Waiting for consent"))
     student = application.student
     first = (student.name or "").split(" ")[0] or _("Student")
     return "%s · %s · %s" % (application.opportunity.title, first, _("grade %(grade)s", grade=student.grade))

@@ -42,6 +42,7 @@ def register_section(provider: Provider) -> Provider:
 WITHHELD = {
     ("user", "password_hash"): _l("(kept as a one-way hash; not shown)"),
     ("record_share", "token_hash"): _l("(kept as a one-way hash; not shown)"),
+    ("user", "totp_secret"): _l("(a sign-in secret; not shown)"),
 }
 
 

@@ -124,6 +124,8 @@ ACCOUNT_COLUMNS = {
         NOBODY,
     ),
     "newsletter_opt_out": Field(_l("Honouring an unsubscribe"), NOBODY),
+    # Staff accounts only (students sign in with a password): the TOTP second step.
+    **cols("totp_secret totp_enrolled_at totp_last_step", _l("The second sign-in step of staff accounts"), NOBODY),
 }
 
 PROFILE = _l("Matching listings to the student's interests and needs")
@@ -460,6 +462,47 @@ TABLES: dict[str, Table] = {
             STAFF,
         ),
     ),
+    # Consent before disclosure and the disclosure log (cpspartners/models/consent.py).
+    "consent": Table(
+        _l("Consent to share a student's applications with a partner"),
+        "student_id",
+        Retention(5 * YEAR, _l("it was given (kept with the applications it covers)"), clock="signed_at"),
+        DELETE,
+        {
+            **cols(
+                "id student_id partner_id records purpose",
+                _l("Which records go to which partner, and why"),
+                APPLICATION_SIDES,
+            ),
+            **cols(
+                "given_by signer_name method signed_at revoked_at",
+                _l("Who consented, how and when, and whether it was revoked"),
+                STUDENT_STAFF,
+            ),
+            **cols("recorded_by_id revoked_by_id", _l("Which account recorded or revoked it"), STAFF),
+        },
+    ),
+    "consent_eligibility": Table(
+        _l("The school's mark that a student gives consent themselves"),
+        "student_id",
+        Retention(8 * YEAR, _l("the school marked it, or at once when the account is closed"), clock="marked_at"),
+        DELETE,
+        {
+            **cols("student_id basis marked_at", _l("Who may give consent: the student or a parent"), STUDENT_STAFF),
+            "marked_by_id": Field(_l("Which staff account recorded the mark"), STAFF),
+        },
+    ),
+    "disclosure": Table(
+        _l("Disclosure log: each time a partner saw or downloaded an application"),
+        "student_id",
+        Retention(5 * YEAR, _l("the disclosure (FERPA keeps it as long as the application)"), clock="at"),
+        DELETE,
+        cols(
+            "id at student_id application_id partner_id viewer_id consent_id action purpose",
+            _l("Telling the family who saw what, when and under which consent"),
+            STUDENT_STAFF,
+        ),
+    ),
 }
 
 # Tables that refer to accounts but hold nothing about a student or a family, and why.
@@ -473,6 +516,8 @@ NOT_PERSONAL = {
     "follow_up": "a task a staff member owes after a meeting",
     "prospect": "an organisation being recruited and its work contact (an adult, not a family)",
     "contact_staff": "which staff accounts attended a meeting",
+    "partner_data_agreement": "a partner's data agreement with the district; names the partner's adult signer and staff",
+    "recovery_code": "hashed one-time sign-in codes of staff accounts; students have none",
 }
 
 # Outside services that receive personal data (SOPPA 85/27(a)(2): operators and subcontractors).

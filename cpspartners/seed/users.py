@@ -20,6 +20,12 @@ DEMO_USERS = (
 )
 
 
+# The demo staff accounts' second factor (README, "Demo accounts"): add this key to any TOTP app,
+# or sign in with the recovery code once. Public, like the passwords: demo accounts only.
+DEMO_TOTP_SECRET = "CPSPARTNERSDEMOTOTPSECRETKEY2345"
+DEMO_RECOVERY_CODE = "demo0-demo1"
+
+
 def _demo_homes():
     """``(school, partner)`` the demo accounts belong to: the first high school, the first
     active partner (demo partners before others)."""
@@ -44,6 +50,9 @@ def _demo_user(email, role, name, password, school, partner):
         user.grade = 10
     if role == "partner_staff":
         user.partner = partner
+    if role in ("admin", "specialist", "partner_staff"):  # the roles policy.needs_second_factor names
+        user.totp_secret = DEMO_TOTP_SECRET
+        user.totp_enrolled_at = utcnow()
     return user
 
 
@@ -54,7 +63,13 @@ def seed_users():
     for email, role, name, password in DEMO_USERS:
         exists = db.session.scalars(select(User).where(User.email == email)).first() is not None
         if not exists:
-            db.session.add(_demo_user(email, role, name, password, school, partner))
+            user = _demo_user(email, role, name, password, school, partner)
+            db.session.add(user)
+            if user.totp_secret:
+                from cpspartners.services.two_factor import recovery_code_row
+
+                db.session.flush()
+                db.session.add(recovery_code_row(user, DEMO_RECOVERY_CODE))
         made.append((email, role, password, not exists))
     db.session.commit()
     return made

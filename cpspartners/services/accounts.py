@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from cpspartners import policy
+from cpspartners.accounts import passwords
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Notification, Partner, School, User
 from cpspartners.services._base import transaction, utcnow
@@ -109,13 +110,30 @@ def end_sessions(user: User) -> None:
 
 
 @transaction
+def end_sessions_of(actor: User, user: User) -> None:
+    """An admin signs ``user`` out everywhere (ASVS 7.4.5), audited."""
+    if not policy.can_end_sessions(actor, user):
+        raise NotAllowed(_l("Only administrators end other people's sessions."))
+    end_sessions(user)
+    record(actor, "ended_sessions", "user", user.id)
+
+
+@transaction
 def sign_out(user: User) -> None:
     """Signing out signs the person out everywhere, copied cookies included."""
     end_sessions(user)
 
 
+def check_not_common(password: str) -> None:
+    """ASVS 6.2.4, for every path that sets a password (the forms say it first, beside the field)."""
+    if passwords.is_common(password):
+        raise RuleBroken(_l("That password is one of the most common ones. Choose another."))
+
+
 @transaction
 def reset_password(user: User, password: str) -> None:
+    """A new password. The second factor stays as it was: a reset never removes or skips it."""
+    check_not_common(password)
     user.set_password(password)
     end_sessions(user)
     record(user, "password_reset", "user", user.id)
@@ -254,6 +272,7 @@ def create_staff(email: str, password: str, role: str, name: str = "", actor: Us
         raise RuleBroken(_l("Choose one of the account types offered."))
     if find_user_by_email(email) is not None:
         raise Conflict(_l("There is already an account with that email."))
+    check_not_common(password)
     user = User(email=email.strip().lower(), name=name, role=role, is_approved=True, email_confirmed_at=utcnow())
     user.set_password(password)
     db.session.add(user)

@@ -80,17 +80,27 @@ def apply(
         application.holds_seat = take_seat(opportunity.id)
         application.state = "submitted" if application.holds_seat else "waitlisted"
     db.session.add(application)
-    school = student.school.long_name if student.school else ""
-    staff = partner_staff(opportunity.partner_id)
-    notify(
-        staff,
-        "application_new",
-        Page("applications.received"),
-        title=opportunity.title,
-        grade=student.grade,
-        school=school,
-    )
+    db.session.flush()
+    _announce_new(application, student, opportunity)
     return application
+
+
+def _announce_new(application: Application, student: User, opportunity: Opportunity) -> None:
+    """Tell the partner's staff. Grade and school only when the rule lets its staff see the
+    application's details now (consent and data agreement on record); else only the listing."""
+    staff = partner_staff(opportunity.partner_id)
+    if staff and policy.can_see_application_details(staff[0], application):
+        school = student.school.long_name if student.school else ""
+        notify(
+            staff,
+            "application_new",
+            Page("applications.received"),
+            title=opportunity.title,
+            grade=student.grade,
+            school=school,
+        )
+    else:
+        notify(staff, "application_waiting", Page("applications.received"), title=opportunity.title)
 
 
 def check_can_apply(student: User, opportunity: Opportunity, today: date) -> None:
@@ -220,12 +230,30 @@ def promote_waitlisted(opportunity: Opportunity) -> None:
         notify([waiting.student], "application_seat_opened", Page("applications.mine"), title=opportunity.title)
 
 
-def for_partner_view(application: Application) -> dict[str, Any]:
-    """What partner staff may see of an applicant: first name, grade, school, answer. No contact details."""
+WAITING = _l("Waiting for consent")
+
+
+def for_partner_view(application: Application, reader: User | None = None) -> dict[str, Any]:
+    """What partner staff may see of an applicant: first name, grade, school, answer. No contact
+    details. With a ``reader`` the rule is asked (``policy.can_see_application_details``): while
+    it says no, only the state and date are given, and ``details`` is False."""
+    if reader is not None and not policy.can_see_application_details(reader, application):
+        return {
+            "id": application.id,
+            "details": False,
+            "first_name": WAITING,
+            "grade": None,
+            "school": "",
+            "answer": None,
+            "state": application.state,
+            "kind": application.kind,
+            "applied_on": application.created_at.date(),
+        }
     student = application.student
     first_name = (student.name or "").split(" ")[0]
     return {
         "id": application.id,
+        "details": True,
         "first_name": first_name,
         "grade": student.grade,
         "school": student.school.long_name if student.school else "",

@@ -37,6 +37,9 @@ def post(sender: User, thread: Application | VisitRequest, body: str | None, sen
     side = policy.thread_side(sender, thread)
     if side is None:
         raise NotAllowed(_l("This conversation is not yours."))
+    if isinstance(thread, Application) and not policy.can_see_application_details(sender, thread):
+        # The thread holds what the student wrote: no consent, no conversation.
+        raise NotAllowed(_l("This application is waiting for consent."))
     body = (body or "").strip()
     if not body:
         raise RuleBroken(_l("Write a message first."))

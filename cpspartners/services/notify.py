@@ -24,6 +24,9 @@ from cpspartners.services.errors import NotAllowed
 
 MESSAGES = {
     "application_new": _l("New application for \u201c%(title)s\u201d from a grade %(grade)s student at %(school)s."),
+    "application_waiting": _l(
+        "New application for \u201c%(title)s\u201d. You will see it once the consent the district requires is on record."
+    ),
     "application_accepted": _l("You were accepted for \u201c%(title)s\u201d."),
     "application_waitlisted": _l("You are on the waitlist for \u201c%(title)s\u201d."),
     "application_declined": _l("Your application for \u201c%(title)s\u201d was not accepted this time."),

@@ -11,7 +11,7 @@ notification can show it to a partner (the student sees the masked text too).
 from flask_babel import lazy_gettext as _l
 
 from cpspartners import policy, screening
-from cpspartners.models import User
+from cpspartners.models import Application, User
 from cpspartners.services.errors import RuleBroken
 
 KIND_LABELS = {
@@ -51,3 +51,10 @@ def for_partner(author: User, text: str, send_anyway: bool = False) -> str:
     if screened.found and not send_anyway:
         raise ContactDetailsFound(screened)
     return screened.masked
+
+
+def for_reader(reader: User, application: Application, text: str) -> str | None:
+    """What a student wrote in ``application`` (its answer, its messages), as ``reader`` may see
+    it: the text, or None while the rule withholds the application's details from them
+    (``policy.can_see_application_details``: a partner before consent is on record)."""
+    return text if policy.can_see_application_details(reader, application) else None

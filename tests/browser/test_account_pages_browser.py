@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import ChangeRequest, Opportunity, Partner, User
 from cpspartners.services import listings
-from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS  # noqa: F401  (same launch as the public pages)
+from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS, pass_second_factor  # noqa: F401  (same launch as the public pages)
 from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
@@ -65,7 +65,8 @@ def signed_in_states(live_server, browser, accounts, tmp_path_factory):
         page.fill("#email", email)
         page.fill("#password", PASSWORD)
         page.click("main form button[type=submit]")
-        assert "/account/sign-in" not in page.url, f"{role} could not sign in"
+        pass_second_factor(page, email)
+        assert "/account/sign-in" not in page.url and "/two-factor" not in page.url, f"{role} could not sign in"
         path = tmp_path_factory.mktemp("state") / f"{role}.json"
         context.storage_state(path=str(path))
         context.close()

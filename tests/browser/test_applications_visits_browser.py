@@ -11,8 +11,9 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, School, User
 from cpspartners.services import applications, feedback, messages, visit_requests
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, pass_second_factor
 from tests.browser.test_public_pages_browser import run_axe
+from tests.conftest import consent_on_record
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser test password"
@@ -72,6 +73,7 @@ def workflow_urls(live_server):
         applied = _listing(partner, "Robot builders visit", "browser-robot-builders")
         done = _listing(partner, "Bridge engineers visit", "browser-bridge-engineers")
         fresh = _listing(partner, "Coding mentors visit", "browser-coding-mentors")
+        consent_on_record(users["student"], partner)  # the partner sees and answers the application
         application = applications.apply(users["student"], applied, "Me encantan los robots.")
         messages.post(users["partner_staff"], application, "Can you bring your school ID on the day?")
         completed = applications.apply(users["student"], done, "")
@@ -124,6 +126,7 @@ def sign_in(page, live_server, role):
     page.fill("#password", password)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    pass_second_factor(page, email)
     assert "/account/sign-in" not in page.url, f"{role} could not sign in: {page.locator('main').inner_text()[:300]}"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from cpspartners.extensions import db
 from cpspartners.models import School, User
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, pass_second_factor
 from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
@@ -44,6 +44,7 @@ def signed_in_page(page_factory, live_server, email, lang, width, javascript=Tru
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
+    pass_second_factor(page, email)
     return page
 
 

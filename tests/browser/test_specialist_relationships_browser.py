@@ -13,7 +13,7 @@ from sqlalchemy import select
 from cpspartners.extensions import db
 from cpspartners.models import Application, Credential, Opportunity, Partner, School, User
 from cpspartners.services import events, records, relationships
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, pass_second_factor
 from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
@@ -84,6 +84,7 @@ def sign_in(page, base, email):
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("main form button[type=submit]")
+    pass_second_factor(page, email)
 
 
 def urls(ids):

@@ -19,7 +19,7 @@ from cpspartners.models import (
     User,
 )
 from cpspartners.services import newsletters
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, pass_second_factor
 from tests.browser.test_public_pages_browser import run_axe
 
 pytestmark = pytest.mark.browser
@@ -77,6 +77,7 @@ def sign_in(page, base, email):
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("main form button[type=submit]")
+    pass_second_factor(page, email)
 
 
 def specialist_urls(ids):

@@ -1,0 +1,1 @@
+"""Consent before disclosure: families give and revoke consent; specialists record data agreements."""

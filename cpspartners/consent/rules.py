@@ -1,0 +1,75 @@
+"""What the consent and agreement tables say today, for ``policy.can_see_application_details``.
+
+Reads only; no roles here (policy decides who is asking). Where the law leaves a choice, the
+choice is written here once (docs/consent-and-sessions.md says why):
+
+- consent is per student and per partner, for the student's applications to that partner's
+  listings (``CONSENT_RECORDS``), until revoked;
+- it counts when a parent or guardian gave it, or when the student gave it while the school marks
+  the student an eligible student (``ConsentEligibility``);
+- and only while the partner has a data agreement whose dates cover today (signed on or before,
+  expiring on or after).
+"""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from cpspartners.extensions import db
+from cpspartners.models import Consent, ConsentEligibility, PartnerDataAgreement
+
+PURPOSE = "to decide on the application and run the opportunity the student applied for"
+
+
+def current_agreement(partner_id: int, today: date | None = None) -> PartnerDataAgreement | None:
+    """The partner's data agreement in force on ``today``, the latest-expiring one, or None."""
+    today = today or date.today()
+    return db.session.scalars(
+        select(PartnerDataAgreement)
+        .where(
+            PartnerDataAgreement.partner_id == partner_id,
+            PartnerDataAgreement.signed_on <= today,
+            PartnerDataAgreement.expires_on >= today,
+        )
+        .order_by(PartnerDataAgreement.expires_on.desc(), PartnerDataAgreement.id.desc())
+        .limit(1)
+    ).first()
+
+
+def eligibility(student_id: int) -> ConsentEligibility | None:
+    """The school's mark that the student gives consent themselves, or None."""
+    return db.session.get(ConsentEligibility, student_id)
+
+
+def consent_giver(student_id: int) -> str:
+    """Who must give consent for this student: "student" once marked eligible, else "parent"."""
+    return "student" if eligibility(student_id) is not None else "parent"
+
+
+def live_consents(student_id: int, partner_id: int) -> list[Consent]:
+    """Consents for this student and partner that are not revoked, newest first."""
+    return list(
+        db.session.scalars(
+            select(Consent)
+            .where(Consent.student_id == student_id, Consent.partner_id == partner_id, Consent.revoked_at.is_(None))
+            .order_by(Consent.signed_at.desc(), Consent.id.desc())
+        )
+    )
+
+
+def accepted_consent(student_id: int, partner_id: int) -> Consent | None:
+    """The consent the district accepts for this pair now: a parent's, or the student's own while
+    the student is marked eligible."""
+    eligible = eligibility(student_id) is not None
+    for consent in live_consents(student_id, partner_id):
+        if consent.given_by == "parent" or (consent.given_by == "student" and eligible):
+            return consent
+    return None
+
+
+def disclosure_basis(student_id: int, partner_id: int, today: date | None = None) -> Consent | None:
+    """The consent under which the partner may see the student's applications today, or None
+    (no accepted consent, or no data agreement in force)."""
+    if current_agreement(partner_id, today) is None:
+        return None
+    return accepted_consent(student_id, partner_id)
