@@ -27,7 +27,11 @@ TODAY = date.today()
 
 
 def as_(app, user):
-    return sign_in_as(app.test_client(), user)
+    """A client signed in as ``user`` that reads the English pages (Ana's account is Spanish,
+    and pages follow the account's language unless the browser chose one)."""
+    client = sign_in_as(app.test_client(), user)
+    client.set_cookie("lang", "en")
+    return client
 
 
 def count(model, *where):
