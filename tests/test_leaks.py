@@ -27,7 +27,7 @@ def test_signed_in_pages_are_not_cached_and_public_ones_are_not_forced(app, peop
 
 
 # Addresses whose ``name`` is a file's, not a person's: the HSDS schema files.
-NOT_A_PERSON = {"/api/hsds/schemas/<path:name>"}
+NOT_A_PERSON = {"/api/hsds/schemas/<path:name>", "/newsletters/images/<name>"}  # file names, not people
 
 
 def test_no_route_takes_an_email_or_a_name_in_its_address(app):
@@ -141,3 +141,22 @@ def test_student_registration_has_no_click_wrap_and_student_pages_no_outside_sig
         page = student.get(path).get_data(as_text=True)
         forms = re.findall(r'<form[^>]*action="([^"]*)"', page)
         assert all(not action.startswith(("http:", "https:", "//")) for action in forms), (path, forms)
+
+
+def test_the_admin_account_search_keeps_the_email_out_of_every_address(app, client_as, make_user):
+    from tests.conftest import post
+
+    make_user("teacher", email="findme-teacher@example.org")
+    make_user("teacher", email="someone-else@example.org")
+    admin = client_as("admin")
+    sent = post(admin, "/admin/users", {"q": "findme", "role": "teacher"}, token_from="/admin/users")
+    assert sent.status_code == 302 and "findme" not in sent.headers["Location"]
+    assert sent.headers["Location"].endswith("/admin/users?role=teacher")
+    page = admin.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "findme-teacher@example.org" in page and "someone-else@example.org" not in page
+    assert 'value="findme"' in page  # the box shows what is being filtered on
+    cleared = post(admin, "/admin/users", {"clear": "1"}, token_from="/admin/users")
+    assert "someone-else@example.org" in admin.get(cleared.headers["Location"]).get_data(as_text=True)
+    forged = admin.post("/admin/users", data={"q": "findme"})  # no CSRF token: nothing kept
+    assert forged.status_code in (302, 400)
+    assert "someone-else@example.org" in admin.get("/admin/users").get_data(as_text=True)

@@ -245,6 +245,7 @@ MATRIX = {
     ),
     ("review.audit_log", "GET"): (lambda w, own: "/review/audit", only(*STAFF)),
     ("admin.users", "GET"): (lambda w, own: "/admin/users", only("admin")),
+    ("admin.users", "POST"): (lambda w, own: "/admin/users", only("admin")),
     ("admin.pending", "GET"): (lambda w, own: "/admin/pending", only(*STAFF)),
     ("admin.user_detail", "GET"): (
         lambda w, own: f"/admin/users/{w.account(own).id}",

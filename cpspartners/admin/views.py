@@ -1,6 +1,6 @@
 """Accounts and roles: admins manage every account; specialists approve pending staff accounts."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -23,18 +23,33 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PICKABLE_PARTNERS = (PARTNER_ACTIVE, PARTNER_PENDING)  # staff of a partner still in review can be linked to it
 
 
-@bp.route("/users")
+QUERY_KEY = "admin_user_query"
+
+
+@bp.route("/users", methods=["GET", "POST"])
 @policy.requires(policy.can_manage_users)
 def users():
+    """Accounts, newest first, by role and by part of an email address. The email typed is posted
+    and kept in the session, never put in the address: addresses end up in access logs, browser
+    history and the Referer header (ASVS V8, no personal data in URLs)."""
     role = request.args.get("role") if request.args.get("role") in codes(ROLES) else ""
-    query = clean_query(request.args.get("q"), 254)
+    if request.method == "POST":
+        form = ActionForm()
+        if form.validate_on_submit():
+            session[QUERY_KEY] = "" if "clear" in request.form else clean_query(request.form.get("q"), 254)
+            posted_role = request.form.get("role")
+            role = posted_role if posted_role in codes(ROLES) else ""
+        return redirect(url_for("admin.users", role=role or None))
+    query = session.get(QUERY_KEY, "") if isinstance(session.get(QUERY_KEY), str) else ""
     stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
     if role:
         stmt = stmt.where(policy.accounts_with_role(role))
     if query:
         stmt = stmt.where(func.lower(User.email).contains(query.lower(), autoescape=True))
     pagination = page_of(stmt, page_number(), 50)
-    page = render_template("admin/users.html", pagination=pagination, role=role, query=query, roles=ROLES)
+    page = render_template(
+        "admin/users.html", pagination=pagination, role=role, query=query, roles=ROLES, search_form=ActionForm()
+    )
     log_student_access(current_user, pagination.items, request.full_path.rstrip("?"))  # after: it commits
     return page
 
