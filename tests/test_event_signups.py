@@ -82,6 +82,7 @@ def test_database_refuses_a_place_without_confirmation(people, town_hall):
 
 def test_sign_up_page_flow_and_ics(app, people, town_hall):
     client = sign_in_as(app.test_client(), people["student"])
+    client.set_cookie("lang", "en")  # Ana's account is Spanish: this test reads the English page
     page = f"/opportunities/{town_hall.slug}"
     assert "Sign up for this event" in client.get(page).get_data(as_text=True)
     assert post(client, f"/events/{town_hall.slug}/sign-up", token_from=page).status_code == 302

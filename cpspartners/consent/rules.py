@@ -69,7 +69,29 @@ def accepted_consent(student_id: int, partner_id: int) -> Consent | None:
 
 def disclosure_basis(student_id: int, partner_id: int, today: date | None = None) -> Consent | None:
     """The consent under which the partner may see the student's applications today, or None
-    (no accepted consent, or no data agreement in force)."""
-    if current_agreement(partner_id, today) is None:
+    (no accepted consent, or no data agreement in force).
+
+    Remembered for the rest of one request only (a partner's list asks it once a row: without
+    this the page's queries grew with its rows); the next request asks the database again, so a
+    revocation still takes effect at the partner's next request."""
+    memo = _request_memo()
+    key = (student_id, partner_id, today)
+    if memo is not None and key in memo:
+        return memo[key]
+    agreement = current_agreement(partner_id, today)
+    basis = accepted_consent(student_id, partner_id) if agreement is not None else None
+    if memo is not None:
+        memo[key] = basis
+    return basis
+
+
+def _request_memo() -> dict | None:
+    """A dict that lives as long as the current request (None outside one: commands, jobs)."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
         return None
-    return accepted_consent(student_id, partner_id)
+    memo = request.environ.get("cpspartners.consent_memo")
+    if memo is None:
+        memo = request.environ["cpspartners.consent_memo"] = {}
+    return memo

@@ -156,7 +156,7 @@ def update_profile(user: User, name: str, language: str) -> None:
 def change_school(user: User, school_id: int, grade: int) -> None:
     """A student moves school or up a grade: audited, and read live wherever their school and
     grade are shown (the partner's and the specialist's application views, the teacher's)."""
-    if user.role != "student":
+    if not policy.is_student_account(user):
         raise NotAllowed(_l("Only students give a school and a grade here."))
     if grade not in STUDENT_GRADES or db.session.get(School, school_id) is None:
         raise RuleBroken(_l("Choose a school from the list and a grade from 6 to 12."))

@@ -411,7 +411,8 @@ def sweep(now: datetime | None = None, folder: str = "") -> dict[str, int]:
 
 def _sweep_accounts(table: CoreTable, entry: inventory.Table, now: datetime, folder: str) -> int:
     ids = db.session.scalars(
-        select(table.c.id).where(_expired(table, entry.retention, now), table.c.role == entry.owner_role)
+        # ``table`` is the user table: the role test is policy's.
+        select(table.c.id).where(_expired(table, entry.retention, now), policy.accounts_with_role(entry.owner_role))
     ).all()
     for student_id in ids:
         student = db.session.get(User, student_id)
@@ -521,4 +522,6 @@ def affected_students(incident: Incident) -> list[User]:
     ids = affected_student_ids(incident.window_start, incident.window_end)
     if not ids:
         return []
-    return list(db.session.scalars(select(User).where(User.id.in_(ids), User.role == "student").order_by(User.id)))
+    return list(
+        db.session.scalars(select(User).where(User.id.in_(ids), policy.accounts_with_role("student")).order_by(User.id))
+    )
