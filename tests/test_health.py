@@ -5,6 +5,7 @@ import json
 import logging
 
 from cpspartners import create_app
+from cpspartners.extensions import db
 from cpspartners.health.requests import HEADER, JsonFormatter, RequestIdFilter
 from tests.conftest import config_for
 
@@ -24,6 +25,8 @@ def test_not_ready_names_the_parts_that_do_not_answer(database_url, _schema):
     # Nothing listens on port 9 of this machine: the job queue and the counters are unreachable.
     app = create_app(config_for(database_url, RQ_REDIS_URL="redis://127.0.0.1:9/0", RATELIMIT_STORAGE_URI="memory://"))
     response = app.test_client().get("/health/ready")
+    with app.app_context():
+        db.engine.dispose()  # close its pooled connection now, not when the garbage collector finds it
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "failing": {"jobs": "unreachable"}}
     down = create_app(config_for("postgresql://postgres@127.0.0.1:9/nothing"))
