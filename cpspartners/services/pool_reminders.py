@@ -11,48 +11,41 @@ from cpspartners.models import SeatAssignment
 from cpspartners.services import pools
 
 
-def reminder_for(assignment: SeatAssignment) -> tuple[str, str, str, str] | None:
-    """(email, language, subject, body) for one seat, or None when there is nobody to write to."""
+def _holder_message(assignment: SeatAssignment, template: str, **extra: object) -> tuple[str, str, str, str] | None:
+    """(email, language, subject, body) of ``template`` for a seat's holder, in their language:
+    the student account's own email or the family's adult; None when there is nobody to write to."""
     holder = assignment.holder
     email = holder.email if holder is not None else assignment.holder_email
     language = holder.preferred_language if holder is not None else assignment.holder_language
     if not email:
         return None
-    pool = assignment.allocation.pool
     with force_locale(language):
         text = render_template(
-            "email/seat_reminder.txt",
-            pool_name=pool.localized("name", language),
+            template,
+            pool_name=assignment.allocation.pool.localized("name", language),
             expires_on=assignment.expires_on,
             distributor=assignment.allocation.distributor.name,
             name=assignment.holder_display,
-            renew_link=_renew_link(assignment),
+            **extra,
         )
     subject, _, body = text.strip().partition("\n")
     return email, language, subject.strip(), body.strip() + "\n"
+
+
+def reminder_for(assignment: SeatAssignment) -> tuple[str, str, str, str] | None:
+    """The expiry reminder for one seat, or None when there is nobody to write to."""
+    return _holder_message(assignment, "email/seat_reminder.txt", renew_link=_renew_link(assignment))
 
 
 def seat_given_for(assignment: SeatAssignment) -> tuple[str, str, str, str] | None:
-    """(email, language, subject, body) telling a holder they have a seat and how to use it,
-    in their language; None when there is nobody to write to (a seat waiting for its code)."""
-    holder = assignment.holder
-    email = holder.email if holder is not None else assignment.holder_email
-    language = holder.preferred_language if holder is not None else assignment.holder_language
-    if not email:
-        return None
-    pool = assignment.allocation.pool
-    with force_locale(language):
-        text = render_template(
-            "email/seat_given.txt",
-            pool_name=pool.localized("name", language),
-            starts_on=assignment.starts_on,
-            expires_on=assignment.expires_on,
-            distributor=assignment.allocation.distributor.name,
-            name=assignment.holder_display,
-            for_student=holder is not None,
-        )
-    subject, _, body = text.strip().partition("\n")
-    return email, language, subject.strip(), body.strip() + "\n"
+    """The message telling a holder they have a seat and how to use it; None when there is
+    nobody to write to (a seat waiting for its code)."""
+    return _holder_message(
+        assignment,
+        "email/seat_given.txt",
+        starts_on=assignment.starts_on,
+        for_student=assignment.holder is not None,
+    )
 
 
 def send_seat_given(assignment_ids: list[int]) -> int:
