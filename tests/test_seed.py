@@ -102,3 +102,21 @@ def test_demo_needs_schools_first(app):
     db.session.rollback()
     assert count(School) == 652
     assert count(Opportunity) == 0
+
+
+def test_demo_seed_leaves_the_index_to_one_rebuild_and_the_rebuild_shows_it(app):
+    """The seed writes no outbox rows (its caller rebuilds once); after the rebuild the index
+    holds exactly the public listings, and a later edit is indexed by the usual events again."""
+    from cpspartners.models import IndexOutbox
+    from cpspartners.search.outbox import check, rebuild
+
+    seed_demo(opportunities=120, seed=7)
+    assert count(IndexOutbox) == 0
+    rebuild()
+    drift = check()
+    assert drift["missing"] == drift["extra"] == drift["unapplied"] == []
+    assert count(Opportunity) > 100
+    opp = db.session.scalars(select(Opportunity).where(Opportunity.external_id.like("demo-o-%"))).first()
+    opp.summary = opp.summary + " edited"
+    db.session.commit()
+    assert count(IndexOutbox) == 1
