@@ -184,3 +184,22 @@ def test_two_people_racing_for_the_last_place_on_postgresql(app, people, town_ha
     assert sorted(states) == ["confirmed", "waitlisted"]
     db.session.expire_all()
     assert db.session.get(Opportunity, ids[0]).seats_taken == 1
+
+
+def test_a_hand_made_post_cannot_apply_to_an_event(app, people, town_hall):
+    """The page shows only the sign-up box; a POST to the apply route is refused by the same
+    service gate every application passes, in the reader's language, with a 4xx and no row."""
+    from cpspartners.models import Application
+    from cpspartners.services import applications
+
+    with pytest.raises(RuleBroken):
+        applications.apply(people["student"], town_hall, "I want to come")
+    client = app.test_client()
+    sign_in_as(client, people["student"])  # Ana reads Spanish
+    for kind in ("apply", "interest"):
+        page = post(client, f"/applications/apply/{town_hall.slug}", {"answer": "hola", "kind": kind})
+        assert page.status_code == 400
+        assert "Los eventos comunitarios" in page.get_data(as_text=True)
+    assert db.session.scalar(select(Application).where(Application.opportunity_id == town_hall.id)) is None
+    db.session.refresh(town_hall)
+    assert town_hall.seats_taken == 0

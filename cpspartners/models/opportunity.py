@@ -21,6 +21,9 @@ from cpspartners.taxonomy import (
     codes,
 )
 
+# The one kind that takes sign-ups instead of applications (``Opportunity.takes_sign_ups``).
+COMMUNITY_EVENT = "community_event"
+
 
 def audience_needs_vetting(audience):
     """The one decision of what the vetting gate covers: listings aimed at students. Takes a
@@ -210,6 +213,11 @@ class Opportunity(db.Model):
         is for students. Every reader (directory, search, recommendations, applications,
         reminders) goes through this, so an expired record hides the listing everywhere."""
         return (self.status == OPPORTUNITY_PUBLISHED) & self.partner_is_active & self.vetting_gate_open
+
+    @property
+    def takes_sign_ups(self):
+        """A community event: people sign up for a place (``services.events``) instead of applying."""
+        return self.kind == COMMUNITY_EVENT
 
     @hybrid_method
     def deadline_open(self, today):

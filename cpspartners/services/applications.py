@@ -108,9 +108,20 @@ def check_can_apply(student: User, opportunity: Opportunity, today: date) -> Non
     listing still takes applications, onto its waitlist."""
     if not policy.is_student_account(student):
         raise NotAllowed(_l("Only students can apply."))
-    reason = refusal(student, opportunity, today)
+    reason = kind_refusal(opportunity) or refusal(student, opportunity, today)
     if reason is not None:
         raise RuleBroken(reason)
+
+
+def kind_refusal(opportunity: Opportunity) -> LazyString | None:
+    """Why ``opportunity`` takes no applications at all (a community event takes sign-ups), or None.
+
+    Apart from ``refusal`` on purpose: an event is still one a student may take part in (cards,
+    recommendations and ``Opportunity.admits`` keep it); only the way in differs, and the page
+    shows the sign-up box instead of the form. This stops a hand-made POST to the apply route."""
+    if opportunity.takes_sign_ups:
+        return _l("Community events take sign-ups, not applications. Use the sign-up button on the event's page.")
+    return None
 
 
 def closed_reason(opportunity: Opportunity, today: date) -> LazyString | None:

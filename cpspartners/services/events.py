@@ -20,18 +20,19 @@ from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.formats.ical import Entry
 from cpspartners.models import EventSignup, Opportunity, User
+from cpspartners.models.opportunity import COMMUNITY_EVENT
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.applications import closed_reason, give_back_seat, take_seat
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 from cpspartners.services.notify import Page, notify
 
-EVENT_KIND = "community_event"
+EVENT_KIND = COMMUNITY_EVENT
 REMIND_DAYS_BEFORE = 2
 
 
 def is_event(opp: Opportunity) -> bool:
     """The listings that take sign-ups (the others take applications)."""
-    return opp.kind == EVENT_KIND
+    return bool(opp.takes_sign_ups)
 
 
 def refusal(opp: Opportunity, today: date) -> LazyString | None:
