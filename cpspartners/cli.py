@@ -320,6 +320,27 @@ def search_apply_command():
     click.echo(f"{applied} outbox rows applied, {pruned} old applied rows pruned")
 
 
+@search_cli.command("follow")
+@click.option("--poll", type=float, default=None, help="Seconds between passes without a NOTIFY (SEARCH_FOLLOW_POLL).")
+@click.option("--once", is_flag=True, help="Apply what is owed once and exit (rebuilding first if never followed).")
+@click.option("--rebuild", is_flag=True, help="Start from zero: rebuild this machine's index, then follow.")
+def search_follow_command(poll, once, rebuild):
+    """Be this machine's only index writer: apply the outbox as it commits (SEARCH_WRITER=follower)."""
+    from cpspartners.search import follower
+    from cpspartners.search.outbox import writer_mode
+
+    if writer_mode() != "follower":
+        click.echo('note: SEARCH_WRITER is not "follower": web workers also write this index', err=True)
+    if rebuild or follower.read_state(current_app.config["SEARCH_INDEX_DIR"]) is None:
+        counts = follower.start_from_zero()
+        click.echo(f"rebuilt: {counts['opportunities']} opportunities and {counts['partners']} partners")
+    if once:
+        click.echo(f"{follower.apply_pass()} outbox rows applied")
+        return
+    click.echo("following the index outbox")
+    follower.follow(poll=poll, echo=click.echo)
+
+
 @search_cli.command("check")
 def search_check_command():
     """List drift between database and index; exit with status 1 if there is any."""

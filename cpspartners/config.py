@@ -100,6 +100,12 @@ class Defaults:
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).
     SEARCH_INDEX_DIR = None
+    # Who writes the index: "inline" (each process right after its commit; `make run` needs
+    # nothing more) or "follower" (web workers only read; `flask search follow` is the one
+    # writer per machine, docs/deploy.md). CPSPARTNERS_SEARCH_WRITER sets it.
+    SEARCH_WRITER = "inline"
+    SEARCH_FOLLOW_POLL = 5.0  # seconds between the follower's passes when no NOTIFY wakes it
+    SEARCH_FOLLOW_LOOKBACK = 300.0  # seconds of outbox the follower re-reads for late commits
     # Redis for RQ jobs (newsletter sending). Empty: the Send button marks the newsletter and
     # `flask newsletters send-pending` (cron, every few minutes) sends it.
     RQ_REDIS_URL = ""

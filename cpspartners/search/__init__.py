@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     """Give the app its index folder and start listening to session changes."""
     root = app.config.get("SEARCH_INDEX_DIR") or os.path.join(app.instance_path, "search-index")
     app.config["SEARCH_INDEX_DIR"] = root
+    if app.config.get("SEARCH_WRITER", "inline") not in ("inline", "follower"):
+        raise RuntimeError('SEARCH_WRITER must be "inline" or "follower"')
     app.extensions[EXTENSION] = IndexReader(root)
     sync.install(FlaskSession)
 

@@ -275,9 +275,34 @@ def rebuild(
 
     Rows applied to the old index while this ran are marked unapplied again and re-applied
     to the new one after the swap, so nothing committed during the rebuild is lost.
+    With ``SEARCH_WRITER = "follower"`` the follower's own place is reset instead (follower.py).
     """
-    root = index_root()
+    if writer_mode() == "follower":
+        from cpspartners.search.follower import start_from_zero
+
+        return start_from_zero(progress)
     started = _base.utcnow() - timedelta(seconds=1)
+    counts = build_and_swap(progress, batch, procs, limitmb, multisegment)
+    with db.engine.begin() as conn:
+        conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at >= started).values(applied_at=None))
+    apply_outbox()
+    return counts
+
+
+def writer_mode() -> str:
+    """Who writes the index: "inline" (each process after its commit) or "follower" (one per machine)."""
+    return current_app.config.get("SEARCH_WRITER", "inline")
+
+
+def build_and_swap(
+    progress: Callable[[int], object] = lambda n: None,
+    batch: int = 2000,
+    procs: int = 1,
+    limitmb: int = REBUILD_LIMIT_MB,
+    multisegment: bool = False,
+) -> dict[str, int]:
+    """The rebuild itself: every public document into a new generation, swapped in whole."""
+    root = index_root()
     generation = create_generation(root)
     marker = os.path.join(generation, ".building")
     open(marker, "w").close()
@@ -315,9 +340,6 @@ def rebuild(
         if os.path.exists(marker):
             os.unlink(marker)
     swap_in(root, generation)
-    with db.engine.begin() as conn:
-        conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at >= started).values(applied_at=None))
-    apply_outbox()
     return counts
 
 

@@ -3,7 +3,8 @@
 ``after_flush``: note which opportunities and partners changed (ids exist by then, and
 autoflushed changes are seen) and write one ``index_outbox`` row each, on the same connection,
 so the change and the index entry it owes commit or roll back together.
-``after_commit``: apply the outbox. ``after_rollback``: forget what was noted.
+``after_commit``: apply the outbox (unless ``SEARCH_WRITER`` is "follower": then a NOTIFY,
+sent in the flush's transaction, wakes `flask search follow`). ``after_rollback``: forget what was noted.
 
 Bulk ``query.update()`` / ``query.delete()`` and Core inserts skip these events: code that uses
 them on indexed tables must write outbox rows itself or rebuild (``flask seed`` rebuilds).
@@ -17,13 +18,14 @@ from itertools import chain
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from cpspartners.models import IndexOutbox, Opportunity, OpportunityCluster, OpportunityTag, Partner
 
 PENDING = "cpspartners_search_pending"
 BULK = "cpspartners_search_bulk"
+CHANNEL = "cpspartners_index_outbox"  # LISTEN/NOTIFY channel of `flask search follow`
 log = logging.getLogger(__name__)
 _installed: list[type[Session]] = []
 
@@ -74,13 +76,20 @@ def after_flush(session: Session, _flush_context: Any) -> None:
     if not changes:
         return
     rows = [{"kind": kind, "object_id": object_id, "action": "upsert"} for kind, object_id in sorted(changes)]
-    session.connection().execute(insert(IndexOutbox), rows)
+    connection = session.connection()
+    connection.execute(insert(IndexOutbox), rows)
+    if connection.dialect.name == "postgresql":
+        # Delivered at commit, with the rows, and dropped on rollback: the follower wakes only
+        # for rows it can see. Several in one transaction fold into one notification.
+        connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     session.info.setdefault(PENDING, set()).update(changes)
 
 
 def after_commit(session: Session) -> None:
     if not session.info.pop(PENDING, None) or not _enabled():
         return
+    if current_app.config.get("SEARCH_WRITER", "inline") == "follower":
+        return  # `flask search follow` is this machine's only writer; web workers only read
     from cpspartners.search.outbox import apply_outbox, note_failure
 
     try:
