@@ -327,7 +327,7 @@ def search_apply_command():
 def search_follow_command(poll, once, rebuild):
     """Be this machine's only index writer: apply the outbox as it commits (SEARCH_WRITER=follower)."""
     from cpspartners.search import follower
-    from cpspartners.search.outbox import writer_mode
+    from cpspartners.search.sync import writer_mode
 
     if writer_mode() != "follower":
         click.echo('note: SEARCH_WRITER is not "follower": web workers also write this index', err=True)

@@ -34,6 +34,7 @@ from cpspartners.models import (
 )
 from cpspartners.search import documents
 from cpspartners.search.storage import create_generation, ensure_index, open_writer, swap_in
+from cpspartners.search.sync import writer_mode
 from cpspartners.taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 
 log = logging.getLogger(__name__)
@@ -287,11 +288,6 @@ def rebuild(
         conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at >= started).values(applied_at=None))
     apply_outbox()
     return counts
-
-
-def writer_mode() -> str:
-    """Who writes the index: "inline" (each process after its commit) or "follower" (one per machine)."""
-    return current_app.config.get("SEARCH_WRITER", "inline")
 
 
 def build_and_swap(

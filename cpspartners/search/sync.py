@@ -69,6 +69,11 @@ def bulk(session: Session) -> Iterator[None]:
         session.info.pop(BULK, None)
 
 
+def writer_mode() -> str:
+    """Who writes the index: "inline" (each process after its commit) or "follower" (one per machine)."""
+    return current_app.config.get("SEARCH_WRITER", "inline")
+
+
 def after_flush(session: Session, _flush_context: Any) -> None:
     if not _enabled() or session.info.get(BULK):
         return
@@ -78,9 +83,10 @@ def after_flush(session: Session, _flush_context: Any) -> None:
     rows = [{"kind": kind, "object_id": object_id, "action": "upsert"} for kind, object_id in sorted(changes)]
     connection = session.connection()
     connection.execute(insert(IndexOutbox), rows)
-    if connection.dialect.name == "postgresql":
-        # Delivered at commit, with the rows, and dropped on rollback: the follower wakes only
-        # for rows it can see. Several in one transaction fold into one notification.
+    if connection.dialect.name == "postgresql" and writer_mode() == "follower":
+        # Only a follower listens, so inline mode (the default) sends nothing. Delivered at
+        # commit, with the rows, and dropped on rollback: the follower wakes only for rows it
+        # can see. Several in one transaction fold into one notification.
         connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     session.info.setdefault(PENDING, set()).update(changes)
 
@@ -88,7 +94,7 @@ def after_flush(session: Session, _flush_context: Any) -> None:
 def after_commit(session: Session) -> None:
     if not session.info.pop(PENDING, None) or not _enabled():
         return
-    if current_app.config.get("SEARCH_WRITER", "inline") == "follower":
+    if writer_mode() == "follower":
         return  # `flask search follow` is this machine's only writer; web workers only read
     from cpspartners.search.outbox import apply_outbox, note_failure
 
