@@ -100,5 +100,5 @@ clean:  ## remove the virtualenvs, node_modules, the instance folder and tool ca
 	rm -rf $(VENV) $(LOCK_VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache
 
 messages: $(VENV)/.installed  ## re-extract strings and merge them into the Spanish catalogue
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location -o translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations

@@ -155,7 +155,28 @@ AUDIT_ACTIONS = (
     ("shared", _l("Shared by the student with a link")),
     ("share_revoked", _l("Link stopped by the student")),
     ("viewed_by_link", _l("Opened with the student's link")),
+    ("family_link_confirmed", _l("Family link confirmed")),
+    ("corrected", _l("Student record corrected")),
+    ("rights_received", _l("Privacy request received")),
+    ("rights_decided", _l("Privacy request accepted")),
+    ("rights_corrected", _l("Privacy request: record corrected")),
+    ("rights_denied", _l("Privacy request denied")),
+    ("rights_confirmed", _l("Privacy request: family told")),
+    ("rights_fulfilled", _l("Privacy request carried out")),
+    ("rights_withdrawn", _l("Privacy request withdrawn")),
 )
+
+# What a family asked for under FERPA/SOPPA (``RightsRequest.kind``).
+RIGHTS_KIND_LABELS = {"access": _l("Copy of records"), "correction": _l("Correction"), "deletion": _l("Deletion")}
+RIGHTS_STATE_LABELS = {
+    "received": _l("Received"),
+    "decided": _l("Accepted, to be corrected"),
+    "corrected": _l("Corrected"),
+    "denied": _l("Denied"),
+    "confirmed": _l("Family told"),
+    "fulfilled": _l("Done"),
+    "withdrawn": _l("Withdrawn"),
+}
 
 VETTING_KINDS = (
     ("agreement", _l("Partnership agreement / MOU")),

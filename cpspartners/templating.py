@@ -104,6 +104,12 @@ AUDIT_FIELD_LABELS = {
     "grade": _l("Grade"),
     "active": _l("Account switched on"),
     "items": _l("Items"),
+    "basis": _l("Why the student is eligible"),
+    "link": _l("Family link"),
+    "rows": _l("Rows"),
+    "days": _l("Days"),
+    "request": _l("Privacy request"),
+    "state": _l("State"),
 }
 
 
@@ -115,6 +121,8 @@ CODED_FIELDS = {
     "languages": (taxonomy.LANGUAGES,),
     "preferred_language": (taxonomy.LANGUAGES,),
     "role": (taxonomy.ROLES,),
+    "method": (taxonomy.VERIFICATION_METHODS,),
+    "state": (tuple(taxonomy.RIGHTS_STATE_LABELS.items()),),
     "status": (taxonomy.OPPORTUNITY_STATUSES, taxonomy.PARTNER_STATUSES, taxonomy.REVIEW_STATUSES),
 }
 
@@ -167,6 +175,7 @@ LABEL_GLOBALS = {
     "audience_label": taxonomy.AUDIENCES,
     "language_label": taxonomy.LANGUAGES,
     "vetting_label": taxonomy.VETTING_KINDS,
+    "verification_method_label": taxonomy.VERIFICATION_METHODS,
     "role_label": taxonomy.ROLES,
     "contact_kind_label": taxonomy.CONTACT_KINDS,
     "stage_label": taxonomy.PROSPECT_STAGES,

@@ -294,6 +294,9 @@ def _request_data(**overrides):
         ({"topic": "<script>x</script>"}, "plain text only"),
         ({"message": "z" * 4001}, "at most 4000"),
         ({"modality": "teleport"}, "Not a valid choice"),
+        ({"starts_at": "25:99"}, "Not a valid time value"),
+        ({"starts_at": "10:30", "ends_at": "10:00"}, "The class must end after it starts"),
+        ({"ends_at": "11:00"}, "Give the time the class starts"),
     ],
 )
 def test_bad_requests_are_refused_next_to_the_field(app, people, speakers, overrides, message):
@@ -556,3 +559,56 @@ def test_a_notification_to_a_page_that_is_gone_shows_without_a_link(app, people)
 def test_teachers_are_pointed_to_requests_on_a_listing(app, people, program):
     html = as_(app, people["teacher"]).get(f"/opportunities/{program.slug}").get_data(as_text=True)
     assert "Only students apply here" in html and "/apply" not in html
+
+
+def test_a_class_period_is_kept_shown_in_the_readers_way_and_timed_in_the_calendar(app, people, speakers):
+    teacher, staff = as_(app, people["teacher"]), as_(app, people["staff"])
+    data = _request_data(starts_at="10:30", ends_at="11:15")
+    assert post(teacher, f"/visits/new?opportunity={speakers['near'].id}", data).status_code == 302
+    req = db.session.scalars(select(VisitRequest)).one()
+    assert (req.starts_at.isoformat(), req.ends_at.isoformat()) == ("10:30:00", "11:15:00")
+    english = staff.get("/visits/received").get_data(as_text=True)
+    assert "10:30\u202fAM\u201311:15\u202fAM" in english or "10:30 AM\u201311:15 AM" in english
+    assert req.date_1.isoformat() not in english  # dates in words, not ISO
+    staff.set_cookie("lang", "es")
+    spanish = staff.get(f"/visits/{req.id}").get_data(as_text=True)
+    assert "Horario de la clase" in spanish and "10:30\u201311:15" in spanish
+    post(staff, f"/visits/{req.id}/accept", {"visit_date": req.date_1.isoformat()})
+    ics = teacher.get(f"/calendar/visits/{req.id}.ics")
+    calendar = Calendar.from_ical(ics.data)
+    event = next(c for c in calendar.walk() if c.name == "VEVENT")
+    starts, ends = event.decoded("dtstart"), event.decoded("dtend")
+    assert (starts.date(), starts.hour, starts.minute, ends.hour, ends.minute) == (req.date_1, 10, 30, 11, 15)
+    assert str(starts.tzinfo) == "America/Chicago"
+    assert [c["TZID"] for c in calendar.walk() if c.name == "VTIMEZONE"] == ["America/Chicago"]
+    assert b"DTSTART;TZID=America/Chicago:" in ics.data
+
+
+def test_a_bad_class_period_is_refused_in_spanish(app, people, speakers):
+    teacher = as_(app, people["teacher"])
+    teacher.set_cookie("lang", "es")
+    data = _request_data(starts_at="10:30", ends_at="09:00")
+    response = post(teacher, f"/visits/new?opportunity={speakers['near'].id}", data)
+    assert response.status_code == 400 and "La clase debe terminar después de empezar" in response.get_data(
+        as_text=True
+    )
+    assert count(VisitRequest) == 0
+
+
+def test_the_service_refuses_a_class_that_ends_before_it_starts(app, people, speakers):
+    from datetime import time
+
+    from cpspartners.services.errors import RuleBroken
+
+    with pytest.raises(RuleBroken):
+        visit_requests.create(
+            people["teacher"],
+            people["partner"],
+            "Drones",
+            9,
+            25,
+            [TODAY + timedelta(days=20)],
+            starts_at=time(11),
+            ends_at=time(10),
+        )
+    assert count(VisitRequest) == 0

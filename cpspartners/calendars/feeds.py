@@ -69,5 +69,7 @@ def visit_calendar(req: VisitRequest, url: str) -> bytes:
         description=req.message,
         url=url,
         location=req.school.long_name if req.modality == "in_person" else "",
+        start_time=req.starts_at,
+        end_time=req.ends_at,
     )
     return feed(req.topic, [entry])

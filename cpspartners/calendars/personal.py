@@ -113,4 +113,6 @@ def _visit_entry(visit: VisitRequest) -> Entry:
         _("Visit: %(topic)s (%(partner)s)", topic=visit.topic, partner=visit.partner.name),
         visit.visit_date,
         location=visit.school.long_name,
+        start_time=visit.starts_at,
+        end_time=visit.ends_at,
     )

@@ -264,7 +264,7 @@ def service_full(opp: Opportunity, locale: str, links: Links) -> dict:
             "service_id": service_id,
             "valid_from": opp.starts_on.isoformat() if opp.starts_on else "",
             "valid_to": opp.ends_on.isoformat() if opp.ends_on else "",
-            "description": opp.schedule,
+            "description": opp.localized("schedule", locale),
         }
     )
     if len(schedule) > 2:

@@ -26,7 +26,10 @@ class AuditEntry(db.Model):
     subject_type = db.Column(db.String(20), nullable=False)
     subject_id = db.Column(db.Integer, nullable=False)
     changes = db.Column(db.JSON, nullable=False, default=dict)  # {field: [old, new]}
+    # ``note`` in English, as written (and looked up: ``listings.revisions``); ``note_message`` the
+    # same note frozen (``i18n.freeze``) so each reader sees it in their own language.
     note = db.Column(db.Text, nullable=False, default="")
+    note_message = db.Column(db.JSON)
     # The spreadsheet import that made this change, if one did.
     import_run_id = db.Column(db.Integer, db.ForeignKey("import_run.id", ondelete="SET NULL"), index=True)
 

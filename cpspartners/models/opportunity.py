@@ -91,6 +91,7 @@ class Opportunity(db.Model):
     starts_on = db.Column(db.Date)
     ends_on = db.Column(db.Date)
     schedule = db.Column(db.String(300), nullable=False, default="")
+    schedule_es = db.Column(db.String(300), nullable=False, default="", server_default="")
     deadline = db.Column(db.Date, index=True)
     capacity = db.Column(db.Integer)  # None = no limit
     seats_taken = db.Column(db.Integer, nullable=False, default=0, server_default="0")

@@ -64,6 +64,9 @@ class VisitRequest(db.Model):
     date_1 = db.Column(db.Date, nullable=False)
     date_2 = db.Column(db.Date)
     date_3 = db.Column(db.Date)
+    # The class period the teacher has in mind, Chicago time; None = not said (an all-day entry).
+    starts_at = db.Column(db.Time)
+    ends_at = db.Column(db.Time)
     message = db.Column(db.Text, nullable=False, default="")
     state = db.Column(db.String(14), nullable=False, default="requested", index=True)
     proposed_date = db.Column(db.Date)  # a date the partner offers instead
@@ -85,6 +88,7 @@ class VisitRequest(db.Model):
         one_of("modality", ("in_person", "virtual"), "modality"),
         db.CheckConstraint("grade BETWEEN 0 AND 12", name="grade_range"),
         db.CheckConstraint("class_size BETWEEN 1 AND 500", name="class_size_range"),
+        db.CheckConstraint("ends_at IS NULL OR (starts_at IS NOT NULL AND ends_at > starts_at)", name="time_order"),
     )
 
     @property

@@ -151,6 +151,7 @@ OPTIONAL_TEXT_FIELDS = (
     "location_name",
     "address",
     "schedule",
+    "schedule_es",
     "stipend",
 )
 
@@ -205,7 +206,8 @@ class OpportunityForm(Versioned, FlaskForm):
     starts_on = DateField(_l("Starts on"), validators=[Optional()], description=_l("Format: YYYY-MM-DD."))
     ends_on = DateField(_l("Ends on"), validators=[Optional()], description=_l("Format: YYYY-MM-DD."))
     deadline = DateField(_l("Apply by"), validators=[Optional()], description=_l("Leave empty for rolling admission."))
-    schedule = _text(_l("Schedule"), 300)
+    schedule = _text(_l("Schedule (English)"), 300, description=_l("Days and times, for example: Tuesdays 4–6 pm."))
+    schedule_es = _text(_l("Schedule (Spanish)"), 300)
     capacity = IntegerField(
         _l("Places available"),
         validators=[Optional(), NumberRange(0, 100000, _l("Enter a whole number from 0 to 100,000."))],

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 DAY = timedelta(days=1)
 YEAR = timedelta(days=365)
@@ -48,9 +49,9 @@ class Retention:
     def describe(self):
         days = self.keep.days
         if days % 365 == 0:
-            amount = _l("%(n)d years", n=days // 365) if days > 365 else _l("1 year")
+            amount = lazy_ngettext("%(num)d year", "%(num)d years", days // 365)
         else:
-            amount = _l("%(n)d days", n=days)
+            amount = lazy_ngettext("%(num)d day", "%(num)d days", days)
         return _l("%(amount)s after %(after)s", amount=amount, after=self.after)
 
 
@@ -360,6 +361,9 @@ TABLES: dict[str, Table] = {
         {
             **cols("id at action subject_type subject_id import_run_id", _l("Who did what, when"), STAFF),
             "note": Field(_l("A note on the entry (the page a record was opened on)"), STAFF, at_deletion=DELETE),
+            "note_message": Field(
+                _l("The same note, kept to be read in each reader's language"), STAFF, at_deletion=DELETE
+            ),
             **cols("actor_id actor_label", _l("Who acted (a student as a record number)"), STAFF),
             "changes": Field(_l("Old and new values of a change"), STAFF, at_deletion=DELETE),
         },

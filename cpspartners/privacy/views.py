@@ -27,21 +27,14 @@ from cpspartners.privacy.forms import (
 )
 from cpspartners.services import privacy
 from cpspartners.services.errors import RuleBroken
+from cpspartners.taxonomy import RIGHTS_KIND_LABELS, RIGHTS_STATE_LABELS
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 FAMILY_SALT = "privacy-family-copy"
 
 LABELS = {
-    "rights_kind_label": {"access": _l("Copy of records"), "correction": _l("Correction"), "deletion": _l("Deletion")},
-    "rights_state_label": {
-        "received": _l("Received"),
-        "decided": _l("Accepted, to be corrected"),
-        "corrected": _l("Corrected"),
-        "denied": _l("Denied"),
-        "confirmed": _l("Family told"),
-        "fulfilled": _l("Done"),
-        "withdrawn": _l("Withdrawn"),
-    },
+    "rights_kind_label": RIGHTS_KIND_LABELS,
+    "rights_state_label": RIGHTS_STATE_LABELS,
     "rights_step_label": {
         "decide": _l("Accept the correction"),
         "correct": _l("Make the correction"),

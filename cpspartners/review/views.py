@@ -450,6 +450,7 @@ def audit_log():
         "review/audit.html",
         pagination=pagination,
         shown_actor=audit.shown_actor,
+        shown_note=audit.shown_note,
         subject_types=AUDIT_SUBJECTS,
         actions=actions,
         selected=selected,

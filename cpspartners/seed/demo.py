@@ -95,12 +95,12 @@ def make_partner(rng, n, areas):
     return {"row": row, "areas": served}
 
 
-SCHEDULES = (
-    "Saturdays 10am-1pm",
-    "Weekdays after school",
-    "One afternoon",
-    "Six weeks in summer",
-    "Tuesdays and Thursdays 4-6pm",
+SCHEDULES = (  # (English, Spanish)
+    ("Saturdays 10am-1pm", "Sábados de 10:00 a 13:00"),
+    ("Weekdays after school", "Entre semana después de clases"),
+    ("One afternoon", "Una tarde"),
+    ("Six weeks in summer", "Seis semanas en verano"),
+    ("Tuesdays and Thursdays 4-6pm", "Martes y jueves de 16:00 a 18:00"),
 )
 
 
@@ -143,7 +143,8 @@ def _add_texts(row, rng, n, texts, topic, topic_es, org, spanish):
 def _add_terms(row, rng, topic, partner, spanish):
     """How long, when, how many, what it costs or pays, and in which languages."""
     row["ends_on"] = row["starts_on"] + timedelta(days=rng.choice((0, 0, 1, 5, 30, 60)))
-    row["schedule"] = rng.choice(SCHEDULES)
+    row["schedule"], schedule_es = rng.choice(SCHEDULES)
+    row["schedule_es"] = schedule_es if spanish else ""
     row["capacity"] = rng.choice((None, 10, 15, 20, 25, 30, 60))
     row["stipend"] = "$%d stipend" % rng.choice((300, 500, 900, 1500)) if row["paid"] else ""
     row["transportation"] = rng.random() < 0.3

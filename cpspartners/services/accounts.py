@@ -88,7 +88,7 @@ def _partner_for_staff(partner_id: int | None, new_partner_name: str | None) -> 
     proposed = {"name": name, "kind": "nonprofit"}
     db.session.add(ChangeRequest(subject_type="partner", subject_id=partner.id, is_new=True, proposed=proposed))
     changes = {"name": [None, name], "status": [None, "pending"]}
-    record(None, "proposed", "partner", partner.id, changes, note="proposed at registration")
+    record(None, "proposed", "partner", partner.id, changes, note=_l("proposed at registration"))
     return partner
 
 

@@ -19,7 +19,7 @@ from cpspartners.models import Application, Opportunity, User
 from cpspartners.services import student_text
 from cpspartners.services._base import transaction
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
-from cpspartners.services.notify import Page, notify, partner_staff
+from cpspartners.services.notify import Page, notify, partner_staff, titles_of
 
 # (from, to) -> who may make the move
 TRANSITIONS = {
@@ -95,12 +95,12 @@ def _announce_new(application: Application, student: User, opportunity: Opportun
             staff,
             "application_new",
             Page("applications.received"),
-            title=opportunity.title,
+            **titles_of(opportunity),
             grade=student.grade,
             school=school,
         )
     else:
-        notify(staff, "application_waiting", Page("applications.received"), title=opportunity.title)
+        notify(staff, "application_waiting", Page("applications.received"), **titles_of(opportunity))
 
 
 def check_can_apply(student: User, opportunity: Opportunity, today: date) -> None:
@@ -214,12 +214,12 @@ def _complete(application: Application, hours: Decimal | None, today: date) -> N
 
 def _announce(application: Application, to_state: str) -> None:
     """Tell the student of the partner's decision, or the partner of a withdrawal."""
-    title = application.opportunity.title
+    titles = titles_of(application.opportunity)
     if to_state in NOTIFY_STUDENT:
-        notify([application.student], "application_" + to_state, Page("applications.mine"), title=title)
+        notify([application.student], "application_" + to_state, Page("applications.mine"), **titles)
     if to_state == "withdrawn":
         staff = partner_staff(application.opportunity.partner_id)
-        notify(staff, "application_withdrawn", Page("applications.received"), title=title)
+        notify(staff, "application_withdrawn", Page("applications.received"), **titles)
 
 
 def promote_waitlisted(opportunity: Opportunity) -> None:
@@ -238,7 +238,7 @@ def promote_waitlisted(opportunity: Opportunity) -> None:
     if waiting is not None and take_seat(opportunity.id):
         waiting.holds_seat = True
         waiting.state = "submitted"
-        notify([waiting.student], "application_seat_opened", Page("applications.mine"), title=opportunity.title)
+        notify([waiting.student], "application_seat_opened", Page("applications.mine"), **titles_of(opportunity))
 
 
 WAITING = _l("Waiting for consent")

@@ -5,11 +5,13 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, not_, or_
 
 from cpspartners import policy
 from cpspartners.extensions import db
+from cpspartners.i18n import freeze, thaw
 from cpspartners.models import AuditEntry, User
 from cpspartners.services._base import transaction
 
@@ -53,9 +55,17 @@ def record(
     subject_type: str,
     subject_id: int | None,
     changes: Mapping[str, Any] | None = None,
-    note: str = "",
+    note: object = "",
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (the service running it commits)."""
+    """Add an audit entry to the current transaction (the service running it commits).
+
+    ``note`` is plain text (what a person typed, a page's address) or a lazy message: a message is
+    kept frozen beside its English text, so each reader of the log reads it in their language.
+    """
+    frozen = freeze(note) if note else None
+    if isinstance(frozen, dict):
+        with force_locale("en"):
+            note = str(thaw(frozen))
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_label=label_for(actor),
@@ -63,11 +73,20 @@ def record(
         subject_type=subject_type,
         subject_id=subject_id,
         changes=changes or {},
-        note=note or "",
+        note=str(note or ""),
+        note_message=frozen if isinstance(frozen, dict) else None,
         import_run_id=db.session.info.get(_IMPORT_RUN),
     )
     db.session.add(entry)
     return entry
+
+
+def shown_note(entry: AuditEntry) -> str:
+    """The entry's note in the reader's language; text a person typed (and a note written before
+    notes were kept as messages) as it was written."""
+    if entry.note_message:
+        return str(thaw(entry.note_message))
+    return entry.note
 
 
 # --- Who did it, as the audit log shows it ---------------------------------------------------------

@@ -24,7 +24,7 @@ from cpspartners.models.opportunity import COMMUNITY_EVENT
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.applications import closed_reason, give_back_seat, take_seat
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
-from cpspartners.services.notify import Page, notify
+from cpspartners.services.notify import Page, notify, titles_of
 
 EVENT_KIND = COMMUNITY_EVENT
 REMIND_DAYS_BEFORE = 2
@@ -76,7 +76,7 @@ def sign_up(user: User, opp: Opportunity, today: date | None = None) -> EventSig
     except IntegrityError:  # the same person's second click, at the same moment
         raise Conflict(_l("You have already signed up for this event.")) from None
     kind = "event_confirmed" if got else "event_waitlisted"
-    notify([user], kind, Page("events.mine"), title=opp.title)
+    notify([user], kind, Page("events.mine"), **titles_of(opp))
     return signup
 
 
@@ -108,7 +108,7 @@ def promote(opp: Opportunity) -> EventSignup | None:
         )
         if claimed.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult
             db.session.refresh(waiting)
-            notify([waiting.user], "event_place_opened", Page("events.mine"), title=opp.title)
+            notify([waiting.user], "event_place_opened", Page("events.mine"), **titles_of(opp))
             return waiting
         give_back_seat(opp.id)  # someone else promoted this one meanwhile: try the next
     return None
@@ -205,7 +205,7 @@ def send_reminders(today: date | None = None, days_before: int = REMIND_DAYS_BEF
     for signup in due:
         opp = signup.opportunity
         day = opp.starts_on.isoformat() if opp.starts_on else ""
-        notify([signup.user], "event_reminder", Page("events.mine"), title=opp.title, date=day)
+        notify([signup.user], "event_reminder", Page("events.mine"), **titles_of(opp), date=day)
         signup.reminded_at = utcnow()
     return len(due)
 

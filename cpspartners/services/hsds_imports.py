@@ -228,7 +228,7 @@ def _write_partner(actor: User, row: Planned) -> Partner:
             "partner",
             partner.id,
             row.changes,
-            note="imported from an HSDS package; waiting for review",
+            note=_l("imported from an HSDS package; waiting for review"),
         )
         return partner
     if row.action == "update":

@@ -114,6 +114,8 @@ OPPORTUNITY_COLUMNS = (
     Column("starts_on", kind="date"),
     Column("ends_on", kind="date"),
     Column("deadline", kind="date"),
+    Column("schedule", max_length=length(Opportunity, "schedule")),
+    Column("schedule_es", max_length=length(Opportunity, "schedule_es")),
     Column("capacity", kind="int", low=0, high=100_000),
     Column("paid", kind="bool"),
     Column("transportation", kind="bool"),
@@ -138,6 +140,8 @@ EMPTY_TEXT = (
     "summary_es",
     "description",
     "description_es",
+    "schedule",
+    "schedule_es",
     "credential",
 )
 
@@ -573,7 +577,8 @@ def record_creation(run: ImportRun, actor: User | None, step: Step) -> None:
     subject_type = "partner" if isinstance(obj, Partner) else "opportunity"
     changes = {name: [None, jsonable(value)] for name, value in step.values.items() if value not in (None, "", [])}
     changes["status"] = [None, obj.status]
-    note = "imported from %s" % (run.filename or "a file")
+    filename = run.filename or _l("a file")
+    waiting = False
     if isinstance(obj, Partner) and obj.status == PARTNER_PENDING:
         # Into the review queue, like a partner proposed at registration: a specialist decides.
         request = ChangeRequest(
@@ -585,9 +590,14 @@ def record_creation(run: ImportRun, actor: User | None, step: Step) -> None:
             submitted_at=utcnow(),
         )
         db.session.add(request)
-        note += "; waiting for review"
+        waiting = True
     if isinstance(obj, Opportunity) and obj.status == OPPORTUNITY_PUBLISHED:
         listings.check_publishable(obj)  # checked in the dry run; the gate holds here too
+    note = (
+        _l("imported from %(file)s; waiting for review", file=filename)
+        if waiting
+        else _l("imported from %(file)s", file=filename)
+    )
     record(actor, "created", subject_type, obj.id, changes, note=note)
 
 
@@ -607,7 +617,7 @@ def update(actor: User | None, step: Step) -> None:
         recorded = listings.edit_directly(cast(User, actor), obj, values)
         recorded.update(extra)  # the dict the entry holds, not yet flushed
     else:  # only the schools changed, which the edit form does not cover
-        record(actor, "updated", "opportunity", obj.id, extra, note="edited by a specialist")
+        record(actor, "updated", "opportunity", obj.id, extra, note=_l("edited by a specialist"))
 
 
 def unique_slugs(what: str, steps: list[Step]) -> dict[str, str]:

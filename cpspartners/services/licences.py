@@ -100,7 +100,13 @@ def confirm(token: str) -> LicenceRequest | None:
     if req.status == "unconfirmed":
         req.status, req.confirmed_at = "requested", _now()
         staff = db.session.scalars(select(User).where(policy.staff_of(req.allocation.distributor_id))).all()
-        notify.notify(staff, "licence_requested", notify.Page("licences.manage"), pool=req.allocation.pool.name)
+        notify.notify(
+            staff,
+            "licence_requested",
+            notify.Page("licences.manage"),
+            pool=req.allocation.pool.name,
+            pool_es=req.allocation.pool.name_es,
+        )
     return req
 
 

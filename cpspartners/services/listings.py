@@ -72,6 +72,7 @@ OPPORTUNITY_FIELDS = (
     "ends_on",
     "deadline",
     "schedule",
+    "schedule_es",
     "capacity",
     "paid",
     "stipend",
@@ -212,7 +213,7 @@ def save_content(
     values: Mapping[str, Any],
     seen: Seen | None = None,
     today: date | None = None,
-    note: str = "",
+    note: object = "",
 ) -> dict[str, list[Any]]:
     """Write new content onto a live listing or profile: the version check, the publishing gate
     and the audit entry. Runs in the caller's transaction; returns {field: [old, new]}.
@@ -267,7 +268,14 @@ def _submit(
     request.submitted_at = utcnow()
     db.session.flush()
     action = "revised" if revised else "submitted"
-    record(user, action, subject_type, obj.id, diff(snapshot(obj), values), note=f"change request {request.id}")
+    record(
+        user,
+        action,
+        subject_type,
+        obj.id,
+        diff(snapshot(obj), values),
+        note=_l("change request %(number)d", number=request.id),
+    )
     return request
 
 
@@ -446,7 +454,11 @@ def approve(
     changes = diff(before, snapshot(obj))
     if before_status != obj.status:
         changes["status"] = [before_status, obj.status]
-    note = f"change request {request.id}" + (f"; kept the current {', '.join(kept)}" if kept else "")
+    note = (
+        _l("change request %(number)d; kept the current %(fields)s", number=request.id, fields=", ".join(kept))
+        if kept
+        else _l("change request %(number)d", number=request.id)
+    )
     record(reviewer, "approved", request.subject_type, obj.id, changes, note=note)
     return obj
 
@@ -531,4 +543,4 @@ def edit_directly(
     """
     if open_request(_kind(obj), obj.id) is not None:
         raise Conflict(_l("A change from the partner is waiting for review: decide it first."))
-    return save_content(actor, obj, values, seen, today, note="edited by a specialist")
+    return save_content(actor, obj, values, seen, today, note=_l("edited by a specialist"))

@@ -5,20 +5,20 @@ Each one leads to a ``Page`` (an endpoint and its URL arguments); the URL is bui
 notification is shown or emailed, so it always points where the route is now.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app, request, url_for
-from flask_babel import force_locale, format_date, format_decimal
+from flask_babel import force_locale, format_date, format_decimal, get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from werkzeug.routing import BuildError
 
 from cpspartners import policy
 from cpspartners.extensions import db
-from cpspartners.models import Notification, User
+from cpspartners.models import Notification, Opportunity, User
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.errors import NotAllowed
 
@@ -39,7 +39,6 @@ MESSAGES = {
     "request_declined": _l("Your request \u201c%(topic)s\u201d was declined."),
     "request_cancelled": _l("The teacher cancelled the request \u201c%(topic)s\u201d."),
     "request_proposal_accepted": _l("The teacher accepted %(date)s for \u201c%(topic)s\u201d."),
-    "request_flagged": _l("The request \u201c%(topic)s\u201d has had no answer for %(days)s days."),
     "request_reassigned": _l("Your request \u201c%(topic)s\u201d was passed to %(partner)s."),
     "request_confirm": _l("Did the visit \u201c%(topic)s\u201d on %(date)s happen? Please confirm."),
     "seat_given": _l("You have a seat in %(pool)s from %(distributor)s. See it and how to use it in My seats."),
@@ -49,10 +48,37 @@ MESSAGES = {
     "event_waitlisted": _l("\u201c%(title)s\u201d is full: you are on the waitlist."),
     "event_place_opened": _l("A place opened at \u201c%(title)s\u201d: it is yours."),
     "event_reminder": _l("Reminder: \u201c%(title)s\u201d is on %(date)s."),
-    "vetting_lapsed": _l(
+}
+
+
+# Messages with a number in them, in the plural form the reader's language gives that number
+# (the number shown as the reader writes it: "1.250").
+def _flagged(shown: Mapping[str, str], number: int) -> str:
+    return ngettext(
+        "The request \u201c%(topic)s\u201d has had no answer for %(days)s day.",
+        "The request \u201c%(topic)s\u201d has had no answer for %(days)s days.",
+        number,
+        topic=shown["topic"],
+        days=shown["days"],
+    )
+
+
+def _lapsed(shown: Mapping[str, str], number: int) -> str:
+    return ngettext(
+        "%(partner)s is no longer vetted: %(records)s. Its %(count)s published listing for students is "
+        "hidden from students until the records are current.",
         "%(partner)s is no longer vetted: %(records)s. Its %(count)s published listings for students are "
-        "hidden from students until the records are current."
-    ),
+        "hidden from students until the records are current.",
+        number,
+        partner=shown["partner"],
+        records=shown["records"],
+        count=shown["count"],
+    )
+
+
+COUNTED_MESSAGES: dict[str, tuple[str, Callable[[Mapping[str, str], int], str]]] = {
+    "request_flagged": ("days", _flagged),
+    "vetting_lapsed": ("count", _lapsed),
 }
 
 
@@ -66,7 +92,7 @@ class Page:
 
 def notify(users: Iterable[User | None], kind: str, page: Page | None = None, **params: object) -> None:
     """Queue a notification for each user in good standing (deduplicated), in the caller's transaction."""
-    if kind not in MESSAGES:
+    if kind not in MESSAGES and kind not in COUNTED_MESSAGES:
         raise KeyError(kind)
     if page is not None and page.endpoint not in current_app.view_functions:
         raise KeyError(page.endpoint)  # a typo here would only show as a dead link much later
@@ -116,18 +142,32 @@ def specialists() -> Sequence[User]:
     return db.session.scalars(select(User).where(policy.specialist_accounts())).all()
 
 
+def titles_of(opportunity: Opportunity) -> dict[str, str]:
+    """A listing's title in both languages, as a notification's ``title`` parameters."""
+    return {"title": opportunity.title, "title_es": opportunity.title_es}
+
+
 def text(notification: Notification, locale: str | None = None) -> str:
     """The notification as a sentence in ``locale`` (default: the recipient's language)."""
     with force_locale(locale or notification.user.preferred_language):
-        return str(MESSAGES[notification.kind]) % _shown_params(notification.params)
+        shown = _shown_params(notification.params)
+        if notification.kind in COUNTED_MESSAGES:
+            name, render = COUNTED_MESSAGES[notification.kind]
+            raw = str(notification.params.get(name, ""))
+            return render(shown, int(raw) if raw.isdigit() else 0)
+        return str(MESSAGES[notification.kind]) % shown
 
 
 def _shown_params(params: Mapping[str, str]) -> dict[str, str]:
     """Stored parameters as the reader's locale writes them: a date kept as "2027-01-12" reads
     "12 de enero de 2027" in Spanish, a count "1.250". Call inside the reader's ``force_locale``."""
     shown = dict(params)
+    spanish = str(get_locale()) == "es"
     for name, value in params.items():
-        if name == "date":
+        if spanish and params.get(name + "_es"):
+            # A name kept in both languages (a listing's title, a seat pool's): the reader's one.
+            shown[name] = params[name + "_es"]
+        elif name == "date":
             # A free-text date from an older row stays as it was written.
             with suppress(TypeError, ValueError):
                 shown[name] = format_date(date.fromisoformat(value), "long")

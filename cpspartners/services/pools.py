@@ -230,7 +230,12 @@ def _tell_account(user_id: int | None, allocation: SeatAllocation) -> None:
         return
     user = db.session.get(User, user_id)
     notify(
-        [user], "seat_given", Page("pools.my_seats"), pool=allocation.pool.name, distributor=allocation.distributor.name
+        [user],
+        "seat_given",
+        Page("pools.my_seats"),
+        pool=allocation.pool.name,
+        pool_es=allocation.pool.name_es,
+        distributor=allocation.distributor.name,
     )
 
 

@@ -31,6 +31,7 @@ from cpspartners.services import audit
 from cpspartners.services._base import transaction, utcnow
 from cpspartners.services.applications import give_back_seat
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
+from cpspartners.taxonomy import RIGHTS_KIND_LABELS
 
 # Legal clocks (docs/privacy.md cites each).
 ACCESS_BUSINESS_DAYS = 10  # ISSRA 105 ILCS 10/5(c): stricter than SOPPA's 45 days, so it wins
@@ -73,7 +74,7 @@ def _log(actor: User | None, request: RightsRequest, old: str, new: str) -> None
         "student_record",
         request.student_id,
         {"request": [request.id, request.id], "state": [old, new]},
-        note=request.kind,
+        note=RIGHTS_KIND_LABELS.get(request.kind, request.kind),
     )
 
 

@@ -149,7 +149,14 @@ def share_record(student: User, days: int, label: str = "", now: datetime | None
     )
     db.session.add(share)
     db.session.flush()
-    record(student, "shared", "student_record", student.id, {"days": [None, days]}, note=f"record link {share.id}")
+    record(
+        student,
+        "shared",
+        "student_record",
+        student.id,
+        {"days": [None, days]},
+        note=_l("record link %(number)d", number=share.id),
+    )
     return share, token
 
 
@@ -161,7 +168,7 @@ def revoke_share(student: User, share: RecordShare, now: datetime | None = None)
     if share.revoked_at is not None:
         raise Conflict(_l("This link was already stopped."))
     share.revoked_at = now or utcnow()
-    record(student, "share_revoked", "student_record", student.id, note=f"record link {share.id}")
+    record(student, "share_revoked", "student_record", student.id, note=_l("record link %(number)d", number=share.id))
     return share
 
 
@@ -177,7 +184,9 @@ def open_share(token: str, now: datetime | None = None) -> RecordShare | None:
         return None
     share.views = (share.views or 0) + 1
     share.last_viewed_at = now
-    record(None, "viewed_by_link", "student_record", share.student_id, note=f"record link {share.id}")
+    record(
+        None, "viewed_by_link", "student_record", share.student_id, note=_l("record link %(number)d", number=share.id)
+    )
     return share
 
 

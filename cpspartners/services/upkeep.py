@@ -169,7 +169,12 @@ def save_vetting(
     new = {f: jsonable(getattr(record_, f)) for f in VETTING_FIELDS}
     changes = {f: [old.get(f), new[f]] for f in VETTING_FIELDS if old.get(f) != new[f]}
     record(
-        actor, "created" if creating else "updated", "vetting_record", record_.id, changes, note=f"partner {partner.id}"
+        actor,
+        "created" if creating else "updated",
+        "vetting_record",
+        record_.id,
+        changes,
+        note=_l("partner %(number)d", number=partner.id),
     )
     vetting.refresh(partner)
     return record_
@@ -191,7 +196,7 @@ def delete_vetting(actor: User, record_: VettingRecord) -> None:
         "vetting_record",
         record_.id,
         {f: [v, None] for f, v in old.items()},
-        note=f"partner {record_.partner_id}",
+        note=_l("partner %(number)d", number=record_.partner_id),
     )
     partner = record_.partner
     partner.vetting_records.remove(record_)  # delete-orphan: the row goes at the flush

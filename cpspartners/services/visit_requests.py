@@ -8,8 +8,9 @@ Requests unanswered for ``REQUEST_ESCALATION_DAYS`` are flagged to specialists, 
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -48,10 +49,16 @@ def create(
     message: str = "",
     opportunity: Opportunity | None = None,
     today: date | None = None,
+    starts_at: time | None = None,
+    ends_at: time | None = None,
 ) -> VisitRequest:
-    """A new request; dates must be in the future, one to three of them."""
+    """A new request; dates must be in the future, one to three of them; the class period
+    (Chicago time) is optional."""
     _check_can_request(teacher, partner)
     chosen = _future_dates(dates, today or date.today())
+    problem = class_time_problem(starts_at, ends_at)
+    if problem:
+        raise RuleBroken(problem)
     req = VisitRequest(
         teacher_id=teacher.id,
         partner_id=partner.id,
@@ -66,10 +73,21 @@ def create(
         date_1=chosen[0],
         date_2=chosen[1] if len(chosen) > 1 else None,
         date_3=chosen[2] if len(chosen) > 2 else None,
+        starts_at=starts_at,
+        ends_at=ends_at,
     )
     db.session.add(req)
     _tell_partner(req, partner.id, teacher.school.long_name)
     return req
+
+
+def class_time_problem(starts_at: time | None, ends_at: time | None) -> LazyString | None:
+    """Why a class period cannot be stored, or None: an end needs a start, and comes after it."""
+    if ends_at is not None and starts_at is None:
+        return _l("Give the time the class starts as well as when it ends.")
+    if ends_at is not None and starts_at is not None and ends_at <= starts_at:
+        return _l("The class must end after it starts.")
+    return None
 
 
 def _check_can_request(teacher: User, partner: Partner) -> None:

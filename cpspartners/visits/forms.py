@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from cpspartners.formtools import (
@@ -14,6 +14,7 @@ from cpspartners.formtools import (
     options,
     strip,
 )
+from cpspartners.services.visit_requests import class_time_problem
 
 GRADE_CHOICES = [("", _l("Choose a grade")), ("0", "K")] + [(str(g), str(g)) for g in range(1, 13)]
 
@@ -56,6 +57,8 @@ class RequestForm(FlaskForm):
     date_1 = DateField(_l("First choice of date"), validators=[InputRequired(_l("Enter a date.")), future()])
     date_2 = DateField(_l("Second choice (optional)"), validators=[Optional(), future()])
     date_3 = DateField(_l("Third choice (optional)"), validators=[Optional(), future()])
+    starts_at = TimeField(_l("Class starts at (optional)"), validators=[Optional()], description=_l("Chicago time."))
+    ends_at = TimeField(_l("Class ends at (optional)"), validators=[Optional()])
     message = TextAreaField(
         _l("Message to the partner (optional)"), filters=[strip], validators=[Optional(), max_length(4000), PlainText()]
     )
@@ -63,6 +66,11 @@ class RequestForm(FlaskForm):
     def validate_grade(self, field):
         if field.data not in range(0, 13):
             raise ValidationError(_l("Choose a grade."))
+
+    def validate_ends_at(self, field):
+        problem = class_time_problem(self.starts_at.data, field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def dates(self):
         return [d for d in (self.date_1.data, self.date_2.data, self.date_3.data) if d]

@@ -4,7 +4,7 @@ their inbox; specialists follow up requests nobody answered. Rules: ``services.v
 from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -122,6 +122,16 @@ def visit_request_url(opp):
     return ""
 
 
+@bp.app_template_global()
+def class_period(req):
+    """The class period a request is for in the reader's way of writing times ("10:30–11:15",
+    "10:30 AM–11:15 AM"), or "". Stored as Chicago wall-clock times: nothing to convert."""
+    if req.starts_at is None:
+        return ""
+    start = format_time(req.starts_at, "short", rebase=False)
+    return start if req.ends_at is None else "%s–%s" % (start, format_time(req.ends_at, "short", rebase=False))
+
+
 def _create_request(opp, form):
     """Send the teacher's request through the service; a true value when it was created."""
     return run(
@@ -136,6 +146,8 @@ def _create_request(opp, form):
         subject=form.subject.data or "",
         message=form.message.data or "",
         opportunity=opp,
+        starts_at=form.starts_at.data,
+        ends_at=form.ends_at.data,
         success=_("Thank you. Your request was sent; the partner will answer here."),
     )
 
