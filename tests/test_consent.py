@@ -221,3 +221,45 @@ def test_erasing_the_student_takes_consents_marks_and_the_disclosure_log_with_it
     privacy.erase_student(people["student"], "closed")
     for model in (Consent, ConsentEligibility, Disclosure):
         assert db.session.scalars(select(model).where(model.student_id == student_id)).all() == [], model
+
+
+def test_a_primed_page_answers_exactly_as_the_rule_does_one_pair_at_a_time(app, make_user, make_partner):
+    """``rules.prime`` (one batch for a page) and ``rules.disclosure_basis`` (one pair) agree on
+    every mix: parent's or student's consent, eligible or not, revoked, no agreement, an expired one."""
+    from datetime import UTC, datetime
+
+    from cpspartners.consent import rules
+    from cpspartners.models import ConsentEligibility, PartnerDataAgreement
+    from cpspartners.models.consent import ELIGIBILITY_BASES
+
+    covered, uncovered, lapsed = make_partner(), make_partner(), make_partner()
+    today = date.today()
+    db.session.add(
+        PartnerDataAgreement(
+            partner_id=lapsed.id,
+            version="1",
+            signer_name="D",
+            signed_on=today - timedelta(days=400),
+            expires_on=today - timedelta(days=1),
+        )
+    )
+    students = [make_user("student") for _ in range(6)]
+    consent_on_record(students[0], covered)  # a parent's: counts
+    consent_on_record(students[1], covered, given_by="student")  # the student's, not eligible: no
+    consent_on_record(students[2], covered, given_by="student")  # the student's, eligible: counts
+    db.session.add(ConsentEligibility(student_id=students[2].id, basis=ELIGIBILITY_BASES[0]))
+    revoked = consent_on_record(students[3], covered)
+    revoked.revoked_at = datetime.now(UTC)  # revoked: no
+    consent_on_record(students[4], uncovered)  # no agreement at all
+    db.session.execute(delete(PartnerDataAgreement).where(PartnerDataAgreement.partner_id == uncovered.id))
+    consent_on_record(students[5], lapsed)  # the agreement has expired
+    db.session.commit()
+    pairs = [(s.id, p.id) for s in students for p in (covered, uncovered, lapsed)]
+    one_by_one = {pair: rules.disclosure_basis(*pair) for pair in pairs}  # outside a request: no memo
+    assert sum(basis is not None for basis in one_by_one.values()) == 2
+    with app.test_request_context():
+        rules.prime(pairs)
+        primed = {pair: rules._request_memo()[(pair[0], pair[1], None)] for pair in pairs}
+    assert {pair: getattr(b, "id", None) for pair, b in primed.items()} == {
+        pair: getattr(b, "id", None) for pair, b in one_by_one.items()
+    }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from cpspartners import policy, querystring
 from cpspartners.applications.forms import ApplyForm, MoveForm, ThreadMessageForm
+from cpspartners.consent import rules as consent_rules
 from cpspartners.consent.views import consent_box
 from cpspartners.extensions import db, limiter
 from cpspartners.formtools import ActionForm
@@ -195,6 +196,7 @@ def received():
     notes = []
     opp_id, state = _received_filters(request.args, notes)
     pagination = page_of(_received(opp_id, state), page_number(), current_app.config["PAGE_SIZE"])
+    consent_rules.prime((a.student_id, a.opportunity.partner_id) for a in pagination.items)
     rows = [(applications.for_partner_view(a, current_user), a.opportunity) for a in pagination.items]
     page = render_template(
         "applications/partner_list.html",
@@ -208,8 +210,7 @@ def received():
     )
     # Logged once the page is built: the log commits, which would expire the rows it shows.
     shown = [a for a, (view, _opp) in zip(pagination.items, rows, strict=True) if view["details"]]
-    audit.log_student_access(current_user, [a.student for a in shown], request.full_path.rstrip("?"))
-    consent.log_disclosure(current_user, shown, "listed")
+    consent.log_partner_page(current_user, shown, request.full_path.rstrip("?"), "listed")
     return page
 
 

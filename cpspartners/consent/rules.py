@@ -11,6 +11,7 @@ choice is written here once (docs/consent-and-sessions.md says why):
   expiring on or after).
 """
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
@@ -60,8 +61,12 @@ def live_consents(student_id: int, partner_id: int) -> list[Consent]:
 def accepted_consent(student_id: int, partner_id: int) -> Consent | None:
     """The consent the district accepts for this pair now: a parent's, or the student's own while
     the student is marked eligible."""
-    eligible = eligibility(student_id) is not None
-    for consent in live_consents(student_id, partner_id):
+    return _accepted(live_consents(student_id, partner_id), eligibility(student_id) is not None)
+
+
+def _accepted(consents: Iterable[Consent], eligible: bool) -> Consent | None:
+    """The first of a pair's live consents (newest first) that counts (see ``accepted_consent``)."""
+    for consent in consents:
         if consent.given_by == "parent" or (consent.given_by == "student" and eligible):
             return consent
     return None
@@ -83,6 +88,46 @@ def disclosure_basis(student_id: int, partner_id: int, today: date | None = None
     if memo is not None:
         memo[key] = basis
     return basis
+
+
+def prime(pairs: Iterable[tuple[int, int]], today: date | None = None) -> None:
+    """Answer ``disclosure_basis`` for many (student, partner) pairs at once, into the request's
+    memo: three queries for a whole page of applications instead of three per student. The same
+    rule (``_accepted`` under an agreement in force); outside a request it does nothing."""
+    memo = _request_memo()
+    if memo is None:
+        return
+    wanted = {pair for pair in pairs if (pair[0], pair[1], today) not in memo}
+    if not wanted:
+        return
+    students, partners = {s for s, _p in wanted}, {p for _s, p in wanted}
+    day = today or date.today()
+    in_force = set(
+        db.session.scalars(
+            select(PartnerDataAgreement.partner_id).where(
+                PartnerDataAgreement.partner_id.in_(partners),
+                PartnerDataAgreement.signed_on <= day,
+                PartnerDataAgreement.expires_on >= day,
+            )
+        )
+    )
+    eligible = set(
+        db.session.scalars(select(ConsentEligibility.student_id).where(ConsentEligibility.student_id.in_(students)))
+    )
+    live: dict[tuple[int, int], list[Consent]] = {}
+    for consent in db.session.scalars(
+        select(Consent)
+        .where(Consent.student_id.in_(students), Consent.partner_id.in_(partners), Consent.revoked_at.is_(None))
+        .order_by(Consent.signed_at.desc(), Consent.id.desc())
+    ):
+        live.setdefault((consent.student_id, consent.partner_id), []).append(consent)
+    for student_id, partner_id in wanted:
+        basis = (
+            _accepted(live.get((student_id, partner_id), []), student_id in eligible)
+            if partner_id in in_force
+            else None
+        )
+        memo[(student_id, partner_id, today)] = basis
 
 
 def _request_memo() -> dict | None:

@@ -16,7 +16,7 @@ from cpspartners.extensions import db
 from cpspartners.models import Application, Consent, ConsentEligibility, Disclosure, Partner, PartnerDataAgreement, User
 from cpspartners.models.consent import ELIGIBILITY_BASES
 from cpspartners.services._base import transaction, utcnow
-from cpspartners.services.audit import record
+from cpspartners.services.audit import log_student_access, record
 from cpspartners.services.errors import Conflict, NotAllowed, RuleBroken
 
 
@@ -77,7 +77,9 @@ def _add(actor: User, student_id: int, partner_id: int, given_by: str, signer_na
     db.session.add(consent)
     db.session.flush()
     changes = {"partner_id": [None, partner_id], "given_by": [None, given_by], "method": [None, method]}
-    record(actor, "consent_given", "student_record", student_id, changes, note="consent %d" % consent.id)
+    record(
+        actor, "consent_given", "student_record", student_id, changes, note=_l("consent %(number)d", number=consent.id)
+    )
     return consent
 
 
@@ -94,7 +96,13 @@ def revoke(actor: User, application: Application) -> int:
     for consent in live:
         consent.revoked_at = now
         consent.revoked_by_id = actor.id
-        record(actor, "consent_revoked", "student_record", application.student_id, note="consent %d" % consent.id)
+        record(
+            actor,
+            "consent_revoked",
+            "student_record",
+            application.student_id,
+            note=_l("consent %(number)d", number=consent.id),
+        )
     return len(live)
 
 
@@ -152,7 +160,14 @@ def record_agreement(
     db.session.flush()
     changes = {"version": [None, version], "signed_on": [None, signed_on.isoformat()]}
     changes["expires_on"] = [None, expires_on.isoformat()]
-    record(actor, "agreement_recorded", "partner", partner.id, changes, note="data agreement %d" % agreement.id)
+    record(
+        actor,
+        "agreement_recorded",
+        "partner",
+        partner.id,
+        changes,
+        note=_l("data agreement %(number)d", number=agreement.id),
+    )
     return agreement
 
 
@@ -201,6 +216,17 @@ def log_disclosure(viewer: User, applications: list[Application], action: str) -
         db.session.add(entry)
         entries.append(entry)
     return entries
+
+
+@transaction
+def log_partner_page(viewer: User, applications: list[Application], where: str, action: str) -> None:
+    """A page of applications a partner's staff member was shown: the access log and the
+    disclosure log in one transaction (one commit, so the rows are not reloaded one by one
+    between the two), each student read before the first entry is added (so the entries are
+    written together, not flushed one by one by the reads)."""
+    students = [application.student for application in applications]
+    log_disclosure(viewer, applications, action)
+    log_student_access(viewer, students, where)
 
 
 @transaction
