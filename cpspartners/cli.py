@@ -1,5 +1,6 @@
 """``flask seed schools|places|programmes|demo|users`` fill the database; ``flask users create-admin`` makes the first admin."""
 
+import signal
 from datetime import date
 
 import click
@@ -338,7 +339,15 @@ def search_follow_command(poll, once, rebuild):
         click.echo(f"{follower.apply_pass()} outbox rows applied")
         return
     click.echo("following the index outbox")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     follower.follow(poll=poll, echo=click.echo)
+
+
+def _exit_on_sigterm(signum, frame):
+    """SIGTERM (systemd, honcho) ends the follower as Ctrl-C would, without a traceback: an index
+    write in hand is cancelled and the LISTEN connection closed. A write cut short is applied
+    again on the next start, as after a kill (follower.py)."""
+    raise SystemExit(0)
 
 
 @search_cli.command("check")
