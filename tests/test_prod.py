@@ -234,6 +234,7 @@ class Output:
                 self.changed.wait(left)
 
 
+@pytest.mark.gunicorn
 @pytest.mark.postgres
 def test_make_prod_processes_serve_index_and_stop(app, make_opportunity, tmp_path):
     if not os.access(os.path.join(BIN, "honcho"), os.X_OK):
