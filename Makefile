@@ -9,7 +9,7 @@ LOCK_VENV := .venv-lock
 export FLASK_APP := cpspartners
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help run test install translations secret db chromium axe postgres lint fmt lock clean messages
+.PHONY: help run prod test install translations secret db chromium axe postgres lint fmt lock clean messages
 .DEFAULT_GOAL := help
 
 help:  ## this list
@@ -22,6 +22,38 @@ run: install db  ## install, migrate, seed real schools, the demo directory and 
 	CPSPARTNERS_SESSION_COOKIE_SECURE=false CPSPARTNERS_REMEMBER_COOKIE_SECURE=false \
 	  CPSPARTNERS_DEBUG=true CPSPARTNERS_DEV_OUTBOX=true \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# `make prod`: the Procfile (web, index follower, RQ worker, scheduler) under honcho, with the
+# production settings against this machine's PostgreSQL and Redis (docs/deploy.md, "Running the
+# production set-up on one machine"). Its own database, Redis numbers and index folder, so it
+# never touches what `make run` or the tests use.
+PROD_PORT ?= 8000
+PROD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/cpspartners_prod
+PROD_RQ_REDIS_URL ?= redis://127.0.0.1:6379/0
+PROD_LIMITS_REDIS_URL ?= redis://127.0.0.1:6379/1
+PROD_ENV = PATH="$(abspath $(BIN)):$$PATH" \
+  CPSPARTNERS_SQLALCHEMY_DATABASE_URI=$(PROD_DATABASE_URL) \
+  CPSPARTNERS_RQ_REDIS_URL=$(PROD_RQ_REDIS_URL) \
+  CPSPARTNERS_RATELIMIT_STORAGE_URI=$(PROD_LIMITS_REDIS_URL) \
+  CPSPARTNERS_RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=true \
+  CPSPARTNERS_SEARCH_WRITER=follower \
+  CPSPARTNERS_SEARCH_INDEX_DIR=$(CURDIR)/instance/prod/search-index \
+  CPSPARTNERS_IMPORT_UPLOAD_DIR=$(CURDIR)/instance/prod/imports \
+  CPSPARTNERS_SITE_URL=http://127.0.0.1:$(PROD_PORT)
+PROD_ADMIN_URL = $(dir $(PROD_DATABASE_URL))postgres
+PROD_DB = $(notdir $(PROD_DATABASE_URL))
+
+prod: install postgres  ## production settings here: gunicorn (:8000), index follower, RQ worker, scheduler
+	@psql -q "$(PROD_ADMIN_URL)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(PROD_DB)'" | grep -q 1 || \
+	  { echo "creating database $(PROD_DB)"; psql -q "$(PROD_ADMIN_URL)" -c 'CREATE DATABASE "$(PROD_DB)"'; }
+	$(PROD_ENV) $(BIN)/flask db upgrade
+	@# Seeded like `make db` the first time only (the demo accounts have public passwords: this
+	@# database is for trying the set-up, never a real one).
+	@if [ "$$(psql -q "$(PROD_DATABASE_URL)" -tAc 'SELECT count(*) FROM partner')" = 0 ]; then \
+	  set -e; for what in schools places programmes demo; do $(PROD_ENV) $(BIN)/flask seed $$what; done; \
+	  $(PROD_ENV) CPSPARTNERS_DEMO_USERS=true $(BIN)/flask seed users; fi
+	@echo "The site: http://127.0.0.1:$(PROD_PORT) (Ctrl-C stops every process)"
+	$(PROD_ENV) $(BIN)/honcho start -p $(PROD_PORT)
 
 install: $(VENV)/.installed translations secret  ## the virtualenv with the exact versions in requirements.lock
 

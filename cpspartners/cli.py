@@ -1,5 +1,6 @@
 """``flask seed schools|places|programmes|demo|users`` fill the database; ``flask users create-admin`` makes the first admin."""
 
+import signal
 from datetime import date
 
 import click
@@ -320,6 +321,14 @@ def search_apply_command():
     click.echo(f"{applied} outbox rows applied, {pruned} old applied rows pruned")
 
 
+@search_cli.command("prune")
+def search_prune_command():
+    """Forget outbox rows applied more than 7 days ago (with SEARCH_WRITER=follower, for cron)."""
+    from cpspartners.search.outbox import prune_outbox
+
+    click.echo(f"{prune_outbox()} old applied rows pruned")
+
+
 @search_cli.command("follow")
 @click.option("--poll", type=float, default=None, help="Seconds between passes without a NOTIFY (SEARCH_FOLLOW_POLL).")
 @click.option("--once", is_flag=True, help="Apply what is owed once and exit (rebuilding first if never followed).")
@@ -338,7 +347,15 @@ def search_follow_command(poll, once, rebuild):
         click.echo(f"{follower.apply_pass()} outbox rows applied")
         return
     click.echo("following the index outbox")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     follower.follow(poll=poll, echo=click.echo)
+
+
+def _exit_on_sigterm(signum, frame):
+    """SIGTERM (systemd, honcho) ends the follower as Ctrl-C would, without a traceback: an index
+    write in hand is cancelled and the LISTEN connection closed. A write cut short is applied
+    again on the next start, as after a kill (follower.py)."""
+    raise SystemExit(0)
 
 
 @search_cli.command("check")
@@ -543,6 +560,38 @@ def events_remind_command(days, today):
     click.echo("%d event reminders queued" % count)
 
 
+schedule_cli = AppGroup(
+    "schedule", help="The cron jobs (cpspartners/schedule.py): run them, or write them as a crontab."
+)
+
+
+@schedule_cli.command("run")
+def schedule_run_command():
+    """Run the cron jobs on their schedule until stopped: the scheduler process of the Procfile."""
+    from cpspartners import schedule
+    from cpspartners.search.sync import writer_mode
+
+    schedule.run(schedule.jobs_for(writer_mode()), echo=lambda line: click.echo(line))
+
+
+@schedule_cli.command("crontab")
+@click.option("--folder", help="The project folder the lines change to (default: this project's).")
+@click.option("--mailto", default="", help="Where cron mails what a job prints (a MAILTO line).")
+def schedule_crontab_command(folder, mailto):
+    """Print the cron jobs as a crontab (`... | crontab -`), for SEARCH_WRITER's mode."""
+    import os
+    import sys
+
+    from cpspartners import schedule
+    from cpspartners.search.sync import writer_mode
+
+    folder = os.path.abspath(folder or os.path.dirname(current_app.root_path))
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    if flask.startswith(folder + os.sep):
+        flask = os.path.relpath(flask, folder)
+    click.echo(schedule.crontab(schedule.jobs_for(writer_mode()), folder, flask, mailto), nl=False)
+
+
 # Every command group, for create_app to register.
 GROUPS = (
     seed_cli,
@@ -557,4 +606,5 @@ GROUPS = (
     vetting_cli,
     events_cli,
     privacy_cli,
+    schedule_cli,
 )
