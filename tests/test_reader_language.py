@@ -138,3 +138,16 @@ def test_list_counts_read_in_the_singular_for_one(client_as, make_partner):
     page = specialist.get("/review/partners").get_data(as_text=True)
     assert "1 partners" not in page
     assert date.today().isoformat() not in page
+
+
+def test_the_labels_the_site_stores_for_actors_read_in_spanish(app, people):
+    from flask_babel import force_locale
+
+    system = audit.record(None, "verified", "partner", people["partner"].id)
+    erased = audit.record(None, "viewed", "student_record", 7)
+    erased.actor_label = audit.DELETED_STUDENT_LABEL
+    db.session.commit()
+    with app.test_request_context(), force_locale("es"):
+        assert (audit.shown_actor(system), audit.shown_actor(erased)) == ("Sistema", "Estudiante eliminado")
+    with app.test_request_context(), force_locale("en"):
+        assert audit.shown_actor(system) == "System"

@@ -1,5 +1,6 @@
 """Audit entries: who changed what, with old and new values. Written, never edited."""
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -95,13 +96,18 @@ def shown_note(entry: AuditEntry) -> str:
 # record number; staff by their email, so specialists can tell who did what.
 
 
+SYSTEM_LABEL = "system"
+DELETED_STUDENT_LABEL = "Deleted student"  # a student's own entries after erasure
+STUDENT_LABEL = re.compile(r"Student #(\d+)")
+
+
 def label_for(actor: User | None) -> str:
     """What an entry keeps as its actor: a staff member's email, a student's record number."""
     if actor is None:
-        return "system"
+        return SYSTEM_LABEL
     if policy.is_student_account(actor):
         return "Student #%d" % actor.id
-    return actor.email or "system"
+    return actor.email or SYSTEM_LABEL
 
 
 def shown_actor(entry: AuditEntry) -> str:
@@ -109,6 +115,14 @@ def shown_actor(entry: AuditEntry) -> str:
     students were labelled by number still carry the email: it is not shown)."""
     if entry.actor is not None and policy.is_student_account(entry.actor):
         return _("Student #%(id)d", id=entry.actor.id)
+    # The labels the site itself stores (``label_for``, erasure) in the reader's language.
+    if entry.actor_label == SYSTEM_LABEL:
+        return _("System")
+    if entry.actor_label == DELETED_STUDENT_LABEL:
+        return _("Deleted student")
+    number = STUDENT_LABEL.fullmatch(entry.actor_label)
+    if number:
+        return _("Student #%(id)d", id=int(number.group(1)))
     return entry.actor_label
 
 

@@ -282,7 +282,7 @@ def _erase_table(name: str, student_id: int) -> int:
         if name == "audit_entry":
             # Rows the student did lose their actor; staff actors of the other rows stay named.
             mine = and_(where, table.c.actor_id == student_id)
-            db.session.execute(update(table).where(mine).values(actor_id=None, actor_label="Deleted student"))
+            db.session.execute(update(table).where(mine).values(actor_id=None, actor_label=audit.DELETED_STUDENT_LABEL))
         result = db.session.execute(update(table).where(where).values(values))
         return int(result.rowcount)  # type: ignore[attr-defined]
     result = db.session.execute(delete(table).where(where))
