@@ -146,7 +146,7 @@ def _add_terms(row, rng, topic, partner, spanish):
     row["schedule"], schedule_es = rng.choice(SCHEDULES)
     row["schedule_es"] = schedule_es if spanish else ""
     row["capacity"] = rng.choice((None, 10, 15, 20, 25, 30, 60))
-    row["stipend"] = "$%d stipend" % rng.choice((300, 500, 900, 1500)) if row["paid"] else ""
+    row["stipend"] = "$%d" % rng.choice((300, 500, 900, 1500)) if row["paid"] else ""
     row["transportation"] = rng.random() < 0.3
     row["cost_cents"] = 0 if rng.random() < 0.9 else rng.choice((500, 1000, 2500))
     row["languages"] = "en,es" if spanish else partner["languages"]

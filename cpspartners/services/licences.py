@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app, has_request_context, request, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -250,7 +251,7 @@ def renew_by_holder(req: LicenceRequest, today: date | None = None) -> SeatAssig
     if seat is None or seat.status == "released":
         raise RuleBroken(_l("There is no licence to renew on this request."))
     if today < renewable_from(seat):
-        raise RuleBroken(_l("You can renew from %(day)s.", day=renewable_from(seat).isoformat()))
+        raise RuleBroken(_l("You can renew from %(day)s.", day=format_date(renewable_from(seat), "long")))
     return pools.renew(seat.id, today)
 
 
