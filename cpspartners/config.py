@@ -104,6 +104,10 @@ class Defaults:
     # nothing more) or "follower" (web workers only read; `flask search follow` is the one
     # writer per machine, docs/deploy.md). CPSPARTNERS_SEARCH_WRITER sets it.
     SEARCH_WRITER = "inline"
+    # What answers searches: "whoosh" (the embedded index folder, the default) or "postgres"
+    # (PostgreSQL's full-text search, kept in the same transaction as each change: search/pg.py).
+    # CPSPARTNERS_SEARCH_BACKEND sets it.
+    SEARCH_BACKEND = "whoosh"
     SEARCH_FOLLOW_POLL = 5.0  # seconds between the follower's passes when no NOTIFY wakes it
     SEARCH_FOLLOW_LOOKBACK = 300.0  # seconds of outbox the follower re-reads for late commits
     # Redis for RQ jobs (newsletter sending). Empty: the Send button marks the newsletter and

@@ -82,6 +82,10 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = current_app.extensions["migrate"].configure_args
+    # The PostgreSQL search tables are made by SQL (cpspartners/search/pg.py), not by the models.
+    from cpspartners.search.pg import not_ours
+
+    conf_args.setdefault("include_name", not_ours)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -21,7 +21,6 @@ rows are loaded by id and re-checked against the public rule on each request, so
 listing leaves those pages at once.
 """
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, School, queries
 from cpspartners.paging import PagerMixin
 from cpspartners.search.params import SearchParams
-from cpspartners.search.storage import current_path
 
 HOME_SOON = 6
 # Filters of the list page by the index facet that holds them.
@@ -58,7 +56,7 @@ def index_can_answer(filters: Filters) -> bool:
     """The index holds every filter used, and there is an index to ask."""
     if filters.grade is not None or filters.school:
         return False
-    return os.path.exists(current_path(search.reader().root))
+    return search.available()
 
 
 def page_from_index(filters: Filters, per_page: int, today: date) -> IndexPage | None:

@@ -24,6 +24,7 @@ from cpspartners.paging import PagerMixin
 from cpspartners.search import sync
 from cpspartners.search.highlight import highlighted
 from cpspartners.search.params import SearchParams
+from cpspartners.search.pg import PgReader
 from cpspartners.search.reader import IndexReader, SearchRequest
 from cpspartners.search.storage import current_path
 from cpspartners.taxonomy import PARTNER_ACTIVE
@@ -32,6 +33,7 @@ from cpspartners.text import like_contains
 log = logging.getLogger(__name__)
 MAX_FALLBACK_WORDS = 5
 EXTENSION = "cpspartners_search"
+PG_EXTENSION = "cpspartners_search_pg"
 
 
 def init_app(app: Flask) -> None:
@@ -40,12 +42,34 @@ def init_app(app: Flask) -> None:
     app.config["SEARCH_INDEX_DIR"] = root
     if app.config.get("SEARCH_WRITER", "inline") not in ("inline", "follower"):
         raise RuntimeError('SEARCH_WRITER must be "inline" or "follower"')
+    backend = app.config.get("SEARCH_BACKEND", "whoosh")
+    if backend not in ("whoosh", "postgres"):
+        raise RuntimeError('SEARCH_BACKEND must be "whoosh" or "postgres"')
+    if backend == "postgres" and not str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        raise RuntimeError('SEARCH_BACKEND "postgres" needs the database to be PostgreSQL')
     app.extensions[EXTENSION] = IndexReader(root)
+    app.extensions[PG_EXTENSION] = PgReader(lambda: db.engine)
     sync.install(FlaskSession)
 
 
-def reader() -> IndexReader:
+def reader() -> Any:
+    """The reader of the configured backend: the Whoosh index's, or PostgreSQL's (``pg.PgReader``,
+    the same methods)."""
+    if sync.backend() == "postgres":
+        return current_app.extensions[PG_EXTENSION]
     return current_app.extensions[EXTENSION]
+
+
+def available() -> bool:
+    """There is an index to ask: a built Whoosh generation, or the PostgreSQL search table
+    holding documents (a fresh index must not pass for "nothing matches")."""
+    if sync.backend() == "postgres":
+        try:
+            return bool(reader().holds_opportunities())
+        except Exception:
+            log.exception("The PostgreSQL search table cannot answer")
+            return False
+    return os.path.exists(current_path(reader().root))
 
 
 @dataclass
@@ -241,7 +265,7 @@ def opportunity_ids(words: list[str], narrow: Iterable[tuple[str, Iterable[str]]
     would create an empty one) or broken, so callers can fall back to matching in SQL.
     """
     index_reader = reader()
-    if not os.path.exists(current_path(index_reader.root)):
+    if sync.backend() != "postgres" and not os.path.exists(current_path(index_reader.root)):
         raise Unavailable("no search index in %s" % index_reader.root)
     try:
         return index_reader.opportunity_ids(words, narrow)

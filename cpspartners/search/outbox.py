@@ -34,7 +34,7 @@ from cpspartners.models import (
 )
 from cpspartners.search import documents
 from cpspartners.search.storage import create_generation, ensure_index, open_writer, swap_in
-from cpspartners.search.sync import writer_mode
+from cpspartners.search.sync import backend, writer_mode
 from cpspartners.taxonomy import CAREER_CLUSTERS, OPPORTUNITY_KINDS
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,10 @@ def write_changes(
 
 
 def apply_outbox(batch: int = BATCH) -> int:
-    """Apply every unapplied outbox row to the index; return how many rows were applied."""
+    """Apply every unapplied outbox row to the index; return how many rows were applied (none
+    with ``SEARCH_BACKEND = "postgres"``: its documents are written with each change)."""
+    if backend() == "postgres":
+        return 0
     applied = 0
     label_table = labels()
     while True:
@@ -276,8 +279,14 @@ def rebuild(
 
     Rows applied to the old index while this ran are marked unapplied again and re-applied
     to the new one after the swap, so nothing committed during the rebuild is lost.
-    With ``SEARCH_WRITER = "follower"`` the follower's own place is reset instead (follower.py).
+    With ``SEARCH_WRITER = "follower"`` the follower's own place is reset instead (follower.py);
+    with ``SEARCH_BACKEND = "postgres"`` the search table is refilled in one transaction.
     """
+    if backend() == "postgres":
+        from cpspartners.search import pg
+
+        with db.engine.begin() as conn:
+            return pg.rebuild(conn, progress, batch)
     if writer_mode() == "follower":
         from cpspartners.search.follower import start_from_zero
 
@@ -346,6 +355,11 @@ def work_to_do(session: Session) -> int:
 
 def indexed_keys() -> set[str]:
     """Every key in the live index (deleted documents left out)."""
+    if backend() == "postgres":
+        from cpspartners.search import pg
+
+        with db.engine.connect() as conn:
+            return pg.indexed_keys(conn)
     searcher, _cache = current_app.extensions["cpspartners_search"].current()
     return {fields["key"] for _docnum, fields in searcher.reader().iter_docs()}
 

@@ -3,6 +3,8 @@
 ``after_flush``: note which opportunities and partners changed (ids exist by then, and
 autoflushed changes are seen) and write one ``index_outbox`` row each, on the same connection,
 so the change and the index entry it owes commit or roll back together.
+With ``SEARCH_BACKEND = "postgres"`` the documents are written there and then instead
+(``pg.write_changes``), in the same transaction; none of the rest applies.
 ``after_commit``: apply the outbox (unless ``SEARCH_WRITER`` is "follower": then a NOTIFY,
 sent in the flush's transaction, wakes `flask search follow`). ``after_rollback``: forget what was noted.
 
@@ -69,6 +71,11 @@ def bulk(session: Session) -> Iterator[None]:
         session.info.pop(BULK, None)
 
 
+def backend() -> str:
+    """What answers searches: "whoosh" (the index folder) or "postgres" (search/pg.py)."""
+    return current_app.config.get("SEARCH_BACKEND", "whoosh")
+
+
 def writer_mode() -> str:
     """Who writes the index: "inline" (each process after its commit) or "follower" (one per machine)."""
     return current_app.config.get("SEARCH_WRITER", "inline")
@@ -79,6 +86,13 @@ def after_flush(session: Session, _flush_context: Any) -> None:
         return
     changes = changed_keys(session)
     if not changes:
+        return
+    if backend() == "postgres":
+        from cpspartners.search import pg
+
+        # The documents change in the flush's own transaction: no outbox, no lag, and a
+        # rollback takes them back with the change.
+        pg.write_changes(session.connection(), changes)
         return
     rows = [{"kind": kind, "object_id": object_id, "action": "upsert"} for kind, object_id in sorted(changes)]
     connection = session.connection()

@@ -1,0 +1,576 @@
+"""The PostgreSQL full-text backend: the search facade's reader, answered by the database itself.
+
+Chosen with ``SEARCH_BACKEND = "postgres"`` (on PostgreSQL only); Whoosh stays the embedded
+default. One table holds a document per public opportunity and active partner, built from the
+same ``documents.*_document`` dicts the Whoosh index gets, behind the same public rule
+(``documents.is_public_*``):
+
+- ``document``: one weighted ``tsvector`` — title A, summary B, everything else C — in English
+  (``cps_en``) and Spanish (``cps_es``), both folding accents with ``unaccent``; GIN-indexed.
+- ``f_<facet>``: each facet's values as ``text[]`` (GIN), the sort keys as plain columns.
+- ``spell``: the document's words for "did you mean" and the search box's completions, counted
+  per word in ``search_vocabulary`` (trigram-indexed for near spellings).
+
+It is written in the same transaction as the change (``sync.after_flush`` calls
+``write_changes`` on the flush's connection): no outbox, no lag, and a rollback takes the
+document back with the change. ``PgReader`` has the methods of ``reader.IndexReader`` that the
+facade calls, and answers them with SQL: ``websearch_to_tsquery`` for queries with quotes,
+``OR`` or ``-``, each plain word matched in either language otherwise; ``ts_rank`` with the
+weights (title over summary over the rest) for relevance; disjunctive facet counts; listings
+still open before closed ones whatever the sort.
+"""
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from cpspartners.search import documents
+from cpspartners.search.analysis import FOLD
+from cpspartners.search.query import make_parser, parse, plain_words, query_terms
+from cpspartners.search.reader import MAX_TERMS, SearchRequest, SearchResult
+from cpspartners.search.schema import FACETS, FIELD_ANALYZERS, TIER_FIELDS, make_schema
+
+TABLE = "search_document"
+VOCABULARY = "search_vocabulary"
+# Facets whose value in a document is a comma-separated list (the Whoosh KEYWORD fields).
+LIST_FACETS = {"cluster", "band", "lang"}
+# ts_rank's weights for D, C, B, A: a word in a title counts four times one in the body, as the
+# Whoosh reader's tiers (4, 2, 1) do.
+RANK_WEIGHTS = "{0.05, 0.25, 0.5, 1.0}"
+BATCH = 500
+NEGATED = re.compile(r'(?:^|(?<=\s))-("[^"]*"|[^\s"]+)')  # websearch's "-word" and -"a phrase"
+SUGGEST_CANDIDATES = 10
+
+# Idempotent: run by the migration and by the tests that build their schema with create_all.
+SCHEMA = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'cps_en') THEN
+            CREATE TEXT SEARCH CONFIGURATION cps_en (COPY = english);
+            ALTER TEXT SEARCH CONFIGURATION cps_en
+                ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'cps_es') THEN
+            CREATE TEXT SEARCH CONFIGURATION cps_es (COPY = spanish);
+            ALTER TEXT SEARCH CONFIGURATION cps_es
+                ALTER MAPPING FOR hword, hword_part, word WITH unaccent, spanish_stem;
+        END IF;
+    END $$""",
+    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+        key text PRIMARY KEY,
+        type text NOT NULL,
+        object_id integer NOT NULL,
+        document tsvector NOT NULL,
+        {", ".join(f"f_{facet} text[] NOT NULL DEFAULT '{{}}'" for facet in FACETS)},
+        deadline integer NOT NULL DEFAULT 0,
+        created double precision NOT NULL DEFAULT 0,
+        lat double precision NOT NULL DEFAULT 0,
+        lon double precision NOT NULL DEFAULT 0,
+        spell text[] NOT NULL DEFAULT '{{}}'
+    )""",
+    f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_document ON {TABLE} USING gin (document)",
+    *(f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_{facet} ON {TABLE} USING gin (f_{facet})" for facet in FACETS),
+    f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_type_deadline ON {TABLE} (type, deadline, object_id)",
+    f"""CREATE TABLE IF NOT EXISTS {VOCABULARY} (
+        word text PRIMARY KEY,
+        frequency integer NOT NULL CHECK (frequency > 0)
+    )""",
+    f"CREATE INDEX IF NOT EXISTS ix_{VOCABULARY}_trgm ON {VOCABULARY} USING gin (word gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS ix_{VOCABULARY}_prefix ON {VOCABULARY} (word text_pattern_ops)",
+)
+
+
+OWN_TABLES = (TABLE, VOCABULARY)
+
+
+def not_ours(name: str | None, type_: str, _parent: object) -> bool:
+    """For Alembic's ``include_name``: the search tables are made by SQL here, not by the models,
+    so autogenerate and the schema comparison leave them alone."""
+    return not (type_ == "table" and name in OWN_TABLES)
+
+
+def install(connection: Connection) -> None:
+    """Create the configurations, tables and indexes if they are missing (PostgreSQL only)."""
+    for statement in SCHEMA:
+        connection.execute(text(statement))
+
+
+def uninstall(connection: Connection) -> None:
+    connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}, {VOCABULARY}"))
+    connection.execute(text("DROP TEXT SEARCH CONFIGURATION IF EXISTS cps_en"))
+    connection.execute(text("DROP TEXT SEARCH CONFIGURATION IF EXISTS cps_es"))
+
+
+# ------------------------------------------------------------------------------------ writing
+
+_COLUMNS = ("key", "type", "object_id", *(f"f_{facet}" for facet in FACETS), "deadline", "created", "lat", "lon")
+_UPSERT = text(
+    f"""INSERT INTO {TABLE} ({", ".join(_COLUMNS)}, document, spell)
+    VALUES ({", ".join(":" + c for c in _COLUMNS)},
+        setweight(to_tsvector('cps_en', :title), 'A') || setweight(to_tsvector('cps_es', :title_es), 'A')
+        || setweight(to_tsvector('cps_en', :summary), 'B') || setweight(to_tsvector('cps_es', :summary_es), 'B')
+        || setweight(to_tsvector('cps_en', :body), 'C') || setweight(to_tsvector('cps_es', :body_es), 'C'),
+        :spell)
+    ON CONFLICT (key) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in (*_COLUMNS[1:], "document", "spell"))}"""
+)
+
+
+def row_of(document: dict[str, Any]) -> dict[str, Any]:
+    """A ``documents.*_document`` dict as the table's parameters."""
+    row: dict[str, Any] = {
+        "key": document["key"],
+        "type": document["type"],
+        "object_id": int(document["key"].split(":", 1)[1]),
+        "deadline": int(document.get("deadline", 0)),
+        "created": float(document.get("created", 0)),
+        "lat": float(document.get("lat", 0.0)),
+        "lon": float(document.get("lon", 0.0)),
+        # Folded as the Whoosh "spell" field is (lower case, no accents): what is looked up.
+        "spell": sorted({token.text for token in FOLD(document.get("spell", ""))}),
+    }
+    for field in ("title", "title_es", "summary", "summary_es", "body", "body_es"):
+        row[field] = document.get(field) or ""
+    for facet in FACETS:
+        value = document.get(facet) or ""
+        row[f"f_{facet}"] = [v for v in value.split(",") if v] if facet in LIST_FACETS else ([value] if value else [])
+    return row
+
+
+def _count_words(connection: Connection, delta: Counter[str]) -> None:
+    """Add ``delta`` to the vocabulary's counts, in word order (two writers lock words alike)."""
+    changed = sorted((word, n) for word, n in delta.items() if n)
+    if not changed:
+        return
+    words, counts = [w for w, _n in changed], [n for _w, n in changed]
+    connection.execute(
+        text(
+            f"""INSERT INTO {VOCABULARY} (word, frequency)
+            SELECT w, n FROM unnest(CAST(:words AS text[]), CAST(:counts AS integer[])) AS t(w, n) WHERE n > 0
+            ORDER BY w
+            ON CONFLICT (word) DO UPDATE SET frequency = {VOCABULARY}.frequency + EXCLUDED.frequency"""
+        ),
+        {"words": words, "counts": counts},
+    )
+    # Lower counts (a word a changed document no longer has): a count reaching zero goes first,
+    # then the rest are lowered (in the other order the lowered count would be tested again).
+    connection.execute(
+        text(
+            f"""DELETE FROM {VOCABULARY} AS v
+            USING unnest(CAST(:words AS text[]), CAST(:counts AS integer[])) AS t(w, n)
+            WHERE v.word = t.w AND t.n < 0 AND v.frequency + t.n <= 0"""
+        ),
+        {"words": words, "counts": counts},
+    )
+    connection.execute(
+        text(
+            f"""UPDATE {VOCABULARY} AS v SET frequency = v.frequency + t.n
+            FROM unnest(CAST(:words AS text[]), CAST(:counts AS integer[])) AS t(w, n)
+            WHERE v.word = t.w AND t.n < 0 AND v.frequency + t.n > 0"""
+        ),
+        {"words": words, "counts": counts},
+    )
+
+
+def _put(connection: Connection, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+    """Upsert and delete documents, keeping the vocabulary's counts in step."""
+    keys = [row["key"] for row in upserts] + deletes
+    if not keys:
+        return
+    old = connection.execute(
+        text(f"SELECT key, spell FROM {TABLE} WHERE key = ANY(CAST(:keys AS text[])) ORDER BY key FOR UPDATE"),
+        {"keys": keys},
+    ).all()
+    delta: Counter[str] = Counter()
+    for _key, spell in old:
+        delta.subtract(spell)
+    for row in upserts:
+        delta.update(row["spell"])
+    if deletes:
+        connection.execute(text(f"DELETE FROM {TABLE} WHERE key = ANY(CAST(:keys AS text[]))"), {"keys": deletes})
+    if upserts:
+        connection.execute(_UPSERT, upserts)
+    _count_words(connection, delta)
+
+
+def write_changes(connection: Connection, changes: Iterable[tuple[str, int]]) -> None:
+    """Bring the documents of ``changes`` ({(kind, id)}) in line with the database, on
+    ``connection``'s transaction: upsert what is public now, delete what is not (or is gone)."""
+    from cpspartners.search import outbox  # the loaders and labels; outbox imports the Whoosh writer
+
+    session = Session(bind=connection)
+    try:
+        label_table = outbox.labels()
+        opp_ids = sorted(object_id for kind, object_id in changes if kind == "opportunity")
+        partner_ids = sorted(object_id for kind, object_id in changes if kind == "partner")
+        for start in range(0, len(opp_ids), BATCH):
+            chunk = opp_ids[start : start + BATCH]
+            found = {opp.id: opp for opp in outbox.load_opportunities(session, chunk)}
+            public = [found[i] for i in chunk if i in found and documents.is_public_opportunity(found[i])]
+            kept = {opp.id for opp in public}
+            _put(
+                connection,
+                [row_of(documents.opportunity_document(opp, label_table)) for opp in public],
+                [documents.opportunity_key(i) for i in chunk if i not in kept],
+            )
+        for start in range(0, len(partner_ids), BATCH):
+            chunk = partner_ids[start : start + BATCH]
+            found_p = {p.id: p for p in outbox.load_partners(session, chunk)}
+            public_p = [found_p[i] for i in chunk if i in found_p and documents.is_public_partner(found_p[i])]
+            kept = {p.id for p in public_p}
+            _put(
+                connection,
+                [row_of(documents.partner_document(p)) for p in public_p],
+                [documents.partner_key(i) for i in chunk if i not in kept],
+            )
+    finally:
+        session.close()
+
+
+def rebuild(connection: Connection, progress: Callable[[int], object] = lambda n: None, batch: int = 2000) -> dict:
+    """Every public document again, in the caller's transaction: readers see the old table until
+    it commits, then the whole new one."""
+    from cpspartners.search import outbox
+
+    connection.execute(text(f"DELETE FROM {TABLE}"))
+    connection.execute(text(f"DELETE FROM {VOCABULARY}"))
+    session = Session(bind=connection)
+    counts = {"opportunities": 0, "partners": 0}
+    vocabulary: Counter[str] = Counter()
+    try:
+        label_table = outbox.labels()
+        opp_ids = outbox.public_opportunity_ids(session)
+        for start in range(0, len(opp_ids), batch):
+            rows = [
+                row_of(documents.opportunity_document(opp, label_table))
+                for opp in outbox.load_opportunities(session, opp_ids[start : start + batch])
+            ]
+            if rows:
+                connection.execute(_UPSERT, rows)
+            for row in rows:
+                vocabulary.update(row["spell"])
+            counts["opportunities"] += len(rows)
+            session.expunge_all()
+            progress(len(rows))
+        partner_ids = outbox.public_partner_ids(session)
+        for start in range(0, len(partner_ids), batch):
+            rows = [
+                row_of(documents.partner_document(p))
+                for p in outbox.load_partners(session, partner_ids[start : start + batch])
+            ]
+            if rows:
+                connection.execute(_UPSERT, rows)
+            for row in rows:
+                vocabulary.update(row["spell"])
+            counts["partners"] += len(rows)
+            session.expunge_all()
+            progress(len(rows))
+    finally:
+        session.close()
+    _count_words(connection, vocabulary)
+    connection.execute(text(f"ANALYZE {TABLE}"))
+    connection.execute(text(f"ANALYZE {VOCABULARY}"))
+    return counts
+
+
+def indexed_keys(connection: Connection) -> set[str]:
+    return set(connection.execute(text(f"SELECT key FROM {TABLE}")).scalars())
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+class _Where:
+    """A WHERE clause built from parts, with its bound parameters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    def add(self, sql: str, **params: Any) -> "_Where":
+        self.parts.append(sql)
+        self.params.update(params)
+        return self
+
+    def copy(self) -> "_Where":
+        other = _Where()
+        other.parts, other.params = list(self.parts), dict(self.params)
+        return other
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) or "TRUE"
+
+
+def _levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _fold(word: str) -> str:
+    return "".join(token.text for token in FOLD(word))
+
+
+class PgReader:
+    """The reader methods the search facade calls, answered by PostgreSQL (see the module doc)."""
+
+    root = None  # no folder: the index is in the database
+
+    def __init__(self, engine_of: Callable[[], Any]) -> None:
+        self._engine_of = engine_of  # the app's engine, looked up when asked (tests swap apps)
+        self._parser = make_parser(make_schema())
+
+    def _connect(self) -> Any:
+        return self._engine_of().connect()
+
+    def current(self) -> None:
+        """Raises when the table is missing (the readiness check asks this)."""
+        with self._connect() as conn:
+            conn.execute(text(f"SELECT 1 FROM {TABLE} LIMIT 1"))
+
+    def close(self) -> None:
+        """Nothing of its own to close: connections come from the app's pool."""
+
+    def has_fields(self, *names: str) -> bool:
+        return all(name in FACETS for name in names)
+
+    def holds_opportunities(self) -> bool:
+        with self._connect() as conn:
+            return conn.execute(text(f"SELECT 1 FROM {TABLE} WHERE type = 'opportunity' LIMIT 1")).first() is not None
+
+    # --- the reader's words as a tsquery
+
+    def _query(self, conn: Connection, words_text: str) -> tuple[str | None, dict[str, set[str]]]:
+        """(tsquery text, terms to highlight) for what the reader typed; (None, {}) when nothing
+        searchable is left (only stop words, no letters)."""
+        words = plain_words(words_text)
+        if words is not None:
+            rows = conn.execute(
+                text(
+                    "SELECT plainto_tsquery('cps_en', w)::text, plainto_tsquery('cps_es', w)::text "
+                    "FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, n) ORDER BY n"
+                ),
+                {"words": words},
+            ).all()
+            parts = []
+            for en, es in rows:
+                either = [f"({q})" for q in (en, es) if q]
+                if either:
+                    parts.append("(" + " | ".join(either) + ")")
+            terms: dict[str, set[str]] = {}
+            for word in words:
+                for fields in TIER_FIELDS:
+                    for fieldname in fields:
+                        tokens = [token.text for token in FIELD_ANALYZERS[fieldname](word)]
+                        if tokens:
+                            terms.setdefault(fieldname, set()).update(tokens)
+            return (" & ".join(parts) if parts else None), terms
+        # Quotes and OR in either language; a "-word" is left out in both (an OR of the two
+        # languages' queries would let the other language's reading of the word through).
+        negated = [word.strip('"') for word in NEGATED.findall(words_text)]
+        positive = NEGATED.sub(" ", words_text)
+        found = conn.execute(
+            text(
+                "SELECT (websearch_to_tsquery('cps_en', :q) || websearch_to_tsquery('cps_es', :q))::text, "
+                "numnode(websearch_to_tsquery('cps_en', :q)) + numnode(websearch_to_tsquery('cps_es', :q))"
+            ),
+            {"q": positive},
+        ).one()
+        if not found[1]:
+            return None, {}
+        query = "(" + found[0] + ")"
+        if negated:
+            rows = conn.execute(
+                text(
+                    "SELECT plainto_tsquery('cps_en', w)::text, plainto_tsquery('cps_es', w)::text "
+                    "FROM unnest(CAST(:words AS text[])) AS t(w)"
+                ),
+                {"words": negated},
+            ).all()
+            for en, es in rows:
+                either = [f"({q})" for q in (en, es) if q]
+                if either:
+                    query += " & !(" + " | ".join(either) + ")"
+        return query, query_terms(parse(self._parser, positive))
+
+    # --- the search page
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """The page of keys, the total and disjunctive facet counts, as ``IndexReader.search``."""
+        with self._connect() as conn:
+            tsquery, terms = self._query(conn, request.text) if request.text else (None, {})
+            if request.text and tsquery is None:
+                return SearchResult([], 0, 1, 1, {name: {} for name in FACETS}, 0, {}, parsed=False)
+            base = _Where().add("type = 'opportunity'")
+            if tsquery is not None:
+                base.add("document @@ CAST(:tsq AS tsquery)", tsq=tsquery)
+            still_open = "(deadline = 0 OR deadline >= :today)"
+            base.params["today"] = request.today_ordinal
+            chosen = {name: values for name, values in request.filters.items() if name in FACETS and values}
+            narrowed = base.copy()
+            for name, values in chosen.items():
+                narrowed.add(f"f_{name} && CAST(:v_{name} AS text[])", **{f"v_{name}": list(values)})
+            final = narrowed.copy()
+            if request.open_only:
+                final.add(still_open)
+            total, open_count = conn.execute(
+                text(f"SELECT count(*), count(*) FILTER (WHERE {still_open}) FROM {TABLE} WHERE {narrowed.sql()}"),
+                narrowed.params,
+            ).one()
+            if request.open_only:
+                total = open_count
+            facets = {}
+            for name in FACETS:
+                # Counts for one facet ignore that facet's own choice, so its other values stay offered.
+                others = base.copy()
+                if request.open_only:
+                    others.add(still_open)
+                for other, values in chosen.items():
+                    if other != name:
+                        others.add(f"f_{other} && CAST(:v_{other} AS text[])", **{f"v_{other}": list(values)})
+                rows = conn.execute(
+                    text(f"SELECT v, count(*) FROM {TABLE}, unnest(f_{name}) AS v WHERE {others.sql()} GROUP BY v"),
+                    others.params,
+                ).all()
+                facets[name] = {value: n for value, n in rows if n}
+            pages = max(1, -(-total // request.per_page))
+            page = min(max(1, request.page), pages)
+            order, order_params = self._order(request, tsquery)
+            keys = conn.execute(
+                text(
+                    f"SELECT key FROM {TABLE} WHERE {final.sql()} "
+                    f"ORDER BY NOT {still_open}, {order} LIMIT :limit OFFSET :offset"
+                ),
+                {**final.params, **order_params, "limit": request.per_page, "offset": (page - 1) * request.per_page},
+            ).scalars()
+            return SearchResult(
+                keys=list(keys),
+                total=total,
+                page=page,
+                pages=pages,
+                facets=facets,
+                open_count=open_count,
+                terms=terms,
+                parsed=tsquery is not None or not request.text,
+            )
+
+    def _order(self, request: SearchRequest, tsquery: str | None) -> tuple[str, dict[str, Any]]:
+        """ORDER BY terms for the request's sort (after "still open first"), ties by id."""
+        by_deadline = "deadline = 0, deadline, object_id"
+        sort = request.sort
+        if sort == "nearest" and not request.near:
+            sort = "deadline"
+        if sort == "relevance" and tsquery is not None:
+            return (
+                f"ts_rank(CAST(:weights AS real[]), document, CAST(:tsq AS tsquery)) DESC, {by_deadline}",
+                {"weights": RANK_WEIGHTS},
+            )
+        if sort == "newest":
+            return "created DESC, object_id DESC", {}
+        if sort == "nearest" and request.near:
+            lat0, lon0 = request.near
+            # Equirectangular, as the Whoosh reader: enough to order places within a city.
+            return (
+                "(lat = 0 AND lon = 0), (lat - :lat0) ^ 2 + cos(radians(:lat0)) ^ 2 * (lon - :lon0) ^ 2, object_id",
+                {"lat0": lat0, "lon0": lon0},
+            )
+        return by_deadline, {}
+
+    def opportunity_ids(self, words: list[str], narrow: Iterable[tuple[str, Iterable[str]]] = ()) -> list[int] | None:
+        """As ``IndexReader.opportunity_ids``: ids holding every searchable word, narrowed."""
+        with self._connect() as conn:
+            if not self.holds_opportunities():
+                raise LookupError("the search table holds no opportunities")
+            tsquery, _terms = self._query(conn, " ".join(words))
+            if tsquery is None:
+                return None
+            where = _Where().add("type = 'opportunity'").add("document @@ CAST(:tsq AS tsquery)", tsq=tsquery)
+            for name, values in narrow:
+                if name in FACETS:
+                    where.add(f"f_{name} && CAST(:v_{name} AS text[])", **{f"v_{name}": list(values)})
+            return list(
+                conn.execute(
+                    text(f"SELECT object_id FROM {TABLE} WHERE {where.sql()} ORDER BY object_id"), where.params
+                )
+                .scalars()
+                .all()
+            )
+
+    def partners(self, words_text: str, limit: int = 5) -> list[str]:
+        """Keys of active partners matching ``words_text``, best first."""
+        with self._connect() as conn:
+            tsquery, _terms = self._query(conn, words_text)
+            if tsquery is None:
+                return []
+            return list(
+                conn.execute(
+                    text(
+                        f"SELECT key FROM {TABLE} WHERE type = 'partner' AND document @@ CAST(:tsq AS tsquery) "
+                        "ORDER BY ts_rank(CAST(:weights AS real[]), document, CAST(:tsq AS tsquery)) DESC, object_id "
+                        "LIMIT :limit"
+                    ),
+                    {"tsq": tsquery, "weights": RANK_WEIGHTS, "limit": limit},
+                ).scalars()
+            )
+
+    def did_you_mean(self, words_text: str) -> str | None:
+        """A corrected query when a word is in no document but a near spelling is (two edits at
+        most, same first letter, as the Whoosh reader offers); else None."""
+        words = words_text.split()[:MAX_TERMS]
+        folded = [_fold(word) for word in words]
+        with self._connect() as conn:
+            known = set(
+                conn.execute(
+                    text(f"SELECT word FROM {VOCABULARY} WHERE word = ANY(CAST(:words AS text[]))"), {"words": folded}
+                ).scalars()
+            )
+            out, changed = [], False
+            for word, fold in zip(words, folded, strict=True):
+                if len(fold) < 3 or word.upper() in ("AND", "OR", "NOT") or fold in known:
+                    out.append(word)
+                    continue
+                candidates = conn.execute(
+                    text(
+                        f"SELECT word FROM {VOCABULARY} WHERE word % :w AND left(word, 1) = left(:w, 1) "
+                        "ORDER BY similarity(word, :w) DESC, frequency DESC, word LIMIT :n"
+                    ),
+                    {"w": fold, "n": SUGGEST_CANDIDATES},
+                ).scalars()
+                near = [c for c in candidates if _levenshtein(c, fold) <= 2]
+                if near:
+                    out.append(near[0])
+                    changed = True
+                else:
+                    out.append(word)
+        return " ".join(out) if changed else None
+
+    def suggest(self, words_text: str, limit: int = 8) -> list[str]:
+        """Completions of the last word typed, most common first: for the search box."""
+        words = words_text.split()
+        if not words:
+            return []
+        prefix = _fold(words[-1])
+        if len(prefix) < 2:
+            return []
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._connect() as conn:
+            found: Sequence[str] = (
+                conn.execute(
+                    text(
+                        f"SELECT word FROM {VOCABULARY} WHERE word LIKE :p ORDER BY frequency DESC, word LIMIT :limit"
+                    ),
+                    {"p": pattern, "limit": limit},
+                )
+                .scalars()
+                .all()
+            )
+        head = " ".join(words[:-1])
+        return [(head + " " + word).strip() for word in found]
