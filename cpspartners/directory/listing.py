@@ -4,8 +4,8 @@ At 100,000 listings, the list page spent about 100 ms in SQL on every visit: a s
 public row (what takes applications first, by deadline) and a ``count(*)`` over the public join.
 The search index already keeps the public listings with their facets, deadlines and "still
 open" as bitsets, so a page of the list is the search page with no words, sorted by deadline:
-the same order as ``queries.open_first`` (open first, soonest deadline, rolling admission last),
-except that listings with the same deadline come in the index's order rather than by id.
+the same order as ``queries.open_first`` (open first, soonest deadline, rolling admission last,
+the same deadline by id).
 Its 20 keys are then loaded by id and re-checked against the public rule (``search.run``), so a
 lagging index never shows what the database would not; it may, for a moment, miss a listing
 just published, as search does.
