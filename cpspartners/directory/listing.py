@@ -4,14 +4,17 @@ At 100,000 listings, the list page spent about 100 ms in SQL on every visit: a s
 public row (what takes applications first, by deadline) and a ``count(*)`` over the public join.
 The search index already keeps the public listings with their facets, deadlines and "still
 open" as bitsets, so a page of the list is the search page with no words, sorted by deadline:
-the same order as ``queries.open_first`` (open first, soonest deadline, rolling admission last),
-except that listings with the same deadline come in the index's order rather than by id.
+the same order as ``queries.open_first`` (open first, soonest deadline, rolling admission last,
+the same deadline by id).
 Its 20 keys are then loaded by id and re-checked against the public rule (``search.run``), so a
 lagging index never shows what the database would not; it may, for a moment, miss a listing
 just published, as search does.
 
-Filters the index does not hold (a grade, a school) and an index that is missing or broken go to
-the database (``queries.filtered_opportunities``).
+The grade and school filters are answered from two filter-only fields of the index (every grade
+of a listing's range; the ids of the schools it names, none for a citywide listing, as the SQL
+filter reads ``opportunity_school``). An index built before those fields existed, a filter the
+index does not hold (``LIST_FILTERS``) and an index that is missing or broken go to the database
+(``queries.filtered_opportunities``); ``flask search rebuild`` gives an old index the fields.
 
 What every visitor sees alike on the home page (its counts, the ids of the listings closing
 soon), the areas page (listings per area) and a school's page (the ids offered there and nearby)
@@ -21,6 +24,7 @@ rows are loaded by id and re-checked against the public rule on each request, so
 listing leaves those pages at once.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,9 +41,15 @@ from cpspartners.models import Opportunity, Partner, School, queries
 from cpspartners.paging import PagerMixin
 from cpspartners.search.params import SearchParams
 
+log = logging.getLogger(__name__)
 HOME_SOON = 6
 # Filters of the list page by the index facet that holds them.
 INDEX_FACETS = {"kind": "kind", "cluster": "cluster", "area": "area", "modality": "modality"}
+# Filters the index holds only to filter on (never counted), by their field: an index built
+# before these fields existed does not have them, and then SQL answers (``index_can_answer``).
+INDEX_FILTER_FIELDS = {"grade": "grade", "school": "school"}
+# Every filter of the list page (``Filters.active``) the index can answer; any other goes to SQL.
+LIST_FILTERS = frozenset(INDEX_FACETS) | frozenset(INDEX_FILTER_FIELDS) | {"open"}
 
 
 @dataclass
@@ -53,18 +63,36 @@ class IndexPage(PagerMixin):
 
 
 def index_can_answer(filters: Filters) -> bool:
-    """The index holds every filter used, and there is an index to ask."""
-    if filters.grade is not None or filters.school:
+    """The index holds every filter used, and there is an index to ask that has their fields."""
+    used = filters.active()
+    if not used.keys() <= LIST_FILTERS:
         return False
-    return search.available()
+    if not search.available():
+        return False
+    index_reader = search.reader()
+    needed = [INDEX_FILTER_FIELDS[name] for name in used if name in INDEX_FILTER_FIELDS]
+    if not needed:
+        return True
+    try:
+        return index_reader.has_fields(*needed)
+    except Exception:  # a broken index: the database answers, and search.run logs the failure
+        log.warning("Search index unreadable; the list page asks the database", exc_info=True)
+        return False
+
+
+def index_filters(filters: Filters) -> dict[str, list[str]]:
+    """The list's filters as the index's: {field: [value]} (the values as the documents hold them)."""
+    fields = INDEX_FACETS | INDEX_FILTER_FIELDS
+    return {fields[name]: [str(value)] for name, value in filters.active().items() if name in fields}
 
 
 def page_from_index(filters: Filters, per_page: int, today: date) -> IndexPage | None:
     """The list page for ``filters`` from the search index, or None if it cannot answer."""
     if not index_can_answer(filters):
         return None
-    facets = {facet: [str(getattr(filters, name))] for name, facet in INDEX_FACETS.items() if getattr(filters, name)}
-    params = SearchParams(text="", filters=facets, open_only=filters.open_only, sort="deadline", page=filters.page)
+    params = SearchParams(
+        text="", filters=index_filters(filters), open_only=filters.open_only, sort="deadline", page=filters.page
+    )
     outcome = search.run(params, today=today, per_page=per_page)
     if outcome.failed:
         return None

@@ -61,11 +61,11 @@ def reader() -> Any:
 
 
 def available() -> bool:
-    """There is an index to ask: a built Whoosh generation, or the PostgreSQL search table
-    holding documents (a fresh index must not pass for "nothing matches")."""
+    """There is an index to ask: a built Whoosh generation, or a PostgreSQL search table a
+    rebuild has filled (a fresh index must not pass for "nothing matches")."""
     if sync.backend() == "postgres":
         try:
-            return bool(reader().holds_opportunities())
+            return bool(reader().is_built())
         except Exception:
             log.exception("The PostgreSQL search table cannot answer")
             return False

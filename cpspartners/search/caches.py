@@ -248,13 +248,17 @@ class ReaderCache:
 
         Keys are read segment by segment and kept with the segment (reading every key of
         100,000 listings takes about 0.2 s), so after an edit only the new segment is read."""
+        table = self.id_table()
+        return [table[d] for d in from_mask(mask & self.opportunity_mask) if table[d]]
+
+    def id_table(self) -> list[int]:
+        """Document number -> opportunity id (0 for other documents), over the whole reader."""
         with self.lock:
             if self._ids is None:
                 self._ids = []
                 for leaf, _offset, cache in self.leaves:
                     self._ids.extend(cache.opportunity_ids(leaf))
-            table = self._ids
-        return [table[d] for d in from_mask(mask & self.opportunity_mask) if table[d]]
+            return self._ids
 
     def open_mask(self, today_ordinal: int) -> int:
         """Opportunities whose deadline has not passed (or that have none)."""
@@ -291,5 +295,7 @@ class ReaderCache:
                 return (0, (lats[d] - lat0) ** 2 + scale * (lons[d] - lon0) ** 2, d)
 
             return distance
-        deadlines = self.column("deadline")
-        return lambda d: (deadlines[d] == 0, deadlines[d], d)  # no deadline (rolling) last
+        deadlines, ids = self.column("deadline"), self.id_table()
+        # No deadline (rolling) last; the same deadline by id, as the database's list orders them
+        # (queries.open_first): a listing saved again moves to the end of the index, not of its day.
+        return lambda d: (deadlines[d] == 0, deadlines[d], ids[d], d)

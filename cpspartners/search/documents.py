@@ -58,6 +58,7 @@ class OpportunityRecord:
     clusters: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     school_names: list[str] = field(default_factory=list)
+    school_ids: list[int] = field(default_factory=list)  # opportunity_school, as the list's filter reads it
 
 
 @dataclass
@@ -84,6 +85,12 @@ def is_public_partner(partner: PartnerRecord) -> bool:
 def grade_bands(low: int, high: int) -> list[str]:
     """The bands an inclusive grade range overlaps: (6, 12) -> ["middle", "high"]."""
     return [name for name, lo, hi in GRADE_BANDS if low <= hi and high >= lo]
+
+
+def grades(low: int, high: int) -> list[str]:
+    """Every grade of an inclusive range, as terms: (9, 12) -> ["9", "10", "11", "12"]. A listing
+    is in the list's grade filter when ``grade_min <= grade <= grade_max`` (queries.py)."""
+    return [str(grade) for grade in range(low, high + 1)]
 
 
 def _timestamp(moment: datetime | str | None) -> int:
@@ -150,6 +157,9 @@ def opportunity_document(opp: OpportunityRecord, labels: Labels) -> dict[str, An
         "modality": opp.modality,
         "paid": "1" if opp.paid else "0",
         "lang": ",".join(code for code in opp.languages.split(",") if code),
+        "grade": ",".join(grades(opp.grade_min, opp.grade_max)),
+        # Only the schools named: a citywide listing (none) is not in a school's filter (queries.py).
+        "school": ",".join(str(school_id) for school_id in sorted(opp.school_ids)),
         "deadline": opp.deadline.toordinal() if opp.deadline else 0,
         "created": _timestamp(opp.created_at),
         "lat": opp.latitude if has_point else 0.0,

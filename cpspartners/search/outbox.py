@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
+from whoosh.fields import Schema
 from whoosh.writing import IndexWriter
 
 from cpspartners.extensions import db
@@ -130,12 +131,14 @@ def load_opportunities(session: Session, ids: Sequence[int]) -> list[documents.O
         .where(OpportunityTag.opportunity_id.in_(ids))
         .order_by(OpportunityTag.tag),
     )
-    schools = _grouped(
-        session,
-        select(opportunity_school.c.opportunity_id, School.long_name)
-        .join(School, School.id == opportunity_school.c.school_id)
-        .where(opportunity_school.c.opportunity_id.in_(ids)),
-    )
+    # The links themselves (the list's school filter reads opportunity_school), each with its name.
+    schools: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
+    for opp_id, school_id, name in session.execute(
+        select(opportunity_school.c.opportunity_id, opportunity_school.c.school_id, School.long_name)
+        .outerjoin(School, School.id == opportunity_school.c.school_id)
+        .where(opportunity_school.c.opportunity_id.in_(ids))
+    ):
+        schools[opp_id].append((school_id, name))
     records = []
     for row in session.execute(stmt):
         values = dict(zip(OPPORTUNITY_COLUMNS, row[: len(OPPORTUNITY_COLUMNS)], strict=False))
@@ -148,7 +151,8 @@ def load_opportunities(session: Session, ids: Sequence[int]) -> list[documents.O
                 area_name=area_name or "",
                 clusters=clusters.get(values["id"], []),
                 tags=tags.get(values["id"], []),
-                school_names=schools.get(values["id"], []),
+                school_names=[name for _id, name in schools.get(values["id"], []) if name],
+                school_ids=[school_id for school_id, _name in schools.get(values["id"], [])],
             )
         )
     return records
@@ -190,10 +194,20 @@ def load_partners(session: Session, ids: Sequence[int]) -> list[documents.Partne
     ]
 
 
+def fitting(document: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """``document`` without the fields ``schema`` lacks: an index built before a field was added
+    takes the document it can hold (Whoosh refuses unknown fields) until a rebuild, and its
+    readers do not use that field meanwhile (``IndexReader.has_fields``)."""
+    return {name: value for name, value in document.items() if name.startswith("_") or name in schema}
+
+
 def write_changes(
     writer: IndexWriter, session: Session, changes: Iterable[tuple[str, int]], label_table: documents.Labels
 ) -> None:
     """Upsert what is public now, delete what is not (or is gone)."""
+    # The schema of the index being written (not ``make_schema()``): Whoosh's SegmentWriter keeps
+    # it as an attribute its base class does not declare.
+    schema: Schema = writer.schema  # type: ignore[attr-defined]
     opp_ids = sorted(object_id for kind, object_id in changes if kind == "opportunity")
     partner_ids = sorted(object_id for kind, object_id in changes if kind == "partner")
     for start in range(0, len(opp_ids), BATCH):
@@ -202,7 +216,7 @@ def write_changes(
         for opp_id in chunk:
             opp = found.get(opp_id)
             if opp is not None and documents.is_public_opportunity(opp):
-                writer.update_document(**documents.opportunity_document(opp, label_table))
+                writer.update_document(**fitting(documents.opportunity_document(opp, label_table), schema))
             else:
                 writer.delete_by_term("key", documents.opportunity_key(opp_id))
     for start in range(0, len(partner_ids), BATCH):
@@ -211,7 +225,7 @@ def write_changes(
         for partner_id in chunk:
             partner = partners.get(partner_id)
             if partner is not None and documents.is_public_partner(partner):
-                writer.update_document(**documents.partner_document(partner))
+                writer.update_document(**fitting(documents.partner_document(partner), schema))
             else:
                 writer.delete_by_term("key", documents.partner_key(partner_id))
 

@@ -32,12 +32,14 @@ from cpspartners.search import documents
 from cpspartners.search.analysis import FOLD
 from cpspartners.search.query import make_parser, parse, plain_words, query_terms
 from cpspartners.search.reader import MAX_TERMS, SearchRequest, SearchResult
-from cpspartners.search.schema import FACETS, FIELD_ANALYZERS, TIER_FIELDS, make_schema
+from cpspartners.search.schema import FACETS, FIELD_ANALYZERS, FILTER_FIELDS, TIER_FIELDS, make_schema
 
 TABLE = "search_document"
 VOCABULARY = "search_vocabulary"
-# Facets whose value in a document is a comma-separated list (the Whoosh KEYWORD fields).
-LIST_FACETS = {"cluster", "band", "lang"}
+# Every field a query may filter on: the counted facets, and the list page's grade and school.
+FILTERS = (*FACETS, *FILTER_FIELDS)
+# Fields whose value in a document is a comma-separated list (the Whoosh KEYWORD fields).
+LIST_FACETS = {"cluster", "band", "lang", "grade", "school"}
 # ts_rank's weights for D, C, B, A: a word in a title counts four times one in the body, as the
 # Whoosh reader's tiers (4, 2, 1) do.
 RANK_WEIGHTS = "{0.05, 0.25, 0.5, 1.0}"
@@ -66,7 +68,7 @@ SCHEMA = (
         type text NOT NULL,
         object_id integer NOT NULL,
         document tsvector NOT NULL,
-        {", ".join(f"f_{facet} text[] NOT NULL DEFAULT '{{}}'" for facet in FACETS)},
+        {", ".join(f"f_{facet} text[] NOT NULL DEFAULT '{{}}'" for facet in FILTERS)},
         deadline integer NOT NULL DEFAULT 0,
         created double precision NOT NULL DEFAULT 0,
         lat double precision NOT NULL DEFAULT 0,
@@ -74,7 +76,7 @@ SCHEMA = (
         spell text[] NOT NULL DEFAULT '{{}}'
     )""",
     f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_document ON {TABLE} USING gin (document)",
-    *(f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_{facet} ON {TABLE} USING gin (f_{facet})" for facet in FACETS),
+    *(f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_{facet} ON {TABLE} USING gin (f_{facet})" for facet in FILTERS),
     f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_type_deadline ON {TABLE} (type, deadline, object_id)",
     f"""CREATE TABLE IF NOT EXISTS {VOCABULARY} (
         word text PRIMARY KEY,
@@ -108,7 +110,7 @@ def uninstall(connection: Connection) -> None:
 
 # ------------------------------------------------------------------------------------ writing
 
-_COLUMNS = ("key", "type", "object_id", *(f"f_{facet}" for facet in FACETS), "deadline", "created", "lat", "lon")
+_COLUMNS = ("key", "type", "object_id", *(f"f_{facet}" for facet in FILTERS), "deadline", "created", "lat", "lon")
 _UPSERT = text(
     f"""INSERT INTO {TABLE} ({", ".join(_COLUMNS)}, document, spell)
     VALUES ({", ".join(":" + c for c in _COLUMNS)},
@@ -135,7 +137,7 @@ def row_of(document: dict[str, Any]) -> dict[str, Any]:
     }
     for field in ("title", "title_es", "summary", "summary_es", "body", "body_es"):
         row[field] = document.get(field) or ""
-    for facet in FACETS:
+    for facet in FILTERS:
         value = document.get(facet) or ""
         row[f"f_{facet}"] = [v for v in value.split(",") if v] if facet in LIST_FACETS else ([value] if value else [])
     return row
@@ -272,13 +274,29 @@ def rebuild(connection: Connection, progress: Callable[[int], object] = lambda n
     finally:
         session.close()
     _count_words(connection, vocabulary)
+    mark_built(connection)
     connection.execute(text(f"ANALYZE {TABLE}"))
     connection.execute(text(f"ANALYZE {VOCABULARY}"))
     return counts
 
 
+# A row no query reads (its type is neither "opportunity" nor "partner"), written by a rebuild:
+# a table never filled must not pass for "nothing matches" (``PgReader.is_built``).
+BUILT_KEY = "built"
+
+
+def mark_built(connection: Connection) -> None:
+    connection.execute(
+        text(
+            f"INSERT INTO {TABLE} (key, type, object_id, document) VALUES (:key, :key, 0, ''::tsvector) "
+            "ON CONFLICT (key) DO NOTHING"
+        ),
+        {"key": BUILT_KEY},
+    )
+
+
 def indexed_keys(connection: Connection) -> set[str]:
-    return set(connection.execute(text(f"SELECT key FROM {TABLE}")).scalars())
+    return set(connection.execute(text(f"SELECT key FROM {TABLE} WHERE key <> :built"), {"built": BUILT_KEY}).scalars())
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -340,7 +358,14 @@ class PgReader:
         """Nothing of its own to close: connections come from the app's pool."""
 
     def has_fields(self, *names: str) -> bool:
-        return all(name in FACETS for name in names)
+        """Every field is a column of the table (made with it: no older layout to fall back from)."""
+        return all(name in FILTERS for name in names)
+
+    def is_built(self) -> bool:
+        """A rebuild has filled the table (an empty directory included)."""
+        with self._connect() as conn:
+            found = conn.execute(text(f"SELECT 1 FROM {TABLE} WHERE key = :built"), {"built": BUILT_KEY}).first()
+            return found is not None
 
     def holds_opportunities(self) -> bool:
         with self._connect() as conn:
@@ -414,7 +439,10 @@ class PgReader:
                 base.add("document @@ CAST(:tsq AS tsquery)", tsq=tsquery)
             still_open = "(deadline = 0 OR deadline >= :today)"
             base.params["today"] = request.today_ordinal
-            chosen = {name: values for name, values in request.filters.items() if name in FACETS and values}
+            unknown = set(request.filters) - set(FILTERS)
+            if unknown:  # as the Whoosh reader: never answer "nothing matches" for a field it lacks
+                raise LookupError("the search table has no field %s" % ", ".join(sorted(unknown)))
+            chosen = {name: values for name, values in request.filters.items() if values}
             narrowed = base.copy()
             for name, values in chosen.items():
                 narrowed.add(f"f_{name} && CAST(:v_{name} AS text[])", **{f"v_{name}": list(values)})
@@ -494,7 +522,7 @@ class PgReader:
                 return None
             where = _Where().add("type = 'opportunity'").add("document @@ CAST(:tsq AS tsquery)", tsq=tsquery)
             for name, values in narrow:
-                if name in FACETS:
+                if name in FILTERS:
                     where.add(f"f_{name} && CAST(:v_{name} AS text[])", **{f"v_{name}": list(values)})
             return list(
                 conn.execute(

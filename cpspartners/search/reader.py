@@ -137,6 +137,12 @@ class IndexReader:
             self._searcher = self._retired = None
             self._path = None
 
+    def has_fields(self, *names: str) -> bool:
+        """The live index has every field in ``names``: one built before a field was added does
+        not, and must not be asked to filter on it (``FILTER_FIELDS``; a rebuild adds them)."""
+        searcher, _cache = self.current()
+        return all(name in searcher.schema for name in names)
+
     def parse(self, text: str) -> Query | None:
         """The Whoosh query for ``text`` (None when nothing searchable is left)."""
         return parse(self._parser, text)
@@ -148,11 +154,17 @@ class IndexReader:
         base = cache.opportunity_mask if match is None else match.docs & cache.opportunity_mask
         selected = {}
         for name, values in request.filters.items():
-            table = cache.facet(name)
             mask = 0
-            for value in values:
-                mask |= table.get(value, 0)
-            selected[name] = mask
+            if name in FACETS:
+                table = cache.facet(name)
+                for value in values:
+                    mask |= table.get(value, 0)
+            elif name in searcher.schema:  # a filter-only field: its values' terms, never counted
+                for value in values:
+                    mask |= cache.term(name, value)
+            else:  # an index built before the field: "nothing matches" would be a wrong answer
+                raise LookupError("the search index has no field %r: rebuild it" % name)
+            selected[name] = mask & cache.opportunity_mask
         open_mask = cache.open_mask(request.today_ordinal)
         narrowed = base
         for mask in selected.values():

@@ -15,6 +15,9 @@ from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from cpspartners.search.analysis import EN, ES, FOLD
 
 FACETS = ("kind", "cluster", "band", "area", "modality", "paid", "lang")
+# Fields a query may filter on but never counts: the list page's grade and school filters. An
+# index built before they existed lacks them (``IndexReader.has_fields``): its readers ask SQL.
+FILTER_FIELDS = ("grade", "school")
 SORTS = ("relevance", "deadline", "newest", "nearest")
 
 # Query-time weights: a word in a title counts more than in a summary, more than in a description.
@@ -57,6 +60,8 @@ def make_schema() -> Schema:
         modality=ID,
         paid=ID,
         lang=KEYWORD(commas=True),
+        grade=KEYWORD(commas=True),  # every grade of grade_min..grade_max: "6,7,8"
+        school=KEYWORD(commas=True),  # the ids of the schools it is offered at; none when citywide
         # Sort keys as plain columns: a NUMERIC field would also index 8-16 range terms per value.
         deadline=COLUMN(NumericColumn("i", default=0)),
         created=COLUMN(NumericColumn("q", default=0)),
