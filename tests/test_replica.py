@@ -213,7 +213,7 @@ def test_ready_checks_the_replica_when_set(reports_app):
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
-def test_a_replica_that_does_not_answer_leaves_reports_on_the_primary(_schema, people, tmp_path):
+def test_a_replica_that_does_not_answer_leaves_reports_on_the_primary(_schema, people, tmp_path, caplog):
     """The choice in docs/deploy.md: reports fall back to the primary, and /health/ready stays
     200 but names the replica, so the balancer keeps the site and the monitoring sees it."""
     down = create_app(config_for(_schema, REPLICA_DATABASE_URL=NOWHERE, SEARCH_INDEX_DIR=str(tmp_path / "index")))
@@ -222,6 +222,7 @@ def test_a_replica_that_does_not_answer_leaves_reports_on_the_primary(_schema, p
         client = signed_in(down, people["specialist"])
         csv = page_text(client, "/transfers/partners.csv")
         assert "Pilsen Robotics" in csv and MARK not in csv
+        assert "The read replica does not answer: this report reads the primary" in caplog.text
         ready = down.test_client().get("/health/ready")
         assert ready.status_code == 200
         assert ready.json == {"status": "degraded", "degraded": {"replica": "unreachable"}}
