@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from cpspartners import config
+from cpspartners import config, replica
 from cpspartners.extensions import babel, csrf, db, limiter, migrate
 
 # The feature packages, each with a blueprint in its views.py (README, "What is where").
@@ -70,6 +70,7 @@ def configure(app, test_config):
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+    replica.configure(app)  # REPLICA_DATABASE_URL, when set, becomes the "replica" bind
     _secure_defaults(app)
 
 
@@ -80,10 +81,7 @@ def _database_uri(app):
         uri = "sqlite:///" + os.path.join(app.instance_path, "cpspartners.sqlite")
     if app.config.get("DATABASE_URL"):
         uri = app.config["DATABASE_URL"]
-    if uri.startswith("postgresql://"):
-        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
-        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
-    return uri
+    return replica.psycopg_url(uri)
 
 
 def _secure_defaults(app):
@@ -124,6 +122,7 @@ def register_extensions(app):
     from cpspartners.templating import init_templating
 
     db.init_app(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -15,6 +15,10 @@ class Defaults:
     SECRET_KEY = DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = None  # filled in from the instance folder by the factory
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A read-only copy of the database (a PostgreSQL streaming replica) for the reports: exports,
+    # outcomes and the equity dashboard read it when set (cpspartners/replica.py, docs/deploy.md).
+    # None: everything reads the primary. CPSPARTNERS_REPLICA_DATABASE_URL sets it.
+    REPLICA_DATABASE_URL = None
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "America/Chicago"

@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
+from cpspartners.replica import RoutingSession
+
 # Named constraints make Alembic's batch mode on SQLite and autogenerate on PostgreSQL agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -18,7 +20,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+# RoutingSession: reports' reads go to the read replica when one is set (cpspartners/replica.py).
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING), session_options={"class_": RoutingSession})
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

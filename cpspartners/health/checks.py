@@ -52,6 +52,23 @@ def search_index():
     return None
 
 
+def replica():
+    """The read replica, when one is set (``REPLICA_DATABASE_URL``): None when unset or answering."""
+    from cpspartners import replica as reports
+
+    engine = reports.replica_engine()
+    if engine is None or reports.answers(engine):
+        return None
+    return "unreachable"
+
+
+def degraded(app):
+    """``{part: reason}`` for parts that do not answer but leave the site ready: a replica that is
+    down costs the primary the reports' load (they fall back to it), nothing more."""
+    results = {"replica": replica()}
+    return {part: reason for part, reason in results.items() if reason}
+
+
 def readiness(app):
     """``{part: reason}`` for every part that does not answer; empty when ready."""
     results = {

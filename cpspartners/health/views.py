@@ -2,7 +2,8 @@
 
 ``/health/live``: the process answers (nothing else is touched, so a slow database never gets a
 worker restarted). ``/health/ready``: every part a request may need answers; 503 with the parts
-that do not, so the balancer sends visitors elsewhere. Neither sets a cookie or is cached.
+that do not, so the balancer sends visitors elsewhere. A read replica that does not answer is
+named under ``degraded`` with a 200: reports then read the primary. Neither sets a cookie or is cached.
 """
 
 from flask import Blueprint, current_app, jsonify
@@ -28,7 +29,8 @@ def live():
 @bp.route("/ready")
 @limiter.exempt
 def ready():
-    failing = checks.readiness(current_app)
+    failing, degraded = checks.readiness(current_app), checks.degraded(current_app)
+    extra = {"degraded": degraded} if degraded else {}
     if failing:
-        return _uncached(jsonify(status="unavailable", failing=failing), 503)
-    return _uncached(jsonify(status="ok"))
+        return _uncached(jsonify(status="unavailable", failing=failing, **extra), 503)
+    return _uncached(jsonify(status="degraded" if degraded else "ok", **extra))

@@ -1,5 +1,9 @@
 """Feedback: specialists read every response (filters, CSV); partner staff see only the
-scorecard summaries of their own organization and listings."""
+scorecard summaries of their own organization and listings.
+
+The reports (responses, scorecards, the outcome report and their CSVs) read the read replica
+when one is set (``replica.reads``); the credential queue, where specialists decide, and every
+form stay on the primary."""
 
 import math
 from dataclasses import dataclass
@@ -9,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from cpspartners import policy
+from cpspartners import policy, replica
 from cpspartners.extensions import db, limiter
 from cpspartners.formtools import ActionForm, options
 from cpspartners.models import Application, Credential, Feedback, Opportunity, Partner, VisitRequest
@@ -42,6 +46,11 @@ def _filtered():
 def feedback_list():
     stmt, selected = _filtered()
     page = page_number()
+    with replica.reads():
+        return _feedback_page(stmt, selected, page)
+
+
+def _feedback_page(stmt, selected, page):
     partners = db.session.execute(
         select(Partner.id, Partner.name)
         .where(Partner.id.in_(select(Feedback.partner_id).distinct()))
@@ -64,8 +73,10 @@ def feedback_list():
 def feedback_csv():
     """Survey answers hold what students wrote: scoped by the page's filters, audited, limited."""
     stmt, _selected = _filtered()
-    header, rows = exports.feedback_csv(stmt)
-    rows = list(rows)
+    with replica.reads():
+        header, rows = exports.feedback_csv(stmt)
+        rows = list(rows)
+    # After the block: the audit entry goes to the primary (the replica refuses writes).
     staff_exports.log_export(current_user, "feedback-responses.csv", len(rows), request.query_string.decode()[:200])
     return csv_download("feedback-responses.csv", header, rows)
 
@@ -73,7 +84,12 @@ def feedback_csv():
 @bp.route("/scorecards")
 @policy.requires(policy.is_partner_staff)
 def partner_scorecards():
-    partner = current_user.partner
+    partner = current_user.partner  # read on the primary, like the permission check
+    with replica.reads():
+        return _scorecards(partner)
+
+
+def _scorecards(partner):
     listings = db.session.scalars(
         select(Opportunity)
         .where(Opportunity.partner_id == partner.id, Opportunity.id.in_(select(Feedback.opportunity_id).distinct()))
@@ -134,8 +150,13 @@ def _report_args():
 @bp.route("")
 @policy.requires(policy.is_specialist)
 def report():
-    group, year, years, sort, descending, rows = _report_args()
     page = page_number()
+    with replica.reads():
+        return _report_page(page)
+
+
+def _report_page(page):
+    group, year, years, sort, descending, rows = _report_args()
     return render_template(
         "outcomes/report.html",
         pagination=paginate_list(rows, page, PER_PAGE),
@@ -151,8 +172,9 @@ def report():
 @bp.route("/export.csv")
 @policy.requires(policy.is_specialist)
 def export_csv():
-    group, year, _years, _sort, _descending, rows = _report_args()
-    return csv_download("outcomes-%s-%s.csv" % (group, year), *outcomes.csv_rows(rows))
+    with replica.reads():
+        group, year, _years, _sort, _descending, rows = _report_args()
+        return csv_download("outcomes-%s-%s.csv" % (group, year), *outcomes.csv_rows(rows))
 
 
 @bp.route("/credentials")

@@ -1,4 +1,7 @@
-"""CSV downloads of the specialists' lists (partners, opportunities, needs verification, audit log)."""
+"""CSV downloads of the specialists' lists (partners, opportunities, needs verification, audit log).
+
+The downloads read the read replica when one is set (``replica.reads``); the imports, which
+write, stay on the primary."""
 
 import os
 
@@ -7,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from cpspartners import jobs, policy
+from cpspartners import jobs, policy, replica
 from cpspartners.extensions import db
 from cpspartners.models import ImportRun
 from cpspartners.review.views import audit_filters
@@ -32,27 +35,31 @@ def larger_import_uploads(endpoint, _values):
 @bp.route("/partners.csv")
 @policy.requires(policy.is_specialist)
 def partners_csv():
-    return csv_download("partners.csv", *exports.partners_csv())
+    with replica.reads():
+        return csv_download("partners.csv", *exports.partners_csv())
 
 
 @bp.route("/opportunities.csv")
 @policy.requires(policy.is_specialist)
 def opportunities_csv():
-    return csv_download("opportunities.csv", *exports.opportunities_csv())
+    with replica.reads():
+        return csv_download("opportunities.csv", *exports.opportunities_csv())
 
 
 @bp.route("/needs-verification.csv")
 @policy.requires(policy.is_specialist)
 def needs_verification_csv():
     days = small_int(request.args.get("days", ""), 1, 3650) or current_app.config["VERIFY_AFTER_DAYS"]
-    return csv_download("needs-verification.csv", *exports.needs_verification_csv(upkeep.needs_verification(days)))
+    with replica.reads():
+        return csv_download("needs-verification.csv", *exports.needs_verification_csv(upkeep.needs_verification(days)))
 
 
 @bp.route("/audit.csv")
 @policy.requires(policy.can_view_audit)
 def audit_csv():
     stmt, _selected = audit_filters(request.args)
-    return csv_download("audit-log.csv", *exports.audit_csv(stmt))
+    with replica.reads():
+        return csv_download("audit-log.csv", *exports.audit_csv(stmt))
 
 
 def upload_dir():
