@@ -2,6 +2,14 @@
 
     .venv/bin/python bench/search.py                 # whichever `whoosh` is installed in this venv
     /tmp/venv-ng/bin/python bench/search.py --tag ng # the same with whoosh-ng in a throwaway venv
+    .venv/bin/python bench/search.py --postgres postgresql://postgres@127.0.0.1:5432/cps_bench
+                                                     # both backends on PostgreSQL, in one run
+
+With ``--postgres URL`` the database is PostgreSQL (seeded once with the same demo at
+``--scale``), and the two search backends are measured side by side in the same process: the
+Whoosh folder and PostgreSQL's full-text table (``SEARCH_BACKEND = "postgres"``, search/pg.py),
+each rebuilt and timed, their sizes, then the same queries alternating backend query by query
+(so a busy moment of the machine falls on both alike), p50/p95 each.
 
 Seeds (once) or reuses bench/.data/bench.sqlite with `flask seed demo --scale 100000`, then:
 1. rebuilds the index into bench/.data/index-<tag> and reports time and size;
@@ -250,6 +258,84 @@ def http_bench(index_dir, port, requests):
         proc.wait(10)
 
 
+def postgres_main(options):
+    """Both backends on one PostgreSQL database, in one run (see the module doc)."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    index_dir = os.path.join(DATA, "index-pg-" + options.tag)
+    env = dict(env_for(index_dir), CPSPARTNERS_SQLALCHEMY_DATABASE_URI=options.postgres)
+    os.environ.update(env)
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    subprocess.run([flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
+    from cpspartners import create_app
+    from cpspartners.extensions import db
+    from cpspartners.search import run
+    from cpspartners.search.outbox import rebuild
+    from cpspartners.search.params import SearchParams
+
+    app = create_app()
+    with app.app_context():
+        listings = db.session.scalar(text("SELECT count(*) FROM opportunity"))
+    if not listings:
+        for args in (["seed", "schools"], ["seed", "demo", "--scale", str(options.scale), "--today", TODAY]):
+            subprocess.run([flask, *args], check=True, env=env, cwd=ROOT)
+    print("\n".join(machine()))
+    today = date.fromisoformat(TODAY)
+    items = queries()
+    with app.app_context():
+        print(f"listings in the database: {db.session.scalar(text('SELECT count(*) FROM opportunity'))}")
+        for backend in ("whoosh", "postgres"):
+            app.config["SEARCH_BACKEND"] = backend
+            start = time.perf_counter()
+            counts = rebuild()
+            print(
+                f"{backend} rebuild: {time.perf_counter() - start:.1f} s for {counts['opportunities']} opportunities "
+                f"+ {counts['partners']} partners"
+            )
+        size = db.session.scalar(
+            text("SELECT pg_total_relation_size('search_document') + pg_total_relation_size('search_vocabulary')")
+        )
+        print(f"whoosh index size: {du(os.path.join(index_dir, 'current')) / 1e6:.1f} MB")
+        print(f"postgres tables and indexes: {size / 1e6:.1f} MB")
+
+        def query(backend, text_, filters, sort, open_only):
+            app.config["SEARCH_BACKEND"] = backend
+            params = SearchParams(text=text_, filters=filters, sort=sort, open_only=open_only)
+            with app.test_request_context("/search"):
+                outcome = run(params, today=today)
+                assert not outcome.failed
+            db.session.remove()
+            return outcome.total
+
+        for backend in ("whoosh", "postgres"):  # warm-up: searcher, caches, buffers
+            for item in items:
+                query(backend, *item)
+        times: dict[str, list[float]] = {"whoosh": [], "postgres": []}
+        slowest: dict[str, tuple[float, str]] = {"whoosh": (0.0, ""), "postgres": (0.0, "")}
+        totals_differ = 0
+        for _ in range(options.repeat):
+            for n, item in enumerate(items):
+                order = ("whoosh", "postgres") if n % 2 else ("postgres", "whoosh")
+                found = {}
+                for backend in order:
+                    start = time.perf_counter()
+                    found[backend] = query(backend, *item)
+                    took = (time.perf_counter() - start) * 1000
+                    times[backend].append(took)
+                    if took > slowest[backend][0]:
+                        slowest[backend] = (took, "%s %s %s" % (item[0], item[1], item[2]))
+                totals_differ += found["whoosh"] != found["postgres"]
+        for backend, values in times.items():
+            print(
+                f"{backend} in-process: p50 {percentile(values, 50):.1f} ms, p95 {percentile(values, 95):.1f} ms, "
+                f"max {slowest[backend][0]:.0f} ms ({slowest[backend][1]}) over {len(values)} queries"
+            )
+        print(f"queries whose totals differ between the backends: {totals_differ} of {len(items) * options.repeat}")
+    print("uptime: " + subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tag", default="whoosh3", help="names the index folder and the report")
@@ -261,7 +347,11 @@ def main():
     parser.add_argument("--skip-rebuild", action="store_true")
     parser.add_argument("--http-requests", type=int, default=300)
     parser.add_argument("--port", type=int, default=5101)
+    parser.add_argument("--postgres", metavar="URL", help="both search backends on this PostgreSQL database")
     options = parser.parse_args()
+    if options.postgres:
+        postgres_main(options)
+        return
 
     ensure_db(options.scale)
     index_dir = os.path.join(DATA, "index-" + options.tag)
