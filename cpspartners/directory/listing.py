@@ -93,7 +93,7 @@ def page_from_index(filters: Filters, per_page: int, today: date) -> IndexPage |
     params = SearchParams(
         text="", filters=index_filters(filters), open_only=filters.open_only, sort="deadline", page=filters.page
     )
-    outcome = search.run(params, today=today, per_page=per_page)
+    outcome = search.run(params, today=today, per_page=per_page, facets=False)
     if outcome.failed:
         return None
     return IndexPage([hit.opportunity for hit in outcome.hits], outcome.total, outcome.page, outcome.pages)
@@ -130,12 +130,12 @@ def by_id_in_order(ids: list[int]) -> list[Opportunity]:
     return [rows[i] for i in ids if i in rows]
 
 
-def _index_outcome(open_only: bool, per_page: int, today: date) -> search.Outcome | None:
+def _index_outcome(open_only: bool, per_page: int, today: date, facets: bool = False) -> search.Outcome | None:
     """The whole public directory as the index sees it (no words, no filters), or None."""
     if not index_can_answer(Filters()):
         return None
     params = SearchParams(text="", open_only=open_only, sort="deadline")
-    outcome = search.run(params, today=today, per_page=per_page)
+    outcome = search.run(params, today=today, per_page=per_page, facets=facets)
     return None if outcome.failed else outcome
 
 
@@ -168,7 +168,7 @@ def area_counts(today: date) -> dict:
     """{area number: public listings there}, for the table of areas."""
 
     def counts() -> dict:
-        everything = _index_outcome(False, 1, today)
+        everything = _index_outcome(False, 1, today, facets=True)
         if everything is None:
             return queries.count_public_opportunities_by_area()
         return {int(area): n for area, n in everything.facets.get("area", {}).items() if area}

@@ -131,8 +131,11 @@ def _hit(opp: Opportunity, terms: dict[str, set[str]], locale: str, school: Scho
     return Hit(opp, title, snippet, "es" if title_field.endswith("_es") else "en", miles)
 
 
-def run(params: SearchParams, locale: str = "en", today: date | None = None, per_page: int = 20) -> Outcome:
-    """Search for ``params`` and load the page of opportunities (and a few partners) shown."""
+def run(
+    params: SearchParams, locale: str = "en", today: date | None = None, per_page: int = 20, facets: bool = True
+) -> Outcome:
+    """Search for ``params`` and load the page of opportunities (and a few partners) shown;
+    ``facets=False`` for a page that shows no facet counts (they cost a pass each on PostgreSQL)."""
     today = today or date.today()
     outcome = Outcome(params=params)
     if params.school:
@@ -147,6 +150,7 @@ def run(params: SearchParams, locale: str = "en", today: date | None = None, per
         page=params.page,
         per_page=per_page,
         today_ordinal=today.toordinal(),
+        facets=facets,
     )
     try:
         result = reader().search(request)
@@ -237,6 +241,7 @@ def text_scores(words: Iterable[str], limit: int = 200, today: date | None = Non
             page=1,
             per_page=limit,
             today_ordinal=today.toordinal(),
+            facets=False,
         )
         try:
             keys = reader().search(request).keys

@@ -300,7 +300,9 @@ def rebuild(
         from cpspartners.search import pg
 
         with db.engine.begin() as conn:
-            return pg.rebuild(conn, progress, batch)
+            counts = pg.rebuild(conn, progress, batch)
+        pg.vacuum(db.engine)
+        return counts
     if writer_mode() == "follower":
         from cpspartners.search.follower import start_from_zero
 

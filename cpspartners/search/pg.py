@@ -46,6 +46,7 @@ RANK_WEIGHTS = "{0.05, 0.25, 0.5, 1.0}"
 BATCH = 500
 NEGATED = re.compile(r'(?:^|(?<=\s))-("[^"]*"|[^\s"]+)')  # websearch's "-word" and -"a phrase"
 SUGGEST_CANDIDATES = 10
+BY_DEADLINE = "deadline = 0, deadline, object_id"  # rolling admission last, soonest first, then id
 
 # Idempotent: run by the migration and by the tests that build their schema with create_all.
 SCHEMA = (
@@ -77,7 +78,9 @@ SCHEMA = (
     )""",
     f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_document ON {TABLE} USING gin (document)",
     *(f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_{facet} ON {TABLE} USING gin (f_{facet})" for facet in FILTERS),
-    f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_type_deadline ON {TABLE} (type, deadline, object_id)",
+    # The list page's order (soonest deadline, then id), walked in order (``PgReader.search``).
+    f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_by_deadline ON {TABLE} (type, deadline, object_id)",
+    f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_newest ON {TABLE} (type, created DESC, object_id DESC)",
     f"""CREATE TABLE IF NOT EXISTS {VOCABULARY} (
         word text PRIMARY KEY,
         frequency integer NOT NULL CHECK (frequency > 0)
@@ -275,8 +278,6 @@ def rebuild(connection: Connection, progress: Callable[[int], object] = lambda n
         session.close()
     _count_words(connection, vocabulary)
     mark_built(connection)
-    connection.execute(text(f"ANALYZE {TABLE}"))
-    connection.execute(text(f"ANALYZE {VOCABULARY}"))
     return counts
 
 
@@ -293,6 +294,14 @@ def mark_built(connection: Connection) -> None:
         ),
         {"key": BUILT_KEY},
     )
+
+
+def vacuum(engine: Any) -> None:
+    """VACUUM ANALYZE the tables after a rebuild (outside its transaction, as VACUUM must be): the
+    counts then come from the indexes alone, whether or not autovacuum runs (and soon)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"VACUUM ANALYZE {TABLE}"))
+        conn.execute(text(f"VACUUM ANALYZE {VOCABULARY}"))
 
 
 def indexed_keys(connection: Connection) -> set[str]:
@@ -449,14 +458,17 @@ class PgReader:
             final = narrowed.copy()
             if request.open_only:
                 final.add(still_open)
-            total, open_count = conn.execute(
-                text(f"SELECT count(*), count(*) FILTER (WHERE {still_open}) FROM {TABLE} WHERE {narrowed.sql()}"),
+            total, open_count, rolling = conn.execute(
+                text(
+                    f"SELECT count(*), count(*) FILTER (WHERE {still_open}), count(*) FILTER (WHERE deadline = 0) "
+                    f"FROM {TABLE} WHERE {narrowed.sql()}"
+                ),
                 narrowed.params,
             ).one()
             if request.open_only:
                 total = open_count
             facets = {}
-            for name in FACETS:
+            for name in FACETS if request.facets else ():
                 # Counts for one facet ignore that facet's own choice, so its other values stay offered.
                 others = base.copy()
                 if request.open_only:
@@ -472,15 +484,36 @@ class PgReader:
             pages = max(1, -(-total // request.per_page))
             page = min(max(1, request.page), pages)
             order, order_params = self._order(request, tsquery)
-            keys = conn.execute(
-                text(
-                    f"SELECT key FROM {TABLE} WHERE {final.sql()} "
-                    f"ORDER BY NOT {still_open}, {order} LIMIT :limit OFFSET :offset"
-                ),
-                {**final.params, **order_params, "limit": request.per_page, "offset": (page - 1) * request.per_page},
-            ).scalars()
+            closed = 0 if request.open_only else total - open_count
+            # Every listing still open before any closed one, whatever the sort: the page is cut
+            # from consecutive segments, each one query in its own order. By deadline (browsing,
+            # the list page) the open ones are two, dated then rolling, so that each query walks
+            # the (type, deadline, object_id) index instead of sorting every row.
+            if order == BY_DEADLINE:
+                segments = [
+                    ("deadline >= :today AND deadline <> 0", "deadline, object_id", open_count - rolling),
+                    ("deadline = 0", "object_id", rolling),
+                    ("deadline < :today AND deadline <> 0", "deadline, object_id", closed),
+                ]
+            else:
+                segments = [(still_open, order, open_count), (f"NOT {still_open}", order, closed)]
+            offset, keys = (page - 1) * request.per_page, list[str]()
+            for part, part_order, size in segments:
+                if len(keys) >= request.per_page:
+                    break
+                if offset >= size:
+                    offset -= size
+                    continue
+                keys += conn.execute(
+                    text(
+                        f"SELECT key FROM {TABLE} WHERE {final.sql()} AND {part} "
+                        f"ORDER BY {part_order} LIMIT :limit OFFSET :skip"
+                    ),
+                    {**final.params, **order_params, "limit": request.per_page - len(keys), "skip": offset},
+                ).scalars()
+                offset = 0
             return SearchResult(
-                keys=list(keys),
+                keys=keys,
                 total=total,
                 page=page,
                 pages=pages,
@@ -492,7 +525,7 @@ class PgReader:
 
     def _order(self, request: SearchRequest, tsquery: str | None) -> tuple[str, dict[str, Any]]:
         """ORDER BY terms for the request's sort (after "still open first"), ties by id."""
-        by_deadline = "deadline = 0, deadline, object_id"
+        by_deadline = BY_DEADLINE
         sort = request.sort
         if sort == "nearest" and not request.near:
             sort = "deadline"

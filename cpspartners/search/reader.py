@@ -37,6 +37,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     today_ordinal: int = 0
+    facets: bool = True  # False: the caller shows no facet counts (the list page, recommendations)
 
 
 @dataclass
@@ -171,7 +172,7 @@ class IndexReader:
             narrowed &= mask
         final = narrowed & open_mask if request.open_only else narrowed
         facets = {}
-        for name in FACETS:
+        for name in FACETS if request.facets else ():
             # Counts for one facet ignore that facet's own choice, so its other values stay offered.
             others = base & open_mask if request.open_only else base
             for other, mask in selected.items():
