@@ -2,10 +2,15 @@
 
     .venv/bin/python bench/web.py                      # SQLite, bench/.data/bench.sqlite
     .venv/bin/python bench/web.py --seconds 5 --rounds 2 --connections 8
+    .venv/bin/python bench/web.py --database postgresql://postgres@127.0.0.1:5432/cps_bench [--backend postgres]
 
 1. Seeds (once) or reuses the 100,000-listing database of bench/search.py and its index.
-2. In the process, warm: each public page GET ``--repeat`` times; p50/p95 per page; the first
-   request of a fresh app after ``warm`` (what a new worker's first visitor waits).
+2. In the process, warm: each public page GET ``--repeat`` times; p50/p95 per page, and a
+   signed-in student's For you page; the first request of a fresh app after ``warm`` (what a
+   new worker's first visitor waits).
+With ``--database URL`` the site and the floor read that PostgreSQL database instead (seed it
+with ``bench/search.py --postgres URL``, which also builds both search backends), and
+``--backend postgres`` answers searches from PostgreSQL's full-text table.
 3. Starts the site under gunicorn as docs/deploy.md says (``gunicorn -c gunicorn.conf.py
    wsgi:app``, its worker count; only the port changed) and the floor (bench/floor_app.py: a
    Flask-SQLAlchemy paginated list through a Jinja layout) with the same workers, then drives
@@ -53,10 +58,40 @@ PAGES = [
 SITE_PORT, FLOOR_PORT = 8731, 8732
 
 
+OPTIONS = {"database": None, "backend": "whoosh"}
+STUDENT = ("bench-for-you@example.org", "bench-student-pass")
+
+
 def env():
     values = search_bench.env_for(INDEX)
     values["CPSPARTNERS_RATELIMIT_KEY_PREFIX"] = "perf-bench"
+    if OPTIONS["database"]:
+        values["CPSPARTNERS_SQLALCHEMY_DATABASE_URI"] = OPTIONS["database"]
+        values["CPSPARTNERS_SEARCH_INDEX_DIR"] = os.path.join(DATA, "index-pg-whoosh3")  # bench/search.py's
+    values["CPSPARTNERS_SEARCH_BACKEND"] = OPTIONS["backend"]
     return values
+
+
+def for_you_client(app):
+    """A test client signed in as a bench student (made once, at a real school, grade 11)."""
+    from sqlalchemy import select
+
+    from cpspartners.extensions import db
+    from cpspartners.models import School, User
+
+    with app.app_context():
+        if db.session.scalar(select(User.id).where(User.email == STUDENT[0])) is None:
+            school = db.session.scalars(select(School).order_by(School.id)).first()
+            user = User(email=STUDENT[0], role="student", name="Bench", school_id=school.id, grade=11, is_approved=True)
+            user.set_password(STUDENT[1])
+            db.session.add(user)
+            db.session.commit()
+    client = app.test_client()
+    page = client.get("/account/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    answer = client.post("/account/sign-in", data={"email": STUDENT[0], "password": STUDENT[1], "csrf_token": token})
+    assert answer.status_code in (302, 303), answer.status_code
+    return client
 
 
 def percentile(values, p):
@@ -88,6 +123,16 @@ def in_process(repeat):
             response = client.get(path)
             times.append((time.perf_counter() - t) * 1000)
         rows.append((path, response.status_code, statistics.median(times), percentile(times, 95)))
+    student = for_you_client(app)
+    student.get("/for-you")
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        response = student.get("/for-you")
+        times.append((time.perf_counter() - t) * 1000)
+    rows.append(
+        ("/for-you (a signed-in student)", response.status_code, statistics.median(times), percentile(times, 95))
+    )
     return warm_s, first, rows
 
 
@@ -148,8 +193,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--database", help="a PostgreSQL URL instead of bench/.data/bench.sqlite")
+    parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh")
     args = parser.parse_args()
-    search_bench.ensure_db(100_000)
+    OPTIONS.update(database=args.database, backend=args.backend)
+    if not args.database:
+        search_bench.ensure_db(100_000)
     print("\n".join(search_bench.machine()))
     print("command:", " ".join(sys.argv))
     warm_s, first, rows = in_process(args.repeat)
