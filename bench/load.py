@@ -58,9 +58,10 @@ MAX_LATE = 30  # seconds past the end of a run after which requests still due ar
 PASSWORD = "bench-student-pass"
 
 
-def setup(port):
-    """Listings and partners to visit, and the bench students (made once)."""
-    web.os.environ.update(web.env())
+def setup(port, environ=None):
+    """Listings and partners to visit, and the bench students (made once); ``environ``: the
+    settings to use instead of the bench's SQLite database (web.env())."""
+    web.os.environ.update(web.env() if environ is None else environ)
     from sqlalchemy import select
 
     from cpspartners import create_app
@@ -159,8 +160,11 @@ def searching(rng):
     return "/search?" + urllib.parse.urlencode(args)
 
 
-def sign_in_and_apply(client, rng, world, record, due):
-    """Sign in as a bench student; half the time then apply to a listing (form, then POST)."""
+def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("interest",)):
+    """Sign in as a bench student; half the time then apply to a listing (form, then POST).
+
+    ``applied``, a list, gets (email, slug, status) for each application POST: the status the
+    client saw, or None when the connection failed before an answer (it may have been saved)."""
     status, data, enc = client.request("GET", "/account/sign-in")
     record(due, status)
     token = CSRF.search(text_of(data, enc))
@@ -170,6 +174,7 @@ def sign_in_and_apply(client, rng, world, record, due):
         "email": f"bench-student-{n}@example.org",
         "password": PASSWORD,
     }
+    email = form["email"]
     status, _data, _enc = client.request("POST", "/account/sign-in", form)
     record(time.perf_counter(), status)
     if rng.random() < 0.5:
@@ -178,14 +183,25 @@ def sign_in_and_apply(client, rng, world, record, due):
         record(time.perf_counter(), status)
         token = CSRF.search(text_of(data, enc))
         if token:
-            form = {"csrf_token": token.group(1), "kind": "interest", "answer": ""}
-            status, _data, _enc = client.request("POST", "/applications/apply/" + slug, form)
+            kind = kinds[0] if len(kinds) == 1 else rng.choice(kinds)
+            form = {"csrf_token": token.group(1), "kind": kind, "answer": ""}
+            try:
+                status, _data, _enc = client.request("POST", "/applications/apply/" + slug, form)
+            except (OSError, http.client.HTTPException):
+                if applied is not None:
+                    applied.append((email, slug, None))
+                raise
+            if applied is not None:
+                applied.append((email, slug, status))
             record(time.perf_counter(), status)
     client.cookies.clear()
 
 
-def run_at(port, world, rate, seconds, threads=24):
-    """Send ``rate`` requests/s for ``seconds``; (latencies ms, errors, refusals, sent)."""
+def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, kinds=("interest",)):
+    """Send ``rate`` requests/s for ``seconds``; (latencies ms, errors, refusals, sent).
+
+    ``events``, a list, gets (time.perf_counter() when answered, status) for every request, 0 for
+    a failed connection; ``applied`` and ``kinds`` go to ``sign_in_and_apply``."""
     start = time.perf_counter() + 0.5
     due_times = [start + i / rate for i in range(int(rate * seconds))]
     lock = threading.Lock()
@@ -195,7 +211,10 @@ def run_at(port, world, rate, seconds, threads=24):
 
     def record(due, status):
         with lock:
-            latencies.append((time.perf_counter() - due) * 1000)
+            now = time.perf_counter()
+            latencies.append((now - due) * 1000)
+            if events is not None:
+                events.append((now, status))
             if status >= 500:
                 counts["errors"] += 1
             elif status >= 400:
@@ -218,7 +237,7 @@ def run_at(port, world, rate, seconds, threads=24):
             pick = rng.random()
             try:
                 if pick < 0.03:
-                    sign_in_and_apply(client, rng, world, record, due)
+                    sign_in_and_apply(client, rng, world, record, due, applied, kinds)
                 else:
                     path = searching(rng) if pick < 0.36 else browse(rng, world)
                     status, _data, _enc = client.request("GET", path)
@@ -226,6 +245,8 @@ def run_at(port, world, rate, seconds, threads=24):
             except (OSError, http.client.HTTPException):
                 with lock:
                     counts["errors"] += 1
+                    if events is not None:
+                        events.append((time.perf_counter(), 0))
 
     pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
     for thread in pool:

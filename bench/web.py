@@ -136,8 +136,16 @@ def in_process(repeat):
     return warm_s, first, rows
 
 
-def serve(cmd, port, cwd):
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def serve(cmd, port, cwd, environ=None, **popen):
+    """Start ``cmd`` (with ``environ``, else the bench's env()) and wait until it answers /."""
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env() if environ is None else environ,
+        stdout=popen.pop("stdout", subprocess.DEVNULL),
+        stderr=popen.pop("stderr", subprocess.DEVNULL),
+        **popen,
+    )
     for _ in range(600):  # workers warm before they accept: up to a minute or two at 100,000
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()

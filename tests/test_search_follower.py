@@ -163,6 +163,31 @@ def test_follower_killed_after_the_index_commit_applies_again(follower_app, make
     assert f"o:{opp.id}" in outbox.indexed_keys() and drift() == 0
 
 
+def test_follower_cut_off_before_marking_marks_on_its_next_pass(follower_app, make_opportunity, monkeypatch):
+    """PostgreSQL restarted between the index commit and the shared mark (bench/faults.py saw it):
+    the follower has moved on, so the row is never applied again, but the next pass marks it, or
+    `flask search check` would report it unapplied for ever."""
+    follower.apply_pass()
+    opp = make_opportunity()
+    row_id = db.session.scalar(select(IndexOutbox.id).where(IndexOutbox.object_id == opp.id))
+    mark = follower.mark_applied
+
+    def cut_off(ids):
+        if row_id in ids:  # the mark right after the index commit that took the new listing
+            raise OSError("the database system is shutting down")
+        mark(ids)
+
+    monkeypatch.setattr(follower, "mark_applied", cut_off)
+    with pytest.raises(OSError):
+        follower.apply_pass()
+    monkeypatch.undo()
+    assert db.session.scalar(select(IndexOutbox.applied_at).where(IndexOutbox.object_id == opp.id)) is None
+    assert follower.apply_pass() == 0  # nothing to index again: only the mark was missing
+    db.session.expire_all()
+    assert db.session.scalar(select(IndexOutbox.applied_at).where(IndexOutbox.object_id == opp.id)) is not None
+    assert f"o:{opp.id}" in outbox.indexed_keys() and drift() == 0
+
+
 def test_late_commit_with_a_lower_id_is_still_applied(follower_app, make_opportunity):
     """A row whose id is below the follower's place (committed late) is picked up by the look-back."""
     follower.apply_pass()

@@ -97,6 +97,9 @@ def apply_pass(lookback: float | None = None, batch: int = outbox.BATCH) -> int:
         state = read_state(root)
         assert state is not None
     high, seen = state["high"], state["seen"]
+    # Rows an earlier pass indexed but could not mark (the database went away between the index
+    # commit and the mark): marked now, or `flask search check` would report them for ever.
+    mark_applied(list(seen))
     label_table = outbox.labels()
     applied = 0
     while True:
@@ -126,19 +129,25 @@ def apply_pass(lookback: float | None = None, batch: int = outbox.BATCH) -> int:
         high = max(high, max(row.id for row in rows))
         seen = {k: v for k, v in seen.items() if datetime.fromisoformat(v) >= cutoff}
         write_state(root, high, seen)
-        with db.engine.begin() as conn:
-            # Shared bookkeeping for `flask search check` and pruning: applied by some index.
-            conn.execute(
-                update(IndexOutbox)
-                .where(IndexOutbox.id.in_([row.id for row in rows]), IndexOutbox.applied_at.is_(None))
-                .values(applied_at=_base.utcnow())
-            )
+        mark_applied([row.id for row in rows])
         applied += len(rows)
     # Forget what fell out of the window even when nothing new came.
     kept = {k: v for k, v in seen.items() if datetime.fromisoformat(v) >= _base.utcnow() - timedelta(seconds=lookback)}
     if kept != seen:
         write_state(root, high, kept)
     return applied
+
+
+def mark_applied(ids: list[int]) -> None:
+    """Shared bookkeeping for `flask search check` and pruning: these rows are in some index."""
+    if not ids:
+        return
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(IndexOutbox)
+            .where(IndexOutbox.id.in_(ids), IndexOutbox.applied_at.is_(None))
+            .values(applied_at=_base.utcnow())
+        )
 
 
 class Waker:

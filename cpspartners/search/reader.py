@@ -8,6 +8,7 @@ This is the top of the index modules: it imports the schema, storage, query and 
 """
 
 import heapq
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from cpspartners.search.caches import ReaderCache, SegmentCache, from_mask, to_m
 from cpspartners.search.query import Match, Tiers, make_parser, parse, plain_words, query_terms
 from cpspartners.search.schema import FACETS, TIER_WEIGHTS, make_schema
 from cpspartners.search.storage import ensure_index
+
+log = logging.getLogger(__name__)
 
 MAX_TERMS = 12  # words looked at for "did you mean"
 
@@ -114,19 +117,34 @@ class IndexReader:
         listing found twice) and segments merged away stay in (tests/unit/test_search_segments.py).
         The segment caches carry over instead. The replaced searcher is closed one change later,
         so a query still running on it in another thread can finish.
+
+        The new searcher is opened before anything is replaced. Opening can fail when the writer
+        commits again and deletes the table of contents just found (bench/faults.py saw it with
+        the follower committing 4 times a second); then the searcher in hand, one commit behind,
+        answers, and the next call tries again. Replacing first had left a closed searcher in
+        place, and every later search in that worker failed ("Reader already closed").
         """
         with self._lock:
             path = ensure_index(self.root)
             if path != self._path or self._searcher is None:
-                self._segments = {}  # another generation: nothing carries over
+                segments: dict[Any, SegmentCache] = {}  # another generation: nothing carries over
             elif self._searcher.up_to_date():
                 assert self._cache is not None  # set with the searcher
                 return self._searcher, self._cache
+            else:
+                segments = self._segments
+            try:
+                searcher = whoosh_index.open_dir(path).searcher()
+            except FileNotFoundError:
+                if self._searcher is None or path != self._path:
+                    raise
+                log.warning("The index changed while it was being opened; answering from the last version")
+                assert self._cache is not None
+                return self._searcher, self._cache
             if self._retired is not None:
                 self._retired.close()
-            self._retired = self._searcher
-            self._searcher = whoosh_index.open_dir(path).searcher()
-            self._path = path
+            self._retired, self._searcher = self._searcher, searcher
+            self._path, self._segments = path, segments
             self._cache = ReaderCache(self._searcher, self._segments)
             return self._searcher, self._cache
 

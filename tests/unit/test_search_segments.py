@@ -1,6 +1,7 @@
 """A long-lived reader that keeps each segment's bitsets across refreshes answers exactly like a
 reader opened fresh, through edits, deletions and merges. No Flask, no database: a bare index."""
 
+import importlib
 import random
 
 import pytest
@@ -102,3 +103,38 @@ def test_segments_no_longer_in_the_index_are_forgotten(tmp_path):
     writer.commit(optimize=True)
     answers(reader)
     assert len(reader._segments) == 1
+
+
+def test_a_table_of_contents_gone_while_opening_leaves_the_last_version_answering(tmp_path, monkeypatch):
+    """The writer committed again between finding the newest table of contents and opening it
+    (bench/faults.py, the follower committing 4 times a second): the searcher in hand answers,
+    one commit behind, and the next search opens the new version. It used to close the searcher
+    in hand first, and every later search in that process failed."""
+    reader_module = importlib.import_module("cpspartners.search.reader")  # the package has a reader()
+
+    rng = random.Random(3)
+    root = str(tmp_path)
+    generation = create_generation(root)
+    swap_in(root, generation)
+    writer = open_writer(generation)
+    for n in range(10):
+        writer.add_document(**document(n, rng))
+    writer.commit()
+    reader = IndexReader(root)
+    before = answers(reader)
+    writer = open_writer(generation)
+    writer.add_document(**{**document(10, rng), "title": "welding club 10"})
+    writer.commit()
+    real_open = reader_module.whoosh_index.open_dir
+
+    def gone(*args, **kwargs):
+        raise FileNotFoundError("_MAIN_2.toc")
+
+    monkeypatch.setattr(reader_module.whoosh_index, "open_dir", gone)
+    assert answers(reader) == before  # twice: the searcher in hand was not closed
+    assert answers(reader) == before
+    monkeypatch.setattr(reader_module.whoosh_index, "open_dir", real_open)
+    fresh = IndexReader(root)
+    assert answers(reader) == answers(fresh) != before
+    fresh.close()
+    reader.close()
