@@ -24,7 +24,10 @@ PAGE = """{% extends layout %}{% block title %}Opportunities{% endblock %}{% blo
 
 app = Flask(__name__)
 # The same database as the site (bench/web.py passes the site's variable).
-app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["CPSPARTNERS_SQLALCHEMY_DATABASE_URI"]
+# psycopg 3 is the driver installed, as the site itself names it for a plain postgresql:// URL.
+app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["CPSPARTNERS_SQLALCHEMY_DATABASE_URI"].replace(
+    "postgresql://", "postgresql+psycopg://", 1
+)
 db = SQLAlchemy(app)
 
 

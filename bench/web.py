@@ -232,11 +232,16 @@ def main():
         ROOT,
     )
     workers = len(children(site.pid))
-    floor = serve(
-        [os.path.join(py, "gunicorn"), "-w", str(workers), "--bind", f"127.0.0.1:{FLOOR_PORT}", "floor_app:app"],
-        FLOOR_PORT,
-        os.path.join(ROOT, "bench"),
-    )
+    try:
+        floor = serve(
+            [os.path.join(py, "gunicorn"), "-w", str(workers), "--bind", f"127.0.0.1:{FLOOR_PORT}", "floor_app:app"],
+            FLOOR_PORT,
+            os.path.join(ROOT, "bench"),
+        )
+    except BaseException:  # no site left behind on the port
+        site.terminate()
+        site.wait(timeout=90)
+        raise
     try:
         print(f"\n## gunicorn, {workers} workers each; wrk -t1 -c{args.connections} -d{args.seconds}s")
         print("load average before:", loadavg())
