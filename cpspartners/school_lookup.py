@@ -5,7 +5,8 @@ visit. A filter now takes text: a school id (what links and older bookmarks send
 resolved here. An exact name (accents and case aside) or one school whose name holds every word
 typed is chosen; several are offered as links to choose from; none is said plainly. Works
 without JavaScript; the shared suggestion script (static/js/search-suggest.js) fills the box's
-``<datalist>`` from ``suggest`` as one types.
+``<datalist>`` from ``suggest`` as one types. The forms that ask for a school (registration, a
+student's school, the newsletter) use the same rule through ``formtools.SchoolField``.
 
 The list of names is kept in each process for ``TTL`` seconds: schools are reference data,
 changed only by ``flask seed schools``, and a filter reads them on every request.

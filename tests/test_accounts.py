@@ -20,7 +20,7 @@ def register(client, **fields):
         "email": "new@example.org",
         "password": TEST_PASSWORD,
         "confirm": TEST_PASSWORD,
-        "school_id": "0",
+        "school_id": "",
         "grade": "0",
         "partner_id": "0",
         "language": "en",

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 
 from cpspartners import partner_lookup
 from cpspartners.accounts import passwords
-from cpspartners.formtools import PlainText, chosen_values, options, page_language, strip
+from cpspartners.formtools import PlainText, SchoolField, chosen_values, options, page_language, strip
 from cpspartners.taxonomy import STUDENT_GRADES
 
 PASSWORD_HELP = _l("At least 10 characters.")
@@ -82,8 +82,8 @@ class RegisterForm(FlaskForm):
     email = _email()
     password = _password(_l("Password"))
     confirm = _password_again(_l("Password again"))
-    school_id = SelectField(
-        _l("School"), coerce=int, validate_choice=False, description=_l("Students and teachers: your CPS school.")
+    school_id = SchoolField(
+        _l("School"), description=_l("Students and teachers: your CPS school. Type part of its name.")
     )
     grade = SelectField(
         _l("Grade"),
@@ -108,12 +108,8 @@ class RegisterForm(FlaskForm):
     language = SelectField(_l("Preferred language for email"), choices=options(LANGUAGE_PAIRS), default=page_language)
 
     def validate_school_id(self, field):
-        valid = chosen_values(field)
-        if self.role.data in ("student", "teacher"):
-            if field.data not in valid:
-                raise ValidationError(_l("Choose your school."))
-        elif field.data and field.data not in valid:
-            raise ValidationError(_l("Choose a school from the list."))
+        if self.role.data in ("student", "teacher") and field.data is None:
+            raise ValidationError(_l("Choose your school."))
 
     def validate_grade(self, field):
         if self.role.data == "student" and field.data not in STUDENT_GRADES:
@@ -156,14 +152,14 @@ class ProfileForm(FlaskForm):
 class SchoolForm(FlaskForm):
     """A student's school and grade, which change when they move up or move school."""
 
-    school_id = SelectField(_l("School"), coerce=int, validate_choice=False)
+    school_id = SchoolField(_l("School"))
     grade = SelectField(
         _l("Grade"), coerce=int, choices=options([(g, str(g)) for g in STUDENT_GRADES]), validate_choice=False
     )
 
     def validate_school_id(self, field):
-        if field.data not in chosen_values(field):
-            raise ValidationError(_l("Choose a school from the list."))
+        if field.data is None:
+            raise ValidationError(_l("Choose your school."))
 
     def validate_grade(self, field):
         if field.data not in STUDENT_GRADES:

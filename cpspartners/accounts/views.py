@@ -23,7 +23,7 @@ from cpspartners.accounts.forms import (
     TwoFactorForm,
 )
 from cpspartners.extensions import limiter
-from cpspartners.formtools import ActionForm, school_options
+from cpspartners.formtools import ActionForm
 from cpspartners.i18n import LANG_COOKIE
 from cpspartners.security import safe_next
 from cpspartners.services import ServiceError
@@ -106,7 +106,6 @@ def _register_from(data):
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], methods=["POST"])
 def register():
     form = RegisterForm()
-    form.school_id.choices = school_options()
     if form.is_submitted() and form.role.data == "partner_staff" and not form.new_partner_name.data:
         partner_lookup.prepare(form.organization, form.partner_id)
     if form.validate_on_submit():
@@ -207,7 +206,6 @@ def _school_form():
     form = SchoolForm(
         prefix="school", formdata=None, data={"school_id": current_user.school_id, "grade": current_user.grade}
     )
-    form.school_id.choices = school_options()
     return form
 
 
@@ -312,7 +310,6 @@ def session_status():
 @policy.requires(policy.is_student)
 def change_school():
     form = SchoolForm(prefix="school")
-    form.school_id.choices = school_options()
     if form.validate_on_submit():
         if run(service.change_school, current_user, form.school_id.data, form.grade.data):
             flash(_("Your school and grade are saved. Your suggestions now follow them."), "success")

@@ -22,7 +22,6 @@ from cpspartners.models import (
     OpportunityCluster,
     Partner,
     Place,
-    School,
     opportunity_school,
 )
 
@@ -130,11 +129,6 @@ def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=
     nearest = found[:limit]
     rows = {opp.id: opp for opp in db.session.scalars(stmt.where(Opportunity.id.in_([i for _d, i in nearest])))}
     return [(rows[opp_id], distance) for distance, opp_id in nearest if opp_id in rows]
-
-
-def school_choices():
-    """(id, name) pairs for the school filter, by name."""
-    return db.session.execute(select(School.id, School.long_name).order_by(School.long_name)).all()
 
 
 def area_choices():

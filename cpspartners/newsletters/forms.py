@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, NumberRange, 
 from cpspartners.formtools import (
     LANGUAGE_OPTIONS,
     PlainText,
+    SchoolField,
     max_length,
     options,
     page_language,
@@ -88,7 +89,7 @@ class SubscribeForm(FlaskForm):
         ],
     )
     language = SelectField(_l("Language of the newsletter"), choices=options(LANGUAGE_OPTIONS), default=page_language)
-    school_id = SelectField(_l("School (optional)"), coerce=int, validators=[Optional()])
+    school_id = SchoolField(_l("School (optional)"))
 
 
 class StoryForm(FlaskForm):

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 
 from cpspartners import policy
 from cpspartners.extensions import db, limiter
-from cpspartners.formtools import school_options
 from cpspartners.models import CommunityArea, Newsletter, Opportunity, School
 from cpspartners.models.queries import page_of, public_opportunities
 from cpspartners.newsletters.forms import (
@@ -365,10 +364,8 @@ def subscribe():
     # A signed-in student or teacher subscribes for their own school unless they pick another.
     school = current_user.school_id if current_user.is_authenticated else None
     form = SubscribeForm(data={"school_id": school} if school and request.method == "GET" else None)
-    form.school_id.choices = school_options()
     if form.validate_on_submit():
-        school = form.school_id.data if form.school_id.data and db.session.get(School, form.school_id.data) else None
-        newsletter_delivery.subscribe(form.email.data, form.language.data, school)
+        newsletter_delivery.subscribe(form.email.data, form.language.data, form.school_id.data)
         return render_template("newsletters/subscribe_sent.html")
     return render_template("newsletters/subscribe.html", form=form), 400 if form.errors else 200
 

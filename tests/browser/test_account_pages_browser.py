@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cpspartners.extensions import db
-from cpspartners.models import ChangeRequest, Opportunity, Partner, User
+from cpspartners.models import ChangeRequest, Opportunity, Partner, School, User
 from cpspartners.services import listings
 from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS, pass_second_factor  # noqa: F401  (same launch as the public pages)
 from tests.browser.test_public_pages_browser import run_axe
@@ -209,3 +209,77 @@ def test_new_partner_staff_find_their_organization_by_name_with_the_keyboard(liv
         page.wait_for_url("**/account/sign-in")
         assert page.csp_errors == []
         context.close()
+
+
+def _curie(live_server):
+    with live_server.app.app_context():
+        school = db.session.scalars(select(School).where(School.long_name.like("%Curie%"))).first()
+        found = school.id, school.long_name
+        db.session.remove()
+    return found
+
+
+def _student_account(live_server, email):
+    with live_server.app.app_context():
+        user = db.session.scalars(select(User).where(User.email == email)).one()
+        found = user.role, user.school_id, user.grade
+        db.session.remove()
+    return found
+
+
+def _fill_student(page, email):
+    page.check("input[value=student]")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.select_option("#grade", "9")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_student_types_their_school_and_is_offered_the_matches(live_server, browser, axe_source, lang, monkeypatch):
+    """No drop-down of 652 schools: a text box with suggestions; several matches are listed."""
+    monkeypatch.setitem(live_server.app.config, "REGISTER_LIMIT", "100 per minute")  # many sign-ups from here
+    curie_id, curie_name = _curie(live_server)
+    for width in (390, 1280):
+        email = f"browser-student-{lang}-{width}@example.org"
+        context, page = new_page(browser, live_server, lang, width)
+        page.goto(live_server.url + "/account/register")
+        assert page.locator("select#school_id, #school_id option").count() == 0
+        assert page.locator("main option").count() < 30
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"register-{lang}-{width}.png"), full_page=True)
+        _fill_student(page, email)
+        page.fill("#school_id", "Elementary")
+        page.click("main form button[type=submit]")
+        offered = page.locator("#school_id-matches li")
+        assert 2 <= offered.count() <= 8
+        assert page.locator("#school_id-error").is_visible()
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"register-schools-{lang}-{width}.png"), full_page=True)
+        assert run_axe(page, axe_source) == []
+        page.fill("#school_id", "")
+        page.locator("#school_id").press_sequentially("curie metro", delay=20)
+        page.wait_for_function(  # the suggestion script fills the box's datalist
+            "name => [...document.querySelectorAll('#school_id-options option')].some(o => o.value === name)",
+            arg=curie_name,
+        )
+        page.fill("#school_id", curie_name)
+        page.fill("#password", PASSWORD)  # passwords are never sent back
+        page.fill("#confirm", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_url("**/account/sign-in")
+        assert page.csp_errors == []
+        context.close()
+        assert _student_account(live_server, email) == ("student", curie_id, 9)
+
+
+def test_the_school_box_works_without_javascript(live_server, browser, monkeypatch):
+    monkeypatch.setitem(live_server.app.config, "REGISTER_LIMIT", "100 per minute")
+    curie_id, _name = _curie(live_server)
+    context = browser.new_context(viewport={"width": 390, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/account/register")
+    _fill_student(page, "browser-student-nojs@example.org")
+    page.fill("#school_id", "curie metropolitan")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/account/sign-in")
+    context.close()
+    assert _student_account(live_server, "browser-student-nojs@example.org") == ("student", curie_id, 9)
