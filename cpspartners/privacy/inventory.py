@@ -537,7 +537,13 @@ SERVICES = (
     },
     {
         "name": _l("The hosting and its database"),
-        "config": ("SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "IMPORT_UPLOAD_DIR", "STORY_IMAGE_DIR"),
+        "config": (
+            "SQLALCHEMY_DATABASE_URI",
+            "REPLICA_DATABASE_URL",
+            "SEARCH_INDEX_DIR",
+            "IMPORT_UPLOAD_DIR",
+            "STORY_IMAGE_DIR",
+        ),
         "receives": _l("Everything on this page, stored and backed up"),
         "why": _l("Running the site"),
         "agreement": _l("District data centre or a hosting operator under a SOPPA agreement"),
