@@ -1,7 +1,8 @@
 """The PostgreSQL full-text backend (``SEARCH_BACKEND = "postgres"``, search/pg.py).
 
 Parity: the search page's tests of tests/test_search.py, and the list page's of
-tests/test_listing.py (with its property test comparing every filter with SQL), run here again,
+tests/test_listing.py (with its property test comparing every filter with SQL), and the public
+rule's stateful test (tests/test_public_rule.py: every service path, every reader), run here again,
 unchanged, against PostgreSQL's search table instead of the Whoosh index (imported below:
 pytest runs them in this module, under its fixture). Then what only this backend promises: documents change in the same
 transaction as the listing, a rebuild leaves no drift, and the vocabulary's counts stay exact.
@@ -26,6 +27,9 @@ from tests.test_listing import (  # noqa: F401  (the list page from the index: h
 )
 from tests.test_listing_property import (  # noqa: F401
     test_the_index_answers_every_list_filter_as_the_database_does,
+)
+from tests.test_public_rule import (  # noqa: F401  (the stateful promise test, every reader: here the table)
+    test_every_reader_agrees_on_what_is_public_whatever_the_services_do,
 )
 from tests.test_search import (  # noqa: F401  (collected here, under the PostgreSQL backend)
     search,
