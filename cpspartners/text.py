@@ -65,6 +65,15 @@ def clean_query(value, max_length=200):
     return text if max_length is None else text[:max_length].rstrip()
 
 
+def _like_literal(word):
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def like_contains(word):
     """A LIKE pattern (with ``escape="\\\\"``) matching text that contains ``word`` literally."""
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return "%" + _like_literal(word) + "%"
+
+
+def like_prefix(word):
+    """A LIKE pattern (backslash escapes, PostgreSQL's default) matching text that starts with ``word``."""
+    return _like_literal(word) + "%"

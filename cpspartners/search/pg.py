@@ -23,7 +23,7 @@ still open before closed ones whatever the sort.
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session
 from cpspartners.search import documents
 from cpspartners.search.analysis import FOLD
 from cpspartners.search.query import make_parser, parse, plain_words, query_terms
-from cpspartners.search.reader import MAX_TERMS, SearchRequest, SearchResult
+from cpspartners.search.reader import SearchRequest, SearchResult, completions, corrected
 from cpspartners.search.schema import FACETS, FIELD_ANALYZERS, FILTER_FIELDS, TIER_FIELDS, make_schema
+from cpspartners.text import like_prefix
 
 TABLE = "search_document"
 VOCABULARY = "search_vocabulary"
@@ -136,7 +137,7 @@ def row_of(document: dict[str, Any]) -> dict[str, Any]:
         "lat": float(document.get("lat", 0.0)),
         "lon": float(document.get("lon", 0.0)),
         # Folded as the Whoosh "spell" field is (lower case, no accents): what is looked up.
-        "spell": sorted({token.text for token in FOLD(document.get("spell", ""))}),
+        "spell": sorted({token.text for token in FOLD(document.get("spell", ""))}),  # as ``reader.fold``
     }
     for field in ("title", "title_es", "summary", "summary_es", "body", "body_es"):
         row[field] = document.get(field) or ""
@@ -202,36 +203,60 @@ def _put(connection: Connection, upserts: list[dict[str, Any]], deletes: list[st
     _count_words(connection, delta)
 
 
+class _Kind(NamedTuple):
+    """How one kind of document is found, loaded, judged public and written (outbox's pieces)."""
+
+    name: str  # the change kind: "opportunity", "partner"
+    plural: str  # the rebuild's count
+    public_ids: Callable[[Session], list[int]]
+    load: Callable[[Session, Sequence[int]], list[Any]]
+    is_public: Callable[[Any], bool]
+    document: Callable[[Any], dict[str, Any]]
+    key: Callable[[int], str]
+
+
+def _kinds() -> tuple[_Kind, ...]:
+    from cpspartners.search import outbox  # the loaders and labels; outbox imports the Whoosh writer
+
+    label_table = outbox.labels()
+    return (
+        _Kind(
+            "opportunity",
+            "opportunities",
+            outbox.public_opportunity_ids,
+            outbox.load_opportunities,
+            documents.is_public_opportunity,
+            lambda record: documents.opportunity_document(record, label_table),
+            documents.opportunity_key,
+        ),
+        _Kind(
+            "partner",
+            "partners",
+            outbox.public_partner_ids,
+            outbox.load_partners,
+            documents.is_public_partner,
+            documents.partner_document,
+            documents.partner_key,
+        ),
+    )
+
+
 def write_changes(connection: Connection, changes: Iterable[tuple[str, int]]) -> None:
     """Bring the documents of ``changes`` ({(kind, id)}) in line with the database, on
     ``connection``'s transaction: upsert what is public now, delete what is not (or is gone)."""
-    from cpspartners.search import outbox  # the loaders and labels; outbox imports the Whoosh writer
-
     session = Session(bind=connection)
     try:
-        label_table = outbox.labels()
-        opp_ids = sorted(object_id for kind, object_id in changes if kind == "opportunity")
-        partner_ids = sorted(object_id for kind, object_id in changes if kind == "partner")
-        for start in range(0, len(opp_ids), BATCH):
-            chunk = opp_ids[start : start + BATCH]
-            found = {opp.id: opp for opp in outbox.load_opportunities(session, chunk)}
-            public = [found[i] for i in chunk if i in found and documents.is_public_opportunity(found[i])]
-            kept = {opp.id for opp in public}
-            _put(
-                connection,
-                [row_of(documents.opportunity_document(opp, label_table)) for opp in public],
-                [documents.opportunity_key(i) for i in chunk if i not in kept],
-            )
-        for start in range(0, len(partner_ids), BATCH):
-            chunk = partner_ids[start : start + BATCH]
-            found_p = {p.id: p for p in outbox.load_partners(session, chunk)}
-            public_p = [found_p[i] for i in chunk if i in found_p and documents.is_public_partner(found_p[i])]
-            kept = {p.id for p in public_p}
-            _put(
-                connection,
-                [row_of(documents.partner_document(p)) for p in public_p],
-                [documents.partner_key(i) for i in chunk if i not in kept],
-            )
+        for kind in _kinds():
+            ids = sorted(object_id for name, object_id in changes if name == kind.name)
+            for start in range(0, len(ids), BATCH):
+                chunk = ids[start : start + BATCH]
+                public = [record for record in kind.load(session, chunk) if kind.is_public(record)]
+                kept = {record.id for record in public}
+                _put(
+                    connection,
+                    [row_of(kind.document(record)) for record in public],
+                    [kind.key(i) for i in chunk if i not in kept],
+                )
     finally:
         session.close()
 
@@ -239,41 +264,24 @@ def write_changes(connection: Connection, changes: Iterable[tuple[str, int]]) ->
 def rebuild(connection: Connection, progress: Callable[[int], object] = lambda n: None, batch: int = 2000) -> dict:
     """Every public document again, in the caller's transaction: readers see the old table until
     it commits, then the whole new one."""
-    from cpspartners.search import outbox
-
     connection.execute(text(f"DELETE FROM {TABLE}"))
     connection.execute(text(f"DELETE FROM {VOCABULARY}"))
     session = Session(bind=connection)
-    counts = {"opportunities": 0, "partners": 0}
+    counts = {}
     vocabulary: Counter[str] = Counter()
     try:
-        label_table = outbox.labels()
-        opp_ids = outbox.public_opportunity_ids(session)
-        for start in range(0, len(opp_ids), batch):
-            rows = [
-                row_of(documents.opportunity_document(opp, label_table))
-                for opp in outbox.load_opportunities(session, opp_ids[start : start + batch])
-            ]
-            if rows:
-                connection.execute(_UPSERT, rows)
-            for row in rows:
-                vocabulary.update(row["spell"])
-            counts["opportunities"] += len(rows)
-            session.expunge_all()
-            progress(len(rows))
-        partner_ids = outbox.public_partner_ids(session)
-        for start in range(0, len(partner_ids), batch):
-            rows = [
-                row_of(documents.partner_document(p))
-                for p in outbox.load_partners(session, partner_ids[start : start + batch])
-            ]
-            if rows:
-                connection.execute(_UPSERT, rows)
-            for row in rows:
-                vocabulary.update(row["spell"])
-            counts["partners"] += len(rows)
-            session.expunge_all()
-            progress(len(rows))
+        for kind in _kinds():
+            ids = kind.public_ids(session)
+            counts[kind.plural] = 0
+            for start in range(0, len(ids), batch):
+                rows = [row_of(kind.document(record)) for record in kind.load(session, ids[start : start + batch])]
+                if rows:
+                    connection.execute(_UPSERT, rows)
+                for row in rows:
+                    vocabulary.update(row["spell"])
+                counts[kind.plural] += len(rows)
+                session.expunge_all()
+                progress(len(rows))
     finally:
         session.close()
     _count_words(connection, vocabulary)
@@ -332,6 +340,26 @@ class _Where:
         return " AND ".join(self.parts) or "TRUE"
 
 
+def _either_language(conn: Connection, words: list[str]) -> list[str]:
+    """For each word, in order, its tsquery in English OR in Spanish, as "((…) | (…))"; a word
+    neither language keeps (a stop word, no letters) is left out."""
+    if not words:
+        return []
+    rows = conn.execute(
+        text(
+            "SELECT plainto_tsquery('cps_en', w)::text, plainto_tsquery('cps_es', w)::text "
+            "FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, n) ORDER BY n"
+        ),
+        {"words": words},
+    ).all()
+    out = []
+    for en, es in rows:
+        either = [f"({q})" for q in (en, es) if q]
+        if either:
+            out.append("(" + " | ".join(either) + ")")
+    return out
+
+
 def _levenshtein(a: str, b: str) -> int:
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -340,10 +368,6 @@ def _levenshtein(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
-
-
-def _fold(word: str) -> str:
-    return "".join(token.text for token in FOLD(word))
 
 
 class PgReader:
@@ -387,18 +411,7 @@ class PgReader:
         searchable is left (only stop words, no letters)."""
         words = plain_words(words_text)
         if words is not None:
-            rows = conn.execute(
-                text(
-                    "SELECT plainto_tsquery('cps_en', w)::text, plainto_tsquery('cps_es', w)::text "
-                    "FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, n) ORDER BY n"
-                ),
-                {"words": words},
-            ).all()
-            parts = []
-            for en, es in rows:
-                either = [f"({q})" for q in (en, es) if q]
-                if either:
-                    parts.append("(" + " | ".join(either) + ")")
+            parts = _either_language(conn, words)
             terms: dict[str, set[str]] = {}
             for word in words:
                 for fields in TIER_FIELDS:
@@ -421,18 +434,8 @@ class PgReader:
         if not found[1]:
             return None, {}
         query = "(" + found[0] + ")"
-        if negated:
-            rows = conn.execute(
-                text(
-                    "SELECT plainto_tsquery('cps_en', w)::text, plainto_tsquery('cps_es', w)::text "
-                    "FROM unnest(CAST(:words AS text[])) AS t(w)"
-                ),
-                {"words": negated},
-            ).all()
-            for en, es in rows:
-                either = [f"({q})" for q in (en, es) if q]
-                if either:
-                    query += " & !(" + " | ".join(either) + ")"
+        for either in _either_language(conn, negated):
+            query += " & !" + either
         return query, query_terms(parse(self._parser, positive))
 
     # --- the search page
@@ -585,53 +588,41 @@ class PgReader:
     def did_you_mean(self, words_text: str) -> str | None:
         """A corrected query when a word is in no document but a near spelling is (two edits at
         most, same first letter, as the Whoosh reader offers); else None."""
-        words = words_text.split()[:MAX_TERMS]
-        folded = [_fold(word) for word in words]
         with self._connect() as conn:
-            known = set(
-                conn.execute(
-                    text(f"SELECT word FROM {VOCABULARY} WHERE word = ANY(CAST(:words AS text[]))"), {"words": folded}
-                ).scalars()
-            )
-            out, changed = [], False
-            for word, fold in zip(words, folded, strict=True):
-                if len(fold) < 3 or word.upper() in ("AND", "OR", "NOT") or fold in known:
-                    out.append(word)
-                    continue
+
+            def known(folded: list[str]) -> set[str]:
+                return set(
+                    conn.execute(
+                        text(f"SELECT word FROM {VOCABULARY} WHERE word = ANY(CAST(:words AS text[]))"),
+                        {"words": folded},
+                    ).scalars()
+                )
+
+            def nearest(folded: str) -> str | None:
                 candidates = conn.execute(
                     text(
                         f"SELECT word FROM {VOCABULARY} WHERE word % :w AND left(word, 1) = left(:w, 1) "
                         "ORDER BY similarity(word, :w) DESC, frequency DESC, word LIMIT :n"
                     ),
-                    {"w": fold, "n": SUGGEST_CANDIDATES},
+                    {"w": folded, "n": SUGGEST_CANDIDATES},
                 ).scalars()
-                near = [c for c in candidates if _levenshtein(c, fold) <= 2]
-                if near:
-                    out.append(near[0])
-                    changed = True
-                else:
-                    out.append(word)
-        return " ".join(out) if changed else None
+                return next((c for c in candidates if _levenshtein(c, folded) <= 2), None)
+
+            return corrected(words_text, known, nearest)
 
     def suggest(self, words_text: str, limit: int = 8) -> list[str]:
         """Completions of the last word typed, most common first: for the search box."""
-        words = words_text.split()
-        if not words:
-            return []
-        prefix = _fold(words[-1])
-        if len(prefix) < 2:
-            return []
-        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self._connect() as conn:
-            found: Sequence[str] = (
-                conn.execute(
-                    text(
-                        f"SELECT word FROM {VOCABULARY} WHERE word LIKE :p ORDER BY frequency DESC, word LIMIT :limit"
-                    ),
-                    {"p": pattern, "limit": limit},
+
+            def complete(prefix: str) -> list[str]:
+                return list(
+                    conn.execute(
+                        text(
+                            f"SELECT word FROM {VOCABULARY} WHERE word LIKE :p "
+                            "ORDER BY frequency DESC, word LIMIT :limit"
+                        ),
+                        {"p": like_prefix(prefix), "limit": limit},
+                    ).scalars()
                 )
-                .scalars()
-                .all()
-            )
-        head = " ".join(words[:-1])
-        return [(head + " " + word).strip() for word in found]
+
+            return completions(words_text, complete)

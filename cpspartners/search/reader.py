@@ -10,7 +10,7 @@ This is the top of the index modules: it imports the schema, storage, query and 
 import heapq
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -28,6 +28,42 @@ from cpspartners.search.storage import ensure_index
 log = logging.getLogger(__name__)
 
 MAX_TERMS = 12  # words looked at for "did you mean"
+
+
+def fold(word: str) -> str:
+    """A word as the spelling dictionary holds it: lower case, accents folded."""
+    return "".join(token.text for token in FOLD(word))
+
+
+def corrected(text: str, known: Callable[[list[str]], set[str]], nearest: Callable[[str], str | None]) -> str | None:
+    """ "Did you mean", whichever backend holds the dictionary: each word of three letters or
+    more that is not an operator and not ``known`` is replaced by its ``nearest`` spelling, if it
+    has one; the corrected text, or None when nothing changed."""
+    words = text.split()[:MAX_TERMS]
+    folded = [fold(word) for word in words]
+    have = known(folded)
+    out, changed = [], False
+    for word, folded_word in zip(words, folded, strict=True):
+        if len(folded_word) < 3 or word.upper() in ("AND", "OR", "NOT") or folded_word in have:
+            out.append(word)
+            continue
+        found = nearest(folded_word)
+        out.append(found or word)
+        changed = changed or found is not None
+    return " ".join(out) if changed else None
+
+
+def completions(text: str, complete: Callable[[str], list[str]]) -> list[str]:
+    """The search box's completions, whichever backend: the last word typed (two letters at
+    least, folded) completed by ``complete``, the words before it kept."""
+    words = text.split()
+    if not words:
+        return []
+    prefix = fold(words[-1])
+    if len(prefix) < 2:
+        return []
+    head = " ".join(words[:-1])
+    return [(head + " " + term).strip() for term in complete(prefix)]
 
 
 @dataclass
@@ -337,37 +373,25 @@ class IndexReader:
         """A corrected query when some word is not in the index but a close one is; else None."""
         searcher, _cache = self.current()
         reader = searcher.reader()
-        words = text.split()[:MAX_TERMS]
-        changed = False
-        out = []
-        for word in words:
-            folded = "".join(token.text for token in FOLD(word))
-            if len(folded) < 3 or word.upper() in ("AND", "OR", "NOT") or reader.doc_frequency("spell", folded):
-                out.append(word)
-                continue
+
+        def nearest(folded: str) -> str | None:
             found = searcher.suggest("spell", folded, limit=1, maxdist=2, prefix=1)
-            if found:
-                out.append(found[0])
-                changed = True
-            else:
-                out.append(word)
-        return " ".join(out) if changed else None
+            return found[0] if found else None
+
+        return corrected(text, lambda folded: {w for w in folded if reader.doc_frequency("spell", w)}, nearest)
 
     def suggest(self, text: str, limit: int = 8) -> list[str]:
         """Completions of the last word typed, most common first: for the search box."""
         searcher, _cache = self.current()
-        words = text.split()
-        if not words:
-            return []
-        prefix = "".join(token.text for token in FOLD(words[-1]))
-        if len(prefix) < 2:
-            return []
         reader = searcher.reader()
-        candidates = []
-        for count, term in enumerate(reader.expand_prefix("spell", prefix)):
-            if count > 500:
-                break
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            candidates.append((-reader.frequency("spell", word), word))
-        head = " ".join(words[:-1])
-        return [(head + " " + term).strip() for _freq, term in sorted(candidates)[:limit]]
+
+        def complete(prefix: str) -> list[str]:
+            candidates = []
+            for count, term in enumerate(reader.expand_prefix("spell", prefix)):
+                if count > 500:
+                    break
+                word = term.decode("utf-8") if isinstance(term, bytes) else term
+                candidates.append((-reader.frequency("spell", word), word))
+            return [term for _freq, term in sorted(candidates)[:limit]]
+
+        return completions(text, complete)
