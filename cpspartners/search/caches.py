@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from math import cos, radians
 from typing import Any
 
+import numpy as np
 from whoosh.reading import IndexReader as LeafReader
 from whoosh.searching import Searcher
 
@@ -168,6 +169,7 @@ class ReaderCache:
         self._facets: dict[str, dict[str, int]] = {}
         self._columns: dict[str, list[Any]] = {}
         self._orders: dict[str, list[int]] = {}
+        self._order_arrays: dict[str, np.ndarray] = {}
         self._open: tuple[int | None, int] = (None, 0)
         self._opportunities: list[int] | None = None
         self._ids: list[int] | None = None
@@ -276,6 +278,16 @@ class ReaderCache:
             cached = sorted(self.opportunities, key=key)
             with self.lock:
                 self._orders[sort] = cached
+        return cached
+
+    def order_array(self, sort: str) -> np.ndarray:
+        """``order(sort)`` as a numpy array (kept), for picking a result set's members at once."""
+        with self.lock:
+            cached = self._order_arrays.get(sort)
+        if cached is None:
+            cached = np.array(self.order(sort), dtype=np.int64)
+            with self.lock:
+                self._order_arrays[sort] = cached
         return cached
 
     def sort_key(self, sort: str, near: tuple[float, float] | None = None) -> SortKey:

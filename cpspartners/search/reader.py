@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.query import And, Query, Term
 from whoosh.searching import Searcher
@@ -324,15 +325,14 @@ class IndexReader:
             return heapq.nsmallest(wanted, from_mask(final), key=cache.sort_key("nearest", request.near))
         if total <= 2000:
             return heapq.nsmallest(wanted, from_mask(final), key=cache.sort_key(sort))
-        # Many results: walk the precomputed order and keep members until the page is full.
-        data = final.to_bytes((cache.size >> 3) + 1, "little")
-        out = []
-        for d in cache.order(sort):
-            if data[d >> 3] >> (d & 7) & 1:
-                out.append(d)
-                if len(out) >= wanted:
-                    break
-        return out
+        # Many results: the precomputed order, keeping the members of ``final``. With numpy, not a
+        # Python loop: the still-open listings sit behind the ~28,000 closed ones in deadline
+        # order at 100,000 listings, and skipping those one by one cost 6 ms a page.
+        bits = np.unpackbits(
+            np.frombuffer(final.to_bytes((cache.size >> 3) + 1, "little"), np.uint8), bitorder="little"
+        )
+        order = cache.order_array(sort)
+        return order[bits[order].view(bool)][:wanted].tolist()
 
     def opportunity_ids(self, words: list[str], narrow: Iterable[tuple[str, Iterable[str]]] = ()) -> list[int] | None:
         """Database ids of the opportunities whose documents hold every searchable one of
