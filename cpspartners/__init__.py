@@ -117,6 +117,7 @@ def register_extensions(app):
     from cpspartners.caching import init_caching
     from cpspartners.health.requests import init_app as init_request_ids
     from cpspartners.i18n import init_i18n
+    from cpspartners.pagecache import init_app as init_pagecache
     from cpspartners.search import init_app as init_search
     from cpspartners.security import init_security
     from cpspartners.templating import init_templating
@@ -133,6 +134,7 @@ def register_extensions(app):
     init_security(app)
     init_caching(app)
     init_search(app)
+    init_pagecache(app)
     init_request_ids(app)
 
 

@@ -100,6 +100,10 @@ class Defaults:
     DEV_OUTBOX = False
     OUTBOX_KEEP = 50
     HOME_CACHE_SECONDS = 60  # how long a worker keeps the home page's counts (directory/listing.py)
+    # Anonymous pages kept by each worker until the directory changes, at most this long (0: off),
+    # and how many bytes of them (cpspartners/pagecache.py).
+    PAGE_CACHE_SECONDS = 60
+    PAGE_CACHE_BYTES = 32 * 1024 * 1024
     RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).

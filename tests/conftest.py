@@ -22,7 +22,8 @@ from cpspartners import create_app
 from cpspartners.extensions import db
 from cpspartners.models import Opportunity, Partner, School, User, VettingRecord
 
-REFERENCE_TABLES = {"community_area", "school"}  # real data, loaded once per run
+# Real data, loaded once per run; and the directory version's one row (pagecache), made with its table.
+REFERENCE_TABLES = {"community_area", "school", "directory_version"}
 PG_URL = os.environ.get("CPSPARTNERS_TEST_DATABASE_URL")
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 

@@ -7,6 +7,7 @@ SQL reading to each other, and to what the rule says in words.
 from datetime import date, timedelta
 from itertools import count, product
 
+from flask import current_app
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -468,7 +469,13 @@ def public_listings_by_reader(ids):
         wanted = set(outbox.public_opportunity_ids(session))
         records = {r.id for r in outbox.load_opportunities(session, sorted(ids)) if documents.is_public_opportunity(r)}
     indexed = {int(key[2:]) for key in outbox.indexed_keys() if key.startswith("o:")}
+    # An anonymous visitor's listing pages, through the pages each worker keeps (pagecache): a
+    # page kept before a change must never be served after it.
+    visitor = current_app.test_client()
+    slugs = {i: db.session.get(Opportunity, i).slug for i in ids}
+    pages = {i for i, slug in slugs.items() if visitor.get(f"/opportunities/{slug}").status_code == 200}
     return {
+        "anonymous pages": pages,
         "directory": listed & ids,
         "is_public": {i for i in loaded if db.session.get(Opportunity, i).is_public},
         "search wants": wanted & ids,

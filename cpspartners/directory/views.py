@@ -6,7 +6,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cpspartners import querystring, school_lookup
@@ -15,6 +15,7 @@ from cpspartners.directory.filters import Filters, parse_filters
 from cpspartners.extensions import db
 from cpspartners.i18n import LANG_COOKIE
 from cpspartners.models import CommunityArea, Opportunity, Partner, Place, School, queries
+from cpspartners.pagecache import shared
 from cpspartners.security import safe_next
 from cpspartners.services import accounts
 from cpspartners.taxonomy import (
@@ -33,12 +34,14 @@ bp = Blueprint("directory", __name__)
 
 
 @bp.route("/")
+@shared
 def home():
     counts, soon = listing.home_page(date.today())
     return render_template("directory/home.html", counts=counts, soon=soon, kinds=OPPORTUNITY_KINDS)
 
 
 @bp.route("/opportunities")
+@shared
 def opportunity_list():
     school = school_lookup.resolve(request.args.get("school"))
     filters = parse_filters(school_lookup.with_school_id(request.args, school), current_app.config["MAX_PAGE"])
@@ -60,12 +63,14 @@ def opportunity_list():
 
 
 @bp.route("/opportunities/<slug>")
+@shared
 def opportunity_detail(slug):
     opp = db.first_or_404(queries.public_opportunities().where(Opportunity.slug == slug))
     return render_template("directory/opportunity_detail.html", opp=opp, today=date.today())
 
 
 @bp.route("/partners")
+@shared
 def partner_list():
     notes = []
     kind = querystring.choice(request.args, "kind", codes(PARTNER_KINDS), notes, _unknown_value_note())
@@ -81,6 +86,7 @@ def partner_list():
 
 
 @bp.route("/partners/<slug>")
+@shared
 def partner_detail(slug):
     partner = db.first_or_404(select(Partner).where(Partner.slug == slug, Partner.is_active))
     notes = []
@@ -91,6 +97,7 @@ def partner_detail(slug):
 
 
 @bp.route("/schools")
+@shared
 def school_list():
     notes = []
     area_number = querystring.number(request.args, "area", 1, 77, notes, _unknown_value_note())
@@ -118,6 +125,7 @@ def school_suggest():
 
 
 @bp.route("/schools/<int:school_id>")
+@shared
 def school_detail(school_id):
     school = db.get_or_404(School, school_id)
     offered, nearby = listing.school_page(school, date.today())
@@ -126,6 +134,7 @@ def school_detail(school_id):
 
 
 @bp.route("/families")
+@shared
 def families():
     """What the city and CPS offer families: home internet, digital-literacy training, learning
     licences, and the libraries and computer centres near them."""
@@ -134,6 +143,7 @@ def families():
 
 
 @bp.route("/places")
+@shared
 def place_list():
     notes = []
     kind = querystring.choice(request.args, "kind", codes(PLACE_KINDS), notes, _unknown_value_note())
@@ -155,6 +165,7 @@ def place_list():
 
 
 @bp.route("/places/<int:place_id>")
+@shared
 def place_detail(place_id):
     place = db.get_or_404(Place, place_id)
     listings = db.session.scalars(
@@ -164,6 +175,7 @@ def place_detail(place_id):
 
 
 @bp.route("/areas")
+@shared
 def area_list():
     # Each row counts its schools: loaded with the areas, not one query per area.
     areas = db.session.scalars(
@@ -174,11 +186,12 @@ def area_list():
 
 
 @bp.route("/areas/<int:number>")
+@shared
 def area_detail(number):
     area = db.get_or_404(CommunityArea, number)
-    filters = Filters(area=area.number)
-    opportunities = db.session.scalars(queries.filtered_opportunities(filters).limit(20)).all()
-    total = db.session.scalar(select(func.count()).select_from(queries.filtered_opportunities(filters).subquery()))
+    # The first page of the list filtered by this area: from the index, as the list page is.
+    page = listing.opportunity_page(Filters(area=area.number), 20, date.today())
+    opportunities, total = page.items, page.total
     partners = db.session.scalars(queries.public_partners(area=area.number).limit(30)).all()
     return render_template(
         "directory/area_detail.html", area=area, opportunities=opportunities, total=total, partners=partners
@@ -186,6 +199,7 @@ def area_detail(number):
 
 
 @bp.route("/about")
+@shared
 def about():
     return render_template("directory/about.html")
 

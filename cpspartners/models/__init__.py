@@ -28,7 +28,7 @@ from cpspartners.models.privacy import (
 )
 from cpspartners.models.record import RecordShare
 from cpspartners.models.relationships import Contact, FollowUp, Prospect, contact_staff
-from cpspartners.models.search import IndexOutbox
+from cpspartners.models.search import DirectoryVersion, IndexOutbox
 from cpspartners.models.second_factor import RecoveryCode
 from cpspartners.models.workflow import Application, Message, Notification, VisitRequest
 
@@ -44,6 +44,7 @@ __all__ = [
     "VettingRecord",
     "partner_area",
     "User",
+    "DirectoryVersion",
     "IndexOutbox",
     "ImportRun",
     "SeatPool",

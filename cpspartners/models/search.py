@@ -1,5 +1,7 @@
 """The search outbox: index changes owed, written in the same transaction as the change."""
 
+from sqlalchemy import DDL, event
+
 from cpspartners.extensions import db
 from cpspartners.models._base import one_of, utcnow
 
@@ -30,3 +32,21 @@ class IndexOutbox(db.Model):
 
     def __repr__(self):
         return f"<IndexOutbox {self.id} {self.kind} {self.object_id} {self.action}>"
+
+
+class DirectoryVersion(db.Model):
+    """One row, one number: bumped in the transaction of every change that an anonymous page could
+    show (``cpspartners/pagecache.py``), so a page kept under an older number is never served again.
+    The row is made with the table (the migration, or ``create_all`` through the listener below)."""
+
+    __tablename__ = "directory_version"
+
+    id = db.Column(db.Integer, primary_key=True)
+    number = db.Column(db.BigInteger, nullable=False, default=0)
+
+
+event.listen(
+    DirectoryVersion.__table__,
+    "after_create",
+    DDL("INSERT INTO directory_version (id, number) VALUES (1, 0)"),
+)

@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from cpspartners import pagecache
 from cpspartners.extensions import db
 from cpspartners.models import IndexOutbox, _base
 from cpspartners.search import outbox
@@ -148,6 +149,7 @@ def mark_applied(ids: list[int]) -> None:
             .where(IndexOutbox.id.in_(ids), IndexOutbox.applied_at.is_(None))
             .values(applied_at=_base.utcnow())
         )
+        pagecache.bump(conn)  # this machine's index changed (whoever marked the rows first)
 
 
 class Waker:

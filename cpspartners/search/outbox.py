@@ -20,6 +20,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import Schema
 from whoosh.writing import IndexWriter
 
+from cpspartners import pagecache
 from cpspartners.extensions import db
 from cpspartners.models import (
     CommunityArea,
@@ -262,6 +263,7 @@ def apply_outbox(batch: int = BATCH) -> int:
                 .where(IndexOutbox.id.in_([row[0] for row in rows]))
                 .values(applied_at=_base.utcnow())
             )
+            pagecache.bump(conn)  # the index changed: pages kept from it are rebuilt
         applied += len(rows)
 
 
@@ -301,6 +303,7 @@ def rebuild(
 
         with db.engine.begin() as conn:
             counts = pg.rebuild(conn, progress, batch)
+            pagecache.bump(conn)
         pg.vacuum(db.engine)
         return counts
     if writer_mode() == "follower":
@@ -311,6 +314,7 @@ def rebuild(
     counts = build_and_swap(progress, batch, procs, limitmb, multisegment)
     with db.engine.begin() as conn:
         conn.execute(update(IndexOutbox).where(IndexOutbox.applied_at >= started).values(applied_at=None))
+        pagecache.bump(conn)
     apply_outbox()
     return counts
 

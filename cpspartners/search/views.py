@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from cpspartners import policy, school_lookup, search
 from cpspartners.models import queries
+from cpspartners.pagecache import shared
 from cpspartners.search.params import SearchParams, parse_search_args
 from cpspartners.taxonomy import CAREER_CLUSTERS, LANGUAGES, MODALITIES, OPPORTUNITY_KINDS
 from cpspartners.text import clean_query
@@ -58,6 +59,7 @@ def _places_near(outcome: search.Outcome) -> list:
 
 
 @bp.route("")
+@shared
 def results() -> tuple[str, int]:
     typed = request.args.get("school")
     if typed is None and policy.is_student(current_user) and current_user.school_id:
