@@ -276,8 +276,12 @@ def main():
     parser.add_argument("--steps", default="100,140,200")
     parser.add_argument("--lower", default="40,20,10", help="rates tried, downwards, when --rate fails")
     parser.add_argument("--step-seconds", type=int, default=20)
+    parser.add_argument("--database", help="a PostgreSQL URL instead of bench/.data/bench.sqlite (as bench/web.py)")
+    parser.add_argument("--page-cache", type=int, metavar="SECONDS", help="PAGE_CACHE_SECONDS for the site (0: off)")
     args = parser.parse_args()
-    web.search_bench.ensure_db(100_000)
+    web.OPTIONS.update(database=args.database, page_cache=args.page_cache)
+    if not args.database:
+        web.search_bench.ensure_db(100_000)
     world = setup(web.SITE_PORT)
     print("command:", " ".join(sys.argv))
     print("load average before:", web.loadavg())

@@ -58,7 +58,7 @@ PAGES = [
 SITE_PORT, FLOOR_PORT = 8731, 8732
 
 
-OPTIONS = {"database": None, "backend": "whoosh"}
+OPTIONS = {"database": None, "backend": "whoosh", "page_cache": None}
 STUDENT = ("bench-for-you@example.org", "bench-student-pass")
 
 
@@ -69,6 +69,8 @@ def env():
         values["CPSPARTNERS_SQLALCHEMY_DATABASE_URI"] = OPTIONS["database"]
         values["CPSPARTNERS_SEARCH_INDEX_DIR"] = os.path.join(DATA, "index-pg-whoosh3")  # bench/search.py's
     values["CPSPARTNERS_SEARCH_BACKEND"] = OPTIONS["backend"]
+    if OPTIONS["page_cache"] is not None:
+        values["CPSPARTNERS_PAGE_CACHE_SECONDS"] = str(OPTIONS["page_cache"])
     return values
 
 
@@ -203,8 +205,15 @@ def main():
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--database", help="a PostgreSQL URL instead of bench/.data/bench.sqlite")
     parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh")
+    parser.add_argument(
+        "--page-cache",
+        type=int,
+        metavar="SECONDS",
+        help="PAGE_CACHE_SECONDS for the site (0: every page built on every request, as a visitor "
+        "whose page no one asked for yet is served)",
+    )
     args = parser.parse_args()
-    OPTIONS.update(database=args.database, backend=args.backend)
+    OPTIONS.update(database=args.database, backend=args.backend, page_cache=args.page_cache)
     if not args.database:
         search_bench.ensure_db(100_000)
     print("\n".join(search_bench.machine()))
