@@ -49,5 +49,7 @@ layout = app.jinja_env.from_string(LAYOUT)
 @app.route("/")
 def page():
     number = request.args.get("page", 1, type=int)
-    pagination = db.paginate(db.select(Opportunity).where(Opportunity.id <= ROWS).order_by(Opportunity.id), page=number, per_page=20)
+    pagination = db.paginate(
+        db.select(Opportunity).where(Opportunity.id <= ROWS).order_by(Opportunity.id), page=number, per_page=20
+    )
     return render_template_string(PAGE, pagination=pagination, layout=layout)
