@@ -46,13 +46,16 @@ timeout = 60
 # On a restart (kill -HUP, a deploy) a worker may finish the request in hand for as long.
 graceful_timeout = 60
 
-# Recycle each worker after 5,000 to 5,500 requests: any slow growth of a long-lived process
-# is bounded, and the jitter keeps the workers from all restarting at the same moment. A new
+# Recycle each worker after 50,000 to 75,000 requests: any slow growth of a long-lived process
+# is bounded, and the wide jitter keeps the workers from restarting at the same moment. A new
 # worker warms itself before it takes a request (post_worker_init below), so no visitor pays for
-# opening the index (about 0.5 s at 100,000 listings) or loading the "For you" candidates
-# (seconds at 100,000).
-max_requests = 5000
-max_requests_jitter = 500
+# opening the index or loading the "For you" candidates; but the warming costs about 10 s of CPU
+# at 100,000 listings. With 5,000 requests (the earlier setting) a worker serving kept pages at
+# 120 requests/s was recycled every 40 s, and when all five warmed at once on two cores the site
+# answered nothing for several seconds (docs/benchmarks.md). At 70 requests/s shared by five
+# workers, 50,000 requests is over an hour.
+max_requests = 50000
+max_requests_jitter = 25000
 
 
 def post_worker_init(worker):
