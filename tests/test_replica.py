@@ -73,6 +73,7 @@ def replica_db(pg_admin_engine, _schema):
         for table in db.metadata.sorted_tables:
             if table.name in REFERENCE_TABLES:
                 rows = [dict(row) for row in source.execute(table.select()).mappings()]
+                target.execute(table.delete())  # create_all made directory_version's one row
                 if rows:
                     target.execute(table.insert(), rows)
         target.execute(text("UPDATE community_area SET name = name || :mark"), {"mark": MARK})
