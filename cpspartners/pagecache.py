@@ -41,6 +41,7 @@ from flask_login import current_user
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from cpspartners.caching import publicly_cacheable
 from cpspartners.extensions import db
 from cpspartners.models import DirectoryVersion
 
@@ -174,14 +175,9 @@ def _applies() -> bool:
 
 
 def _fit_to_keep(response: Response) -> bool:
-    return (
-        request.method == "GET"
-        and response.status_code == 200
-        and response.mimetype == "text/html"
-        and not response.is_streamed
-        and not session.modified
-        and "Set-Cookie" not in response.headers
-    )
+    """What a proxy may keep (``caching.publicly_cacheable``: the same for every visitor), an
+    HTML page, asked for with GET (a HEAD's answer is the GET's without its body)."""
+    return request.method == "GET" and response.mimetype == "text/html" and publicly_cacheable(response)
 
 
 def shared(view: Callable[..., Any]) -> Callable[..., Any]:
