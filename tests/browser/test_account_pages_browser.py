@@ -162,6 +162,7 @@ def test_header_shows_the_account_and_signs_out_without_javascript(live_server, 
     page.click("text=My area")
     assert page.url.endswith("/review")
     page.click(".sign-out button")
+    page.wait_for_load_state()
     assert page.locator(".account-nav").inner_text().startswith("Sign in")
     assert page.goto(live_server.url + "/review").url.startswith(live_server.url + "/account/sign-in")
     context.close()

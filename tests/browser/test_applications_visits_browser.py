@@ -159,6 +159,7 @@ def test_a_form_showing_its_errors_passes_axe(live_server, page_factory, axe_sou
     page.fill("#class_size", "0")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    page.wait_for_load_state()
     assert page.locator(".field-error").count() >= 3
     page.screenshot(path=os.path.join(SCREENSHOTS, "request-form-errors-en-1280.png"), full_page=True)
     assert run_axe(page, axe_source) == []

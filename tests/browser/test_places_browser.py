@@ -114,6 +114,7 @@ def test_a_family_asks_for_a_licence_without_javascript(live_server, page_factor
     page.fill("#name", "Luis")
     page.fill("#email", "luis@example.org")
     page.click("main form button[type=submit]")
+    page.wait_for_load_state()
     assert "Check your email" in page.content()
     with live_server.app.app_context():
         assert db.session.scalars(select(LicenceRequest).where(LicenceRequest.email == "luis@example.org")).one()

@@ -98,6 +98,7 @@ def test_filters_work_without_javascript(live_server, page_factory):
     page.select_option("#f-kind", "guest_speaker")
     page.check("#f-open")
     page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()  # the click returns once the navigation commits, before the cards parse
     assert "kind=guest_speaker" in page.url
     cards = page.locator(".card .badge").all_inner_texts()
     assert cards and all(text == "Guest speaker" for text in cards if text not in ("Paid", "Demo"))

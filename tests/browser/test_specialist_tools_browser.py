@@ -138,6 +138,7 @@ def test_newsletter_reorder_works_without_javascript(live_server, page_factory, 
     page.goto(live_server.url + f"/newsletters/{toolkit['newsletter']}")
     before = page.locator(".newsletter-items .item-title").all_inner_texts()
     page.locator(".newsletter-items li").first.locator("button", has_text="Move down").click()
+    page.wait_for_load_state()
     after = page.locator(".newsletter-items .item-title").all_inner_texts()
     assert len(before) >= 2 and after[:2] == [before[1], before[0]]
     with live_server.app.app_context():
