@@ -43,6 +43,7 @@ from cpspartners.search.params import SearchParams
 
 log = logging.getLogger(__name__)
 HOME_SOON = 6
+NEAR_MILES, NEAR_SHOWN = 2.0, 20  # a school page's "nearby": how far, how many
 # Filters of the list page by the index facet that holds them.
 INDEX_FACETS = {"kind": "kind", "cluster": "cluster", "area": "area", "modality": "modality"}
 # Filters the index holds only to filter on (never counted), by their field: an index built
@@ -180,10 +181,23 @@ def school_page(school: School, today: date) -> tuple[list, list]:
     """(listings offered at ``school``, [(listing, miles)] nearby), as the school page shows them."""
 
     def ids() -> tuple[list, list]:
-        offered = queries.opportunities_at_school(school.id)
-        exclude = {opp.id for opp in offered}
-        near = queries.opportunities_near(school.latitude, school.longitude, exclude_ids=exclude, school_id=school.id)
-        return [opp.id for opp in offered], [(opp.id, miles) for opp, miles in near]
+        offered = queries.opportunity_ids_at_school(school.id)
+        exclude = set(offered)
+        # The index proposes the nearest (twice as many as shown, in case some are no longer
+        # public); the database checks them, or reads the whole box when the index cannot answer.
+        candidates = search.nearest_offered_ids(
+            school.latitude, school.longitude, NEAR_MILES, school.id, 2 * NEAR_SHOWN, sorted(exclude)
+        )
+        near = queries.opportunities_near(
+            school.latitude,
+            school.longitude,
+            NEAR_MILES,
+            NEAR_SHOWN,
+            exclude_ids=exclude,
+            school_id=school.id,
+            candidates=candidates,
+        )
+        return offered, [(opp.id, miles) for opp, miles in near]
 
     offered_ids, near = kept(f"school-{school.id}", ids, today)
     miles = dict(near)

@@ -101,9 +101,19 @@ def public_partners(kind=None, area=None):
     return stmt.order_by(Partner.name, Partner.id)
 
 
-def opportunities_at_school(school_id, limit=50):
+def _at_school(school_id, limit):
     stmt = public_opportunities().join(opportunity_school).where(opportunity_school.c.school_id == school_id)
-    return db.session.scalars(open_first(stmt, date.today()).limit(limit)).all()
+    return open_first(stmt, date.today()).limit(limit)
+
+
+def opportunities_at_school(school_id, limit=50):
+    """Public listings that name ``school_id``, open first (as ``open_first``)."""
+    return db.session.scalars(_at_school(school_id, limit)).all()
+
+
+def opportunity_ids_at_school(school_id, limit=50):
+    """The ids of ``opportunities_at_school``, in its order, without loading the rows."""
+    return list(db.session.scalars(_at_school(school_id, limit).with_only_columns(Opportunity.id)))
 
 
 def public_in_box(lat, lon, miles, school_id=None):
@@ -118,10 +128,14 @@ def public_in_box(lat, lon, miles, school_id=None):
     return stmt
 
 
-def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=None):
+def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=None, candidates=None):
     """Public in-person opportunities within ``miles``, nearest first, with their distance; near a
-    school (``school_id``), only those offered there (``Opportunity.offered_at``)."""
+    school (``school_id``), only those offered there (``Opportunity.offered_at``). ``candidates``:
+    ids proposed by the search index (``search.nearest_offered_ids``), so only those rows are
+    read, each still checked here against the same rules."""
     stmt = public_in_box(lat, lon, miles, school_id)
+    if candidates is not None:
+        stmt = stmt.where(Opportunity.id.in_(list(candidates)))
     # Places first, rows after: a box in a dense neighborhood holds thousands of listings at
     # 100,000, and only the nearest ``limit`` are shown.
     places = db.session.execute(stmt.with_only_columns(Opportunity.id, Opportunity.latitude, Opportunity.longitude))

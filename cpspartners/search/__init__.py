@@ -72,6 +72,24 @@ def available() -> bool:
     return os.path.exists(current_path(reader().root))
 
 
+def nearest_offered_ids(
+    lat: float, lon: float, miles: float, school_id: int, limit: int, exclude: Sequence[int] = ()
+) -> list[int] | None:
+    """Ids the Whoosh index proposes as the listings offered at a school nearest a point
+    (``IndexReader.nearest_offered``), or None when it cannot answer: the PostgreSQL backend, no
+    index, one built before the school field, or a failure (logged). The caller re-checks them."""
+    if sync.backend() != "whoosh" or not available():
+        return None
+    try:
+        index_reader = reader()
+        if not index_reader.has_fields("school"):
+            return None
+        return index_reader.nearest_offered(lat, lon, miles, school_id, limit, exclude)
+    except Exception:
+        log.exception("The search index could not say what is near a school; asking the database")
+        return None
+
+
 @dataclass
 class Hit:
     opportunity: Opportunity

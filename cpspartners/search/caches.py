@@ -290,6 +290,25 @@ class ReaderCache:
                 self._order_arrays[sort] = cached
         return cached
 
+    def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
+        """(latitudes, longitudes) over the reader's document numbers as numpy arrays (kept);
+        0.0 for a document without a place."""
+        with self.lock:
+            cached = self._order_arrays.get(":coordinates")
+            cached_lon = self._order_arrays.get(":coordinates-lon")
+        if cached is None or cached_lon is None:
+            cached = np.array(self.column("lat"), dtype=np.float64)
+            cached_lon = np.array(self.column("lon"), dtype=np.float64)
+            with self.lock:
+                self._order_arrays[":coordinates"] = cached
+                self._order_arrays[":coordinates-lon"] = cached_lon
+        return cached, cached_lon
+
+    def members(self, mask: int) -> np.ndarray:
+        """The document numbers in ``mask`` as a numpy array of booleans over the reader."""
+        bits = np.unpackbits(np.frombuffer(mask.to_bytes((self.size >> 3) + 1, "little"), np.uint8), bitorder="little")
+        return bits[: self.size].view(bool)
+
     def sort_key(self, sort: str, near: tuple[float, float] | None = None) -> SortKey:
         """A key function over document numbers for ``sort``: smaller sorts first."""
         if sort == "newest":

@@ -20,6 +20,7 @@ from whoosh import index as whoosh_index
 from whoosh.query import And, Query, Term
 from whoosh.searching import Searcher
 
+from cpspartners.geo import EARTH_RADIUS_MILES, bounding_box
 from cpspartners.search.analysis import FOLD
 from cpspartners.search.caches import ReaderCache, SegmentCache, from_mask, to_mask
 from cpspartners.search.query import Match, Tiers, make_parser, parse, plain_words, query_terms
@@ -192,6 +193,37 @@ class IndexReader:
                     searcher.close()
             self._searcher = self._retired = None
             self._path = None
+
+    def nearest_offered(
+        self, lat: float, lon: float, miles: float, school_id: int, limit: int, exclude: Iterable[int] = ()
+    ) -> list[int]:
+        """Ids of indexed opportunities offered at ``school_id`` (citywide: no school named; or
+        naming it) within ``miles`` of a point, nearest first, at most ``limit``: candidates that
+        the caller re-checks against the database's rules, as it does every hit.
+
+        From the index's kept coordinates with numpy: the database read every listing in the
+        box around a school for this (about 6,000 at 100,000 listings, 24 ms on PostgreSQL)."""
+        _searcher, cache = self.current()
+        if not cache.size:
+            return []
+        named_any = 0
+        for mask in cache.facet("school").values():
+            named_any |= mask
+        offered = cache.term("school", str(school_id)) | (cache.opportunity_mask & ~named_any)
+        keep = cache.members(offered & cache.live_mask)
+        lats, lons = cache.coordinates()
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
+        keep &= (lats >= min_lat) & (lats <= max_lat) & (lons >= min_lon) & (lons <= max_lon)
+        docs = np.flatnonzero(keep)
+        # Haversine, as geo.miles_between (the page shows the database's figure, computed again).
+        phi1, phi2 = np.radians(lat), np.radians(lats[docs])
+        a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lons[docs] - lon) / 2) ** 2
+        distance = 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(a))
+        ids = np.array(cache.id_table(), dtype=np.int64)[docs]
+        within = (distance <= miles) & (ids > 0) & ~np.isin(ids, np.fromiter(exclude, dtype=np.int64))
+        ids, distance = ids[within], distance[within]
+        order = np.lexsort((ids, distance))[:limit]
+        return ids[order].tolist()
 
     def has_fields(self, *names: str) -> bool:
         """The live index has every field in ``names``: one built before a field was added does
