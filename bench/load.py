@@ -54,15 +54,32 @@ WORDS = [
     "college",
 ]
 KINDS = ["internship", "workshop", "guest_speaker", "field_trip", "mentoring", "apprenticeship"]
-STUDENTS = 40
+# Bench student accounts (made once). Enough that a run of a few minutes stays within the
+# per-account sign-in limits (5 a minute, 20 an hour), as a surge of distinct students does.
+STUDENTS = 400
 MAX_LATE = 30  # seconds past the end of a run after which requests still due are dropped
 PASSWORD = "bench-student-pass"
+
+
+def forget_rate_limits(environ):
+    """Drop the bench's rate-limit counters (keys under its prefix) left by an earlier run, so
+    each run starts as a fresh surge of visitors; nothing else in Redis is touched."""
+    import redis
+
+    prefix = environ.get("CPSPARTNERS_RATELIMIT_KEY_PREFIX")
+    uri = environ.get("CPSPARTNERS_RATELIMIT_STORAGE_URI", "")
+    if not prefix or not uri.startswith("redis://"):
+        return
+    client = redis.Redis.from_url(uri)
+    for key in client.scan_iter(match=f"*{prefix}*", count=1000):
+        client.delete(key)
 
 
 def setup(port, environ=None):
     """Listings and partners to visit, and the bench students (made once); ``environ``: the
     settings to use instead of the bench's SQLite database (web.env())."""
     web.os.environ.update(web.env() if environ is None else environ)
+    forget_rate_limits(web.os.environ)
     from sqlalchemy import select
 
     from cpspartners import create_app
@@ -78,7 +95,12 @@ def setup(port, environ=None):
             email = f"bench-student-{n}@example.org"
             if db.session.scalar(select(User.id).where(User.email == email)) is None:
                 user = User(
-                    email=email, role="student", name=f"Bench {n}", school_id=schools[n], grade=11, is_approved=True
+                    email=email,
+                    role="student",
+                    name=f"Bench {n}",
+                    school_id=schools[n % len(schools)],
+                    grade=11,
+                    is_approved=True,
                 )
                 user.set_password(PASSWORD)
                 db.session.add(user)
@@ -162,7 +184,8 @@ def searching(rng):
 
 
 def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("interest",)):
-    """Sign in as a bench student; half the time then apply to a listing (form, then POST).
+    """Sign in as a bench student; half the time then apply to a listing (form, then POST),
+    where the listing's page offers the form.
 
     ``applied``, a list, gets (email, slug, status) for each application POST: the status the
     client saw, or None when the connection failed before an answer (it may have been saved)."""
@@ -179,10 +202,17 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
     status, _data, _enc = client.request("POST", "/account/sign-in", form)
     record(time.perf_counter(), status, "POST sign-in")
     if rng.random() < 0.5:
-        slug = rng.choice(world["slugs"])
-        status, data, enc = client.request("GET", "/opportunities/" + slug)
-        record(time.perf_counter(), status, "GET listing, signed in")
-        token = CSRF.search(text_of(data, enc))
+        # A student applies where the page offers the form: up to three listings read to find one
+        # (most are closed, for other grades or for named schools, and say so instead).
+        for _attempt in range(3):
+            slug = rng.choice(world["slugs"])
+            status, data, enc = client.request("GET", "/opportunities/" + slug)
+            record(time.perf_counter(), status, "GET listing, signed in")
+            page = text_of(data, enc)
+            start = page.find(f'action="/applications/apply/{slug}"')
+            token = CSRF.search(page, start) if start >= 0 else None
+            if token:
+                break
         if token:
             kind = kinds[0] if len(kinds) == 1 else rng.choice(kinds)
             form = {"csrf_token": token.group(1), "kind": kind, "answer": ""}
