@@ -104,3 +104,21 @@ def test_without_the_whoosh_index_the_database_answers(seeded, app):
         assert search.nearest_offered_ids(school.latitude, school.longitude, 2.0, school.id, 40) is None
     finally:
         app.config["SEARCH_BACKEND"] = "whoosh"
+
+
+def test_a_school_page_shows_a_page_of_what_it_offers_and_links_to_the_rest(app, client, make_opportunity, curie):
+    for n in range(listing.OFFERED_SHOWN + 3):
+        make_opportunity(title=f"Offered here {n:02d}", schools=[curie])
+    html = client.get(f"/schools/{curie.id}").text
+    offered = html[html.index('id="at-school"') : html.index('id="near-school"')]
+    assert offered.count("Offered here") == listing.OFFERED_SHOWN
+    assert f'href="/opportunities?school={curie.id}"' in offered
+    listed = client.get(f"/opportunities?school={curie.id}&page=2").text
+    assert "Offered here" in listed  # the rest are on the list it links to
+
+
+def test_a_school_page_with_few_offered_needs_no_link_to_the_rest(app, client, make_opportunity, curie):
+    make_opportunity(title="Only one here", schools=[curie])
+    html = client.get(f"/schools/{curie.id}").text
+    offered = html[html.index('id="at-school"') : html.index('id="near-school"')]
+    assert "Only one here" in offered and "/opportunities?school=" not in offered

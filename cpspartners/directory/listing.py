@@ -44,6 +44,9 @@ from cpspartners.search.params import SearchParams
 log = logging.getLogger(__name__)
 HOME_SOON = 6
 NEAR_MILES, NEAR_SHOWN = 2.0, 20  # a school page's "nearby": how far, how many
+# A school page's "offered here": as many cards as a page of the list; the list filtered by the
+# school (linked) has them all. 50 cards took a third of the page's time and 40 KB.
+OFFERED_SHOWN = 20
 # Filters of the list page by the index facet that holds them.
 INDEX_FACETS = {"kind": "kind", "cluster": "cluster", "area": "area", "modality": "modality"}
 # Filters the index holds only to filter on (never counted), by their field: an index built
@@ -177,11 +180,12 @@ def area_counts(today: date) -> dict:
     return kept("area-counts", counts, today)
 
 
-def school_page(school: School, today: date) -> tuple[list, list]:
-    """(listings offered at ``school``, [(listing, miles)] nearby), as the school page shows them."""
+def school_page(school: School, today: date) -> tuple[list, bool, list]:
+    """(listings offered at ``school``, whether it offers more than those, [(listing, miles)]
+    nearby), as the school page shows them."""
 
     def ids() -> tuple[list, list]:
-        offered = queries.opportunity_ids_at_school(school.id)
+        offered = queries.opportunity_ids_at_school(school.id, OFFERED_SHOWN + 1)
         exclude = set(offered)
         # The index proposes the nearest (twice as many as shown, in case some are no longer
         # public); the database checks them, or reads the whole box when the index cannot answer.
@@ -202,7 +206,8 @@ def school_page(school: School, today: date) -> tuple[list, list]:
     offered_ids, near = kept(f"school-{school.id}", ids, today)
     miles = dict(near)
     nearby = by_id_in_order([opp_id for opp_id, _miles in near])
-    return by_id_in_order(offered_ids), [(opp, miles[opp.id]) for opp in nearby]
+    more = len(offered_ids) > OFFERED_SHOWN
+    return by_id_in_order(offered_ids[:OFFERED_SHOWN]), more, [(opp, miles[opp.id]) for opp in nearby]
 
 
 WARM_PAGES = ("/", "/opportunities", "/search?q=science", "/areas")

@@ -128,9 +128,16 @@ def school_suggest():
 @shared
 def school_detail(school_id):
     school = db.get_or_404(School, school_id)
-    offered, nearby = listing.school_page(school, date.today())
+    offered, more_offered, nearby = listing.school_page(school, date.today())
     places = queries.places_near(school.latitude, school.longitude)
-    return render_template("directory/school_detail.html", school=school, offered=offered, nearby=nearby, places=places)
+    return render_template(
+        "directory/school_detail.html",
+        school=school,
+        offered=offered,
+        more_offered=more_offered,
+        nearby=nearby,
+        places=places,
+    )
 
 
 @bp.route("/families")
