@@ -21,6 +21,7 @@ if the rate held, each of ``--steps`` upwards, else each of ``--lower`` downward
 import argparse
 import collections
 import http.client
+import os
 import random
 import re
 import resource
@@ -238,6 +239,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
     lock = threading.Lock()
     latencies, counts = [], {"errors": 0, "refused": 0, "dropped": 0}
     refused_by = collections.Counter()  # (what, status) of each 4xx, so a refusal can be explained
+    by_what = collections.defaultdict(list)  # latencies by kind of request, to see which are slow
     give_up = start + seconds + MAX_LATE
     cursor = iter(range(len(due_times)))
 
@@ -245,6 +247,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
         with lock:
             now = time.perf_counter()
             latencies.append((now - due) * 1000)
+            by_what[what].append((now - due) * 1000)
             if events is not None:
                 events.append((now, status))
             if status >= 500:
@@ -288,7 +291,21 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
         thread.join()
     counts["wall"] = time.perf_counter() - start
     counts["refused_by"] = dict(refused_by)
+    counts["by_what"] = dict(by_what)
     return latencies, counts
+
+
+def database_cpu():
+    """User+system seconds of the PostgreSQL server's processes so far (0 when none run here)."""
+    found = web.subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True).stdout.split()
+    total = 0.0
+    for pid in found:
+        try:
+            fields = web.read_file(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / web.os.sysconf("SC_CLK_TCK")
+        except OSError:  # ended meanwhile: its time is lost, which only undercounts
+            pass
+    return total
 
 
 def summary(label, latencies, counts):
@@ -300,6 +317,12 @@ def summary(label, latencies, counts):
         f"{counts['dropped']} |"
     )
     print(line, flush=True)
+    if counts.get("by_what") and os.environ.get("LOAD_BY_KIND"):
+        rows = sorted(counts["by_what"].items(), key=lambda item: -p(item[1], 95))
+        print(
+            "  p50/p95 ms by kind: "
+            + ", ".join(f"{what} ({len(v)}) {statistics.median(v):.0f}/{p(v, 95):.0f}" for what, v in rows)
+        )
     if counts.get("refused_by"):
         print(
             "  4xx: " + ", ".join(f"{what} {status}: {n}" for (what, status), n in sorted(counts["refused_by"].items()))
@@ -339,7 +362,7 @@ def main():
         web.ROOT,
     )
     try:
-        cpu0 = web.cpu_of(site.pid)
+        cpu0, db0 = web.cpu_of(site.pid), database_cpu()
         print("| rate asked | answered/s | p50 ms | p95 ms | p99 ms | errors | refused (4xx) | dropped |")
         print("|---|---|---|---|---|---|---|---|")
         latencies, counts = run_at(web.SITE_PORT, world, args.rate, args.seconds)
@@ -358,8 +381,8 @@ def main():
         print("load average after:", web.loadavg())
         usage = resource.getrusage(resource.RUSAGE_SELF)
         print(
-            "CPU seconds: site %.1f, load generator %.1f"
-            % (web.cpu_of(site.pid) - cpu0, usage.ru_utime + usage.ru_stime)
+            "CPU seconds: site %.1f, PostgreSQL %.1f, load generator %.1f"
+            % (web.cpu_of(site.pid) - cpu0, database_cpu() - db0, usage.ru_utime + usage.ru_stime)
         )
     finally:
         site.terminate()
