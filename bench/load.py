@@ -339,8 +339,12 @@ def main():
     parser.add_argument("--step-seconds", type=int, default=20)
     parser.add_argument("--database", help="a PostgreSQL URL instead of bench/.data/bench.sqlite (as bench/web.py)")
     parser.add_argument("--page-cache", type=int, metavar="SECONDS", help="PAGE_CACHE_SECONDS for the site (0: off)")
+    parser.add_argument(
+        "--no-shared-pages", action="store_true", help="each worker keeps its own pages (no PAGE_CACHE_REDIS_URL)"
+    )
     args = parser.parse_args()
-    web.OPTIONS.update(database=args.database, page_cache=args.page_cache)
+    web.OPTIONS.update(database=args.database, page_cache=args.page_cache, shared_pages=not args.no_shared_pages)
+    web.forget_shared_pages()
     if not args.database:
         web.search_bench.ensure_db(100_000)
     world = setup(web.SITE_PORT)

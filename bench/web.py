@@ -58,7 +58,9 @@ PAGES = [
 SITE_PORT, FLOOR_PORT = 8731, 8732
 
 
-OPTIONS = {"database": None, "backend": "whoosh", "page_cache": None}
+OPTIONS = {"database": None, "backend": "whoosh", "page_cache": None, "shared_pages": True}
+# Where the workers share kept pages, as docs/deploy.md sets PAGE_CACHE_REDIS_URL (keys prefixed).
+PAGES_REDIS, PAGES_PREFIX = "redis://127.0.0.1:6379/2", "perf-bench-pages:"
 STUDENT = ("bench-for-you@example.org", "bench-student-pass")
 
 
@@ -71,7 +73,19 @@ def env():
     values["CPSPARTNERS_SEARCH_BACKEND"] = OPTIONS["backend"]
     if OPTIONS["page_cache"] is not None:
         values["CPSPARTNERS_PAGE_CACHE_SECONDS"] = str(OPTIONS["page_cache"])
+    if OPTIONS["shared_pages"]:
+        values["CPSPARTNERS_PAGE_CACHE_REDIS_URL"] = PAGES_REDIS
+        values["CPSPARTNERS_PAGE_CACHE_REDIS_PREFIX"] = PAGES_PREFIX
     return values
+
+
+def forget_shared_pages():
+    """Drop the pages an earlier run left in Redis under the bench's prefix: each run starts cold."""
+    import redis
+
+    client = redis.Redis.from_url(PAGES_REDIS)
+    for key in client.scan_iter(match=PAGES_PREFIX + "*", count=1000):
+        client.delete(key)
 
 
 def for_you_client(app):
@@ -227,8 +241,17 @@ def main():
         help="PAGE_CACHE_SECONDS for the site (0: every page built on every request, as a visitor "
         "whose page no one asked for yet is served)",
     )
+    parser.add_argument(
+        "--no-shared-pages", action="store_true", help="each worker keeps its own pages (no PAGE_CACHE_REDIS_URL)"
+    )
     args = parser.parse_args()
-    OPTIONS.update(database=args.database, backend=args.backend, page_cache=args.page_cache)
+    OPTIONS.update(
+        database=args.database,
+        backend=args.backend,
+        page_cache=args.page_cache,
+        shared_pages=not args.no_shared_pages,
+    )
+    forget_shared_pages()
     if not args.database:
         search_bench.ensure_db(100_000)
     print("\n".join(search_bench.machine()))

@@ -104,6 +104,10 @@ class Defaults:
     # and how many bytes of them (cpspartners/pagecache.py).
     PAGE_CACHE_SECONDS = 60
     PAGE_CACHE_BYTES = 32 * 1024 * 1024
+    # With several workers: Redis where they share those pages, each built once for all ("" : each
+    # worker keeps its own). Keys start with PAGE_CACHE_REDIS_PREFIX; Redis may drop any at will.
+    PAGE_CACHE_REDIS_URL = ""
+    PAGE_CACHE_REDIS_PREFIX = "cpspartners-pages:"
     RECOMMEND_CACHE_SECONDS = 5  # how often the recommendation candidates check for directory changes
     RECOMMEND_CACHE_MAX_AGE = 900  # rebuild at least this often, so popularity catches up
     # The search index folder; None means <instance>/search-index (CPSPARTNERS_SEARCH_INDEX_DIR moves it).

@@ -1,15 +1,18 @@
 """Pages kept for anonymous visitors (cpspartners/pagecache.py): served while the directory is
 unchanged, never after a change an anonymous page could show, never to or from a signed-in person."""
 
+import os
+import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import select, text, update
 
 from cpspartners import pagecache
 from cpspartners.extensions import db
 from cpspartners.models import DirectoryVersion, Notification, Opportunity, School
 from cpspartners.pagecache import Kept, PageStore
-from tests.conftest import post, sign_in_as
+from tests.conftest import post, sign_in_as, skip_or_fail
 
 
 def version():
@@ -156,3 +159,80 @@ def test_a_page_made_yesterday_is_not_served_today(app, client, make_opportunity
 
     monkeypatch.setattr(pagecache, "date", Tomorrow)
     assert "Morning sky" in client.get(path).get_data(as_text=True)
+
+
+# --- Kept pages shared by the workers through Redis (PAGE_CACHE_REDIS_URL) -------------------------
+
+SHARED_REDIS = os.environ.get("CPSPARTNERS_TEST_PAGES_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture
+def shared(app):
+    """The app with a Redis-shared store under a prefix of its own, emptied afterwards."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    connection = Redis.from_url(SHARED_REDIS)
+    try:
+        connection.ping()
+    except RedisDown:
+        skip_or_fail(f"Redis does not answer at {SHARED_REDIS}")
+    prefix = f"test-pages-{uuid.uuid4().hex}:"
+    app.extensions[pagecache.SHARED_EXTENSION] = pagecache.SharedPages(SHARED_REDIS, prefix)
+    yield connection
+    for key in connection.scan_iter(match=prefix + "*"):
+        connection.delete(key)
+    connection.close()
+    del app.extensions[pagecache.SHARED_EXTENSION]
+
+
+def as_another_worker():
+    """What a second worker has: nothing in its own store (Redis is all they share)."""
+    pagecache.store().clear()
+
+
+def test_a_page_one_worker_built_is_served_by_another_until_the_directory_changes(client, make_opportunity, shared):
+    opp = make_opportunity(title="Welding basics")
+    path = f"/opportunities/{opp.slug}"
+    assert "Welding basics" in client.get(path).get_data(as_text=True)
+    retitle_behind_the_sessions_back(opp, "Welding advanced")
+    as_another_worker()
+    served = client.get(path)
+    assert "Welding basics" in served.get_data(as_text=True)  # from Redis: not built again here
+    assert served.headers["Content-Type"].startswith("text/html")
+    pagecache.bump()
+    as_another_worker()
+    assert "Welding advanced" in client.get(path).get_data(as_text=True)
+
+
+def test_a_signed_in_page_never_goes_to_redis(app, client, make_user, shared):
+    sign_in_as(client, make_user("student"))
+    client.get("/opportunities")
+    assert not list(shared.scan_iter(match=pagecache.shared_store().prefix + "*"))
+
+
+def test_a_page_taken_from_redis_is_kept_only_for_the_time_it_had_left(app, client, make_opportunity, shared):
+    opp = make_opportunity(title="Glass blowing")
+    path = f"/opportunities/{opp.slug}"
+    client.get(path)
+    machine = pagecache.shared_store()
+    (name,) = list(shared.scan_iter(match=machine.prefix + "*"))
+    shared.pexpire(name, 5000)  # 5 of its 60 seconds left
+    as_another_worker()
+    client.get(path)
+    (kept,) = pagecache.store().pages.values()
+    age = pagecache.time.monotonic() - kept.made
+    assert app.config["PAGE_CACHE_SECONDS"] - 6 <= age <= app.config["PAGE_CACHE_SECONDS"]
+
+
+def test_with_redis_down_pages_are_built_and_served(app, client, make_opportunity, caplog):
+    app.extensions[pagecache.SHARED_EXTENSION] = pagecache.SharedPages("redis://127.0.0.1:1/0", "down:")
+    try:
+        opp = make_opportunity(title="Pottery wheel")
+        response = client.get(f"/opportunities/{opp.slug}")
+        assert response.status_code == 200 and "Pottery wheel" in response.get_data(as_text=True)
+        assert "Redis did not answer" in caplog.text
+        assert pagecache.shared_store().down_until > pagecache.time.monotonic()  # not asked again at once
+        assert client.get(f"/opportunities/{opp.slug}").status_code == 200
+    finally:
+        del app.extensions[pagecache.SHARED_EXTENSION]
