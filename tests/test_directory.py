@@ -1,9 +1,10 @@
 """Every public page answers in English and Spanish; bad input never gives a 500."""
 
 import pytest
+from sqlalchemy import func, select
 
 from cpspartners.extensions import db
-from cpspartners.models import Opportunity
+from cpspartners.models import CommunityArea, Opportunity, School
 
 PAGES = ["/", "/opportunities", "/partners", "/schools", "/areas", "/about"]
 
@@ -194,3 +195,11 @@ def test_huge_query_string_does_not_break(client):
 def test_only_published_rows_counted_on_home(client, directory):
     assert db.session.query(Opportunity).count() == 2
     assert "See all 1 opportunities" in client.get("/").text or "1" in client.get("/").text
+
+
+def test_the_areas_table_counts_each_areas_schools(client, curie):
+    area = db.session.get(CommunityArea, curie.community_area_number)
+    in_area = db.session.scalar(select(func.count()).where(School.community_area_number == area.number))
+    html = client.get("/areas").get_data(as_text=True)
+    row = html[html.index(f'href="/areas/{area.number}"') :].split("</tr>", 1)[0]
+    assert row.rstrip().endswith(f'<td class="num">{in_area}</td>') and in_area > 0

@@ -22,6 +22,7 @@ from cpspartners.models import (
     OpportunityCluster,
     Partner,
     Place,
+    School,
     opportunity_school,
 )
 
@@ -160,6 +161,12 @@ def count_public_opportunities_by_area():
     """{area number: published opportunities located there}."""
     listed = public_opportunities().subquery()
     stmt = select(listed.c.community_area_number, func.count()).group_by(listed.c.community_area_number)
+    return dict(db.session.execute(stmt).all())
+
+
+def count_schools_by_area():
+    """{area number: schools in it}."""
+    stmt = select(School.community_area_number, func.count()).group_by(School.community_area_number)
     return dict(db.session.execute(stmt).all())
 
 
