@@ -12,6 +12,10 @@ with filters and pages, listings, partners, schools, areas), a third searches, a
 connection starts with a PROXY line naming a different address, as the proxy in front would
 send, so the per-address sign-in limits count visitors, not the benchmark.
 
+First, for ``--floor-seconds``, the same loop at the same rate against bench/floor_app.py (the
+bare paginated list bench/web.py compares against) under as many workers: the machine is shared
+and noisy, and the floor's p95 in the same run says what a bare page got from it just then.
+
 Reports the rate answered, p50/p95/p99, errors (5xx and failed connections), refusals (4xx) and
 requests dropped (still due 30 s after the run should have ended: the run stays bounded). Then,
 if the rate held, each of ``--steps`` upwards, else each of ``--lower`` downwards, for
@@ -112,13 +116,14 @@ def setup(port, environ=None):
 class Client:
     """One keep-alive connection, opened with a PROXY line for ``address``; a cookie jar."""
 
-    def __init__(self, port, address):
-        self.port, self.address, self.cookies, self.conn = port, address, {}, None
+    def __init__(self, port, address, proxy=True):
+        self.port, self.address, self.cookies, self.conn, self.proxy = port, address, {}, None, proxy
 
     def _connect(self):
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         self.conn.connect()
-        self.conn.sock.sendall(f"PROXY TCP4 {self.address} 127.0.0.1 40000 {self.port}\r\n".encode())
+        if self.proxy:
+            self.conn.sock.sendall(f"PROXY TCP4 {self.address} 127.0.0.1 40000 {self.port}\r\n".encode())
 
     def request(self, method, path, form=None):
         if self.conn is None:
@@ -229,7 +234,7 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
     client.cookies.clear()
 
 
-def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, kinds=("interest",)):
+def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, kinds=("interest",), only=None):
     """Send ``rate`` requests/s for ``seconds``; (latencies ms, errors, refusals, sent).
 
     ``events``, a list, gets (time.perf_counter() when answered, status) for every request, 0 for
@@ -258,7 +263,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
 
     def worker(n):
         rng = random.Random(n)
-        client = Client(port, f"10.{n}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+        client = Client(port, f"10.{n}.{rng.randint(0, 255)}.{rng.randint(1, 254)}", proxy=only is None)
         while True:
             with lock:
                 index = next(cursor, None)
@@ -272,7 +277,10 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
             time.sleep(max(0.0, due - time.perf_counter()))
             pick = rng.random()
             try:
-                if pick < 0.03:
+                if only is not None:
+                    status, _data, _enc = client.request("GET", only(rng))
+                    record(due, status, "GET floor")
+                elif pick < 0.03:
                     sign_in_and_apply(client, rng, world, record, due, applied, kinds)
                 else:
                     path = searching(rng) if pick < 0.36 else browse(rng, world)
@@ -293,6 +301,26 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
     counts["refused_by"] = dict(refused_by)
     counts["by_what"] = dict(by_what)
     return latencies, counts
+
+
+def floor_at(py, rate, seconds):
+    """The same open loop at ``rate`` against bench/floor_app.py (a paginated list of 20,000 rows,
+    as bench/web.py's floor, its pages 1 to 50) under gunicorn with as many workers as the site:
+    what this machine gives a bare page at this rate just now, printed before the site's runs."""
+    workers = web.os.environ.get("WEB_CONCURRENCY") or str(2 * len(web.os.sched_getaffinity(0)) + 1)
+    floor = web.serve(
+        [web.os.path.join(py, "gunicorn"), "-w", workers, "--bind", f"127.0.0.1:{web.FLOOR_PORT}", "floor_app:app"],
+        web.FLOOR_PORT,
+        web.os.path.join(web.ROOT, "bench"),
+    )
+    try:
+        latencies, counts = run_at(web.FLOOR_PORT, None, rate, seconds, only=lambda rng: f"/?page={rng.randint(1, 50)}")
+        print("| rate asked | answered/s | p50 ms | p95 ms | p99 ms | errors | refused (4xx) | dropped |")
+        print("|---|---|---|---|---|---|---|---|")
+        summary(f"floor, {rate:.0f}/s for {seconds} s", latencies, counts)
+    finally:
+        floor.terminate()
+        floor.wait(timeout=90)
 
 
 def database_cpu():
@@ -337,6 +365,9 @@ def main():
     parser.add_argument("--steps", default="100,140,200")
     parser.add_argument("--lower", default="40,20,10", help="rates tried, downwards, when --rate fails")
     parser.add_argument("--step-seconds", type=int, default=20)
+    parser.add_argument(
+        "--floor-seconds", type=int, default=20, help="seconds of the floor app at --rate first, the same way (0: none)"
+    )
     parser.add_argument("--database", help="a PostgreSQL URL instead of bench/.data/bench.sqlite (as bench/web.py)")
     parser.add_argument("--page-cache", type=int, metavar="SECONDS", help="PAGE_CACHE_SECONDS for the site (0: off)")
     parser.add_argument(
@@ -351,6 +382,8 @@ def main():
     print("command:", " ".join(sys.argv))
     print("load average before:", web.loadavg())
     py = web.os.path.dirname(sys.executable)
+    if args.floor_seconds:
+        floor_at(py, args.rate, args.floor_seconds)
     site = web.serve(
         [
             web.os.path.join(py, "gunicorn"),
