@@ -304,6 +304,27 @@ class ReaderCache:
                 self._order_arrays[":coordinates-lon"] = cached_lon
         return cached, cached_lon
 
+    def any_value(self, fieldname: str) -> int:
+        """The live opportunities holding any value in ``fieldname`` (kept): the union of its facet."""
+        key = (fieldname, "\x00any")
+        mask = self._terms.get(key)
+        if mask is None:
+            mask = 0
+            for value_mask in self.facet(fieldname).values():
+                mask |= value_mask
+            self._terms[key] = mask
+        return mask
+
+    def id_array(self) -> np.ndarray:
+        """``id_table()`` as a numpy array (kept)."""
+        with self.lock:
+            cached = self._order_arrays.get(":ids")
+        if cached is None:
+            cached = np.array(self.id_table(), dtype=np.int64)
+            with self.lock:
+                self._order_arrays[":ids"] = cached
+        return cached
+
     def members(self, mask: int) -> np.ndarray:
         """The document numbers in ``mask`` as a numpy array of booleans over the reader."""
         bits = np.unpackbits(np.frombuffer(mask.to_bytes((self.size >> 3) + 1, "little"), np.uint8), bitorder="little")

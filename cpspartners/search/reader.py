@@ -206,9 +206,7 @@ class IndexReader:
         _searcher, cache = self.current()
         if not cache.size:
             return []
-        named_any = 0
-        for mask in cache.facet("school").values():
-            named_any |= mask
+        named_any = cache.any_value("school")
         offered = cache.term("school", str(school_id)) | (cache.opportunity_mask & ~named_any)
         keep = cache.members(offered & cache.live_mask)
         lats, lons = cache.coordinates()
@@ -219,7 +217,7 @@ class IndexReader:
         phi1, phi2 = np.radians(lat), np.radians(lats[docs])
         a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lons[docs] - lon) / 2) ** 2
         distance = 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(a))
-        ids = np.array(cache.id_table(), dtype=np.int64)[docs]
+        ids = cache.id_array()[docs]
         within = (distance <= miles) & (ids > 0) & ~np.isin(ids, np.fromiter(exclude, dtype=np.int64))
         ids, distance = ids[within], distance[within]
         order = np.lexsort((ids, distance))[:limit]
