@@ -550,13 +550,17 @@ SERVICES = (
     },
     {
         "name": _l("The job queue (Redis)"),
-        "config": ("RQ_REDIS_URL", "RATELIMIT_STORAGE_URI"),
-        "receives": _l("Newsletter numbers and sign-in counters; no student data"),
-        "why": _l("Sending newsletters in the background and limiting sign-in attempts"),
+        "config": ("RQ_REDIS_URL", "RATELIMIT_STORAGE_URI", "PAGE_CACHE_REDIS_URL"),
+        "receives": _l(
+            "Newsletter numbers, sign-in counters and public pages as anyone sees them signed out; no student data"
+        ),
+        "why": _l(
+            "Sending newsletters in the background, limiting sign-in attempts and sharing public pages between the site's workers"
+        ),
         "agreement": _l("Runs beside the site on the same hosting"),
     },
 )
-LAST_REVIEWED = "2026-12-02"
+LAST_REVIEWED = "2026-12-03"
 
 
 def entries():
