@@ -69,15 +69,10 @@ PASSWORD = "bench-student-pass"
 def forget_rate_limits(environ):
     """Drop the bench's rate-limit counters (keys under its prefix) left by an earlier run, so
     each run starts as a fresh surge of visitors; nothing else in Redis is touched."""
-    import redis
-
     prefix = environ.get("CPSPARTNERS_RATELIMIT_KEY_PREFIX")
     uri = environ.get("CPSPARTNERS_RATELIMIT_STORAGE_URI", "")
-    if not prefix or not uri.startswith("redis://"):
-        return
-    client = redis.Redis.from_url(uri)
-    for key in client.scan_iter(match=f"*{prefix}*", count=1000):
-        client.delete(key)
+    if prefix and uri.startswith("redis://"):
+        web.forget_keys(uri, f"*{prefix}*")
 
 
 def setup(port, environ=None):
@@ -326,14 +321,7 @@ def floor_at(py, rate, seconds):
 def database_cpu():
     """User+system seconds of the PostgreSQL server's processes so far (0 when none run here)."""
     found = web.subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True).stdout.split()
-    total = 0.0
-    for pid in found:
-        try:
-            fields = web.read_file(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / web.os.sysconf("SC_CLK_TCK")
-        except OSError:  # ended meanwhile: its time is lost, which only undercounts
-            pass
-    return total
+    return web.cpu_seconds(int(pid) for pid in found)
 
 
 def summary(label, latencies, counts):

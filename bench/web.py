@@ -79,13 +79,18 @@ def env():
     return values
 
 
-def forget_shared_pages():
-    """Drop the pages an earlier run left in Redis under the bench's prefix: each run starts cold."""
+def forget_keys(url, pattern):
+    """Delete the Redis keys at ``url`` matching ``pattern`` (the bench's own, by prefix)."""
     import redis
 
-    client = redis.Redis.from_url(PAGES_REDIS)
-    for key in client.scan_iter(match=PAGES_PREFIX + "*", count=1000):
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=pattern, count=1000):
         client.delete(key)
+
+
+def forget_shared_pages():
+    """Drop the pages an earlier run left in Redis under the bench's prefix: each run starts cold."""
+    forget_keys(PAGES_REDIS, PAGES_PREFIX + "*")
 
 
 def for_you_client(app):
@@ -211,8 +216,13 @@ def loadavg():
 
 def cpu_of(pid):
     """User+system seconds of a process and its children so far (from /proc)."""
+    return cpu_seconds([pid] + children(pid))
+
+
+def cpu_seconds(pids):
+    """User+system seconds of the processes ``pids`` so far (one that ended counts nothing)."""
     total = 0.0
-    for task in [pid] + children(pid):
+    for task in pids:
         try:
             fields = read_file(f"/proc/{task}/stat").rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -280,29 +280,27 @@ class ReaderCache:
                 self._orders[sort] = cached
         return cached
 
+    def _kept_array(self, key: str, build: Callable[[], list[Any]], dtype: Any) -> np.ndarray:
+        """``build()`` as a numpy array, made once for this reader under ``key``."""
+        with self.lock:
+            cached = self._order_arrays.get(key)
+        if cached is None:
+            cached = np.array(build(), dtype=dtype)
+            with self.lock:
+                self._order_arrays[key] = cached
+        return cached
+
     def order_array(self, sort: str) -> np.ndarray:
         """``order(sort)`` as a numpy array (kept), for picking a result set's members at once."""
-        with self.lock:
-            cached = self._order_arrays.get(sort)
-        if cached is None:
-            cached = np.array(self.order(sort), dtype=np.int64)
-            with self.lock:
-                self._order_arrays[sort] = cached
-        return cached
+        return self._kept_array(sort, lambda: self.order(sort), np.int64)
 
     def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
         """(latitudes, longitudes) over the reader's document numbers as numpy arrays (kept);
         0.0 for a document without a place."""
-        with self.lock:
-            cached = self._order_arrays.get(":coordinates")
-            cached_lon = self._order_arrays.get(":coordinates-lon")
-        if cached is None or cached_lon is None:
-            cached = np.array(self.column("lat"), dtype=np.float64)
-            cached_lon = np.array(self.column("lon"), dtype=np.float64)
-            with self.lock:
-                self._order_arrays[":coordinates"] = cached
-                self._order_arrays[":coordinates-lon"] = cached_lon
-        return cached, cached_lon
+        return (
+            self._kept_array(":lat", lambda: self.column("lat"), np.float64),
+            self._kept_array(":lon", lambda: self.column("lon"), np.float64),
+        )
 
     def any_value(self, fieldname: str) -> int:
         """The live opportunities holding any value in ``fieldname`` (kept): the union of its facet."""
@@ -317,13 +315,7 @@ class ReaderCache:
 
     def id_array(self) -> np.ndarray:
         """``id_table()`` as a numpy array (kept)."""
-        with self.lock:
-            cached = self._order_arrays.get(":ids")
-        if cached is None:
-            cached = np.array(self.id_table(), dtype=np.int64)
-            with self.lock:
-                self._order_arrays[":ids"] = cached
-        return cached
+        return self._kept_array(":ids", self.id_table, np.int64)
 
     def members(self, mask: int) -> np.ndarray:
         """The document numbers in ``mask`` as a numpy array of booleans over the reader."""
