@@ -53,6 +53,7 @@ def world(app, make_opportunity, make_partner, make_user, curie):
     """A growing directory: ``grow(n)`` adds ``n`` public listings, each by its own partner, at
     Curie, in one area, with a student's application, save and notification per listing."""
     app.config["PAGE_SIZE"] = 20  # 3N rows fit on one page: the page shows every row made
+    app.config["PAGE_CACHE_SECONDS"] = 0  # each GET builds its page: a kept one sends 1 statement
     app.config["RECOMMEND_CACHE_SECONDS"] = 0  # "For you" sees the rows just made, not a kept list
     other_school = db.session.scalars(db.select(School).where(School.id != curie.id)).first()
     student = make_user("student", school_id=curie.id, grade=10)
@@ -193,3 +194,63 @@ def test_a_partners_received_list_does_not_grow_with_distinct_students(app, make
     page = client.get("/applications/received").get_data(as_text=True)
     assert page.count(">Kid") == (3 * N + 1) // 2  # consent on record: first name shown, the rest not
     assert_constant(small, large)
+
+
+def fresh_count_of(client, path):
+    """``count_of`` as a new worker request sees it: nothing already in the session's identity map
+    (the tests' session outlives a request, so a row loaded by the first GET would hide a load
+    per row on the second)."""
+    assert client.get(path).status_code == 200, path
+    db.session.expire_all()
+    with counting() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(statements), statements
+
+
+# A row of these lists names its community area. With the area loaded one by one, a page of 50
+# schools from 30 areas sent 33 statements (40 round trips on PostgreSQL).
+AREA_LISTS = ["/schools", "/places", "/partners", "/search?q=library"]
+AT_MOST = 8  # the most statements any of them needs whatever rows it shows (a search: 4)
+
+
+def test_lists_that_name_areas_load_them_with_the_rows(app, make_partner):
+    from cpspartners.models import CommunityArea, Place
+    from cpspartners.models.places import PLACE_SOURCES
+
+    areas = db.session.scalars(db.select(CommunityArea.number).order_by(CommunityArea.number)).all()[:12]
+    assert len(areas) == 12
+    for n, number in enumerate(areas):
+        make_partner(name=f"Library friends {n}", community_area_number=number)
+        db.session.add(
+            Place(
+                source=sorted(PLACE_SOURCES)[0],
+                source_key=str(n),
+                kind="library",
+                name=f"Library {n}",
+                latitude=41.88,
+                longitude=-87.63,
+                community_area_number=number,
+            )
+        )
+    db.session.commit()
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    client = app.test_client()
+    counts = {path: fresh_count_of(client, path) for path in AREA_LISTS}
+    page = client.get("/places").get_data(as_text=True)
+    assert all(f"Library {n}<" in page for n in range(10))  # the page lists them, with their areas
+    too_many = {path: [sql[:80] for sql in statements] for path, (n, statements) in counts.items() if n > AT_MOST}
+    assert not too_many, too_many
+
+
+def test_the_fresh_counter_sees_areas_loaded_one_by_one(app):
+    """The bound above can fail: the schools list with its areas loaded lazily goes over it."""
+    from sqlalchemy.orm import lazyload
+
+    from cpspartners.models import School
+
+    db.session.expire_all()
+    stmt = db.select(School).order_by(School.long_name).limit(50).options(lazyload(School.community_area))
+    with counting() as statements:
+        [school.community_area.name for school in db.session.scalars(stmt).all()]
+    assert len(statements) > AT_MOST

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cpspartners import querystring, school_lookup
 from cpspartners.directory import listing
@@ -64,7 +65,9 @@ def opportunity_list():
 @bp.route("/opportunities/<slug>")
 @shared
 def opportunity_detail(slug):
-    opp = db.first_or_404(queries.public_opportunities().where(Opportunity.slug == slug))
+    opp = db.first_or_404(
+        queries.public_opportunities().where(Opportunity.slug == slug).options(joinedload(Opportunity.community_area))
+    )
     return render_template("directory/opportunity_detail.html", opp=opp, today=date.today())
 
 
@@ -87,7 +90,9 @@ def partner_list():
 @bp.route("/partners/<slug>")
 @shared
 def partner_detail(slug):
-    partner = db.first_or_404(select(Partner).where(Partner.slug == slug, Partner.is_active))
+    partner = db.first_or_404(
+        select(Partner).where(Partner.slug == slug, Partner.is_active).options(joinedload(Partner.community_area))
+    )
     notes = []
     page = querystring.page(request.args, notes, current_app.config["MAX_PAGE"])
     stmt = queries.open_first(queries.public_opportunities().where(Opportunity.partner_id == partner.id), date.today())
@@ -101,7 +106,7 @@ def school_list():
     notes = []
     area_number = querystring.number(request.args, "area", 1, 77, notes, _unknown_value_note())
     page = querystring.page(request.args, notes, current_app.config["MAX_PAGE"])
-    stmt = select(School).order_by(School.long_name)
+    stmt = select(School).order_by(School.long_name).options(joinedload(School.community_area))
     if area_number:
         stmt = stmt.where(School.community_area_number == area_number)
     pagination = queries.page_of(stmt, page, 50)
@@ -126,7 +131,7 @@ def school_suggest():
 @bp.route("/schools/<int:school_id>")
 @shared
 def school_detail(school_id):
-    school = db.get_or_404(School, school_id)
+    school = db.get_or_404(School, school_id, options=[joinedload(School.community_area)])
     offered, more_offered, nearby = listing.school_page(school, date.today())
     places = queries.places_near(school.latitude, school.longitude)
     return render_template(
@@ -173,7 +178,7 @@ def place_list():
 @bp.route("/places/<int:place_id>")
 @shared
 def place_detail(place_id):
-    place = db.get_or_404(Place, place_id)
+    place = db.get_or_404(Place, place_id, options=[joinedload(Place.community_area)])
     listings = db.session.scalars(
         queries.public_opportunities().where(Opportunity.place_id == place.id).limit(20)
     ).all()

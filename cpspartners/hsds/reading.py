@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Integer, Select, bindparam, event, false, func, literal, select, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from cpspartners import search
 from cpspartners.extensions import db
@@ -52,7 +52,7 @@ class Page:
 
 def listing_loads(full: bool) -> tuple:
     """What a page of services reads besides the rows: the partner; for full records, schools and clusters."""
-    loads = [selectinload(Opportunity.partner)]
+    loads = [joinedload(Opportunity.partner)]
     if full:
         loads += [selectinload(Opportunity.schools), selectinload(Opportunity.cluster_rows)]
     return tuple(loads)

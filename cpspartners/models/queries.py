@@ -12,10 +12,11 @@ Lists put what takes applications before what is closed (``open_first``).
 from datetime import date
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from cpspartners.extensions import db
 from cpspartners.geo import bounding_box, miles_between
+from cpspartners.kept import kept
 from cpspartners.models import (
     CommunityArea,
     Opportunity,
@@ -28,13 +29,15 @@ from cpspartners.models import (
 
 
 def public_opportunities():
-    """Published opportunities whose partner is active: what anyone may see. Each row's partner
-    and schools come with the page in one more query each, not one per row: every card names its
-    partner, and for a student says whether they may apply, which reads the schools."""
+    """Published opportunities whose partner is active: what anyone may see. Every card names its
+    partner, and for a student says whether they may apply, which reads the schools: the partner
+    comes joined to each row (one to one, so no row is repeated and a page's LIMIT holds), the
+    schools in one more query for the page; never one query per row. On PostgreSQL each query is
+    a round trip, and those, not the work in them, are most of what a page costs there."""
     return (
         select(Opportunity)
         .where(Opportunity.is_public)
-        .options(selectinload(Opportunity.partner), selectinload(Opportunity.schools))
+        .options(joinedload(Opportunity.partner), selectinload(Opportunity.schools))
     )
 
 
@@ -93,8 +96,8 @@ def page_of(stmt, page, per_page):
 
 
 def public_partners(kind=None, area=None):
-    """Active partners, by name: the partner directory."""
-    stmt = select(Partner).where(Partner.is_active)
+    """Active partners, by name: the partner directory (each with its area, which the list names)."""
+    stmt = select(Partner).where(Partner.is_active).options(joinedload(Partner.community_area))
     if kind:
         stmt = stmt.where(Partner.kind == kind)
     if area:
@@ -154,7 +157,15 @@ def opportunities_near(lat, lon, miles=2.0, limit=20, exclude_ids=(), school_id=
 
 
 def area_choices():
-    return db.session.execute(select(CommunityArea.number, CommunityArea.name).order_by(CommunityArea.name)).all()
+    """[(number, name)] of the 77 community areas by name, for a filter's choices: kept by the
+    process (``kept``), since they change only when the city redraws them, and a page that
+    offers the choice would otherwise pay a query (a round trip on PostgreSQL) for it."""
+
+    def read():
+        stmt = select(CommunityArea.number, CommunityArea.name).order_by(CommunityArea.name)
+        return [(number, name) for number, name in db.session.execute(stmt)]
+
+    return kept("area-choices", read, date.today())
 
 
 def count_public_opportunities_by_area():
@@ -182,6 +193,7 @@ def places_near(lat, lon, miles=1.5, limit=8, kinds=None):
     """[(place, miles)] within ``miles`` of a point, nearest first (``kinds`` narrows them)."""
     min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
     stmt = select(Place).where(Place.latitude.between(min_lat, max_lat), Place.longitude.between(min_lon, max_lon))
+    stmt = stmt.options(joinedload(Place.community_area))  # each place's line names its area
     if kinds:
         stmt = stmt.where(Place.kind.in_(kinds))
     found = [(miles_between(lat, lon, p.latitude, p.longitude), p.id, p) for p in db.session.scalars(stmt)]
@@ -201,8 +213,9 @@ def _place_text():
 
 def places_query(words=(), kind=None, area=None):
     """Places whose name, type, training or facilities contain every word (any case), by name.
-    Read from the database itself, so a list never disagrees with it (places are not indexed)."""
-    stmt = select(Place)
+    Read from the database itself, so a list never disagrees with it (places are not indexed).
+    Each comes with its area, which its line names."""
+    stmt = select(Place).options(joinedload(Place.community_area))
     for word in list(words)[:6]:
         cleaned = "".join(ch for ch in word.lower() if ch not in "%_\\")
         if cleaned:

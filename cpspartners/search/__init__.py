@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from cpspartners.extensions import db
 from cpspartners.geo import miles_between
@@ -186,9 +186,10 @@ def run(
     # than adding it to the SELECT, which cost a few ms a search (docs/benchmarks.md).
     outcome.partners = [partner for partner in _in_order(Partner, partner_ids) if partner.is_active]
     _lagging("partners", partner_ids, outcome.partners)
-    # Each card asks whether the reader may apply (``card_flag``), which reads the schools a
-    # listing is offered at: one query for the page, not one per card.
-    loads = (selectinload(Opportunity.partner), selectinload(Opportunity.schools))
+    # Each card names its partner (joined to its row) and asks whether the reader may apply
+    # (``card_flag``), which reads the schools a listing is offered at: one query for the page's
+    # schools, not one per card.
+    loads = (joinedload(Opportunity.partner), selectinload(Opportunity.schools))
     ids = [int(key[2:]) for key in result.keys]
     opps = [opp for opp in _in_order(Opportunity, ids, loads) if opp.is_public]
     outcome.hits = [_hit(opp, result.terms, locale, outcome.school) for opp in opps]
