@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from cpspartners import config, replica
+from cpspartners import config, connections, replica
 from cpspartners.extensions import babel, csrf, db, limiter, migrate
 
 # The feature packages, each with a blueprint in its views.py (README, "What is where").
@@ -124,6 +124,7 @@ def register_extensions(app):
 
     db.init_app(app)
     replica.init_app(app)
+    connections.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -14,7 +14,10 @@ DEFAULT_SECRET_KEY = "dev-only-change-me"
 class Defaults:
     SECRET_KEY = DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = None  # filled in from the instance folder by the factory
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: connections are checked before use without a round trip when they can
+    # be (cpspartners/connections.py), and pinged when idle this long or when the server spoke.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    DATABASE_PING_AFTER_IDLE_SECONDS = 10
     # A read-only copy of the database (a PostgreSQL streaming replica) for the reports: exports,
     # outcomes and the equity dashboard read it when set (cpspartners/replica.py, docs/deploy.md).
     # None: everything reads the primary. CPSPARTNERS_REPLICA_DATABASE_URL sets it.

@@ -94,8 +94,8 @@ def test_double_underscore_sets_one_key_and_leaves_the_defaults_alone(monkeypatc
     monkeypatch.setenv("CPSPARTNERS_SECRET_KEY", "from-env")
     monkeypatch.setenv("CPSPARTNERS_SQLALCHEMY_ENGINE_OPTIONS__pool_recycle", "300")
     app = environment_app()
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True, "pool_recycle": 300}
-    assert Defaults.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True}
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_recycle": 300}
+    assert Defaults.SQLALCHEMY_ENGINE_OPTIONS == {}
 
 
 def test_environment_and_instance_config_layers(monkeypatch, tmp_path):
