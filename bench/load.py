@@ -19,7 +19,10 @@ and noisy, and the floor's p95 in the same run says what a bare page got from it
 Reports the rate answered, p50/p95/p99, errors (5xx and failed connections), refusals (4xx) and
 requests dropped (still due 30 s after the run should have ended: the run stays bounded). Then,
 if the rate held, each of ``--steps`` upwards, else each of ``--lower`` downwards, for
-``--step-seconds`` each, and the highest rate whose p95 stayed within 250 ms with no errors. The load generator runs on the same cores as the site: its CPU time is reported.
+``--step-seconds`` each, and the highest rate whose p95 stayed within 250 ms with no errors.
+``LOAD_BY_KIND=1`` adds p50/p95 by kind of request (a sign-in's POST, an application's, and the
+listing page read before it count from when each was sent); ``LOAD_TIMELINE=1`` adds p95 by
+5-second window of when requests were due, to see whether slow answers gather at the start. The load generator runs on the same cores as the site: its CPU time is reported.
 """
 
 import argparse
@@ -200,15 +203,17 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
         "password": PASSWORD,
     }
     email = form["email"]
+    sent = time.perf_counter()  # each later request's latency counts from when it was sent
     status, _data, _enc = client.request("POST", "/account/sign-in", form)
-    record(time.perf_counter(), status, "POST sign-in")
+    record(sent, status, "POST sign-in")
     if rng.random() < 0.5:
         # A student applies where the page offers the form: up to three listings read to find one
         # (most are closed, for other grades or for named schools, and say so instead).
         for _attempt in range(3):
             slug = rng.choice(world["slugs"])
+            sent = time.perf_counter()
             status, data, enc = client.request("GET", "/opportunities/" + slug)
-            record(time.perf_counter(), status, "GET listing, signed in")
+            record(sent, status, "GET listing, signed in")
             page = text_of(data, enc)
             start = page.find(f'action="/applications/apply/{slug}"')
             token = CSRF.search(page, start) if start >= 0 else None
@@ -217,6 +222,7 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
         if token:
             kind = kinds[0] if len(kinds) == 1 else rng.choice(kinds)
             form = {"csrf_token": token.group(1), "kind": kind, "answer": ""}
+            sent = time.perf_counter()
             try:
                 status, _data, _enc = client.request("POST", "/applications/apply/" + slug, form)
             except (OSError, http.client.HTTPException):
@@ -225,7 +231,7 @@ def sign_in_and_apply(client, rng, world, record, due, applied=None, kinds=("int
                 raise
             if applied is not None:
                 applied.append((email, slug, status))
-            record(time.perf_counter(), status, "POST apply")
+            record(sent, status, "POST apply")
     client.cookies.clear()
 
 
@@ -240,6 +246,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
     latencies, counts = [], {"errors": 0, "refused": 0, "dropped": 0}
     refused_by = collections.Counter()  # (what, status) of each 4xx, so a refusal can be explained
     by_what = collections.defaultdict(list)  # latencies by kind of request, to see which are slow
+    by_second = collections.defaultdict(list)  # latencies by the second they were due, for LOAD_TIMELINE
     give_up = start + seconds + MAX_LATE
     cursor = iter(range(len(due_times)))
 
@@ -248,6 +255,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
             now = time.perf_counter()
             latencies.append((now - due) * 1000)
             by_what[what].append((now - due) * 1000)
+            by_second[int(due - start)].append((now - due) * 1000)
             if events is not None:
                 events.append((now, status))
             if status >= 500:
@@ -295,6 +303,7 @@ def run_at(port, world, rate, seconds, threads=24, events=None, applied=None, ki
     counts["wall"] = time.perf_counter() - start
     counts["refused_by"] = dict(refused_by)
     counts["by_what"] = dict(by_what)
+    counts["by_second"] = dict(by_second)
     return latencies, counts
 
 
@@ -338,6 +347,14 @@ def summary(label, latencies, counts):
         print(
             "  p50/p95 ms by kind: "
             + ", ".join(f"{what} ({len(v)}) {statistics.median(v):.0f}/{p(v, 95):.0f}" for what, v in rows)
+        )
+    if counts.get("by_second") and os.environ.get("LOAD_TIMELINE"):
+        windows = collections.defaultdict(list)
+        for second, values in counts["by_second"].items():
+            windows[second // 5 * 5].extend(values)
+        print(
+            "  p95 ms by 5 s due: "
+            + ", ".join(f"{start}s {p(values, 95):.0f}" for start, values in sorted(windows.items()) if start >= 0)
         )
     if counts.get("refused_by"):
         print(

@@ -138,3 +138,27 @@ def test_an_index_built_before_the_grade_and_school_fields_leaves_them_to_sql(cl
     outbox.rebuild()
     assert listing.index_can_answer(Filters(grade=7, school=curie.id))
     assert slugs_on(client, f"/opportunities?grade=10&school={curie.id}") == [at_curie.slug]
+
+
+def test_warming_renders_a_page_of_each_kind_and_builds_the_coordinates(app, make_opportunity, monkeypatch):
+    """``warm`` (a worker, before its first visitor) renders one page of each public kind, and the
+    index's coordinates for a school's nearby are built then, not on a visitor's request."""
+    opp = make_opportunity(title="Robotics lab", latitude=41.88, longitude=-87.63)
+    asked = []
+    real_open = app.test_client_class.open
+
+    def noting(client, *args, **kwargs):
+        asked.append(args[0] if args else kwargs.get("path"))
+        return real_open(client, *args, **kwargs)
+
+    monkeypatch.setattr(app.test_client_class, "open", noting)
+    listing.warm(app)
+    kinds = {path.split("?")[0].split("/")[1] for path in asked}
+    assert {"", "opportunities", "partners", "schools", "areas", "search", "account"} <= kinds, asked
+    assert f"/opportunities/{opp.slug}" in asked and f"/partners/{opp.partner.slug}" in asked
+    _searcher, cache = search.reader().current()
+    assert {":lat", ":lon"} <= set(cache._order_arrays)
+
+
+def test_warming_an_empty_directory_renders_what_there_is(app):
+    listing.warm(app)  # no listing, partner: those pages are skipped, nothing fails
