@@ -21,7 +21,7 @@ requests dropped (still due 30 s after the run should have ended: the run stays 
 if the rate held, each of ``--steps`` upwards, else each of ``--lower`` downwards, for
 ``--step-seconds`` each, and the highest rate whose p95 stayed within 250 ms with no errors.
 ``LOAD_BY_KIND=1`` adds p50/p95 by kind of request (a sign-in's POST, an application's, and the
-listing page read before it count from when each was sent); ``LOAD_TIMELINE=1`` adds p95 by
+listing page read before it count from when each was sent); ``LOAD_TIMELINE=5`` adds p95 by
 5-second window of when requests were due, to see whether slow answers gather at the start. The load generator runs on the same cores as the site: its CPU time is reported.
 """
 
@@ -349,11 +349,12 @@ def summary(label, latencies, counts):
             + ", ".join(f"{what} ({len(v)}) {statistics.median(v):.0f}/{p(v, 95):.0f}" for what, v in rows)
         )
     if counts.get("by_second") and os.environ.get("LOAD_TIMELINE"):
+        width = max(1, int(os.environ["LOAD_TIMELINE"]))  # seconds a window
         windows = collections.defaultdict(list)
         for second, values in counts["by_second"].items():
-            windows[second // 5 * 5].extend(values)
+            windows[second // width * width].extend(values)
         print(
-            "  p95 ms by 5 s due: "
+            f"  p95 ms by {width} s due: "
             + ", ".join(f"{start}s {p(values, 95):.0f}" for start, values in sorted(windows.items()) if start >= 0)
         )
     if counts.get("refused_by"):
