@@ -45,11 +45,11 @@ _RETURNED = "cpspartners.returned_at"  # our key in a pooled connection's info: 
 
 def init_app(app: Flask) -> None:
     """Check every engine's connections before use (after ``db.init_app`` and the replica's)."""
+    if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        return  # set by hand: SQLAlchemy pings every checkout already
     idle = float(app.config.get("DATABASE_PING_AFTER_IDLE_SECONDS", 10))
     with app.app_context():
         engines = list(db.engines.values())
-    if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
-        return  # set by hand: SQLAlchemy pings every checkout already
     for engine in engines:
         event.listen(engine, "checkin", _note_return)
         event.listen(engine, "checkout", _checker(engine, idle))
@@ -73,14 +73,14 @@ def has_something_to_say(dbapi_connection: Any) -> bool:
     return bool(readable)
 
 
-def check_before_use(engine: sa.Engine, dbapi_connection: Any, record: Any, idle_limit: float) -> bool:
-    """Ping ``dbapi_connection`` if it may be dead; True when a ping was sent. A dead one raises
-    ``DisconnectionError``, and the pool replaces it."""
+def check_before_use(engine: sa.Engine, dbapi_connection: Any, record: Any, idle_limit: float) -> None:
+    """Ping ``dbapi_connection`` if it may be dead. A dead one raises ``DisconnectionError``, and
+    the pool replaces it."""
     returned = record.info.get(_RETURNED)
     if returned is None:  # never used: it was connected just now
-        return False
+        return
     if time.monotonic() - returned < idle_limit and not has_something_to_say(dbapi_connection):
-        return False
+        return
     try:
         engine.dialect.do_ping(dbapi_connection)
     except engine.dialect.loaded_dbapi.Error as error:
@@ -88,7 +88,6 @@ def check_before_use(engine: sa.Engine, dbapi_connection: Any, record: Any, idle
             log.info("A pooled database connection was dead; replacing it")
             raise exc.DisconnectionError() from error
         raise
-    return True
 
 
 def _checker(engine: sa.Engine, idle_limit: float) -> Any:

@@ -235,11 +235,6 @@ def _anonymous_read() -> bool:
     return request.method in ("GET", "HEAD") and not current_user.is_authenticated and "_flashes" not in session
 
 
-def _applies() -> bool:
-    """This request may be answered from, and its page kept in, what every anonymous visitor shares."""
-    return current_app.config.get("PAGE_CACHE_SECONDS", 0) > 0 and _anonymous_read()
-
-
 def _fit_to_keep(response: Response) -> bool:
     """What a proxy may keep (``caching.publicly_cacheable``: the same for every visitor), an
     HTML page, asked for with GET (a HEAD's answer is the GET's without its body)."""
@@ -255,7 +250,7 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
         if not _anonymous_read():
             return view(*args, **kwargs)
         # Only reads, so without a transaction: on PostgreSQL that saves a BEGIN and a ROLLBACK,
-        # two of a kept page's three round trips (``connections``).
+        # round trips that were half of a kept page's (``connections``).
         with reads_without_transaction():
             return _kept_or_built(view, args, kwargs)
 
@@ -263,9 +258,10 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _kept_or_built(view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-    """The page from what this worker or Redis keeps, or built and kept."""
-    if not _applies():
-        return make_response(view(*args, **kwargs))
+    """An anonymous reader's page from what this worker or Redis keeps, or built and kept (when
+    ``PAGE_CACHE_SECONDS`` keeps pages at all)."""
+    if current_app.config.get("PAGE_CACHE_SECONDS", 0) <= 0:
+        return view(*args, **kwargs)
     version = current_version()
     if version is None:
         return view(*args, **kwargs)

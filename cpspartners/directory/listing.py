@@ -203,7 +203,7 @@ def warm(app) -> None:
     caches, and compiles the templates and the statements behind them).
 
     In a surge's first seconds every page is built, none kept yet: a worker that met a kind of
-    page for the first time there spent 30-60 ms more on it (templates, statements), and its
+    page for the first time there spent 20-45 ms more on it (templates, statements), and its
     first school page 340 ms more (the coordinates), while requests queued behind it."""
     from cpspartners import school_lookup
     from cpspartners.recommendations.candidates import candidate_index
