@@ -4,8 +4,11 @@ with CSRF on, and email delivered to a real local SMTP server."""
 import re
 import time
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
+from cpspartners.accounts import passwords
 from cpspartners.accounts.auth import make_reset_token
 from cpspartners.extensions import db
 from cpspartners.models import AuditEntry, ChangeRequest, Partner, User
@@ -39,7 +42,7 @@ def test_student_registers_with_school_and_grade_only(client, curie, smtp_server
     assert response.status_code == 302
     user = db.session.scalars(select(User).where(User.email == "new@example.org")).one()
     assert (user.role, user.school_id, user.grade, user.is_approved) == ("student", curie.id, 8, True)
-    assert user.password_hash.startswith("scrypt:") and TEST_PASSWORD not in user.password_hash
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and TEST_PASSWORD not in user.password_hash
     assert not hasattr(user, "birth_date")
     message = smtp_server.last_to("new@example.org")
     assert "Confirm" in message["Subject"]
@@ -145,6 +148,28 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client, make_user
     assert wrong.status_code == unknown.status_code == 400
     message = "That email and password do not match an account."
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_a_scrypt_hash_from_before_signs_in_and_is_replaced(client, make_user):
+    user = make_user("teacher")
+    user.password_hash = generate_password_hash(TEST_PASSWORD, method="scrypt")
+    db.session.commit()
+    wrong = post(client, "/account/sign-in", {"email": user.email, "password": "not the password"})
+    assert wrong.status_code == 400
+    db.session.expire_all()
+    assert user.password_hash.startswith("scrypt:")  # a wrong password changes nothing
+    assert post(client, "/account/sign-in", {"email": user.email, "password": TEST_PASSWORD}).status_code == 302
+    db.session.expire_all()
+    assert user.password_hash.startswith("$argon2id$") and not passwords.needs_rehash(user.password_hash)
+    assert user.check_password(TEST_PASSWORD) and not user.check_password("not the password")
+
+
+def test_hashes_that_cannot_be_read_match_nothing():
+    for stored in (None, "", "plain text", "$argon2id$v=19$m=19456,t=2,p=1$bad", "scrypt:1:2:3$x$y", "md5$a$b"):
+        assert not passwords.verify(stored, TEST_PASSWORD)
+        assert passwords.needs_rehash(stored)
+    cheaper = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(TEST_PASSWORD)
+    assert passwords.verify(cheaper, TEST_PASSWORD) and passwords.needs_rehash(cheaper)
 
 
 def test_switched_off_account_cannot_sign_in(client, make_user):

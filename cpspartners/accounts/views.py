@@ -1,15 +1,12 @@
 """Register, sign in and out, confirm an email, reset a password, and one's own profile."""
 
-import secrets
-
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from cpspartners import jobs, partner_lookup, policy
-from cpspartners.accounts import sessions
+from cpspartners.accounts import passwords, sessions
 from cpspartners.accounts.auth import user_from_confirm_token, user_from_reset_token
 from cpspartners.accounts.forms import (
     EnrolForm,
@@ -34,17 +31,6 @@ from cpspartners.web import form_errors_flash, run
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 
-_dummy_hash = []
-
-
-def _waste_a_password_check(password):
-    """Check against a real hash when no account matches, so a wrong address takes as long as a
-    wrong password (made once, lazily, with the same scheme and cost as real hashes)."""
-    if not _dummy_hash:
-        _dummy_hash.append(generate_password_hash(secrets.token_hex(16), method="scrypt"))
-    check_password_hash(_dummy_hash[0], password)
-
-
 def _account_key():
     """Rate-limit key per account: the email typed, whoever is typing it.
 
@@ -63,8 +49,9 @@ def sign_in():
     if form.validate_on_submit():
         user = service.find_user_by_email(form.email.data)
         if user is None:
-            _waste_a_password_check(form.password.data)
+            passwords.spend_a_check(form.password.data)
         elif user.check_password(form.password.data) and user.is_active:
+            service.renew_password_hash(user, form.password.data)
             login_user(user, remember=form.remember.data)
             sessions.start(user)
             if policy.needs_second_factor(user):

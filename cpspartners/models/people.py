@@ -1,8 +1,8 @@
 """People who use the site. Students give grade and school only: never a birth date."""
 
 from flask_login import UserMixin
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from cpspartners.accounts import passwords
 from cpspartners.extensions import db
 from cpspartners.models._base import one_of, utcnow
 from cpspartners.taxonomy import ROLES, STUDENT_GRADES, codes
@@ -66,11 +66,11 @@ class User(UserMixin, db.Model):
         return "%d:%d" % (self.id, self.session_version or 0)
 
     def set_password(self, password):
-        """Store a scrypt hash (werkzeug's default): never the password itself."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store a hash (``passwords``): never the password itself."""
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password):
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return passwords.verify(self.password_hash, password)
 
     @property
     def display_name(self):

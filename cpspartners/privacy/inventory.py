@@ -116,7 +116,7 @@ ACCOUNT_COLUMNS = {
     "grade": Field(_l("Grade-appropriate listings and eligibility"), APPLICATION_SIDES),
     "partner_id": Field(_l("Which organization a partner's staff member works for"), STAFF),
     "preferred_language": Field(_l("Pages and emails in English or Spanish"), STUDENT),
-    "password_hash": Field(_l("Sign-in (a scrypt hash, never the password)"), NOBODY),
+    "password_hash": Field(_l("Sign-in (an Argon2id hash, never the password)"), NOBODY),
     "is_approved": Field(_l("Whether a specialist approved the account"), STAFF),
     **cols("created_at email_confirmed_at active", _l("Support, and whether the account is confirmed or off"), STAFF),
     **cols(

@@ -5,7 +5,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
-from werkzeug.security import generate_password_hash
 
 from cpspartners import policy
 from cpspartners.accounts import passwords
@@ -46,7 +45,7 @@ def register(
         raise RuleBroken(_l("Choose one of the account types offered."))
     existing = find_user_by_email(email)
     if existing is not None:
-        generate_password_hash(password, method="scrypt")  # same work either way: no timing hint
+        passwords.hash_password(password)  # same work either way: no timing hint
         return existing, False
     user = _new_account(email, password, role, name, language)
     user.school_id = school_id if role in ("student", "teacher") else None
@@ -128,6 +127,15 @@ def check_not_common(password: str) -> None:
     """ASVS 6.2.4, for every path that sets a password (the forms say it first, beside the field)."""
     if passwords.is_common(password):
         raise RuleBroken(_l("That password is one of the most common ones. Choose another."))
+
+
+@transaction
+def renew_password_hash(user: User, password: str) -> None:
+    """After ``password`` was checked and matched: a hash made by an older scheme or cost is
+    replaced by one made now (``accounts.passwords``). Nothing else about the account changes,
+    and its sessions go on."""
+    if passwords.needs_rehash(user.password_hash):
+        user.set_password(password)
 
 
 @transaction
