@@ -5,11 +5,12 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask import request, url_for
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from cpspartners import policy, taxonomy
+from cpspartners.i18n import locale_name
 
 GRADE_LABELS = {-1: "PK", 0: "K"}
 
@@ -27,12 +28,12 @@ def grade_range(low, high):
 
 def locale_text(obj, field):
     """The reader's-language text of a bilingual field, falling back to English."""
-    return obj.localized(field, str(get_locale()))
+    return obj.localized(field, locale_name())
 
 
 def text_lang(obj, field):
     """The language the shown text is in, for a ``lang`` attribute when it differs from the page."""
-    locale = str(get_locale())
+    locale = locale_name()
     if locale == "es" and getattr(obj, field + "_es", ""):
         return "es"
     return "en"
@@ -41,7 +42,7 @@ def text_lang(obj, field):
 def english_only(obj):
     """True on a Spanish page for a listing written only in English: the page marks it
     ``lang="en"`` and says so, rather than passing English off as the page's language."""
-    return str(get_locale()) == "es" and not getattr(obj, "title_es", "")
+    return locale_name() == "es" and not getattr(obj, "title_es", "")
 
 
 def page_url(page, **extra):

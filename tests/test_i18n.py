@@ -115,3 +115,29 @@ def test_audit_lines_read_in_spanish(app):
         assert "2027" in field_value("expires_on", "2027-01-12") and "-01-" not in field_value(
             "expires_on", "2027-01-12"
         )
+
+
+def test_messages_follow_force_locale_inside_a_request_and_back(app):
+    """The translations found once per request (``i18n.QuickDomain``) are found again when the
+    locale changes inside it: mail in a reader's language from an English page, then the page."""
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext, lazy_gettext
+
+    from cpspartners.i18n import locale_name
+
+    later = lazy_gettext("Sign in")
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert (gettext("Sign in"), str(later), locale_name()) == ("Sign in", "Sign in", "en")
+        with force_locale("es"):
+            assert (gettext("Sign in"), str(later), locale_name()) == ("Iniciar sesión", "Iniciar sesión", "es")
+            assert render_template_string("{{ _('Sign in') }}") == "Iniciar sesión"
+            with force_locale("en"):
+                assert render_template_string("{{ _('Sign in') }}") == "Sign in"
+            assert gettext("Sign in") == "Iniciar sesión"
+        assert (gettext("Sign in"), render_template_string("{{ _('Sign in') }}"), locale_name()) == (
+            "Sign in",
+            "Sign in",
+            "en",
+        )
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        assert render_template_string("{{ _('Sign in') }}|{{ current_locale }}") == "Iniciar sesión|es"
