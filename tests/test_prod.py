@@ -89,6 +89,27 @@ def test_gunicorn_accepts_its_config_with_production_settings(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_a_worker_warms_then_hides_what_it_made_from_the_garbage_collector(app, monkeypatch):
+    """gunicorn.conf.py's ``post_worker_init``: warm the app, then ``gc.freeze`` what it built."""
+    import gc
+    import importlib.util
+    import types
+
+    from cpspartners.directory import listing
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", os.path.join(ROOT, "gunicorn.conf.py"))
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    warmed = []
+    monkeypatch.setattr(listing, "warm", lambda wsgi: warmed.append(wsgi))
+    assert gc.get_freeze_count() == 0
+    try:
+        conf.post_worker_init(types.SimpleNamespace(wsgi=app, log=None))
+        assert warmed == [app] and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_the_docs_install_the_crontab_from_the_schedule():
     """One place for the schedule: docs/deploy.md has no crontab of `flask` commands of its own."""
     with open(os.path.join(ROOT, "docs", "deploy.md")) as handle:
