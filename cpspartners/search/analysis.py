@@ -58,6 +58,15 @@ class WordCachedAnalyzer(CompositeAnalyzer):
         words[word] = term = found[0] if len(found) == 1 else None
         return term
 
+    def spans(self, text: str, terms: set[str] | frozenset[str]) -> list[tuple[int, int]]:
+        """Where in ``text`` (start and end characters) the words are whose analysed form is one of
+        ``terms``: what the plain chain finds with ``chars=True``, each raw word analysed once
+        per process. Highlighting a page of hits had pushed every word of 20 to 40 titles,
+        summaries and descriptions through the chain: a seventh of a search page's time."""
+        analysed = self._analysed
+        expression = self.items[0].expression  # type: ignore[attr-defined]
+        return [(match.start(), match.end()) for match in expression.finditer(text) if analysed(match.group()) in terms]
+
     # Names the keywords Whoosh passes its analyzers; its own annotation names only no_morph.
     def __call__(  # type: ignore[override]
         self,

@@ -73,6 +73,20 @@ def test_queries_and_highlighting_use_the_plain_chain():
     assert [t.text for t in cached("de la tecnología", mode="query")] == ["tecnologi"]
 
 
+@pytest.mark.parametrize("lang", [None, "en", "es"])
+def test_highlight_spans_are_where_the_plain_chain_finds_the_words(lang):
+    cached, plain = analysis.analyzer(lang), analysis.plain_analyzer(lang)
+    every = {t.text for text in texts() for t in plain(text, mode="index")}
+    some = set(sorted(every)[::7]) | {"robot", "pilsen", "tecnologi"}
+    for _round in range(2):  # the second round is answered from the cache
+        for text in texts():
+            for terms in (every, some, set()):
+                want = [(t.startchar, t.endchar) for t in plain(text, chars=True, removestops=True) if t.text in terms]
+                assert cached.spans(text, terms) == want, text
+    if lang == "en":
+        assert cached.spans("The Robotics club, robots", {"robot"}) == [(4, 12), (19, 25)]
+
+
 def test_the_cache_is_bounded(monkeypatch):
     monkeypatch.setattr(analysis, "CACHE_WORDS", 3)
     cached = analysis.analyzer("en")
