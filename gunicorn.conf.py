@@ -68,7 +68,8 @@ def post_worker_init(worker):
     objects at 100,000 listings) is moved out of the garbage collector's sight (``gc.freeze``):
     they live as long as the worker. Each full collection had walked them all, 340 ms with the
     worker serving nothing meanwhile, and one came every couple of thousand requests; after
-    the freeze a full collection took under 5 ms (docs/benchmarks.md, "Garbage collection")."""
+    the freeze a full collection took under 5 ms (docs/benchmarks.md, "Sign-ins, translations, highlighting,
+    garbage collection")."""
     import gc
 
     from cpspartners.directory.listing import warm

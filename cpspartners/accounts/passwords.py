@@ -10,9 +10,10 @@ site used first: its default (N=2^15, r=8, p=1, 32 MiB) is below the cheat sheet
 scrypt (N=2^17, or 2^15 with p=3), and it cost 110 ms of CPU a sign-in on this project's 2-core
 machine, where Argon2id at the recommended setting costs 20 ms. An application window is a
 surge of sign-ins, and every core-second spent hashing is pages not served (docs/benchmarks.md,
-"Sign-ins"). The setting is stored in each hash, so a costlier one later only needs ``HASHER``
-changed: older hashes still verify, and are replaced at their owner's next sign-in
-(``needs_rehash``, ``services.accounts.renew_password_hash``), as the scrypt ones are now.
+"Sign-ins, translations, highlighting, garbage collection"). The setting is stored in each
+hash, so a costlier one later only needs ``HASHER`` changed: older hashes still verify, and are
+replaced at their owner's next sign-in (``needs_rehash``, ``services.accounts.renew_password_hash``),
+as the scrypt ones are now.
 """
 
 import os
