@@ -148,6 +148,19 @@ def test_signed_in_pages_do_not_grow_with_rows(app, world, who):
     assert_constant(small, large)
 
 
+def test_for_you_reads_each_thing_once(app, make_user, make_opportunity, curie):
+    """A student who has no profile yet: the session does not remember a row it did not find,
+    so every look for the profile was a query of its own (three on this page, until it was
+    looked up once and handed on)."""
+    make_opportunity(slug="for-you-1", schools=[curie])
+    student = make_user("student")
+    client = sign_in_as(app.test_client(), student)
+    _count, statements = count_of(client, "/for-you")
+    repeated = sorted({sql[:80] for sql in statements if statements.count(sql) > 1})
+    assert not repeated, repeated
+    assert sum("FROM student_profile" in sql for sql in statements) == 1
+
+
 def test_the_counter_sees_a_page_that_grows(app, world):
     """The check itself can fail: loading each listing's partner one by one on purpose grows."""
     from sqlalchemy.orm import lazyload

@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -195,8 +196,21 @@ def _seeker_basics(user: User) -> dict[str, Any]:
     }
 
 
-def _student_seeker(user: User, common: dict[str, Any]) -> ranking.Seeker:
-    profile = db.session.get(StudentProfile, user.id)
+class _Find(Enum):
+    FIND = "look the profile up"
+
+
+Profile: TypeAlias = StudentProfile | TeacherProfile
+
+
+def profile_of(user: User) -> Profile | None:
+    """A student's or a teacher's own profile, or None before they fill one in. A page that needs
+    it more than once looks it up once: the session remembers rows it loaded, not rows it did
+    not find, so each ``session.get`` of a missing profile was another query."""
+    return db.session.get(StudentProfile if user.role == ranking.STUDENT else TeacherProfile, user.id)
+
+
+def _student_seeker(user: User, common: dict[str, Any], profile: StudentProfile | None) -> ranking.Seeker:
     if profile is None:  # a brand-new student: cold start on school and grade alone
         return ranking.Seeker(grade=user.grade, languages={user.preferred_language, "en"}, **common)  # type: ignore[arg-type]
     return ranking.Seeker(
@@ -212,8 +226,7 @@ def _student_seeker(user: User, common: dict[str, Any]) -> ranking.Seeker:
     )
 
 
-def _teacher_seeker(user: User, common: dict[str, Any]) -> ranking.Seeker:
-    profile = db.session.get(TeacherProfile, user.id)
+def _teacher_seeker(user: User, common: dict[str, Any], profile: TeacherProfile | None) -> ranking.Seeker:
     subjects = profile.subject_list if profile else []
     return ranking.Seeker(
         grade_bands=profile.band_ranges if profile else (),
@@ -224,17 +237,24 @@ def _teacher_seeker(user: User, common: dict[str, Any]) -> ranking.Seeker:
     )
 
 
-def seeker_for(user: User) -> ranking.Seeker:
-    """A ``ranking.Seeker`` for a student or a teacher, from their school, profile and dismissals."""
+def seeker_for(user: User, profile: Profile | None | _Find = _Find.FIND) -> ranking.Seeker:
+    """A ``ranking.Seeker`` for a student or a teacher, from their school, profile (``profile_of``,
+    unless the caller has it) and dismissals."""
     if user.role not in (ranking.STUDENT, ranking.TEACHER):
         raise ValueError("only students and teachers get recommendations")
+    if profile is _Find.FIND:
+        profile = profile_of(user)
     if user.role == ranking.STUDENT:
-        return _student_seeker(user, _seeker_basics(user))
-    return _teacher_seeker(user, _seeker_basics(user))
+        return _student_seeker(user, _seeker_basics(user), profile if isinstance(profile, StudentProfile) else None)
+    return _teacher_seeker(user, _seeker_basics(user), profile if isinstance(profile, TeacherProfile) else None)
 
 
 def recommendations_for(
-    user: User, limit: int = 10, text_scores: Mapping[int, Any] | None = None, on: date | None = None
+    user: User,
+    limit: int = 10,
+    text_scores: Mapping[int, Any] | None = None,
+    on: date | None = None,
+    profile: Profile | None | _Find = _Find.FIND,
 ) -> list[ranking.Recommendation]:
     """Ranked ``ranking.Recommendation`` list for ``user``. ``text_scores``: offer id -> score in
     [0, 1] from the search index for the user's free words, when the caller has one.
@@ -245,7 +265,7 @@ def recommendations_for(
     restricted meanwhile is never offered. Near-identical listings (same partner, same title
     but for case and numbers) are shown once: the best-ranked of them."""
     day = on or today()
-    ranked = candidate_index().recommend(seeker_for(user), day, 2 * limit + RECHECK_SPARE, text_scores)
+    ranked = candidate_index().recommend(seeker_for(user, profile), day, 2 * limit + RECHECK_SPARE, text_scores)
     rule = admitting(user, day) if user.role == ranking.STUDENT else Opportunity.takes_applications(day)
     ids = [r.offer_id for r in ranked]
     rows = (

@@ -5,7 +5,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from cpspartners import policy, search
 from cpspartners.extensions import db
@@ -39,34 +39,34 @@ def reason_words(reason):
     return ranking.reason_text(reason, lambda message, **params: _(message, **params), describe)
 
 
-def _profile_word_scores():
+def _profile_word_scores(profile):
     """The person's own words (a student's free words, a teacher's subjects) matched through the search index."""
-    if policy.is_student_account(current_user):
-        profile = db.session.get(StudentProfile, current_user.id)
-        words = profile.free_words.split() if profile else []
+    if isinstance(profile, StudentProfile):
+        words = profile.free_words.split()
+    elif isinstance(profile, TeacherProfile):
+        words = [word for subject in profile.subject_list for word in subject.split()]
     else:
-        profile = db.session.get(TeacherProfile, current_user.id)
-        words = [word for subject in (profile.subject_list if profile else []) for word in subject.split()]
+        words = []
     return search.text_scores(words) if words else None
 
 
 @bp.route("")
 @policy.requires(policy.is_seeker)
 def recommendations():
-    ranked = candidates.recommendations_for(current_user, limit=12, text_scores=_profile_word_scores())
-    # Each card names its partner and says whether the student may apply (the schools): loaded
-    # with the page, not one query per card.
+    profile = candidates.profile_of(current_user)
+    ranked = candidates.recommendations_for(
+        current_user, limit=12, text_scores=_profile_word_scores(profile), profile=profile
+    )
+    # Each card names its partner (joined to its row) and says whether the student may apply
+    # (the schools): loaded with the page, not one query per card.
     stmt = select(Opportunity).where(Opportunity.id.in_([r.offer_id for r in ranked]))
-    loads = (selectinload(Opportunity.partner), selectinload(Opportunity.schools))
+    loads = (joinedload(Opportunity.partner), selectinload(Opportunity.schools))
     rows = {o.id: o for o in db.session.scalars(stmt.options(*loads))}
     items = [(rows[r.offer_id], [reason_words(reason) for reason in r.reasons]) for r in ranked if r.offer_id in rows]
-    has_profile = db.session.get(
-        StudentProfile if policy.is_student_account(current_user) else TeacherProfile, current_user.id
-    )
     return render_template(
         "recommendations/recommendations.html",
         items=items,
-        has_profile=has_profile is not None,
+        has_profile=profile is not None,
         saved=engagement.saved_ids(current_user),
         form=ActionForm(),
     )
