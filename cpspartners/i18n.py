@@ -58,9 +58,12 @@ def locale_name() -> str:
     """``str(get_locale())`` ("en", "es"), made once per locale object as ``QuickDomain`` does."""
     try:
         ctx = g._flask_babel
-        locale = ctx.babel_locale
     except (AttributeError, RuntimeError):
         return str(get_locale())
+    # None until chosen, and None again after a force_locale that began before it was chosen.
+    locale = getattr(ctx, "babel_locale", None)
+    if locale is None:
+        locale = get_locale()
     memo = getattr(ctx, "cps_locale_name", None)
     if memo is not None and memo[0] is locale:
         return memo[1]

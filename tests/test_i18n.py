@@ -141,3 +141,9 @@ def test_messages_follow_force_locale_inside_a_request_and_back(app):
         )
     with app.test_request_context("/", headers={"Accept-Language": "es"}):
         assert render_template_string("{{ _('Sign in') }}|{{ current_locale }}") == "Iniciar sesión|es"
+    # A force_locale before the page's locale was chosen leaves it unchosen (None), not "None".
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        with force_locale("en"):
+            assert locale_name() == "en"
+        assert (locale_name(), gettext("Sign in")) == ("es", "Iniciar sesión")
+        assert render_template_string("{{ current_locale }}") == "es"
