@@ -82,6 +82,13 @@ def send_registration_email(user_id, created, base_url):
     return _in_app(base_url, emails.send_registration_email, user_id, created)
 
 
+def send_second_factor_reset(user_id, base_url):
+    """ "An administrator reset your second sign-in step", to the account's owner."""
+    from cpspartners.accounts import emails
+
+    return _in_app(base_url, emails.send_second_factor_reset, user_id)
+
+
 def send_subscription_confirmation(subscriber_id, base_url):
     """The link that confirms a family's newsletter subscription, unless it is confirmed already."""
     from cpspartners.services import newsletter_delivery

@@ -336,6 +336,13 @@ def can_end_sessions(user: Person, target: User) -> bool:
     return is_admin(user) and can_view_user(user, target)
 
 
+def can_reset_second_factor(user: Person, target: User) -> bool:
+    """Admins clear another account's second step when its owner lost both the device and the
+    recovery codes; the owner sets it up again at the next sign-in. Never one's own: an admin
+    who is locked out asks another admin, so no account can take its own second step away."""
+    return is_admin(user) and can_view_user(user, target) and target.id != user.id
+
+
 def can_export_student_data(user: Person) -> bool:
     """Staff downloads that hold what students wrote: specialists only, scoped, audited, limited."""
     return is_specialist(user)

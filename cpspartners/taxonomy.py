@@ -150,6 +150,7 @@ AUDIT_ACTIONS = (
     ("two_factor_enrolled", _l("Second step set up")),
     ("recovery_code_used", _l("Recovery code used")),
     ("recovery_codes_renewed", _l("New recovery codes")),
+    ("two_factor_reset", _l("Second step reset by an administrator")),
     ("ended_sessions", _l("Sessions ended")),
     ("exported", _l("Exported")),
     ("shared", _l("Shared by the student with a link")),

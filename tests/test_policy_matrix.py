@@ -261,6 +261,10 @@ MATRIX = {
     ),
     ("admin.set_role", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/role", only("admin")),
     ("admin.end_sessions", "POST"): (lambda w, own: f"/admin/users/{w.account(own).id}/end-sessions", only("admin")),
+    ("admin.reset_second_factor", "POST"): (
+        lambda w, own: f"/admin/users/{w.account(own).id}/reset-second-factor",
+        only("admin"),
+    ),
     # Second factor and sessions: every signed-in account may reach these pages (they send
     # those who need no second step on); new recovery codes are for those who have one.
     ("accounts.two_factor", "GET"): (lambda w, own: "/account/two-factor", same(SIGNED_IN)),

@@ -137,3 +137,50 @@ def test_an_admin_ends_every_session_of_an_account(app, make_user):
     assert "End every session" in admin.get(url).get_data(as_text=True)
     assert post(admin, url + "/end-sessions", token_from=url).status_code == 302
     assert victim.get("/account").headers["Location"].startswith("/account/sign-in")
+
+
+def test_an_admin_resets_a_lost_second_step_and_the_owner_sets_it_up_again(app, make_user, smtp_server):
+    from cpspartners.models import AuditEntry
+
+    owner = enrol_second_factor(make_user("specialist"))
+    two_factor.enrol(owner, TEST_TOTP_SECRET, pyotp.TOTP(TEST_TOTP_SECRET).now())
+    signed_in = sign_in_as(app.test_client(), owner)
+    assert signed_in.get("/review").status_code == 200
+    admin = sign_in_as(app.test_client(), make_user("admin"))
+    url = f"/admin/users/{owner.id}"
+    page = admin.get(url).get_data(as_text=True)
+    assert "Second sign-in step" in page and "Reset the second sign-in step" in page
+    assert admin.post(url + "/reset-second-factor").status_code == 400  # no CSRF token: refused
+    db.session.expire_all()
+    assert owner.totp_secret
+    response = post(admin, url + "/reset-second-factor", token_from=url)
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    db.session.expire_all()
+    assert owner.totp_secret is None and owner.totp_enrolled_at is None and owner.totp_last_step is None
+    assert db.session.scalar(db.select(db.func.count()).where(RecoveryCode.user_id == owner.id)) == 0
+    assert signed_in.get("/review").headers["Location"].startswith("/account/sign-in")  # every session ended
+    entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "two_factor_reset")).one()
+    assert entry.subject_id == owner.id
+    message = smtp_server.last_to(owner.email)
+    assert "second sign-in step was reset" in message["Subject"]
+    assert "Not set up yet" in admin.get(url).get_data(as_text=True)
+    # The owner signs in and is sent to set it up again; a second reset has nothing to reset.
+    assert sign_in(app.test_client(), owner).headers["Location"].endswith("/account/two-factor/enrol")
+    again = post(admin, url + "/reset-second-factor", token_from=url)
+    assert "no second sign-in step to reset" in admin.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_nobody_resets_their_own_second_step_nor_does_a_specialist(app, make_user):
+    admin = enrol_second_factor(make_user("admin"))
+    client = sign_in_as(app.test_client(), admin)
+    url = f"/admin/users/{admin.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "only by another administrator" in page and "Reset the second sign-in step" not in page
+    assert post(client, url + "/reset-second-factor", token_from=url).status_code == 403
+    staff = enrol_second_factor(make_user("partner_staff"))
+    specialist = sign_in_as(app.test_client(), make_user("specialist"))
+    assert post(specialist, f"/admin/users/{staff.id}/reset-second-factor", token_from="/review").status_code == 403
+    with pytest.raises(two_factor.NotAllowed):
+        two_factor.reset(admin, admin)
+    db.session.expire_all()
+    assert admin.totp_secret and staff.totp_secret

@@ -1,4 +1,5 @@
-"""The account emails: the confirmation link, the reset link, "you already have an account".
+"""The account emails: the confirmation link, the reset link, "you already have an account",
+"your second sign-in step was reset".
 
 They are sent by jobs (``cpspartners.jobs``), never in the request that asked for them, so a
 request takes the same time and answers alike whether or not an address has an account. A job
@@ -57,4 +58,19 @@ def send_registration_email(user_id, created):
         user.preferred_language,
         user=user,
         link=url_for("accounts.reset_request", _external=True),
+    )
+
+
+def send_second_factor_reset(user_id):
+    """Tell the owner that an administrator reset their second sign-in step: if they did not
+    ask for it, they say so at once (ASVS 6.3.7: users are told of changes to how they sign in)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return send_email(
+        user.email,
+        "second_factor_reset",
+        user.preferred_language,
+        user=user,
+        link=url_for("accounts.sign_in", _external=True),
     )

@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from cpspartners import partner_lookup, policy
+from cpspartners import jobs, partner_lookup, policy
 from cpspartners.admin.forms import RoleForm
 from cpspartners.extensions import db
 from cpspartners.formtools import ActionForm
 from cpspartners.models import User
 from cpspartners.models.queries import page_of
-from cpspartners.services import ServiceError
+from cpspartners.services import ServiceError, two_factor
 from cpspartners.services import accounts as service
 from cpspartners.services.audit import log_student_access, log_student_record_access
 from cpspartners.taxonomy import PARTNER_ACTIVE, PARTNER_PENDING, ROLES, codes
@@ -78,7 +78,21 @@ def user_detail(user_id):
         }
     )
     partner_lookup.prepare(form.partner, form.partner_id, PICKABLE_PARTNERS)
-    return render_template("admin/user_detail.html", user=user, form=form, action_form=ActionForm())
+    return render_template(
+        "admin/user_detail.html",
+        user=user,
+        form=form,
+        action_form=ActionForm(),
+        **_second_step(user),
+    )
+
+
+def _second_step(user):
+    """What the account page says of the second sign-in step, and whether this reader may reset it."""
+    return {
+        "second_step": two_factor.is_set_up(user),
+        "can_reset_second_step": policy.can_reset_second_factor(current_user, user),
+    }
 
 
 @bp.route("/users/<int:user_id>/approve", methods=["POST"])
@@ -118,7 +132,16 @@ def set_role(user_id):
         else:
             flash(_("The account is saved."), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template("admin/user_detail.html", user=user, form=form, action_form=ActionForm()), 400
+    return (
+        render_template(
+            "admin/user_detail.html",
+            user=user,
+            form=form,
+            action_form=ActionForm(),
+            **_second_step(user),
+        ),
+        400,
+    )
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
@@ -130,4 +153,21 @@ def end_sessions(user_id):
     policy.authorize(policy.can_end_sessions(current_user, user))
     if ActionForm().validate_on_submit():
         run(service.end_sessions_of, current_user, user, success=_("Every session of this account is ended."))
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-second-factor", methods=["POST"])
+@policy.requires(policy.can_manage_users)
+def reset_second_factor(user_id):
+    """Clear an account's second sign-in step when its owner lost the phone and the recovery
+    codes: they set it up again at their next sign-in, and are told by email."""
+    user = db.get_or_404(User, user_id)
+    policy.authorize(policy.can_reset_second_factor(current_user, user))
+    if ActionForm().validate_on_submit() and run(
+        two_factor.reset,
+        current_user,
+        user,
+        success=_("The second sign-in step is reset. The owner sets it up again at the next sign-in."),
+    ):
+        jobs.later(jobs.send_second_factor_reset, user.id, request.url_root)
     return redirect(url_for("admin.user_detail", user_id=user.id))

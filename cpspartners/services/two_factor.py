@@ -12,13 +12,15 @@ import time
 
 import pyotp
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from cpspartners import policy
 from cpspartners.extensions import db
 from cpspartners.models import RecoveryCode, User
 from cpspartners.services._base import transaction, utcnow
+from cpspartners.services.accounts import end_sessions
 from cpspartners.services.audit import record
-from cpspartners.services.errors import RuleBroken
+from cpspartners.services.errors import NotAllowed, RuleBroken
 
 ISSUER = "CPS Partners"
 RECOVERY_CODES = 10
@@ -128,3 +130,25 @@ def new_recovery_codes(user: User) -> list[str]:
     codes = _new_codes(user)
     record(user, "recovery_codes_renewed", "user", user.id)
     return codes
+
+
+def is_set_up(user: User) -> bool:
+    """The account has a second step to pass (recovery codes work only beside its secret)."""
+    return bool(user.totp_secret)
+
+
+@transaction
+def reset(actor: User, user: User) -> None:
+    """An admin clears ``user``'s second step: the secret, the last step used and every recovery
+    code go, every session ends, and the next sign-in sets the step up again. Audited; the
+    owner is told by email (``accounts.emails.send_second_factor_reset``, by the caller)."""
+    if not policy.can_reset_second_factor(actor, user):
+        raise NotAllowed(_l("Only another administrator can reset an account's second sign-in step."))
+    if not is_set_up(user):
+        raise RuleBroken(_l("This account has no second sign-in step to reset."))
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    end_sessions(user)
+    record(actor, "two_factor_reset", "user", user.id)
