@@ -15,16 +15,19 @@ from cpspartners.models import User
 from cpspartners.services import accounts as service
 
 
+def _to_account(user, template, **values):
+    """Mail ``template`` to the account's owner, in the account's language."""
+    return send_email(user.email, template, user.preferred_language, user=user, **values)
+
+
 def send_reset_link(email):
     """Mail a reset link to ``email`` if an active account has it; otherwise nothing."""
     user = service.find_user_by_email(email)
     if user is None or not user.is_active:
         return None
-    return send_email(
-        user.email,
+    return _to_account(
+        user,
         "reset",
-        user.preferred_language,
-        user=user,
         minutes=current_app.config["RESET_LINK_MAX_AGE"] // 60,
         link=url_for("accounts.reset", token=make_reset_token(user), _external=True),
     )
@@ -35,11 +38,9 @@ def send_confirmation(user_id):
     user = db.session.get(User, user_id)
     if user is None or user.email_confirmed_at is not None:
         return None
-    return send_email(
-        user.email,
+    return _to_account(
+        user,
         "confirm",
-        user.preferred_language,
-        user=user,
         link=url_for("accounts.confirm", token=make_confirm_token(user), _external=True),
     )
 
@@ -52,11 +53,9 @@ def send_registration_email(user_id, created):
     user = db.session.get(User, user_id)
     if user is None:
         return None
-    return send_email(
-        user.email,
+    return _to_account(
+        user,
         "already_registered",
-        user.preferred_language,
-        user=user,
         link=url_for("accounts.reset_request", _external=True),
     )
 
@@ -67,10 +66,8 @@ def send_second_factor_reset(user_id):
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         return None
-    return send_email(
-        user.email,
+    return _to_account(
+        user,
         "second_factor_reset",
-        user.preferred_language,
-        user=user,
         link=url_for("accounts.sign_in", _external=True),
     )

@@ -8,7 +8,7 @@ built from escaped pieces of the text; nothing the reader or a partner typed is 
 
 from markupsafe import Markup, escape
 
-from cpspartners.search.analysis import EN, WordCachedAnalyzer
+from cpspartners.search.analysis import EN
 from cpspartners.search.schema import FIELD_ANALYZERS
 
 
@@ -25,11 +25,7 @@ def highlighted(
     words = terms.get(fieldname)
     spans = []
     if words:
-        analyzer = FIELD_ANALYZERS.get(fieldname, EN)
-        if isinstance(analyzer, WordCachedAnalyzer):
-            spans = analyzer.spans(text, words)
-        else:
-            spans = [(t.startchar, t.endchar) for t in analyzer(text, chars=True, removestops=True) if t.text in words]
+        spans = FIELD_ANALYZERS.get(fieldname, EN).spans(text, words)
     if not spans:
         return escape(text) if whole or len(text) <= width else escape(text[:width].rsplit(" ", 1)[0] + " …")
     start, end = 0, len(text)

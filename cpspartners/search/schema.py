@@ -8,11 +8,10 @@ bottom of the search package: it imports nothing of the index, and every other i
 imports from it.
 """
 
-from whoosh.analysis import Analyzer
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
-from cpspartners.search.analysis import EN, ES, FOLD
+from cpspartners.search.analysis import EN, ES, FOLD, WordCachedAnalyzer
 
 FACETS = ("kind", "cluster", "band", "area", "modality", "paid", "lang")
 # Fields a query may filter on but never counts: the list page's grade and school filters. An
@@ -31,7 +30,7 @@ TIER_FIELDS = (("title", "title_es"), ("summary", "summary_es"), ("body", "body_
 TIER_WEIGHTS = (4, 2, 1)  # the same order as FIELD_BOOSTS: title, then summary, then the rest
 
 # The analyzer each searched field was indexed with, for analysing the reader's words alike.
-FIELD_ANALYZERS: dict[str, Analyzer] = {
+FIELD_ANALYZERS: dict[str, WordCachedAnalyzer] = {
     "title": EN,
     "summary": EN,
     "body": EN,
